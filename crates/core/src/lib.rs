@@ -1,0 +1,11 @@
+//! The pure domain of icf.
+//!
+//! Everything here is plain data and rules: no database, no HTTP, no clock of its own
+//! (callers pass `now`), so every rule can be tested with a fake clock.
+
+pub mod auth;
+pub mod enums;
+pub mod ids;
+pub mod password;
+
+pub use enums::ParseEnumError;

@@ -1,0 +1,514 @@
+//! icf's configuration: one typed struct, read once at start from the environment (and an
+//! optional `.env` file). The specification's variable names are kept; the rest are `ICF_*`.
+//!
+//! A bad value stops icf with a message that names the variable and what it expects.
+//! Secret values are never echoed in those messages.
+
+use std::fmt::Display;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use secrecy::{ExposeSecret, SecretString};
+
+/// A variable with a value icf cannot use.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{variable}: {problem}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub problem: String,
+}
+
+impl ConfigError {
+    fn new(variable: &'static str, problem: impl Into<String>) -> Self {
+        Self {
+            variable,
+            problem: problem.into(),
+        }
+    }
+}
+
+/// How log lines are written to stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Every setting of icf. Built by [`Settings::from_env`] or, in tests, [`Settings::from_lookup`].
+#[derive(Clone)]
+pub struct Settings {
+    /// `DATABASE_URL`: `sqlite://…` or `postgres://…`; default `sqlite://$ICF_DATA_DIR/icf.db`.
+    pub database_url: String,
+    /// `ICF_DATA_DIR` (default `./data`): the SQLite file, uploads, generated keys.
+    pub data_dir: PathBuf,
+    /// `ICF_LISTEN` (default `127.0.0.1:8000`).
+    pub listen: SocketAddr,
+    /// `SECRET_KEY`: signs the JWTs. Generated into the data dir when unset.
+    pub secret_key: Option<SecretString>,
+    /// `ENCRYPTION_KEY`: comma-separated Fernet keys, first encrypts, all decrypt.
+    /// Generated into the data dir when unset.
+    pub encryption_keys: Option<SecretString>,
+    /// `DEEPL_API_KEY`
+    pub deepl_api_key: Option<SecretString>,
+    /// `GOOGLE_TRANSLATE_API_KEY`
+    pub google_translate_api_key: Option<SecretString>,
+    /// `INSTAGRAM_SESSION_LIFETIME_DAYS` (default 90)
+    pub instagram_session_lifetime_days: u32,
+    /// `MAX_POSTS_PER_DAY_PER_ACCOUNT` (default 10)
+    pub max_posts_per_day_per_account: u32,
+    /// `MAX_CONCURRENT_TASKS` (default 50)
+    pub max_concurrent_tasks: u32,
+    /// `MIN_DELAY_BETWEEN_POSTS_SEC` (default 120)
+    pub min_delay_between_posts_sec: u64,
+    /// `MAX_DELAY_BETWEEN_POSTS_SEC` (default 300)
+    pub max_delay_between_posts_sec: u64,
+    /// `SENTRY_DSN` (optional)
+    pub sentry_dsn: Option<SecretString>,
+    /// `ICF_AUTO_MIGRATE` (default true): apply migrations when `serve` starts.
+    pub auto_migrate: bool,
+    /// `ICF_TOKEN_TTL_MINUTES` (default 720): how long a sign-in lasts.
+    pub token_ttl_minutes: u32,
+    /// `ICF_DB_MAX_CONNECTIONS` (default 10)
+    pub db_max_connections: u32,
+    /// `ICF_LOG_FORMAT`: `text` (default) or `json`.
+    pub log_format: LogFormat,
+}
+
+impl std::fmt::Debug for Settings {
+    // Hand-written so the URL's password and the keys never reach a log line.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("database_url", &redact_url(&self.database_url))
+            .field("data_dir", &self.data_dir)
+            .field("listen", &self.listen)
+            .field("secret_key", &self.secret_key.as_ref().map(|_| "[set]"))
+            .field(
+                "encryption_keys",
+                &self.encryption_keys.as_ref().map(|_| "[set]"),
+            )
+            .field("max_concurrent_tasks", &self.max_concurrent_tasks)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    match rest.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split(':').next().unwrap_or_default();
+            format!("{scheme}://{user}:***@{host}")
+        }
+        None => url.to_owned(),
+    }
+}
+
+fn parse_var<T: FromStr>(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: T,
+    expected: &str,
+) -> Result<T, ConfigError>
+where
+    T::Err: Display,
+{
+    match lookup(name).filter(|v| !v.trim().is_empty()) {
+        None => Ok(default),
+        Some(raw) => raw
+            .trim()
+            .parse()
+            .map_err(|e| ConfigError::new(name, format!("expected {expected}, got '{raw}' ({e})"))),
+    }
+}
+
+fn secret_var(lookup: &impl Fn(&str) -> Option<String>, name: &str) -> Option<SecretString> {
+    lookup(name)
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+        .map(SecretString::from)
+}
+
+impl Settings {
+    /// Reads `.env` (if present in the working directory; real environment variables win)
+    /// and the environment.
+    pub fn from_env() -> Result<Settings, ConfigError> {
+        if let Err(e) = dotenvy::dotenv()
+            && !e.not_found()
+        {
+            return Err(ConfigError::new(".env", format!("cannot read: {e}")));
+        }
+        Settings::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Builds the settings from any source of variables (tests pass a map).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Settings, ConfigError> {
+        let data_dir: PathBuf = lookup("ICF_DATA_DIR")
+            .filter(|v| !v.trim().is_empty())
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("./data"));
+
+        let database_url = match lookup("DATABASE_URL").filter(|v| !v.trim().is_empty()) {
+            Some(url) => {
+                let url = url.trim().to_owned();
+                if icf_store::Engine::from_url(&url).is_none() {
+                    return Err(ConfigError::new(
+                        "DATABASE_URL",
+                        format!(
+                            "expected a URL starting with sqlite:// or postgres://, got '{}'",
+                            redact_url(&url)
+                        ),
+                    ));
+                }
+                url
+            }
+            None => format!("sqlite://{}", data_dir.join("icf.db").display()),
+        };
+
+        let listen = parse_var(
+            &lookup,
+            "ICF_LISTEN",
+            SocketAddr::from(([127, 0, 0, 1], 8000)),
+            "an address like 127.0.0.1:8000",
+        )?;
+
+        let secret_key = secret_var(&lookup, "SECRET_KEY");
+        if let Some(key) = &secret_key
+            && key.expose_secret().len() < 32
+        {
+            return Err(ConfigError::new(
+                "SECRET_KEY",
+                "expected at least 32 characters (it signs the sign-in tokens); \
+                 generate one with `openssl rand -hex 32`",
+            ));
+        }
+
+        let encryption_keys = secret_var(&lookup, "ENCRYPTION_KEY");
+        if let Some(keys) = &encryption_keys {
+            validate_fernet_keys(keys.expose_secret())?;
+        }
+
+        let min_delay = parse_var(
+            &lookup,
+            "MIN_DELAY_BETWEEN_POSTS_SEC",
+            120u64,
+            "a number of seconds",
+        )?;
+        let max_delay = parse_var(
+            &lookup,
+            "MAX_DELAY_BETWEEN_POSTS_SEC",
+            300u64,
+            "a number of seconds",
+        )?;
+        if min_delay > max_delay {
+            return Err(ConfigError::new(
+                "MAX_DELAY_BETWEEN_POSTS_SEC",
+                format!(
+                    "expected at least MIN_DELAY_BETWEEN_POSTS_SEC ({min_delay}), got {max_delay}"
+                ),
+            ));
+        }
+
+        let max_concurrent_tasks = parse_var(
+            &lookup,
+            "MAX_CONCURRENT_TASKS",
+            50u32,
+            "a whole number from 1 to 1000",
+        )?;
+        if !(1..=1000).contains(&max_concurrent_tasks) {
+            return Err(ConfigError::new(
+                "MAX_CONCURRENT_TASKS",
+                format!("expected a whole number from 1 to 1000, got {max_concurrent_tasks}"),
+            ));
+        }
+        let max_posts = parse_var(
+            &lookup,
+            "MAX_POSTS_PER_DAY_PER_ACCOUNT",
+            10u32,
+            "a whole number from 1 to 100",
+        )?;
+        if !(1..=100).contains(&max_posts) {
+            return Err(ConfigError::new(
+                "MAX_POSTS_PER_DAY_PER_ACCOUNT",
+                format!("expected a whole number from 1 to 100, got {max_posts}"),
+            ));
+        }
+
+        let log_format = match lookup("ICF_LOG_FORMAT").as_deref().map(str::trim) {
+            None | Some("") | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                return Err(ConfigError::new(
+                    "ICF_LOG_FORMAT",
+                    format!("expected 'text' or 'json', got '{other}'"),
+                ));
+            }
+        };
+
+        let token_ttl_minutes = parse_var(
+            &lookup,
+            "ICF_TOKEN_TTL_MINUTES",
+            720u32,
+            "a number of minutes",
+        )?;
+        if token_ttl_minutes == 0 {
+            return Err(ConfigError::new(
+                "ICF_TOKEN_TTL_MINUTES",
+                "expected a number of minutes above 0",
+            ));
+        }
+        let db_max_connections = parse_var(
+            &lookup,
+            "ICF_DB_MAX_CONNECTIONS",
+            10u32,
+            "a whole number from 1 to 500",
+        )?;
+        if !(1..=500).contains(&db_max_connections) {
+            return Err(ConfigError::new(
+                "ICF_DB_MAX_CONNECTIONS",
+                format!("expected a whole number from 1 to 500, got {db_max_connections}"),
+            ));
+        }
+
+        Ok(Settings {
+            database_url,
+            data_dir,
+            listen,
+            secret_key,
+            encryption_keys,
+            deepl_api_key: secret_var(&lookup, "DEEPL_API_KEY"),
+            google_translate_api_key: secret_var(&lookup, "GOOGLE_TRANSLATE_API_KEY"),
+            instagram_session_lifetime_days: parse_var(
+                &lookup,
+                "INSTAGRAM_SESSION_LIFETIME_DAYS",
+                90u32,
+                "a number of days",
+            )?,
+            max_posts_per_day_per_account: max_posts,
+            max_concurrent_tasks,
+            min_delay_between_posts_sec: min_delay,
+            max_delay_between_posts_sec: max_delay,
+            sentry_dsn: secret_var(&lookup, "SENTRY_DSN"),
+            auto_migrate: parse_var(&lookup, "ICF_AUTO_MIGRATE", true, "true or false")?,
+            token_ttl_minutes,
+            db_max_connections,
+            log_format,
+        })
+    }
+
+    /// Creates the data dir and fills in `SECRET_KEY` and `ENCRYPTION_KEY` from files in
+    /// it, generating them (mode 0600) on first start. Returns the variables that were
+    /// generated, so the caller can warn.
+    pub fn ensure_secrets(&mut self) -> Result<Vec<&'static str>, ConfigError> {
+        std::fs::create_dir_all(&self.data_dir).map_err(|e| {
+            ConfigError::new(
+                "ICF_DATA_DIR",
+                format!("cannot create {}: {e}", self.data_dir.display()),
+            )
+        })?;
+        let mut generated = Vec::new();
+        if self.secret_key.is_none() {
+            let (key, fresh) =
+                load_or_generate(&self.data_dir.join("secret_key"), "SECRET_KEY", || {
+                    use rand::RngCore;
+                    let mut bytes = [0u8; 32];
+                    rand::rng().fill_bytes(&mut bytes);
+                    bytes.iter().map(|b| format!("{b:02x}")).collect()
+                })?;
+            self.secret_key = Some(key);
+            if fresh {
+                generated.push("SECRET_KEY");
+            }
+        }
+        if self.encryption_keys.is_none() {
+            let (key, fresh) = load_or_generate(
+                &self.data_dir.join("encryption_key"),
+                "ENCRYPTION_KEY",
+                fernet::Fernet::generate_key,
+            )?;
+            validate_fernet_keys(key.expose_secret())?;
+            self.encryption_keys = Some(key);
+            if fresh {
+                generated.push("ENCRYPTION_KEY");
+            }
+        }
+        Ok(generated)
+    }
+}
+
+fn validate_fernet_keys(keys: &str) -> Result<(), ConfigError> {
+    for (i, key) in keys.split(',').map(str::trim).enumerate() {
+        if fernet::Fernet::new(key).is_none() {
+            return Err(ConfigError::new(
+                "ENCRYPTION_KEY",
+                format!(
+                    "key #{} is not a Fernet key (expected 32 bytes in url-safe base64, \
+                     as Python's Fernet.generate_key() makes)",
+                    i + 1
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Reads a key file, or writes a new one readable only by the owner.
+fn load_or_generate(
+    path: &Path,
+    variable: &'static str,
+    generate: impl FnOnce() -> String,
+) -> Result<(SecretString, bool), ConfigError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) if !text.trim().is_empty() => {
+            return Ok((SecretString::from(text.trim().to_owned()), false));
+        }
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => {
+            return Err(ConfigError::new(
+                variable,
+                format!("cannot read {}: {e}", path.display()),
+            ));
+        }
+    }
+    let value = generate();
+    write_private(path, &value)
+        .map_err(|e| ConfigError::new(variable, format!("cannot write {}: {e}", path.display())))?;
+    Ok((SecretString::from(value), true))
+}
+
+fn write_private(path: &Path, value: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(value.as_bytes())?;
+    file.write_all(b"\n")?;
+    file.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn settings(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn nothing_set_means_sqlite_in_the_data_dir() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(s.database_url, "sqlite://./data/icf.db");
+        assert_eq!(s.listen.to_string(), "127.0.0.1:8000");
+        assert_eq!(s.max_concurrent_tasks, 50);
+        assert_eq!(s.max_posts_per_day_per_account, 10);
+        assert_eq!(
+            (s.min_delay_between_posts_sec, s.max_delay_between_posts_sec),
+            (120, 300)
+        );
+        assert!(s.auto_migrate);
+    }
+
+    #[test]
+    fn bad_values_name_the_variable_and_the_expectation() {
+        let cases: &[(&str, &str, &str)] = &[
+            (
+                "ICF_LISTEN",
+                "localhost",
+                "expected an address like 127.0.0.1:8000",
+            ),
+            ("DATABASE_URL", "mysql://x", "sqlite:// or postgres://"),
+            (
+                "MAX_CONCURRENT_TASKS",
+                "lots",
+                "expected a whole number from 1 to 1000",
+            ),
+            ("MAX_CONCURRENT_TASKS", "0", "from 1 to 1000"),
+            ("ENCRYPTION_KEY", "short", "not a Fernet key"),
+            ("SECRET_KEY", "tooshort", "at least 32 characters"),
+            ("ICF_LOG_FORMAT", "xml", "'text' or 'json'"),
+            ("ICF_AUTO_MIGRATE", "maybe", "true or false"),
+        ];
+        for (var, value, expected) in cases {
+            let err = settings(&[(var, value)]).unwrap_err();
+            assert_eq!(err.variable, *var);
+            assert!(err.to_string().contains(expected), "{err}");
+        }
+    }
+
+    #[test]
+    fn secret_values_are_not_echoed() {
+        let err = settings(&[("SECRET_KEY", "hunter2-secret")]).unwrap_err();
+        assert!(!err.to_string().contains("hunter2"));
+        let err = settings(&[("ENCRYPTION_KEY", "hunter2-secret")]).unwrap_err();
+        assert!(!err.to_string().contains("hunter2"));
+        let err = settings(&[("DATABASE_URL", "mysql://u:hunter2@h/db")]).unwrap_err();
+        assert!(!err.to_string().contains("hunter2"), "{err}");
+    }
+
+    #[test]
+    fn min_delay_above_max_is_refused() {
+        let err = settings(&[
+            ("MIN_DELAY_BETWEEN_POSTS_SEC", "400"),
+            ("MAX_DELAY_BETWEEN_POSTS_SEC", "300"),
+        ])
+        .unwrap_err();
+        assert_eq!(err.variable, "MAX_DELAY_BETWEEN_POSTS_SEC");
+    }
+
+    #[test]
+    fn several_fernet_keys_are_accepted() {
+        let a = fernet::Fernet::generate_key();
+        let b = fernet::Fernet::generate_key();
+        assert!(settings(&[("ENCRYPTION_KEY", &format!("{a}, {b}"))]).is_ok());
+    }
+
+    #[test]
+    fn generated_secrets_are_private_and_stable() {
+        let dir = tempfile::tempdir().unwrap();
+        let dir_s = dir.path().to_str().unwrap();
+        let mut s = settings(&[("ICF_DATA_DIR", dir_s)]).unwrap();
+        assert_eq!(
+            s.ensure_secrets().unwrap(),
+            vec!["SECRET_KEY", "ENCRYPTION_KEY"]
+        );
+        let first = s.secret_key.as_ref().unwrap().expose_secret().to_owned();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join("secret_key"))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let mut again = settings(&[("ICF_DATA_DIR", dir_s)]).unwrap();
+        assert!(again.ensure_secrets().unwrap().is_empty());
+        assert_eq!(again.secret_key.unwrap().expose_secret(), first);
+    }
+
+    #[test]
+    fn urls_are_redacted() {
+        assert_eq!(
+            redact_url("postgres://icf:pw@db:5432/icf"),
+            "postgres://icf:***@db:5432/icf"
+        );
+        assert_eq!(
+            redact_url("sqlite://./data/icf.db"),
+            "sqlite://./data/icf.db"
+        );
+    }
+}

@@ -1,0 +1,23 @@
+use clap::Parser;
+use icf::cli::{Cli, run};
+use icf::config::Settings;
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let settings = match Settings::from_env() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("icf: configuration error: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    icf::telemetry::init(settings.log_format);
+    match run(cli, settings).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("icf: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,116 @@
+//! Building and running the HTTP server. `icf serve` and the integration tests share this.
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use icf_store::{Db, PoolSettings};
+use icf_web::{AppState, AuthSettings};
+use tokio::net::TcpListener;
+
+use crate::config::{Settings, redact_url};
+
+/// Opens the database described by the settings.
+pub async fn connect(settings: &Settings) -> anyhow::Result<Db> {
+    if let Some(path) = settings.database_url.strip_prefix("sqlite://")
+        && let Some(parent) = std::path::Path::new(path.split('?').next().unwrap_or(path)).parent()
+        && !parent.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create the directory {}", parent.display()))?;
+    }
+    Db::connect(
+        &settings.database_url,
+        &PoolSettings {
+            max_connections: settings.db_max_connections,
+            ..PoolSettings::default()
+        },
+    )
+    .await
+    .with_context(|| {
+        format!(
+            "cannot open the database at {}",
+            redact_url(&settings.database_url)
+        )
+    })
+}
+
+/// A bound, ready-to-run server.
+pub struct App {
+    listener: TcpListener,
+    state: AppState,
+}
+
+impl App {
+    /// Connects, migrates when `migrate` is set, and binds the listen address (port 0 picks
+    /// a free port). Secrets must already be resolved (`Settings::ensure_secrets`).
+    pub async fn build(settings: &Settings, migrate: bool) -> anyhow::Result<App> {
+        let db = connect(settings).await?;
+        if migrate {
+            db.migrate().await.context("applying migrations")?;
+        }
+        let secret_key = settings
+            .secret_key
+            .clone()
+            .context("SECRET_KEY is not resolved")?;
+        let state = AppState::new(
+            db,
+            AuthSettings {
+                secret_key,
+                token_ttl: chrono::Duration::minutes(i64::from(settings.token_ttl_minutes)),
+            },
+        );
+        let listener = TcpListener::bind(settings.listen)
+            .await
+            .with_context(|| format!("cannot listen on {} (ICF_LISTEN)", settings.listen))?;
+        Ok(App { listener, state })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.state.db
+    }
+
+    /// Serves until `shutdown` completes, then lets in-flight requests finish.
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let router = icf_web::app(self.state);
+        axum::serve(
+            self.listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("HTTP server failed")
+    }
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down");
+}

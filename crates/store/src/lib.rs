@@ -1,0 +1,27 @@
+//! icf's storage: one facade over SQLite (the default, one process) and PostgreSQL
+//! (production, many processes), with versioned migrations for both.
+//!
+//! Most SQL is one string shared by both engines (`$1` placeholders, `RETURNING`,
+//! `ON CONFLICT`), run through [`on_pool!`] which type-checks it once per engine.
+//! Engine-specific SQL is kept to the job queue's claim and wake-up.
+
+pub mod db;
+pub mod error;
+pub mod types;
+pub mod users;
+
+pub use db::{Db, Engine, PoolSettings, Readiness};
+pub use error::StoreError;
+pub use types::DbUuid;
+
+/// Runs the same expression against whichever pool `db` holds. The body is compiled
+/// twice, once per engine, so a query that only one engine can bind fails the build.
+#[macro_export]
+macro_rules! on_pool {
+    ($db:expr, |$pool:ident| $body:expr) => {
+        match $db {
+            $crate::Db::Sqlite($pool) => $body,
+            $crate::Db::Postgres($pool) => $body,
+        }
+    };
+}

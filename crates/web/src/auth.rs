@@ -1,0 +1,139 @@
+//! Bearer tokens (JWT, HS256, signed with SECRET_KEY) and the extractors that demand them.
+
+use axum::extract::FromRequestParts;
+use axum::http::header;
+use axum::http::request::Parts;
+use chrono::Utc;
+use icf_core::enums::Role;
+use icf_core::ids::UserId;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use secrecy::ExposeSecret;
+use serde::{Deserialize, Serialize};
+
+use crate::error::ApiError;
+use crate::state::{AppState, AuthSettings};
+
+/// What a token says. `ver` must equal the user's `token_version`, so a password, role or
+/// activity change revokes every token issued before it.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Claims {
+    pub sub: UserId,
+    pub role: Role,
+    pub ver: i32,
+    pub iat: i64,
+    pub exp: i64,
+}
+
+pub fn issue_token(
+    settings: &AuthSettings,
+    user: UserId,
+    role: Role,
+    version: i32,
+) -> Result<String, ApiError> {
+    let now = Utc::now();
+    let claims = Claims {
+        sub: user,
+        role,
+        ver: version,
+        iat: now.timestamp(),
+        exp: (now + settings.token_ttl).timestamp(),
+    };
+    jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(settings.secret_key.expose_secret().as_bytes()),
+    )
+    .map_err(ApiError::internal)
+}
+
+fn decode_token(settings: &AuthSettings, token: &str) -> Result<Claims, ApiError> {
+    // Only HS256 is accepted: `alg: none` and algorithm swaps fail here.
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.set_required_spec_claims(&["exp", "sub"]);
+    validation.leeway = 5;
+    jsonwebtoken::decode::<Claims>(
+        token,
+        &DecodingKey::from_secret(settings.secret_key.expose_secret().as_bytes()),
+        &validation,
+    )
+    .map(|data| data.claims)
+    .map_err(|e| match e.kind() {
+        jsonwebtoken::errors::ErrorKind::ExpiredSignature => {
+            ApiError::Unauthorized("the token has expired; sign in again")
+        }
+        _ => ApiError::Unauthorized("the token is not valid"),
+    })
+}
+
+/// The signed-in operator. Rejects with 401 unless the request carries a valid token of
+/// an active user whose token version still matches.
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub id: UserId,
+    pub username: String,
+    pub role: Role,
+}
+
+impl CurrentUser {
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let value = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .ok_or(ApiError::Unauthorized(
+                "sign in first: no Authorization header",
+            ))?;
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .map(str::trim)
+            .ok_or(ApiError::Unauthorized(
+                "the Authorization header must be 'Bearer <token>'",
+            ))?;
+        let claims = decode_token(&state.auth, token)?;
+        let creds = match icf_store::users::get(&state.db, claims.sub).await {
+            Ok(c) => c,
+            Err(icf_store::StoreError::NotFound) => {
+                return Err(ApiError::Unauthorized("the token is not valid"));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if !creds.user.is_active || creds.token_version != claims.ver {
+            return Err(ApiError::Unauthorized(
+                "the token is no longer valid; sign in again",
+            ));
+        }
+        Ok(CurrentUser {
+            id: creds.user.id,
+            username: creds.user.username,
+            role: creds.user.role,
+        })
+    }
+}
+
+/// A signed-in admin: 401 without a valid token, 403 for an editor.
+#[derive(Debug, Clone)]
+pub struct AdminUser(pub CurrentUser);
+
+impl FromRequestParts<AppState> for AdminUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let user = CurrentUser::from_request_parts(parts, state).await?;
+        if !user.is_admin() {
+            return Err(ApiError::Forbidden);
+        }
+        Ok(AdminUser(user))
+    }
+}

@@ -1,0 +1,97 @@
+//! Extractors whose rejections speak the API's JSON error shape and name the field.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+
+/// JSON body. Malformed JSON → 400; a missing or mistyped field → 422 naming the field.
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|e| ApiError::bad_request(None, format!("cannot read the body: {e}")))?;
+        let mut de = serde_json::Deserializer::from_slice(&bytes);
+        match serde_path_to_error::deserialize::<_, T>(&mut de) {
+            Ok(value) => {
+                de.end()
+                    .map_err(|_| ApiError::bad_request(None, "the body must be one JSON value"))?;
+                Ok(ApiJson(value))
+            }
+            Err(err) => {
+                let path = err.path().to_string();
+                let inner = err.into_inner();
+                if inner.is_syntax() || inner.is_eof() || inner.is_io() {
+                    return Err(ApiError::bad_request(
+                        None,
+                        format!("the body is not valid JSON: {inner}"),
+                    ));
+                }
+                let message = inner.to_string();
+                let field = missing_field(&message)
+                    .map(|f| join_path(&path, f))
+                    .unwrap_or_else(|| if path == "." { "body".into() } else { path });
+                // serde appends " at line L column C"; the field name says more.
+                let message = message
+                    .split(" at line ")
+                    .next()
+                    .unwrap_or(&message)
+                    .to_owned();
+                Err(ApiError::validation(field, message))
+            }
+        }
+    }
+}
+
+fn missing_field(message: &str) -> Option<&str> {
+    message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split('`').next())
+}
+
+fn join_path(path: &str, field: &str) -> String {
+    if path == "." || path.is_empty() {
+        field.to_owned()
+    } else {
+        format!("{path}.{field}")
+    }
+}
+
+/// A typed id from the path (`/api/users/{id}`). Not a UUID → 400 naming `id`.
+pub struct IdPath<T>(pub T);
+
+impl<S: Send + Sync, T: std::str::FromStr> FromRequestParts<S> for IdPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let axum::extract::Path(raw) =
+            axum::extract::Path::<String>::from_request_parts(parts, state)
+                .await
+                .map_err(|_| ApiError::bad_request(Some("id"), "missing id in the path"))?;
+        raw.parse()
+            .map(IdPath)
+            .map_err(|_| ApiError::bad_request(Some("id"), "id must be a UUID"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_field_is_found_in_serde_message() {
+        assert_eq!(
+            missing_field("missing field `password` at line 1 column 20"),
+            Some("password")
+        );
+        assert_eq!(missing_field("invalid type: integer"), None);
+        assert_eq!(join_path(".", "password"), "password");
+        assert_eq!(join_path("user", "password"), "user.password");
+    }
+}

@@ -1,0 +1,99 @@
+use std::net::SocketAddr;
+
+use axum::Json;
+use axum::extract::{ConnectInfo, State};
+use chrono::Utc;
+use icf_core::auth::User;
+use serde::{Deserialize, Serialize};
+
+use crate::auth::{CurrentUser, issue_token};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::ApiJson;
+use crate::state::AppState;
+
+#[derive(Deserialize)]
+pub struct LoginRequest {
+    username: String,
+    password: String,
+}
+
+#[derive(Serialize)]
+pub struct TokenResponse {
+    access_token: String,
+    token_type: &'static str,
+    expires_in: i64,
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ApiJson(req): ApiJson<LoginRequest>,
+) -> ApiResult<Json<TokenResponse>> {
+    let username = req.username.trim().to_lowercase();
+    let keys = [format!("user:{username}"), format!("ip:{}", peer.ip())];
+    let now = Utc::now();
+    {
+        let mut throttle = state
+            .login_throttle
+            .lock()
+            .map_err(|_| ApiError::internal("login throttle poisoned"))?;
+        if let Some(until) = keys
+            .iter()
+            .filter_map(|k| throttle.blocked_until(k, now))
+            .max()
+        {
+            return Err(ApiError::TooManyRequests {
+                retry_after_secs: (until - now).num_seconds().max(1) as u64,
+            });
+        }
+    }
+
+    let creds = icf_store::users::find_by_username(&state.db, &username).await?;
+    let password = req.password;
+    let (hash, known) = match &creds {
+        Some(c) => (c.password_hash.clone(), true),
+        None => (icf_core::password::dummy_hash().to_owned(), false),
+    };
+    // argon2 is CPU-heavy by design; keep it off the async workers.
+    let matches = tokio::task::spawn_blocking(move || icf_core::password::verify(&password, &hash))
+        .await
+        .map_err(ApiError::internal)?;
+
+    let creds = match creds {
+        Some(c) if known && matches && c.user.is_active => c,
+        _ => {
+            let mut throttle = state
+                .login_throttle
+                .lock()
+                .map_err(|_| ApiError::internal("login throttle poisoned"))?;
+            for key in &keys {
+                throttle.record_failure(key, now);
+            }
+            // One message for unknown user, wrong password and disabled user alike.
+            return Err(ApiError::Unauthorized(
+                "wrong username or password, or the user is disabled",
+            ));
+        }
+    };
+    if let Ok(mut throttle) = state.login_throttle.lock() {
+        throttle.record_success(&keys[0]);
+    }
+    icf_store::users::record_login(&state.db, creds.user.id).await?;
+    let token = issue_token(
+        &state.auth,
+        creds.user.id,
+        creds.user.role,
+        creds.token_version,
+    )?;
+    tracing::info!(user = %creds.user.username, "signed in");
+    Ok(Json(TokenResponse {
+        access_token: token,
+        token_type: "bearer",
+        expires_in: state.auth.token_ttl.num_seconds(),
+    }))
+}
+
+pub async fn me(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<User>> {
+    let creds = icf_store::users::get(&state.db, user.id).await?;
+    Ok(Json(creds.user))
+}

@@ -1,0 +1,178 @@
+//! `/api/users/`: operator management, admins only.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use icf_core::auth::{User, check_password, parse_email, parse_username};
+use icf_core::enums::Role;
+use icf_core::ids::UserId;
+use icf_store::users::{NewUser, UserChanges};
+use serde::{Deserialize, Serialize};
+
+use crate::auth::AdminUser;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiJson, IdPath};
+use crate::state::AppState;
+
+#[derive(Serialize)]
+pub struct UserList {
+    items: Vec<User>,
+    total: usize,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUser {
+    username: String,
+    email: String,
+    password: String,
+    role: Role,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUser {
+    email: Option<String>,
+    role: Option<Role>,
+    is_active: Option<bool>,
+    password: Option<String>,
+}
+
+async fn hash(password: String) -> ApiResult<String> {
+    tokio::task::spawn_blocking(move || icf_core::password::hash(&password))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)
+}
+
+fn user_not_found(e: icf_store::StoreError) -> ApiError {
+    match e {
+        icf_store::StoreError::NotFound => ApiError::NotFound("user"),
+        other => other.into(),
+    }
+}
+
+pub async fn list(State(state): State<AppState>, _: AdminUser) -> ApiResult<Json<UserList>> {
+    let items = icf_store::users::list(&state.db).await?;
+    Ok(Json(UserList {
+        total: items.len(),
+        items,
+    }))
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    _: AdminUser,
+    ApiJson(req): ApiJson<CreateUser>,
+) -> ApiResult<(StatusCode, Json<User>)> {
+    let username = parse_username(&req.username)?;
+    let email = parse_email(&req.email)?;
+    check_password(&req.password)?;
+    let user = icf_store::users::create(
+        &state.db,
+        NewUser {
+            username,
+            email,
+            password_hash: hash(req.password).await?,
+            role: req.role,
+        },
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(user)))
+}
+
+pub async fn get_one(
+    State(state): State<AppState>,
+    _: AdminUser,
+    IdPath(id): IdPath<UserId>,
+) -> ApiResult<Json<User>> {
+    let creds = icf_store::users::get(&state.db, id)
+        .await
+        .map_err(user_not_found)?;
+    Ok(Json(creds.user))
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    AdminUser(me): AdminUser,
+    IdPath(id): IdPath<UserId>,
+    ApiJson(req): ApiJson<UpdateUser>,
+) -> ApiResult<Json<User>> {
+    let target = icf_store::users::get(&state.db, id)
+        .await
+        .map_err(user_not_found)?
+        .user;
+    let loses_admin = target.role == Role::Admin
+        && target.is_active
+        && (req.role == Some(Role::Editor) || req.is_active == Some(false));
+    if loses_admin && icf_store::users::count_active_admins(&state.db).await? <= 1 {
+        return Err(ApiError::Conflict {
+            field: Some(
+                if req.is_active == Some(false) {
+                    "is_active"
+                } else {
+                    "role"
+                }
+                .into(),
+            ),
+            message: "this is the last active admin; make another admin first".into(),
+        });
+    }
+    if id == me.id && req.is_active == Some(false) {
+        return Err(ApiError::validation(
+            "is_active",
+            "you cannot disable yourself",
+        ));
+    }
+    let email = req.email.as_deref().map(parse_email).transpose()?;
+    let password_hash = match req.password {
+        Some(p) => {
+            check_password(&p)?;
+            Some(hash(p).await?)
+        }
+        None => None,
+    };
+    let user = icf_store::users::update(
+        &state.db,
+        id,
+        UserChanges {
+            email,
+            role: req.role,
+            is_active: req.is_active,
+            password_hash,
+        },
+    )
+    .await
+    .map_err(user_not_found)?;
+    Ok(Json(user))
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    AdminUser(me): AdminUser,
+    IdPath(id): IdPath<UserId>,
+) -> ApiResult<StatusCode> {
+    if id == me.id {
+        return Err(ApiError::Conflict {
+            field: None,
+            message: "you cannot delete yourself".into(),
+        });
+    }
+    let target = icf_store::users::get(&state.db, id)
+        .await
+        .map_err(user_not_found)?
+        .user;
+    if target.role == Role::Admin
+        && target.is_active
+        && icf_store::users::count_active_admins(&state.db).await? <= 1
+    {
+        return Err(ApiError::Conflict {
+            field: None,
+            message: "this is the last active admin".into(),
+        });
+    }
+    icf_store::users::delete(&state.db, id)
+        .await
+        .map_err(user_not_found)?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,34 @@
+//! What every handler can reach.
+
+use std::sync::{Arc, Mutex};
+
+use chrono::Duration;
+use icf_core::auth::LoginThrottle;
+use icf_store::Db;
+use secrecy::SecretString;
+
+/// How tokens are signed and how long they live.
+#[derive(Clone)]
+pub struct AuthSettings {
+    pub secret_key: SecretString,
+    pub token_ttl: Duration,
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub auth: Arc<AuthSettings>,
+    /// Failed sign-ins per username and per client address. In memory: per process,
+    /// which is enough to make guessing slow.
+    pub login_throttle: Arc<Mutex<LoginThrottle>>,
+}
+
+impl AppState {
+    pub fn new(db: Db, auth: AuthSettings) -> Self {
+        Self {
+            db,
+            auth: Arc::new(auth),
+            login_throttle: Arc::new(Mutex::new(LoginThrottle::new(5, Duration::minutes(15)))),
+        }
+    }
+}
