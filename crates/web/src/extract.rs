@@ -27,7 +27,10 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
             Err(err) => {
                 let path = err.path().to_string();
                 let inner = err.into_inner();
-                if inner.is_syntax() || inner.is_eof() || inner.is_io() {
+                // serde_json reports some type errors (an enum given a number) as syntax
+                // errors; only a body that is not JSON at all is a bad request.
+                let not_json = serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_err();
+                if not_json && (inner.is_syntax() || inner.is_eof() || inner.is_io()) {
                     return Err(ApiError::bad_request(
                         None,
                         format!("the body is not valid JSON: {inner}"),

@@ -1,0 +1,299 @@
+//! The test harness: fresh databases, a running app, a signed-in client.
+
+use std::collections::HashMap;
+
+use icf::config::Settings;
+use icf::startup::App;
+use icf_store::Db;
+use reqwest::{Client, Method, RequestBuilder, StatusCode};
+use serde_json::{Value, json};
+
+/// Runs an `async fn NAME(engine: Engine)` once per database engine, as the tests
+/// `NAME::sqlite` and `NAME::postgres`.
+macro_rules! engine_tests {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::helpers::Engine::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if $crate::helpers::postgres_available() {
+                    super::$name($crate::helpers::Engine::Postgres).await
+                }
+            }
+        }
+    )*};
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+/// Whether PostgreSQL tests can run; panics when CI demands them and they cannot.
+pub fn postgres_available() -> bool {
+    let set = std::env::var("ICF_TEST_DATABASE_URL").is_ok_and(|v| !v.is_empty());
+    if !set {
+        if std::env::var("ICF_REQUIRE_POSTGRES").is_ok_and(|v| v == "1") {
+            panic!("ICF_REQUIRE_POSTGRES=1 but ICF_TEST_DATABASE_URL is not set");
+        }
+        eprintln!("skipped: ICF_TEST_DATABASE_URL is not set");
+    }
+    set
+}
+
+/// A database of its own for one test, removed when dropped (even after a panic).
+pub struct TestDb {
+    pub url: String,
+    pub engine: Engine,
+    pub dir: tempfile::TempDir,
+    pg_drop: Option<(String, String)>,
+}
+
+impl TestDb {
+    pub async fn new(engine: Engine) -> TestDb {
+        let dir = tempfile::tempdir().expect("tempdir");
+        match engine {
+            Engine::Sqlite => TestDb {
+                url: format!("sqlite://{}", dir.path().join("icf.db").display()),
+                engine,
+                dir,
+                pg_drop: None,
+            },
+            Engine::Postgres => {
+                let admin_url =
+                    std::env::var("ICF_TEST_DATABASE_URL").expect("ICF_TEST_DATABASE_URL");
+                let name = format!("icf_t_{}", uuid::Uuid::new_v4().simple());
+                let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin_url)
+                    .await
+                    .expect("connect to ICF_TEST_DATABASE_URL");
+                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                    .execute(&mut conn)
+                    .await
+                    .expect("create test database");
+                TestDb {
+                    url: with_database(&admin_url, &name),
+                    engine,
+                    dir,
+                    pg_drop: Some((admin_url, name)),
+                }
+            }
+        }
+    }
+}
+
+/// `postgres://u@h:5432/postgres?x=y` with the database replaced by `name`.
+pub fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let base = match base[scheme_end..].find('/') {
+        Some(i) => &base[..scheme_end + i],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{base}/{name}?{q}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((admin_url, name)) = self.pg_drop.take() {
+            // Drop runs outside async; a short-lived runtime on its own thread does the work.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()?;
+                rt.block_on(async {
+                    let mut conn =
+                        <sqlx::PgConnection as sqlx::Connection>::connect(&admin_url).await?;
+                    sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                    )))
+                    .execute(&mut conn)
+                    .await?;
+                    Ok::<_, sqlx::Error>(())
+                })
+                .map_err(std::io::Error::other)
+            })
+            .join();
+        }
+    }
+}
+
+/// Settings for a test app: the given database, a temp data dir, a random port, fixed keys.
+pub fn test_settings(db: &TestDb, extra: &[(&str, &str)]) -> Settings {
+    let mut vars: HashMap<String, String> = HashMap::new();
+    vars.insert("DATABASE_URL".into(), db.url.clone());
+    vars.insert("ICF_DATA_DIR".into(), db.dir.path().display().to_string());
+    vars.insert("ICF_LISTEN".into(), "127.0.0.1:0".into());
+    vars.insert("SECRET_KEY".into(), TEST_SECRET.into());
+    vars.insert("ENCRYPTION_KEY".into(), fernet::Fernet::generate_key());
+    vars.insert("ICF_DB_MAX_CONNECTIONS".into(), "5".into());
+    for (k, v) in extra {
+        vars.insert((*k).into(), (*v).into());
+    }
+    Settings::from_lookup(|k| vars.get(k).cloned()).expect("test settings")
+}
+
+/// The JWT signing key of every test app, so tests can forge tokens on purpose.
+pub const TEST_SECRET: &str = "test-secret-key-0123456789abcdef0123456789abcdef";
+
+/// A running icf on a random port with its own database.
+#[allow(dead_code)] // not every test module reads every field
+pub struct TestApp {
+    pub base: String,
+    pub client: Client,
+    pub db: Db,
+    pub settings: Settings,
+    pub engine: Engine,
+    server: tokio::task::JoinHandle<()>,
+    // Last: dropped after the server stops.
+    pub test_db: TestDb,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+impl TestApp {
+    pub async fn spawn(engine: Engine) -> TestApp {
+        Self::spawn_with(engine, &[]).await
+    }
+
+    pub async fn spawn_with(engine: Engine, extra: &[(&str, &str)]) -> TestApp {
+        let test_db = TestDb::new(engine).await;
+        let settings = test_settings(&test_db, extra);
+        Self::start(test_db, settings, true).await
+    }
+
+    pub async fn start(test_db: TestDb, settings: Settings, migrate: bool) -> TestApp {
+        let app = App::build(&settings, migrate).await.expect("app builds");
+        let base = format!("http://{}", app.addr());
+        let db = app.db().clone();
+        let server = tokio::spawn(async move {
+            let _ = app.run(std::future::pending()).await;
+        });
+        TestApp {
+            base,
+            client: Client::builder().no_proxy().build().expect("client"),
+            db,
+            settings,
+            engine: test_db.engine,
+            server,
+            test_db,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub fn request(&self, method: Method, path: &str, token: Option<&str>) -> RequestBuilder {
+        let req = self.client.request(method, self.url(path));
+        match token {
+            Some(t) => req.bearer_auth(t),
+            None => req,
+        }
+    }
+
+    /// Sends a JSON request and returns the status and the JSON body (Null when empty).
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self.request(method, path, token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.expect("request sent");
+        let status = resp.status();
+        let text = resp.text().await.expect("body");
+        let json = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}"))
+        };
+        (status, json)
+    }
+
+    /// Creates an operator straight in the store and returns their password.
+    pub async fn create_user(&self, username: &str, role: icf_core::enums::Role) -> String {
+        let password = format!("pw-{username}-1234");
+        icf_store::users::create(
+            &self.db,
+            icf_store::users::NewUser {
+                username: username.into(),
+                email: format!("{username}@example.com"),
+                password_hash: icf_core::password::hash(&password).expect("hash"),
+                role,
+            },
+        )
+        .await
+        .expect("create user");
+        password
+    }
+
+    pub async fn login(&self, username: &str, password: &str) -> String {
+        let (status, body) = self
+            .call(
+                Method::POST,
+                "/api/auth/login",
+                None,
+                Some(json!({"username": username, "password": password})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "login failed: {body}");
+        body["access_token"].as_str().expect("token").to_owned()
+    }
+
+    /// A new admin and their token.
+    pub async fn admin_token(&self) -> String {
+        let pw = self.create_user("root", icf_core::enums::Role::Admin).await;
+        self.login("root", &pw).await
+    }
+
+    /// A new editor and their token.
+    pub async fn editor_token(&self) -> String {
+        let pw = self
+            .create_user("writer", icf_core::enums::Role::Editor)
+            .await;
+        self.login("writer", &pw).await
+    }
+}
+
+/// Asserts the API's error shape and returns the error object.
+pub fn assert_error(status: StatusCode, body: &Value, expected: StatusCode, code: &str) -> Value {
+    assert_eq!(status, expected, "unexpected status, body: {body}");
+    assert_eq!(body["error"]["code"], code, "body: {body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty())
+    );
+    body["error"].clone()
+}
+
+#[test]
+fn database_is_replaced_in_urls() {
+    assert_eq!(
+        with_database("postgres://postgres@127.0.0.1:5432/postgres", "x"),
+        "postgres://postgres@127.0.0.1:5432/x"
+    );
+    assert_eq!(
+        with_database("postgres://h/db?sslmode=disable", "x"),
+        "postgres://h/x?sslmode=disable"
+    );
+    assert_eq!(with_database("postgres://h", "x"), "postgres://h/x");
+}

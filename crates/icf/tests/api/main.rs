@@ -1,0 +1,13 @@
+//! One integration-test binary (faster to link than one per file). Every test starts the
+//! real app on a random port against a fresh database, once on SQLite and once on
+//! PostgreSQL (`ICF_TEST_DATABASE_URL`; set `ICF_REQUIRE_POSTGRES=1` to fail instead of
+//! skipping when it is missing, as CI does).
+
+#[macro_use]
+mod helpers;
+
+mod auth;
+mod cli;
+mod health;
+mod migrations;
+mod users;
