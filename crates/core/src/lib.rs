@@ -4,6 +4,7 @@
 //! (callers pass `now`), so every rule can be tested with a fake clock.
 
 pub mod auth;
+pub mod device;
 pub mod enums;
 pub mod ids;
 pub mod password;
