@@ -134,6 +134,12 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<()> {
 async fn serve(settings: Settings, args: ServeArgs) -> anyhow::Result<()> {
     let migrate = settings.auto_migrate && !args.no_migrate;
     let app = startup::App::build(&settings, migrate).await?;
+    if migrate && icf_store::users::list(app.db()).await?.is_empty() {
+        tracing::warn!(
+            "no operators yet: create the first admin with \
+             `icf user create --username admin --email you@example.com --role admin`"
+        );
+    }
     tracing::info!(
         addr = %app.addr(),
         database = app.db().engine().as_str(),
