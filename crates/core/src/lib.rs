@@ -7,6 +7,7 @@ pub mod auth;
 pub mod device;
 pub mod enums;
 pub mod ids;
+pub mod pacing;
 pub mod password;
 
 pub use enums::ParseEnumError;
