@@ -9,5 +9,6 @@ pub mod enums;
 pub mod ids;
 pub mod pacing;
 pub mod password;
+pub mod post;
 
 pub use enums::ParseEnumError;

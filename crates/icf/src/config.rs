@@ -73,6 +73,14 @@ pub struct Settings {
     pub db_max_connections: u32,
     /// `ICF_LOG_FORMAT`: `text` (default) or `json`.
     pub log_format: LogFormat,
+    /// `ICF_MEDIA_DIR` (default `$ICF_DATA_DIR/uploads`): uploaded media on disk.
+    pub media_dir: PathBuf,
+    /// `ICF_S3_BUCKET` and friends: keep media in S3-compatible storage instead.
+    pub s3: Option<icf_media::storage::S3Settings>,
+    /// `ICF_MAX_UPLOAD_MB` (default 1024): the largest file, videos included.
+    pub max_upload_mb: u64,
+    /// `ICF_MAX_PHOTO_MB` (default 30): the largest photo.
+    pub max_photo_mb: u64,
 }
 
 impl std::fmt::Debug for Settings {
@@ -88,6 +96,8 @@ impl std::fmt::Debug for Settings {
                 &self.encryption_keys.as_ref().map(|_| "[set]"),
             )
             .field("max_concurrent_tasks", &self.max_concurrent_tasks)
+            .field("media_dir", &self.media_dir)
+            .field("s3_bucket", &self.s3.as_ref().map(|s| &s.bucket))
             .finish_non_exhaustive()
     }
 }
@@ -272,7 +282,52 @@ impl Settings {
             ));
         }
 
+        let media_dir = lookup("ICF_MEDIA_DIR")
+            .filter(|v| !v.trim().is_empty())
+            .map(PathBuf::from)
+            .unwrap_or_else(|| data_dir.join("uploads"));
+        let s3 = match lookup("ICF_S3_BUCKET").filter(|v| !v.trim().is_empty()) {
+            None => None,
+            Some(bucket) => {
+                let need = |name: &'static str| {
+                    lookup(name)
+                        .filter(|v| !v.trim().is_empty())
+                        .ok_or_else(|| ConfigError::new(name, "required when ICF_S3_BUCKET is set"))
+                };
+                Some(icf_media::storage::S3Settings {
+                    bucket: bucket.trim().to_owned(),
+                    region: lookup("ICF_S3_REGION")
+                        .filter(|v| !v.trim().is_empty())
+                        .unwrap_or_else(|| "us-east-1".into()),
+                    endpoint: lookup("ICF_S3_ENDPOINT").filter(|v| !v.trim().is_empty()),
+                    access_key_id: need("ICF_S3_ACCESS_KEY_ID")?,
+                    secret_access_key: need("ICF_S3_SECRET_ACCESS_KEY")?,
+                })
+            }
+        };
+        let max_upload_mb = parse_var(
+            &lookup,
+            "ICF_MAX_UPLOAD_MB",
+            1024u64,
+            "a number of megabytes",
+        )?;
+        let max_photo_mb = parse_var(&lookup, "ICF_MAX_PHOTO_MB", 30u64, "a number of megabytes")?;
+        if max_upload_mb == 0 || max_photo_mb == 0 {
+            return Err(ConfigError::new(
+                if max_upload_mb == 0 {
+                    "ICF_MAX_UPLOAD_MB"
+                } else {
+                    "ICF_MAX_PHOTO_MB"
+                },
+                "expected a number of megabytes above 0",
+            ));
+        }
+
         Ok(Settings {
+            media_dir,
+            s3,
+            max_upload_mb,
+            max_photo_mb,
             database_url,
             data_dir,
             listen,

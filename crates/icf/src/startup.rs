@@ -4,8 +4,9 @@ use std::future::Future;
 use std::net::SocketAddr;
 
 use anyhow::Context;
+use icf_media::MediaStore;
 use icf_store::{Db, PoolSettings};
-use icf_web::{AppState, AuthSettings};
+use icf_web::{AppState, AuthSettings, UploadSettings};
 use tokio::net::TcpListener;
 
 use crate::config::{Settings, redact_url};
@@ -35,6 +36,20 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<Db> {
     })
 }
 
+/// The media store the settings describe: S3 when a bucket is set, else the media dir.
+pub fn media_store(settings: &Settings) -> anyhow::Result<MediaStore> {
+    match &settings.s3 {
+        Some(s3) => MediaStore::s3(s3, &settings.media_dir.join(".staging"))
+            .context("cannot set up S3 media storage (ICF_S3_*)"),
+        None => MediaStore::local(&settings.media_dir).with_context(|| {
+            format!(
+                "cannot use {} for media (ICF_MEDIA_DIR)",
+                settings.media_dir.display()
+            )
+        }),
+    }
+}
+
 /// A bound, ready-to-run server.
 pub struct App {
     listener: TcpListener,
@@ -58,6 +73,11 @@ impl App {
             AuthSettings {
                 secret_key,
                 token_ttl: chrono::Duration::minutes(i64::from(settings.token_ttl_minutes)),
+            },
+            media_store(settings)?,
+            UploadSettings {
+                max_file_bytes: settings.max_upload_mb * 1024 * 1024,
+                max_photo_bytes: settings.max_photo_mb * 1024 * 1024,
             },
         );
         let listener = TcpListener::bind(settings.listen)

@@ -61,6 +61,7 @@ pub fn prepare_photo(bytes: &[u8], options: &PhotoOptions) -> Result<PreparedPho
     if bytes.is_empty() {
         return Err(MediaError::Empty);
     }
+    ensure_complete(bytes)?;
     let mut reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|e| MediaError::BadImage(e.to_string()))?;
@@ -98,6 +99,31 @@ pub fn prepare_photo(bytes: &[u8], options: &PhotoOptions) -> Result<PreparedPho
         width,
         height,
     })
+}
+
+/// Decoders are lenient: a JPEG cut off mid-transfer decodes with its bottom painted grey.
+/// A file must end where its format says it ends.
+fn ensure_complete(bytes: &[u8]) -> Result<(), MediaError> {
+    let truncated = || MediaError::BadImage("the file is incomplete (truncated upload?)".into());
+    let find_last = |needle: &[u8]| bytes.windows(needle.len()).rposition(|w| w == needle);
+    if bytes.starts_with(&[0xFF, 0xD8]) {
+        // End-of-image must follow the last start-of-scan (entropy-coded data never
+        // contains 0xFFD9: a 0xFF there is always followed by 0x00).
+        let last_scan = find_last(&[0xFF, 0xDA]).ok_or_else(truncated)?;
+        if !bytes[last_scan..].windows(2).any(|w| w == [0xFF, 0xD9]) {
+            return Err(truncated());
+        }
+    } else if bytes.starts_with(b"\x89PNG") {
+        if find_last(b"IEND").is_none() {
+            return Err(truncated());
+        }
+    } else if bytes.starts_with(b"RIFF") && bytes.len() >= 12 {
+        let declared = u32::from_le_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]) as usize;
+        if bytes.len() < declared.saturating_add(8) {
+            return Err(truncated());
+        }
+    }
+    Ok(())
 }
 
 fn bad_image(e: image::ImageError, options: &PhotoOptions) -> MediaError {
@@ -257,6 +283,23 @@ mod tests {
     }
 
     #[test]
+    fn truncated_jpegs_are_refused_even_though_decoders_accept_them() {
+        let img = RgbImage::from_pixel(400, 400, image::Rgb([1, 2, 3]));
+        let mut jpeg = Vec::new();
+        JpegEncoder::new_with_quality(&mut jpeg, 90)
+            .encode_image(&img)
+            .unwrap();
+        assert!(prepare_photo(&jpeg, &PhotoOptions::default()).is_ok());
+        for cut in [jpeg.len() - 2, jpeg.len() * 2 / 3, jpeg.len() / 3] {
+            let err = prepare_photo(&jpeg[..cut], &PhotoOptions::default()).unwrap_err();
+            assert!(
+                err.to_string().contains("incomplete"),
+                "cut at {cut}: {err}"
+            );
+        }
+    }
+
+    #[test]
     fn truncated_and_bogus_images_are_refused() {
         let full = png(500, 500);
         assert!(matches!(
@@ -280,6 +323,9 @@ mod tests {
         png.extend_from_slice(&13u32.to_be_bytes());
         png.extend_from_slice(&ihdr);
         png.extend_from_slice(&crc32(&ihdr).to_be_bytes());
+        png.extend_from_slice(&0u32.to_be_bytes());
+        png.extend_from_slice(b"IEND");
+        png.extend_from_slice(&crc32(b"IEND").to_be_bytes());
         let err = prepare_photo(&png, &PhotoOptions::default()).unwrap_err();
         assert!(matches!(err, MediaError::TooLarge { .. }), "{err}");
     }

@@ -77,7 +77,7 @@ pub struct StoredMedia {
 }
 
 /// Connection settings for S3-compatible storage (AWS, MinIO, R2…).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct S3Settings {
     pub bucket: String,
     pub region: String,
@@ -87,10 +87,24 @@ pub struct S3Settings {
     pub secret_access_key: String,
 }
 
+impl std::fmt::Debug for S3Settings {
+    // Hand-written: the secret key must never reach a log line.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Settings")
+            .field("bucket", &self.bucket)
+            .field("region", &self.region)
+            .field("endpoint", &self.endpoint)
+            .field("access_key_id", &self.access_key_id)
+            .finish_non_exhaustive()
+    }
+}
+
 /// The media store behind icf: keys in, bytes out, on disk or in a bucket.
 #[derive(Clone)]
 pub struct MediaStore {
     inner: Arc<dyn ObjectStore>,
+    /// Set for the local backend: files are moved into place instead of copied.
+    local_root: Option<PathBuf>,
     /// Where uploads are staged before they are checked (always local: ffprobe needs a file).
     staging: PathBuf,
 }
@@ -119,6 +133,7 @@ impl MediaStore {
         let fs = LocalFileSystem::new_with_prefix(root).map_err(storage_err)?;
         Ok(MediaStore {
             inner: Arc::new(fs),
+            local_root: Some(root.to_path_buf()),
             staging,
         })
     }
@@ -139,6 +154,7 @@ impl MediaStore {
         }
         Ok(MediaStore {
             inner: Arc::new(builder.build().map_err(storage_err)?),
+            local_root: None,
             staging: staging.to_path_buf(),
         })
     }
@@ -147,10 +163,48 @@ impl MediaStore {
         &self.staging
     }
 
-    /// Stores a local file under `key`.
-    pub async fn put_file(&self, key: &MediaKey, file: &Path) -> Result<StoredMedia, MediaError> {
-        let bytes = tokio::fs::read(file).await?;
-        self.put_bytes(key, Bytes::from(bytes)).await
+    /// Stores a local file under `key`, consuming it. On disk the file is renamed into place
+    /// (the staging folder is inside the root, so no copy); to a bucket it is streamed in
+    /// parts, so a 1 GB video never sits in memory.
+    pub async fn put_file(
+        &self,
+        key: &MediaKey,
+        file: &Path,
+        size: u64,
+        sha256: &str,
+    ) -> Result<StoredMedia, MediaError> {
+        let stored = StoredMedia {
+            key: key.clone(),
+            size,
+            sha256: sha256.to_owned(),
+        };
+        if let Some(root) = &self.local_root {
+            let target = root.join(key.as_str());
+            if let Some(parent) = target.parent() {
+                tokio::fs::create_dir_all(parent).await?;
+            }
+            tokio::fs::rename(file, &target).await?;
+            return Ok(stored);
+        }
+        let upload = self
+            .inner
+            .put_multipart(&key.object_path())
+            .await
+            .map_err(storage_err)?;
+        let mut writer = object_store::WriteMultipart::new(upload);
+        let mut f = tokio::fs::File::open(file).await?;
+        let mut buf = vec![0u8; 1024 * 1024];
+        loop {
+            let n = tokio::io::AsyncReadExt::read(&mut f, &mut buf).await?;
+            if n == 0 {
+                break;
+            }
+            writer.wait_for_capacity(4).await.map_err(storage_err)?;
+            writer.write(&buf[..n]);
+        }
+        writer.finish().await.map_err(storage_err)?;
+        let _ = tokio::fs::remove_file(file).await;
+        Ok(stored)
     }
 
     pub async fn put_bytes(&self, key: &MediaKey, bytes: Bytes) -> Result<StoredMedia, MediaError> {

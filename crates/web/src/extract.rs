@@ -83,6 +83,27 @@ impl<S: Send + Sync, T: std::str::FromStr> FromRequestParts<S> for IdPath<T> {
     }
 }
 
+/// Query string. A value of the wrong type → 400 naming the parameter.
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let query = parts.uri.query().unwrap_or_default();
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(de)
+            .map(ApiQuery)
+            .map_err(|e| {
+                let field = e.path().to_string();
+                ApiError::bad_request(
+                    (field != ".").then_some(field.as_str()),
+                    format!("bad query string: {}", e.inner()),
+                )
+            })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,7 +7,7 @@ pub mod extract;
 pub mod routes;
 pub mod state;
 
-pub use state::{AppState, AuthSettings};
+pub use state::{AppState, AuthSettings, UploadSettings};
 
 use axum::Router;
 use axum::http::{HeaderName, header};

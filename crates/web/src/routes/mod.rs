@@ -2,9 +2,11 @@
 
 mod auth;
 mod health;
+mod posts;
 mod users;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{MethodRouter, get, post};
 
 use crate::state::AppState;
@@ -27,8 +29,20 @@ pub fn router() -> Router<AppState> {
         .route("/api/auth/login", post(auth::login))
         .route("/api/auth/me", get(auth::me));
     let router = both_slashes(router, "/api/users", get(users::list).post(users::create));
-    router.route(
+    let router = router.route(
         "/api/users/{id}",
         get(users::get_one).put(users::update).delete(users::delete),
+    );
+    // Uploads stream to disk; the per-file limit is enforced while streaming.
+    let router = both_slashes(
+        router,
+        "/api/posts",
+        get(posts::list)
+            .post(posts::create)
+            .layer(DefaultBodyLimit::disable()),
+    );
+    router.route(
+        "/api/posts/{id}",
+        get(posts::get_one).put(posts::update).delete(posts::delete),
     )
 }

@@ -1,0 +1,203 @@
+//! Rules of a post before anything is uploaded: what its media make it, and what a caption
+//! may hold (Instagram's own limits, so a caption never fails on the 50th account).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::auth::FieldError;
+use crate::enums::{JobPriority, MediaType, PostStatus};
+use crate::ids::{GroupId, PostId, UserId};
+
+/// One stored media file of a post, in upload order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PostMedia {
+    /// Storage key of the prepared file (a JPEG for photos).
+    pub key: String,
+    pub kind: MediaKind,
+    pub width: u32,
+    pub height: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration_s: Option<f64>,
+    /// For videos: the cover frame, a JPEG.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cover_key: Option<String>,
+    pub size: u64,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MediaKind {
+    Photo,
+    Video,
+}
+
+/// A post as icf keeps it: media and a caption in its source language, for some groups.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Post {
+    pub id: PostId,
+    pub media: Vec<PostMedia>,
+    pub media_type: MediaType,
+    pub caption_original: String,
+    pub original_language: String,
+    pub target_groups: Vec<GroupId>,
+    pub status: PostStatus,
+    pub priority: JobPriority,
+    pub scheduled_at: Option<DateTime<Utc>>,
+    pub created_by: Option<UserId>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub posted_at: Option<DateTime<Utc>>,
+}
+
+pub const MAX_CAPTION_CHARS: usize = 2200;
+pub const MAX_HASHTAGS: usize = 30;
+pub const MAX_MENTIONS: usize = 20;
+pub const MAX_CAROUSEL_ITEMS: usize = 10;
+
+/// One uploaded file, as far as the post's type is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ItemKind {
+    Photo,
+    Video,
+}
+
+/// What the uploaded files make: one photo → photo; one video → video, or reel when asked;
+/// 2–10 files → carousel. `requested` is the user's `media_type`, needed only to tell a feed
+/// video from a reel, and refused when it contradicts the files.
+pub fn media_type_for(
+    items: &[ItemKind],
+    requested: Option<MediaType>,
+) -> Result<MediaType, FieldError> {
+    let derived = match items {
+        [] => return Err(FieldError::new("media", "add at least one photo or video")),
+        [ItemKind::Photo] => MediaType::Photo,
+        [ItemKind::Video] => match requested {
+            Some(MediaType::Reel) => MediaType::Reel,
+            _ => MediaType::Video,
+        },
+        many if many.len() > MAX_CAROUSEL_ITEMS => {
+            return Err(FieldError::new(
+                "media",
+                format!(
+                    "a carousel holds 2 to {MAX_CAROUSEL_ITEMS} items; {} were sent",
+                    many.len()
+                ),
+            ));
+        }
+        _ => MediaType::Carousel,
+    };
+    match requested {
+        None => Ok(derived),
+        Some(r) if r == derived => Ok(derived),
+        Some(r) => Err(FieldError::new(
+            "media_type",
+            format!("{r} does not fit the files sent, which make a {derived}"),
+        )),
+    }
+}
+
+/// Hashtags and mentions as Instagram counts them: `#` or `@` followed by a word character.
+pub fn count_tags(caption: &str) -> (usize, usize) {
+    let mut hashtags = 0;
+    let mut mentions = 0;
+    let mut prev: Option<char> = None;
+    let mut chars = caption.chars().peekable();
+    while let Some(c) = chars.next() {
+        let starts_word = prev.is_none_or(|p| !p.is_alphanumeric() && p != '_');
+        if starts_word
+            && (c == '#' || c == '@')
+            && let Some(&next) = chars.peek()
+            && (next.is_alphanumeric() || next == '_')
+        {
+            if c == '#' {
+                hashtags += 1;
+            } else {
+                mentions += 1;
+            }
+        }
+        prev = Some(c);
+    }
+    (hashtags, mentions)
+}
+
+/// Instagram's caption limits: 2,200 characters, 30 hashtags, 20 mentions.
+pub fn check_caption(field: &'static str, caption: &str) -> Result<(), FieldError> {
+    let chars = caption.chars().count();
+    if chars > MAX_CAPTION_CHARS {
+        return Err(FieldError::new(
+            field,
+            format!("{chars} characters; Instagram allows at most {MAX_CAPTION_CHARS}"),
+        ));
+    }
+    let (hashtags, mentions) = count_tags(caption);
+    if hashtags > MAX_HASHTAGS {
+        return Err(FieldError::new(
+            field,
+            format!("{hashtags} hashtags; Instagram allows at most {MAX_HASHTAGS}"),
+        ));
+    }
+    if mentions > MAX_MENTIONS {
+        return Err(FieldError::new(
+            field,
+            format!("{mentions} mentions; Instagram allows at most {MAX_MENTIONS}"),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ItemKind::{Photo, Video};
+
+    #[test]
+    fn files_decide_the_type() {
+        assert_eq!(media_type_for(&[Photo], None).unwrap(), MediaType::Photo);
+        assert_eq!(media_type_for(&[Video], None).unwrap(), MediaType::Video);
+        assert_eq!(
+            media_type_for(&[Video], Some(MediaType::Reel)).unwrap(),
+            MediaType::Reel
+        );
+        assert_eq!(
+            media_type_for(&[Photo, Video, Photo], None).unwrap(),
+            MediaType::Carousel
+        );
+        assert_eq!(media_type_for(&[], None).unwrap_err().field, "media");
+        assert!(
+            media_type_for(&[Photo; 11], None)
+                .unwrap_err()
+                .message
+                .contains("11 were sent")
+        );
+        assert_eq!(
+            media_type_for(&[Photo], Some(MediaType::Reel))
+                .unwrap_err()
+                .field,
+            "media_type"
+        );
+        assert_eq!(
+            media_type_for(&[Photo; 10], None).unwrap(),
+            MediaType::Carousel
+        );
+    }
+
+    #[test]
+    fn tags_are_counted_like_instagram() {
+        assert_eq!(count_tags("#a #b c#d mail@x.io @me @_x # @"), (2, 2));
+        assert_eq!(count_tags("Новый курс #питон @школа 🔥"), (1, 1));
+    }
+
+    #[test]
+    fn caption_limits() {
+        assert!(check_caption("caption", &"é".repeat(2200)).is_ok());
+        assert!(check_caption("caption", &"é".repeat(2201)).is_err());
+        let tags: String = (0..31).map(|i| format!("#t{i} ")).collect();
+        assert!(
+            check_caption("caption", &tags)
+                .unwrap_err()
+                .message
+                .contains("31 hashtags")
+        );
+    }
+}

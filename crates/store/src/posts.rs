@@ -1,0 +1,191 @@
+//! Posts: media, caption and target groups.
+
+use chrono::{DateTime, Utc};
+use icf_core::enums::{JobPriority, MediaType, PostStatus};
+use icf_core::ids::{GroupId, PostId, UserId};
+use icf_core::post::{Post, PostMedia};
+use sqlx::types::Json;
+
+use crate::{Db, DbUuid, StoreError, on_pool};
+
+#[derive(Debug, sqlx::FromRow)]
+struct PostRow {
+    id: DbUuid,
+    media_paths: Json<Vec<PostMedia>>,
+    media_type: String,
+    caption_original: String,
+    original_language: String,
+    target_groups: Json<Vec<GroupId>>,
+    status: String,
+    priority: String,
+    scheduled_at: Option<DateTime<Utc>>,
+    created_by: Option<DbUuid>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    posted_at: Option<DateTime<Utc>>,
+}
+
+const COLUMNS: &str = "id, media_paths, media_type, caption_original, original_language, \
+    target_groups, status, priority, scheduled_at, created_by, created_at, updated_at, posted_at";
+
+fn corrupt(column: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("posts.{column}: {e}"))
+}
+
+impl TryFrom<PostRow> for Post {
+    type Error = StoreError;
+    fn try_from(r: PostRow) -> Result<Post, StoreError> {
+        Ok(Post {
+            id: r.id.into_id(),
+            media: r.media_paths.0,
+            media_type: r.media_type.parse().map_err(|e| corrupt("media_type", e))?,
+            caption_original: r.caption_original,
+            original_language: r.original_language,
+            target_groups: r.target_groups.0,
+            status: r.status.parse().map_err(|e| corrupt("status", e))?,
+            priority: r.priority.parse().map_err(|e| corrupt("priority", e))?,
+            scheduled_at: r.scheduled_at,
+            created_by: r.created_by.map(DbUuid::into_id),
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            posted_at: r.posted_at,
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewPost {
+    pub media: Vec<PostMedia>,
+    pub media_type: MediaType,
+    pub caption_original: String,
+    pub original_language: String,
+    pub target_groups: Vec<GroupId>,
+    pub scheduled_at: Option<DateTime<Utc>>,
+    pub created_by: Option<UserId>,
+}
+
+pub async fn create(db: &Db, new: NewPost) -> Result<Post, StoreError> {
+    let now = Utc::now();
+    let sql = format!(
+        "INSERT INTO posts (id, media_paths, media_type, caption_original, original_language, \
+         target_groups, status, priority, scheduled_at, created_by, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, 'draft', 'normal', $7, $8, $9, $9) RETURNING {COLUMNS}"
+    );
+    let row: PostRow = on_pool!(db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(DbUuid::from(PostId::new()))
+        .bind(Json(&new.media))
+        .bind(new.media_type.as_str())
+        .bind(&new.caption_original)
+        .bind(&new.original_language)
+        .bind(Json(&new.target_groups))
+        .bind(new.scheduled_at)
+        .bind(new.created_by.map(DbUuid::from))
+        .bind(now)
+        .fetch_one(pool)
+        .await?);
+    row.try_into()
+}
+
+pub async fn get(db: &Db, id: PostId) -> Result<Post, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM posts WHERE id = $1");
+    let row: PostRow = on_pool!(db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(DbUuid::from(id))
+        .fetch_one(pool)
+        .await?);
+    row.try_into()
+}
+
+/// A page of posts, newest first, with the total matching the filter.
+pub async fn list(
+    db: &Db,
+    status: Option<PostStatus>,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<Post>, i64), StoreError> {
+    let status = status.map(PostStatus::as_str);
+    let sql = format!(
+        "SELECT {COLUMNS} FROM posts WHERE ($1 IS NULL OR status = $1) \
+         ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3"
+    );
+    let rows: Vec<PostRow> = on_pool!(db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(status)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(pool)
+        .await?);
+    let total: i64 = on_pool!(db, |pool| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM posts WHERE ($1 IS NULL OR status = $1)"
+    )
+    .bind(status)
+    .fetch_one(pool)
+    .await?);
+    let posts = rows
+        .into_iter()
+        .map(Post::try_from)
+        .collect::<Result<_, _>>()?;
+    Ok((posts, total))
+}
+
+/// Fields a person may change on a post that has not started publishing.
+#[derive(Debug, Clone, Default)]
+pub struct PostChanges {
+    pub caption_original: Option<String>,
+    pub original_language: Option<String>,
+    pub target_groups: Option<Vec<GroupId>>,
+    /// `Some(None)` clears the schedule.
+    pub scheduled_at: Option<Option<DateTime<Utc>>>,
+    pub priority: Option<JobPriority>,
+}
+
+pub async fn update(db: &Db, id: PostId, changes: PostChanges) -> Result<Post, StoreError> {
+    let sql = format!(
+        "UPDATE posts SET caption_original = COALESCE($2, caption_original), \
+         original_language = COALESCE($3, original_language), \
+         target_groups = COALESCE($4, target_groups), \
+         scheduled_at = CASE WHEN $5 THEN $6 ELSE scheduled_at END, \
+         priority = COALESCE($7, priority), updated_at = $8 \
+         WHERE id = $1 RETURNING {COLUMNS}"
+    );
+    let set_schedule = changes.scheduled_at.is_some();
+    let row: PostRow = on_pool!(db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(DbUuid::from(id))
+        .bind(changes.caption_original.as_deref())
+        .bind(changes.original_language.as_deref())
+        .bind(changes.target_groups.as_ref().map(Json))
+        .bind(set_schedule)
+        .bind(changes.scheduled_at.flatten())
+        .bind(changes.priority.map(JobPriority::as_str))
+        .bind(Utc::now())
+        .fetch_one(pool)
+        .await?);
+    row.try_into()
+}
+
+/// Deletes the post (its translations and executions go with it) and returns it, so the
+/// caller can remove its media files.
+pub async fn delete(db: &Db, id: PostId) -> Result<Post, StoreError> {
+    let post = get(db, id).await?;
+    on_pool!(db, |pool| sqlx::query("DELETE FROM posts WHERE id = $1")
+        .bind(DbUuid::from(id))
+        .execute(pool)
+        .await
+        .map(|_| ())?);
+    Ok(post)
+}
+
+/// The ids among `groups` that do not exist.
+pub async fn missing_groups(db: &Db, groups: &[GroupId]) -> Result<Vec<GroupId>, StoreError> {
+    let mut missing = Vec::new();
+    for &g in groups {
+        let n: i64 = on_pool!(db, |pool| sqlx::query_scalar(
+            "SELECT COUNT(*) FROM groups WHERE id = $1"
+        )
+        .bind(DbUuid::from(g))
+        .fetch_one(pool)
+        .await?);
+        if n == 0 {
+            missing.push(g);
+        }
+    }
+    Ok(missing)
+}

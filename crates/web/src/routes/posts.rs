@@ -1,0 +1,510 @@
+//! `/api/posts/`: upload media with a caption, list, read, edit, delete.
+//! Editors and admins alike: posting is what an editor is for.
+
+use std::path::PathBuf;
+
+use axum::Json;
+use axum::extract::{Multipart, State};
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use futures_util::TryStreamExt;
+use icf_core::enums::{JobPriority, MediaType, PostStatus};
+use icf_core::ids::{GroupId, PostId};
+use icf_core::post::{ItemKind, MediaKind, Post, PostMedia, check_caption, media_type_for};
+use icf_media::photo::{AspectFit, PhotoOptions};
+use icf_media::storage::{StagedUpload, stage_stream};
+use icf_media::video::{VideoLimits, VideoProduct};
+use icf_media::{MediaError, MediaKey, sniff};
+use icf_store::posts::{NewPost, PostChanges};
+use serde::{Deserialize, Serialize};
+
+use crate::auth::CurrentUser;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiJson, ApiQuery, IdPath};
+use crate::state::AppState;
+
+const MAX_FILES: usize = icf_core::post::MAX_CAROUSEL_ITEMS;
+
+#[derive(Serialize)]
+pub struct PostList {
+    items: Vec<Post>,
+    total: i64,
+    limit: i64,
+    offset: i64,
+}
+
+#[derive(Deserialize)]
+pub struct ListParams {
+    status: Option<PostStatus>,
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    _: CurrentUser,
+    ApiQuery(p): ApiQuery<ListParams>,
+) -> ApiResult<Json<PostList>> {
+    let limit = p.limit.unwrap_or(50);
+    let offset = p.offset.unwrap_or(0);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::bad_request(
+            Some("limit"),
+            "limit must be between 1 and 500",
+        ));
+    }
+    if offset < 0 {
+        return Err(ApiError::bad_request(
+            Some("offset"),
+            "offset must not be negative",
+        ));
+    }
+    let (items, total) = icf_store::posts::list(&state.db, p.status, limit, offset).await?;
+    Ok(Json(PostList {
+        items,
+        total,
+        limit,
+        offset,
+    }))
+}
+
+fn post_not_found(e: icf_store::StoreError) -> ApiError {
+    match e {
+        icf_store::StoreError::NotFound => ApiError::NotFound("post"),
+        other => other.into(),
+    }
+}
+
+pub async fn get_one(
+    State(state): State<AppState>,
+    _: CurrentUser,
+    IdPath(id): IdPath<PostId>,
+) -> ApiResult<Json<Post>> {
+    Ok(Json(
+        icf_store::posts::get(&state.db, id)
+            .await
+            .map_err(post_not_found)?,
+    ))
+}
+
+/// Text fields of the upload form, gathered while the files stream to disk.
+#[derive(Default)]
+struct Form {
+    caption: Option<String>,
+    original_language: Option<String>,
+    target_groups: Option<String>,
+    scheduled_at: Option<String>,
+    media_type: Option<String>,
+    fit: Option<String>,
+}
+
+/// Files written so far; removed unless the post is created.
+#[derive(Default)]
+struct Cleanup {
+    staged: Vec<PathBuf>,
+    stored: Vec<MediaKey>,
+}
+
+impl Cleanup {
+    async fn run(self, state: &AppState) {
+        for p in self.staged {
+            let _ = tokio::fs::remove_file(p).await;
+        }
+        for k in self.stored {
+            let _ = state.media.delete(&k).await;
+        }
+    }
+}
+
+fn media_error(index: usize, e: MediaError) -> ApiError {
+    let field = format!("media[{index}]");
+    match e {
+        MediaError::FileTooLarge { .. } => ApiError::PayloadTooLarge(format!("{field}: {e}")),
+        MediaError::Tool { .. } => ApiError::Unavailable(e.to_string()),
+        MediaError::Storage(_)
+        | MediaError::Io(_)
+        | MediaError::BadKey(_)
+        | MediaError::NotFound(_) => ApiError::internal(e),
+        other => ApiError::validation(field, other.to_string()),
+    }
+}
+
+fn text(value: Option<String>) -> Option<String> {
+    value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    multipart: Multipart,
+) -> ApiResult<(StatusCode, Json<Post>)> {
+    let mut cleanup = Cleanup::default();
+    let result = create_inner(&state, &user, multipart, &mut cleanup).await;
+    match result {
+        Ok(post) => {
+            // Staged files were consumed; stored ones now belong to the post.
+            Ok((StatusCode::CREATED, Json(post)))
+        }
+        Err(e) => {
+            cleanup.run(&state).await;
+            Err(e)
+        }
+    }
+}
+
+async fn create_inner(
+    state: &AppState,
+    user: &CurrentUser,
+    mut multipart: Multipart,
+    cleanup: &mut Cleanup,
+) -> ApiResult<Post> {
+    let mut form = Form::default();
+    let mut files: Vec<StagedUpload> = Vec::new();
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| ApiError::bad_request(None, format!("malformed multipart body: {e}")))?
+    {
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "media" {
+            if files.len() == MAX_FILES {
+                return Err(ApiError::validation(
+                    "media",
+                    format!("a post holds at most {MAX_FILES} files"),
+                ));
+            }
+            // The client's file name is never used: it could say anything, `../../x` included.
+            let index = files.len();
+            let body = field.map_err(std::io::Error::other);
+            let staged = stage_stream(
+                state.media.staging_dir(),
+                Box::pin(body),
+                state.uploads.max_file_bytes,
+            )
+            .await
+            .map_err(|e| media_error(index, e))?;
+            cleanup.staged.push(staged.path.clone());
+            files.push(staged);
+            continue;
+        }
+        let value = read_text_field(field, &name).await?;
+        let slot = match name.as_str() {
+            "caption" => &mut form.caption,
+            "original_language" => &mut form.original_language,
+            "target_groups" => &mut form.target_groups,
+            "scheduled_at" => &mut form.scheduled_at,
+            "media_type" => &mut form.media_type,
+            "fit" => &mut form.fit,
+            other => {
+                return Err(ApiError::validation(other, "unknown field"));
+            }
+        };
+        *slot = Some(value);
+    }
+
+    // Everything that does not need the files is checked before any decoding.
+    let caption = form.caption.unwrap_or_default();
+    check_caption("caption", &caption)?;
+    let language = text(form.original_language)
+        .ok_or_else(|| ApiError::validation("original_language", "required"))?;
+    check_language("original_language", &language)?;
+    let target_groups = parse_groups(text(form.target_groups).as_deref())?;
+    let missing = icf_store::posts::missing_groups(&state.db, &target_groups).await?;
+    if let Some(g) = missing.first() {
+        return Err(ApiError::validation(
+            "target_groups",
+            format!("no group with id {g}"),
+        ));
+    }
+    let scheduled_at = text(form.scheduled_at)
+        .map(|s| parse_time("scheduled_at", &s))
+        .transpose()?;
+    let requested: Option<MediaType> = text(form.media_type)
+        .map(|s| {
+            s.parse().map_err(|e: icf_core::ParseEnumError| {
+                ApiError::validation("media_type", e.to_string())
+            })
+        })
+        .transpose()?;
+    let fit: AspectFit = match text(form.fit).as_deref() {
+        None | Some("reject") => AspectFit::Reject,
+        Some("crop") => AspectFit::Crop,
+        Some("pad") => AspectFit::Pad,
+        Some(_) => {
+            return Err(ApiError::validation(
+                "fit",
+                "must be one of: reject, crop, pad",
+            ));
+        }
+    };
+
+    let mut kinds = Vec::with_capacity(files.len());
+    for (i, f) in files.iter().enumerate() {
+        let kind = sniff(&f.head).map_err(|e| media_error(i, e))?;
+        kinds.push(if kind.is_photo() {
+            ItemKind::Photo
+        } else {
+            ItemKind::Video
+        });
+    }
+    let media_type = media_type_for(&kinds, requested)?;
+    let product = if media_type == MediaType::Reel {
+        VideoProduct::Reel
+    } else {
+        VideoProduct::Feed
+    };
+
+    let mut media = Vec::with_capacity(files.len());
+    for (i, (staged, kind)) in files.into_iter().zip(kinds).enumerate() {
+        let item = match kind {
+            ItemKind::Photo => store_photo(state, staged, fit, cleanup).await,
+            ItemKind::Video => store_video(state, staged, product, cleanup).await,
+        }
+        .map_err(|e| media_error(i, e))?;
+        media.push(item);
+    }
+
+    let post = icf_store::posts::create(
+        &state.db,
+        NewPost {
+            media,
+            media_type,
+            caption_original: caption,
+            original_language: language,
+            target_groups,
+            scheduled_at,
+            created_by: Some(user.id),
+        },
+    )
+    .await?;
+    cleanup.stored.clear();
+    tracing::info!(post = %post.id, media_type = %post.media_type, files = post.media.len(), "post created");
+    Ok(post)
+}
+
+async fn store_photo(
+    state: &AppState,
+    staged: StagedUpload,
+    fit: AspectFit,
+    cleanup: &mut Cleanup,
+) -> Result<PostMedia, MediaError> {
+    if staged.size > state.uploads.max_photo_bytes {
+        return Err(MediaError::FileTooLarge {
+            limit_mb: state.uploads.max_photo_bytes / (1024 * 1024),
+        });
+    }
+    let bytes = tokio::fs::read(&staged.path).await?;
+    let options = PhotoOptions {
+        fit,
+        ..PhotoOptions::default()
+    };
+    let prepared = tokio::task::spawn_blocking(move || icf_media::prepare_photo(&bytes, &options))
+        .await
+        .map_err(|e| MediaError::Storage(e.to_string()))??;
+    let key = MediaKey::generate("posts", "jpg");
+    let stored = state.media.put_bytes(&key, prepared.jpeg.into()).await?;
+    cleanup.stored.push(key.clone());
+    let _ = tokio::fs::remove_file(&staged.path).await;
+    Ok(PostMedia {
+        key: key.to_string(),
+        kind: MediaKind::Photo,
+        width: prepared.width,
+        height: prepared.height,
+        duration_s: None,
+        cover_key: None,
+        size: stored.size,
+        sha256: stored.sha256,
+    })
+}
+
+async fn store_video(
+    state: &AppState,
+    staged: StagedUpload,
+    product: VideoProduct,
+    cleanup: &mut Cleanup,
+) -> Result<PostMedia, MediaError> {
+    let info = icf_media::video::probe(&staged.path).await?;
+    info.check(product, &VideoLimits::default())?;
+    let cover_path = staged.path.with_extension("cover.jpg");
+    cleanup.staged.push(cover_path.clone());
+    icf_media::video::extract_cover(&staged.path, &cover_path, (info.duration_s / 2.0).min(1.0))
+        .await?;
+    let cover_size = tokio::fs::metadata(&cover_path).await?.len();
+
+    let key = MediaKey::generate("posts", "mp4");
+    let stored = state
+        .media
+        .put_file(&key, &staged.path, staged.size, &staged.sha256)
+        .await?;
+    cleanup.stored.push(key.clone());
+    let cover_key = MediaKey::generate("posts", "jpg");
+    state
+        .media
+        .put_file(&cover_key, &cover_path, cover_size, "")
+        .await?;
+    cleanup.stored.push(cover_key.clone());
+    Ok(PostMedia {
+        key: key.to_string(),
+        kind: MediaKind::Video,
+        width: info.width,
+        height: info.height,
+        duration_s: Some(info.duration_s),
+        cover_key: Some(cover_key.to_string()),
+        size: stored.size,
+        sha256: stored.sha256,
+    })
+}
+
+/// A text field, refused past 64 KiB so a huge "caption" cannot fill memory.
+async fn read_text_field(
+    mut field: axum::extract::multipart::Field<'_>,
+    name: &str,
+) -> ApiResult<String> {
+    const MAX: usize = 64 * 1024;
+    let mut buf = Vec::new();
+    while let Some(chunk) = field
+        .chunk()
+        .await
+        .map_err(|e| ApiError::bad_request(Some(name), format!("cannot read the field: {e}")))?
+    {
+        if buf.len() + chunk.len() > MAX {
+            return Err(ApiError::validation(name, "longer than 64 KiB"));
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    String::from_utf8(buf).map_err(|_| ApiError::validation(name, "must be UTF-8 text"))
+}
+
+/// A language code such as `en`, `pt-BR`, `zh-Hans`.
+fn check_language(field: &'static str, code: &str) -> ApiResult<()> {
+    let ok = (2..=8).contains(&code.len())
+        && code
+            .split('-')
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric()));
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::validation(
+            field,
+            "must be a language code such as en, ru, es, pt-BR",
+        ))
+    }
+}
+
+fn parse_groups(raw: Option<&str>) -> ApiResult<Vec<GroupId>> {
+    let Some(raw) = raw else {
+        return Ok(Vec::new());
+    };
+    let ids: Vec<GroupId> = serde_json::from_str(raw).map_err(|_| {
+        ApiError::validation(
+            "target_groups",
+            "must be a JSON array of group ids, like [\"0192…\"]",
+        )
+    })?;
+    let mut unique = ids.clone();
+    unique.sort();
+    unique.dedup();
+    if unique.len() != ids.len() {
+        return Err(ApiError::validation(
+            "target_groups",
+            "a group is listed twice",
+        ));
+    }
+    Ok(ids)
+}
+
+fn parse_time(field: &'static str, raw: &str) -> ApiResult<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(raw)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| {
+            ApiError::validation(field, "must be an RFC 3339 time, like 2026-12-01T09:30:00Z")
+        })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdatePost {
+    caption: Option<String>,
+    original_language: Option<String>,
+    target_groups: Option<Vec<GroupId>>,
+    #[serde(default, with = "double_option")]
+    scheduled_at: Option<Option<DateTime<Utc>>>,
+    priority: Option<JobPriority>,
+}
+
+/// Tells an absent field (leave it) from an explicit `null` (clear it).
+mod double_option {
+    use serde::{Deserialize, Deserializer};
+
+    pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Option<T>>, D::Error> {
+        Option::<T>::deserialize(d).map(Some)
+    }
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    _: CurrentUser,
+    IdPath(id): IdPath<PostId>,
+    ApiJson(req): ApiJson<UpdatePost>,
+) -> ApiResult<Json<Post>> {
+    let post = icf_store::posts::get(&state.db, id)
+        .await
+        .map_err(post_not_found)?;
+    if !matches!(post.status, PostStatus::Draft | PostStatus::Pending) {
+        return Err(ApiError::Conflict {
+            field: None,
+            message: format!("a {} post cannot be edited", post.status),
+        });
+    }
+    if let Some(c) = &req.caption {
+        check_caption("caption", c)?;
+    }
+    if let Some(l) = &req.original_language {
+        check_language("original_language", l)?;
+    }
+    if let Some(groups) = &req.target_groups {
+        let missing = icf_store::posts::missing_groups(&state.db, groups).await?;
+        if let Some(g) = missing.first() {
+            return Err(ApiError::validation(
+                "target_groups",
+                format!("no group with id {g}"),
+            ));
+        }
+    }
+    let post = icf_store::posts::update(
+        &state.db,
+        id,
+        PostChanges {
+            caption_original: req.caption,
+            original_language: req.original_language,
+            target_groups: req.target_groups,
+            scheduled_at: req.scheduled_at,
+            priority: req.priority,
+        },
+    )
+    .await
+    .map_err(post_not_found)?;
+    Ok(Json(post))
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    _: CurrentUser,
+    IdPath(id): IdPath<PostId>,
+) -> ApiResult<StatusCode> {
+    let post = icf_store::posts::delete(&state.db, id)
+        .await
+        .map_err(post_not_found)?;
+    for m in &post.media {
+        for key in std::iter::once(&m.key).chain(m.cover_key.as_ref()) {
+            if let Ok(k) = MediaKey::parse(key)
+                && let Err(e) = state.media.delete(&k).await
+            {
+                tracing::warn!(%key, error = %e, "could not remove a deleted post's media");
+            }
+        }
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
