@@ -11,6 +11,7 @@ use crate::ids::UserId;
 
 /// An operator of icf, as shown to other operators: never with a password hash.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct User {
     pub id: UserId,
     pub username: String,

@@ -10,6 +10,7 @@ use crate::ids::{GroupId, PostId, UserId};
 
 /// One stored media file of a post, in upload order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PostMedia {
     /// Storage key of the prepared file (a JPEG for photos).
     pub key: String,
@@ -26,6 +27,7 @@ pub struct PostMedia {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum MediaKind {
     Photo,
@@ -34,6 +36,7 @@ pub enum MediaKind {
 
 /// A post as icf keeps it: media and a caption in its source language, for some groups.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Post {
     pub id: PostId,
     pub media: Vec<PostMedia>,

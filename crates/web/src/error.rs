@@ -56,6 +56,25 @@ struct Inner<'a> {
     field: Option<&'a str>,
 }
 
+/// Every error response: `{"error":{"code","message","field"}}`. (For the API docs; the
+/// response itself is built from [`ApiError`].)
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"error": {"code": "validation_failed", "message": "email: must be an e-mail address like name@example.com", "field": "email"}}))]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Stable, machine-readable: bad_request, validation_failed, unauthorized, forbidden,
+    /// not_found, conflict, payload_too_large, too_many_requests, unavailable, internal.
+    pub code: String,
+    /// For people.
+    pub message: String,
+    /// The request field the error is about, when there is one.
+    pub field: Option<String>,
+}
+
 impl ApiError {
     pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
         ApiError::Validation {

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod openapi;
 pub mod routes;
 pub mod state;
 
@@ -41,7 +42,12 @@ pub fn app(state: AppState) -> Router {
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(CatchPanicLayer::custom(error::panic_response));
 
+    use utoipa::OpenApi;
     routes::router()
+        .merge(
+            utoipa_swagger_ui::SwaggerUi::new("/docs")
+                .url("/openapi.json", openapi::ApiDoc::openapi()),
+        )
         .fallback(error::not_found_fallback)
         .with_state(state)
         .layer(middleware)

@@ -11,19 +11,27 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiJson;
 use crate::state::AppState;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"username": "admin", "password": "correct horse battery"}))]
 pub struct LoginRequest {
     username: String,
     password: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct TokenResponse {
     access_token: String,
     token_type: &'static str,
     expires_in: i64,
 }
 
+/// Sign in. Five failed attempts for a username (or twenty from one address) within
+/// 15 minutes make further attempts wait (429 with `Retry-After`).
+#[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest, responses(
+    (status = 200, body = TokenResponse),
+    (status = 401, description = "Wrong username or password, or a disabled user", body = crate::error::ErrorBody),
+    (status = 422, body = crate::error::ErrorBody),
+    (status = 429, body = crate::error::ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -93,6 +101,10 @@ pub async fn login(
     }))
 }
 
+/// The signed-in operator.
+#[utoipa::path(get, path = "/api/auth/me", tag = "auth", security(("bearer" = [])), responses(
+    (status = 200, body = icf_core::auth::User),
+    (status = 401, body = crate::error::ErrorBody)))]
 pub async fn me(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<User>> {
     let creds = icf_store::users::get(&state.db, user.id).await?;
     Ok(Json(creds.user))

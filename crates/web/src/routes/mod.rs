@@ -1,9 +1,9 @@
 //! The route table. Collection paths answer with and without the trailing slash.
 
-mod auth;
-mod health;
-mod posts;
-mod users;
+pub(crate) mod auth;
+pub(crate) mod health;
+pub(crate) mod posts;
+pub(crate) mod users;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;

@@ -25,7 +25,7 @@ use crate::state::AppState;
 
 const MAX_FILES: usize = icf_core::post::MAX_CAROUSEL_ITEMS;
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct PostList {
     items: Vec<Post>,
     total: i64,
@@ -33,13 +33,15 @@ pub struct PostList {
     offset: i64,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 pub struct ListParams {
     status: Option<PostStatus>,
     limit: Option<i64>,
     offset: Option<i64>,
 }
 
+#[utoipa::path(get, path = "/api/posts/", tag = "posts", security(("bearer" = [])), params(ListParams), responses(
+    (status = 200, body = PostList), (status = 400, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     _: CurrentUser,
@@ -75,6 +77,9 @@ fn post_not_found(e: icf_store::StoreError) -> ApiError {
     }
 }
 
+#[utoipa::path(get, path = "/api/posts/{id}", tag = "posts", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Post id (UUID)")), responses(
+    (status = 200, body = Post), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn get_one(
     State(state): State<AppState>,
     _: CurrentUser,
@@ -133,6 +138,34 @@ fn text(value: Option<String>) -> Option<String> {
     value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
+/// The upload form of `POST /api/posts/` (multipart/form-data).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // documentation only: the handler reads the fields as they stream
+pub struct PostUpload {
+    /// 1 to 10 files, in order: JPEG, PNG or WebP photos, MP4/MOV videos. The type is read
+    /// from the bytes; file names are ignored.
+    #[schema(value_type = Vec<String>, format = Binary)]
+    media: Vec<u8>,
+    /// The caption in its source language: at most 2,200 characters, 30 hashtags, 20 mentions.
+    caption: Option<String>,
+    /// The caption's language, e.g. `ru`.
+    original_language: String,
+    /// A JSON array of group ids, e.g. `["0192…"]`.
+    target_groups: Option<String>,
+    /// RFC 3339 time to publish at.
+    scheduled_at: Option<String>,
+    /// Only to publish a single video as a `reel`.
+    media_type: Option<MediaType>,
+    /// Photos outside 4:5…1.91:1: `reject` (default), `crop` or `pad`.
+    fit: Option<String>,
+}
+
+/// Creates a draft post: streams the files to storage, converts photos to the JPEG Instagram
+/// wants (EXIF orientation applied, at most 1440 px wide), probes videos with ffprobe and
+/// extracts a cover. A refused upload leaves no file and no post behind.
+#[utoipa::path(post, path = "/api/posts/", tag = "posts", security(("bearer" = [])),
+    request_body(content = PostUpload, content_type = "multipart/form-data"), responses(
+    (status = 201, body = Post), (status = 413, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -421,13 +454,15 @@ fn parse_time(field: &'static str, raw: &str) -> ApiResult<DateTime<Utc>> {
         })
 }
 
-#[derive(Deserialize)]
+/// Fields to change on a draft or pending post; `scheduled_at: null` clears the schedule.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdatePost {
     caption: Option<String>,
     original_language: Option<String>,
     target_groups: Option<Vec<GroupId>>,
     #[serde(default, with = "double_option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     scheduled_at: Option<Option<DateTime<Utc>>>,
     priority: Option<JobPriority>,
 }
@@ -443,6 +478,10 @@ mod double_option {
     }
 }
 
+#[utoipa::path(put, path = "/api/posts/{id}", tag = "posts", security(("bearer" = [])), request_body = UpdatePost,
+    params(("id" = String, Path, description = "Post id (UUID)")), responses(
+    (status = 200, body = Post), (status = 404, body = crate::error::ErrorBody), (status = 409, description = "Publishing has started", body = crate::error::ErrorBody),
+    (status = 422, body = crate::error::ErrorBody)))]
 pub async fn update(
     State(state): State<AppState>,
     _: CurrentUser,
@@ -489,6 +528,9 @@ pub async fn update(
     Ok(Json(post))
 }
 
+#[utoipa::path(delete, path = "/api/posts/{id}", tag = "posts", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Post id (UUID)")), responses(
+    (status = 204, description = "Deleted with its media"), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn delete(
     State(state): State<AppState>,
     _: CurrentUser,

@@ -14,14 +14,15 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, IdPath};
 use crate::state::AppState;
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct UserList {
     items: Vec<User>,
     total: usize,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"username": "anna", "email": "anna@example.com", "password": "at least 8 chars", "role": "editor"}))]
 pub struct CreateUser {
     username: String,
     email: String,
@@ -29,7 +30,9 @@ pub struct CreateUser {
     role: Role,
 }
 
-#[derive(Deserialize)]
+/// Fields to change; absent fields stay. A new password, role or deactivation ends the
+/// user's current sign-ins.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUser {
     email: Option<String>,
@@ -52,6 +55,8 @@ fn user_not_found(e: icf_store::StoreError) -> ApiError {
     }
 }
 
+#[utoipa::path(get, path = "/api/users/", tag = "users", security(("bearer" = [])), responses(
+    (status = 200, body = UserList), (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
 pub async fn list(State(state): State<AppState>, _: AdminUser) -> ApiResult<Json<UserList>> {
     let items = icf_store::users::list(&state.db).await?;
     Ok(Json(UserList {
@@ -60,6 +65,9 @@ pub async fn list(State(state): State<AppState>, _: AdminUser) -> ApiResult<Json
     }))
 }
 
+#[utoipa::path(post, path = "/api/users/", tag = "users", security(("bearer" = [])), request_body = CreateUser, responses(
+    (status = 201, body = icf_core::auth::User), (status = 409, description = "Username or e-mail taken", body = crate::error::ErrorBody),
+    (status = 422, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     _: AdminUser,
@@ -81,6 +89,9 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(user)))
 }
 
+#[utoipa::path(get, path = "/api/users/{id}", tag = "users", security(("bearer" = [])),
+    params(("id" = String, Path, description = "User id (UUID)")), responses(
+    (status = 200, body = icf_core::auth::User), (status = 404, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
 pub async fn get_one(
     State(state): State<AppState>,
     _: AdminUser,
@@ -92,6 +103,10 @@ pub async fn get_one(
     Ok(Json(creds.user))
 }
 
+#[utoipa::path(put, path = "/api/users/{id}", tag = "users", security(("bearer" = [])), request_body = UpdateUser,
+    params(("id" = String, Path, description = "User id (UUID)")), responses(
+    (status = 200, body = icf_core::auth::User), (status = 404, body = crate::error::ErrorBody), (status = 409, description = "The last active admin", body = crate::error::ErrorBody),
+    (status = 422, body = crate::error::ErrorBody)))]
 pub async fn update(
     State(state): State<AppState>,
     AdminUser(me): AdminUser,
@@ -147,6 +162,9 @@ pub async fn update(
     Ok(Json(user))
 }
 
+#[utoipa::path(delete, path = "/api/users/{id}", tag = "users", security(("bearer" = [])),
+    params(("id" = String, Path, description = "User id (UUID)")), responses(
+    (status = 204, description = "Deleted"), (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
 pub async fn delete(
     State(state): State<AppState>,
     AdminUser(me): AdminUser,

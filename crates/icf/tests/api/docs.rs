@@ -1,0 +1,67 @@
+use reqwest::{Method, StatusCode};
+
+use crate::helpers::{Engine, TestApp};
+
+engine_tests!(openapi_documents_every_route_and_docs_work_offline);
+
+/// Every route of the API with its methods; a new route must be documented to pass.
+const ROUTES: &[(&str, &[&str])] = &[
+    ("/healthz", &["get"]),
+    ("/readyz", &["get"]),
+    ("/api/auth/login", &["post"]),
+    ("/api/auth/me", &["get"]),
+    ("/api/users/", &["get", "post"]),
+    ("/api/users/{id}", &["get", "put", "delete"]),
+    ("/api/posts/", &["get", "post"]),
+    ("/api/posts/{id}", &["get", "put", "delete"]),
+];
+
+async fn openapi_documents_every_route_and_docs_work_offline(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let (status, spec) = app.call(Method::GET, "/openapi.json", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(spec["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = spec["paths"].as_object().unwrap();
+    for (path, methods) in ROUTES {
+        let item = paths
+            .get(*path)
+            .unwrap_or_else(|| panic!("{path} is not documented"));
+        for m in *methods {
+            assert!(item.get(*m).is_some(), "{m} {path} is not documented");
+        }
+    }
+    assert_eq!(
+        paths.len(),
+        ROUTES.len(),
+        "documented paths: {:?}",
+        paths.keys().collect::<Vec<_>>()
+    );
+    assert_eq!(
+        spec["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+    assert!(spec["components"]["schemas"]["ErrorBody"].is_object());
+
+    let resp = app
+        .request(Method::GET, "/docs/", None)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let html = resp.text().await.unwrap();
+    assert!(html.contains("swagger"), "{html}");
+    for cdn in ["unpkg.com", "jsdelivr", "cdnjs", "googleapis"] {
+        assert!(!html.contains(cdn), "the docs page loads from {cdn}");
+    }
+    let resp = app
+        .request(Method::GET, "/docs/swagger-ui-bundle.js", None)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        resp.status(),
+        StatusCode::OK,
+        "assets served from the binary"
+    );
+    assert!(resp.bytes().await.unwrap().len() > 100_000);
+}

@@ -1,0 +1,59 @@
+//! The OpenAPI document (`/openapi.json`) and its interactive docs (`/docs`), served from the
+//! binary: the Swagger UI files are vendored, so the docs work offline.
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::routes;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "icf — Instagram Content Factory",
+        description = "Publish one post to many Instagram accounts, each in its own language. \
+                       Sign in with `POST /api/auth/login`, then send `Authorization: Bearer <token>`. \
+                       Errors always look like `{\"error\":{\"code\",\"message\",\"field\"}}`."
+    ),
+    paths(
+        routes::health::healthz,
+        routes::health::readyz,
+        routes::auth::login,
+        routes::auth::me,
+        routes::users::list,
+        routes::users::create,
+        routes::users::get_one,
+        routes::users::update,
+        routes::users::delete,
+        routes::posts::list,
+        routes::posts::create,
+        routes::posts::get_one,
+        routes::posts::update,
+        routes::posts::delete,
+    ),
+    components(schemas(crate::error::ErrorBody)),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "auth", description = "Signing in"),
+        (name = "users", description = "Operators (admins only)"),
+        (name = "posts", description = "Posts and their media"),
+        (name = "health", description = "Liveness and readiness"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
