@@ -3,6 +3,7 @@
 //! Everything here is plain data and rules: no database, no HTTP, no clock of its own
 //! (callers pass `now`), so every rule can be tested with a fake clock.
 
+pub mod activity;
 pub mod auth;
 pub mod device;
 pub mod enums;
@@ -10,5 +11,6 @@ pub mod ids;
 pub mod pacing;
 pub mod password;
 pub mod post;
+pub mod redact;
 
 pub use enums::ParseEnumError;

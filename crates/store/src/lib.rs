@@ -5,6 +5,7 @@
 //! `ON CONFLICT`), run through [`on_pool!`] which type-checks it once per engine.
 //! Engine-specific SQL is kept to the job queue's claim and wake-up.
 
+pub mod activity;
 pub mod db;
 pub mod error;
 pub mod posts;

@@ -29,6 +29,7 @@ use crate::routes;
         routes::posts::get_one,
         routes::posts::update,
         routes::posts::delete,
+        routes::logs::list,
     ),
     components(schemas(crate::error::ErrorBody)),
     modifiers(&BearerAuth),
@@ -36,6 +37,7 @@ use crate::routes;
         (name = "auth", description = "Signing in"),
         (name = "users", description = "Operators (admins only)"),
         (name = "posts", description = "Posts and their media"),
+        (name = "monitoring", description = "Activity logs and statistics"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]

@@ -14,6 +14,7 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/api/users/{id}", &["get", "put", "delete"]),
     ("/api/posts/", &["get", "post"]),
     ("/api/posts/{id}", &["get", "put", "delete"]),
+    ("/api/logs/", &["get"]),
 ];
 
 async fn openapi_documents_every_route_and_docs_work_offline(engine: Engine) {

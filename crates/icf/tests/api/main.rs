@@ -10,6 +10,7 @@ mod auth;
 mod cli;
 mod docs;
 mod health;
+mod logs;
 mod migrations;
 mod posts;
 mod users;

@@ -2,6 +2,7 @@
 
 pub(crate) mod auth;
 pub(crate) mod health;
+pub(crate) mod logs;
 pub(crate) mod posts;
 pub(crate) mod users;
 
@@ -41,6 +42,7 @@ pub fn router() -> Router<AppState> {
             .post(posts::create)
             .layer(DefaultBodyLimit::disable()),
     );
+    let router = both_slashes(router, "/api/logs", get(logs::list));
     router.route(
         "/api/posts/{id}",
         get(posts::get_one).put(posts::update).delete(posts::delete),
