@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod enums;
 pub mod ids;
+pub mod language;
 pub mod password;
 
 pub use enums::ParseEnumError;

@@ -7,6 +7,7 @@
 
 pub mod db;
 pub mod error;
+pub mod translations;
 pub mod types;
 pub mod users;
 
