@@ -53,13 +53,23 @@ impl App {
             .secret_key
             .clone()
             .context("SECRET_KEY is not resolved")?;
+        let translation = icf_translate::Translation::from_config(&settings.translation_config())
+            .context("setting up translation")?
+            .map(std::sync::Arc::new);
+        match &translation {
+            Some(t) => tracing::info!(provider = t.provider().as_str(), "captions are translated"),
+            None => tracing::info!(
+                "no translation provider configured: captions are written by hand in each language"
+            ),
+        }
         let state = AppState::new(
             db,
             AuthSettings {
                 secret_key,
                 token_ttl: chrono::Duration::minutes(i64::from(settings.token_ttl_minutes)),
             },
-        );
+        )
+        .with_translation(translation);
         let listener = TcpListener::bind(settings.listen)
             .await
             .with_context(|| format!("cannot listen on {} (ICF_LISTEN)", settings.listen))?;

@@ -248,12 +248,13 @@ async fn cached_or_translated(
         return Ok((from_cache(row), true));
     }
     translation.misses.fetch_add(1, Ordering::Relaxed);
-    let outcome = translate_with_fallback(translation, text, source, target).await;
-    if let Ok(done) = &outcome {
-        translations::store(db, key, text, &done.text, done.provider.as_str())
+    let outcome = match translate_with_fallback(translation, text, source, target).await {
+        Ok(done) => translations::store(db, key, text, &done.text, done.provider.as_str())
             .await
-            .map_err(|e| TranslateError::Cache(e.to_string()))?;
-    }
+            .map(|()| done)
+            .map_err(|e| TranslateError::Cache(e.to_string())),
+        Err(e) => Err(e),
+    };
     drop(guard);
     translation.release(&lock_key);
     outcome.map(|d| (d, false))
