@@ -321,3 +321,122 @@ async fn libretranslate_reports_languages_its_server_lacks() {
     });
     assert!(tr.translate(batch(&texts, "de")).await.is_ok());
 }
+
+#[tokio::test]
+async fn the_deepl_simulator_speaks_deepl_mock_sessions_and_form_bodies() {
+    let sim = sim(ProviderKind::DeepL).await;
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_millis(500))
+        .build()
+        .unwrap();
+    let url = format!("{}/v2/translate", sim.url());
+    let send = |session: &'static str, extra: &'static [(&'static str, &'static str)]| {
+        let mut req = client
+            .post(&url)
+            .header("Authorization", "DeepL-Auth-Key k")
+            .header("User-Agent", "test")
+            .header("mock-server-session", session)
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body("text=Hello&text=World&target_lang=de&ignore_tags=x,y");
+        for (k, v) in extra {
+            req = req.header(*k, *v);
+        }
+        req.send()
+    };
+    // Session headers count on the first request of a session: one 429, one 502, one
+    // request left unanswered, then answers.
+    let faults: &[(&str, &str)] = &[
+        ("mock-server-session-429-count", "1"),
+        ("mock-server-session-5xx-count", "1"),
+        ("mock-server-session-5xx-status", "502"),
+        ("mock-server-session-no-response-count", "1"),
+    ];
+    let first = send("s1", faults).await;
+    assert!(first.unwrap_err().is_timeout(), "no response at all");
+    assert_eq!(send("s1", &[]).await.unwrap().status(), 429);
+    assert_eq!(send("s1", &[]).await.unwrap().status(), 502);
+    let ok = send("s1", &[]).await.unwrap();
+    assert_eq!(ok.status(), 200);
+    assert!(ok.headers().contains_key("x-trace-id"));
+    let body: serde_json::Value = ok.json().await.unwrap();
+    assert_eq!(body["translations"][1]["text"], "[DE] World");
+    // Another session is not affected.
+    assert_eq!(send("s2", &[]).await.unwrap().status(), 200);
+
+    let last: serde_json::Value = client
+        .get(format!("{}/__session__/last-request", sim.url()))
+        .header("mock-server-session", "s1")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(last["body"]["text"], serde_json::json!(["Hello", "World"]));
+    assert_eq!(last["headers"]["authorization"], "DeepL-Auth-Key ***");
+
+    // Bad XML under tag handling v2 is refused, as by DeepL.
+    let resp = client
+        .post(&url)
+        .header("Authorization", "DeepL-Auth-Key k")
+        .header("User-Agent", "test")
+        .json(&serde_json::json!({"text": ["Tom & Jerry"], "target_lang": "DE", "tag_handling": "xml"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    // No User-Agent → 400 with DeepL's message; a Bearer token → 403 with an empty body.
+    let resp = client
+        .post(&url)
+        .header("Authorization", "DeepL-Auth-Key k")
+        .json(&serde_json::json!({"text": ["x"], "target_lang": "DE"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    assert_eq!(
+        resp.json::<serde_json::Value>().await.unwrap()["message"],
+        "User-Agent header missing."
+    );
+    let resp = client
+        .post(&url)
+        .header("Authorization", "Bearer k")
+        .header("User-Agent", "test")
+        .json(&serde_json::json!({"text": ["x"], "target_lang": "DE"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 403);
+    assert!(resp.text().await.unwrap().is_empty());
+    // Variants are targets only.
+    let resp = client
+        .post(&url)
+        .header("Authorization", "DeepL-Auth-Key k")
+        .header("User-Agent", "test")
+        .json(&serde_json::json!({"text": ["x"], "target_lang": "DE", "source_lang": "EN-GB"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+}
+
+#[tokio::test]
+async fn deepl_escapes_markup_characters_for_strict_xml() {
+    let sim = sim(ProviderKind::DeepL).await;
+    let tr = deepl(&sim, "k", fast_retry());
+    let pieces = icf_translate::caption::tokenize("Tom & Jerry <3 #cats");
+    let xml = icf_translate::caption::to_placeholders(&pieces);
+    let texts = vec![xml];
+    let out = tr
+        .translate(Batch {
+            markup: true,
+            ..batch(&texts, "de")
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        icf_translate::caption::from_placeholders(&pieces, &out[0]).unwrap(),
+        "[DE] Tom & Jerry <3 #cats"
+    );
+}

@@ -33,6 +33,8 @@ pub(super) fn routes() -> Router<Arc<SimState>> {
         .route("/v2/translate", any(translate))
         .route("/v2/usage", any(usage))
         .route("/v2/languages", get(languages))
+        .route("/v3/languages", get(languages_v3))
+        .route("/__session__/last-request", get(last_request))
 }
 
 fn message(status: StatusCode, text: &str) -> Response {
@@ -74,11 +76,17 @@ async fn translate(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    state.capture(&method, &uri, &headers, &body);
-    traced(answer(&state, &method, &headers, &body).await)
+    let captured = state.capture(&method, &uri, &headers, &body);
+    traced(answer(&state, &method, &headers, &body, &captured).await)
 }
 
-async fn answer(state: &SimState, method: &Method, headers: &HeaderMap, body: &Bytes) -> Response {
+async fn answer(
+    state: &SimState,
+    method: &Method,
+    headers: &HeaderMap,
+    body: &Bytes,
+    captured: &super::Captured,
+) -> Response {
     if method != Method::POST {
         return message(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -94,15 +102,21 @@ async fn answer(state: &SimState, method: &Method, headers: &HeaderMap, body: &B
     {
         return message(StatusCode::BAD_REQUEST, "User-Agent header missing.");
     }
-    match state.inject().await {
+    let injected = match state.session_fault(headers, captured) {
+        Some(fault) => Some(fault),
+        None => state.inject().await,
+    };
+    match injected {
+        // Like DeepL: no body on 429 and 5xx.
         Some(Injected::TooMany) => return StatusCode::TOO_MANY_REQUESTS.into_response(),
         Some(Injected::ServerError(s)) => return s.into_response(),
+        Some(Injected::NoResponse) => return super::no_response().await,
         None => {}
     }
     if body.len() > MAX_BODY_BYTES {
         return message(StatusCode::PAYLOAD_TOO_LARGE, "Request Entity Too Large");
     }
-    let Ok(req) = serde_json::from_slice::<Value>(body) else {
+    let Some(req) = super::parse_body(headers, body) else {
         return message(
             StatusCode::BAD_REQUEST,
             "Invalid request: expected a JSON body.",
@@ -158,6 +172,24 @@ async fn answer(state: &SimState, method: &Method, headers: &HeaderMap, body: &B
             "Value for 'tag_handling' not supported.",
         );
     }
+    match req.get("ignore_tags") {
+        None | Some(Value::String(_)) => {}
+        Some(Value::Array(items)) if items.iter().all(Value::is_string) => {}
+        Some(_) => {
+            return message(
+                StatusCode::BAD_REQUEST,
+                "Value for 'ignore_tags' not supported: expected tag names.",
+            );
+        }
+    }
+    let strict_xml = tag_handling == Some("xml")
+        && req.get("tag_handling_version").and_then(Value::as_str) != Some("v1");
+    if strict_xml && texts.iter().any(|t| !well_formed(t)) {
+        return message(
+            StatusCode::BAD_REQUEST,
+            "Tag handling v2 requires valid XML: the text is not well-formed.",
+        );
+    }
     let chars: u64 = texts.iter().map(|t| t.chars().count() as u64).sum();
     if !state.bill(chars) {
         return message(
@@ -186,6 +218,54 @@ async fn answer(state: &SimState, method: &Method, headers: &HeaderMap, body: &B
         })
         .collect();
     Json(json!({ "translations": translations })).into_response()
+}
+
+/// Whether `text` is well-formed XML content: balanced tags, `<` only in tags and `&` only
+/// in entities.
+fn well_formed(text: &str) -> bool {
+    let mut open: Vec<&str> = Vec::new();
+    let mut rest = text;
+    while let Some(pos) = rest.find(['<', '&']) {
+        rest = &rest[pos..];
+        if rest.starts_with('&') {
+            let Some(semi) = rest.find(';') else {
+                return false;
+            };
+            let entity = &rest[1..semi];
+            let ok = matches!(entity, "amp" | "lt" | "gt" | "quot" | "apos")
+                || entity
+                    .strip_prefix("#x")
+                    .is_some_and(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_hexdigit()))
+                || entity
+                    .strip_prefix('#')
+                    .is_some_and(|d| !d.is_empty() && d.chars().all(|c| c.is_ascii_digit()));
+            if !ok {
+                return false;
+            }
+            rest = &rest[semi + 1..];
+            continue;
+        }
+        let Some(end) = rest.find('>') else {
+            return false;
+        };
+        let tag = &rest[1..end];
+        if tag.contains('<') {
+            return false;
+        }
+        if let Some(name) = tag.strip_prefix('/') {
+            if open.pop() != Some(name.trim()) {
+                return false;
+            }
+        } else if !tag.ends_with('/') {
+            let name = tag.split_whitespace().next().unwrap_or_default();
+            if name.is_empty() {
+                return false;
+            }
+            open.push(name);
+        }
+        rest = &rest[end + 1..];
+    }
+    open.is_empty()
 }
 
 async fn usage(State(state): State<Arc<SimState>>, headers: HeaderMap) -> Response {
@@ -231,4 +311,66 @@ async fn languages(headers: HeaderMap, uri: Uri) -> Response {
         );
     }
     traced(Json(list).into_response())
+}
+
+async fn languages_v3(headers: HeaderMap) -> Response {
+    if key(&headers).is_none() {
+        return traced(StatusCode::FORBIDDEN.into_response());
+    }
+    let entry = |code: &str, source: bool, tags: bool| {
+        let mut features = serde_json::Map::new();
+        if tags {
+            features.insert("tag_handling".into(), json!({ "status": "stable" }));
+        }
+        json!({
+            "lang": code, "name": code, "status": "stable",
+            "usable_as_source": source, "usable_as_target": true,
+            "features": features,
+        })
+    };
+    let mut list: Vec<Value> = CORE
+        .iter()
+        .map(|c| entry(&c.to_ascii_lowercase(), true, true))
+        .collect();
+    list.extend(
+        TEXT_ONLY
+            .iter()
+            .map(|c| entry(&c.to_ascii_lowercase(), true, false)),
+    );
+    list.extend(TARGET_VARIANTS.iter().map(|c| entry(c, false, true)));
+    traced(Json(list).into_response())
+}
+
+/// deepl-mock's `GET /__session__/last-request`.
+async fn last_request(State(state): State<Arc<SimState>>, headers: HeaderMap) -> Response {
+    let Some(id) = headers
+        .get("mock-server-session")
+        .and_then(|v| v.to_str().ok())
+    else {
+        return message(
+            StatusCode::BAD_REQUEST,
+            "mock-server-session header missing.",
+        );
+    };
+    match state.session_last(id) {
+        Some(last) => Json(last).into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::well_formed;
+
+    #[test]
+    fn xml_v2_needs_well_formed_text() {
+        assert!(well_formed(
+            "Tom &amp; Jerry &lt;3 <x id=\"0\"/> <b>ok</b> &#39;"
+        ));
+        assert!(!well_formed("Tom & Jerry"));
+        assert!(!well_formed("I <3 you"));
+        assert!(!well_formed("<b>open"));
+        // `>` may stand in text content.
+        assert!(well_formed("a > b"));
+    }
 }

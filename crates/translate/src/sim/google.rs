@@ -115,6 +115,7 @@ async fn translate(
                 "UNAVAILABLE",
             );
         }
+        Some(Injected::NoResponse) => return super::no_response().await,
         None => {}
     }
     if body.len() > 100_000 {

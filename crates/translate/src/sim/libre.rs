@@ -58,7 +58,7 @@ async fn translate(
     body: Bytes,
 ) -> Response {
     state.capture(&method, &uri, &headers, &body);
-    let Ok(req) = serde_json::from_slice::<Value>(&body) else {
+    let Some(req) = super::parse_body(&headers, &body) else {
         return error(
             StatusCode::BAD_REQUEST,
             "Invalid request: missing q parameter",
@@ -72,6 +72,7 @@ async fn translate(
             return error(StatusCode::TOO_MANY_REQUESTS, "Slowdown: 30 per 1 minute");
         }
         Some(Injected::ServerError(s)) => return error(s, "Cannot translate text"),
+        Some(Injected::NoResponse) => return super::no_response().await,
         None => {}
     }
     let Some(q) = string_list(req.get("q")) else {

@@ -16,7 +16,7 @@ mod deepl;
 mod google;
 mod libre;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -74,12 +74,33 @@ pub struct SimState {
     faults: Mutex<Faults>,
     requests: Mutex<Vec<Captured>>,
     characters: AtomicU64,
+    /// deepl-mock style sessions (`mock-server-session` headers), by session id.
+    sessions: Mutex<HashMap<String, Session>>,
+}
+
+/// Faults announced by deepl-mock's session headers on a session's first request.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Session {
+    no_response: u32,
+    too_many: u32,
+    server_errors: u32,
+    status_5xx: Option<u16>,
+    pub(crate) last: Option<Captured>,
 }
 
 /// The fault to apply to the current request, if any.
 pub(crate) enum Injected {
     TooMany,
     ServerError(StatusCode),
+    NoResponse,
+}
+
+fn header_u32(headers: &HeaderMap, name: &str) -> u32 {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0)
 }
 
 impl SimState {
@@ -87,7 +108,65 @@ impl SimState {
         self.faults.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub(crate) fn capture(&self, method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) {
+    fn sessions(&self) -> std::sync::MutexGuard<'_, HashMap<String, Session>> {
+        self.sessions.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Applies deepl-mock's session headers: the counts are read on the session's first
+    /// request and consumed by later ones; the request is kept as the session's last.
+    pub(crate) fn session_fault(
+        &self,
+        headers: &HeaderMap,
+        captured: &Captured,
+    ) -> Option<Injected> {
+        let id = headers
+            .get("mock-server-session")?
+            .to_str()
+            .ok()?
+            .to_owned();
+        let mut sessions = self.sessions();
+        let session = sessions.entry(id).or_insert_with(|| Session {
+            no_response: header_u32(headers, "mock-server-session-no-response-count"),
+            too_many: header_u32(headers, "mock-server-session-429-count"),
+            server_errors: header_u32(headers, "mock-server-session-5xx-count"),
+            status_5xx: headers
+                .get("mock-server-session-5xx-status")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse().ok()),
+            last: None,
+        });
+        session.last = Some(captured.clone());
+        if session.no_response > 0 {
+            session.no_response -= 1;
+            return Some(Injected::NoResponse);
+        }
+        if session.too_many > 0 {
+            session.too_many -= 1;
+            return Some(Injected::TooMany);
+        }
+        if session.server_errors > 0 {
+            session.server_errors -= 1;
+            let status = session
+                .status_5xx
+                .and_then(|s| StatusCode::from_u16(s).ok())
+                .filter(|s| s.is_server_error())
+                .unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+            return Some(Injected::ServerError(status));
+        }
+        None
+    }
+
+    pub(crate) fn session_last(&self, id: &str) -> Option<Captured> {
+        self.sessions().get(id).and_then(|s| s.last.clone())
+    }
+
+    pub(crate) fn capture(
+        &self,
+        method: &Method,
+        uri: &Uri,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Captured {
         let mut h = BTreeMap::new();
         for (name, value) in headers {
             let mut v = value.to_str().unwrap_or("<binary>").to_owned();
@@ -106,23 +185,25 @@ impl SimState {
                 .collect::<Vec<_>>()
                 .join("&")
         });
-        let mut body = serde_json::from_slice(body)
-            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(body).into_owned()));
+        let mut body = parse_body(headers, body)
+            .unwrap_or_else(|| Value::String(String::from_utf8_lossy(body).into_owned()));
         if let Some(obj) = body.as_object_mut()
             && obj.contains_key("api_key")
         {
             obj.insert("api_key".into(), Value::String("***".into()));
         }
+        let captured = Captured {
+            method: method.to_string(),
+            path: uri.path().to_owned(),
+            query,
+            headers: h,
+            body,
+        };
         self.requests
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .push(Captured {
-                method: method.to_string(),
-                path: uri.path().to_owned(),
-                query,
-                headers: h,
-                body,
-            });
+            .push(captured.clone());
+        captured
     }
 
     /// Sleeps if a slow answer is due, then returns the error fault due, if any.
@@ -203,6 +284,45 @@ impl SimState {
         }
         out
     }
+}
+
+/// Never answers within any sane client timeout (deepl-mock's "no response").
+pub(crate) async fn no_response() -> Response {
+    tokio::time::sleep(Duration::from_secs(600)).await;
+    StatusCode::GATEWAY_TIMEOUT.into_response()
+}
+
+/// A JSON body, or a form body as an object whose repeated fields (`text=…&text=…`)
+/// become arrays.
+pub(crate) fn parse_body(headers: &HeaderMap, body: &[u8]) -> Option<Value> {
+    let form = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !form {
+        return serde_json::from_slice(body).ok();
+    }
+    let mut map = serde_json::Map::new();
+    for (k, v) in form_urlencoded::parse(body) {
+        let v = Value::String(v.into_owned());
+        match map.get_mut(k.as_ref()) {
+            Some(Value::Array(items)) => items.push(v),
+            Some(existing) => {
+                let first = existing.take();
+                *existing = Value::Array(vec![first, v]);
+            }
+            None => {
+                // `text` is a list even when given once.
+                let v = if k == "text" {
+                    Value::Array(vec![v])
+                } else {
+                    v
+                };
+                map.insert(k.into_owned(), v);
+            }
+        }
+    }
+    Some(Value::Object(map))
 }
 
 fn first_placeholder(s: &str) -> Option<(usize, usize)> {
