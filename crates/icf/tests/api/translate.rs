@@ -368,7 +368,83 @@ async fn over_limit_captions_carry_warnings(engine: Engine) {
     );
 }
 
+/// `icf sim libretranslate --listen ADDR` as a separate process, driven over HTTP only:
+/// fault injection through `PUT /__sim/faults`, requests read from `GET /__sim/requests`.
+async fn the_sim_command_serves_a_provider_to_a_real_app(engine: Engine) {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let url = format!("http://127.0.0.1:{port}");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_icf"))
+        .args([
+            "sim",
+            "libretranslate",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("icf sim starts");
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let mut up = false;
+    for _ in 0..100 {
+        if client
+            .get(format!("{url}/healthz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let result = async {
+        assert!(up, "icf sim did not answer /healthz");
+        let resp = client
+            .put(format!("{url}/__sim/faults"))
+            .json(&json!({"fail_429": 1}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+        let app = TestApp::spawn_with(
+            engine,
+            &[
+                ("LIBRETRANSLATE_URL", url.as_str()),
+                ("LIBRETRANSLATE_API_KEY", "lt-secret"),
+                ("ICF_TRANSLATION_RETRY_INITIAL_MS", "5"),
+            ],
+        )
+        .await;
+        let token = app.editor_token().await;
+        let (status, body) = translate(&app, &token, "Hola amigos", &["de"]).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(result(&body, "de")["text"], "[DE] Hola amigos");
+        let seen: Vec<Value> = client
+            .get(format!("{url}/__sim/requests"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(seen.len(), 2, "one 429, then the retry: {seen:?}");
+        assert_eq!(seen[1]["body"]["q"], json!(["Hola amigos"]));
+        assert_eq!(seen[1]["body"]["api_key"], "***");
+    }
+    .await;
+    let _ = child.kill();
+    let _ = child.wait();
+    result
+}
+
 engine_tests!(
+    the_sim_command_serves_a_provider_to_a_real_app,
     no_provider_means_captions_by_hand,
     bad_requests_name_the_field,
     captions_survive_and_the_cache_makes_repeats_free,
