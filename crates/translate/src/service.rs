@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use futures_util::StreamExt;
 use icf_core::language::Language;
 use icf_store::Db;
 use icf_store::translations::{self, CacheKey};
@@ -141,6 +142,9 @@ pub fn text_hash(normalised: &str) -> String {
         .collect()
 }
 
+/// How many languages of one caption are translated concurrently.
+const LANGUAGES_AT_ONCE: usize = 4;
+
 /// Translates `text` from `source` into every language of `targets` (duplicates are
 /// translated once). Languages run concurrently; each gets its own result.
 pub async fn translate_caption(
@@ -158,10 +162,17 @@ pub async fn translate_caption(
             unique.push(*t);
         }
     }
-    let jobs = unique
-        .iter()
-        .map(|target| one_language(db, translation, &normalised, &hash, source, *target));
-    futures_util::future::join_all(jobs).await
+    // A few languages at a time: concurrent enough to be quick, gentle enough not to
+    // trip the provider's rate limit with one request per language at once.
+    let (text, hash) = (normalised.as_str(), hash.as_str());
+    let jobs: Vec<_> = unique
+        .into_iter()
+        .map(|target| one_language(db, translation, text, hash, source, target))
+        .collect();
+    futures_util::stream::iter(jobs)
+        .buffered(LANGUAGES_AT_ONCE)
+        .collect()
+        .await
 }
 
 async fn one_language(

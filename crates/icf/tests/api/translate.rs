@@ -191,6 +191,15 @@ async fn captions_survive_and_the_cache_makes_repeats_free(engine: Engine) {
     let stats = icf_store::translations::stats(&app.db).await.unwrap();
     assert_eq!(stats.entries, 3);
     assert_eq!(stats.hits, 3);
+    let (status, stats) = app
+        .call(Method::GET, "/api/translate/stats", Some(&token), None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{stats}");
+    assert_eq!(
+        stats,
+        json!({"provider": "deepl", "cache_entries": 3, "cache_hits": 3,
+               "since_start": {"hits": 3, "misses": 3}})
+    );
 }
 
 async fn one_post_to_many_accounts_costs_one_request_per_language(engine: Engine) {

@@ -28,7 +28,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/auth/login", post(auth::login))
         .route("/api/auth/me", get(auth::me));
     let router = both_slashes(router, "/api/users", get(users::list).post(users::create));
-    let router = both_slashes(router, "/api/translate", post(translate::translate));
+    let router = both_slashes(router, "/api/translate", post(translate::translate))
+        .route("/api/translate/stats", get(translate::stats));
     router.route(
         "/api/users/{id}",
         get(users::get_one).put(users::update).delete(users::delete),

@@ -5,7 +5,7 @@
 use axum::Json;
 use axum::extract::State;
 use icf_core::language::{self, Language};
-use icf_translate::service::{LanguageResult, translate_caption};
+use icf_translate::service::{CacheCounters, LanguageResult, translate_caption};
 use icf_translate::{TranslateError, caption};
 use serde::{Deserialize, Serialize};
 
@@ -79,5 +79,30 @@ pub async fn translate(
         provider: translation.provider().as_str(),
         source_warnings: caption::limit_problems(&req.text, &translation.limits()),
         results,
+    }))
+}
+
+#[derive(Serialize)]
+pub struct TranslationStats {
+    /// `None` when no provider is configured.
+    provider: Option<&'static str>,
+    /// Rows in the cache and how often they were reused, across all processes.
+    cache_entries: i64,
+    cache_hits: i64,
+    /// Hits and misses of this process since it started.
+    since_start: Option<CacheCounters>,
+}
+
+/// `GET /api/translate/stats`: what the cache saves.
+pub async fn stats(
+    State(state): State<AppState>,
+    _: CurrentUser,
+) -> ApiResult<Json<TranslationStats>> {
+    let cache = icf_store::translations::stats(&state.db).await?;
+    Ok(Json(TranslationStats {
+        provider: state.translation.as_ref().map(|t| t.provider().as_str()),
+        cache_entries: cache.entries,
+        cache_hits: cache.hits,
+        since_start: state.translation.as_ref().map(|t| t.counters()),
     }))
 }
