@@ -206,6 +206,12 @@ async fn one_post_to_many_accounts_costs_one_request_per_language(engine: Engine
     let deepl = sim(ProviderKind::DeepL).await;
     let app = app_with_deepl(engine, &deepl, &[]).await;
     let token = app.editor_token().await;
+    // Slow answers keep the first calls in flight while the others arrive.
+    deepl.set_faults(Faults {
+        slow: 12,
+        delay_ms: 300,
+        ..Faults::default()
+    });
     // 12 accounts in 3 languages, as the publishing flow will ask, concurrently.
     let accounts = [
         "ru", "de", "es", "ru", "ru", "de", "es", "es", "de", "ru", "de", "es",
