@@ -440,3 +440,30 @@ async fn deepl_escapes_markup_characters_for_strict_xml() {
         "[DE] Tom & Jerry <3 #cats"
     );
 }
+
+#[tokio::test]
+async fn an_unreachable_provider_is_retried_then_reported() {
+    // A port nobody listens on: bind, note it, close.
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let tr = ProviderConfig::Google {
+        key: SecretString::from("g-secret".to_owned()),
+        base_url: Some(format!("http://{addr}")),
+    }
+    .build(RetryPolicy {
+        max_retries: 2,
+        ..fast_retry()
+    })
+    .unwrap();
+    let texts = vec!["hi".to_owned()];
+    let err = tr.translate(batch(&texts, "de")).await.unwrap_err();
+    assert!(matches!(err, TranslateError::Unavailable { .. }), "{err:?}");
+    let message = err.to_string();
+    assert!(message.contains("3 attempts"), "{message}");
+    assert!(
+        !message.contains("g-secret"),
+        "the key in the URL leaked: {message}"
+    );
+}

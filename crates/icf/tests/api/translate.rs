@@ -264,6 +264,17 @@ async fn dropped_placeholders_fall_back_to_fragments(engine: Engine) {
         reqs[1].body["text"],
         json!(["Hi", ", look", "at this!", "New post"])
     );
+
+    // A duplicated placeholder is caught the same way.
+    deepl.set_faults(Faults {
+        duplicate_placeholder: 1,
+        ..Faults::default()
+    });
+    let (status, body) = translate(&app, &token, "Buy @shop now 🛒 today", &["nl"]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let nl = result(&body, "nl");
+    assert_eq!(nl["text"], "[NL] Buy @shop [NL] now 🛒 [NL] today");
+    assert!(nl["warnings"].to_string().contains("duplicated"), "{nl}");
 }
 
 async fn quota_and_bad_keys_are_explained_per_language(engine: Engine) {
