@@ -120,10 +120,6 @@ fn password_from(arg: Option<String>) -> anyhow::Result<String> {
 pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<()> {
     // A simulator needs no database and no secrets.
     if let Command::Sim(args) = &cli.command {
-        println!(
-            "{} simulator listening on http://{}",
-            args.provider, args.listen
-        );
         return icf_translate::sim::serve(args.provider, args.listen, startup::shutdown_signal())
             .await
             .with_context(|| format!("cannot run the simulator on {}", args.listen));
@@ -156,6 +152,7 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<()> {
             Ok(())
         }
         Command::User(cmd) => user(settings, cmd).await,
+        // Served above, before the secrets.
         Command::Sim(_) => Ok(()),
     }
 }
