@@ -335,6 +335,7 @@ async fn translate_text(
         return done(text.to_owned(), warnings);
     }
 
+    tr.prepare().await;
     if tr.supports_markup(target) {
         let xml = caption::to_placeholders(body);
         let body_ws = {

@@ -467,3 +467,31 @@ async fn an_unreachable_provider_is_retried_then_reported() {
         "the key in the URL leaked: {message}"
     );
 }
+
+#[tokio::test]
+async fn deepl_reads_the_account_languages_once() {
+    let sim = sim(ProviderKind::DeepL).await;
+    // This account lacks Hindi: icf learns it from /v3/languages, not from its tables.
+    sim.set_faults(Faults {
+        hide_languages: vec!["HI".into()],
+        ..Faults::default()
+    });
+    let tr = deepl(&sim, "k", fast_retry());
+    tr.prepare().await;
+    assert!(tr.supports_markup(l("ru")));
+    assert!(tr.supports_markup(l("pt")), "variants keep tag handling");
+    let texts = vec!["hi".to_owned()];
+    let err = tr.translate(batch(&texts, "hi")).await.unwrap_err();
+    assert!(
+        matches!(&err, TranslateError::UnsupportedLanguage { language, direction: "into", .. } if language == "Hindi"),
+        "{err:?}"
+    );
+    assert!(
+        sim.requests().is_empty(),
+        "refused without a translation request"
+    );
+    assert_eq!(
+        tr.translate(batch(&texts, "ko")).await.unwrap(),
+        vec!["[KO] hi"]
+    );
+}

@@ -1,9 +1,12 @@
 //! DeepL API v2: `POST /v2/translate` with a JSON body and `DeepL-Auth-Key`.
 
+use std::collections::{HashMap, HashSet};
+
 use futures_util::future::BoxFuture;
 use icf_core::language::Language;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
+use tokio::sync::OnceCell;
 
 use super::{Batch, Http, ProviderKind, Translator, Verdict, chunks, clip};
 use crate::error::TranslateError;
@@ -59,7 +62,30 @@ pub fn target_code(lang: Language, english: Language, portuguese: Language) -> O
     }
 }
 
+/// What `GET /v3/languages?resource=translate_text` says, codes upper-cased.
+#[derive(Debug, Default)]
+struct LanguageList {
+    sources: HashSet<String>,
+    targets: HashSet<String>,
+    /// Targets with tag handling.
+    markup: HashSet<String>,
+}
+
+#[derive(Deserialize)]
+struct V3Language {
+    lang: String,
+    #[serde(default)]
+    usable_as_source: bool,
+    #[serde(default)]
+    usable_as_target: bool,
+    #[serde(default)]
+    features: HashMap<String, serde_json::Value>,
+}
+
 pub struct DeepL {
+    /// The account's languages, read once; `None` when DeepL did not say (then the
+    /// documented tables above decide).
+    languages: OnceCell<Option<LanguageList>>,
     http: Http,
     key: SecretString,
     base_url: String,
@@ -111,11 +137,70 @@ impl DeepL {
             .trim_end_matches('/')
             .to_owned();
         DeepL {
+            languages: OnceCell::new(),
             http,
             key,
             base_url,
             english,
             portuguese,
+        }
+    }
+
+    /// One attempt, no retries: on any failure the documented tables are good enough.
+    async fn fetch_languages(&self) -> Option<LanguageList> {
+        let url = format!("{}/v3/languages?resource=translate_text", self.base_url);
+        let resp = self
+            .http
+            .client
+            .get(&url)
+            .header(
+                reqwest::header::AUTHORIZATION,
+                format!("DeepL-Auth-Key {}", self.key.expose_secret()),
+            )
+            .send()
+            .await
+            .ok()?;
+        if !resp.status().is_success() {
+            tracing::warn!(
+                status = resp.status().as_u16(),
+                "DeepL did not list its languages; using the documented list"
+            );
+            return None;
+        }
+        let entries: Vec<V3Language> = resp.json().await.ok()?;
+        let mut list = LanguageList::default();
+        for e in entries {
+            let code = e.lang.to_ascii_uppercase();
+            if e.usable_as_source {
+                list.sources.insert(code.clone());
+            }
+            if e.usable_as_target {
+                if e.features.contains_key("tag_handling") {
+                    list.markup.insert(code.clone());
+                }
+                list.targets.insert(code);
+            }
+        }
+        Some(list)
+    }
+
+    fn list(&self) -> Option<&LanguageList> {
+        self.languages.get().and_then(Option::as_ref)
+    }
+
+    fn source(&self, lang: Language) -> Option<String> {
+        let code = source_code(lang)?;
+        match self.list() {
+            Some(list) => list.sources.contains(&code).then_some(code),
+            None => Some(code),
+        }
+    }
+
+    fn target(&self, lang: Language) -> Option<String> {
+        let code = target_code(lang, self.english, self.portuguese)?;
+        match self.list() {
+            Some(list) => list.targets.contains(&code).then_some(code),
+            None => Some(code),
         }
     }
 
@@ -160,9 +245,21 @@ impl Translator for DeepL {
     }
 
     fn supports_markup(&self, target: Language) -> bool {
-        target_code(target, self.english, self.portuguese).is_some_and(|code| {
-            let base = code.split('-').next().unwrap_or(&code).to_owned();
-            CORE.contains(&base.as_str())
+        let Some(code) = self.target(target) else {
+            return false;
+        };
+        match self.list() {
+            Some(list) => list.markup.contains(&code),
+            None => {
+                let base = code.split('-').next().unwrap_or(&code);
+                CORE.contains(&base)
+            }
+        }
+    }
+
+    fn prepare(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            self.languages.get_or_init(|| self.fetch_languages()).await;
         })
     }
 
@@ -172,18 +269,21 @@ impl Translator for DeepL {
     ) -> BoxFuture<'a, Result<Vec<String>, TranslateError>> {
         Box::pin(async move {
             let kind = self.kind();
-            let source = source_code(batch.source).ok_or(TranslateError::UnsupportedLanguage {
-                provider: kind,
-                language: batch.source.english_name().to_owned(),
-                direction: "from",
-            })?;
-            let target = target_code(batch.target, self.english, self.portuguese).ok_or(
-                TranslateError::UnsupportedLanguage {
+            self.prepare().await;
+            let source = self
+                .source(batch.source)
+                .ok_or(TranslateError::UnsupportedLanguage {
+                    provider: kind,
+                    language: batch.source.english_name().to_owned(),
+                    direction: "from",
+                })?;
+            let target = self
+                .target(batch.target)
+                .ok_or(TranslateError::UnsupportedLanguage {
                     provider: kind,
                     language: batch.target.english_name().to_owned(),
                     direction: "into",
-                },
-            )?;
+                })?;
             let markup = batch.markup && self.supports_markup(batch.target);
             let context_len = batch.context.map_or(0, |c| c.len() * 2);
             let budget = MAX_BODY_BYTES.saturating_sub(context_len + 1024);

@@ -72,7 +72,13 @@ pub trait Translator: Send + Sync {
     fn kind(&self) -> ProviderKind;
 
     /// Whether texts into `target` may carry XML placeholders that come back in place.
+    /// Exact once [`Translator::prepare`] has run.
     fn supports_markup(&self, target: Language) -> bool;
+
+    /// Loads what the provider says about itself (its languages) once per process.
+    fn prepare(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async {})
+    }
 
     fn translate<'a>(
         &'a self,

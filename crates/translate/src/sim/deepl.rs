@@ -144,7 +144,7 @@ async fn answer(
             "Parameter 'target_lang' not specified.",
         );
     };
-    if !valid_target(&target) {
+    if !valid_target(&target) || state.hidden(&target) {
         return message(
             StatusCode::BAD_REQUEST,
             "Value for 'target_lang' not supported.",
@@ -155,7 +155,7 @@ async fn answer(
         .and_then(Value::as_str)
         .map(str::to_ascii_uppercase);
     if let Some(s) = &source
-        && !valid_source(s)
+        && (!valid_source(s) || state.hidden(s))
     {
         return message(
             StatusCode::BAD_REQUEST,
@@ -313,7 +313,7 @@ async fn languages(headers: HeaderMap, uri: Uri) -> Response {
     traced(Json(list).into_response())
 }
 
-async fn languages_v3(headers: HeaderMap) -> Response {
+async fn languages_v3(State(state): State<Arc<SimState>>, headers: HeaderMap) -> Response {
     if key(&headers).is_none() {
         return traced(StatusCode::FORBIDDEN.into_response());
     }
@@ -338,6 +338,7 @@ async fn languages_v3(headers: HeaderMap) -> Response {
             .map(|c| entry(&c.to_ascii_lowercase(), true, false)),
     );
     list.extend(TARGET_VARIANTS.iter().map(|c| entry(c, false, true)));
+    list.retain(|e| !e["lang"].as_str().is_some_and(|c| state.hidden(c)));
     traced(Json(list).into_response())
 }
 

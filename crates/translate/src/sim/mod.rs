@@ -55,6 +55,9 @@ pub struct Faults {
     pub drop_placeholder: u32,
     /// The next N translated texts that carry placeholders get their first one twice.
     pub duplicate_placeholder: u32,
+    /// Language codes (e.g. `HI`, `PT-BR`) this account does not offer: left out of the
+    /// language lists and refused by `/translate` (DeepL only).
+    pub hide_languages: Vec<String>,
 }
 
 /// One request as the simulator saw it.
@@ -250,6 +253,13 @@ impl SimState {
         }
         self.characters.fetch_add(chars, Ordering::SeqCst);
         true
+    }
+
+    pub(crate) fn hidden(&self, code: &str) -> bool {
+        self.faults()
+            .hide_languages
+            .iter()
+            .any(|h| h.eq_ignore_ascii_case(code))
     }
 
     pub(crate) fn usage(&self) -> (u64, u64) {
