@@ -8,6 +8,7 @@ pub mod auth;
 pub mod device;
 pub mod enums;
 pub mod ids;
+pub mod language;
 pub mod pacing;
 pub mod password;
 pub mod post;

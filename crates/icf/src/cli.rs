@@ -31,6 +31,24 @@ pub enum Command {
     /// Manage operators (admins and editors).
     #[command(subcommand)]
     User(UserCommand),
+    /// Run a simulator of a translation provider (for tests and demos), e.g.
+    /// `icf sim deepl --listen 127.0.0.1:9001`, then set DEEPL_API_URL=http://127.0.0.1:9001.
+    Sim(SimArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SimArgs {
+    /// deepl, google or libretranslate.
+    #[arg(value_parser = parse_provider)]
+    pub provider: icf_translate::ProviderKind,
+    /// The address to listen on.
+    #[arg(long, default_value = "127.0.0.1:9001")]
+    pub listen: std::net::SocketAddr,
+}
+
+fn parse_provider(s: &str) -> Result<icf_translate::ProviderKind, String> {
+    icf_translate::ProviderKind::parse(s)
+        .ok_or_else(|| format!("expected deepl, google or libretranslate, got '{s}'"))
 }
 
 #[derive(Debug, Args)]
@@ -100,6 +118,12 @@ fn password_from(arg: Option<String>) -> anyhow::Result<String> {
 }
 
 pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<()> {
+    // A simulator needs no database and no secrets.
+    if let Command::Sim(args) = &cli.command {
+        return icf_translate::sim::serve(args.provider, args.listen, startup::shutdown_signal())
+            .await
+            .with_context(|| format!("cannot run the simulator on {}", args.listen));
+    }
     let generated = settings.ensure_secrets()?;
     for var in generated {
         tracing::warn!(
@@ -128,6 +152,8 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<()> {
             Ok(())
         }
         Command::User(cmd) => user(settings, cmd).await,
+        // Served above, before the secrets.
+        Command::Sim(_) => Ok(()),
     }
 }
 

@@ -9,6 +9,9 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+use icf_core::language::Language;
+use icf_translate::caption::Limits;
+use icf_translate::{ProviderConfig, ProviderKind, RetryPolicy, TranslationConfig};
 use secrecy::{ExposeSecret, SecretString};
 
 /// A variable with a value icf cannot use.
@@ -53,6 +56,33 @@ pub struct Settings {
     pub deepl_api_key: Option<SecretString>,
     /// `GOOGLE_TRANSLATE_API_KEY`
     pub google_translate_api_key: Option<SecretString>,
+    /// `TRANSLATION_PROVIDER` (`deepl`, `google`, `libretranslate` or `none`); when unset,
+    /// the first provider with credentials: DeepL, then Google, then LibreTranslate.
+    pub translation_provider: Option<ProviderKind>,
+    /// `TRANSLATION_FALLBACK_PROVIDER`: used when the first provider's quota is used up.
+    pub translation_fallback_provider: Option<ProviderKind>,
+    /// `DEEPL_API_URL`: overrides the host picked from the key (`:fx` → Free).
+    pub deepl_api_url: Option<String>,
+    /// `GOOGLE_TRANSLATE_API_URL` (default `https://translation.googleapis.com`).
+    pub google_translate_api_url: Option<String>,
+    /// `LIBRETRANSLATE_URL`: a LibreTranslate server.
+    pub libretranslate_url: Option<String>,
+    /// `LIBRETRANSLATE_API_KEY` (optional).
+    pub libretranslate_api_key: Option<SecretString>,
+    /// `TRANSLATION_ENGLISH_VARIANT` (`en-US` default, or `en-GB`): what plain `en` means.
+    pub translation_english_variant: Language,
+    /// `TRANSLATION_PORTUGUESE_VARIANT` (`pt-BR` default, or `pt-PT`): what plain `pt` means.
+    pub translation_portuguese_variant: Language,
+    /// `ICF_CAPTION_MAX_HASHTAGS` (default 5, Instagram's limit since December 2025).
+    pub caption_max_hashtags: u32,
+    /// `ICF_CAPTION_MAX_MENTIONS` (default 20).
+    pub caption_max_mentions: u32,
+    /// `ICF_TRANSLATION_RETRY_INITIAL_MS` (default 1000): the first backoff delay.
+    pub translation_retry_initial_ms: u64,
+    /// `ICF_TRANSLATION_MAX_RETRIES` (default 5).
+    pub translation_max_retries: u32,
+    /// `ICF_TRANSLATION_TIMEOUT_SECS` (default 10): per request attempt.
+    pub translation_timeout_secs: u64,
     /// `INSTAGRAM_SESSION_LIFETIME_DAYS` (default 90)
     pub instagram_session_lifetime_days: u32,
     /// `MAX_POSTS_PER_DAY_PER_ACCOUNT` (default 10)
@@ -98,6 +128,15 @@ impl std::fmt::Debug for Settings {
             .field("max_concurrent_tasks", &self.max_concurrent_tasks)
             .field("media_dir", &self.media_dir)
             .field("s3_bucket", &self.s3.as_ref().map(|s| &s.bucket))
+            .field("translation_provider", &self.translation_provider)
+            .field(
+                "translation_fallback_provider",
+                &self.translation_fallback_provider,
+            )
+            .field(
+                "deepl_api_key",
+                &self.deepl_api_key.as_ref().map(|_| "[set]"),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -322,19 +361,134 @@ impl Settings {
                 "expected a number of megabytes above 0",
             ));
         }
+        let deepl_api_key = secret_var(&lookup, "DEEPL_API_KEY");
+        let google_translate_api_key = secret_var(&lookup, "GOOGLE_TRANSLATE_API_KEY");
+        let deepl_api_url = url_var(&lookup, "DEEPL_API_URL")?;
+        let google_translate_api_url = url_var(&lookup, "GOOGLE_TRANSLATE_API_URL")?;
+        let libretranslate_url = url_var(&lookup, "LIBRETRANSLATE_URL")?;
+        let has_credentials = |kind: ProviderKind| match kind {
+            ProviderKind::DeepL => deepl_api_key.is_some(),
+            ProviderKind::Google => google_translate_api_key.is_some(),
+            ProviderKind::LibreTranslate => libretranslate_url.is_some(),
+        };
+        let needs = |kind: ProviderKind| match kind {
+            ProviderKind::DeepL => "DEEPL_API_KEY",
+            ProviderKind::Google => "GOOGLE_TRANSLATE_API_KEY",
+            ProviderKind::LibreTranslate => "LIBRETRANSLATE_URL",
+        };
+        let translation_provider = match provider_var(&lookup, "TRANSLATION_PROVIDER")? {
+            Some(Some(kind)) if !has_credentials(kind) => {
+                return Err(ConfigError::new(
+                    "TRANSLATION_PROVIDER",
+                    format!("is {} but {} is not set", kind.as_str(), needs(kind)),
+                ));
+            }
+            Some(chosen) => chosen,
+            None => [
+                ProviderKind::DeepL,
+                ProviderKind::Google,
+                ProviderKind::LibreTranslate,
+            ]
+            .into_iter()
+            .find(|k| has_credentials(*k)),
+        };
+        let translation_fallback_provider =
+            match provider_var(&lookup, "TRANSLATION_FALLBACK_PROVIDER")?.flatten() {
+                Some(kind) if !has_credentials(kind) => {
+                    return Err(ConfigError::new(
+                        "TRANSLATION_FALLBACK_PROVIDER",
+                        format!("is {} but {} is not set", kind.as_str(), needs(kind)),
+                    ));
+                }
+                Some(kind)
+                    if Some(kind) == translation_provider || translation_provider.is_none() =>
+                {
+                    return Err(ConfigError::new(
+                        "TRANSLATION_FALLBACK_PROVIDER",
+                        "must name a provider other than TRANSLATION_PROVIDER",
+                    ));
+                }
+                other => other,
+            };
+        let translation_english_variant =
+            variant_var(&lookup, "TRANSLATION_ENGLISH_VARIANT", &["en-US", "en-GB"])?;
+        let translation_portuguese_variant = variant_var(
+            &lookup,
+            "TRANSLATION_PORTUGUESE_VARIANT",
+            &["pt-BR", "pt-PT"],
+        )?;
+        let caption_max_hashtags = parse_var(
+            &lookup,
+            "ICF_CAPTION_MAX_HASHTAGS",
+            5u32,
+            "a whole number from 0 to 30",
+        )?;
+        if caption_max_hashtags > 30 {
+            return Err(ConfigError::new(
+                "ICF_CAPTION_MAX_HASHTAGS",
+                format!("expected a whole number from 0 to 30, got {caption_max_hashtags}"),
+            ));
+        }
+        let caption_max_mentions = parse_var(
+            &lookup,
+            "ICF_CAPTION_MAX_MENTIONS",
+            20u32,
+            "a whole number from 0 to 20",
+        )?;
+        if caption_max_mentions > 20 {
+            return Err(ConfigError::new(
+                "ICF_CAPTION_MAX_MENTIONS",
+                format!("expected a whole number from 0 to 20, got {caption_max_mentions}"),
+            ));
+        }
+        let translation_timeout_secs = parse_var(
+            &lookup,
+            "ICF_TRANSLATION_TIMEOUT_SECS",
+            10u64,
+            "a number of seconds",
+        )?;
+        if translation_timeout_secs == 0 {
+            return Err(ConfigError::new(
+                "ICF_TRANSLATION_TIMEOUT_SECS",
+                "expected a number of seconds above 0",
+            ));
+        }
 
         Ok(Settings {
             media_dir,
             s3,
             max_upload_mb,
             max_photo_mb,
+            translation_provider,
+            translation_fallback_provider,
+            deepl_api_url,
+            google_translate_api_url,
+            libretranslate_url,
+            libretranslate_api_key: secret_var(&lookup, "LIBRETRANSLATE_API_KEY"),
+            translation_english_variant,
+            translation_portuguese_variant,
+            caption_max_hashtags,
+            caption_max_mentions,
+            translation_retry_initial_ms: parse_var(
+                &lookup,
+                "ICF_TRANSLATION_RETRY_INITIAL_MS",
+                1000u64,
+                "a number of milliseconds",
+            )?,
+            translation_max_retries: parse_var(
+                &lookup,
+                "ICF_TRANSLATION_MAX_RETRIES",
+                5u32,
+                "a whole number of retries",
+            )?,
+            translation_timeout_secs,
             database_url,
             data_dir,
             listen,
             secret_key,
             encryption_keys,
-            deepl_api_key: secret_var(&lookup, "DEEPL_API_KEY"),
-            google_translate_api_key: secret_var(&lookup, "GOOGLE_TRANSLATE_API_KEY"),
+            deepl_api_key,
+            google_translate_api_key,
             instagram_session_lifetime_days: parse_var(
                 &lookup,
                 "INSTAGRAM_SESSION_LIFETIME_DAYS",
@@ -390,6 +544,107 @@ impl Settings {
             }
         }
         Ok(generated)
+    }
+}
+
+impl Settings {
+    /// What the translation service is built from; `primary: None` when no provider is set.
+    pub fn translation_config(&self) -> TranslationConfig {
+        let provider = |kind: ProviderKind| -> Option<ProviderConfig> {
+            Some(match kind {
+                ProviderKind::DeepL => ProviderConfig::DeepL {
+                    key: self.deepl_api_key.clone()?,
+                    base_url: self.deepl_api_url.clone(),
+                    english: self.translation_english_variant,
+                    portuguese: self.translation_portuguese_variant,
+                },
+                ProviderKind::Google => ProviderConfig::Google {
+                    key: self.google_translate_api_key.clone()?,
+                    base_url: self.google_translate_api_url.clone(),
+                },
+                ProviderKind::LibreTranslate => ProviderConfig::LibreTranslate {
+                    url: self.libretranslate_url.clone()?,
+                    key: self.libretranslate_api_key.clone(),
+                },
+            })
+        };
+        TranslationConfig {
+            primary: self.translation_provider.and_then(provider),
+            fallback: self.translation_fallback_provider.and_then(provider),
+            retry: RetryPolicy {
+                initial_delay: std::time::Duration::from_millis(self.translation_retry_initial_ms),
+                max_retries: self.translation_max_retries,
+                timeout: std::time::Duration::from_secs(self.translation_timeout_secs),
+                ..RetryPolicy::default()
+            },
+            limits: Limits {
+                max_hashtags: self.caption_max_hashtags as usize,
+                max_mentions: self.caption_max_mentions as usize,
+            },
+        }
+    }
+}
+
+/// An optional `http://` or `https://` base URL.
+fn url_var(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+) -> Result<Option<String>, ConfigError> {
+    let Some(raw) = lookup(name)
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+    else {
+        return Ok(None);
+    };
+    if !(raw.starts_with("http://") || raw.starts_with("https://")) {
+        return Err(ConfigError::new(
+            name,
+            format!(
+                "expected a URL starting with http:// or https://, got '{}'",
+                redact_url(&raw)
+            ),
+        ));
+    }
+    Ok(Some(raw.trim_end_matches('/').to_owned()))
+}
+
+/// `Some(None)` for an explicit `none`, `None` when unset.
+fn provider_var(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+) -> Result<Option<Option<ProviderKind>>, ConfigError> {
+    match lookup(name)
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+    {
+        None => Ok(None),
+        Some(v) if v.eq_ignore_ascii_case("none") => Ok(Some(None)),
+        Some(v) => ProviderKind::parse(&v)
+            .map(|k| Some(Some(k)))
+            .ok_or_else(|| {
+                ConfigError::new(
+                    name,
+                    format!("expected deepl, google, libretranslate or none, got '{v}'"),
+                )
+            }),
+    }
+}
+
+fn variant_var(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    allowed: &[&str],
+) -> Result<Language, ConfigError> {
+    let raw = lookup(name)
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| allowed[0].to_owned());
+    match Language::parse(&raw) {
+        Ok(l) if allowed.contains(&l.code()) => Ok(l),
+        _ => Err(ConfigError::new(
+            name,
+            format!("expected one of {}, got '{raw}'", allowed.join(", ")),
+        )),
     }
 }
 
@@ -512,6 +767,63 @@ mod tests {
         assert!(!err.to_string().contains("hunter2"));
         let err = settings(&[("DATABASE_URL", "mysql://u:hunter2@h/db")]).unwrap_err();
         assert!(!err.to_string().contains("hunter2"), "{err}");
+    }
+
+    #[test]
+    fn the_translation_provider_follows_the_keys_deepl_first() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(s.translation_provider, None);
+        assert!(s.translation_config().primary.is_none());
+        let s = settings(&[("LIBRETRANSLATE_URL", "http://127.0.0.1:5000/")]).unwrap();
+        assert_eq!(s.translation_provider, Some(ProviderKind::LibreTranslate));
+        let s = settings(&[
+            ("GOOGLE_TRANSLATE_API_KEY", "g-key"),
+            ("DEEPL_API_KEY", "d-key:fx"),
+        ])
+        .unwrap();
+        assert_eq!(s.translation_provider, Some(ProviderKind::DeepL));
+        let s = settings(&[
+            ("GOOGLE_TRANSLATE_API_KEY", "g-key"),
+            ("DEEPL_API_KEY", "d-key:fx"),
+            ("TRANSLATION_PROVIDER", "google"),
+            ("TRANSLATION_FALLBACK_PROVIDER", "deepl"),
+        ])
+        .unwrap();
+        assert_eq!(s.translation_provider, Some(ProviderKind::Google));
+        assert_eq!(s.translation_fallback_provider, Some(ProviderKind::DeepL));
+        let s = settings(&[("DEEPL_API_KEY", "k"), ("TRANSLATION_PROVIDER", "none")]).unwrap();
+        assert_eq!(s.translation_provider, None);
+    }
+
+    #[test]
+    fn bad_translation_settings_name_the_variable_without_the_key() {
+        let cases: &[(&[(&str, &str)], &str)] = &[
+            (&[("TRANSLATION_PROVIDER", "bing")], "TRANSLATION_PROVIDER"),
+            (&[("TRANSLATION_PROVIDER", "deepl")], "TRANSLATION_PROVIDER"),
+            (
+                &[
+                    ("DEEPL_API_KEY", "hunter2"),
+                    ("TRANSLATION_FALLBACK_PROVIDER", "deepl"),
+                ],
+                "TRANSLATION_FALLBACK_PROVIDER",
+            ),
+            (&[("DEEPL_API_URL", "ftp://x")], "DEEPL_API_URL"),
+            (
+                &[("TRANSLATION_ENGLISH_VARIANT", "pt-BR")],
+                "TRANSLATION_ENGLISH_VARIANT",
+            ),
+            (
+                &[("ICF_CAPTION_MAX_HASHTAGS", "31")],
+                "ICF_CAPTION_MAX_HASHTAGS",
+            ),
+        ];
+        for (vars, variable) in cases {
+            let err = settings(vars).unwrap_err();
+            assert_eq!(err.variable, *variable);
+            assert!(!err.to_string().contains("hunter2"));
+        }
+        let s = settings(&[("DEEPL_API_KEY", "hunter2")]).unwrap();
+        assert!(!format!("{s:?}").contains("hunter2"));
     }
 
     #[test]

@@ -68,6 +68,15 @@ impl App {
             .secret_key
             .clone()
             .context("SECRET_KEY is not resolved")?;
+        let translation = icf_translate::Translation::from_config(&settings.translation_config())
+            .context("setting up translation")?
+            .map(std::sync::Arc::new);
+        match &translation {
+            Some(t) => tracing::info!(provider = t.provider().as_str(), "captions are translated"),
+            None => tracing::info!(
+                "no translation provider configured: captions are written by hand in each language"
+            ),
+        }
         let state = AppState::new(
             db,
             AuthSettings {
@@ -79,7 +88,8 @@ impl App {
                 max_file_bytes: settings.max_upload_mb * 1024 * 1024,
                 max_photo_bytes: settings.max_photo_mb * 1024 * 1024,
             },
-        );
+        )
+        .with_translation(translation);
         let listener = TcpListener::bind(settings.listen)
             .await
             .with_context(|| format!("cannot listen on {} (ICF_LISTEN)", settings.listen))?;

@@ -9,6 +9,7 @@ pub mod activity;
 pub mod db;
 pub mod error;
 pub mod posts;
+pub mod translations;
 pub mod types;
 pub mod users;
 

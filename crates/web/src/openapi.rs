@@ -30,6 +30,8 @@ use crate::routes;
         routes::posts::update,
         routes::posts::delete,
         routes::logs::list,
+        routes::translate::translate,
+        routes::translate::stats,
     ),
     components(schemas(crate::error::ErrorBody)),
     modifiers(&BearerAuth),
@@ -37,6 +39,7 @@ use crate::routes;
         (name = "auth", description = "Signing in"),
         (name = "users", description = "Operators (admins only)"),
         (name = "posts", description = "Posts and their media"),
+        (name = "translation", description = "Machine translation of captions"),
         (name = "monitoring", description = "Activity logs and statistics"),
         (name = "health", description = "Liveness and readiness"),
     )

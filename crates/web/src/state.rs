@@ -6,6 +6,7 @@ use chrono::Duration;
 use icf_core::auth::LoginThrottle;
 use icf_media::MediaStore;
 use icf_store::Db;
+use icf_translate::Translation;
 use secrecy::SecretString;
 
 /// How tokens are signed and how long they live.
@@ -42,6 +43,9 @@ pub struct AppState {
     /// Failed sign-ins per username and per client address. In memory: per process,
     /// which is enough to make guessing slow.
     pub login_throttle: Arc<Mutex<LoginThrottle>>,
+    /// The caption translator; `None` when no provider is configured (captions are then
+    /// written by hand in every language).
+    pub translation: Option<Arc<Translation>>,
 }
 
 impl AppState {
@@ -52,6 +56,12 @@ impl AppState {
             media,
             uploads: Arc::new(uploads),
             login_throttle: Arc::new(Mutex::new(LoginThrottle::new(5, Duration::minutes(15)))),
+            translation: None,
         }
+    }
+
+    pub fn with_translation(mut self, translation: Option<Arc<Translation>>) -> Self {
+        self.translation = translation;
+        self
     }
 }

@@ -15,6 +15,8 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/api/posts/", &["get", "post"]),
     ("/api/posts/{id}", &["get", "put", "delete"]),
     ("/api/logs/", &["get"]),
+    ("/api/translate", &["post"]),
+    ("/api/translate/stats", &["get"]),
 ];
 
 async fn openapi_documents_every_route_and_docs_work_offline(engine: Engine) {

@@ -13,4 +13,5 @@ mod health;
 mod logs;
 mod migrations;
 mod posts;
+mod translate;
 mod users;

@@ -4,6 +4,7 @@ pub(crate) mod auth;
 pub(crate) mod health;
 pub(crate) mod logs;
 pub(crate) mod posts;
+pub(crate) mod translate;
 pub(crate) mod users;
 
 use axum::Router;
@@ -30,6 +31,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/auth/login", post(auth::login))
         .route("/api/auth/me", get(auth::me));
     let router = both_slashes(router, "/api/users", get(users::list).post(users::create));
+    let router = both_slashes(router, "/api/translate", post(translate::translate))
+        .route("/api/translate/stats", get(translate::stats));
     let router = router.route(
         "/api/users/{id}",
         get(users::get_one).put(users::update).delete(users::delete),

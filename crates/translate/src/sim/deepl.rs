@@ -1,0 +1,377 @@
+//! DeepL API v2 as the real service answers (fact sheet §1, §7): `DeepL-Auth-Key` only,
+//! a User-Agent required, ≤ 50 texts, ≤ 128 KiB bodies (413 with JSON), source codes
+//! without variants, 403 with an empty body for a bad key, 456 on quota, `X-Trace-ID`.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get};
+use serde_json::{Value, json};
+
+use super::{Injected, SimState, string_list};
+use crate::provider::deepl::MAX_BODY_BYTES;
+
+const CORE: &[&str] = &[
+    "AR", "BG", "CS", "DA", "DE", "EL", "EN", "ES", "ET", "FI", "FR", "HU", "ID", "IT", "JA", "KO",
+    "LT", "LV", "NB", "NL", "PL", "PT", "RO", "RU", "SK", "SL", "SV", "TR", "UK", "ZH",
+];
+const TEXT_ONLY: &[&str] = &[
+    "AF", "AZ", "BE", "BN", "CA", "FA", "GA", "HE", "HI", "HR", "HY", "IS", "KA", "KK", "MK", "MS",
+    "SQ", "SR", "SW", "TA", "TH", "TL", "UR", "UZ", "VI",
+];
+const TARGET_VARIANTS: &[&str] = &[
+    "EN-GB", "EN-US", "PT-BR", "PT-PT", "ZH-HANS", "ZH-HANT", "ES-419",
+];
+
+pub(super) fn routes() -> Router<Arc<SimState>> {
+    Router::new()
+        .route("/v2/translate", any(translate))
+        .route("/v2/usage", any(usage))
+        .route("/v2/languages", get(languages))
+        .route("/v3/languages", get(languages_v3))
+        .route("/__session__/last-request", get(last_request))
+}
+
+fn message(status: StatusCode, text: &str) -> Response {
+    (status, Json(json!({ "message": text }))).into_response()
+}
+
+fn traced(mut r: Response) -> Response {
+    r.headers_mut().insert(
+        "x-trace-id",
+        HeaderValue::from_str(&uuid_like()).unwrap_or(HeaderValue::from_static("0")),
+    );
+    r
+}
+
+fn uuid_like() -> String {
+    use rand::Rng;
+    format!("{:032x}", rand::rng().random::<u128>())
+}
+
+/// The key from `Authorization: DeepL-Auth-Key <key>`; `None` means 403.
+fn key(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let key = value.strip_prefix("DeepL-Auth-Key ")?.trim();
+    (!key.is_empty() && key != "invalid").then(|| key.to_owned())
+}
+
+fn valid_target(code: &str) -> bool {
+    CORE.contains(&code) || TEXT_ONLY.contains(&code) || TARGET_VARIANTS.contains(&code)
+}
+
+fn valid_source(code: &str) -> bool {
+    CORE.contains(&code) || TEXT_ONLY.contains(&code)
+}
+
+async fn translate(
+    State(state): State<Arc<SimState>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let captured = state.capture(&method, &uri, &headers, &body);
+    traced(answer(&state, &method, &headers, &body, &captured).await)
+}
+
+async fn answer(
+    state: &SimState,
+    method: &Method,
+    headers: &HeaderMap,
+    body: &Bytes,
+    captured: &super::Captured,
+) -> Response {
+    if method != Method::POST {
+        return message(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "GET requests to /v2/translate are deprecated; use POST.",
+        );
+    }
+    if key(headers).is_none() {
+        return StatusCode::FORBIDDEN.into_response();
+    }
+    if headers
+        .get(header::USER_AGENT)
+        .is_none_or(|v| v.as_bytes().is_empty())
+    {
+        return message(StatusCode::BAD_REQUEST, "User-Agent header missing.");
+    }
+    let injected = match state.session_fault(headers, captured) {
+        Some(fault) => Some(fault),
+        None => state.inject().await,
+    };
+    match injected {
+        // Like DeepL: no body on 429 and 5xx.
+        Some(Injected::TooMany) => return StatusCode::TOO_MANY_REQUESTS.into_response(),
+        Some(Injected::ServerError(s)) => return s.into_response(),
+        Some(Injected::NoResponse) => return super::no_response().await,
+        None => {}
+    }
+    if body.len() > MAX_BODY_BYTES {
+        return message(StatusCode::PAYLOAD_TOO_LARGE, "Request Entity Too Large");
+    }
+    let Some(req) = super::parse_body(headers, body) else {
+        return message(
+            StatusCode::BAD_REQUEST,
+            "Invalid request: expected a JSON body.",
+        );
+    };
+    let Some(texts) = string_list(req.get("text")) else {
+        return message(StatusCode::BAD_REQUEST, "Parameter 'text' not specified.");
+    };
+    if texts.is_empty() {
+        return message(StatusCode::BAD_REQUEST, "Parameter 'text' not specified.");
+    }
+    if texts.len() > 50 {
+        return message(
+            StatusCode::BAD_REQUEST,
+            "Too many texts: at most 50 'text' parameters per request.",
+        );
+    }
+    let Some(target) = req
+        .get("target_lang")
+        .and_then(Value::as_str)
+        .map(str::to_ascii_uppercase)
+    else {
+        return message(
+            StatusCode::BAD_REQUEST,
+            "Parameter 'target_lang' not specified.",
+        );
+    };
+    if !valid_target(&target) || state.hidden(&target) {
+        return message(
+            StatusCode::BAD_REQUEST,
+            "Value for 'target_lang' not supported.",
+        );
+    }
+    let source = req
+        .get("source_lang")
+        .and_then(Value::as_str)
+        .map(str::to_ascii_uppercase);
+    if let Some(s) = &source
+        && (!valid_source(s) || state.hidden(s))
+    {
+        return message(
+            StatusCode::BAD_REQUEST,
+            "Value for 'source_lang' not supported.",
+        );
+    }
+    let tag_handling = req.get("tag_handling").and_then(Value::as_str);
+    if let Some(t) = tag_handling
+        && t != "xml"
+        && t != "html"
+    {
+        return message(
+            StatusCode::BAD_REQUEST,
+            "Value for 'tag_handling' not supported.",
+        );
+    }
+    match req.get("ignore_tags") {
+        None | Some(Value::String(_)) => {}
+        Some(Value::Array(items)) if items.iter().all(Value::is_string) => {}
+        Some(_) => {
+            return message(
+                StatusCode::BAD_REQUEST,
+                "Value for 'ignore_tags' not supported: expected tag names.",
+            );
+        }
+    }
+    let strict_xml = tag_handling == Some("xml")
+        && req.get("tag_handling_version").and_then(Value::as_str) != Some("v1");
+    if strict_xml && texts.iter().any(|t| !well_formed(t)) {
+        return message(
+            StatusCode::BAD_REQUEST,
+            "Tag handling v2 requires valid XML: the text is not well-formed.",
+        );
+    }
+    let chars: u64 = texts.iter().map(|t| t.chars().count() as u64).sum();
+    if !state.bill(chars) {
+        return message(
+            StatusCode::from_u16(456).unwrap_or(StatusCode::FORBIDDEN),
+            "Quota for this billing period has been exceeded.",
+        );
+    }
+    let detected = source.unwrap_or_else(|| "EN".into());
+    let translations: Vec<Value> = texts
+        .iter()
+        .map(|t| {
+            let mut v = json!({
+                "detected_source_language": detected,
+                "text": state.translate(t, &target, tag_handling.is_some()),
+            });
+            if tag_handling.is_some() {
+                v["tag_handling_version"] = req
+                    .get("tag_handling_version")
+                    .cloned()
+                    .unwrap_or(json!("v2"));
+            }
+            if req.get("show_billed_characters") == Some(&Value::Bool(true)) {
+                v["billed_characters"] = json!(t.chars().count());
+            }
+            v
+        })
+        .collect();
+    Json(json!({ "translations": translations })).into_response()
+}
+
+/// Whether `text` is well-formed XML content: balanced tags, `<` only in tags and `&` only
+/// in entities.
+fn well_formed(text: &str) -> bool {
+    let mut open: Vec<&str> = Vec::new();
+    let mut rest = text;
+    while let Some(pos) = rest.find(['<', '&']) {
+        rest = &rest[pos..];
+        if rest.starts_with('&') {
+            let Some(semi) = rest.find(';') else {
+                return false;
+            };
+            let entity = &rest[1..semi];
+            let ok = matches!(entity, "amp" | "lt" | "gt" | "quot" | "apos")
+                || entity
+                    .strip_prefix("#x")
+                    .is_some_and(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_hexdigit()))
+                || entity
+                    .strip_prefix('#')
+                    .is_some_and(|d| !d.is_empty() && d.chars().all(|c| c.is_ascii_digit()));
+            if !ok {
+                return false;
+            }
+            rest = &rest[semi + 1..];
+            continue;
+        }
+        let Some(end) = rest.find('>') else {
+            return false;
+        };
+        let tag = &rest[1..end];
+        if tag.contains('<') {
+            return false;
+        }
+        if let Some(name) = tag.strip_prefix('/') {
+            if open.pop() != Some(name.trim()) {
+                return false;
+            }
+        } else if !tag.ends_with('/') {
+            let name = tag.split_whitespace().next().unwrap_or_default();
+            if name.is_empty() {
+                return false;
+            }
+            open.push(name);
+        }
+        rest = &rest[end + 1..];
+    }
+    open.is_empty()
+}
+
+async fn usage(State(state): State<Arc<SimState>>, headers: HeaderMap) -> Response {
+    let Some(key) = key(&headers) else {
+        return traced(StatusCode::FORBIDDEN.into_response());
+    };
+    let (count, limit) = state.usage();
+    let body = if key.ends_with(":fx") {
+        json!({ "character_count": count, "character_limit": limit })
+    } else {
+        json!({
+            "character_count": count, "character_limit": limit,
+            "api_key_character_count": count, "api_key_character_limit": limit,
+            "products": [{ "product_type": "write", "billing_unit": "characters",
+                           "api_key_unit_count": count, "account_unit_count": count }],
+        })
+    };
+    traced(Json(body).into_response())
+}
+
+async fn languages(headers: HeaderMap, uri: Uri) -> Response {
+    if key(&headers).is_none() {
+        return traced(StatusCode::FORBIDDEN.into_response());
+    }
+    let target = uri.query().is_some_and(|q| q.contains("type=target"));
+    let mut list: Vec<Value> = CORE
+        .iter()
+        .chain(TEXT_ONLY)
+        .filter(|c| !(target && (**c == "EN" || **c == "PT")))
+        .map(|c| {
+            if target {
+                json!({ "language": c, "name": c, "supports_formality": false })
+            } else {
+                json!({ "language": c, "name": c })
+            }
+        })
+        .collect();
+    if target {
+        list.extend(
+            TARGET_VARIANTS
+                .iter()
+                .map(|c| json!({ "language": c, "name": c, "supports_formality": false })),
+        );
+    }
+    traced(Json(list).into_response())
+}
+
+async fn languages_v3(State(state): State<Arc<SimState>>, headers: HeaderMap) -> Response {
+    if key(&headers).is_none() {
+        return traced(StatusCode::FORBIDDEN.into_response());
+    }
+    let entry = |code: &str, source: bool, tags: bool| {
+        let mut features = serde_json::Map::new();
+        if tags {
+            features.insert("tag_handling".into(), json!({ "status": "stable" }));
+        }
+        json!({
+            "lang": code, "name": code, "status": "stable",
+            "usable_as_source": source, "usable_as_target": true,
+            "features": features,
+        })
+    };
+    let mut list: Vec<Value> = CORE
+        .iter()
+        .map(|c| entry(&c.to_ascii_lowercase(), true, true))
+        .collect();
+    list.extend(
+        TEXT_ONLY
+            .iter()
+            .map(|c| entry(&c.to_ascii_lowercase(), true, false)),
+    );
+    list.extend(TARGET_VARIANTS.iter().map(|c| entry(c, false, true)));
+    list.retain(|e| !e["lang"].as_str().is_some_and(|c| state.hidden(c)));
+    traced(Json(list).into_response())
+}
+
+/// deepl-mock's `GET /__session__/last-request`.
+async fn last_request(State(state): State<Arc<SimState>>, headers: HeaderMap) -> Response {
+    let Some(id) = headers
+        .get("mock-server-session")
+        .and_then(|v| v.to_str().ok())
+    else {
+        return message(
+            StatusCode::BAD_REQUEST,
+            "mock-server-session header missing.",
+        );
+    };
+    match state.session_last(id) {
+        Some(last) => Json(last).into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::well_formed;
+
+    #[test]
+    fn xml_v2_needs_well_formed_text() {
+        assert!(well_formed(
+            "Tom &amp; Jerry &lt;3 <x id=\"0\"/> <b>ok</b> &#39;"
+        ));
+        assert!(!well_formed("Tom & Jerry"));
+        assert!(!well_formed("I <3 you"));
+        assert!(!well_formed("<b>open"));
+        // `>` may stand in text content.
+        assert!(well_formed("a > b"));
+    }
+}

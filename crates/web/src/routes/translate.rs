@@ -1,0 +1,121 @@
+//! `POST /api/translate`: a caption into several languages, for the composer and scripts.
+//! Editors and admins. One result per language; a language that fails says why without
+//! failing the others.
+
+use axum::Json;
+use axum::extract::State;
+use icf_core::language::{self, Language};
+use icf_translate::service::{CacheCounters, LanguageResult, translate_caption};
+use icf_translate::{TranslateError, caption};
+use serde::{Deserialize, Serialize};
+
+use crate::auth::CurrentUser;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::ApiJson;
+use crate::state::AppState;
+
+/// Generous against Instagram's 2,200, so over-long captions get a warning, not a refusal.
+const MAX_TEXT_CHARS: usize = 10_000;
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"text": "Новый курс по Python! Скидка 50% 🔥 #python", "source_lang": "ru", "target_langs": ["en", "es"]}))]
+pub struct TranslateRequest {
+    text: String,
+    source_lang: String,
+    target_langs: Vec<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TranslateResponse {
+    #[schema(value_type = String, example = "ru")]
+    source_lang: Language,
+    provider: &'static str,
+    /// Problems of the source caption itself (too long, too many hashtags…).
+    source_warnings: Vec<String>,
+    /// One per target language: `lang`, `text`, `from_cache`, `provider`, `warnings`, and
+    /// `error {code, message}` when that language failed.
+    #[schema(value_type = Vec<Object>)]
+    results: Vec<LanguageResult>,
+}
+
+/// Translates a caption into several languages, keeping hashtags, mentions, links, emoji and
+/// line breaks byte-identical. Cached: asking again costs no provider request.
+#[utoipa::path(post, path = "/api/translate", tag = "translation", security(("bearer" = [])), request_body = TranslateRequest,
+    responses((status = 200, body = TranslateResponse), (status = 422, body = crate::error::ErrorBody),
+    (status = 503, description = "No translation provider is configured", body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody)))]
+pub async fn translate(
+    State(state): State<AppState>,
+    _: CurrentUser,
+    ApiJson(req): ApiJson<TranslateRequest>,
+) -> ApiResult<Json<TranslateResponse>> {
+    if req.text.trim().is_empty() {
+        return Err(ApiError::validation("text", "must not be empty"));
+    }
+    let chars = req.text.chars().count();
+    if chars > MAX_TEXT_CHARS {
+        return Err(ApiError::validation(
+            "text",
+            format!("is {chars} characters long; at most {MAX_TEXT_CHARS}"),
+        ));
+    }
+    let source = Language::parse_field(&req.source_lang, "source_lang")?;
+    if req.target_langs.is_empty() {
+        return Err(ApiError::validation(
+            "target_langs",
+            "name at least one language",
+        ));
+    }
+    if req.target_langs.len() > language::ALL.len() {
+        return Err(ApiError::validation(
+            "target_langs",
+            format!("at most {} languages", language::ALL.len()),
+        ));
+    }
+    let mut targets = Vec::with_capacity(req.target_langs.len());
+    for (i, raw) in req.target_langs.iter().enumerate() {
+        let lang = Language::parse(raw)
+            .map_err(|e| ApiError::validation(format!("target_langs[{i}]"), e.message))?;
+        targets.push(lang);
+    }
+    let Some(translation) = state.translation.as_deref() else {
+        return Err(ApiError::Unavailable(
+            TranslateError::NotConfigured.to_string(),
+        ));
+    };
+    let results = translate_caption(&state.db, translation, &req.text, source, &targets).await;
+    Ok(Json(TranslateResponse {
+        source_lang: source,
+        provider: translation.provider().as_str(),
+        source_warnings: caption::limit_problems(&req.text, &translation.limits()),
+        results,
+    }))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TranslationStats {
+    /// `None` when no provider is configured.
+    provider: Option<&'static str>,
+    /// Rows in the cache and how often they were reused, across all processes.
+    cache_entries: i64,
+    cache_hits: i64,
+    /// Hits and misses of this process since it started.
+    #[schema(value_type = Option<Object>)]
+    since_start: Option<CacheCounters>,
+}
+
+/// `GET /api/translate/stats`: what the cache saves.
+#[utoipa::path(get, path = "/api/translate/stats", tag = "translation", security(("bearer" = [])),
+    responses((status = 200, body = TranslationStats), (status = 401, body = crate::error::ErrorBody)))]
+pub async fn stats(
+    State(state): State<AppState>,
+    _: CurrentUser,
+) -> ApiResult<Json<TranslationStats>> {
+    let cache = icf_store::translations::stats(&state.db).await?;
+    Ok(Json(TranslationStats {
+        provider: state.translation.as_ref().map(|t| t.provider().as_str()),
+        cache_entries: cache.entries,
+        cache_hits: cache.hits,
+        since_start: state.translation.as_ref().map(|t| t.counters()),
+    }))
+}
