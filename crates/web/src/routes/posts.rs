@@ -240,7 +240,7 @@ async fn create_inner(
     check_caption("caption", &caption)?;
     let language = text(form.original_language)
         .ok_or_else(|| ApiError::validation("original_language", "required"))?;
-    check_language("original_language", &language)?;
+    let language = check_language("original_language", &language)?;
     let target_groups = parse_groups(text(form.target_groups).as_deref())?;
     let missing = icf_store::posts::missing_groups(&state.db, &target_groups).await?;
     if let Some(g) = missing.first() {
@@ -408,20 +408,9 @@ async fn read_text_field(
     String::from_utf8(buf).map_err(|_| ApiError::validation(name, "must be UTF-8 text"))
 }
 
-/// A language code such as `en`, `pt-BR`, `zh-Hans`.
-fn check_language(field: &'static str, code: &str) -> ApiResult<()> {
-    let ok = (2..=8).contains(&code.len())
-        && code
-            .split('-')
-            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric()));
-    if ok {
-        Ok(())
-    } else {
-        Err(ApiError::validation(
-            field,
-            "must be a language code such as en, ru, es, pt-BR",
-        ))
-    }
+/// A language icf supports (`en`, `ru`, `pt-BR`, `zh-Hans`…), stored by its canonical code.
+fn check_language(field: &'static str, code: &str) -> ApiResult<String> {
+    Ok(icf_core::language::Language::parse_field(code, field)?.code().to_owned())
 }
 
 fn parse_groups(raw: Option<&str>) -> ApiResult<Vec<GroupId>> {
@@ -500,9 +489,11 @@ pub async fn update(
     if let Some(c) = &req.caption {
         check_caption("caption", c)?;
     }
-    if let Some(l) = &req.original_language {
-        check_language("original_language", l)?;
-    }
+    let original_language = req
+        .original_language
+        .as_deref()
+        .map(|l| check_language("original_language", l))
+        .transpose()?;
     if let Some(groups) = &req.target_groups {
         let missing = icf_store::posts::missing_groups(&state.db, groups).await?;
         if let Some(g) = missing.first() {
@@ -517,7 +508,7 @@ pub async fn update(
         id,
         PostChanges {
             caption_original: req.caption,
-            original_language: req.original_language,
+            original_language,
             target_groups: req.target_groups,
             scheduled_at: req.scheduled_at,
             priority: req.priority,
