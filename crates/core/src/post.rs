@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::FieldError;
-use crate::enums::{JobPriority, MediaType, PostStatus};
+use crate::enums::{JobPriority, MediaType, PostStatus, TranslationOrigin};
 use crate::ids::{GroupId, PostId, UserId};
 
 /// One stored media file of a post, in upload order.
@@ -63,6 +63,20 @@ pub const MAX_CAROUSEL_ITEMS: usize = 10;
 pub enum ItemKind {
     Photo,
     Video,
+}
+
+/// A post's caption in one language.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PostTranslation {
+    pub language: String,
+    pub text: String,
+    /// `source` (the caption as written), `machine` or `edited` (by a person).
+    pub origin: TranslationOrigin,
+    /// An edit made before the source caption last changed: a person should look again.
+    pub stale: bool,
+    pub provider: Option<String>,
+    pub updated_at: DateTime<Utc>,
 }
 
 /// What the uploaded files make: one photo → photo; one video → video, or reel when asked;

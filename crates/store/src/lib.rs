@@ -8,6 +8,7 @@
 pub mod activity;
 pub mod db;
 pub mod error;
+pub mod post_translations;
 pub mod posts;
 pub mod translations;
 pub mod types;

@@ -17,37 +17,42 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
         let bytes = Bytes::from_request(req, state)
             .await
             .map_err(|e| ApiError::bad_request(None, format!("cannot read the body: {e}")))?;
-        let mut de = serde_json::Deserializer::from_slice(&bytes);
-        match serde_path_to_error::deserialize::<_, T>(&mut de) {
-            Ok(value) => {
-                de.end()
-                    .map_err(|_| ApiError::bad_request(None, "the body must be one JSON value"))?;
-                Ok(ApiJson(value))
+        parse_json(&bytes).map(ApiJson)
+    }
+}
+
+/// Parses a JSON body: not JSON → 400; a missing or mistyped field → 422 naming it.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    match serde_path_to_error::deserialize::<_, T>(&mut de) {
+        Ok(value) => {
+            de.end()
+                .map_err(|_| ApiError::bad_request(None, "the body must be one JSON value"))?;
+            Ok(value)
+        }
+        Err(err) => {
+            let path = err.path().to_string();
+            let inner = err.into_inner();
+            // serde_json reports some type errors (an enum given a number) as syntax
+            // errors; only a body that is not JSON at all is a bad request.
+            let not_json = serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_err();
+            if not_json && (inner.is_syntax() || inner.is_eof() || inner.is_io()) {
+                return Err(ApiError::bad_request(
+                    None,
+                    format!("the body is not valid JSON: {inner}"),
+                ));
             }
-            Err(err) => {
-                let path = err.path().to_string();
-                let inner = err.into_inner();
-                // serde_json reports some type errors (an enum given a number) as syntax
-                // errors; only a body that is not JSON at all is a bad request.
-                let not_json = serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_err();
-                if not_json && (inner.is_syntax() || inner.is_eof() || inner.is_io()) {
-                    return Err(ApiError::bad_request(
-                        None,
-                        format!("the body is not valid JSON: {inner}"),
-                    ));
-                }
-                let message = inner.to_string();
-                let field = missing_field(&message)
-                    .map(|f| join_path(&path, f))
-                    .unwrap_or_else(|| if path == "." { "body".into() } else { path });
-                // serde appends " at line L column C"; the field name says more.
-                let message = message
-                    .split(" at line ")
-                    .next()
-                    .unwrap_or(&message)
-                    .to_owned();
-                Err(ApiError::validation(field, message))
-            }
+            let message = inner.to_string();
+            let field = missing_field(&message)
+                .map(|f| join_path(&path, f))
+                .unwrap_or_else(|| if path == "." { "body".into() } else { path });
+            // serde appends " at line L column C"; the field name says more.
+            let message = message
+                .split(" at line ")
+                .next()
+                .unwrap_or(&message)
+                .to_owned();
+            Err(ApiError::validation(field, message))
         }
     }
 }

@@ -3,13 +3,14 @@
 pub(crate) mod auth;
 pub(crate) mod health;
 pub(crate) mod logs;
+pub(crate) mod post_translations;
 pub(crate) mod posts;
 pub(crate) mod translate;
 pub(crate) mod users;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{MethodRouter, get, post};
+use axum::routing::{MethodRouter, get, post, put};
 
 use crate::state::AppState;
 
@@ -46,8 +47,18 @@ pub fn router() -> Router<AppState> {
             .layer(DefaultBodyLimit::disable()),
     );
     let router = both_slashes(router, "/api/logs", get(logs::list));
-    router.route(
-        "/api/posts/{id}",
-        get(posts::get_one).put(posts::update).delete(posts::delete),
-    )
+    router
+        .route(
+            "/api/posts/{id}",
+            get(posts::get_one).put(posts::update).delete(posts::delete),
+        )
+        .route(
+            "/api/posts/{id}/translate",
+            post(post_translations::translate),
+        )
+        .route("/api/posts/{id}/translations", get(post_translations::list))
+        .route(
+            "/api/posts/{id}/translations/{lang}",
+            put(post_translations::edit),
+        )
 }

@@ -410,7 +410,9 @@ async fn read_text_field(
 
 /// A language icf supports (`en`, `ru`, `pt-BR`, `zh-Hans`…), stored by its canonical code.
 fn check_language(field: &'static str, code: &str) -> ApiResult<String> {
-    Ok(icf_core::language::Language::parse_field(code, field)?.code().to_owned())
+    Ok(icf_core::language::Language::parse_field(code, field)?
+        .code()
+        .to_owned())
 }
 
 fn parse_groups(raw: Option<&str>) -> ApiResult<Vec<GroupId>> {
@@ -503,6 +505,13 @@ pub async fn update(
             ));
         }
     }
+    let caption_changed = req
+        .caption
+        .as_ref()
+        .is_some_and(|c| *c != post.caption_original);
+    let language_changed = original_language
+        .as_ref()
+        .is_some_and(|l| *l != post.original_language);
     let post = icf_store::posts::update(
         &state.db,
         id,
@@ -516,6 +525,13 @@ pub async fn update(
     )
     .await
     .map_err(post_not_found)?;
+    if caption_changed || language_changed {
+        // Old machine translations no longer match; edits are kept and flagged for review.
+        icf_store::post_translations::source_changed(&state.db, id).await?;
+        if state.translation.is_some() {
+            super::post_translations::refresh(&state, &post, &[], false).await?;
+        }
+    }
     Ok(Json(post))
 }
 

@@ -1,0 +1,121 @@
+//! `post_translations`: one caption per post and language, with where it came from.
+
+use chrono::{DateTime, Utc};
+use icf_core::enums::TranslationOrigin;
+use icf_core::ids::{GroupId, PostId};
+use icf_core::post::PostTranslation;
+
+use crate::{Db, DbUuid, StoreError, on_pool};
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    language: String,
+    text: String,
+    origin: String,
+    stale: bool,
+    provider: Option<String>,
+    updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<Row> for PostTranslation {
+    type Error = StoreError;
+    fn try_from(r: Row) -> Result<Self, StoreError> {
+        Ok(PostTranslation {
+            language: r.language,
+            text: r.text,
+            origin: r
+                .origin
+                .parse()
+                .map_err(|e| StoreError::Corrupt(format!("post_translations.origin: {e}")))?,
+            stale: r.stale,
+            provider: r.provider,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+pub async fn list(db: &Db, post: PostId) -> Result<Vec<PostTranslation>, StoreError> {
+    let rows: Vec<Row> = on_pool!(db, |pool| sqlx::query_as(
+        "SELECT language, text, origin, stale, provider, updated_at FROM post_translations \
+         WHERE post_id = $1 ORDER BY language"
+    )
+    .bind(DbUuid::from(post))
+    .fetch_all(pool)
+    .await?);
+    rows.into_iter().map(TryInto::try_into).collect()
+}
+
+/// Writes a caption for one language. A machine or source text never replaces a person's
+/// edit unless `overwrite_edits`; returns whether it was written.
+pub async fn put(
+    db: &Db,
+    post: PostId,
+    language: &str,
+    text: &str,
+    origin: TranslationOrigin,
+    provider: Option<&str>,
+    overwrite_edits: bool,
+) -> Result<bool, StoreError> {
+    let now = Utc::now();
+    let protect_edits = origin != TranslationOrigin::Edited && !overwrite_edits;
+    let done = on_pool!(db, |pool| {
+        sqlx::query(
+        "INSERT INTO post_translations (post_id, language, text, origin, stale, provider, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, FALSE, $5, $6, $6) \
+         ON CONFLICT (post_id, language) DO UPDATE SET text = excluded.text, origin = excluded.origin, \
+         stale = FALSE, provider = excluded.provider, updated_at = excluded.updated_at \
+         WHERE NOT ($7 AND post_translations.origin = 'edited')"
+    )
+    .bind(DbUuid::from(post))
+    .bind(language)
+    .bind(text)
+    .bind(origin.as_str())
+    .bind(provider)
+    .bind(now)
+    .bind(protect_edits)
+    .execute(pool)
+    .await?
+    .rows_affected()
+    });
+    Ok(done > 0)
+}
+
+/// The source caption changed: the old machine translations no longer match it (they are
+/// removed, to be translated again) and edits are kept but flagged for review.
+pub async fn source_changed(db: &Db, post: PostId) -> Result<(), StoreError> {
+    on_pool!(db, |pool| sqlx::query(
+        "DELETE FROM post_translations WHERE post_id = $1 AND origin IN ('machine', 'source')"
+    )
+    .bind(DbUuid::from(post))
+    .execute(pool)
+    .await
+    .map(|_| ())?);
+    on_pool!(db, |pool| {
+        sqlx::query(
+        "UPDATE post_translations SET stale = TRUE, updated_at = $2 WHERE post_id = $1 AND origin = 'edited'"
+    )
+    .bind(DbUuid::from(post))
+    .bind(Utc::now())
+    .execute(pool)
+    .await
+    .map(|_| ())?
+    });
+    Ok(())
+}
+
+/// The distinct languages of the accounts in `groups`.
+pub async fn languages_of_groups(db: &Db, groups: &[GroupId]) -> Result<Vec<String>, StoreError> {
+    let mut out: Vec<String> = Vec::new();
+    for &g in groups {
+        let langs: Vec<String> = on_pool!(db, |pool| sqlx::query_scalar(
+            "SELECT DISTINCT language FROM accounts WHERE group_id = $1"
+        )
+        .bind(DbUuid::from(g))
+        .fetch_all(pool)
+        .await?);
+        out.extend(langs);
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
