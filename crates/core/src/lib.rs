@@ -3,10 +3,14 @@
 //! Everything here is plain data and rules: no database, no HTTP, no clock of its own
 //! (callers pass `now`), so every rule can be tested with a fake clock.
 
+pub mod account;
 pub mod auth;
 pub mod device;
 pub mod enums;
 pub mod ids;
+pub mod import;
+pub mod language;
 pub mod password;
+pub mod proxy;
 
 pub use enums::ParseEnumError;
