@@ -31,7 +31,8 @@ pub struct Account {
     pub device_id: String,
     pub has_session: bool,
     pub has_totp: bool,
-    pub pending_challenge: Option<String>,
+    /// What Instagram asks a person for, if anything.
+    pub pending_challenge: Option<serde_json::Value>,
     pub cooldown_until: Option<DateTime<Utc>>,
     pub registered_at: Option<DateTime<Utc>>,
     pub last_post_at: Option<DateTime<Utc>>,

@@ -5,8 +5,13 @@
 //! `ON CONFLICT`), run through [`on_pool!`] which type-checks it once per engine.
 //! Engine-specific SQL is kept to the job queue's claim and wake-up.
 
+pub mod accounts;
 pub mod db;
 pub mod error;
+pub mod groups;
+pub mod import;
+pub mod proxies;
+mod tx;
 pub mod types;
 pub mod users;
 
