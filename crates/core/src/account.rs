@@ -141,7 +141,10 @@ pub fn parse_group_name(raw: &str) -> Result<String, FieldError> {
         return Err(FieldError::new("name", "must be 1 to 100 characters long"));
     }
     if name.chars().any(char::is_control) {
-        return Err(FieldError::new("name", "must not contain control characters"));
+        return Err(FieldError::new(
+            "name",
+            "must not contain control characters",
+        ));
     }
     Ok(name.to_owned())
 }

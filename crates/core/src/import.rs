@@ -112,18 +112,16 @@ pub fn parse_accounts(text: &str) -> Vec<Parsed<AccountLine>> {
         return csv_rows(text, header_line)
             .into_iter()
             .map(|(line, row)| {
-                let result = row
-                    .map_err(|m| FieldError::new("line", m))
-                    .and_then(|r| {
-                        let get = |i: Option<usize>| i.and_then(|i| r.get(i)).map(String::as_str);
-                        account_from_parts(
-                            get(u).unwrap_or(""),
-                            get(p).unwrap_or(""),
-                            get(l),
-                            get(g),
-                            get(x),
-                        )
-                    });
+                let result = row.map_err(|m| FieldError::new("line", m)).and_then(|r| {
+                    let get = |i: Option<usize>| i.and_then(|i| r.get(i)).map(String::as_str);
+                    account_from_parts(
+                        get(u).unwrap_or(""),
+                        get(p).unwrap_or(""),
+                        get(l),
+                        get(g),
+                        get(x),
+                    )
+                });
                 (line, result)
             })
             .collect();
@@ -137,13 +135,9 @@ pub fn parse_accounts(text: &str) -> Vec<Parsed<AccountLine>> {
                     "line",
                     "expected username:password[:language[:group[:proxy_url]]]",
                 )),
-                Some(password) => account_from_parts(
-                    username,
-                    password,
-                    parts.next(),
-                    parts.next(),
-                    parts.next(),
-                ),
+                Some(password) => {
+                    account_from_parts(username, password, parts.next(), parts.next(), parts.next())
+                }
             };
             (line, result)
         })
@@ -168,12 +162,10 @@ pub fn parse_proxies(text: &str, default_type: ProxyType) -> Vec<Parsed<ProxyLin
         return csv_rows(text, header_line)
             .into_iter()
             .map(|(line, row)| {
-                let result = row
-                    .map_err(|m| FieldError::new("line", m))
-                    .and_then(|r| {
-                        let get = |i: Option<usize>| i.and_then(|i| r.get(i)).map(String::as_str);
-                        make(get(u).unwrap_or(""), get(c))
-                    });
+                let result = row.map_err(|m| FieldError::new("line", m)).and_then(|r| {
+                    let get = |i: Option<usize>| i.and_then(|i| r.get(i)).map(String::as_str);
+                    make(get(u).unwrap_or(""), get(c))
+                });
                 (line, result)
             })
             .collect();

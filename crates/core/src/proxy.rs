@@ -14,7 +14,11 @@ pub struct ProxyCredentials {
 
 impl fmt::Debug for ProxyCredentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "ProxyCredentials {{ username: {:?}, password: *** }}", self.username)
+        write!(
+            f,
+            "ProxyCredentials {{ username: {:?}, password: *** }}",
+            self.username
+        )
     }
 }
 
@@ -162,9 +166,16 @@ pub fn masked(proxy_type: ProxyType, host: &str, port: u16) -> String {
     format!("{}://{host}:{port}", proxy_type.as_str())
 }
 
-fn credentials(user: &str, pass: &str, field: &'static str) -> Result<ProxyCredentials, FieldError> {
+fn credentials(
+    user: &str,
+    pass: &str,
+    field: &'static str,
+) -> Result<ProxyCredentials, FieldError> {
     if user.is_empty() || pass.is_empty() {
-        return Err(FieldError::new(field, "user name and password must not be empty"));
+        return Err(FieldError::new(
+            field,
+            "user name and password must not be empty",
+        ));
     }
     if user.len() > MAX_CREDENTIAL || pass.len() > MAX_CREDENTIAL {
         return Err(FieldError::new(
@@ -203,7 +214,10 @@ fn split_host_port(hostport: &str, field: &'static str) -> Result<(String, u16),
                 .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
             && !host.starts_with(['.', '-']);
     if !valid {
-        return Err(FieldError::new(field, "the host must be a name or an IP address"));
+        return Err(FieldError::new(
+            field,
+            "the host must be a name or an IP address",
+        ));
     }
     Ok((host, port))
 }
@@ -278,7 +292,12 @@ mod tests {
             .unwrap();
         assert_eq!(c.proxy_type, ProxyType::Socks5);
         assert_eq!(c.credentials.unwrap().username, "suser35");
-        assert!(ProxySpec::parse("proxy.example.com:8080").unwrap().credentials.is_none());
+        assert!(
+            ProxySpec::parse("proxy.example.com:8080")
+                .unwrap()
+                .credentials
+                .is_none()
+        );
         let enc = ProxySpec::parse("http://u%40x:p%2Fw@h:1").unwrap();
         assert_eq!(enc.credentials.unwrap().password, "p/w");
     }
@@ -299,8 +318,10 @@ mod tests {
             let err = ProxySpec::parse(bad).unwrap_err();
             assert_eq!(err.field, "url", "{bad}");
         }
-        assert!(!format!("{:?}", ProxySpec::parse("http://u:topsecret@h:1").unwrap())
-            .contains("topsecret"));
+        assert!(
+            !format!("{:?}", ProxySpec::parse("http://u:topsecret@h:1").unwrap())
+                .contains("topsecret")
+        );
     }
 
     #[test]

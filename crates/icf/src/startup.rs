@@ -4,7 +4,9 @@ use std::future::Future;
 use std::net::SocketAddr;
 
 use anyhow::Context;
+use icf_crypto::Cipher;
 use icf_store::{Db, PoolSettings};
+use icf_web::proxy_check::ProxyCheckSettings;
 use icf_web::{AppState, AuthSettings};
 use tokio::net::TcpListener;
 
@@ -35,6 +37,15 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<Db> {
     })
 }
 
+/// The cipher of the secrets at rest, from `ENCRYPTION_KEY` (already resolved).
+pub fn cipher(settings: &Settings) -> anyhow::Result<Cipher> {
+    let keys = settings
+        .encryption_keys
+        .as_ref()
+        .context("ENCRYPTION_KEY is not resolved")?;
+    Ok(Cipher::from_keys(keys)?)
+}
+
 /// A bound, ready-to-run server.
 pub struct App {
     listener: TcpListener,
@@ -53,13 +64,19 @@ impl App {
             .secret_key
             .clone()
             .context("SECRET_KEY is not resolved")?;
+        let cipher = cipher(settings)?;
         let state = AppState::new(
             db,
             AuthSettings {
                 secret_key,
                 token_ttl: chrono::Duration::minutes(i64::from(settings.token_ttl_minutes)),
             },
-        );
+            cipher,
+        )
+        .with_proxy_check(ProxyCheckSettings {
+            url: settings.proxy_check_url.clone(),
+            timeout: std::time::Duration::from_secs(settings.proxy_check_timeout_secs),
+        });
         let listener = TcpListener::bind(settings.listen)
             .await
             .with_context(|| format!("cannot listen on {} (ICF_LISTEN)", settings.listen))?;

@@ -86,7 +86,11 @@ impl AccountRow {
                 let t: ProxyType = t
                     .parse()
                     .map_err(|e| StoreError::Corrupt(format!("proxies.proxy_type: {e}")))?;
-                Some(icf_core::proxy::masked(t, &h, u16::try_from(p).unwrap_or(0)))
+                Some(icf_core::proxy::masked(
+                    t,
+                    &h,
+                    u16::try_from(p).unwrap_or(0),
+                ))
             }
             _ => None,
         };
@@ -281,8 +285,12 @@ impl AccountSort {
         match self {
             AccountSort::Username => "a.username",
             AccountSort::CreatedAt => "a.created_at",
-            AccountSort::LastPostAt => "CASE WHEN a.last_post_at IS NULL THEN 1 ELSE 0 END, a.last_post_at",
-            AccountSort::LastLoginAt => "CASE WHEN a.last_login_at IS NULL THEN 1 ELSE 0 END, a.last_login_at",
+            AccountSort::LastPostAt => {
+                "CASE WHEN a.last_post_at IS NULL THEN 1 ELSE 0 END, a.last_post_at"
+            }
+            AccountSort::LastLoginAt => {
+                "CASE WHEN a.last_login_at IS NULL THEN 1 ELSE 0 END, a.last_login_at"
+            }
             AccountSort::Status => "a.status",
             AccountSort::Language => "a.language",
         }
@@ -352,12 +360,12 @@ pub async fn list(
             .fetch_all(pool)
             .await?;
         let total = sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql.as_str()))
-        .bind(group)
-        .bind(status)
-        .bind(filter.language.as_deref())
-        .bind(pattern.as_deref())
-        .fetch_one(pool)
-        .await?;
+            .bind(group)
+            .bind(status)
+            .bind(filter.language.as_deref())
+            .bind(pattern.as_deref())
+            .fetch_one(pool)
+            .await?;
         (rows, total)
     });
     let items = rows

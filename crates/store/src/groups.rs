@@ -120,11 +120,10 @@ pub async fn find_by_name(db: &Db, name: &str) -> Result<Option<Group>, StoreErr
 
 pub async fn list(db: &Db) -> Result<Vec<Group>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM groups ORDER BY name_key");
-    let rows: Vec<GroupRow> = on_pool!(db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(
-        sql.as_str()
-    ))
-    .fetch_all(pool)
-    .await?);
+    let rows: Vec<GroupRow> =
+        on_pool!(db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+            .fetch_all(pool)
+            .await?);
     let counts = counts(db, None).await?;
     Ok(rows.into_iter().map(|r| r.into_group(&counts)).collect())
 }
@@ -197,11 +196,13 @@ pub async fn delete(db: &Db, id: GroupId, mode: OnDelete) -> Result<u64, StoreEr
             }
             OnDelete::Refuse => {}
             OnDelete::Ungroup => {
-                sqlx::query("UPDATE accounts SET group_id = NULL, updated_at = $2 WHERE group_id = $1")
-                    .bind(DbUuid::from(id))
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
+                sqlx::query(
+                    "UPDATE accounts SET group_id = NULL, updated_at = $2 WHERE group_id = $1",
+                )
+                .bind(DbUuid::from(id))
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
             }
             OnDelete::MoveTo(target) => {
                 let target_exists: Option<i64> =
@@ -210,14 +211,18 @@ pub async fn delete(db: &Db, id: GroupId, mode: OnDelete) -> Result<u64, StoreEr
                         .fetch_optional(&mut *tx)
                         .await?;
                 if target_exists.is_none() {
-                    return Err(StoreError::Constraint("the target group does not exist".into()));
+                    return Err(StoreError::Constraint(
+                        "the target group does not exist".into(),
+                    ));
                 }
-                sqlx::query("UPDATE accounts SET group_id = $2, updated_at = $3 WHERE group_id = $1")
-                    .bind(DbUuid::from(id))
-                    .bind(DbUuid::from(target))
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
+                sqlx::query(
+                    "UPDATE accounts SET group_id = $2, updated_at = $3 WHERE group_id = $1",
+                )
+                .bind(DbUuid::from(id))
+                .bind(DbUuid::from(target))
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
             }
             OnDelete::DeleteAccounts => {
                 sqlx::query("DELETE FROM accounts WHERE group_id = $1")

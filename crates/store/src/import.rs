@@ -227,9 +227,8 @@ pub async fn import_proxies(
 ) -> Result<Vec<(usize, LineOutcome)>, StoreError> {
     let mut out = Vec::with_capacity(rows.len());
     let chunk = if dry_run { rows.len().max(1) } else { CHUNK };
-    let sql = format!(
-        "{INSERT_PROXY} ON CONFLICT (proxy_type, host, port, credentials_key) DO NOTHING"
-    );
+    let sql =
+        format!("{INSERT_PROXY} ON CONFLICT (proxy_type, host, port, credentials_key) DO NOTHING");
     for part in rows.chunks(chunk) {
         on_pool!(db, |pool| {
             let mut tx = pool.begin_write().await?;

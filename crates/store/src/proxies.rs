@@ -119,7 +119,9 @@ pub async fn create(db: &Db, new: &NewProxy) -> Result<Proxy, StoreError> {
 /// The unique key spans four columns; to the API it is one thing, the address.
 pub(crate) fn address_conflict(e: sqlx::Error) -> StoreError {
     match StoreError::from(e) {
-        StoreError::Conflict { .. } => StoreError::Conflict { field: "url".into() },
+        StoreError::Conflict { .. } => StoreError::Conflict {
+            field: "url".into(),
+        },
         other => other,
     }
 }
@@ -300,7 +302,8 @@ pub async fn record_check(
     } else {
         ProxyStatus::Failed
     };
-    let done = on_pool!(db, |pool| sqlx::query(
+    let done = on_pool!(db, |pool| {
+        sqlx::query(
         "UPDATE proxies SET status = $2, last_check_at = $3, last_latency_ms = $4, last_error = $5, \
          success_rate = CASE WHEN checks_total = 0 THEN $6 \
                         ELSE success_rate * (1.0 - $7) + $6 * $7 END, \
@@ -317,7 +320,8 @@ pub async fn record_check(
     .bind(i32::from(outcome.ok))
     .execute(pool)
     .await?
-    .rows_affected());
+    .rows_affected()
+    });
     if done == 0 {
         return Err(StoreError::NotFound);
     }
@@ -343,12 +347,11 @@ pub async fn free(db: &Db, limit: i64) -> Result<Vec<Proxy>, StoreError> {
         "{SELECT} WHERE p.status = 'active' AND a.id IS NULL \
          ORDER BY p.success_rate DESC, p.created_at, p.id LIMIT $1"
     );
-    let rows: Vec<ProxyRow> = on_pool!(db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(
-        sql.as_str()
-    ))
-    .bind(limit)
-    .fetch_all(pool)
-    .await?);
+    let rows: Vec<ProxyRow> =
+        on_pool!(db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(limit)
+            .fetch_all(pool)
+            .await?);
     rows.into_iter()
         .map(|r| ProxyWithSecret::try_from(r).map(|p| p.proxy))
         .collect()

@@ -4,7 +4,11 @@
 pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod import;
+pub mod proxy_check;
+mod query;
 pub mod routes;
+pub mod secrets;
 pub mod state;
 
 pub use state::{AppState, AuthSettings};

@@ -1,10 +1,14 @@
 //! The route table. Collection paths answer with and without the trailing slash.
 
+pub(crate) mod accounts;
 mod auth;
+mod groups;
 mod health;
+mod proxies;
 mod users;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{MethodRouter, get, post};
 
 use crate::state::AppState;
@@ -27,8 +31,65 @@ pub fn router() -> Router<AppState> {
         .route("/api/auth/login", post(auth::login))
         .route("/api/auth/me", get(auth::me));
     let router = both_slashes(router, "/api/users", get(users::list).post(users::create));
-    router.route(
+    let router = router.route(
         "/api/users/{id}",
         get(users::get_one).put(users::update).delete(users::delete),
-    )
+    );
+    accounts_routes(router)
+}
+
+/// Import files are larger than the default 2 MB body limit allows.
+const IMPORT_BODY_LIMIT: usize = 32 * 1024 * 1024;
+
+fn accounts_routes(router: Router<AppState>) -> Router<AppState> {
+    let router = both_slashes(
+        router,
+        "/api/accounts",
+        get(accounts::list).post(accounts::create),
+    );
+    let router = both_slashes(
+        router,
+        "/api/accounts/import",
+        post(accounts::import).layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)),
+    );
+    let router = router
+        .route(
+            "/api/accounts/{id}",
+            get(accounts::get_one)
+                .put(accounts::update)
+                .delete(accounts::delete),
+        )
+        .route("/api/accounts/{id}/login", post(accounts::login))
+        .route("/api/accounts/{id}/status", get(accounts::status));
+    let router = both_slashes(
+        router,
+        "/api/groups",
+        get(groups::list).post(groups::create),
+    );
+    let router = router
+        .route(
+            "/api/groups/{id}",
+            get(groups::get_one)
+                .put(groups::update)
+                .delete(groups::delete),
+        )
+        .route("/api/groups/{id}/accounts", get(groups::accounts));
+    let router = both_slashes(
+        router,
+        "/api/proxies",
+        get(proxies::list).post(proxies::create),
+    );
+    let router = both_slashes(
+        router,
+        "/api/proxies/import",
+        post(proxies::import).layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)),
+    );
+    router
+        .route(
+            "/api/proxies/{id}",
+            get(proxies::get_one)
+                .put(proxies::update)
+                .delete(proxies::delete),
+        )
+        .route("/api/proxies/{id}/check", post(proxies::check))
 }
