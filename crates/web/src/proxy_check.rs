@@ -73,6 +73,22 @@ pub async fn probe(spec: &ProxySpec, settings: &ProxyCheckSettings) -> CheckOutc
         error: Some(error),
         at,
     };
+    // Reach the proxy first: the HTTP client's SOCKS errors do not say why a connection
+    // failed, and "connection refused" vs "timeout" is what an operator needs to know.
+    let host = spec.host.trim_start_matches('[').trim_end_matches(']');
+    match tokio::time::timeout(
+        settings.timeout,
+        tokio::net::TcpStream::connect((host, spec.port)),
+    )
+    .await
+    {
+        Err(_) => return failed("timeout".into()),
+        Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+            return failed("connection refused".into());
+        }
+        Ok(Err(e)) => return failed(format!("cannot connect to the proxy: {e}")),
+        Ok(Ok(_)) => {}
+    }
     let proxy = match reqwest::Proxy::all(spec.to_url()) {
         Ok(p) => p,
         Err(_) => return failed("the proxy address is not usable".into()),
@@ -94,7 +110,11 @@ pub async fn probe(spec: &ProxySpec, settings: &ProxyCheckSettings) -> CheckOutc
     match result {
         Ok(resp) => {
             let status = resp.status();
-            if status == reqwest::StatusCode::PROXY_AUTHENTICATION_REQUIRED {
+            // 407 is the standard answer; tinyproxy answers a wrong password with 401.
+            // The check URL needs no login, so either means the proxy refused us.
+            if status == reqwest::StatusCode::PROXY_AUTHENTICATION_REQUIRED
+                || status == reqwest::StatusCode::UNAUTHORIZED
+            {
                 failed("authentication failed".into())
             } else if status.is_server_error() {
                 // Proxies answer 5xx themselves when they cannot reach the target.

@@ -6,8 +6,13 @@
 #[macro_use]
 mod helpers;
 
+mod accounts;
 mod auth;
 mod cli;
+mod groups;
 mod health;
+mod import;
 mod migrations;
+mod proxies;
+mod realproxy;
 mod users;
