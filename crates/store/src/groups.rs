@@ -175,7 +175,7 @@ pub async fn delete(db: &Db, id: GroupId, mode: OnDelete) -> Result<u64, StoreEr
     }
     on_pool!(db, |pool| {
         let mut tx = pool.begin_write().await?;
-        let exists: Option<i64> = sqlx::query_scalar("SELECT 1 FROM groups WHERE id = $1")
+        let exists: Option<i32> = sqlx::query_scalar("SELECT 1 FROM groups WHERE id = $1")
             .bind(DbUuid::from(id))
             .fetch_optional(&mut *tx)
             .await?;
@@ -205,7 +205,7 @@ pub async fn delete(db: &Db, id: GroupId, mode: OnDelete) -> Result<u64, StoreEr
                 .await?;
             }
             OnDelete::MoveTo(target) => {
-                let target_exists: Option<i64> =
+                let target_exists: Option<i32> =
                     sqlx::query_scalar("SELECT 1 FROM groups WHERE id = $1")
                         .bind(DbUuid::from(target))
                         .fetch_optional(&mut *tx)
