@@ -10,8 +10,16 @@ use icf_core::account::group_name_key;
 use icf_core::ids::{AccountId, GroupId, ProxyId};
 use sqlx::types::Json;
 
-use crate::accounts::{DeviceFactory, INSERT as INSERT_ACCOUNT};
+use crate::accounts::{DeviceFactory, NewDevice};
 use crate::proxies::{INSERT as INSERT_PROXY, NewProxy};
+
+const INSERT_ACCOUNT_COLUMNS: &str = "INSERT INTO accounts (id, username, password_enc, group_id, \
+    language, proxy_id, status, device_id, user_agent, device, locale, timezone_offset, \
+    posts_limit_per_day, warmup_stage, failed_attempts, created_at, updated_at) ";
+
+const INSERT_PROXY_COLUMNS: &str = "INSERT INTO proxies (id, proxy_type, host, port, \
+    credentials_enc, credentials_key, country, status, success_rate, checks_total, checks_ok, \
+    created_at, updated_at) ";
 use crate::tx::BeginWrite;
 use crate::{Db, DbUuid, StoreError, on_pool};
 
@@ -62,10 +70,24 @@ pub async fn import_accounts(
         .map(|p| (p.id, p.country))
         .collect();
     let mut used: HashSet<ProxyId> = HashSet::new();
-    let chunk = if dry_run { rows.len().max(1) } else { CHUNK };
-    for part in rows.chunks(chunk) {
-        on_pool!(db, |pool| {
-            let mut tx = pool.begin_write().await?;
+    on_pool!(db, |pool| {
+        let mut tx = pool.begin_write().await?;
+        for part in rows.chunks(CHUNK) {
+            let mut q =
+                sqlx::QueryBuilder::new("SELECT username FROM accounts WHERE username IN (");
+            let mut list = q.separated(", ");
+            for row in part {
+                list.push_bind(&row.username);
+            }
+            list.push_unseparated(")");
+            let existing: HashSet<String> = q
+                .build_query_scalar()
+                .fetch_all(&mut *tx)
+                .await?
+                .into_iter()
+                .collect();
+            let mut pending: Vec<(&ImportAccount, Option<GroupId>, Option<ProxyId>, NewDevice)> =
+                Vec::with_capacity(part.len());
             for row in part {
                 if let Some(first) = seen.get(&row.username) {
                     out.push((
@@ -75,12 +97,7 @@ pub async fn import_accounts(
                     continue;
                 }
                 seen.insert(row.username.clone(), row.line);
-                let exists: Option<i32> =
-                    sqlx::query_scalar("SELECT 1 FROM accounts WHERE username = $1")
-                        .bind(&row.username)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                if exists.is_some() {
+                if existing.contains(&row.username) {
                     out.push((
                         row.line,
                         LineOutcome::Duplicate("the account already exists".into()),
@@ -192,31 +209,44 @@ pub async fn import_accounts(
                     },
                 };
                 let device = make_device(&row.language, country.as_deref());
-                sqlx::query(INSERT_ACCOUNT)
-                    .bind(DbUuid::from(AccountId::new()))
-                    .bind(&row.username)
-                    .bind(&row.password_enc)
-                    .bind(group_id.map(DbUuid::from))
-                    .bind(&row.language)
-                    .bind(proxy_id.map(DbUuid::from))
-                    .bind(&device.device_id)
-                    .bind(&device.user_agent)
-                    .bind(Json(&device.device))
-                    .bind(&device.locale)
-                    .bind(device.timezone_offset)
-                    .bind(row.posts_limit_per_day)
-                    .bind(Utc::now())
-                    .execute(&mut *tx)
-                    .await?;
+                pending.push((row, group_id, proxy_id, device));
                 out.push((row.line, LineOutcome::Created));
             }
-            if dry_run {
-                tx.rollback().await?;
-            } else {
-                tx.commit().await?;
+            if !pending.is_empty() {
+                let now = Utc::now();
+                let mut q = sqlx::QueryBuilder::new(INSERT_ACCOUNT_COLUMNS);
+                q.push_values(&pending, |mut b, (row, group_id, proxy_id, device)| {
+                    b.push_bind(DbUuid::from(AccountId::new()))
+                        .push_bind(&row.username)
+                        .push_bind(&row.password_enc)
+                        .push_bind(group_id.map(DbUuid::from))
+                        .push_bind(&row.language)
+                        .push_bind(proxy_id.map(DbUuid::from))
+                        .push_bind("active")
+                        .push_bind(&device.device_id)
+                        .push_bind(&device.user_agent)
+                        .push_bind(Json(&device.device))
+                        .push_bind(&device.locale)
+                        .push_bind(device.timezone_offset)
+                        .push_bind(row.posts_limit_per_day)
+                        .push_bind(0i32)
+                        .push_bind(0i32)
+                        .push_bind(now)
+                        .push_bind(now);
+                });
+                q.build().execute(&mut *tx).await?;
             }
-        });
-    }
+            if !dry_run {
+                tx.commit().await?;
+                tx = pool.begin_write().await?;
+            }
+        }
+        if dry_run {
+            tx.rollback().await?;
+        } else {
+            tx.commit().await?;
+        }
+    });
     Ok(out)
 }
 
@@ -226,41 +256,58 @@ pub async fn import_proxies(
     dry_run: bool,
 ) -> Result<Vec<(usize, LineOutcome)>, StoreError> {
     let mut out = Vec::with_capacity(rows.len());
-    let chunk = if dry_run { rows.len().max(1) } else { CHUNK };
-    let sql =
-        format!("{INSERT_PROXY} ON CONFLICT (proxy_type, host, port, credentials_key) DO NOTHING");
-    for part in rows.chunks(chunk) {
-        on_pool!(db, |pool| {
-            let mut tx = pool.begin_write().await?;
-            for row in part {
+    on_pool!(db, |pool| {
+        let mut tx = pool.begin_write().await?;
+        for part in rows.chunks(CHUNK) {
+            let now = Utc::now();
+            let ids: Vec<ProxyId> = part.iter().map(|_| ProxyId::new()).collect();
+            let mut q = sqlx::QueryBuilder::new(INSERT_PROXY_COLUMNS);
+            q.push_values(part.iter().zip(&ids), |mut b, (row, id)| {
                 let p = &row.proxy;
-                let done = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
-                    .bind(DbUuid::from(ProxyId::new()))
-                    .bind(p.proxy_type.as_str())
-                    .bind(&p.host)
-                    .bind(i32::from(p.port))
-                    .bind(p.credentials_enc.as_deref())
-                    .bind(&p.credentials_key)
-                    .bind(p.country.as_deref())
-                    .bind(Utc::now())
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
+                b.push_bind(DbUuid::from(*id))
+                    .push_bind(p.proxy_type.as_str())
+                    .push_bind(&p.host)
+                    .push_bind(i32::from(p.port))
+                    .push_bind(p.credentials_enc.as_deref())
+                    .push_bind(&p.credentials_key)
+                    .push_bind(p.country.as_deref())
+                    .push_bind("active")
+                    .push_bind(1.0f64)
+                    .push_bind(0i32)
+                    .push_bind(0i32)
+                    .push_bind(now)
+                    .push_bind(now);
+            });
+            q.push(
+                " ON CONFLICT (proxy_type, host, port, credentials_key) DO NOTHING RETURNING id",
+            );
+            let created: HashSet<ProxyId> = q
+                .build_query_scalar::<DbUuid>()
+                .fetch_all(&mut *tx)
+                .await?
+                .into_iter()
+                .map(DbUuid::into_id)
+                .collect();
+            for (row, id) in part.iter().zip(&ids) {
                 out.push((
                     row.line,
-                    if done == 1 {
+                    if created.contains(id) {
                         LineOutcome::Created
                     } else {
                         LineOutcome::Duplicate("the proxy is already in the pool".into())
                     },
                 ));
             }
-            if dry_run {
-                tx.rollback().await?;
-            } else {
+            if !dry_run {
                 tx.commit().await?;
+                tx = pool.begin_write().await?;
             }
-        });
-    }
+        }
+        if dry_run {
+            tx.rollback().await?;
+        } else {
+            tx.commit().await?;
+        }
+    });
     Ok(out)
 }
