@@ -13,6 +13,8 @@ engine_tests!(
     an_assigned_proxy_is_deleted_only_when_forced,
     checks_go_through_a_real_http_proxy,
     checks_go_through_a_real_socks5_proxy,
+    a_silent_proxy_times_out,
+    concurrent_accounts_never_share_a_free_proxy,
 );
 
 async fn role_matrix_for_proxies(engine: Engine) {
@@ -468,4 +470,71 @@ async fn checks_go_through_a_real_socks5_proxy(engine: Engine) {
     .await;
     let body = check(&app, &admin, &dead).await;
     assert_eq!(body["last_error"], "connection refused", "{body}");
+}
+
+async fn a_silent_proxy_times_out(engine: Engine) {
+    // Accepts connections and never answers, like a proxy that hangs.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let holder = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    let target = check_target().await;
+    let app = TestApp::spawn_with(
+        engine,
+        &[
+            ("ICF_PROXY_CHECK_URL", &target.url),
+            ("ICF_PROXY_CHECK_TIMEOUT_SECS", "1"),
+        ],
+    )
+    .await;
+    let admin = app.admin_token().await;
+    let id = add_proxy(&app, &admin, &format!("http://u:p@127.0.0.1:{port}")).await;
+    let body = check(&app, &admin, &id).await;
+    assert_eq!(body["status"], "failed", "{body}");
+    assert_eq!(body["last_error"], "timeout");
+    holder.abort();
+}
+
+async fn concurrent_accounts_never_share_a_free_proxy(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let admin = app.admin_token().await;
+    for i in 0..3 {
+        add_proxy(&app, &admin, &format!("http://10.0.0.{i}:3128")).await;
+    }
+    let creates = (0..8).map(|i| {
+        let app = &app;
+        let admin = &admin;
+        async move {
+            let (status, body) = app
+                .call(
+                    Method::POST,
+                    "/api/accounts",
+                    Some(admin),
+                    Some(json!({"username": format!("racer{i}"), "password": "pw", "language": "en"})),
+                )
+                .await;
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+            body["proxy_id"].as_str().map(str::to_owned)
+        }
+    });
+    let proxies: Vec<String> = futures_util::future::join_all(creates)
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
+    let distinct: std::collections::HashSet<&String> = proxies.iter().collect();
+    assert_eq!(
+        proxies.len(),
+        3,
+        "every free proxy was handed out: {proxies:?}"
+    );
+    assert_eq!(
+        distinct.len(),
+        3,
+        "no proxy serves two accounts: {proxies:?}"
+    );
 }
