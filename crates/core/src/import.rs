@@ -12,7 +12,8 @@ use crate::proxy::{ProxySpec, parse_country};
 pub struct AccountLine {
     pub username: String,
     pub password: String,
-    pub language: Option<Language>,
+    /// A supported language code, canonical (`pt-BR`).
+    pub language: Option<String>,
     pub group: Option<String>,
     pub proxy: Option<ProxySpec>,
 }
@@ -90,7 +91,9 @@ fn account_from_parts(
     Ok(AccountLine {
         username,
         password: password.to_owned(),
-        language: optional(language).map(Language::parse).transpose()?,
+        language: optional(language)
+            .map(|l| Language::parse(l).map(|l| l.code().to_owned()))
+            .transpose()?,
         group: optional(group).map(parse_group_name).transpose()?,
         proxy: optional(proxy)
             .map(|p| ProxySpec::parse_with(p, ProxyType::Http, "proxy_url"))
@@ -192,7 +195,7 @@ mod tests {
         assert_eq!(parsed.len(), 4);
         assert_eq!(parsed[0].0, 3);
         let bob = parsed[1].1.as_ref().unwrap();
-        assert_eq!(bob.language.unwrap().code(), "pt-BR");
+        assert_eq!(bob.language.as_deref(), Some("pt-BR"));
         assert_eq!(bob.group.as_deref(), Some("Finance"));
         assert_eq!(bob.proxy.as_ref().unwrap().port, 1080);
         assert_eq!(parsed[2].0, 5);

@@ -180,7 +180,7 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<()> {
                 &cipher,
                 &text,
                 dry_run,
-                language,
+                &language,
                 i32::try_from(settings.max_posts_per_day_per_account.min(100)).unwrap_or(10),
             )
             .await;

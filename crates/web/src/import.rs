@@ -110,7 +110,7 @@ pub async fn import_accounts(
     cipher: &Cipher,
     text: &str,
     dry_run: bool,
-    default_language: Language,
+    default_language: &Language,
     posts_limit_per_day: i32,
 ) -> Result<ImportReport, ImportError> {
     if text.lines().count() > MAX_LINES {
@@ -126,7 +126,9 @@ pub async fn import_accounts(
                 rows.push(ImportAccount {
                     line,
                     password_enc: cipher.encrypt(&a.password),
-                    language: a.language.unwrap_or(default_language).code().to_owned(),
+                    language: a
+                        .language
+                        .unwrap_or_else(|| default_language.code().to_owned()),
                     group: a.group,
                     proxy: a.proxy.as_ref().map(|p| new_proxy(cipher, p, None)),
                     username: a.username,

@@ -439,7 +439,7 @@ pub async fn import(
     };
     let limit = check_posts_limit(params.parse::<i64>("posts_limit_per_day")?.unwrap_or(10))?;
     let report =
-        crate::import::import_accounts(&state.db, &state.cipher, &text, dry_run, language, limit)
+        crate::import::import_accounts(&state.db, &state.cipher, &text, dry_run, &language, limit)
             .await
             .map_err(import_error)?;
     Ok(Json(report))
