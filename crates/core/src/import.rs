@@ -8,7 +8,8 @@ use crate::language::Language;
 use crate::proxy::{ProxySpec, parse_country};
 
 /// One account line: `username:password[:language[:group[:proxy_url]]]`, or a CSV row.
-#[derive(Debug, Clone, PartialEq)]
+/// `Debug` never prints the password.
+#[derive(Clone, PartialEq)]
 pub struct AccountLine {
     pub username: String,
     pub password: String,
@@ -16,6 +17,18 @@ pub struct AccountLine {
     pub language: Option<String>,
     pub group: Option<String>,
     pub proxy: Option<ProxySpec>,
+}
+
+impl std::fmt::Debug for AccountLine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccountLine")
+            .field("username", &self.username)
+            .field("password", &"***")
+            .field("language", &self.language)
+            .field("group", &self.group)
+            .field("proxy", &self.proxy)
+            .finish()
+    }
 }
 
 /// One proxy line: a proxy address and an optional country.
@@ -201,6 +214,7 @@ mod tests {
         assert_eq!(parsed[2].0, 5);
         assert_eq!(parsed[2].1.as_ref().unwrap_err().field, "line");
         assert_eq!(parsed[3].1.as_ref().unwrap_err().field, "language");
+        assert!(!format!("{bob:?}").contains("pw2"), "Debug hides the password");
     }
 
     #[test]

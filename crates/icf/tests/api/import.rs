@@ -431,6 +431,23 @@ async fn cli_imports_and_rotates_keys(engine: Engine) {
     let (ok, out) = icf(&dir, &env, &["accounts", "import", "/nonexistent/file.txt"]);
     assert!(!ok && out.contains("cannot read"), "{out}");
 
+    // One account also has a session and a TOTP secret, as the Instagram client stores them.
+    let store = icf_store::Db::connect(&db.url, &icf_store::PoolSettings::default())
+        .await
+        .unwrap();
+    let old_cipher =
+        icf_crypto::Cipher::from_keys(&secrecy::SecretString::from(old.clone())).unwrap();
+    let (first_id, mut first) = icf_store::accounts::all_secrets(&store)
+        .await
+        .unwrap()
+        .remove(0);
+    first.session_data_enc = Some(old_cipher.encrypt("{\"cookies\": {}}"));
+    first.totp_secret_enc = Some(old_cipher.encrypt("JBSWY3DPEHPK3PXP"));
+    icf_store::accounts::set_secrets(&store, first_id, &first)
+        .await
+        .unwrap();
+    store.close().await;
+
     // Rotation: new key first, old key second; afterwards the new key alone reads all.
     let both = format!("{new},{old}");
     let env2 = [
@@ -439,7 +456,7 @@ async fn cli_imports_and_rotates_keys(engine: Engine) {
     ];
     let (ok, out) = icf(&dir, &env2, &["rotate-keys"]);
     assert!(ok, "{out}");
-    assert!(out.contains("re-encrypted 120 secrets"), "{out}");
+    assert!(out.contains("re-encrypted 122 secrets"), "{out}");
     let (ok, out) = icf(&dir, &env2, &["rotate-keys"]);
     assert!(ok && out.contains("re-encrypted 0 secrets"), "{out}");
 
@@ -450,9 +467,20 @@ async fn cli_imports_and_rotates_keys(engine: Engine) {
         icf_crypto::Cipher::from_keys(&secrecy::SecretString::from(new.clone())).unwrap();
     let secrets = icf_store::accounts::all_secrets(&store).await.unwrap();
     assert_eq!(secrets.len(), 60);
-    for (_, s) in &secrets {
+    for (id, s) in &secrets {
         let plain = only_new.decrypt(&s.password_enc).unwrap();
         assert!(plain.expose_secret().starts_with("Pw-"));
+        if *id == first_id {
+            let totp = only_new
+                .decrypt(s.totp_secret_enc.as_deref().unwrap())
+                .unwrap();
+            assert_eq!(totp.expose_secret(), "JBSWY3DPEHPK3PXP");
+            assert!(
+                only_new
+                    .decrypt(s.session_data_enc.as_deref().unwrap())
+                    .is_ok()
+            );
+        }
     }
     for (_, token) in icf_store::proxies::all_credentials(&store).await.unwrap() {
         assert!(only_new.decrypt(&token).is_ok());
