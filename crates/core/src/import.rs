@@ -214,7 +214,10 @@ mod tests {
         assert_eq!(parsed[2].0, 5);
         assert_eq!(parsed[2].1.as_ref().unwrap_err().field, "line");
         assert_eq!(parsed[3].1.as_ref().unwrap_err().field, "language");
-        assert!(!format!("{bob:?}").contains("pw2"), "Debug hides the password");
+        assert!(
+            !format!("{bob:?}").contains("pw2"),
+            "Debug hides the password"
+        );
     }
 
     #[test]

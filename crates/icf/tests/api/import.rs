@@ -415,12 +415,15 @@ async fn cli_imports_and_rotates_keys(engine: Engine) {
         out.contains("dry run, nothing saved. 60 lines: 60 created"),
         "{out}"
     );
+    // Even with debug logs, no password reaches the output.
+    let verbose = [env[0], env[1], ("RUST_LOG", "debug")];
     let (ok, out) = icf(
         &dir,
-        &env,
+        &verbose,
         &["accounts", "import", accounts.to_str().unwrap()],
     );
     assert!(ok && out.contains("60 created"), "{out}");
+    assert!(!out.contains("Pw-0"), "no password in the logs: {out}");
     let (ok, out) = icf(
         &dir,
         &env,
