@@ -3,15 +3,18 @@
 //! Everything here is plain data and rules: no database, no HTTP, no clock of its own
 //! (callers pass `now`), so every rule can be tested with a fake clock.
 
+pub mod account;
 pub mod activity;
 pub mod auth;
 pub mod device;
 pub mod enums;
 pub mod ids;
+pub mod import;
 pub mod language;
 pub mod pacing;
 pub mod password;
 pub mod post;
+pub mod proxy;
 pub mod redact;
 
 pub use enums::ParseEnumError;

@@ -31,6 +31,15 @@ pub enum Command {
     /// Manage operators (admins and editors).
     #[command(subcommand)]
     User(UserCommand),
+    /// Instagram accounts.
+    #[command(subcommand)]
+    Accounts(AccountsCommand),
+    /// The proxy pool.
+    #[command(subcommand)]
+    Proxies(ProxiesCommand),
+    /// Re-encrypt every secret at rest under the first key of ENCRYPTION_KEY (run after
+    /// putting a new key first; remove the old key afterwards).
+    RotateKeys,
     /// Run a simulator of a translation provider (for tests and demos), e.g.
     /// `icf sim deepl --listen 127.0.0.1:9001`, then set DEEPL_API_URL=http://127.0.0.1:9001.
     Sim(SimArgs),
@@ -49,6 +58,35 @@ pub struct SimArgs {
 fn parse_provider(s: &str) -> Result<icf_translate::ProviderKind, String> {
     icf_translate::ProviderKind::parse(s)
         .ok_or_else(|| format!("expected deepl, google or libretranslate, got '{s}'"))
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AccountsCommand {
+    /// Import accounts from a file: `username:password[:language[:group[:proxy_url]]]`
+    /// lines, or a CSV with a header row (username,password,language,group,proxy_url).
+    Import {
+        file: std::path::PathBuf,
+        /// Report what would happen without changing anything.
+        #[arg(long)]
+        dry_run: bool,
+        /// The language of lines that name none.
+        #[arg(long, default_value = "en")]
+        language: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProxiesCommand {
+    /// Import proxies from a file: `scheme://user:pass@host:port` or `host:port:user:pass`
+    /// lines, each optionally followed by a country code.
+    Import {
+        file: std::path::PathBuf,
+        #[arg(long)]
+        dry_run: bool,
+        /// The type of `host:port:user:pass` lines: http or socks5.
+        #[arg(long, default_value = "http")]
+        proxy_type: String,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -154,7 +192,100 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<()> {
         Command::User(cmd) => user(settings, cmd).await,
         // Served above, before the secrets.
         Command::Sim(_) => Ok(()),
+        Command::Accounts(AccountsCommand::Import {
+            file,
+            dry_run,
+            language,
+        }) => {
+            let language = icf_core::language::Language::parse(&language)
+                .map_err(|e| anyhow::anyhow!("--language: {}", e.message))?;
+            let text = read_import_file(&file)?;
+            let (db, cipher) = open_with_cipher(&settings).await?;
+            let report = icf_web::import::import_accounts(
+                &db,
+                &cipher,
+                &text,
+                dry_run,
+                &language,
+                i32::try_from(settings.max_posts_per_day_per_account.min(100)).unwrap_or(10),
+            )
+            .await;
+            db.close().await;
+            print_report(&report?);
+            Ok(())
+        }
+        Command::Proxies(ProxiesCommand::Import {
+            file,
+            dry_run,
+            proxy_type,
+        }) => {
+            let proxy_type: icf_core::enums::ProxyType = proxy_type
+                .parse()
+                .map_err(|e: icf_core::ParseEnumError| anyhow::anyhow!("--proxy-type: {e}"))?;
+            let text = read_import_file(&file)?;
+            let (db, cipher) = open_with_cipher(&settings).await?;
+            let report =
+                icf_web::import::import_proxies(&db, &cipher, &text, dry_run, proxy_type).await;
+            db.close().await;
+            print_report(&report?);
+            Ok(())
+        }
+        Command::RotateKeys => {
+            let (db, cipher) = open_with_cipher(&settings).await?;
+            let report = icf_web::secrets::rotate_keys(&db, &cipher).await;
+            db.close().await;
+            let report = report?;
+            println!(
+                "re-encrypted {} secrets under the first key; {} were already under it",
+                report.rotated, report.current
+            );
+            Ok(())
+        }
     }
+}
+
+fn read_import_file(path: &std::path::Path) -> anyhow::Result<String> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    String::from_utf8(bytes).with_context(|| format!("{} is not UTF-8 text", path.display()))
+}
+
+async fn open_with_cipher(
+    settings: &Settings,
+) -> anyhow::Result<(icf_store::Db, icf_crypto::Cipher)> {
+    let cipher = startup::cipher(settings)?;
+    let db = startup::connect(settings).await?;
+    db.migrate().await.context("applying migrations")?;
+    Ok((db, cipher))
+}
+
+fn print_report(report: &icf_web::import::ImportReport) {
+    for line in report.lines.iter().filter(|l| l.result != "created") {
+        println!(
+            "line {}: {}{}{}",
+            line.line,
+            line.result,
+            line.item
+                .as_deref()
+                .map(|i| format!(" ({i})"))
+                .unwrap_or_default(),
+            line.reason
+                .as_deref()
+                .map(|r| format!(": {r}"))
+                .unwrap_or_default()
+        );
+    }
+    println!(
+        "{}{} lines: {} created, {} duplicate, {} invalid",
+        if report.dry_run {
+            "dry run, nothing saved. "
+        } else {
+            ""
+        },
+        report.total,
+        report.created,
+        report.duplicate,
+        report.invalid
+    );
 }
 
 async fn serve(settings: Settings, args: ServeArgs) -> anyhow::Result<()> {

@@ -111,7 +111,14 @@ pub struct Settings {
     pub max_upload_mb: u64,
     /// `ICF_MAX_PHOTO_MB` (default 30): the largest photo.
     pub max_photo_mb: u64,
+    /// `ICF_PROXY_CHECK_URL`: what a proxy check fetches through the proxy.
+    pub proxy_check_url: String,
+    /// `ICF_PROXY_CHECK_TIMEOUT_SECS` (default 10): a check slower than this fails.
+    pub proxy_check_timeout_secs: u64,
 }
+
+/// Instagram's own host: a proxy that reaches it is what icf needs.
+pub const DEFAULT_PROXY_CHECK_URL: &str = "https://www.instagram.com/robots.txt";
 
 impl std::fmt::Debug for Settings {
     // Hand-written so the URL's password and the keys never reach a log line.
@@ -453,6 +460,30 @@ impl Settings {
                 "expected a number of seconds above 0",
             ));
         }
+        let proxy_check_url = lookup("ICF_PROXY_CHECK_URL")
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(|| DEFAULT_PROXY_CHECK_URL.to_owned());
+        if !(proxy_check_url.starts_with("http://") || proxy_check_url.starts_with("https://"))
+            || proxy_check_url.chars().any(char::is_whitespace)
+        {
+            return Err(ConfigError::new(
+                "ICF_PROXY_CHECK_URL",
+                "expected an http:// or https:// URL",
+            ));
+        }
+        let proxy_check_timeout_secs = parse_var(
+            &lookup,
+            "ICF_PROXY_CHECK_TIMEOUT_SECS",
+            10u64,
+            "a number of seconds from 1 to 120",
+        )?;
+        if !(1..=120).contains(&proxy_check_timeout_secs) {
+            return Err(ConfigError::new(
+                "ICF_PROXY_CHECK_TIMEOUT_SECS",
+                "expected a number of seconds from 1 to 120",
+            ));
+        }
 
         Ok(Settings {
             media_dir,
@@ -482,6 +513,8 @@ impl Settings {
                 "a whole number of retries",
             )?,
             translation_timeout_secs,
+            proxy_check_url,
+            proxy_check_timeout_secs,
             database_url,
             data_dir,
             listen,
@@ -751,6 +784,8 @@ mod tests {
             ("SECRET_KEY", "tooshort", "at least 32 characters"),
             ("ICF_LOG_FORMAT", "xml", "'text' or 'json'"),
             ("ICF_AUTO_MIGRATE", "maybe", "true or false"),
+            ("ICF_PROXY_CHECK_URL", "ftp://x", "http:// or https://"),
+            ("ICF_PROXY_CHECK_TIMEOUT_SECS", "0", "from 1 to 120"),
         ];
         for (var, value, expected) in cases {
             let err = settings(&[(var, value)]).unwrap_err();

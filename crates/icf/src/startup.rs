@@ -4,8 +4,10 @@ use std::future::Future;
 use std::net::SocketAddr;
 
 use anyhow::Context;
+use icf_crypto::Cipher;
 use icf_media::MediaStore;
 use icf_store::{Db, PoolSettings};
+use icf_web::proxy_check::ProxyCheckSettings;
 use icf_web::{AppState, AuthSettings, UploadSettings};
 use tokio::net::TcpListener;
 
@@ -50,6 +52,15 @@ pub fn media_store(settings: &Settings) -> anyhow::Result<MediaStore> {
     }
 }
 
+/// The cipher of the secrets at rest, from `ENCRYPTION_KEY` (already resolved).
+pub fn cipher(settings: &Settings) -> anyhow::Result<Cipher> {
+    let keys = settings
+        .encryption_keys
+        .as_ref()
+        .context("ENCRYPTION_KEY is not resolved")?;
+    Ok(Cipher::from_keys(keys)?)
+}
+
 /// A bound, ready-to-run server.
 pub struct App {
     listener: TcpListener,
@@ -77,6 +88,7 @@ impl App {
                 "no translation provider configured: captions are written by hand in each language"
             ),
         }
+        let cipher = cipher(settings)?;
         let state = AppState::new(
             db,
             AuthSettings {
@@ -88,8 +100,13 @@ impl App {
                 max_file_bytes: settings.max_upload_mb * 1024 * 1024,
                 max_photo_bytes: settings.max_photo_mb * 1024 * 1024,
             },
+            cipher,
         )
-        .with_translation(translation);
+        .with_translation(translation)
+        .with_proxy_check(ProxyCheckSettings {
+            url: settings.proxy_check_url.clone(),
+            timeout: std::time::Duration::from_secs(settings.proxy_check_timeout_secs),
+        });
         let listener = TcpListener::bind(settings.listen)
             .await
             .with_context(|| format!("cannot listen on {} (ICF_LISTEN)", settings.listen))?;

@@ -5,12 +5,17 @@
 //! `ON CONFLICT`), run through [`on_pool!`] which type-checks it once per engine.
 //! Engine-specific SQL is kept to the job queue's claim and wake-up.
 
+pub mod accounts;
 pub mod activity;
 pub mod db;
 pub mod error;
+pub mod groups;
+pub mod import;
 pub mod post_translations;
 pub mod posts;
+pub mod proxies;
 pub mod translations;
+mod tx;
 pub mod types;
 pub mod users;
 

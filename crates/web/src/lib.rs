@@ -4,8 +4,12 @@
 pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod import;
 pub mod openapi;
+pub mod proxy_check;
+mod query;
 pub mod routes;
+pub mod secrets;
 pub mod state;
 
 pub use state::{AppState, AuthSettings, UploadSettings};

@@ -4,9 +4,12 @@ use std::sync::{Arc, Mutex};
 
 use chrono::Duration;
 use icf_core::auth::LoginThrottle;
+use icf_crypto::Cipher;
 use icf_media::MediaStore;
 use icf_store::Db;
 use icf_translate::Translation;
+
+use crate::proxy_check::ProxyCheckSettings;
 use secrecy::SecretString;
 
 /// How tokens are signed and how long they live.
@@ -46,10 +49,20 @@ pub struct AppState {
     /// The caption translator; `None` when no provider is configured (captions are then
     /// written by hand in every language).
     pub translation: Option<Arc<Translation>>,
+    /// Encrypts and decrypts the secrets at rest (`ENCRYPTION_KEY`).
+    pub cipher: Cipher,
+    /// Where and how long proxy checks go.
+    pub proxy_check: Arc<ProxyCheckSettings>,
 }
 
 impl AppState {
-    pub fn new(db: Db, auth: AuthSettings, media: MediaStore, uploads: UploadSettings) -> Self {
+    pub fn new(
+        db: Db,
+        auth: AuthSettings,
+        media: MediaStore,
+        uploads: UploadSettings,
+        cipher: Cipher,
+    ) -> Self {
         Self {
             db,
             auth: Arc::new(auth),
@@ -57,11 +70,18 @@ impl AppState {
             uploads: Arc::new(uploads),
             login_throttle: Arc::new(Mutex::new(LoginThrottle::new(5, Duration::minutes(15)))),
             translation: None,
+            cipher,
+            proxy_check: Arc::new(ProxyCheckSettings::default()),
         }
     }
 
     pub fn with_translation(mut self, translation: Option<Arc<Translation>>) -> Self {
         self.translation = translation;
+        self
+    }
+
+    pub fn with_proxy_check(mut self, settings: ProxyCheckSettings) -> Self {
+        self.proxy_check = Arc::new(settings);
         self
     }
 }

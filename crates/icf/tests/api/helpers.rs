@@ -228,6 +228,28 @@ impl TestApp {
         (status, json)
     }
 
+    /// Sends a raw body (an import file) and returns the status and the JSON body.
+    pub async fn post_text(
+        &self,
+        path: &str,
+        token: &str,
+        content_type: &str,
+        body: String,
+    ) -> (StatusCode, Value) {
+        let resp = self
+            .request(Method::POST, path, Some(token))
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("request sent");
+        let status = resp.status();
+        let text = resp.text().await.expect("body");
+        let json =
+            serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}"));
+        (status, json)
+    }
+
     /// Creates an operator straight in the store and returns their password.
     pub async fn create_user(&self, username: &str, role: icf_core::enums::Role) -> String {
         let password = format!("pw-{username}-1234");

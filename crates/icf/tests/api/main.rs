@@ -6,12 +6,17 @@
 #[macro_use]
 mod helpers;
 
+mod accounts;
 mod auth;
 mod cli;
 mod docs;
+mod groups;
 mod health;
+mod import;
 mod logs;
 mod migrations;
 mod posts;
+mod proxies;
+mod realproxy;
 mod translate;
 mod users;

@@ -1,10 +1,13 @@
 //! The route table. Collection paths answer with and without the trailing slash.
 
+pub(crate) mod accounts;
 pub(crate) mod auth;
+pub(crate) mod groups;
 pub(crate) mod health;
 pub(crate) mod logs;
 pub(crate) mod post_translations;
 pub(crate) mod posts;
+pub(crate) mod proxies;
 pub(crate) mod translate;
 pub(crate) mod users;
 
@@ -47,7 +50,7 @@ pub fn router() -> Router<AppState> {
             .layer(DefaultBodyLimit::disable()),
     );
     let router = both_slashes(router, "/api/logs", get(logs::list));
-    router
+    let router = router
         .route(
             "/api/posts/{id}",
             get(posts::get_one).put(posts::update).delete(posts::delete),
@@ -60,5 +63,62 @@ pub fn router() -> Router<AppState> {
         .route(
             "/api/posts/{id}/translations/{lang}",
             put(post_translations::edit),
+        );
+    accounts_routes(router)
+}
+
+/// Import files are larger than the default 2 MB body limit allows.
+const IMPORT_BODY_LIMIT: usize = 32 * 1024 * 1024;
+
+fn accounts_routes(router: Router<AppState>) -> Router<AppState> {
+    let router = both_slashes(
+        router,
+        "/api/accounts",
+        get(accounts::list).post(accounts::create),
+    );
+    let router = both_slashes(
+        router,
+        "/api/accounts/import",
+        post(accounts::import).layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)),
+    );
+    let router = router
+        .route(
+            "/api/accounts/{id}",
+            get(accounts::get_one)
+                .put(accounts::update)
+                .delete(accounts::delete),
         )
+        .route("/api/accounts/{id}/login", post(accounts::login))
+        .route("/api/accounts/{id}/status", get(accounts::status));
+    let router = both_slashes(
+        router,
+        "/api/groups",
+        get(groups::list).post(groups::create),
+    );
+    let router = router
+        .route(
+            "/api/groups/{id}",
+            get(groups::get_one)
+                .put(groups::update)
+                .delete(groups::delete),
+        )
+        .route("/api/groups/{id}/accounts", get(groups::accounts));
+    let router = both_slashes(
+        router,
+        "/api/proxies",
+        get(proxies::list).post(proxies::create),
+    );
+    let router = both_slashes(
+        router,
+        "/api/proxies/import",
+        post(proxies::import).layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)),
+    );
+    router
+        .route(
+            "/api/proxies/{id}",
+            get(proxies::get_one)
+                .put(proxies::update)
+                .delete(proxies::delete),
+        )
+        .route("/api/proxies/{id}/check", post(proxies::check))
 }

@@ -1,0 +1,189 @@
+//! Adding accounts and proxies, one at a time or from a file: shared by the API and the
+//! `icf accounts import` / `icf proxies import` commands.
+
+use icf_core::device::{AppProfile, Device};
+use icf_core::enums::ProxyType;
+use icf_core::import::{MAX_LINES, parse_accounts, parse_proxies};
+use icf_core::language::Language;
+use icf_core::proxy::ProxySpec;
+use icf_crypto::Cipher;
+use icf_store::accounts::NewDevice;
+use icf_store::import::{ImportAccount, ImportProxy, LineOutcome};
+use icf_store::proxies::NewProxy;
+use icf_store::{Db, StoreError};
+use serde::Serialize;
+
+/// A fresh emulated phone for an account (generated once, kept for the account's life).
+pub fn new_device(language: &str, country: Option<&str>) -> NewDevice {
+    let mut rng = rand::rng();
+    let device = Device::generate(&mut rng, language, country);
+    NewDevice {
+        device_id: device.ids.android_device_id.clone(),
+        user_agent: device.user_agent(&AppProfile::default()),
+        locale: device.locale.clone(),
+        timezone_offset: device.timezone_offset,
+        device: serde_json::to_value(&device).unwrap_or(serde_json::Value::Null),
+    }
+}
+
+/// The stored form of a proxy address: credentials encrypted, the user name fingerprinted.
+pub fn new_proxy(cipher: &Cipher, spec: &ProxySpec, country: Option<String>) -> NewProxy {
+    NewProxy {
+        proxy_type: spec.proxy_type,
+        host: spec.host.clone(),
+        port: spec.port,
+        credentials_enc: spec
+            .credentials
+            .as_ref()
+            .map(|c| cipher.encrypt(&c.to_plain())),
+        credentials_key: spec
+            .credentials
+            .as_ref()
+            .map(|c| cipher.fingerprint(&c.username))
+            .unwrap_or_default(),
+        country,
+    }
+}
+
+/// One line of an import report. Never holds a password.
+#[derive(Debug, Clone, Serialize)]
+pub struct LineReport {
+    pub line: usize,
+    /// `created`, `duplicate` or `invalid`.
+    pub result: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The username or the masked proxy address of the line, when it could be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub item: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportReport {
+    pub dry_run: bool,
+    pub total: usize,
+    pub created: usize,
+    pub duplicate: usize,
+    pub invalid: usize,
+    pub lines: Vec<LineReport>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("the file has more than {MAX_LINES} lines; split it")]
+    TooLarge,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn report(dry_run: bool, mut lines: Vec<LineReport>) -> ImportReport {
+    lines.sort_by_key(|l| l.line);
+    let count = |r: &str| lines.iter().filter(|l| l.result == r).count();
+    ImportReport {
+        dry_run,
+        total: lines.len(),
+        created: count("created"),
+        duplicate: count("duplicate"),
+        invalid: count("invalid"),
+        lines,
+    }
+}
+
+fn outcome_report(line: usize, outcome: LineOutcome, item: Option<String>) -> LineReport {
+    let (result, reason) = match outcome {
+        LineOutcome::Created => ("created", None),
+        LineOutcome::Duplicate(r) => ("duplicate", Some(r)),
+        LineOutcome::Invalid(r) => ("invalid", Some(r)),
+    };
+    LineReport {
+        line,
+        result,
+        reason,
+        item,
+    }
+}
+
+/// Imports an accounts file (colon lines or CSV). Lines without a language get
+/// `default_language`; lines without a proxy get a free one from the pool, if any.
+pub async fn import_accounts(
+    db: &Db,
+    cipher: &Cipher,
+    text: &str,
+    dry_run: bool,
+    default_language: &Language,
+    posts_limit_per_day: i32,
+) -> Result<ImportReport, ImportError> {
+    if text.lines().count() > MAX_LINES {
+        return Err(ImportError::TooLarge);
+    }
+    let mut lines = Vec::new();
+    let mut rows = Vec::new();
+    let mut names = std::collections::HashMap::new();
+    for (line, parsed) in parse_accounts(text) {
+        match parsed {
+            Ok(a) => {
+                names.insert(line, a.username.clone());
+                rows.push(ImportAccount {
+                    line,
+                    password_enc: cipher.encrypt(&a.password),
+                    language: a
+                        .language
+                        .unwrap_or_else(|| default_language.code().to_owned()),
+                    group: a.group,
+                    proxy: a.proxy.as_ref().map(|p| new_proxy(cipher, p, None)),
+                    username: a.username,
+                    posts_limit_per_day,
+                });
+            }
+            Err(e) => lines.push(LineReport {
+                line,
+                result: "invalid",
+                reason: Some(e.to_string()),
+                item: None,
+            }),
+        }
+    }
+    let outcomes = icf_store::import::import_accounts(db, &rows, dry_run, &new_device).await?;
+    for (line, outcome) in outcomes {
+        lines.push(outcome_report(line, outcome, names.remove(&line)));
+    }
+    Ok(report(dry_run, lines))
+}
+
+/// Imports a proxies file. Lines written `host:port:user:pass` are of `default_type`.
+pub async fn import_proxies(
+    db: &Db,
+    cipher: &Cipher,
+    text: &str,
+    dry_run: bool,
+    default_type: ProxyType,
+) -> Result<ImportReport, ImportError> {
+    if text.lines().count() > MAX_LINES {
+        return Err(ImportError::TooLarge);
+    }
+    let mut lines = Vec::new();
+    let mut rows = Vec::new();
+    let mut names = std::collections::HashMap::new();
+    for (line, parsed) in parse_proxies(text, default_type) {
+        match parsed {
+            Ok(p) => {
+                names.insert(line, p.proxy.masked());
+                rows.push(ImportProxy {
+                    line,
+                    proxy: new_proxy(cipher, &p.proxy, p.country),
+                });
+            }
+            Err(e) => lines.push(LineReport {
+                line,
+                result: "invalid",
+                reason: Some(e.to_string()),
+                item: None,
+            }),
+        }
+    }
+    let outcomes = icf_store::import::import_proxies(db, &rows, dry_run).await?;
+    for (line, outcome) in outcomes {
+        lines.push(outcome_report(line, outcome, names.remove(&line)));
+    }
+    Ok(report(dry_run, lines))
+}

@@ -1,0 +1,98 @@
+//! Query-string parameters whose errors name the parameter (`?status=bogus` → 422,
+//! field `status`), and the pagination every list shares.
+
+use std::collections::HashMap;
+use std::fmt::Display;
+use std::str::FromStr;
+
+use axum::extract::{FromRequestParts, Query};
+use axum::http::request::Parts;
+use serde::Serialize;
+
+use crate::error::ApiError;
+
+pub struct Params(HashMap<String, String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Params {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        Query::<HashMap<String, String>>::try_from_uri(&parts.uri)
+            .map(|Query(map)| Params(map))
+            .map_err(|_| ApiError::bad_request(Some("query"), "the query string is malformed"))
+    }
+}
+
+impl Params {
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(|v| v.trim()).filter(|v| !v.is_empty())
+    }
+
+    pub fn parse<T: FromStr>(&self, name: &str) -> Result<Option<T>, ApiError>
+    where
+        T::Err: Display,
+    {
+        self.get(name)
+            .map(|v| {
+                v.parse::<T>()
+                    .map_err(|e| ApiError::validation(name, e.to_string()))
+            })
+            .transpose()
+    }
+
+    pub fn flag(&self, name: &str) -> Result<Option<bool>, ApiError> {
+        match self.get(name).map(str::to_ascii_lowercase).as_deref() {
+            None => Ok(None),
+            Some("true" | "1" | "yes") => Ok(Some(true)),
+            Some("false" | "0" | "no") => Ok(Some(false)),
+            Some(_) => Err(ApiError::validation(name, "expected true or false")),
+        }
+    }
+
+    pub fn page(&self) -> Result<Page, ApiError> {
+        let page = self.parse::<i64>("page")?.unwrap_or(1);
+        let per_page = self.parse::<i64>("per_page")?.unwrap_or(50);
+        if !(1..=1_000_000).contains(&page) {
+            return Err(ApiError::validation("page", "must be a number from 1"));
+        }
+        if !(1..=500).contains(&per_page) {
+            return Err(ApiError::validation(
+                "per_page",
+                "must be a number from 1 to 500",
+            ));
+        }
+        Ok(Page { page, per_page })
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Page {
+    pub page: i64,
+    pub per_page: i64,
+}
+
+impl Page {
+    pub fn offset(&self) -> i64 {
+        (self.page - 1) * self.per_page
+    }
+}
+
+/// One page of a list, with the total across all pages.
+#[derive(Serialize)]
+pub struct Paged<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+impl<T> Paged<T> {
+    pub fn new(items: Vec<T>, total: i64, page: Page) -> Self {
+        Self {
+            items,
+            total,
+            page: page.page,
+            per_page: page.per_page,
+        }
+    }
+}

@@ -1,0 +1,157 @@
+//! `/api/groups/`: admins write, editors read.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use icf_core::account::{Account, Group, check_description, parse_group_name};
+use icf_core::ids::GroupId;
+use icf_store::StoreError;
+use icf_store::groups::OnDelete;
+use serde::{Deserialize, Serialize};
+
+use crate::auth::{AdminUser, CurrentUser};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiJson, IdPath};
+use crate::query::{Paged, Params};
+use crate::routes::accounts::list_accounts;
+use crate::state::AppState;
+
+#[derive(Serialize)]
+pub struct GroupList {
+    items: Vec<Group>,
+    total: usize,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateGroup {
+    name: String,
+    #[serde(default)]
+    description: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateGroup {
+    name: Option<String>,
+    description: Option<String>,
+}
+
+pub(crate) fn group_not_found(e: StoreError) -> ApiError {
+    match e {
+        StoreError::NotFound => ApiError::NotFound("group"),
+        StoreError::Conflict { field } => ApiError::Conflict {
+            message: format!("a group with this {field} already exists"),
+            field: Some(field),
+        },
+        other => other.into(),
+    }
+}
+
+pub async fn list(State(state): State<AppState>, _: CurrentUser) -> ApiResult<Json<GroupList>> {
+    let items = icf_store::groups::list(&state.db).await?;
+    Ok(Json(GroupList {
+        total: items.len(),
+        items,
+    }))
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    _: AdminUser,
+    ApiJson(req): ApiJson<CreateGroup>,
+) -> ApiResult<(StatusCode, Json<Group>)> {
+    let name = parse_group_name(&req.name)?;
+    let description = check_description(&req.description)?;
+    let group = icf_store::groups::create(&state.db, &name, &description)
+        .await
+        .map_err(group_not_found)?;
+    Ok((StatusCode::CREATED, Json(group)))
+}
+
+pub async fn get_one(
+    State(state): State<AppState>,
+    _: CurrentUser,
+    IdPath(id): IdPath<GroupId>,
+) -> ApiResult<Json<Group>> {
+    Ok(Json(
+        icf_store::groups::get(&state.db, id)
+            .await
+            .map_err(group_not_found)?,
+    ))
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    _: AdminUser,
+    IdPath(id): IdPath<GroupId>,
+    ApiJson(req): ApiJson<UpdateGroup>,
+) -> ApiResult<Json<Group>> {
+    let name = req.name.as_deref().map(parse_group_name).transpose()?;
+    let description = req
+        .description
+        .as_deref()
+        .map(check_description)
+        .transpose()?;
+    let group = icf_store::groups::update(&state.db, id, name.as_deref(), description.as_deref())
+        .await
+        .map_err(group_not_found)?;
+    Ok(Json(group))
+}
+
+/// `DELETE /api/groups/{id}?on_accounts=ungroup|move|delete[&target_group_id=…]`.
+/// Without `on_accounts`, a group that still has accounts is refused with 409.
+pub async fn delete(
+    State(state): State<AppState>,
+    _: AdminUser,
+    IdPath(id): IdPath<GroupId>,
+    params: Params,
+) -> ApiResult<StatusCode> {
+    let mode = match params.get("on_accounts") {
+        None => OnDelete::Refuse,
+        Some("ungroup") => OnDelete::Ungroup,
+        Some("delete") => OnDelete::DeleteAccounts,
+        Some("move") => {
+            let target = params.parse::<GroupId>("target_group_id")?.ok_or_else(|| {
+                ApiError::validation("target_group_id", "required with on_accounts=move")
+            })?;
+            if target == id {
+                return Err(ApiError::validation(
+                    "target_group_id",
+                    "must be another group",
+                ));
+            }
+            OnDelete::MoveTo(target)
+        }
+        Some(_) => {
+            return Err(ApiError::validation(
+                "on_accounts",
+                "expected ungroup, move or delete",
+            ));
+        }
+    };
+    match icf_store::groups::delete(&state.db, id, mode).await {
+        Ok(_) => Ok(StatusCode::NO_CONTENT),
+        Err(StoreError::Constraint(message)) if message.contains("target group") => {
+            Err(ApiError::validation("target_group_id", message))
+        }
+        Err(StoreError::Constraint(message)) => Err(ApiError::Conflict {
+            field: Some("on_accounts".into()),
+            message,
+        }),
+        Err(e) => Err(group_not_found(e)),
+    }
+}
+
+/// `GET /api/groups/{id}/accounts`: the account list, filtered to the group.
+pub async fn accounts(
+    State(state): State<AppState>,
+    _: CurrentUser,
+    IdPath(id): IdPath<GroupId>,
+    params: Params,
+) -> ApiResult<Json<Paged<Account>>> {
+    icf_store::groups::get(&state.db, id)
+        .await
+        .map_err(group_not_found)?;
+    list_accounts(&state, &params, Some(id)).await.map(Json)
+}

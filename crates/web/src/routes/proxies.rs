@@ -1,0 +1,179 @@
+//! `/api/proxies/`: admins only. Proxies are shown masked (`socks5://host:port`); their
+//! credentials never leave the server.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use icf_core::account::Proxy;
+use icf_core::enums::{ProxyStatus, ProxyType};
+use icf_core::ids::ProxyId;
+use icf_core::proxy::{ProxySpec, parse_country};
+use icf_store::StoreError;
+use icf_store::proxies::{ProxyChanges, ProxyFilter};
+use serde::Deserialize;
+
+use crate::auth::AdminUser;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiJson, IdPath};
+use crate::import::{ImportReport, new_proxy};
+use crate::proxy_check::CheckError;
+use crate::query::{Paged, Params};
+use crate::routes::accounts::{ImportBody, import_error, nullable};
+use crate::state::AppState;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateProxy {
+    /// `http://user:pass@host:port`, `socks5://…` or `host:port:user:pass`.
+    url: String,
+    /// The type of a `host:port:user:pass` address (default http).
+    proxy_type: Option<ProxyType>,
+    country: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateProxy {
+    url: Option<String>,
+    proxy_type: Option<ProxyType>,
+    #[serde(default, deserialize_with = "nullable")]
+    country: Option<Option<String>>,
+    status: Option<ProxyStatus>,
+}
+
+fn proxy_error(e: StoreError) -> ApiError {
+    match e {
+        StoreError::NotFound => ApiError::NotFound("proxy"),
+        StoreError::Conflict { field } => ApiError::Conflict {
+            message: "this proxy is already in the pool".into(),
+            field: Some(field),
+        },
+        other => other.into(),
+    }
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    _: AdminUser,
+    params: Params,
+) -> ApiResult<Json<Paged<Proxy>>> {
+    let page = params.page()?;
+    let filter = ProxyFilter {
+        status: params.parse::<ProxyStatus>("status")?,
+        proxy_type: params.parse::<ProxyType>("proxy_type")?,
+        country: params.get("country").map(parse_country).transpose()?,
+        assigned: params.flag("assigned")?,
+    };
+    let (items, total) =
+        icf_store::proxies::list(&state.db, &filter, page.per_page, page.offset()).await?;
+    Ok(Json(Paged::new(items, total, page)))
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    _: AdminUser,
+    ApiJson(req): ApiJson<CreateProxy>,
+) -> ApiResult<(StatusCode, Json<Proxy>)> {
+    let spec = ProxySpec::parse_with(&req.url, req.proxy_type.unwrap_or(ProxyType::Http), "url")?;
+    let country = req.country.as_deref().map(parse_country).transpose()?;
+    let proxy = icf_store::proxies::create(&state.db, &new_proxy(&state.cipher, &spec, country))
+        .await
+        .map_err(proxy_error)?;
+    Ok((StatusCode::CREATED, Json(proxy)))
+}
+
+pub async fn get_one(
+    State(state): State<AppState>,
+    _: AdminUser,
+    IdPath(id): IdPath<ProxyId>,
+) -> ApiResult<Json<Proxy>> {
+    Ok(Json(
+        icf_store::proxies::get(&state.db, id)
+            .await
+            .map_err(proxy_error)?
+            .proxy,
+    ))
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    _: AdminUser,
+    IdPath(id): IdPath<ProxyId>,
+    ApiJson(req): ApiJson<UpdateProxy>,
+) -> ApiResult<Json<Proxy>> {
+    let address = req
+        .url
+        .as_deref()
+        .map(|u| ProxySpec::parse_with(u, req.proxy_type.unwrap_or(ProxyType::Http), "url"))
+        .transpose()?
+        .map(|spec| new_proxy(&state.cipher, &spec, None));
+    let country = match req.country {
+        Some(Some(c)) => Some(Some(parse_country(&c)?)),
+        Some(None) => Some(None),
+        None => None,
+    };
+    let proxy = icf_store::proxies::update(
+        &state.db,
+        id,
+        &ProxyChanges {
+            address,
+            country,
+            status: req.status,
+        },
+    )
+    .await
+    .map_err(proxy_error)?;
+    Ok(Json(proxy))
+}
+
+/// `DELETE /api/proxies/{id}[?force=true]`: a proxy that serves an account is kept
+/// unless forced (the account is then left without a proxy).
+pub async fn delete(
+    State(state): State<AppState>,
+    _: AdminUser,
+    IdPath(id): IdPath<ProxyId>,
+    params: Params,
+) -> ApiResult<StatusCode> {
+    let force = params.flag("force")?.unwrap_or(false);
+    match icf_store::proxies::delete(&state.db, id, force).await {
+        Ok(()) => Ok(StatusCode::NO_CONTENT),
+        Err(StoreError::Constraint(message)) => Err(ApiError::Conflict {
+            field: Some("force".into()),
+            message,
+        }),
+        Err(e) => Err(proxy_error(e)),
+    }
+}
+
+/// `POST /api/proxies/{id}/check`: one real request through the proxy.
+pub async fn check(
+    State(state): State<AppState>,
+    _: AdminUser,
+    IdPath(id): IdPath<ProxyId>,
+) -> ApiResult<Json<Proxy>> {
+    let proxy = crate::proxy_check::check_proxy(&state.db, &state.cipher, &state.proxy_check, id)
+        .await
+        .map_err(|e| match e {
+            CheckError::Store(s) => proxy_error(s),
+            CheckError::Crypto(c) => ApiError::internal(c),
+        })?;
+    Ok(Json(proxy))
+}
+
+/// `POST /api/proxies/import[?dry_run=true][&proxy_type=socks5]`.
+pub async fn import(
+    State(state): State<AppState>,
+    _: AdminUser,
+    params: Params,
+    ImportBody(text): ImportBody,
+) -> ApiResult<Json<ImportReport>> {
+    let dry_run = params.flag("dry_run")?.unwrap_or(false);
+    let default_type = params
+        .parse::<ProxyType>("proxy_type")?
+        .unwrap_or(ProxyType::Http);
+    let report =
+        crate::import::import_proxies(&state.db, &state.cipher, &text, dry_run, default_type)
+            .await
+            .map_err(import_error)?;
+    Ok(Json(report))
+}
