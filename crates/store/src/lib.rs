@@ -7,11 +7,14 @@
 
 pub mod db;
 pub mod error;
+pub mod jobs;
+pub mod tx;
 pub mod types;
 pub mod users;
 
 pub use db::{Db, Engine, PoolSettings, Readiness};
 pub use error::StoreError;
+pub use tx::Tx;
 pub use types::DbUuid;
 
 /// Runs the same expression against whichever pool `db` holds. The body is compiled
