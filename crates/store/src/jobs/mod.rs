@@ -13,6 +13,7 @@
 mod claim;
 mod lifecycle;
 mod overview;
+pub mod selftest;
 
 use std::sync::OnceLock;
 

@@ -64,23 +64,21 @@ pub async fn overview(
     running_limit: i64,
 ) -> Result<QueueOverview, StoreError> {
     let now = Utc::now();
-    let counts: Vec<KindStateCount> =
-        on_pool!(db, |pool| {
-            sqlx::query_as(
+    let counts: Vec<KindStateCount> = on_pool!(db, |pool| {
+        sqlx::query_as(
         "SELECT kind, state, COUNT(*) AS count FROM jobs GROUP BY kind, state ORDER BY kind, state"
     )
     .fetch_all(pool)
     .await?
-        });
-    let oldest_waiting_since: Option<DateTime<Utc>> =
-        on_pool!(db, |pool| {
-            sqlx::query_scalar(
+    });
+    let oldest_waiting_since: Option<DateTime<Utc>> = on_pool!(db, |pool| {
+        sqlx::query_scalar(
         "SELECT run_at FROM jobs WHERE state = 'queued' AND run_at <= $1 ORDER BY run_at LIMIT 1"
     )
     .bind(now)
     .fetch_optional(pool)
     .await?
-        });
+    });
     let rows: Vec<RunningRow> = on_pool!(db, |pool| sqlx::query_as(
         "SELECT id, kind, attempts, lease_owner, lease_expires_at, concurrency_key FROM jobs \
          WHERE state = 'running' ORDER BY lease_expires_at, id LIMIT $1"
