@@ -73,6 +73,16 @@ pub struct Settings {
     pub db_max_connections: u32,
     /// `ICF_LOG_FORMAT`: `text` (default) or `json`.
     pub log_format: LogFormat,
+    /// `ICF_JOB_LEASE_SECS` (default 60): how long a worker holds a job without renewing
+    /// it; a job whose worker died runs again about this long after.
+    pub job_lease_secs: u64,
+    /// `ICF_WORKER_POLL_SECS` (default 5): the safety-net poll of idle workers.
+    pub worker_poll_secs: u64,
+    /// `ICF_WORKER_SHUTDOWN_GRACE_SECS` (default 30): on SIGTERM, how long running jobs
+    /// may finish before they are given back to the queue.
+    pub worker_shutdown_grace_secs: u64,
+    /// `ICF_JOB_RETENTION_DAYS` (default 14): finished jobs older than this are pruned.
+    pub job_retention_days: u32,
 }
 
 impl std::fmt::Debug for Settings {
@@ -88,6 +98,8 @@ impl std::fmt::Debug for Settings {
                 &self.encryption_keys.as_ref().map(|_| "[set]"),
             )
             .field("max_concurrent_tasks", &self.max_concurrent_tasks)
+            .field("job_lease_secs", &self.job_lease_secs)
+            .field("job_retention_days", &self.job_retention_days)
             .finish_non_exhaustive()
     }
 }
@@ -122,6 +134,29 @@ where
             .parse()
             .map_err(|e| ConfigError::new(name, format!("expected {expected}, got '{raw}' ({e})"))),
     }
+}
+
+/// A whole number that must lie in `min..=max`.
+fn ranged_var<T>(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: T,
+    min: T,
+    max: T,
+) -> Result<T, ConfigError>
+where
+    T: FromStr + PartialOrd + Display + Copy,
+    T::Err: Display,
+{
+    let expected = format!("a whole number from {min} to {max}");
+    let value = parse_var(lookup, name, default, &expected)?;
+    if value < min || value > max {
+        return Err(ConfigError::new(
+            name,
+            format!("expected {expected}, got {value}"),
+        ));
+    }
+    Ok(value)
 }
 
 fn secret_var(lookup: &impl Fn(&str) -> Option<String>, name: &str) -> Option<SecretString> {
@@ -295,6 +330,16 @@ impl Settings {
             token_ttl_minutes,
             db_max_connections,
             log_format,
+            job_lease_secs: ranged_var(&lookup, "ICF_JOB_LEASE_SECS", 60u64, 1, 3600)?,
+            worker_poll_secs: ranged_var(&lookup, "ICF_WORKER_POLL_SECS", 5u64, 1, 300)?,
+            worker_shutdown_grace_secs: ranged_var(
+                &lookup,
+                "ICF_WORKER_SHUTDOWN_GRACE_SECS",
+                30u64,
+                0,
+                3600,
+            )?,
+            job_retention_days: ranged_var(&lookup, "ICF_JOB_RETENTION_DAYS", 14u32, 1, 3650)?,
         })
     }
 
@@ -441,6 +486,12 @@ mod tests {
             ("SECRET_KEY", "tooshort", "at least 32 characters"),
             ("ICF_LOG_FORMAT", "xml", "'text' or 'json'"),
             ("ICF_AUTO_MIGRATE", "maybe", "true or false"),
+            ("ICF_JOB_LEASE_SECS", "0", "from 1 to 3600"),
+            (
+                "ICF_JOB_RETENTION_DAYS",
+                "forever",
+                "a whole number from 1 to 3650",
+            ),
         ];
         for (var, value, expected) in cases {
             let err = settings(&[(var, value)]).unwrap_err();

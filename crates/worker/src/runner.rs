@@ -125,7 +125,11 @@ impl Worker {
         background.spawn(maintain(
             shared.clone(),
             self.registry.clone(),
-            self.config.poll_interval.min(self.config.lease / 2),
+            // Bounded so `GET /api/queue` can call a worker silent for a minute dead.
+            self.config
+                .poll_interval
+                .min(self.config.lease / 2)
+                .min(Duration::from_secs(15)),
         ));
 
         let caps: Vec<(&'static str, Option<u32>)> = self

@@ -2,6 +2,7 @@
 
 mod auth;
 mod health;
+mod queue;
 mod users;
 
 use axum::Router;
@@ -27,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/auth/login", post(auth::login))
         .route("/api/auth/me", get(auth::me));
     let router = both_slashes(router, "/api/users", get(users::list).post(users::create));
+    let router = both_slashes(router, "/api/queue", get(queue::overview));
     router.route(
         "/api/users/{id}",
         get(users::get_one).put(users::update).delete(users::delete),
