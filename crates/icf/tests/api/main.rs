@@ -10,4 +10,5 @@ mod auth;
 mod cli;
 mod health;
 mod migrations;
+mod queue;
 mod users;
