@@ -12,3 +12,4 @@ mod health;
 mod migrations;
 mod queue;
 mod users;
+mod worker_processes;
