@@ -21,6 +21,7 @@ use crate::helpers::{Engine, TestApp, assert_error};
 engine_tests!(
     claims_follow_priority_then_run_at,
     a_worker_waits_for_run_at,
+    an_idle_worker_wakes_up_for_new_and_due_jobs_without_waiting_for_its_poll,
     one_running_job_per_concurrency_key_under_8_claimers,
     the_global_cap_holds_under_8_claimers,
     an_expired_lease_makes_the_job_claimable_again,
@@ -172,6 +173,44 @@ async fn a_worker_waits_for_run_at(engine: Engine) {
         "started {} before its run_at {run_at}",
         attempts[0].started_at
     );
+    stop.cancel();
+    handle.await.unwrap();
+}
+
+async fn an_idle_worker_wakes_up_for_new_and_due_jobs_without_waiting_for_its_poll(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let mut registry = Registry::new();
+    registry.register(Selftest);
+    let payload = serde_json::to_value(SelftestPayload {
+        batch: "wake".into(),
+        work_ms: 0,
+    })
+    .unwrap();
+    // A poll far longer than the waits below: only a wake-up can start these jobs in time.
+    let config = WorkerConfig {
+        poll_interval: Duration::from_secs(120),
+        ..quick_config(2)
+    };
+    let (stop, handle) = start_worker(&app.db, registry.clone(), config);
+    tokio::time::sleep(Duration::from_millis(500)).await; // idle, waiting
+    let now = enqueue(&app.db, registry.new_job("selftest", payload.clone())).await;
+    wait_until(
+        "a job enqueued while idle",
+        Duration::from_secs(15),
+        || async { state_of(&app.db, now).await == JobState::Succeeded },
+    )
+    .await;
+    let soon = enqueue(
+        &app.db,
+        registry
+            .new_job("selftest", payload)
+            .run_at(Utc::now() + chrono::Duration::seconds(2)),
+    )
+    .await;
+    wait_until("a job due in 2 s", Duration::from_secs(15), || async {
+        state_of(&app.db, soon).await == JobState::Succeeded
+    })
+    .await;
     stop.cancel();
     handle.await.unwrap();
 }

@@ -159,6 +159,26 @@ async fn serve_runs_an_in_process_worker_unless_told_not_to(engine: Engine) {
     }
 }
 
+/// A worker process learns of a job enqueued by another process through PostgreSQL's
+/// NOTIFY, long before its (here very slow) safety-net poll.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_process_is_woken_by_notify_on_postgres() {
+    if !postgres_available() {
+        return;
+    }
+    let test_db = TestDb::new(Engine::Postgres).await;
+    let mut env = Env::new(&test_db);
+    env.vars.push(("ICF_WORKER_POLL_SECS".into(), "120".into()));
+    let out = env.run(&["migrate"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let mut worker = env.spawn(&["worker", "--concurrency", "2"], "worker.log");
+    std::thread::sleep(Duration::from_secs(1)); // let it start and go idle
+    let out = env.run(&["jobs", "selftest", "--count", "3", "--timeout", "20"]);
+    let exit = terminate(&mut worker, Duration::from_secs(15));
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(exit.success());
+}
+
 /// Three `icf worker` processes on 2,000 jobs; workers are killed with SIGKILL at
 /// random moments and restarted. Every job must complete exactly once: a job runs again
 /// only when the attempt that died had not committed its completion.
