@@ -106,7 +106,9 @@ pub fn job_registry(settings: &Settings) -> Registry {
             kinds::PRUNE_FINISHED_JOBS,
             std::time::Duration::from_secs(3600),
             serde_json::json!({}),
-        );
+        )
+        // Instagram actions, across every worker process (specification §6).
+        .cap(kinds::POST_TO_INSTAGRAM, settings.max_concurrent_tasks);
     registry
 }
 

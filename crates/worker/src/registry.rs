@@ -22,6 +22,8 @@ pub(crate) struct Periodic {
 pub struct Registry {
     pub(crate) handlers: BTreeMap<&'static str, Arc<dyn ErasedHandler>>,
     pub(crate) periodic: Vec<Periodic>,
+    /// Global caps set by configuration, overriding the handlers' own.
+    pub(crate) caps: BTreeMap<&'static str, u32>,
 }
 
 impl Registry {
@@ -45,6 +47,21 @@ impl Registry {
             payload,
         });
         self
+    }
+
+    /// Caps the jobs of `kind` running at once across every worker (e.g.
+    /// `MAX_CONCURRENT_TASKS` for Instagram actions), whatever its handler says.
+    pub fn cap(&mut self, kind: &'static str, max_running: u32) -> &mut Self {
+        self.caps.insert(kind, max_running.max(1));
+        self
+    }
+
+    /// The global cap in force for `kind`.
+    pub(crate) fn cap_of(&self, kind: &str) -> Option<u32> {
+        self.caps
+            .get(kind)
+            .copied()
+            .or_else(|| self.handlers.get(kind).and_then(|h| h.global_cap()))
     }
 
     pub fn kinds(&self) -> Vec<&'static str> {

@@ -136,7 +136,7 @@ impl Worker {
             .registry
             .handlers
             .values()
-            .map(|h| (h.kind(), h.global_cap()))
+            .map(|h| (h.kind(), self.registry.cap_of(h.kind())))
             .collect();
         let filters: Vec<KindFilter<'_>> = caps
             .iter()
@@ -273,7 +273,7 @@ async fn run_job(
     let soft = tokio::time::sleep(limits.soft);
     let hard = tokio::time::sleep(limits.hard);
     tokio::pin!(soft, hard);
-    let mut beat = tokio::time::interval(shared.lease / 3);
+    let mut beat = tokio::time::interval((shared.lease / 3).max(Duration::from_millis(100)));
     beat.tick().await; // the first tick is immediate; the claim just set the lease
     let ended = loop {
         tokio::select! {

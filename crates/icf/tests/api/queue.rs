@@ -32,6 +32,8 @@ engine_tests!(
     the_hard_time_limit_stops_a_job_after_the_soft_one_warned_it,
     shutdown_lets_short_jobs_finish_and_gives_long_ones_back,
     the_queue_api_shows_counts_running_jobs_and_workers,
+    finished_jobs_past_the_retention_are_pruned_by_the_periodic_job,
+    a_configured_cap_holds_across_workers,
 );
 
 const KIND: &str = "test_kind";
@@ -764,4 +766,113 @@ async fn the_queue_api_shows_counts_running_jobs_and_workers(engine: Engine) {
     assert_eq!(body["running"][0]["worker"], "host:42:abcd");
     assert_eq!(body["running"][0]["concurrency_key"], "acc-1");
     assert!(body["running"][0]["lease_expires_at"].is_string());
+}
+
+async fn finished_jobs_past_the_retention_are_pruned_by_the_periodic_job(engine: Engine) {
+    let app = TestApp::spawn_with(engine, &[("ICF_JOB_RETENTION_DAYS", "3")]).await;
+    let db = &app.db;
+    let mut ids = Vec::new();
+    for _ in 0..4 {
+        let id = enqueue(db, NewJob::new(KIND, json!({}))).await;
+        let job = jobs::claim(db, "w", &any(KIND), LEASE)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            jobs::finish(db, &job, "w", &Finish::Succeeded)
+                .await
+                .unwrap()
+        );
+        ids.push(id);
+    }
+    let waiting = enqueue(
+        db,
+        NewJob::new(KIND, json!({})).run_at(Utc::now() + chrono::Duration::days(30)),
+    )
+    .await;
+    // Two finished four days ago, one two days ago, one now; one still waiting.
+    for (id, days) in [(ids[0], 4), (ids[1], 4), (ids[2], 2)] {
+        on_pool!(db, |pool| sqlx::query(
+            "UPDATE jobs SET finished_at = $2, created_at = $2 WHERE id = $1"
+        )
+        .bind(icf_store::DbUuid::from(id))
+        .bind(Utc::now() - chrono::Duration::days(days))
+        .execute(pool)
+        .await
+        .unwrap()
+        .rows_affected());
+    }
+    // The registry `icf worker` runs: its hourly prune job is due at once.
+    let registry = icf::startup::job_registry(&app.settings);
+    let (stop, handle) = start_worker(db, registry, quick_config(1));
+    wait_until("the prune job", Duration::from_secs(20), || async {
+        on_pool!(db, |pool| sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM jobs WHERE kind = 'prune_finished_jobs' AND state = 'succeeded'"
+        )
+        .fetch_one(pool)
+        .await
+        .unwrap())
+            == 1
+    })
+    .await;
+    stop.cancel();
+    handle.await.unwrap();
+    for (id, kept) in [
+        (ids[0], false),
+        (ids[1], false),
+        (ids[2], true),
+        (ids[3], true),
+        (waiting, true),
+    ] {
+        assert_eq!(jobs::get(db, id).await.is_ok(), kept, "job {id}");
+        assert_eq!(
+            !jobs::attempts(db, id).await.unwrap().is_empty(),
+            kept && id != waiting
+        );
+    }
+}
+
+/// `Registry::cap` (how `MAX_CONCURRENT_TASKS` is applied) reaches the claim of every
+/// worker: with a cap of one, two workers of four slots each never overlap two jobs.
+async fn a_configured_cap_holds_across_workers(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let db = &app.db;
+    let mut registry = Registry::new();
+    registry.register(Sleeper).cap("sleeper", 1);
+    let mut ids = Vec::new();
+    for _ in 0..4 {
+        ids.push(enqueue(db, registry.new_job("sleeper", json!({ "ms": 150 }))).await);
+    }
+    let workers: Vec<_> = (0..2)
+        .map(|_| start_worker(db, registry.clone(), quick_config(4)))
+        .collect();
+    wait_until("all capped jobs", Duration::from_secs(30), || async {
+        let mut done = true;
+        for id in &ids {
+            done &= state_of(db, *id).await == JobState::Succeeded;
+        }
+        done
+    })
+    .await;
+    for (stop, handle) in workers {
+        stop.cancel();
+        handle.await.unwrap();
+    }
+    let mut spans = Vec::new();
+    for id in &ids {
+        let a = jobs::attempts(db, *id).await.unwrap();
+        assert_eq!(a.len(), 1);
+        spans.push((
+            a[0].started_at,
+            a[0].finished_at.unwrap(),
+            a[0].worker.clone(),
+        ));
+    }
+    spans.sort();
+    for pair in spans.windows(2) {
+        assert!(
+            pair[1].0 >= pair[0].1,
+            "two capped jobs overlapped: {spans:?}"
+        );
+    }
 }

@@ -74,8 +74,6 @@ async fn try_claim(
         return Ok(None);
     }
     let mut tx = db.begin().await?;
-    let now = Utc::now();
-    let lease_expires_at = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::MAX);
 
     let mut allowed: Vec<&str> = kinds
         .iter()
@@ -111,6 +109,10 @@ async fn try_claim(
         tx.rollback().await?;
         return Ok(None);
     }
+    // Read the clock only now that any lock waits are over, so the attempt's start is
+    // after the end of whatever job freed the slot.
+    let now = Utc::now();
+    let lease_expires_at = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::MAX);
 
     let placeholders: Vec<String> = (0..allowed.len()).map(|i| format!("${}", i + 4)).collect();
     let lock = match db {
