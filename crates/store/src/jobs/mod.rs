@@ -224,17 +224,11 @@ impl TryFrom<JobRow> for Job {
 
 pub async fn get(db: &Db, id: JobId) -> Result<Job, StoreError> {
     let sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1");
-    let row: JobRow = on_pool_query_one(db, &sql, id).await?;
+    let row: JobRow = crate::on_pool!(db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(DbUuid::from(id))
+        .fetch_one(pool)
+        .await?);
     row.try_into()
-}
-
-async fn on_pool_query_one(db: &Db, sql: &str, id: JobId) -> Result<JobRow, StoreError> {
-    Ok(crate::on_pool!(db, |pool| sqlx::query_as(
-        sqlx::AssertSqlSafe(sql)
-    )
-    .bind(DbUuid::from(id))
-    .fetch_one(pool)
-    .await?))
 }
 
 /// One recorded attempt of a job.
