@@ -185,15 +185,24 @@ async fn serve(settings: Settings, args: ServeArgs) -> anyhow::Result<()> {
         }
     });
     let db = app.db().clone();
-    let (api, worker) = tokio::join!(
-        app.run(stop.clone().cancelled_owned()),
-        startup::run_worker(
+    let worker = async {
+        let result = startup::run_worker(
             db,
             &settings,
             args.worker_concurrency,
-            stop.clone().cancelled_owned()
-        ),
-    );
+            stop.clone().cancelled_owned(),
+        )
+        .await;
+        // Said at once: the API keeps serving, but queued jobs will not run here.
+        if let Err(e) = &result {
+            tracing::error!(
+                error = format!("{e:#}"),
+                "the in-process job worker stopped"
+            );
+        }
+        result
+    };
+    let (api, worker) = tokio::join!(app.run(stop.clone().cancelled_owned()), worker);
     api.and(worker)
 }
 
