@@ -34,6 +34,7 @@ engine_tests!(
     the_queue_api_shows_counts_running_jobs_and_workers,
     finished_jobs_past_the_retention_are_pruned_by_the_periodic_job,
     a_configured_cap_holds_across_workers,
+    a_worker_that_lost_its_lease_stops_the_job_and_leaves_it_to_the_new_owner,
 );
 
 const KIND: &str = "test_kind";
@@ -875,4 +876,73 @@ async fn a_configured_cap_holds_across_workers(engine: Engine) {
             "two capped jobs overlapped: {spans:?}"
         );
     }
+}
+
+/// Runs until dropped; says when it is dropped.
+struct Holder {
+    dropped: Arc<AtomicBool>,
+}
+
+struct SetOnDrop(Arc<AtomicBool>);
+
+impl Drop for SetOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+impl JobHandler for Holder {
+    fn kind(&self) -> &'static str {
+        "holder"
+    }
+    async fn run(&self, _ctx: JobContext, _payload: Value) -> Outcome {
+        let _guard = SetOnDrop(self.dropped.clone());
+        std::future::pending::<()>().await;
+        Outcome::Success
+    }
+}
+
+async fn a_worker_that_lost_its_lease_stops_the_job_and_leaves_it_to_the_new_owner(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let db = &app.db;
+    let dropped = Arc::new(AtomicBool::new(false));
+    let mut registry = Registry::new();
+    registry.register(Holder {
+        dropped: dropped.clone(),
+    });
+    let id = enqueue(db, registry.new_job("holder", json!({}))).await;
+    let config = WorkerConfig {
+        lease: Duration::from_secs(1),
+        ..quick_config(1)
+    };
+    let (stop, handle) = start_worker(db, registry, config);
+    wait_until("the job to start", Duration::from_secs(20), || async {
+        state_of(db, id).await == JobState::Running
+    })
+    .await;
+    // As if the lease had expired and another worker had claimed the job meanwhile.
+    on_pool!(db, |pool| sqlx::query(
+        "UPDATE jobs SET lease_owner = 'new-owner', lease_expires_at = $2 WHERE id = $1"
+    )
+    .bind(icf_store::DbUuid::from(id))
+    .bind(Utc::now() + chrono::Duration::hours(1))
+    .execute(pool)
+    .await
+    .unwrap()
+    .rows_affected());
+    wait_until(
+        "the handler to be stopped",
+        Duration::from_secs(20),
+        || async { dropped.load(Ordering::SeqCst) },
+    )
+    .await;
+    stop.cancel();
+    handle.await.unwrap();
+    let job = jobs::get(db, id).await.unwrap();
+    assert_eq!(
+        job.state,
+        JobState::Running,
+        "the new owner's run is untouched"
+    );
+    assert_eq!(job.lease_owner.as_deref(), Some("new-owner"));
 }
