@@ -27,6 +27,7 @@ engine_tests!(
     an_expired_lease_makes_the_job_claimable_again,
     a_job_enqueued_in_a_rolled_back_transaction_never_runs,
     unique_keys_deduplicate,
+    a_cancelled_job_never_runs_and_a_running_one_cannot_be_cancelled,
     periodic_jobs_run_once_per_period_with_several_workers,
     failures_retry_with_backoff_at_low_priority_and_every_attempt_is_recorded,
     the_hard_time_limit_stops_a_job_after_the_soft_one_warned_it,
@@ -444,6 +445,33 @@ async fn unique_keys_deduplicate(engine: Engine) {
     assert_eq!(claimed_order_of(db).await, ["once"]);
     assert_eq!(jobs::enqueue_now(db, &job).await.unwrap(), None);
     assert_eq!(count_jobs(db, KIND).await, 1);
+}
+
+async fn a_cancelled_job_never_runs_and_a_running_one_cannot_be_cancelled(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let db = &app.db;
+    let running = enqueue(db, NewJob::new(KIND, json!({ "name": "running" }))).await;
+    let job = jobs::claim(db, "w", &any(KIND), LEASE)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(job.id, running);
+    let waiting = enqueue(db, NewJob::new(KIND, json!({ "name": "waiting" }))).await;
+    assert!(jobs::cancel(db, waiting).await.unwrap());
+    assert!(!jobs::cancel(db, running).await.unwrap());
+    assert!(
+        !jobs::cancel(db, waiting).await.unwrap(),
+        "already cancelled"
+    );
+    assert!(
+        jobs::finish(db, &job, "w", &Finish::Succeeded)
+            .await
+            .unwrap()
+    );
+    assert!(claimed_order_of(db).await.is_empty());
+    let cancelled = jobs::get(db, waiting).await.unwrap();
+    assert_eq!(cancelled.state, JobState::Cancelled);
+    assert!(cancelled.finished_at.is_some());
 }
 
 async fn periodic_jobs_run_once_per_period_with_several_workers(engine: Engine) {
