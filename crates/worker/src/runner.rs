@@ -461,3 +461,136 @@ fn hostname() -> String {
         .or_else(|| std::env::var("HOSTNAME").ok())
         .unwrap_or_else(|| "localhost".to_owned())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::handler::JobHandler;
+
+    struct Quick;
+    impl JobHandler for Quick {
+        fn kind(&self) -> &'static str {
+            "quick"
+        }
+        fn backoff(&self, attempt: u32) -> Duration {
+            Duration::from_secs(u64::from(attempt) * 10)
+        }
+        async fn run(&self, _ctx: JobContext, _payload: serde_json::Value) -> Outcome {
+            Outcome::Success
+        }
+    }
+
+    fn job(attempt: i32, max_attempts: i32) -> ClaimedJob {
+        ClaimedJob {
+            id: icf_core::ids::JobId::new(),
+            kind: "quick".into(),
+            payload: serde_json::json!({}),
+            priority: icf_core::enums::JobPriority::Normal,
+            attempt,
+            max_attempts,
+            concurrency_key: None,
+            lease_expires_at: Utc::now(),
+            started_at: Utc::now(),
+            attempt_id: uuid::Uuid::now_v7(),
+        }
+    }
+
+    fn retry_delay_secs(f: &Finish) -> Option<i64> {
+        match f {
+            // Rounded up: a little time passed since `decide` read the clock.
+            Finish::Retry { at, .. } => Some(((*at - Utc::now()).num_milliseconds() + 999) / 1000),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn failures_retry_with_the_kind_backoff_until_the_last_attempt() {
+        let failed = || Ended::Returned(Outcome::Failure("boom".into()));
+        let f = decide(&Quick, &job(2, 3), failed());
+        assert_eq!(retry_delay_secs(&f), Some(20));
+        assert!(matches!(
+            f,
+            Finish::Retry {
+                outcome: AttemptOutcome::Retry,
+                ..
+            }
+        ));
+        let f = decide(&Quick, &job(3, 3), failed());
+        assert!(
+            matches!(&f, Finish::Failed { outcome: AttemptOutcome::Failed, error } if error == "boom")
+        );
+    }
+
+    #[test]
+    fn timeouts_and_panics_are_retryable_and_abandon_is_final() {
+        let f = decide(
+            &Quick,
+            &job(1, 3),
+            Ended::TimedOut(Duration::from_secs(300)),
+        );
+        assert!(matches!(
+            f,
+            Finish::Retry {
+                outcome: AttemptOutcome::Timeout,
+                ..
+            }
+        ));
+        let f = decide(
+            &Quick,
+            &job(3, 3),
+            Ended::TimedOut(Duration::from_secs(300)),
+        );
+        assert!(matches!(
+            f,
+            Finish::Failed {
+                outcome: AttemptOutcome::Timeout,
+                ..
+            }
+        ));
+        let f = decide(&Quick, &job(1, 3), Ended::Panicked);
+        assert!(matches!(f, Finish::Retry { .. }));
+        let f = decide(
+            &Quick,
+            &job(1, 3),
+            Ended::Returned(Outcome::Abandon("banned".into())),
+        );
+        assert!(matches!(f, Finish::Failed { .. }));
+    }
+
+    #[test]
+    fn retry_after_uses_the_handlers_delay() {
+        let f = decide(
+            &Quick,
+            &job(1, 3),
+            Ended::Returned(Outcome::RetryAfter(Duration::from_secs(90))),
+        );
+        assert_eq!(retry_delay_secs(&f), Some(90));
+        let f = decide(
+            &Quick,
+            &job(3, 3),
+            Ended::Returned(Outcome::RetryAfter(Duration::from_secs(90))),
+        );
+        assert!(matches!(
+            f,
+            Finish::Failed {
+                outcome: AttemptOutcome::Failed,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn a_configured_cap_overrides_the_handlers() {
+        let mut registry = Registry::new();
+        registry.register(Quick);
+        assert_eq!(registry.cap_of("quick"), None);
+        registry.cap("quick", 3);
+        assert_eq!(registry.cap_of("quick"), Some(3));
+        assert_eq!(
+            registry
+                .new_job("quick", serde_json::json!({}))
+                .max_attempts,
+            5
+        );
+    }
+}
