@@ -23,9 +23,15 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the HTTP API (and, later, the admin UI) on ICF_LISTEN.
+    /// Run the HTTP API (and, later, the admin UI) on ICF_LISTEN, and a job worker.
+    ///
+    /// The in-process worker is left out with --no-worker, when `icf worker` processes
+    /// run elsewhere.
     Serve(ServeArgs),
     /// Run a worker process that executes queued jobs.
+    ///
+    /// On SIGTERM it stops claiming, lets running jobs finish within
+    /// ICF_WORKER_SHUTDOWN_GRACE_SECS and gives the rest back to the queue.
     Worker(WorkerArgs),
     /// Apply pending database migrations and exit.
     Migrate,
