@@ -11,6 +11,7 @@ use crate::ids::{AccountId, GroupId, ProxyId};
 /// An account as the API shows it: status and counters, the proxy masked, no password,
 /// no session, no TOTP secret.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Account {
     pub id: AccountId,
     pub username: String,
@@ -32,6 +33,7 @@ pub struct Account {
     pub has_session: bool,
     pub has_totp: bool,
     /// What Instagram asks a person for, if anything.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub pending_challenge: Option<serde_json::Value>,
     pub cooldown_until: Option<DateTime<Utc>>,
     pub registered_at: Option<DateTime<Utc>>,
@@ -43,6 +45,7 @@ pub struct Account {
 
 /// A group with live counts of its accounts.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Group {
     pub id: GroupId,
     pub name: String,
@@ -58,6 +61,7 @@ pub struct Group {
 
 /// A proxy of the pool, masked.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Proxy {
     pub id: ProxyId,
     /// `http://host:port`, no credentials.

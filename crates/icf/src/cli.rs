@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand};
 use icf_core::auth::{check_password, parse_email, parse_username};
 use icf_core::enums::Role;
 use icf_store::users::{NewUser, UserChanges};
+use tokio_util::sync::CancellationToken;
 
 use crate::config::Settings;
 use crate::startup;
@@ -22,9 +23,15 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the HTTP API (and, later, the admin UI) on ICF_LISTEN.
+    /// Run the HTTP API (and, later, the admin UI) on ICF_LISTEN, and a job worker.
+    ///
+    /// The in-process worker is left out with --no-worker, when `icf worker` processes
+    /// run elsewhere.
     Serve(ServeArgs),
     /// Run a worker process that executes queued jobs.
+    ///
+    /// On SIGTERM it stops claiming, lets running jobs finish within
+    /// ICF_WORKER_SHUTDOWN_GRACE_SECS and gives the rest back to the queue.
     Worker(WorkerArgs),
     /// Apply pending database migrations and exit.
     Migrate,
@@ -43,6 +50,9 @@ pub enum Command {
     /// Run a simulator of a translation provider (for tests and demos), e.g.
     /// `icf sim deepl --listen 127.0.0.1:9001`, then set DEEPL_API_URL=http://127.0.0.1:9001.
     Sim(SimArgs),
+    /// Inspect the job queue and check the workers.
+    #[command(subcommand)]
+    Jobs(JobsCommand),
 }
 
 #[derive(Debug, Args)]
@@ -89,6 +99,30 @@ pub enum ProxiesCommand {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum JobsCommand {
+    /// Counts by kind and state, the oldest waiting job, running jobs and live workers.
+    Status,
+    /// Enqueue N diagnostic `selftest` jobs and wait until workers have run them all:
+    /// checks end to end that workers are alive and complete jobs.
+    Selftest {
+        #[arg(long, default_value_t = 100)]
+        count: u32,
+        /// Simulated work per job, in milliseconds.
+        #[arg(long, default_value_t = 0)]
+        work_ms: u64,
+        /// A name for this run (default: a random one).
+        #[arg(long)]
+        batch: Option<String>,
+        /// Enqueue and exit without waiting.
+        #[arg(long)]
+        no_wait: bool,
+        /// Give up waiting after this many seconds.
+        #[arg(long, default_value_t = 300)]
+        timeout: u64,
+    },
+}
+
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// Do not run the in-process worker (when `icf worker` processes run elsewhere).
@@ -97,6 +131,9 @@ pub struct ServeArgs {
     /// Do not apply migrations on start (overrides ICF_AUTO_MIGRATE).
     #[arg(long)]
     pub no_migrate: bool,
+    /// How many jobs the in-process worker runs at once.
+    #[arg(long, default_value_t = 4)]
+    pub worker_concurrency: u32,
 }
 
 #[derive(Debug, Args)]
@@ -104,6 +141,9 @@ pub struct WorkerArgs {
     /// How many jobs this process runs at once.
     #[arg(long, default_value_t = 8)]
     pub concurrency: u32,
+    /// Do not apply migrations on start (overrides ICF_AUTO_MIGRATE).
+    #[arg(long)]
+    pub no_migrate: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -173,9 +213,8 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<()> {
     }
     match cli.command {
         Command::Serve(args) => serve(settings, args).await,
-        Command::Worker(_) => {
-            bail!("the job worker is not part of this build yet; `icf serve` handles the API")
-        }
+        Command::Worker(args) => worker(settings, args).await,
+        Command::Jobs(cmd) => jobs(settings, cmd).await,
         Command::Migrate => {
             let db = startup::connect(&settings).await?;
             db.migrate().await.context("applying migrations")?;
@@ -302,7 +341,154 @@ async fn serve(settings: Settings, args: ServeArgs) -> anyhow::Result<()> {
         database = app.db().engine().as_str(),
         "icf is listening"
     );
-    app.run(startup::shutdown_signal()).await
+    if args.no_worker {
+        return app.run(startup::shutdown_signal()).await;
+    }
+    // One signal stops both: the API drains its requests, the worker its jobs.
+    let stop = CancellationToken::new();
+    tokio::spawn({
+        let stop = stop.clone();
+        async move {
+            startup::shutdown_signal().await;
+            stop.cancel();
+        }
+    });
+    let db = app.db().clone();
+    let worker = async {
+        let result = startup::run_worker(
+            db,
+            &settings,
+            args.worker_concurrency,
+            stop.clone().cancelled_owned(),
+        )
+        .await;
+        // Said at once: the API keeps serving, but queued jobs will not run here.
+        if let Err(e) = &result {
+            tracing::error!(
+                error = format!("{e:#}"),
+                "the in-process job worker stopped"
+            );
+        }
+        result
+    };
+    let (api, worker) = tokio::join!(app.run(stop.clone().cancelled_owned()), worker);
+    api.and(worker)
+}
+
+async fn worker(settings: Settings, args: WorkerArgs) -> anyhow::Result<()> {
+    let db = startup::connect(&settings).await?;
+    if settings.auto_migrate && !args.no_migrate {
+        db.migrate().await.context("applying migrations")?;
+    }
+    let result = startup::run_worker(
+        db.clone(),
+        &settings,
+        args.concurrency,
+        startup::shutdown_signal(),
+    )
+    .await;
+    db.close().await;
+    result
+}
+
+async fn jobs(settings: Settings, cmd: JobsCommand) -> anyhow::Result<()> {
+    let db = startup::connect(&settings).await?;
+    db.migrate().await.context("applying migrations")?;
+    let result = jobs_command(&db, &settings, cmd).await;
+    db.close().await;
+    result
+}
+
+async fn jobs_command(
+    db: &icf_store::Db,
+    settings: &Settings,
+    cmd: JobsCommand,
+) -> anyhow::Result<()> {
+    use icf_store::jobs;
+    match cmd {
+        JobsCommand::Status => {
+            let alive_since = chrono::Utc::now()
+                - chrono::Duration::seconds(i64::try_from(settings.job_lease_secs * 2)?);
+            let q = jobs::overview(db, alive_since, 50).await?;
+            println!("{:<24} {:<10} {:>8}", "kind", "state", "jobs");
+            for c in &q.counts {
+                println!("{:<24} {:<10} {:>8}", c.kind, c.state, c.count);
+            }
+            match q.oldest_waiting_since {
+                Some(t) => println!(
+                    "oldest waiting job: due {} s ago",
+                    (chrono::Utc::now() - t).num_seconds()
+                ),
+                None => println!("no job is waiting"),
+            }
+            println!("live workers: {}", q.workers.len());
+            for w in &q.workers {
+                println!("  {} (concurrency {})", w.id, w.concurrency);
+            }
+            for r in &q.running {
+                println!(
+                    "  running {} {} attempt {} on {} until {}",
+                    r.kind,
+                    r.id,
+                    r.attempt,
+                    r.worker.as_deref().unwrap_or("?"),
+                    r.lease_expires_at
+                        .map(|t| t.to_rfc3339())
+                        .unwrap_or_default()
+                );
+            }
+        }
+        JobsCommand::Selftest {
+            count,
+            work_ms,
+            batch,
+            no_wait,
+            timeout,
+        } => {
+            let batch = batch.unwrap_or_else(|| {
+                format!(
+                    "selftest-{}",
+                    &uuid::Uuid::new_v4().simple().to_string()[..8]
+                )
+            });
+            let registry = startup::job_registry(settings);
+            let mut tx = db.begin().await?;
+            for _ in 0..count {
+                let job = registry.new_job(
+                    icf_worker::kinds::SELFTEST,
+                    serde_json::to_value(icf_worker::builtin::SelftestPayload {
+                        batch: batch.clone(),
+                        work_ms,
+                    })?,
+                );
+                jobs::enqueue(&mut tx, &job).await?;
+            }
+            tx.commit().await?;
+            println!("enqueued {count} selftest jobs in batch {batch}");
+            if no_wait {
+                return Ok(());
+            }
+            let started = std::time::Instant::now();
+            loop {
+                let done = jobs::selftest::completed(db, &batch).await?;
+                if done >= i64::from(count) {
+                    println!(
+                        "all {count} jobs completed in {:.1} s",
+                        started.elapsed().as_secs_f64()
+                    );
+                    return Ok(());
+                }
+                if started.elapsed().as_secs() >= timeout {
+                    bail!(
+                        "only {done} of {count} selftest jobs completed within {timeout} s: \
+                         are workers running (`icf worker`, or `icf serve` without --no-worker)?"
+                    );
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            }
+        }
+    }
+    Ok(())
 }
 
 async fn user(settings: Settings, cmd: UserCommand) -> anyhow::Result<()> {

@@ -115,6 +115,16 @@ pub struct Settings {
     pub proxy_check_url: String,
     /// `ICF_PROXY_CHECK_TIMEOUT_SECS` (default 10): a check slower than this fails.
     pub proxy_check_timeout_secs: u64,
+    /// `ICF_JOB_LEASE_SECS` (default 60): how long a worker holds a job without renewing
+    /// it; a job whose worker died runs again about this long after.
+    pub job_lease_secs: u64,
+    /// `ICF_WORKER_POLL_SECS` (default 5): the safety-net poll of idle workers.
+    pub worker_poll_secs: u64,
+    /// `ICF_WORKER_SHUTDOWN_GRACE_SECS` (default 30): on SIGTERM, how long running jobs
+    /// may finish before they are given back to the queue.
+    pub worker_shutdown_grace_secs: u64,
+    /// `ICF_JOB_RETENTION_DAYS` (default 14): finished jobs older than this are pruned.
+    pub job_retention_days: u32,
 }
 
 /// Instagram's own host: a proxy that reaches it is what icf needs.
@@ -144,6 +154,8 @@ impl std::fmt::Debug for Settings {
                 "deepl_api_key",
                 &self.deepl_api_key.as_ref().map(|_| "[set]"),
             )
+            .field("job_lease_secs", &self.job_lease_secs)
+            .field("job_retention_days", &self.job_retention_days)
             .finish_non_exhaustive()
     }
 }
@@ -178,6 +190,29 @@ where
             .parse()
             .map_err(|e| ConfigError::new(name, format!("expected {expected}, got '{raw}' ({e})"))),
     }
+}
+
+/// A whole number that must lie in `min..=max`.
+fn ranged_var<T>(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: T,
+    min: T,
+    max: T,
+) -> Result<T, ConfigError>
+where
+    T: FromStr + PartialOrd + Display + Copy,
+    T::Err: Display,
+{
+    let expected = format!("a whole number from {min} to {max}");
+    let value = parse_var(lookup, name, default, &expected)?;
+    if value < min || value > max {
+        return Err(ConfigError::new(
+            name,
+            format!("expected {expected}, got {value}"),
+        ));
+    }
+    Ok(value)
 }
 
 fn secret_var(lookup: &impl Fn(&str) -> Option<String>, name: &str) -> Option<SecretString> {
@@ -537,6 +572,16 @@ impl Settings {
             token_ttl_minutes,
             db_max_connections,
             log_format,
+            job_lease_secs: ranged_var(&lookup, "ICF_JOB_LEASE_SECS", 60u64, 1, 3600)?,
+            worker_poll_secs: ranged_var(&lookup, "ICF_WORKER_POLL_SECS", 5u64, 1, 300)?,
+            worker_shutdown_grace_secs: ranged_var(
+                &lookup,
+                "ICF_WORKER_SHUTDOWN_GRACE_SECS",
+                30u64,
+                0,
+                3600,
+            )?,
+            job_retention_days: ranged_var(&lookup, "ICF_JOB_RETENTION_DAYS", 14u32, 1, 3650)?,
         })
     }
 
@@ -786,6 +831,12 @@ mod tests {
             ("ICF_AUTO_MIGRATE", "maybe", "true or false"),
             ("ICF_PROXY_CHECK_URL", "ftp://x", "http:// or https://"),
             ("ICF_PROXY_CHECK_TIMEOUT_SECS", "0", "from 1 to 120"),
+            ("ICF_JOB_LEASE_SECS", "0", "from 1 to 3600"),
+            (
+                "ICF_JOB_RETENTION_DAYS",
+                "forever",
+                "a whole number from 1 to 3650",
+            ),
         ];
         for (var, value, expected) in cases {
             let err = settings(&[(var, value)]).unwrap_err();

@@ -9,6 +9,7 @@ use icf_media::MediaStore;
 use icf_store::{Db, PoolSettings};
 use icf_web::proxy_check::ProxyCheckSettings;
 use icf_web::{AppState, AuthSettings, UploadSettings};
+use icf_worker::{Registry, Worker, WorkerConfig, builtin, kinds};
 use tokio::net::TcpListener;
 
 use crate::config::{Settings, redact_url};
@@ -137,6 +138,52 @@ impl App {
         .await
         .context("HTTP server failed")
     }
+}
+
+/// Every job kind this build runs, and the periodic jobs. Later modules register their
+/// handlers here (e.g. `post_to_instagram` with `MAX_CONCURRENT_TASKS` as its global cap).
+pub fn job_registry(settings: &Settings) -> Registry {
+    let mut registry = Registry::new();
+    registry
+        .register(builtin::PruneFinishedJobs {
+            retention: chrono::Duration::days(i64::from(settings.job_retention_days)),
+        })
+        .register(builtin::Selftest)
+        .every(
+            kinds::PRUNE_FINISHED_JOBS,
+            std::time::Duration::from_secs(3600),
+            serde_json::json!({}),
+        )
+        // Instagram actions, across every worker process (specification §6).
+        .cap(kinds::POST_TO_INSTAGRAM, settings.max_concurrent_tasks);
+    registry
+}
+
+/// How workers run, from the settings.
+pub fn worker_config(settings: &Settings, concurrency: u32) -> WorkerConfig {
+    WorkerConfig {
+        concurrency: concurrency.max(1),
+        lease: std::time::Duration::from_secs(settings.job_lease_secs),
+        poll_interval: std::time::Duration::from_secs(settings.worker_poll_secs),
+        shutdown_grace: std::time::Duration::from_secs(settings.worker_shutdown_grace_secs),
+    }
+}
+
+/// Runs a job worker on `db` until `shutdown` completes, then drains it gracefully.
+pub async fn run_worker(
+    db: Db,
+    settings: &Settings,
+    concurrency: u32,
+    shutdown: impl Future<Output = ()> + Send,
+) -> anyhow::Result<()> {
+    Worker::new(
+        db,
+        job_registry(settings),
+        worker_config(settings, concurrency),
+    )
+    .run(shutdown)
+    .await
+    .context("the job worker failed")
 }
 
 /// Completes on Ctrl-C or SIGTERM.

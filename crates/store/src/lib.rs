@@ -11,16 +11,18 @@ pub mod db;
 pub mod error;
 pub mod groups;
 pub mod import;
+pub mod jobs;
 pub mod post_translations;
 pub mod posts;
 pub mod proxies;
 pub mod translations;
-mod tx;
+pub mod tx;
 pub mod types;
 pub mod users;
 
 pub use db::{Db, Engine, PoolSettings, Readiness};
 pub use error::StoreError;
+pub use tx::Tx;
 pub use types::DbUuid;
 
 /// Runs the same expression against whichever pool `db` holds. The body is compiled

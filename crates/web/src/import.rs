@@ -46,7 +46,7 @@ pub fn new_proxy(cipher: &Cipher, spec: &ProxySpec, country: Option<String>) -> 
 }
 
 /// One line of an import report. Never holds a password.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct LineReport {
     pub line: usize,
     /// `created`, `duplicate` or `invalid`.
@@ -58,7 +58,7 @@ pub struct LineReport {
     pub item: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ImportReport {
     pub dry_run: bool,
     pub total: usize,

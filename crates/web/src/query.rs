@@ -78,7 +78,7 @@ impl Page {
 }
 
 /// One page of a list, with the total across all pages.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Paged<T> {
     pub items: Vec<T>,
     pub total: i64,

@@ -17,6 +17,22 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/api/logs/", &["get"]),
     ("/api/translate", &["post"]),
     ("/api/translate/stats", &["get"]),
+    ("/api/posts/{id}/translate", &["post"]),
+    ("/api/posts/{id}/translations", &["get"]),
+    ("/api/posts/{id}/translations/{lang}", &["put"]),
+    ("/api/queue", &["get"]),
+    ("/api/accounts/", &["get", "post"]),
+    ("/api/accounts/{id}", &["get", "put", "delete"]),
+    ("/api/accounts/{id}/login", &["post"]),
+    ("/api/accounts/{id}/status", &["get"]),
+    ("/api/accounts/import", &["post"]),
+    ("/api/groups/", &["get", "post"]),
+    ("/api/groups/{id}", &["get", "put", "delete"]),
+    ("/api/groups/{id}/accounts", &["get"]),
+    ("/api/proxies/", &["get", "post"]),
+    ("/api/proxies/{id}", &["get", "put", "delete"]),
+    ("/api/proxies/{id}/check", &["post"]),
+    ("/api/proxies/import", &["post"]),
 ];
 
 async fn openapi_documents_every_route_and_docs_work_offline(engine: Engine) {

@@ -17,6 +17,8 @@ mod logs;
 mod migrations;
 mod posts;
 mod proxies;
+mod queue;
 mod realproxy;
 mod translate;
 mod users;
+mod worker_processes;

@@ -215,6 +215,22 @@ const EXPECTED: &[(&str, &[&str])] = &[
             "error",
         ],
     ),
+    (
+        "job_workers",
+        &[
+            "id",
+            "hostname",
+            "pid",
+            "concurrency",
+            "started_at",
+            "heartbeat_at",
+            "stopped_at",
+        ],
+    ),
+    (
+        "job_selftest_runs",
+        &["job_id", "batch", "attempt", "worker", "finished_at"],
+    ),
 ];
 
 pub async fn schema_columns(db: &Db) -> BTreeSet<(String, String)> {

@@ -31,7 +31,7 @@ pub(crate) fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     Option::<T>::deserialize(d).map(Some)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateAccount {
     username: String,
@@ -52,7 +52,7 @@ fn yes() -> bool {
     true
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateAccount {
     password: Option<String>,
@@ -184,6 +184,13 @@ pub(crate) async fn list_accounts(
     Ok(Paged::new(items, total, page))
 }
 
+/// Accounts, never with passwords, sessions or proxy credentials. Editors may read.
+#[utoipa::path(get, path = "/api/accounts/", tag = "accounts", security(("bearer" = [])), params(("page" = Option<i64>, Query, description = "1-based page"), ("per_page" = Option<i64>, Query, description = "1–500, default 50"),
+        ("group_id" = Option<String>, Query), ("status" = Option<String>, Query), ("language" = Option<String>, Query),
+        ("search" = Option<String>, Query, description = "Part of the username"),
+        ("sort" = Option<String>, Query, description = "username, created_at, last_post_at, last_login_at, status, language"),
+        ("order" = Option<String>, Query, description = "asc or desc")),
+    responses((status = 200, body = Paged<icf_core::account::Account>), (status = 401, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     _: CurrentUser,
@@ -192,6 +199,9 @@ pub async fn list(
     list_accounts(&state, &params, None).await.map(Json)
 }
 
+/// Adds an account. Without `proxy_id` or `proxy_url` a free proxy of the pool is assigned.
+#[utoipa::path(post, path = "/api/accounts/", tag = "accounts", security(("bearer" = [])), request_body = CreateAccount,
+    responses((status = 201, body = icf_core::account::Account), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     _: AdminUser,
@@ -245,6 +255,8 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(account)))
 }
 
+#[utoipa::path(get, path = "/api/accounts/{id}", tag = "accounts", security(("bearer" = [])), params(("id" = String, Path, description = "Account id (UUID)")),
+    responses((status = 200, body = icf_core::account::Account), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn get_one(
     State(state): State<AppState>,
     _: CurrentUser,
@@ -257,6 +269,8 @@ pub async fn get_one(
     ))
 }
 
+#[utoipa::path(put, path = "/api/accounts/{id}", tag = "accounts", security(("bearer" = [])), params(("id" = String, Path, description = "Account id (UUID)")), request_body = UpdateAccount,
+    responses((status = 200, body = icf_core::account::Account), (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn update(
     State(state): State<AppState>,
     _: AdminUser,
@@ -301,6 +315,8 @@ pub async fn update(
     Ok(Json(account))
 }
 
+#[utoipa::path(delete, path = "/api/accounts/{id}", tag = "accounts", security(("bearer" = [])), params(("id" = String, Path, description = "Account id (UUID)")),
+    responses((status = 204, description = "Deleted"), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn delete(
     State(state): State<AppState>,
     _: AdminUser,
@@ -313,13 +329,14 @@ pub async fn delete(
 }
 
 /// What icf knows of an account's Instagram sign-in.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct AccountState {
     id: AccountId,
     username: String,
     status: AccountStatus,
     status_reason: Option<String>,
     has_session: bool,
+    #[schema(value_type = Option<Object>)]
     pending_challenge: Option<serde_json::Value>,
     cooldown_until: Option<DateTime<Utc>>,
     last_login_at: Option<DateTime<Utc>>,
@@ -346,6 +363,9 @@ impl From<Account> for AccountState {
 
 /// `POST /api/accounts/{id}/login`. The Instagram sign-in itself belongs to the
 /// Instagram client; until it is wired here this answers with the stored state.
+/// Instagram sign-in state (a fresh login runs once the Instagram client is wired in).
+#[utoipa::path(post, path = "/api/accounts/{id}/login", tag = "accounts", security(("bearer" = [])), params(("id" = String, Path, description = "Account id (UUID)")),
+    responses((status = 200, body = AccountState), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
     _: AdminUser,
@@ -358,6 +378,8 @@ pub async fn login(
 }
 
 /// `GET /api/accounts/{id}/status`: the stored sign-in state.
+#[utoipa::path(get, path = "/api/accounts/{id}/status", tag = "accounts", security(("bearer" = [])), params(("id" = String, Path, description = "Account id (UUID)")),
+    responses((status = 200, body = AccountState), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn status(
     State(state): State<AppState>,
     _: CurrentUser,
@@ -426,6 +448,12 @@ pub(crate) fn import_error(e: ImportError) -> ApiError {
 }
 
 /// `POST /api/accounts/import[?dry_run=true][&language=en]`.
+/// Bulk import: the body is the file (`text/plain` lines `username:password[:language[:group[:proxy_url]]]`,
+/// `text/csv` with a header, or multipart with a `file` field). Re-importing creates nothing twice.
+#[utoipa::path(post, path = "/api/accounts/import", tag = "accounts", security(("bearer" = [])),
+    params(("dry_run" = Option<bool>, Query, description = "Report without saving")),
+    request_body(content = String, content_type = "text/plain"),
+    responses((status = 200, body = crate::import::ImportReport), (status = 413, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn import(
     State(state): State<AppState>,
     _: AdminUser,

@@ -16,13 +16,13 @@ use crate::query::{Paged, Params};
 use crate::routes::accounts::list_accounts;
 use crate::state::AppState;
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct GroupList {
     items: Vec<Group>,
     total: usize,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateGroup {
     name: String,
@@ -30,7 +30,7 @@ pub struct CreateGroup {
     description: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateGroup {
     name: Option<String>,
@@ -48,6 +48,7 @@ pub(crate) fn group_not_found(e: StoreError) -> ApiError {
     }
 }
 
+#[utoipa::path(get, path = "/api/groups/", tag = "groups", security(("bearer" = [])), responses((status = 200, body = GroupList), (status = 401, body = crate::error::ErrorBody)))]
 pub async fn list(State(state): State<AppState>, _: CurrentUser) -> ApiResult<Json<GroupList>> {
     let items = icf_store::groups::list(&state.db).await?;
     Ok(Json(GroupList {
@@ -56,6 +57,8 @@ pub async fn list(State(state): State<AppState>, _: CurrentUser) -> ApiResult<Js
     }))
 }
 
+#[utoipa::path(post, path = "/api/groups/", tag = "groups", security(("bearer" = [])), request_body = CreateGroup,
+    responses((status = 201, body = icf_core::account::Group), (status = 409, description = "Name taken (case-insensitive)", body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     _: AdminUser,
@@ -69,6 +72,8 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(group)))
 }
 
+#[utoipa::path(get, path = "/api/groups/{id}", tag = "groups", security(("bearer" = [])), params(("id" = String, Path, description = "Group id (UUID)")),
+    responses((status = 200, body = icf_core::account::Group), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn get_one(
     State(state): State<AppState>,
     _: CurrentUser,
@@ -81,6 +86,8 @@ pub async fn get_one(
     ))
 }
 
+#[utoipa::path(put, path = "/api/groups/{id}", tag = "groups", security(("bearer" = [])), params(("id" = String, Path, description = "Group id (UUID)")), request_body = UpdateGroup,
+    responses((status = 200, body = icf_core::account::Group), (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
 pub async fn update(
     State(state): State<AppState>,
     _: AdminUser,
@@ -101,6 +108,10 @@ pub async fn update(
 
 /// `DELETE /api/groups/{id}?on_accounts=ungroup|move|delete[&target_group_id=…]`.
 /// Without `on_accounts`, a group that still has accounts is refused with 409.
+#[utoipa::path(delete, path = "/api/groups/{id}", tag = "groups", security(("bearer" = [])),
+    params(("id" = String, Path), ("on_accounts" = Option<String>, Query, description = "ungroup, move or delete; required when the group has accounts"),
+           ("target_group_id" = Option<String>, Query, description = "With on_accounts=move")),
+    responses((status = 204, description = "Deleted"), (status = 404, body = crate::error::ErrorBody), (status = 409, description = "The group has accounts", body = crate::error::ErrorBody)))]
 pub async fn delete(
     State(state): State<AppState>,
     _: AdminUser,
@@ -144,6 +155,8 @@ pub async fn delete(
 }
 
 /// `GET /api/groups/{id}/accounts`: the account list, filtered to the group.
+#[utoipa::path(get, path = "/api/groups/{id}/accounts", tag = "groups", security(("bearer" = [])), params(("id" = String, Path, description = "Group id (UUID)")),
+    responses((status = 200, body = Paged<icf_core::account::Account>), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn accounts(
     State(state): State<AppState>,
     _: CurrentUser,

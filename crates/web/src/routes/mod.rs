@@ -8,6 +8,7 @@ pub(crate) mod logs;
 pub(crate) mod post_translations;
 pub(crate) mod posts;
 pub(crate) mod proxies;
+pub(crate) mod queue;
 pub(crate) mod translate;
 pub(crate) mod users;
 
@@ -37,6 +38,7 @@ pub fn router() -> Router<AppState> {
     let router = both_slashes(router, "/api/users", get(users::list).post(users::create));
     let router = both_slashes(router, "/api/translate", post(translate::translate))
         .route("/api/translate/stats", get(translate::stats));
+    let router = both_slashes(router, "/api/queue", get(queue::overview));
     let router = router.route(
         "/api/users/{id}",
         get(users::get_one).put(users::update).delete(users::delete),

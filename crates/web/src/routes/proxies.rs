@@ -21,7 +21,7 @@ use crate::query::{Paged, Params};
 use crate::routes::accounts::{ImportBody, import_error, nullable};
 use crate::state::AppState;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateProxy {
     /// `http://user:pass@host:port`, `socks5://…` or `host:port:user:pass`.
@@ -31,7 +31,7 @@ pub struct CreateProxy {
     country: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateProxy {
     url: Option<String>,
@@ -52,6 +52,10 @@ fn proxy_error(e: StoreError) -> ApiError {
     }
 }
 
+/// The proxy pool, masked (`socks5://host:port`, never credentials). Admins only.
+#[utoipa::path(get, path = "/api/proxies/", tag = "proxies", security(("bearer" = [])), params(("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query), ("status" = Option<String>, Query),
+        ("proxy_type" = Option<String>, Query), ("country" = Option<String>, Query), ("assigned" = Option<bool>, Query)),
+    responses((status = 200, body = Paged<icf_core::account::Proxy>), (status = 403, body = crate::error::ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     _: AdminUser,
@@ -69,6 +73,8 @@ pub async fn list(
     Ok(Json(Paged::new(items, total, page)))
 }
 
+#[utoipa::path(post, path = "/api/proxies/", tag = "proxies", security(("bearer" = [])), request_body = CreateProxy,
+    responses((status = 201, body = icf_core::account::Proxy), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     _: AdminUser,
@@ -82,6 +88,8 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(proxy)))
 }
 
+#[utoipa::path(get, path = "/api/proxies/{id}", tag = "proxies", security(("bearer" = [])), params(("id" = String, Path, description = "Proxy id (UUID)")),
+    responses((status = 200, body = icf_core::account::Proxy), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn get_one(
     State(state): State<AppState>,
     _: AdminUser,
@@ -95,6 +103,8 @@ pub async fn get_one(
     ))
 }
 
+#[utoipa::path(put, path = "/api/proxies/{id}", tag = "proxies", security(("bearer" = [])), params(("id" = String, Path, description = "Proxy id (UUID)")), request_body = UpdateProxy,
+    responses((status = 200, body = icf_core::account::Proxy), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn update(
     State(state): State<AppState>,
     _: AdminUser,
@@ -128,6 +138,9 @@ pub async fn update(
 
 /// `DELETE /api/proxies/{id}[?force=true]`: a proxy that serves an account is kept
 /// unless forced (the account is then left without a proxy).
+#[utoipa::path(delete, path = "/api/proxies/{id}", tag = "proxies", security(("bearer" = [])),
+    params(("id" = String, Path), ("force" = Option<bool>, Query, description = "Delete even when assigned")),
+    responses((status = 204, description = "Deleted"), (status = 404, body = crate::error::ErrorBody), (status = 409, description = "Assigned to an account", body = crate::error::ErrorBody)))]
 pub async fn delete(
     State(state): State<AppState>,
     _: AdminUser,
@@ -146,6 +159,9 @@ pub async fn delete(
 }
 
 /// `POST /api/proxies/{id}/check`: one real request through the proxy.
+/// A real request through the proxy to `ICF_PROXY_CHECK_URL`: latency, status and the error in plain words.
+#[utoipa::path(post, path = "/api/proxies/{id}/check", tag = "proxies", security(("bearer" = [])), params(("id" = String, Path, description = "Proxy id (UUID)")),
+    responses((status = 200, body = icf_core::account::Proxy), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn check(
     State(state): State<AppState>,
     _: AdminUser,
@@ -161,6 +177,10 @@ pub async fn check(
 }
 
 /// `POST /api/proxies/import[?dry_run=true][&proxy_type=socks5]`.
+/// Bulk import: `scheme://user:pass@host:port` or `host:port:user:pass` lines, optional country.
+#[utoipa::path(post, path = "/api/proxies/import", tag = "proxies", security(("bearer" = [])),
+    params(("dry_run" = Option<bool>, Query)), request_body(content = String, content_type = "text/plain"),
+    responses((status = 200, body = crate::import::ImportReport), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn import(
     State(state): State<AppState>,
     _: AdminUser,
