@@ -62,6 +62,15 @@ pub fn cipher(settings: &Settings) -> anyhow::Result<Cipher> {
     Ok(Cipher::from_keys(keys)?)
 }
 
+/// The anti-ban rules from the settings (specification §3.2 defaults).
+pub fn pacing_rules(settings: &Settings) -> icf_core::pacing::PacingRules {
+    icf_core::pacing::PacingRules {
+        min_spacing: chrono::Duration::seconds(settings.min_delay_between_posts_sec as i64),
+        max_spacing: chrono::Duration::seconds(settings.max_delay_between_posts_sec as i64),
+        ..icf_core::pacing::PacingRules::default()
+    }
+}
+
 /// A bound, ready-to-run server.
 pub struct App {
     listener: TcpListener,
@@ -104,6 +113,7 @@ impl App {
             cipher,
         )
         .with_translation(translation)
+        .with_pacing(pacing_rules(settings))
         .with_proxy_check(ProxyCheckSettings {
             url: settings.proxy_check_url.clone(),
             timeout: std::time::Duration::from_secs(settings.proxy_check_timeout_secs),

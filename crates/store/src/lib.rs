@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod activity;
 pub mod db;
 pub mod error;
+pub mod executions;
 pub mod groups;
 pub mod import;
 pub mod jobs;

@@ -189,3 +189,25 @@ pub async fn missing_groups(db: &Db, groups: &[GroupId]) -> Result<Vec<GroupId>,
     }
     Ok(missing)
 }
+
+/// Marks the post as queued for publishing, in the transaction that creates its executions.
+pub async fn mark_pending(
+    tx: &mut crate::tx::Tx,
+    id: PostId,
+    priority: JobPriority,
+    scheduled_at: Option<DateTime<Utc>>,
+) -> Result<(), StoreError> {
+    crate::on_tx!(tx, |conn| {
+        sqlx::query(
+        "UPDATE posts SET status = 'pending', priority = $2, scheduled_at = $3, updated_at = $4 WHERE id = $1"
+    )
+    .bind(DbUuid::from(id))
+    .bind(priority.as_str())
+    .bind(scheduled_at)
+    .bind(Utc::now())
+    .execute(conn)
+    .await
+    .map(|_| ())?
+    });
+    Ok(())
+}

@@ -53,6 +53,8 @@ pub struct AppState {
     pub cipher: Cipher,
     /// Where and how long proxy checks go.
     pub proxy_check: Arc<ProxyCheckSettings>,
+    /// The anti-ban rules every publish time obeys.
+    pub pacing: Arc<icf_core::pacing::PacingRules>,
 }
 
 impl AppState {
@@ -72,7 +74,13 @@ impl AppState {
             translation: None,
             cipher,
             proxy_check: Arc::new(ProxyCheckSettings::default()),
+            pacing: Arc::new(icf_core::pacing::PacingRules::default()),
         }
+    }
+
+    pub fn with_pacing(mut self, rules: icf_core::pacing::PacingRules) -> Self {
+        self.pacing = Arc::new(rules);
+        self
     }
 
     pub fn with_translation(mut self, translation: Option<Arc<Translation>>) -> Self {

@@ -17,6 +17,7 @@ mod logs;
 mod migrations;
 mod posts;
 mod proxies;
+mod publish;
 mod queue;
 mod realproxy;
 mod translate;

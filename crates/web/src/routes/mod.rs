@@ -8,6 +8,7 @@ pub(crate) mod logs;
 pub(crate) mod post_translations;
 pub(crate) mod posts;
 pub(crate) mod proxies;
+pub(crate) mod publish;
 pub(crate) mod queue;
 pub(crate) mod translate;
 pub(crate) mod users;
@@ -62,6 +63,10 @@ pub fn router() -> Router<AppState> {
             post(post_translations::translate),
         )
         .route("/api/posts/{id}/translations", get(post_translations::list))
+        .route("/api/posts/{id}/plan", get(publish::preview))
+        .route("/api/posts/{id}/publish", post(publish::publish))
+        .route("/api/posts/{id}/executions", get(publish::executions))
+        .route("/api/posts/{id}/cancel", post(publish::cancel))
         .route(
             "/api/posts/{id}/translations/{lang}",
             put(post_translations::edit),

@@ -28,9 +28,9 @@ pub struct TranslatePost {
 /// One language of the preview.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct PreviewItem {
-    language: String,
+    pub(crate) language: String,
     /// `None` when no caption exists yet for this language (see `error`).
-    text: Option<String>,
+    pub(crate) text: Option<String>,
     origin: Option<TranslationOrigin>,
     stale: bool,
     from_cache: bool,
@@ -43,7 +43,7 @@ pub struct PreviewItem {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Preview {
     source_lang: String,
-    items: Vec<PreviewItem>,
+    pub(crate) items: Vec<PreviewItem>,
 }
 
 fn not_found(e: icf_store::StoreError) -> ApiError {

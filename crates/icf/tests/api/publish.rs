@@ -1,0 +1,368 @@
+//! Publishing: the plan, executions and their jobs in one transaction (spec §7 up to the
+//! workers), on both engines.
+
+use reqwest::multipart::{Form, Part};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::{Engine, TestApp, assert_error};
+
+engine_tests!(
+    publishing_to_twenty_accounts_queues_one_job_each_exactly_once,
+    publishing_needs_a_caption_for_every_language,
+);
+
+/// Group IT with 10 en, 5 ru, 5 es accounts, each on its own proxy. Returns the group id.
+async fn it_group(app: &TestApp, admin: &str) -> String {
+    let (status, group) = app
+        .call(
+            Method::POST,
+            "/api/groups/",
+            Some(admin),
+            Some(json!({"name": "IT"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{group}");
+    let gid = group["id"].as_str().unwrap().to_owned();
+    for i in 0..20 {
+        let lang = match i {
+            0..10 => "en",
+            10..15 => "ru",
+            _ => "es",
+        };
+        let (status, acc) = app
+            .call(Method::POST, "/api/accounts/", Some(admin), Some(json!({
+                "username": format!("it_{lang}_{i}"), "password": "ig-pass-123", "language": lang,
+                "group_id": gid, "proxy_url": format!("http://u{i}:p{i}@127.0.0.1:{}", 20000 + i),
+            })))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{acc}");
+    }
+    gid
+}
+
+async fn photo_post(app: &TestApp, token: &str, group: &str, caption: &str) -> String {
+    let form = Form::new()
+        .text("caption", caption.to_owned())
+        .text("original_language", "ru")
+        .text("target_groups", json!([group]).to_string())
+        .part(
+            "media",
+            Part::bytes(crate::posts::jpeg(1080, 1080)).file_name("image.jpg"),
+        );
+    let resp = app
+        .request(Method::POST, "/api/posts/", Some(token))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    resp.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn jobs_of_kind(app: &TestApp, kind: &str) -> Vec<(String, chrono::DateTime<chrono::Utc>)> {
+    icf_store::on_pool!(&app.db, |pool| sqlx::query_as(
+        "SELECT state, run_at FROM jobs WHERE kind = $1 ORDER BY run_at"
+    )
+    .bind(kind)
+    .fetch_all(pool)
+    .await
+    .unwrap())
+}
+
+async fn publishing_to_twenty_accounts_queues_one_job_each_exactly_once(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let admin = app.admin_token().await;
+    let group = it_group(&app, &admin).await;
+    let caption = "Новый курс по Python! Скидка 50% 🔥";
+    let post = photo_post(&app, &admin, &group, caption).await;
+    for (lang, text) in [
+        ("en", "New Python course! 50% off 🔥"),
+        ("es", "¡Nuevo curso de Python! 50% de descuento 🔥"),
+    ] {
+        let (status, t) = app
+            .call(
+                Method::PUT,
+                &format!("/api/posts/{post}/translations/{lang}"),
+                Some(&admin),
+                Some(json!({"text": text})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{t}");
+        assert_eq!(t["origin"], "edited");
+    }
+
+    // The plan first: nothing is written.
+    let (status, plan) = app
+        .call(
+            Method::GET,
+            &format!("/api/posts/{post}/plan"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{plan}");
+    assert_eq!(plan["items"].as_array().unwrap().len(), 20);
+    assert!(jobs_of_kind(&app, "post_to_instagram").await.is_empty());
+
+    let (status, published) = app
+        .call(
+            Method::POST,
+            &format!("/api/posts/{post}/publish"),
+            Some(&admin),
+            Some(json!({"when": "now"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{published}");
+    assert_eq!(published["created"], 20);
+    assert_eq!(published["status"], "pending");
+    let items = published["items"].as_array().unwrap();
+    assert_eq!(items.len(), 20);
+    let etas: Vec<chrono::DateTime<chrono::Utc>> = items
+        .iter()
+        .map(|i| i["eta"].as_str().unwrap().parse().unwrap())
+        .collect();
+    for w in etas.windows(2) {
+        let gap = w[1] - w[0];
+        assert!(
+            gap >= chrono::Duration::minutes(2) && gap <= chrono::Duration::minutes(5),
+            "spacing {gap}"
+        );
+    }
+    assert_eq!(
+        published["last_eta"]
+            .as_str()
+            .unwrap()
+            .parse::<chrono::DateTime<chrono::Utc>>()
+            .unwrap(),
+        *etas.last().unwrap()
+    );
+
+    // One job per execution, due at its planned time.
+    let jobs = jobs_of_kind(&app, "post_to_instagram").await;
+    assert_eq!(jobs.len(), 20);
+    assert!(jobs.iter().all(|(state, _)| state == "queued"));
+    let job_times: Vec<_> = jobs.iter().map(|(_, t)| t.timestamp()).collect();
+    let plan_times: Vec<_> = etas.iter().map(|t| t.timestamp()).collect();
+    assert_eq!(job_times, plan_times);
+
+    // Each account got the caption of its language.
+    let (_, ex) = app
+        .call(
+            Method::GET,
+            &format!("/api/posts/{post}/executions"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(ex["totals"]["total"], 20);
+    assert_eq!(ex["totals"]["queued"], 20);
+    for e in ex["items"].as_array().unwrap() {
+        let expected = match e["language"].as_str().unwrap() {
+            "en" => "New Python course! 50% off 🔥",
+            "es" => "¡Nuevo curso de Python! 50% de descuento 🔥",
+            _ => caption,
+        };
+        assert_eq!(e["caption"], expected, "{e}");
+    }
+
+    // Publishing again creates nothing twice.
+    let (status, again) = app
+        .call(
+            Method::POST,
+            &format!("/api/posts/{post}/publish"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{again}");
+    assert_eq!(again["created"], 0);
+    assert_eq!(jobs_of_kind(&app, "post_to_instagram").await.len(), 20);
+
+    // Cancelling stops every queued execution and its job.
+    let (status, c) = app
+        .call(
+            Method::POST,
+            &format!("/api/posts/{post}/cancel"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(c["cancelled"], 20);
+    assert!(
+        jobs_of_kind(&app, "post_to_instagram")
+            .await
+            .iter()
+            .all(|(s, _)| s == "cancelled")
+    );
+    let (_, ex) = app
+        .call(
+            Method::GET,
+            &format!("/api/posts/{post}/executions"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(ex["totals"]["cancelled"], 20);
+}
+
+async fn publishing_needs_a_caption_for_every_language(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let admin = app.admin_token().await;
+    let group = it_group(&app, &admin).await;
+    // A banned account is left out with its reason, the others are planned.
+    let (_, list) = app
+        .call(
+            Method::GET,
+            "/api/accounts/?search=it_en_0&per_page=1",
+            Some(&admin),
+            None,
+        )
+        .await;
+    let banned = list["items"][0]["id"].as_str().unwrap().to_owned();
+    icf_store::on_pool!(&app.db, |pool| sqlx::query(
+        "UPDATE accounts SET status = 'banned' WHERE id = $1"
+    )
+    .bind(icf_store::DbUuid(banned.parse().unwrap()))
+    .execute(pool)
+    .await
+    .map(|_| ())
+    .unwrap());
+
+    let post = photo_post(&app, &admin, &group, "Привет").await;
+    // No translation provider in tests: en and es have no caption yet.
+    let (status, body) = app
+        .call(
+            Method::POST,
+            &format!("/api/posts/{post}/publish"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    let err = assert_error(
+        status,
+        &body,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    );
+    assert_eq!(err["field"], "translations");
+    let message = err["message"].as_str().unwrap();
+    assert!(
+        message.contains("en") && message.contains("es"),
+        "{message}"
+    );
+    assert!(
+        jobs_of_kind(&app, "post_to_instagram").await.is_empty(),
+        "nothing queued"
+    );
+
+    // The preview says why each language is missing.
+    let (status, preview) = app
+        .call(
+            Method::POST,
+            &format!("/api/posts/{post}/translate"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{preview}");
+    let en = preview["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["language"] == "en")
+        .unwrap();
+    assert!(en["text"].is_null());
+    assert!(en["error"].as_str().unwrap().contains("by hand"), "{en}");
+
+    for lang in ["en", "es"] {
+        app.call(
+            Method::PUT,
+            &format!("/api/posts/{post}/translations/{lang}"),
+            Some(&admin),
+            Some(json!({"text": format!("hi {lang}")})),
+        )
+        .await;
+    }
+    let (status, body) = app
+        .call(
+            Method::POST,
+            &format!("/api/posts/{post}/publish"),
+            Some(&admin),
+            Some(json!({"when": "2031-01-01T10:00:00Z", "priority": "high"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["created"], 19);
+    let excluded = body["excluded"].as_array().unwrap();
+    assert_eq!(excluded.len(), 1);
+    assert_eq!(excluded[0]["reason"], "banned");
+    let first: chrono::DateTime<chrono::Utc> =
+        body["items"][0]["eta"].as_str().unwrap().parse().unwrap();
+    assert_eq!(
+        first,
+        "2031-01-01T10:00:00Z"
+            .parse::<chrono::DateTime<chrono::Utc>>()
+            .unwrap(),
+        "scheduled time respected"
+    );
+    let (_, got) = app
+        .call(
+            Method::GET,
+            &format!("/api/posts/{post}"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(got["status"], "pending");
+    assert_eq!(got["priority"], "high");
+
+    // Editing the source caption flags the hand edits for review.
+    let (status, _) = app
+        .call(
+            Method::PUT,
+            &format!("/api/posts/{post}"),
+            Some(&admin),
+            Some(json!({"caption": "Привет, мир"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, ts) = app
+        .call(
+            Method::GET,
+            &format!("/api/posts/{post}/translations"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    let en = ts
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["language"] == "en")
+        .unwrap();
+    assert_eq!(en["origin"], "edited");
+    assert_eq!(en["stale"], true);
+
+    let (status, body) = app
+        .call(
+            Method::POST,
+            &format!("/api/posts/{post}/publish"),
+            Some(&admin),
+            Some(json!({"when": "yesterday"})),
+        )
+        .await;
+    assert_eq!(
+        assert_error(
+            status,
+            &body,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed"
+        )["field"],
+        "when"
+    );
+}

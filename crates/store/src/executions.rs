@@ -1,0 +1,261 @@
+//! `post_executions`: one post on one account, planned, queued as a job, then published.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, Utc};
+use icf_core::enums::{AccountStatus, ExecutionStatus, JobPriority};
+use icf_core::ids::{AccountId, ExecutionId, GroupId, PostId};
+use serde::Serialize;
+
+use crate::jobs::NewJob;
+use crate::tx::Tx;
+use crate::{Db, DbUuid, StoreError, on_pool, on_tx};
+
+/// The job kind that publishes one execution.
+pub const JOB_KIND: &str = "post_to_instagram";
+
+/// What the planner needs of an account in a post's groups.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    pub id: AccountId,
+    pub username: String,
+    pub language: String,
+    pub status: AccountStatus,
+    pub cooldown_until: Option<DateTime<Utc>>,
+    pub age_days: i64,
+    pub posts_limit_per_day: u32,
+    pub has_proxy: bool,
+    /// Its publishes of the last 24 h and the publishes already planned for it.
+    pub busy: Vec<DateTime<Utc>>,
+}
+
+#[derive(sqlx::FromRow)]
+struct CandidateRow {
+    id: DbUuid,
+    username: String,
+    language: String,
+    status: String,
+    cooldown_until: Option<DateTime<Utc>>,
+    registered_at: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+    posts_limit_per_day: i32,
+    proxy_id: Option<DbUuid>,
+}
+
+/// Every account of `groups`, with its recent and planned publishes.
+pub async fn candidates(
+    db: &Db,
+    groups: &[GroupId],
+    now: DateTime<Utc>,
+) -> Result<Vec<Candidate>, StoreError> {
+    let since = now - Duration::hours(24);
+    let mut out = Vec::new();
+    for &g in groups {
+        let rows: Vec<CandidateRow> = on_pool!(db, |pool| sqlx::query_as(
+            "SELECT id, username, language, status, cooldown_until, registered_at, created_at, \
+             posts_limit_per_day, proxy_id FROM accounts WHERE group_id = $1 ORDER BY username"
+        )
+        .bind(DbUuid::from(g))
+        .fetch_all(pool)
+        .await?);
+        let busy: Vec<(DbUuid, DateTime<Utc>)> = on_pool!(db, |pool| {
+            sqlx::query_as(
+            "SELECT e.account_id, COALESCE(e.posted_at, e.planned_at) FROM post_executions e \
+             JOIN accounts a ON a.id = e.account_id WHERE a.group_id = $1 AND \
+             ((e.status = 'success' AND e.posted_at > $2) OR (e.status IN ('queued', 'posting') AND e.planned_at IS NOT NULL))"
+        )
+        .bind(DbUuid::from(g))
+        .bind(since)
+        .fetch_all(pool)
+        .await?
+        });
+        let mut by_account: HashMap<uuid::Uuid, Vec<DateTime<Utc>>> = HashMap::new();
+        for (id, t) in busy {
+            by_account.entry(id.0).or_default().push(t);
+        }
+        for r in rows {
+            out.push(Candidate {
+                id: r.id.into_id(),
+                busy: by_account.remove(&r.id.0).unwrap_or_default(),
+                username: r.username,
+                language: r.language,
+                status: r
+                    .status
+                    .parse()
+                    .map_err(|e| StoreError::Corrupt(format!("accounts.status: {e}")))?,
+                cooldown_until: r.cooldown_until,
+                age_days: (now - r.registered_at.unwrap_or(r.created_at)).num_days(),
+                posts_limit_per_day: u32::try_from(r.posts_limit_per_day).unwrap_or(0),
+                has_proxy: r.proxy_id.is_some(),
+            });
+        }
+    }
+    out.sort_by(|a, b| a.username.cmp(&b.username));
+    out.dedup_by_key(|c| c.id);
+    Ok(out)
+}
+
+/// An execution to create, with the time the planner gave it.
+#[derive(Debug, Clone)]
+pub struct PlannedExecution {
+    pub account_id: AccountId,
+    pub language: String,
+    pub caption: String,
+    pub planned_at: DateTime<Utc>,
+}
+
+/// Writes the executions and their jobs in `tx`. An account that already has an execution
+/// of this post gets nothing new: publishing twice creates nothing twice. Returns how many
+/// were created.
+pub async fn create_with_jobs(
+    tx: &mut Tx,
+    post: PostId,
+    priority: JobPriority,
+    rows: &[PlannedExecution],
+) -> Result<usize, StoreError> {
+    let now = Utc::now();
+    let mut created = 0;
+    for r in rows {
+        let id = ExecutionId::new();
+        let inserted = on_tx!(tx, |conn| {
+            sqlx::query(
+            "INSERT INTO post_executions (id, post_id, account_id, language, caption_translated, status, \
+             retry_count, planned_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 'queued', 0, $6, $7, $7) \
+             ON CONFLICT (post_id, account_id) DO NOTHING"
+        )
+        .bind(DbUuid::from(id))
+        .bind(DbUuid::from(post))
+        .bind(DbUuid::from(r.account_id))
+        .bind(&r.language)
+        .bind(&r.caption)
+        .bind(r.planned_at)
+        .bind(now)
+        .execute(conn)
+        .await?
+        .rows_affected()
+        });
+        if inserted == 0 {
+            continue;
+        }
+        created += 1;
+        let job = NewJob::new(JOB_KIND, serde_json::json!({ "execution_id": id }))
+            .priority(priority)
+            .run_at(r.planned_at)
+            .unique_key(job_key(id, 0))
+            .concurrency_key(r.account_id.to_string());
+        crate::jobs::enqueue(tx, &job).await?;
+    }
+    Ok(created)
+}
+
+/// The unique key of an execution's job; `round` counts manual retries.
+pub fn job_key(id: ExecutionId, round: i32) -> String {
+    format!("execution:{id}:{round}")
+}
+
+/// One account's state for a post, as the post page shows it.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(PartialEq))]
+pub struct ExecutionView {
+    pub id: ExecutionId,
+    pub account_id: AccountId,
+    pub username: String,
+    pub language: String,
+    pub caption: String,
+    pub status: ExecutionStatus,
+    pub attempts: i32,
+    pub error_class: Option<String>,
+    pub error_message: Option<String>,
+    pub instagram_media_id: Option<String>,
+    pub instagram_code: Option<String>,
+    pub planned_at: Option<DateTime<Utc>>,
+    pub posted_at: Option<DateTime<Utc>>,
+}
+
+#[derive(sqlx::FromRow)]
+struct ViewRow {
+    id: DbUuid,
+    account_id: DbUuid,
+    username: String,
+    language: String,
+    caption_translated: String,
+    status: String,
+    retry_count: i32,
+    error_class: Option<String>,
+    error_message: Option<String>,
+    instagram_media_id: Option<String>,
+    instagram_code: Option<String>,
+    planned_at: Option<DateTime<Utc>>,
+    posted_at: Option<DateTime<Utc>>,
+}
+
+pub async fn list(db: &Db, post: PostId) -> Result<Vec<ExecutionView>, StoreError> {
+    let rows: Vec<ViewRow> = on_pool!(db, |pool| {
+        sqlx::query_as(
+        "SELECT e.id, e.account_id, a.username, e.language, e.caption_translated, e.status, e.retry_count, \
+         e.error_class, e.error_message, e.instagram_media_id, e.instagram_code, e.planned_at, e.posted_at \
+         FROM post_executions e JOIN accounts a ON a.id = e.account_id WHERE e.post_id = $1 \
+         ORDER BY e.planned_at, a.username"
+    )
+    .bind(DbUuid::from(post))
+    .fetch_all(pool)
+    .await?
+    });
+    rows.into_iter()
+        .map(|r| {
+            Ok(ExecutionView {
+                id: r.id.into_id(),
+                account_id: r.account_id.into_id(),
+                username: r.username,
+                language: r.language,
+                caption: r.caption_translated,
+                status: r
+                    .status
+                    .parse()
+                    .map_err(|e| StoreError::Corrupt(format!("post_executions.status: {e}")))?,
+                attempts: r.retry_count,
+                error_class: r.error_class,
+                error_message: r.error_message,
+                instagram_media_id: r.instagram_media_id,
+                instagram_code: r.instagram_code,
+                planned_at: r.planned_at,
+                posted_at: r.posted_at,
+            })
+        })
+        .collect()
+}
+
+/// Cancels the post's queued executions and their jobs; returns how many.
+pub async fn cancel_queued(db: &Db, post: PostId) -> Result<usize, StoreError> {
+    let mut tx = db.begin().await?;
+    let ids: Vec<DbUuid> = on_tx!(tx, |conn| sqlx::query_scalar(
+        "SELECT id FROM post_executions WHERE post_id = $1 AND status = 'queued'"
+    )
+    .bind(DbUuid::from(post))
+    .fetch_all(conn)
+    .await?);
+    let now = Utc::now();
+    for id in &ids {
+        on_tx!(tx, |conn| {
+            sqlx::query(
+            "UPDATE post_executions SET status = 'cancelled', updated_at = $2 WHERE id = $1 AND status = 'queued'"
+        )
+        .bind(*id)
+        .bind(now)
+        .execute(conn)
+        .await
+        .map(|_| ())?
+        });
+        on_tx!(tx, |conn| sqlx::query(
+            "UPDATE jobs SET state = 'cancelled', finished_at = $2, updated_at = $2 \
+             WHERE unique_key LIKE $1 AND state = 'queued'"
+        )
+        .bind(format!("execution:{}:%", id.0))
+        .bind(now)
+        .execute(conn)
+        .await
+        .map(|_| ())?);
+    }
+    tx.commit().await?;
+    Ok(ids.len())
+}
