@@ -427,7 +427,11 @@ impl InstagramClient {
         };
         let resp = req.send().await.map_err(|e| map_reqwest(e, false))?;
         let status = resp.status().as_u16();
-        if status == 407 {
+        // Instagram never asks for HTTP auth; a proxy that rejects our credentials does
+        // (407, or tinyproxy's 401 with a Basic challenge on plain-HTTP requests).
+        let auth_challenge = resp.headers().contains_key("www-authenticate")
+            || resp.headers().contains_key("proxy-authenticate");
+        if status == 407 || (status == 401 && auth_challenge) {
             return Err(IgError::Proxy(
                 "the proxy refused the credentials (HTTP 407)".into(),
             ));
