@@ -408,6 +408,7 @@ impl InstagramClient {
         if !login && !self.cfg.pace.is_zero() {
             tokio::time::sleep(self.cfg.pace).await;
         }
+        let is_post = method == Method::POST;
         let mut req = self.http.request(method, url);
         let mut headers = self.base_headers();
         // Per-request headers replace standard ones of the same name.
@@ -425,7 +426,8 @@ impl InstagramClient {
                 content_type,
             } => req.header("Content-Type", content_type).body(bytes),
         };
-        let resp = req.send().await.map_err(|e| map_reqwest(e, false))?;
+        // Once connected, a POST may have reached Instagram even if no answer came back.
+        let resp = req.send().await.map_err(|e| map_reqwest(e, is_post))?;
         let status = resp.status().as_u16();
         // Instagram never asks for HTTP auth; a proxy that rejects our credentials does
         // (407, or tinyproxy's 401 with a Basic challenge on plain-HTTP requests).
@@ -438,6 +440,12 @@ impl InstagramClient {
         }
         self.write_back(resp.headers());
         let bytes = resp.bytes().await.map_err(|e| map_reqwest(e, true))?;
+        if status == 403
+            && classify(status, &bytes).is_some_and(|e| e.kind == ApiErrorKind::LoginRequired)
+        {
+            // The session is dead; keep the device, drop the login (§4.2).
+            self.session.clear_login();
+        }
         Ok((status, bytes))
     }
 
@@ -452,10 +460,6 @@ impl InstagramClient {
     ) -> Result<Value, IgError> {
         let (status, bytes) = self.send(method, url, body, extra, login).await?;
         if let Some(e) = classify(status, &bytes) {
-            if e.kind == ApiErrorKind::LoginRequired {
-                // The session is dead; keep the device, drop the login (§4.2).
-                self.session.clear_login();
-            }
             return Err(IgError::Api(e));
         }
         serde_json::from_slice(&bytes)
@@ -591,8 +595,12 @@ impl InstagramClient {
             return Ok(k.clone());
         }
         let url = self.api("qe/sync/");
-        self.send(Method::GET, url, Body::Empty, vec![], true)
+        let (status, body) = self
+            .send(Method::GET, url, Body::Empty, vec![], true)
             .await?;
+        if let Some(e) = classify(status, &body) {
+            return Err(IgError::Api(e));
+        }
         self.password_key
             .clone()
             .ok_or_else(|| IgError::Protocol("qe/sync/ gave no password encryption key".into()))

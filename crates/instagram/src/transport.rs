@@ -157,7 +157,9 @@ pub fn build_client(
         .redirect(reqwest::redirect::Policy::none())
         .pool_idle_timeout(Duration::from_secs(90));
     if plain_http {
-        b = b.http1_only();
+        // Plain-HTTP forwarding proxies (tinyproxy) close the client side after each
+        // answer; a pooled connection would race that close and lose a request.
+        b = b.http1_only().pool_max_idle_per_host(0);
     } else {
         b = b
             .http2_prior_knowledge()

@@ -22,8 +22,8 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-pub use state::{Faults, SimAccount, SimMedia};
 use state::Sim;
+pub use state::{Faults, SimAccount, SimMedia};
 
 /// A running simulator.
 pub struct Simulator {
@@ -107,7 +107,11 @@ async fn add_account(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
         Ok(a) if !a.username.is_empty() => {
             let username = a.username.clone();
             sim.upsert(a);
-            (StatusCode::CREATED, axum::Json(json!({"username": username}))).into_response()
+            (
+                StatusCode::CREATED,
+                axum::Json(json!({"username": username})),
+            )
+                .into_response()
         }
         Ok(_) => bad_control("username", "required"),
         Err(e) => bad_control("body", &e.to_string()),

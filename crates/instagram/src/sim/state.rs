@@ -1,5 +1,9 @@
 //! The simulator's accounts, sessions, uploads and media, and the request handler.
 
+// Handlers return Instagram's error answer as `Err(Response)` so `?` reads like the
+// protocol's checks; the size of a Response does not matter in a test server.
+#![allow(clippy::result_large_err)]
+
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -113,7 +117,11 @@ pub struct SimMedia {
 #[derive(Debug, Clone)]
 enum Upload {
     Photo,
-    Video { cover: bool, reel: bool, pending: u32 },
+    Video {
+        cover: bool,
+        reel: bool,
+        pending: u32,
+    },
 }
 
 struct Account {
@@ -320,10 +328,24 @@ impl Sim {
         );
         put("ig-set-x-mid", mid.clone());
         put("ig-set-ig-u-rur", format!("CCO,{pk},1795000000:01f7sim"));
-        put("set-cookie", format!("csrftoken={token}; Domain=.instagram.com; Path=/; Secure"));
-        put("set-cookie", format!("ds_user_id={pk}; Domain=.instagram.com; Path=/; Secure"));
-        put("set-cookie", format!("mid={mid}; Domain=.instagram.com; Path=/; Secure"));
-        put("set-cookie", format!("rur=\"CCO\\054{pk}\\0541795000000:01f7sim\"; Domain=.instagram.com; Path=/; HttpOnly; Secure"));
+        put(
+            "set-cookie",
+            format!("csrftoken={token}; Domain=.instagram.com; Path=/; Secure"),
+        );
+        put(
+            "set-cookie",
+            format!("ds_user_id={pk}; Domain=.instagram.com; Path=/; Secure"),
+        );
+        put(
+            "set-cookie",
+            format!("mid={mid}; Domain=.instagram.com; Path=/; Secure"),
+        );
+        put(
+            "set-cookie",
+            format!(
+                "rur=\"CCO\\054{pk}\\0541795000000:01f7sim\"; Domain=.instagram.com; Path=/; HttpOnly; Secure"
+            ),
+        );
         resp
     }
 
@@ -361,15 +383,17 @@ impl Sim {
         }
         let result = match (method.clone(), path.as_str()) {
             (_, "/api/v1/qe/sync/") => Ok(self.qe_sync()),
-            (Method::POST, "/api/v1/launcher/sync/") => {
-                Ok(json_response(StatusCode::OK, json!({"configs": {}, "status": "ok"})))
-            }
+            (Method::POST, "/api/v1/launcher/sync/") => Ok(json_response(
+                StatusCode::OK,
+                json!({"configs": {}, "status": "ok"}),
+            )),
             (Method::POST, "/api/v1/accounts/login/") => self.login(&body, &faults),
             (Method::POST, "/api/v1/accounts/two_factor_login/") => self.two_factor(&body),
-            (_, p) if p.starts_with("/api/v1/challenge/") => {
-                self.challenge(&method, p, &body)
+            (_, p) if p.starts_with("/api/v1/challenge/") => self.challenge(&method, p, &body),
+            _ => {
+                self.authenticated(&method, &path, &query, &headers, &body, user, &faults)
+                    .await
             }
-            _ => self.authenticated(&method, &path, &query, &headers, &body, user, &faults).await,
         };
         result.unwrap_or_else(|e| e)
     }
@@ -388,19 +412,39 @@ impl Sim {
 
     fn login(&self, body: &[u8], faults: &Faults) -> Answer {
         let v = parse_signed(body).ok_or_else(|| {
-            fail(StatusCode::BAD_REQUEST, json!({"message":"Invalid Parameters","status":"fail"}))
+            fail(
+                StatusCode::BAD_REQUEST,
+                json!({"message":"Invalid Parameters","status":"fail"}),
+            )
         })?;
-        let username = v.get("username").and_then(Value::as_str).unwrap_or_default();
-        let enc = v.get("enc_password").and_then(Value::as_str).unwrap_or_default();
+        let username = v
+            .get("username")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let enc = v
+            .get("enc_password")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         for field in ["phone_id", "guid", "device_id", "adid", "jazoest"] {
-            if v.get(field).and_then(Value::as_str).is_none_or(str::is_empty) {
-                return Err(fail(StatusCode::BAD_REQUEST, json!({"message":"Invalid Parameters","status":"fail"})));
+            if v.get(field)
+                .and_then(Value::as_str)
+                .is_none_or(str::is_empty)
+            {
+                return Err(fail(
+                    StatusCode::BAD_REQUEST,
+                    json!({"message":"Invalid Parameters","status":"fail"}),
+                ));
             }
         }
         let (acc_password, totp, pk, trusted) = {
             let g = self.lock();
             match g.accounts.get(username) {
-                Some(a) => (a.cfg.password.clone(), a.cfg.totp_secret.clone(), a.pk, a.trusted),
+                Some(a) => (
+                    a.cfg.password.clone(),
+                    a.cfg.totp_secret.clone(),
+                    a.pk,
+                    a.trusted,
+                ),
                 None => {
                     return Err(fail(
                         StatusCode::BAD_REQUEST,
@@ -410,10 +454,16 @@ impl Sim {
             }
         };
         if faults.needs_upgrade {
-            return Err(fail(StatusCode::BAD_REQUEST, json!({"message":"Please update your app to continue.","error_type":"needs_upgrade","status":"fail"})));
+            return Err(fail(
+                StatusCode::BAD_REQUEST,
+                json!({"message":"Please update your app to continue.","error_type":"needs_upgrade","status":"fail"}),
+            ));
         }
         if faults.please_wait {
-            return Err(fail(StatusCode::BAD_REQUEST, json!({"message":"Please wait a few minutes before you try again.","status":"fail"})));
+            return Err(fail(
+                StatusCode::BAD_REQUEST,
+                json!({"message":"Please wait a few minutes before you try again.","status":"fail"}),
+            ));
         }
         let password = match decrypt_password(enc, &self.key) {
             Ok((id, p)) if id == self.key_id => Some(p),
@@ -434,7 +484,9 @@ impl Sim {
         if let Some(kind) = faults.challenge.as_deref().filter(|_| !trusted) {
             let nonce: String = {
                 let mut rng = rand::rng();
-                (0..10).map(|_| SHORTCODE[rng.random_range(0..62)] as char).collect()
+                (0..10)
+                    .map(|_| SHORTCODE[rng.random_range(0..62)] as char)
+                    .collect()
             };
             let (api_path, native) = match kind {
                 "manual" => (format!("/auth_platform/codeentry/?apc={nonce}"), false),
@@ -452,7 +504,9 @@ impl Sim {
         }
         if totp.is_some() || faults.two_factor {
             let identifier = uuid::Uuid::new_v4().simple().to_string();
-            self.lock().two_factor.insert(identifier.clone(), username.to_owned());
+            self.lock()
+                .two_factor
+                .insert(identifier.clone(), username.to_owned());
             return Err(fail(
                 StatusCode::BAD_REQUEST,
                 json!({"message":"Two-factor authentication required","two_factor_required":true,"two_factor_info":{"username":username,"two_factor_identifier":identifier,"sms_two_factor_on":totp.is_none(),"totp_two_factor_on":totp.is_some(),"obfuscated_phone_number":"**12","pk":pk},"phone_verification_settings":{},"status":"fail","error_type":"two_factor_required"}),
@@ -464,7 +518,10 @@ impl Sim {
     fn logged_in(&self, username: &str) -> Response {
         let user = {
             let g = self.lock();
-            g.accounts.get(username).map(user_json).unwrap_or(Value::Null)
+            g.accounts
+                .get(username)
+                .map(user_json)
+                .unwrap_or(Value::Null)
         };
         self.issue_session(
             username,
@@ -473,10 +530,21 @@ impl Sim {
     }
 
     fn two_factor(&self, body: &[u8]) -> Answer {
-        let bad = || fail(StatusCode::BAD_REQUEST, json!({"message":"Invalid Parameters","status":"fail"}));
+        let bad = || {
+            fail(
+                StatusCode::BAD_REQUEST,
+                json!({"message":"Invalid Parameters","status":"fail"}),
+            )
+        };
         let v = parse_signed(body).ok_or_else(bad)?;
-        let id = v.get("two_factor_identifier").and_then(Value::as_str).ok_or_else(bad)?;
-        let code = v.get("verification_code").and_then(Value::as_str).unwrap_or_default();
+        let id = v
+            .get("two_factor_identifier")
+            .and_then(Value::as_str)
+            .ok_or_else(bad)?;
+        let code = v
+            .get("verification_code")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         let username = self.lock().two_factor.get(id).cloned().ok_or_else(|| {
             fail(StatusCode::BAD_REQUEST, json!({"message":"This page is no longer available.","error_type":"invalid_identifier","status":"fail"}))
         })?;
@@ -503,9 +571,10 @@ impl Sim {
     }
 
     fn challenge(&self, method: &Method, path: &str, body: &[u8]) -> Answer {
-        let (username, kind) = self.lock().challenges.get(path).cloned().ok_or_else(|| {
-            json_response(StatusCode::NOT_FOUND, json!({"message":"Not Found"}))
-        })?;
+        let (username, kind) =
+            self.lock().challenges.get(path).cloned().ok_or_else(|| {
+                json_response(StatusCode::NOT_FOUND, json!({"message":"Not Found"}))
+            })?;
         let (pk, faults) = {
             let g = self.lock();
             let a = g.accounts.get(&username).ok_or_else(login_required)?;
@@ -525,13 +594,20 @@ impl Sim {
         }
         let v = parse_signed(body).unwrap_or(Value::Null);
         if let Some(choice) = v.get("choice").and_then(Value::as_str) {
-            let (step, contact) = if choice == "1" { ("verify_email", email) } else { ("verify_sms", phone) };
+            let (step, contact) = if choice == "1" {
+                ("verify_email", email)
+            } else {
+                ("verify_sms", phone)
+            };
             return Ok(json_response(
                 StatusCode::OK,
                 json!({"step_name":step,"step_data":{"security_code":"None","resend_delay":60,"contact_point":contact,"form_type":if choice=="1"{"email"}else{"phone_number"}},"user_id":pk,"nonce_code":"x","status":"ok"}),
             ));
         }
-        let code = v.get("security_code").and_then(Value::as_str).unwrap_or_default();
+        let code = v
+            .get("security_code")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         if code != faults.code() {
             return Err(fail(
                 StatusCode::BAD_REQUEST,
@@ -547,9 +623,15 @@ impl Sim {
         }
         let user = {
             let g = self.lock();
-            g.accounts.get(&username).map(user_json).unwrap_or(Value::Null)
+            g.accounts
+                .get(&username)
+                .map(user_json)
+                .unwrap_or(Value::Null)
         };
-        Ok(self.issue_session(&username, json!({"action":"close","status":"ok","logged_in_user":user})))
+        Ok(self.issue_session(
+            &username,
+            json!({"action":"close","status":"ok","logged_in_user":user}),
+        ))
     }
 
     /// Everything that needs a live session.
@@ -581,22 +663,37 @@ impl Sim {
         if faults.banned {
             return Err(suspended());
         }
-        let pk = self.lock().accounts.get(&username).map(|a| a.pk).unwrap_or(0);
+        let pk = self
+            .lock()
+            .accounts
+            .get(&username)
+            .map(|a| a.pk)
+            .unwrap_or(0);
         match (method.clone(), path) {
             (Method::GET, "/api/v1/accounts/current_user/") => {
-                let user = self.lock().accounts.get(&username).map(user_json).unwrap_or(Value::Null);
-                Ok(json_response(StatusCode::OK, json!({"user": user, "status": "ok"})))
+                let user = self
+                    .lock()
+                    .accounts
+                    .get(&username)
+                    .map(user_json)
+                    .unwrap_or(Value::Null);
+                Ok(json_response(
+                    StatusCode::OK,
+                    json!({"user": user, "status": "ok"}),
+                ))
             }
             (Method::POST, "/api/v1/accounts/logout/") => {
                 self.lock().sessions.retain(|_, u| *u != username);
                 Ok(json_response(StatusCode::OK, json!({"status": "ok"})))
             }
-            (Method::POST, "/api/v1/feed/reels_tray/") => {
-                Ok(json_response(StatusCode::OK, json!({"tray": [], "status": "ok"})))
-            }
-            (Method::POST, "/api/v1/feed/timeline/") => {
-                Ok(json_response(StatusCode::OK, json!({"feed_items": [], "more_available": false, "status": "ok"})))
-            }
+            (Method::POST, "/api/v1/feed/reels_tray/") => Ok(json_response(
+                StatusCode::OK,
+                json!({"tray": [], "status": "ok"}),
+            )),
+            (Method::POST, "/api/v1/feed/timeline/") => Ok(json_response(
+                StatusCode::OK,
+                json!({"feed_items": [], "more_available": false, "status": "ok"}),
+            )),
             (Method::GET, p) if p.starts_with("/api/v1/feed/user/") => {
                 let items: Vec<Value> = self
                     .media(Some(&username))
@@ -604,7 +701,10 @@ impl Sim {
                     .rev()
                     .map(|m| media_json(m, pk, &username))
                     .collect();
-                Ok(json_response(StatusCode::OK, json!({"items": items, "num_results": items.len(), "more_available": false, "status": "ok"})))
+                Ok(json_response(
+                    StatusCode::OK,
+                    json!({"items": items, "num_results": items.len(), "more_available": false, "status": "ok"}),
+                ))
             }
             (Method::POST, p) if p.starts_with("/rupload_igphoto/") => {
                 self.rupload_photo(&username, headers, body)
@@ -620,7 +720,11 @@ impl Sim {
                     .ok_or_else(|| bad_upload("upload settings are not JSON"))
             }
             (Method::POST, "/api/v1/media/configure/") => {
-                let kind = if query.contains("video=1") { "video" } else { "photo" };
+                let kind = if query.contains("video=1") {
+                    "video"
+                } else {
+                    "photo"
+                };
                 self.configure(&username, pk, kind, body, faults)
             }
             (Method::POST, "/api/v1/media/configure_to_clips/") => {
@@ -629,7 +733,10 @@ impl Sim {
             (Method::POST, "/api/v1/media/configure_sidecar/") => {
                 self.configure(&username, pk, "carousel", body, faults)
             }
-            _ => Err(json_response(StatusCode::NOT_FOUND, json!({"message": "Page not found", "status": "fail"}))),
+            _ => Err(json_response(
+                StatusCode::NOT_FOUND,
+                json!({"message": "Page not found", "status": "fail"}),
+            )),
         }
     }
 
@@ -644,7 +751,8 @@ impl Sim {
             .ok_or_else(|| bad_upload("missing upload_id"))?
             .to_owned();
         if !body.is_empty() {
-            let declared: Option<usize> = header(headers, "x-entity-length").and_then(|l| l.parse().ok());
+            let declared: Option<usize> =
+                header(headers, "x-entity-length").and_then(|l| l.parse().ok());
             if declared != Some(body.len()) {
                 return Err(bad_upload("X-Entity-Length does not match the body"));
             }
@@ -672,10 +780,19 @@ impl Sim {
         ))
     }
 
-    async fn rupload_video(&self, method: &Method, username: &str, headers: &HeaderMap, body: &Bytes) -> Answer {
+    async fn rupload_video(
+        &self,
+        method: &Method,
+        username: &str,
+        headers: &HeaderMap,
+        body: &Bytes,
+    ) -> Answer {
         let (params, upload_id) = Self::rupload_params(headers, body)?;
         if *method == Method::GET {
-            return Ok(json_response(StatusCode::OK, json!({"offset": 0, "status": "ok"})));
+            return Ok(json_response(
+                StatusCode::OK,
+                json!({"offset": 0, "status": "ok"}),
+            ));
         }
         if !probe_video(body).await {
             return Err(bad_upload("Uploaded video could not be processed"));
@@ -684,7 +801,11 @@ impl Sim {
         let pending = self.faults_for(Some(username)).transcode_pending;
         self.lock().uploads.insert(
             (username.to_owned(), upload_id.clone()),
-            Upload::Video { cover: false, reel, pending },
+            Upload::Video {
+                cover: false,
+                reel,
+                pending,
+            },
         );
         Ok(json_response(
             StatusCode::OK,
@@ -692,12 +813,30 @@ impl Sim {
         ))
     }
 
-    fn configure(&self, username: &str, pk: u64, kind: &str, body: &Bytes, faults: &Faults) -> Answer {
+    fn configure(
+        &self,
+        username: &str,
+        pk: u64,
+        kind: &str,
+        body: &Bytes,
+        faults: &Faults,
+    ) -> Answer {
         let v = parse_signed(body).ok_or_else(|| {
-            fail(StatusCode::BAD_REQUEST, json!({"message":"Invalid Parameters","status":"fail"}))
+            fail(
+                StatusCode::BAD_REQUEST,
+                json!({"message":"Invalid Parameters","status":"fail"}),
+            )
         })?;
-        let upload_id = v.get("upload_id").and_then(Value::as_str).unwrap_or_default().to_owned();
-        let caption = v.get("caption").and_then(Value::as_str).unwrap_or_default().to_owned();
+        let upload_id = v
+            .get("upload_id")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let caption = v
+            .get("caption")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
         if faults.feedback_required {
             return Err(fail(
                 StatusCode::BAD_REQUEST,
@@ -712,22 +851,38 @@ impl Sim {
             let mut g = self.lock();
             match kind {
                 "photo" => {
-                    if !matches!(g.uploads.get(&(username.to_owned(), upload_id.clone())), Some(Upload::Photo)) {
+                    if !matches!(
+                        g.uploads.get(&(username.to_owned(), upload_id.clone())),
+                        Some(Upload::Photo)
+                    ) {
                         return Err(needs_reupload());
                     }
                 }
                 "video" => check_video(&mut g.uploads, username, &upload_id, Some(false))?,
                 "reel" => check_video(&mut g.uploads, username, &upload_id, Some(true))?,
                 _ => {
-                    let items = v.get("children_metadata").and_then(Value::as_array).cloned().unwrap_or_default();
+                    let items = v
+                        .get("children_metadata")
+                        .and_then(Value::as_array)
+                        .cloned()
+                        .unwrap_or_default();
                     if !(2..=10).contains(&items.len()) {
-                        return Err(fail(StatusCode::BAD_REQUEST, json!({"message":"Invalid number of children for the album.","status":"fail"})));
+                        return Err(fail(
+                            StatusCode::BAD_REQUEST,
+                            json!({"message":"Invalid number of children for the album.","status":"fail"}),
+                        ));
                     }
                     for item in &items {
-                        let id = item.get("upload_id").and_then(Value::as_str).unwrap_or_default();
+                        let id = item
+                            .get("upload_id")
+                            .and_then(Value::as_str)
+                            .unwrap_or_default();
                         if item.get("clips").is_some() {
                             check_video(&mut g.uploads, username, id, None)?;
-                        } else if !matches!(g.uploads.get(&(username.to_owned(), id.to_owned())), Some(Upload::Photo)) {
+                        } else if !matches!(
+                            g.uploads.get(&(username.to_owned(), id.to_owned())),
+                            Some(Upload::Photo)
+                        ) {
                             return Err(needs_reupload());
                         }
                     }
@@ -766,9 +921,18 @@ impl Sim {
 type Uploads = HashMap<(String, String), Upload>;
 
 /// A video upload is ready for configure once its cover arrived and transcoding is done.
-fn check_video(uploads: &mut Uploads, username: &str, id: &str, want_reel: Option<bool>) -> Result<(), Response> {
+fn check_video(
+    uploads: &mut Uploads,
+    username: &str,
+    id: &str,
+    want_reel: Option<bool>,
+) -> Result<(), Response> {
     match uploads.get_mut(&(username.to_owned(), id.to_owned())) {
-        Some(Upload::Video { cover, reel, pending }) => {
+        Some(Upload::Video {
+            cover,
+            reel,
+            pending,
+        }) => {
             if !*cover || want_reel.is_some_and(|r| r != *reel) {
                 return Err(needs_reupload());
             }
@@ -810,7 +974,16 @@ async fn probe_video(bytes: &[u8]) -> bool {
         return false;
     }
     let out = tokio::process::Command::new("ffprobe")
-        .args(["-v", "error", "-select_streams", "v:0", "-show_entries", "stream=codec_type", "-of", "csv=p=0"])
+        .args([
+            "-v",
+            "error",
+            "-select_streams",
+            "v:0",
+            "-show_entries",
+            "stream=codec_type",
+            "-of",
+            "csv=p=0",
+        ])
         .arg(file.path())
         .output()
         .await;

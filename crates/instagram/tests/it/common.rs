@@ -42,7 +42,10 @@ pub fn free_port() -> u16 {
 
 async fn wait_listening(port: u16) {
     for _ in 0..100 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
             return;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -108,7 +111,16 @@ pub async fn microsocks() -> ProxyProcess {
     let log = dir.path().join("microsocks.log");
     let file = std::fs::File::create(&log).unwrap();
     let child = Command::new("microsocks")
-        .args(["-i", "127.0.0.1", "-p", &port.to_string(), "-u", "user", "-P", "pass"])
+        .args([
+            "-i",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+            "-u",
+            "user",
+            "-P",
+            "pass",
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::from(file))
         .kill_on_drop(true)
@@ -156,7 +168,12 @@ pub fn config(sim: &Simulator) -> ClientConfig {
 
 pub fn fresh_session() -> Session {
     let device = icf_core::device::Device::generate(&mut rand::rng(), "en", Some("US"));
-    Session::new(&device, &icf_instagram::AppProfiles::built_in().default_profile().clone())
+    Session::new(
+        &device,
+        &icf_instagram::AppProfiles::built_in()
+            .default_profile()
+            .clone(),
+    )
 }
 
 pub fn client(sim: &Simulator, proxy: &ProxySpec) -> InstagramClient {
@@ -185,7 +202,14 @@ pub async fn mp4(width: u32, height: u32) -> Video {
     let status = Command::new("ffmpeg")
         .args(["-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i"])
         .arg(format!("testsrc=size={width}x{height}:rate=30:duration=1"))
-        .args(["-c:v", "libx264", "-pix_fmt", "yuv420p", "-movflags", "+faststart"])
+        .args([
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+            "-movflags",
+            "+faststart",
+        ])
         .arg(&path)
         .status()
         .await

@@ -1,0 +1,159 @@
+use icf_instagram::sim::Faults;
+use icf_instagram::{ChallengeAsk, Credentials, ErrorClass, LoginOutcome};
+
+use crate::common::*;
+
+fn creds<'a>(u: &'a str, p: &'a str) -> Credentials<'a> {
+    Credentials {
+        username: u,
+        password: p,
+        totp_secret: None,
+    }
+}
+
+#[tokio::test]
+async fn plain_login_through_tinyproxy_and_session_reuse_without_the_password() {
+    if !tools_available(&["tinyproxy"]) {
+        return;
+    }
+    let sim = simulator(vec![account("anna", "s3cret-pass")]).await;
+    let proxy = tinyproxy().await;
+    let mut c = client(&sim, &proxy.spec);
+    let out = c.login(creds("anna", "s3cret-pass")).await.unwrap();
+    let LoginOutcome::LoggedIn(info) = out else {
+        panic!("{out:?}")
+    };
+    assert_eq!(info.username, "anna");
+    let session = c.session().clone();
+    assert!(session.is_logged_in());
+    assert!(session.mid.is_some(), "X-MID written back");
+    assert!(session.cookies.contains_key("csrftoken"));
+    assert!(session.last_login.is_some());
+    assert_eq!(c.check_session().await.unwrap().user_id, info.user_id);
+
+    // A restart: the saved session is reused and no password is sent again.
+    let log_before = proxy.log_text().matches("accounts/login/").count();
+    let mut again =
+        icf_instagram::InstagramClient::new(session.clone(), &proxy.spec, config(&sim)).unwrap();
+    let out = again.login(creds("anna", "s3cret-pass")).await.unwrap();
+    assert!(matches!(out, LoginOutcome::LoggedIn(_)));
+    assert_eq!(
+        proxy.log_text().matches("accounts/login/").count(),
+        log_before
+    );
+    assert_eq!(log_before, 1);
+    // The password never travels in clear, and never reaches the proxy's log.
+    assert!(!proxy.log_text().contains("s3cret-pass"));
+    assert!(!session.export().contains("s3cret-pass"));
+}
+
+#[tokio::test]
+async fn login_with_a_totp_secret_answers_two_factor_alone() {
+    if !tools_available(&["microsocks"]) {
+        return;
+    }
+    let secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+    let mut acc = account("boris", "pw-boris-1");
+    acc.totp_secret = Some(secret.into());
+    let sim = simulator(vec![acc]).await;
+    let proxy = microsocks().await;
+    let mut c = client(&sim, &proxy.spec);
+    let out = c
+        .login(Credentials {
+            username: "boris",
+            password: "pw-boris-1",
+            totp_secret: Some(secret),
+        })
+        .await
+        .unwrap();
+    assert!(matches!(out, LoginOutcome::LoggedIn(_)), "{out:?}");
+
+    // Without the secret the same account stops at a two-factor prompt.
+    let mut c = client(&sim, &proxy.spec);
+    let out = c.login(creds("boris", "pw-boris-1")).await.unwrap();
+    let LoginOutcome::TwoFactorRequired(p) = out else {
+        panic!("{out:?}")
+    };
+    assert!(p.totp_on);
+    let code = icf_instagram::crypto::totp_code(secret, chrono::Utc::now().timestamp()).unwrap();
+    let out = c.submit_two_factor_code(&p, &code).await.unwrap();
+    assert!(matches!(out, LoginOutcome::LoggedIn(_)));
+}
+
+#[tokio::test]
+async fn sms_two_factor_with_a_code_the_user_submits() {
+    if !tools_available(&["tinyproxy"]) {
+        return;
+    }
+    let mut acc = account("carla", "pw-carla-1");
+    acc.faults = Faults {
+        two_factor: true,
+        code: Some("246810".into()),
+        ..Faults::default()
+    };
+    let sim = simulator(vec![acc]).await;
+    let proxy = tinyproxy().await;
+    let mut c = client(&sim, &proxy.spec);
+    let LoginOutcome::TwoFactorRequired(p) = c.login(creds("carla", "pw-carla-1")).await.unwrap()
+    else {
+        panic!("expected two-factor")
+    };
+    assert!(p.sms_on && !p.totp_on);
+    let wrong = c.submit_two_factor_code(&p, "000000").await.unwrap_err();
+    assert_eq!(wrong.class(), ErrorClass::Failed);
+    assert!(!c.session().is_logged_in());
+    let out = c.submit_two_factor_code(&p, "246810").await.unwrap();
+    assert!(matches!(out, LoginOutcome::LoggedIn(_)));
+}
+
+#[tokio::test]
+async fn email_challenge_is_reported_then_passed_with_the_submitted_code() {
+    if !tools_available(&["microsocks"]) {
+        return;
+    }
+    let mut acc = account("dmitri", "pw-dmitri-1");
+    acc.faults.challenge = Some("email".into());
+    acc.faults.code = Some("135790".into());
+    let sim = simulator(vec![acc]).await;
+    let proxy = microsocks().await;
+    let mut c = client(&sim, &proxy.spec);
+    let out = c.login(creds("dmitri", "pw-dmitri-1")).await.unwrap();
+    let LoginOutcome::ChallengeRequired(pending) = out else {
+        panic!("{out:?}")
+    };
+    assert_eq!(pending.asks, ChallengeAsk::EmailCode);
+    assert_eq!(pending.contact.as_deref(), Some("j****e@example.com"));
+    // The pending challenge survives a restart (the caller stores it as JSON).
+    let stored = serde_json::to_string(&pending).unwrap();
+    let pending: icf_instagram::ChallengePending = serde_json::from_str(&stored).unwrap();
+    assert!(c.submit_challenge_code(&pending, "999999").await.is_err());
+    let out = c.submit_challenge_code(&pending, "135790").await.unwrap();
+    assert!(matches!(out, LoginOutcome::LoggedIn(_)), "{out:?}");
+    assert!(c.check_session().await.is_ok());
+}
+
+#[tokio::test]
+async fn sms_app_and_manual_challenges_say_what_they_need() {
+    if !tools_available(&["tinyproxy"]) {
+        return;
+    }
+    let mut accounts = Vec::new();
+    for (name, kind) in [("sms1", "sms"), ("app1", "app"), ("man1", "manual")] {
+        let mut a = account(name, "pw-12345");
+        a.faults.challenge = Some(kind.into());
+        accounts.push(a);
+    }
+    let sim = simulator(accounts).await;
+    let proxy = tinyproxy().await;
+    for (name, asks) in [
+        ("sms1", ChallengeAsk::SmsCode),
+        ("app1", ChallengeAsk::AppApproval),
+        ("man1", ChallengeAsk::Manual),
+    ] {
+        let mut c = client(&sim, &proxy.spec);
+        match c.login(creds(name, "pw-12345")).await.unwrap() {
+            LoginOutcome::ChallengeRequired(p) => assert_eq!(p.asks, asks, "{name}"),
+            other => panic!("{name}: {other:?}"),
+        }
+    }
+}

@@ -1,0 +1,158 @@
+//! The account's proxy is the only way out; the production TLS offer is h2-only TLS 1.3.
+
+use std::time::Duration;
+
+use icf_instagram::{
+    ClientConfig, Credentials, ErrorClass, InstagramClient, ProxyScheme, ProxySpec,
+};
+use tokio::io::AsyncReadExt;
+
+use crate::common::*;
+
+fn creds() -> Credentials<'static> {
+    Credentials {
+        username: "tom",
+        password: "pw-transport-1",
+        totp_secret: None,
+    }
+}
+
+#[tokio::test]
+async fn a_proxy_that_is_down_means_a_proxy_error_and_no_traffic_at_all() {
+    let sim = simulator(vec![account("tom", "pw-transport-1")]).await;
+    let dead = free_port();
+    for scheme in [ProxyScheme::Http, ProxyScheme::Socks5] {
+        let spec = ProxySpec::new(scheme, "127.0.0.1", dead, Some(("u".into(), "p".into())));
+        let mut c = InstagramClient::new(fresh_session(), &spec, config(&sim)).unwrap();
+        let e = c.login(creds()).await.unwrap_err();
+        assert_eq!(e.class(), ErrorClass::Proxy, "{scheme:?}: {e}");
+    }
+    assert_eq!(sim.request_count(), 0, "nothing reached Instagram directly");
+}
+
+#[tokio::test]
+async fn wrong_proxy_credentials_are_a_proxy_error() {
+    if !tools_available(&["tinyproxy", "microsocks"]) {
+        return;
+    }
+    let sim = simulator(vec![account("tom", "pw-transport-1")]).await;
+    let (http, socks) = (tinyproxy().await, microsocks().await);
+    for p in [&http, &socks] {
+        let mut spec = p.spec.clone();
+        spec.password = Some("wrong".into());
+        let mut c = InstagramClient::new(fresh_session(), &spec, config(&sim)).unwrap();
+        let e = c.login(creds()).await.unwrap_err();
+        assert_eq!(e.class(), ErrorClass::Proxy, "{:?}: {e}", spec.scheme);
+        assert!(
+            !e.to_string().contains("wrong"),
+            "no credential in the message"
+        );
+    }
+    assert_eq!(sim.request_count(), 0);
+}
+
+struct Hello {
+    alpn: Vec<String>,
+    versions: Vec<u16>,
+    groups: Vec<u16>,
+    sni: String,
+}
+
+/// Parses a TLS ClientHello record: the extensions we care about.
+fn parse_client_hello(b: &[u8]) -> Hello {
+    assert_eq!(b[0], 0x16, "a handshake record");
+    assert_eq!(b[5], 0x01, "a ClientHello");
+    let mut i = 5 + 4 + 2 + 32;
+    let sid = b[i] as usize;
+    i += 1 + sid;
+    let suites = u16::from_be_bytes([b[i], b[i + 1]]) as usize;
+    i += 2 + suites;
+    let comp = b[i] as usize;
+    i += 1 + comp;
+    let ext_end = i + 2 + u16::from_be_bytes([b[i], b[i + 1]]) as usize;
+    i += 2;
+    let mut h = Hello {
+        alpn: vec![],
+        versions: vec![],
+        groups: vec![],
+        sni: String::new(),
+    };
+    while i + 4 <= ext_end {
+        let ty = u16::from_be_bytes([b[i], b[i + 1]]);
+        let len = u16::from_be_bytes([b[i + 2], b[i + 3]]) as usize;
+        let d = &b[i + 4..i + 4 + len];
+        match ty {
+            0x0000 => h.sni = String::from_utf8_lossy(&d[5..]).into_owned(),
+            0x0010 => {
+                let mut j = 2;
+                while j < d.len() {
+                    let l = d[j] as usize;
+                    h.alpn
+                        .push(String::from_utf8_lossy(&d[j + 1..j + 1 + l]).into_owned());
+                    j += 1 + l;
+                }
+            }
+            0x002b => {
+                h.versions = d[1..]
+                    .chunks(2)
+                    .map(|c| u16::from_be_bytes([c[0], c[1]]))
+                    .filter(|v| v & 0x0f0f != 0x0a0a) // GREASE
+                    .collect()
+            }
+            0x000a => {
+                h.groups = d[2..]
+                    .chunks(2)
+                    .map(|c| u16::from_be_bytes([c[0], c[1]]))
+                    .collect()
+            }
+            _ => {}
+        }
+        i += 4 + len;
+    }
+    h
+}
+
+#[tokio::test]
+async fn production_transport_offers_only_h2_and_tls_1_3_through_the_proxy() {
+    if !tools_available(&["microsocks"]) {
+        return;
+    }
+    let proxy = microsocks().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = tokio::spawn(async move {
+        let (mut sock, _) = listener.accept().await.unwrap();
+        let mut buf = vec![0u8; 16384];
+        let mut n = 0;
+        // Read the whole record (its length is in bytes 3..5).
+        while n < 5 || n < 5 + u16::from_be_bytes([buf[3], buf[4]]) as usize {
+            let r = sock.read(&mut buf[n..]).await.unwrap();
+            assert!(r > 0, "connection closed early");
+            n += r;
+        }
+        buf.truncate(n);
+        buf
+    });
+    let cfg = ClientConfig {
+        pace: Duration::ZERO,
+        ..ClientConfig::with_api_base(format!("https://localhost:{port}"))
+    };
+    let mut c = InstagramClient::new(fresh_session(), &proxy.spec, cfg).unwrap();
+    let e = c.check_session().await;
+    assert!(e.is_err());
+    let _ = c.login(creds()).await; // the TLS handshake fails; what was offered is what counts
+    let hello = parse_client_hello(&server.await.unwrap());
+    assert_eq!(hello.alpn, vec!["h2".to_owned()], "ALPN offers h2 only");
+    assert_eq!(hello.versions, vec![0x0304], "TLS 1.3 only");
+    assert!(
+        hello.groups.contains(&0x11ec),
+        "X25519MLKEM768 offered: {:x?}",
+        hello.groups
+    );
+    assert!(hello.groups.contains(&0x001d), "X25519 offered");
+    assert_eq!(hello.sni, "localhost");
+    assert!(
+        proxy.log_text().contains(&format!(":{port}")),
+        "through the SOCKS proxy"
+    );
+}
