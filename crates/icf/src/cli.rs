@@ -31,6 +31,28 @@ pub enum Command {
     /// Manage operators (admins and editors).
     #[command(subcommand)]
     User(UserCommand),
+    /// Run a simulator of an external service (for tests and demos).
+    Sim {
+        #[command(subcommand)]
+        command: SimCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SimCommand {
+    /// Instagram's private mobile API; point INSTAGRAM_API_URL at it.
+    Instagram(SimInstagramArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SimInstagramArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:9100")]
+    pub listen: std::net::SocketAddr,
+    /// A JSON array of accounts to create at start:
+    /// `[{"username","password","totp_secret"?,"faults"?}]`.
+    #[arg(long)]
+    pub seed: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -100,6 +122,10 @@ fn password_from(arg: Option<String>) -> anyhow::Result<String> {
 }
 
 pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<()> {
+    // Simulators need no database, secrets or data dir.
+    if let Command::Sim { command } = cli.command {
+        return sim(command).await;
+    }
     let generated = settings.ensure_secrets()?;
     for var in generated {
         tracing::warn!(
@@ -128,6 +154,31 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<()> {
             Ok(())
         }
         Command::User(cmd) => user(settings, cmd).await,
+        Command::Sim { .. } => unreachable!("handled above"),
+    }
+}
+
+async fn sim(command: SimCommand) -> anyhow::Result<()> {
+    match command {
+        SimCommand::Instagram(args) => {
+            let seed = match &args.seed {
+                Some(path) => icf_instagram::sim::read_seed(path).map_err(anyhow::Error::msg)?,
+                None => Vec::new(),
+            };
+            let accounts = seed.len();
+            let sim = icf_instagram::sim::Simulator::start(args.listen, seed)
+                .await
+                .with_context(|| format!("cannot listen on {}", args.listen))?;
+            println!(
+                "instagram simulator on {} ({accounts} seeded accounts); INSTAGRAM_API_URL={}",
+                sim.addr(),
+                sim.base_url()
+            );
+            tokio::select! {
+                _ = sim.wait() => Ok(()),
+                _ = startup::shutdown_signal() => Ok(()),
+            }
+        }
     }
 }
 

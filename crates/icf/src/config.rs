@@ -73,6 +73,11 @@ pub struct Settings {
     pub db_max_connections: u32,
     /// `ICF_LOG_FORMAT`: `text` (default) or `json`.
     pub log_format: LogFormat,
+    /// `INSTAGRAM_APP_PROFILE`: a JSON file of app profiles replacing the built-in
+    /// `crates/instagram/data/app_profiles.json` (read and checked at start).
+    pub instagram_app_profiles: icf_instagram::AppProfiles,
+    /// `INSTAGRAM_API_URL` (default `https://i.instagram.com`): the simulator in tests/demos.
+    pub instagram_api_url: String,
 }
 
 impl std::fmt::Debug for Settings {
@@ -272,6 +277,37 @@ impl Settings {
             ));
         }
 
+        let instagram_app_profiles = match lookup("INSTAGRAM_APP_PROFILE")
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+        {
+            None => icf_instagram::AppProfiles::built_in(),
+            Some(path) => icf_instagram::AppProfiles::load(Some(Path::new(&path)))
+                .map_err(|e| ConfigError::new("INSTAGRAM_APP_PROFILE", e.to_string()))?,
+        };
+        let instagram_api_url = match lookup("INSTAGRAM_API_URL")
+            .map(|v| v.trim().trim_end_matches('/').to_owned())
+            .filter(|v| !v.is_empty())
+        {
+            None => "https://i.instagram.com".to_owned(),
+            Some(url) => {
+                let ok = (url.starts_with("http://") || url.starts_with("https://"))
+                    && url.split_once("://").is_some_and(|(_, rest)| {
+                        !rest.is_empty() && !rest.contains('/') && !rest.contains('@')
+                    });
+                if !ok {
+                    return Err(ConfigError::new(
+                        "INSTAGRAM_API_URL",
+                        format!(
+                            "expected a base URL like https://i.instagram.com or http://127.0.0.1:9100, got '{}'",
+                            redact_url(&url)
+                        ),
+                    ));
+                }
+                url
+            }
+        };
+
         Ok(Settings {
             database_url,
             data_dir,
@@ -295,6 +331,8 @@ impl Settings {
             token_ttl_minutes,
             db_max_connections,
             log_format,
+            instagram_app_profiles,
+            instagram_api_url,
         })
     }
 
@@ -441,6 +479,17 @@ mod tests {
             ("SECRET_KEY", "tooshort", "at least 32 characters"),
             ("ICF_LOG_FORMAT", "xml", "'text' or 'json'"),
             ("ICF_AUTO_MIGRATE", "maybe", "true or false"),
+            (
+                "INSTAGRAM_APP_PROFILE",
+                "/nonexistent/profiles.json",
+                "cannot read",
+            ),
+            ("INSTAGRAM_API_URL", "ftp://x", "expected a base URL"),
+            (
+                "INSTAGRAM_API_URL",
+                "https://i.instagram.com/api/v1",
+                "expected a base URL",
+            ),
         ];
         for (var, value, expected) in cases {
             let err = settings(&[(var, value)]).unwrap_err();
@@ -457,6 +506,37 @@ mod tests {
         assert!(!err.to_string().contains("hunter2"));
         let err = settings(&[("DATABASE_URL", "mysql://u:hunter2@h/db")]).unwrap_err();
         assert!(!err.to_string().contains("hunter2"), "{err}");
+    }
+
+    #[test]
+    fn instagram_settings_default_to_the_real_service_and_built_in_profiles() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(s.instagram_api_url, "https://i.instagram.com");
+        assert_eq!(
+            s.instagram_app_profiles.default_profile().app_version,
+            "449.0.0.52.84"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.json");
+        let hash = "b".repeat(64);
+        std::fs::write(
+            &path,
+            format!(r#"{{"default":"450.0.0.1.1","profiles":[{{"app_version":"450.0.0.1.1","version_code":"1","bloks_versioning_id":"{hash}"}}]}}"#),
+        )
+        .unwrap();
+        let s = settings(&[
+            ("INSTAGRAM_APP_PROFILE", path.to_str().unwrap()),
+            ("INSTAGRAM_API_URL", "http://127.0.0.1:9100/"),
+        ])
+        .unwrap();
+        assert_eq!(
+            s.instagram_app_profiles.default_profile().app_version,
+            "450.0.0.1.1"
+        );
+        assert_eq!(s.instagram_api_url, "http://127.0.0.1:9100");
+        std::fs::write(&path, "{}").unwrap();
+        let err = settings(&[("INSTAGRAM_APP_PROFILE", path.to_str().unwrap())]).unwrap_err();
+        assert_eq!(err.variable, "INSTAGRAM_APP_PROFILE");
     }
 
     #[test]

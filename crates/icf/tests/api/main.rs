@@ -10,4 +10,5 @@ mod auth;
 mod cli;
 mod health;
 mod migrations;
+mod sim_instagram;
 mod users;
