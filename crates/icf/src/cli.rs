@@ -53,6 +53,13 @@ pub struct SimInstagramArgs {
     /// `[{"username","password","totp_secret"?,"faults"?}]`.
     #[arg(long)]
     pub seed: Option<std::path::PathBuf>,
+    /// Serve HTTPS (h2) with a fresh self-signed certificate, written to --cert-out;
+    /// point INSTAGRAM_API_CA at that file.
+    #[arg(long)]
+    pub tls: bool,
+    /// Where --tls writes the certificate (PEM).
+    #[arg(long, default_value = "instagram-sim.pem")]
+    pub cert_out: std::path::PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -166,9 +173,20 @@ async fn sim(command: SimCommand) -> anyhow::Result<()> {
                 None => Vec::new(),
             };
             let accounts = seed.len();
-            let sim = icf_instagram::sim::Simulator::start(args.listen, seed)
-                .await
-                .with_context(|| format!("cannot listen on {}", args.listen))?;
+            let sim = if args.tls {
+                icf_instagram::sim::Simulator::start_tls(args.listen, seed).await
+            } else {
+                icf_instagram::sim::Simulator::start(args.listen, seed).await
+            }
+            .with_context(|| format!("cannot listen on {}", args.listen))?;
+            if let Some(pem) = sim.cert_pem() {
+                std::fs::write(&args.cert_out, pem)
+                    .with_context(|| format!("cannot write {}", args.cert_out.display()))?;
+                println!(
+                    "certificate: {} (INSTAGRAM_API_CA)",
+                    args.cert_out.display()
+                );
+            }
             println!(
                 "instagram simulator on {} ({accounts} seeded accounts); INSTAGRAM_API_URL={}",
                 sim.addr(),

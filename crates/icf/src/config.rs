@@ -78,6 +78,9 @@ pub struct Settings {
     pub instagram_app_profiles: icf_instagram::AppProfiles,
     /// `INSTAGRAM_API_URL` (default `https://i.instagram.com`): the simulator in tests/demos.
     pub instagram_api_url: String,
+    /// `INSTAGRAM_API_CA`: a PEM file of extra CA certificates to trust for
+    /// `INSTAGRAM_API_URL` (the simulator's, from `icf sim instagram --tls`).
+    pub instagram_api_ca_pem: Option<String>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -308,6 +311,25 @@ impl Settings {
             }
         };
 
+        let instagram_api_ca_pem = match lookup("INSTAGRAM_API_CA")
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+        {
+            None => None,
+            Some(path) => {
+                let pem = std::fs::read_to_string(&path).map_err(|e| {
+                    ConfigError::new("INSTAGRAM_API_CA", format!("cannot read {path}: {e}"))
+                })?;
+                if !pem.contains("-----BEGIN CERTIFICATE-----") {
+                    return Err(ConfigError::new(
+                        "INSTAGRAM_API_CA",
+                        format!("expected a PEM certificate in {path}"),
+                    ));
+                }
+                Some(pem)
+            }
+        };
+
         Ok(Settings {
             database_url,
             data_dir,
@@ -333,6 +355,7 @@ impl Settings {
             log_format,
             instagram_app_profiles,
             instagram_api_url,
+            instagram_api_ca_pem,
         })
     }
 
@@ -485,6 +508,7 @@ mod tests {
                 "cannot read",
             ),
             ("INSTAGRAM_API_URL", "ftp://x", "expected a base URL"),
+            ("INSTAGRAM_API_CA", "/nonexistent/ca.pem", "cannot read"),
             (
                 "INSTAGRAM_API_URL",
                 "https://i.instagram.com/api/v1",

@@ -36,6 +36,8 @@ pub struct ClientConfig {
     /// Configure attempts before giving up on transcoding (50 in instagrapi).
     pub max_configure_attempts: u32,
     pub transport: TransportOptions,
+    /// Extra trusted CA certificates (PEM) for the API host: the TLS simulator's.
+    pub extra_ca_pem: Option<String>,
 }
 
 impl Default for ClientConfig {
@@ -47,6 +49,7 @@ impl Default for ClientConfig {
             transcode_wait: Duration::from_secs(10),
             max_configure_attempts: 50,
             transport: TransportOptions::default(),
+            extra_ca_pem: None,
         }
     }
 }
@@ -240,7 +243,7 @@ impl InstagramClient {
     /// traffic never goes direct.
     pub fn new(session: Session, proxy: &ProxySpec, cfg: ClientConfig) -> Result<Self, IgError> {
         let plain = cfg.api_base.starts_with("http://");
-        let http = build_client(proxy, plain, cfg.transport)?;
+        let http = build_client(proxy, plain, cfg.transport, cfg.extra_ca_pem.as_deref())?;
         Ok(InstagramClient {
             http,
             cfg,

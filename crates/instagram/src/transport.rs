@@ -146,6 +146,7 @@ pub fn build_client(
     proxy: &ProxySpec,
     plain_http: bool,
     opts: TransportOptions,
+    extra_ca_pem: Option<&str>,
 ) -> Result<reqwest::Client, IgError> {
     let proxy = reqwest::Proxy::all(proxy.url())
         .map_err(|_| IgError::Proxy("the proxy URL is not usable".into()))?;
@@ -164,6 +165,11 @@ pub fn build_client(
         b = b
             .http2_prior_knowledge()
             .tls_version_min(reqwest::tls::Version::TLS_1_3);
+    }
+    if let Some(pem) = extra_ca_pem {
+        let certs = reqwest::Certificate::from_pem_bundle(pem.as_bytes())
+            .map_err(|_| IgError::Protocol("the extra CA certificate is not PEM".into()))?;
+        b = b.tls_certs_merge(certs);
     }
     b.build()
         .map_err(|e| IgError::Proxy(format!("cannot build the HTTP client: {e}")))

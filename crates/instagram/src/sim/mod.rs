@@ -7,6 +7,9 @@
 //! (`?username=`), `GET /__sim/stats` (how many Instagram requests arrived).
 
 mod state;
+mod tls;
+
+pub use tls::SimCert;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -30,6 +33,7 @@ pub struct Simulator {
     addr: SocketAddr,
     sim: Arc<Sim>,
     task: JoinHandle<()>,
+    cert_pem: Option<String>,
 }
 
 impl Simulator {
@@ -44,7 +48,43 @@ impl Simulator {
                 tracing::error!(error = %e, "instagram simulator stopped");
             }
         });
-        Ok(Simulator { addr, sim, task })
+        Ok(Simulator {
+            addr,
+            sim,
+            task,
+            cert_pem: None,
+        })
+    }
+
+    /// Starts behind TLS (h2 and http/1.1 offered) with a fresh self-signed certificate
+    /// for `localhost`, `127.0.0.1` and `i.instagram.com`; clients must trust
+    /// [`Simulator::cert_pem`].
+    pub async fn start_tls(addr: SocketAddr, seed: Vec<SimAccount>) -> std::io::Result<Simulator> {
+        let cert = SimCert::generate()?;
+        let tcp = TcpListener::bind(addr).await?;
+        let addr = tcp.local_addr()?;
+        let listener = tls::TlsListener {
+            tcp,
+            acceptor: cert.acceptor()?,
+        };
+        let sim = Arc::new(Sim::new(seed));
+        let app = router(sim.clone());
+        let task = tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, app).await {
+                tracing::error!(error = %e, "instagram simulator stopped");
+            }
+        });
+        Ok(Simulator {
+            addr,
+            sim,
+            task,
+            cert_pem: Some(cert.cert_pem),
+        })
+    }
+
+    /// The certificate to trust when the simulator runs with TLS.
+    pub fn cert_pem(&self) -> Option<&str> {
+        self.cert_pem.as_deref()
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -53,7 +93,12 @@ impl Simulator {
 
     /// The value for `INSTAGRAM_API_URL`.
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.cert_pem.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{}", self.addr)
     }
 
     pub fn add_account(&self, account: SimAccount) {
@@ -71,6 +116,11 @@ impl Simulator {
     /// Instagram requests received so far (control endpoints excluded).
     pub fn request_count(&self) -> u64 {
         self.sim.request_count()
+    }
+
+    /// Instagram requests that arrived over HTTP/2.
+    pub fn http2_request_count(&self) -> u64 {
+        self.sim.http2_count()
     }
 
     /// Waits until the server stops (for the CLI).
@@ -146,16 +196,19 @@ async fn list_media(State(sim): State<Arc<Sim>>, Query(q): Query<MediaQuery>) ->
 }
 
 async fn stats(State(sim): State<Arc<Sim>>) -> Response {
-    axum::Json(json!({"requests": sim.request_count()})).into_response()
+    axum::Json(json!({"requests": sim.request_count(), "http2_requests": sim.http2_count()}))
+        .into_response()
 }
 
 async fn instagram(
     State(sim): State<Arc<Sim>>,
+    version: axum::http::Version,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    sim.note_version(version);
     sim.handle(method, uri, headers, body).await
 }
 

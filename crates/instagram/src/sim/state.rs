@@ -138,6 +138,7 @@ struct Inner {
     uploads: HashMap<(String, String), Upload>,
     media: Vec<SimMedia>,
     requests: u64,
+    http2_requests: u64,
     two_factor: HashMap<String, String>,
     challenges: HashMap<String, (String, String)>,
     next_pk: u64,
@@ -221,6 +222,7 @@ impl Sim {
                 uploads: HashMap::new(),
                 media: Vec::new(),
                 requests: 0,
+                http2_requests: 0,
                 two_factor: HashMap::new(),
                 challenges: HashMap::new(),
                 next_pk: 3_480_000_000_000_000_000,
@@ -273,6 +275,16 @@ impl Sim {
             .filter(|m| username.is_none_or(|u| m.username == u))
             .cloned()
             .collect()
+    }
+
+    pub(super) fn note_version(&self, v: axum::http::Version) {
+        if v == axum::http::Version::HTTP_2 {
+            self.lock().http2_requests += 1;
+        }
+    }
+
+    pub(super) fn http2_count(&self) -> u64 {
+        self.lock().http2_requests
     }
 
     pub(super) fn request_count(&self) -> u64 {

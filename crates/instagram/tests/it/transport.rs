@@ -156,3 +156,75 @@ async fn production_transport_offers_only_h2_and_tls_1_3_through_the_proxy() {
         "through the SOCKS proxy"
     );
 }
+
+#[tokio::test]
+async fn production_transport_logs_in_and_publishes_over_h2_through_connect_and_socks() {
+    if !tools_available(&["tinyproxy", "microsocks"]) {
+        return;
+    }
+    let sim = icf_instagram::sim::Simulator::start_tls(
+        std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+        vec![account("tom", "pw-transport-1")],
+    )
+    .await
+    .unwrap();
+    assert!(sim.base_url().starts_with("https://"));
+    let (http, socks) = (tinyproxy().await, microsocks().await);
+    for (proxy, caption) in [(&http, "over CONNECT"), (&socks, "over SOCKS5")] {
+        let cfg = ClientConfig {
+            extra_ca_pem: sim.cert_pem().map(str::to_owned),
+            ..config(&sim)
+        };
+        let mut c = InstagramClient::new(fresh_session(), &proxy.spec, cfg).unwrap();
+        let out = c.login(creds()).await.unwrap();
+        assert!(
+            matches!(out, icf_instagram::LoginOutcome::LoggedIn(_)),
+            "{out:?}"
+        );
+        let p = c
+            .publish(&icf_instagram::Media::Photo(jpeg(320, 400)), caption)
+            .await
+            .unwrap();
+        assert_eq!(p.media_type, 1);
+    }
+    assert!(sim.request_count() > 0);
+    assert_eq!(
+        sim.http2_request_count(),
+        sim.request_count(),
+        "every request over h2"
+    );
+    let captions: Vec<String> = sim
+        .media(Some("tom"))
+        .into_iter()
+        .map(|m| m.caption)
+        .collect();
+    assert_eq!(captions, ["over CONNECT", "over SOCKS5"]);
+    // tinyproxy saw a CONNECT tunnel, not the requests themselves.
+    let log = http.log_text();
+    assert!(
+        log.contains(&format!("CONNECT 127.0.0.1:{}", sim.addr().port())),
+        "{log}"
+    );
+    assert!(
+        !log.contains("rupload_igphoto"),
+        "the tunnel hides the requests: {log}"
+    );
+}
+
+#[tokio::test]
+async fn a_server_without_a_trusted_certificate_is_refused() {
+    if !tools_available(&["microsocks"]) {
+        return;
+    }
+    let sim = icf_instagram::sim::Simulator::start_tls(
+        std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+        vec![account("tom", "pw-transport-1")],
+    )
+    .await
+    .unwrap();
+    let socks = microsocks().await;
+    // No extra CA: the self-signed simulator is not Instagram.
+    let mut c = InstagramClient::new(fresh_session(), &socks.spec, config(&sim)).unwrap();
+    assert!(c.login(creds()).await.is_err());
+    assert_eq!(sim.request_count(), 0);
+}
