@@ -318,6 +318,28 @@ impl Session {
         String::from_utf8(out).unwrap_or_else(|_| value.to_string())
     }
 
+    /// instagrapi's `set_app()` (§1.2): a known app version gets its own version code and
+    /// Bloks id back, a missing one (or `override_app_version`) gets the default profile, an
+    /// unknown one is kept. When the profile changes the User-Agent is rebuilt, so headers
+    /// and UA never name two different releases.
+    pub fn apply_app_profile(&mut self, profiles: &crate::AppProfiles, override_app_version: bool) {
+        let d = &self.device_settings;
+        let target = if override_app_version || d.app_version.is_empty() {
+            Some(profiles.default_profile().clone())
+        } else {
+            profiles.find(&d.app_version).cloned()
+        };
+        let Some(app) = target else { return };
+        if self.device_settings.app() == app {
+            return;
+        }
+        self.device_settings.app_version = app.app_version;
+        self.device_settings.version_code = app.version_code;
+        self.device_settings.bloks_versioning_id = app.bloks_versioning_id;
+        self.user_agent = None;
+        self.user_agent = Some(self.user_agent());
+    }
+
     /// The logged-in user's id: the `ds_user_id` cookie, else the Authorization token's.
     pub fn user_id(&self) -> Option<String> {
         self.cookies
@@ -444,6 +466,29 @@ mod tests {
         assert_eq!(s.device_settings.model, "Pixel 8 Pro");
         assert!(!s.is_logged_in());
         assert!(Session::import("[1,2]").is_err());
+    }
+
+    #[test]
+    fn app_profiles_move_together_like_instagrapis_set_app() {
+        let profiles = crate::AppProfiles::built_in();
+        let mut s = Session::import(
+            r#"{"device_settings":{"android_version":34,"android_release":"14","dpi":"480dpi","resolution":"1344x2992","manufacturer":"Google/google","device":"husky","model":"Pixel 8 Pro","cpu":"husky","app_version":"428.0.0.47.67","version_code":"1","bloks_versioning_id":"stale"}}"#,
+        )
+        .unwrap();
+        s.apply_app_profile(&profiles, false);
+        assert_eq!(s.device_settings.version_code, "961145276");
+        assert!(
+            s.user_agent()
+                .starts_with("Instagram 428.0.0.47.67 Android")
+        );
+        s.apply_app_profile(&profiles, true);
+        assert_eq!(s.device_settings.app_version, "449.0.0.52.84");
+        assert!(s.user_agent().contains("449.0.0.52.84"));
+        assert!(s.user_agent().ends_with("; 1079242191)"));
+        s.device_settings.app_version = "999.0.0.0.1".into();
+        let before = s.device_settings.clone();
+        s.apply_app_profile(&profiles, false);
+        assert_eq!(s.device_settings, before, "unknown versions are kept");
     }
 
     #[test]
