@@ -230,3 +230,59 @@ async fn configure_without_an_upload_needs_a_reupload() {
     assert_eq!(e.class(), ErrorClass::BadMedia, "{e}");
     let _ = Faults::default();
 }
+
+#[tokio::test]
+async fn every_media_type_through_both_kinds_of_proxy() {
+    if !tools_available(&["tinyproxy", "microsocks", "ffmpeg", "ffprobe"]) {
+        return;
+    }
+    let sim = simulator(vec![publisher("http_user"), publisher("socks_user")]).await;
+    let (http, socks) = (tinyproxy().await, microsocks().await);
+    let video = mp4(320, 240).await;
+    let reel = mp4(240, 426).await;
+    let kinds = [
+        ("photo", Media::Photo(jpeg(600, 750))),
+        ("video", Media::Video(video.clone())),
+        (
+            "carousel",
+            Media::Carousel(vec![
+                CarouselItem::Video(video),
+                CarouselItem::Photo(jpeg(600, 600)),
+            ]),
+        ),
+        ("reel", Media::Reel(reel)),
+    ];
+    for (user, proxy) in [("http_user", &http), ("socks_user", &socks)] {
+        let mut c = logged_in(&sim, &proxy.spec, user).await;
+        for (kind, media) in &kinds {
+            c.publish(media, &format!("{kind} via {user}"))
+                .await
+                .unwrap();
+        }
+        let got: Vec<String> = sim
+            .media(Some(user))
+            .into_iter()
+            .map(|m| format!("{} {}", m.media_type, m.caption))
+            .collect();
+        let want: Vec<String> = kinds
+            .iter()
+            .map(|(k, _)| format!("{k} {k} via {user}"))
+            .collect();
+        assert_eq!(got, want);
+    }
+    // tinyproxy logged every upload and configure; microsocks relayed to the simulator.
+    let log = http.log_text();
+    for path in [
+        "/rupload_igphoto/",
+        "/rupload_igvideo/",
+        "/upload_settings/",
+        "/media/configure_to_clips/",
+    ] {
+        assert!(log.contains(path), "{path} missing from the tinyproxy log");
+    }
+    assert!(
+        socks
+            .log_text()
+            .contains(&format!(":{}", sim.addr().port()))
+    );
+}
