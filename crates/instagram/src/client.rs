@@ -11,6 +11,7 @@ use reqwest::header::HeaderMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::caa::{CaaAnswer, Usdid, device_network_info, extract_aac, read_login_answer};
 use crate::crypto::{PasswordKey, encrypt_password, totp_code};
 use crate::error::{ApiErrorKind, IgError, classify};
 use crate::session::Session;
@@ -38,6 +39,11 @@ pub struct ClientConfig {
     pub transport: TransportOptions,
     /// Extra trusted CA certificates (PEM) for the API host: the TLS simulator's.
     pub extra_ca_pem: Option<String>,
+    /// Host of the CAA login calls: `https://b.i.instagram.com`, or `api_base` when that
+    /// is overridden (the simulator serves both).
+    pub caa_api_base: Option<String>,
+    /// Try the CAA login before the legacy one, as instagrapi 3.x does (default true).
+    pub caa_login: bool,
 }
 
 impl Default for ClientConfig {
@@ -50,6 +56,8 @@ impl Default for ClientConfig {
             max_configure_attempts: 50,
             transport: TransportOptions::default(),
             extra_ca_pem: None,
+            caa_api_base: None,
+            caa_login: true,
         }
     }
 }
@@ -216,6 +224,7 @@ impl Published {
 enum Body {
     Empty,
     Signed(Value),
+    Form(Vec<(String, String)>),
     Raw { bytes: Bytes, content_type: String },
 }
 
@@ -228,6 +237,8 @@ pub struct InstagramClient {
     session: Session,
     pigeon_session_id: String,
     password_key: Option<PasswordKey>,
+    usdid: Option<Usdid>,
+    usdid_header: Option<(String, i64)>,
 }
 
 fn now_ms() -> i64 {
@@ -247,9 +258,11 @@ impl InstagramClient {
         Ok(InstagramClient {
             http,
             cfg,
-            session,
+            usdid: session.usdid.as_ref().and_then(Usdid::from_settings),
             pigeon_session_id: format!("UFS-{}-1", uuid4()),
             password_key: None,
+            usdid_header: None,
+            session,
         })
     }
 
@@ -414,6 +427,20 @@ impl InstagramClient {
         let is_post = method == Method::POST;
         let mut req = self.http.request(method, url);
         let mut headers = self.base_headers();
+        if let Some(u) = &self.usdid {
+            // Rebuilt when less than 5 minutes of its hour remain (§1.5).
+            let now = Utc::now().timestamp();
+            let fresh = self
+                .usdid_header
+                .as_ref()
+                .is_some_and(|(_, exp)| exp - now > 300);
+            if !fresh {
+                self.usdid_header = Some((u.header(now + 3600), now + 3600));
+            }
+            if let Some((h, _)) = &self.usdid_header {
+                headers.push(("X-Meta-Usdid", h.clone()));
+            }
+        }
         // Per-request headers replace standard ones of the same name.
         headers.retain(|(k, _)| !extra.iter().any(|(e, _)| e.eq_ignore_ascii_case(k)));
         headers.extend(extra);
@@ -424,6 +451,12 @@ impl InstagramClient {
         req = match body {
             Body::Empty => req,
             Body::Signed(v) => req.header("Content-Type", form_type).body(signed_body(&v)),
+            Body::Form(pairs) => {
+                let enc = form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs(pairs)
+                    .finish();
+                req.header("Content-Type", form_type).body(enc)
+            }
             Body::Raw {
                 bytes,
                 content_type,
@@ -526,6 +559,17 @@ impl InstagramClient {
                 Err(e) => return Err(e),
             }
         }
+        if self.cfg.caa_login
+            && let Some(outcome) = self.caa_login(creds).await?
+        {
+            return Ok(outcome);
+        }
+        self.legacy_login(creds).await
+    }
+
+    /// The old `accounts/login/` flow (§4.8): the fallback of CAA, and where Instagram still
+    /// answers typed errors (bad password, two-factor, challenge, please wait).
+    async fn legacy_login(&mut self, creds: Credentials<'_>) -> Result<LoginOutcome, IgError> {
         self.pre_login().await?;
         let key = self.fetch_password_key().await?;
         let enc = encrypt_password(creds.password, &key, Utc::now().timestamp())?;
@@ -571,6 +615,288 @@ impl InstagramClient {
                 self.start_challenge(&e.body).await
             }
             Err(e) => Err(e),
+        }
+    }
+
+    fn caa_url(&self, endpoint: &str) -> String {
+        let base = match &self.cfg.caa_api_base {
+            Some(b) => b.trim_end_matches('/').to_owned(),
+            None if self.cfg.api_base == DEFAULT_API_BASE => "https://b.i.instagram.com".into(),
+            None => self.cfg.api_base.clone(),
+        };
+        format!("{base}/{}", endpoint.trim_start_matches('/'))
+    }
+
+    fn bloks_form(&self, client_input: Value, server: Value) -> Vec<(String, String)> {
+        let hash = self.session.device_settings.bloks_versioning_id.clone();
+        vec![
+            (
+                "params".into(),
+                compact_json(
+                    &json!({"client_input_params": client_input, "server_params": server}),
+                ),
+            ),
+            ("_uuid".into(), self.session.uuids.uuid.clone()),
+            (
+                "bk_client_context".into(),
+                compact_json(&json!({"bloks_version": hash, "styles_id": "instagram"})),
+            ),
+            ("bloks_versioning_id".into(), hash),
+        ]
+    }
+
+    async fn bloks_action(
+        &mut self,
+        action: &str,
+        form: Vec<(String, String)>,
+        mut extra: Vec<(&'static str, String)>,
+    ) -> Result<Value, IgError> {
+        let endpoint = format!("bloks/async_action/{action}/");
+        extra.push(("X-FB-Friendly-Name", format!("IgApi: {endpoint}")));
+        let url = self.caa_url(&format!("api/v1/{endpoint}"));
+        self.call(Method::POST, url, Body::Form(form), extra, true)
+            .await
+    }
+
+    /// Registers the USDID key once (§1.5); a refusal only means it stays unregistered.
+    async fn register_usdid(&mut self) -> Result<(), IgError> {
+        let usdid = match &self.usdid {
+            Some(u) => u.clone(),
+            None => {
+                let u = Usdid::generate();
+                self.usdid = Some(u.clone());
+                self.session.usdid = Some(u.to_settings());
+                u
+            }
+        };
+        if usdid.registered {
+            return Ok(());
+        }
+        let variables = compact_json(&json!({"input": {
+            "usdid_token": {"sensitive_string_value": usdid.registration_token(Utc::now().timestamp())},
+            "fdid": {"sensitive_string_value": self.session.uuids.phone_id}
+        }}));
+        let doc_id = "124930351917786857261002920888";
+        let form: Vec<(String, String)> = [
+            ("method", "post"),
+            ("pretty", "false"),
+            ("format", "json"),
+            ("server_timestamps", "true"),
+            ("locale", "user"),
+            ("fb_api_req_friendly_name", "IGUSDIDRegistrationMutation"),
+            ("enable_canonical_naming", "true"),
+            ("enable_canonical_variable_overrides", "true"),
+            ("enable_canonical_naming_ambiguous_type_prefixing", "true"),
+            ("variables", variables.as_str()),
+            ("purpose", "fetch"),
+            ("client_doc_id", doc_id),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        let headers = vec![
+            (
+                "X-FB-Friendly-Name",
+                "IGUSDIDRegistrationMutation".to_owned(),
+            ),
+            ("X-Client-Doc-Id", doc_id.to_owned()),
+            ("X-Root-Field-Name", "usdid_registration".to_owned()),
+            ("X-Graphql-Client-Library", "pando".to_owned()),
+        ];
+        let url = self.caa_url("graphql_www");
+        let (status, body) = self
+            .send(Method::POST, url, Body::Form(form), headers, true)
+            .await?;
+        if let Some(e) = classify(status, &body) {
+            if e.kind == ApiErrorKind::NotFound {
+                return Ok(());
+            }
+            return Err(IgError::Api(e));
+        }
+        // The answer may be several JSON documents, one per line.
+        let ok = String::from_utf8_lossy(&body).lines().any(|l| {
+            serde_json::from_str::<Value>(l).ok().is_some_and(|v| {
+                v.pointer("/data/usdid_registration/success")
+                    .and_then(Value::as_bool)
+                    == Some(true)
+            })
+        });
+        if ok && let Some(u) = self.usdid.as_mut() {
+            u.registered = true;
+            self.session.usdid = Some(u.to_settings());
+        }
+        Ok(())
+    }
+
+    /// The CAA login (§4.4). `None` means "continue with the legacy login": the answer
+    /// carried `CAA_LOGIN_FALLBACK:`, asked for two-step verification (whose Bloks screens
+    /// icf does not drive; the legacy endpoint answers the same need with
+    /// `two_factor_required`), or the CAA endpoints are gone (404).
+    async fn caa_login(&mut self, creds: Credentials<'_>) -> Result<Option<LoginOutcome>, IgError> {
+        if self.session.device_settings.bloks_versioning_id.is_empty() {
+            return Ok(None);
+        }
+        match self.caa_steps(creds).await {
+            Ok(r) => Ok(r),
+            Err(IgError::Api(e)) if e.kind == ApiErrorKind::NotFound => {
+                tracing::warn!("CAA login endpoints answered 404; using the legacy login");
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn caa_steps(&mut self, creds: Credentials<'_>) -> Result<Option<LoginOutcome>, IgError> {
+        self.register_usdid().await?;
+        let ids = self.session.uuids.clone();
+        let waterfall = uuid4();
+        let device_params = json!({
+            "family_device_id": ids.phone_id, "device_id": ids.android_device_id,
+            "qe_device_id": ids.uuid, "waterfall_id": waterfall,
+        });
+        let mut server = device_params.clone();
+        server["offline_experiment_group"] = json!("caa_iteration_v3_perf_ig_4");
+        server["layered_homepage_experiment_group"] = json!("Deploy: Not in Experiment");
+        server["INTERNAL_INFRA_THEME"] = json!("THREE_NEUTRAL_GRAY");
+        server["is_from_logged_out"] = json!(0);
+        let client_input = json!({
+            "device_id": ids.android_device_id, "family_device_id": ids.phone_id,
+            "lois_settings": {"lois_token": ""}, "zero_balance_state": "", "network_bssid": null,
+            "aymh_accounts": [], "accounts_list": [], "sso_accounts_auth_data": []
+        });
+        let form = self.bloks_form(client_input, server);
+        let v = self
+            .bloks_action(
+                "com.bloks.www.bloks.caa.login.process_client_data_and_redirect",
+                form,
+                vec![],
+            )
+            .await?;
+        let aac = extract_aac(&v);
+
+        let url = self.caa_url("api/v1/attestation/create_android_keystore/");
+        let form = vec![
+            ("app_scoped_device_id".to_owned(), ids.uuid.clone()),
+            ("key_hash".to_owned(), String::new()),
+        ];
+        let headers = vec![(
+            "X-FB-Friendly-Name",
+            "IgApi: attestation/create_android_keystore/".to_owned(),
+        )];
+        let k = self
+            .call(Method::POST, url, Body::Form(form), headers, true)
+            .await?;
+        let nonce = k
+            .get("challenge_nonce")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+
+        let instance = Utc::now().timestamp_millis();
+        let mut server = device_params.clone();
+        for (key, val) in [
+            ("login_surface", json!("login_home")),
+            ("login_entry_point", json!("logged_out")),
+            ("access_flow_version", json!("pre_mt_behavior")),
+            ("INTERNAL__latency_qpl_marker_id", json!(36707139)),
+            ("INTERNAL__latency_qpl_instance_id", json!(instance)),
+        ] {
+            server[key] = val;
+        }
+        if let Some(aac) = &aac {
+            let client_input = json!({
+                "username_input": creds.username, "si_device_param_network_info": device_network_info(),
+                "aac": aac, "lois_settings": {"lois_token": ""}, "cloud_trust_token": null,
+                "zero_balance_state": "", "network_bssid": null
+            });
+            let form = self.bloks_form(client_input, server.clone());
+            self.bloks_action(
+                "com.bloks.www.caa.login.oauth.token.fetch.async",
+                form,
+                vec![],
+            )
+            .await?;
+        }
+        let (Some(aac), Some(nonce)) = (aac, nonce) else {
+            return Err(IgError::Protocol(
+                "CAA preflight did not return account access and attestation data".into(),
+            ));
+        };
+
+        let key = self.fetch_password_key().await?;
+        let enc = encrypt_password(creds.password, &key, Utc::now().timestamp())?;
+        let input_id: String = format!("{:04x}", rand::rng().random_range(0..0x10000u32));
+        let client_input = json!({
+            "contact_point": creds.username, "password": enc, "aac": aac,
+            "device_id": ids.android_device_id, "family_device_id": ids.phone_id,
+            "machine_id": self.session.mid.clone().unwrap_or_default(),
+            "login_attempt_count": 1, "try_num": 1,
+            "event_flow": "login_manual", "event_step": "home_page",
+            "password_contains_non_ascii": if creds.password.is_ascii() { "false" } else { "true" },
+            "flash_call_permission_status": {"READ_PHONE_STATE": "DENIED", "READ_CALL_LOG": "DENIED", "ANSWER_PHONE_CALLS": "DENIED"},
+            "gms_incoming_call_retriever_eligibility": "eligible",
+            "si_device_param_network_info": device_network_info(),
+            "sim_phones": [], "aymh_accounts": [], "accounts_list": [],
+            "sso_token_map_json_string": "", "openid_tokens": {}, "secure_family_device_id": "",
+            "has_whatsapp_installed": 0, "headers_infra_flow_id": "", "lois_settings": {"lois_token": ""},
+            "cloud_trust_token": null, "zero_balance_state": "", "network_bssid": null,
+            "fb_ig_device_id": [], "encrypted_msisdn": "", "auth_secure_device_id": "",
+            "block_store_machine_id": "", "device_emails": [], "login_credential_type": "none"
+        });
+        let mut server = device_params;
+        for (key, val) in [
+            ("login_source", json!("Login")),
+            ("server_login_source", json!("login")),
+            ("credential_type", json!("password")),
+            ("login_credential_type", json!("none")),
+            ("two_step_login_type", json!("one_step_login")),
+            ("caller", json!("gslr")),
+            (
+                "reg_flow_source",
+                json!("login_home_native_integration_point"),
+            ),
+            ("ar_event_source", json!("login_home_page")),
+            ("is_caa_perf_enabled", json!(1)),
+            ("username_text_input_id", json!(format!("{input_id}ig:81"))),
+            ("password_text_input_id", json!(format!("{input_id}ig:82"))),
+            ("INTERNAL__latency_qpl_marker_id", json!(36707139)),
+            ("INTERNAL__latency_qpl_instance_id", json!(instance)),
+        ] {
+            server[key] = val;
+        }
+        let attest = compact_json(&json!({"attestation": [{
+            "version": 2, "type": "keystore", "errors": [-1013],
+            "challenge_nonce": nonce, "signed_nonce": "", "key_hash": ""
+        }]}));
+        let form = self.bloks_form(client_input, server);
+        let v = self
+            .bloks_action(
+                "com.bloks.www.bloks.caa.login.async.send_login_request",
+                form,
+                vec![("X-IG-Attest-Params", attest)],
+            )
+            .await?;
+        match read_login_answer(&v) {
+            CaaAnswer::LoggedIn(l) => {
+                for (k, val) in &l.headers {
+                    let Some(val) = val.as_str() else { continue };
+                    match k.to_ascii_lowercase().as_str() {
+                        "ig-set-authorization" => self.session.set_authorization(val),
+                        "ig-set-ig-u-rur" => self.session.ig_u_rur = Some(val.to_owned()),
+                        "x-ig-set-www-claim" => self.session.ig_www_claim = Some(val.to_owned()),
+                        "ig-set-x-mid" => self.session.mid = Some(val.to_owned()),
+                        _ => {}
+                    }
+                }
+                for (k, val) in l.cookies {
+                    self.session.cookies.insert(k, val);
+                }
+                let body = json!({"logged_in_user": l.logged_in_user});
+                self.logged_in(&body).await.map(Some)
+            }
+            CaaAnswer::Fallback | CaaAnswer::TwoStep => Ok(None),
+            CaaAnswer::NoSession => Err(IgError::Protocol(
+                "CAA login did not return a session".into(),
+            )),
         }
     }
 

@@ -5,6 +5,7 @@
 //! simulator of the same protocol for tests and demos.
 
 pub mod app_profile;
+pub mod caa;
 pub mod client;
 pub mod crypto;
 pub mod error;

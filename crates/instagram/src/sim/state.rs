@@ -142,6 +142,10 @@ struct Inner {
     two_factor: HashMap<String, String>,
     challenges: HashMap<String, (String, String)>,
     next_pk: u64,
+    /// CAA: issued `aac` values, keystore nonces, registered USDIDs and their keys.
+    aacs: std::collections::HashSet<String>,
+    nonces: std::collections::HashSet<String>,
+    usdids: HashMap<String, p256::ecdsa::VerifyingKey>,
 }
 
 pub(super) struct Sim {
@@ -152,6 +156,11 @@ pub(super) struct Sim {
 }
 
 type Answer = Result<Response, Response>;
+
+struct SessionParts {
+    headers: Vec<(&'static str, String)>,
+    cookies: Vec<String>,
+}
 
 fn fail(status: StatusCode, body: Value) -> Response {
     json_response(status, body)
@@ -226,6 +235,9 @@ impl Sim {
                 two_factor: HashMap::new(),
                 challenges: HashMap::new(),
                 next_pk: 3_480_000_000_000_000_000,
+                aacs: Default::default(),
+                nonces: Default::default(),
+                usdids: HashMap::new(),
             }),
             key,
             key_id: rand::rng().random_range(1..=255),
@@ -310,14 +322,27 @@ impl Sim {
 
     /// A fresh session: the Authorization token and cookies of a successful login.
     fn issue_session(&self, username: &str, body: Value) -> Response {
+        let Some(parts) = self.new_session(username) else {
+            return login_required();
+        };
+        let mut resp = json_response(StatusCode::OK, body);
+        let h = resp.headers_mut();
+        let cookies = parts.cookies.iter().map(|c| ("set-cookie", c));
+        for (k, v) in parts.headers.iter().map(|(k, v)| (*k, v)).chain(cookies) {
+            if let Ok(v) = HeaderValue::from_str(v) {
+                h.append(k, v);
+            }
+        }
+        resp
+    }
+
+    fn new_session(&self, username: &str) -> Option<SessionParts> {
         let mut rng = rand::rng();
         let token: String = (0..24)
             .map(|_| SHORTCODE[rng.random_range(0..62)] as char)
             .collect();
         let mut g = self.lock();
-        let Some(acc) = g.accounts.get_mut(username) else {
-            return login_required();
-        };
+        let acc = g.accounts.get_mut(username)?;
         acc.calls = 0;
         let pk = acc.pk;
         let sessionid = format!("{pk}%3A{token}%3A12%3AAY{}", &token[..8]);
@@ -327,38 +352,24 @@ impl Sim {
         let mid: String = (0..28)
             .map(|_| SHORTCODE[rng.random_range(0..62)] as char)
             .collect();
-        let mut resp = json_response(StatusCode::OK, body);
-        let h = resp.headers_mut();
-        let mut put = |k: &'static str, v: String| {
-            if let Ok(v) = HeaderValue::from_str(&v) {
-                h.append(k, v);
-            }
-        };
-        put(
-            "ig-set-authorization",
-            format!("Bearer IGT:2:{}", STANDARD.encode(auth.to_string())),
-        );
-        put("ig-set-x-mid", mid.clone());
-        put("ig-set-ig-u-rur", format!("CCO,{pk},1795000000:01f7sim"));
-        put(
-            "set-cookie",
-            format!("csrftoken={token}; Domain=.instagram.com; Path=/; Secure"),
-        );
-        put(
-            "set-cookie",
-            format!("ds_user_id={pk}; Domain=.instagram.com; Path=/; Secure"),
-        );
-        put(
-            "set-cookie",
-            format!("mid={mid}; Domain=.instagram.com; Path=/; Secure"),
-        );
-        put(
-            "set-cookie",
-            format!(
-                "rur=\"CCO\\054{pk}\\0541795000000:01f7sim\"; Domain=.instagram.com; Path=/; HttpOnly; Secure"
-            ),
-        );
-        resp
+        Some(SessionParts {
+            headers: vec![
+                (
+                    "ig-set-authorization",
+                    format!("Bearer IGT:2:{}", STANDARD.encode(auth.to_string())),
+                ),
+                ("ig-set-x-mid", mid.clone()),
+                ("ig-set-ig-u-rur", format!("CCO,{pk},1795000000:01f7sim")),
+            ],
+            cookies: vec![
+                format!("csrftoken={token}; Domain=.instagram.com; Path=/; Secure"),
+                format!("ds_user_id={pk}; Domain=.instagram.com; Path=/; Secure"),
+                format!("mid={mid}; Domain=.instagram.com; Path=/; Secure"),
+                format!(
+                    "rur=\"CCO\\054{pk}\\0541795000000:01f7sim\"; Domain=.instagram.com; Path=/; HttpOnly; Secure"
+                ),
+            ],
+        })
     }
 
     pub(super) async fn handle(
@@ -372,9 +383,21 @@ impl Sim {
         let path = uri.path().to_owned();
         let query = uri.query().unwrap_or_default().to_owned();
         let user = self.session_user(&headers);
+        // Before a session exists, the account is named in the login body itself.
         let login_user = if path == "/api/v1/accounts/login/" {
             parse_signed(&body)
                 .and_then(|v| v.get("username").and_then(Value::as_str).map(str::to_owned))
+        } else if path.starts_with("/api/v1/bloks/async_action/") {
+            form_urlencoded::parse(&body)
+                .find(|(k, _)| k == "params")
+                .and_then(|(_, v)| serde_json::from_str::<Value>(&v).ok())
+                .and_then(|v| {
+                    let ci = v.get("client_input_params")?;
+                    ci.get("contact_point")
+                        .or_else(|| ci.get("username_input"))?
+                        .as_str()
+                        .map(str::to_owned)
+                })
         } else {
             None
         };
@@ -401,6 +424,11 @@ impl Sim {
             )),
             (Method::POST, "/api/v1/accounts/login/") => self.login(&body, &faults),
             (Method::POST, "/api/v1/accounts/two_factor_login/") => self.two_factor(&body),
+            (Method::POST, "/graphql_www") => self.graphql(&body),
+            (Method::POST, "/api/v1/attestation/create_android_keystore/") => self.keystore(&body),
+            (Method::POST, p) if p.starts_with("/api/v1/bloks/async_action/") => {
+                self.bloks(p, &headers, &body)
+            }
             (_, p) if p.starts_with("/api/v1/challenge/") => self.challenge(&method, p, &body),
             _ => {
                 self.authenticated(&method, &path, &query, &headers, &body, user, &faults)
@@ -408,6 +436,237 @@ impl Sim {
             }
         };
         result.unwrap_or_else(|e| e)
+    }
+
+    /// `IGUSDIDRegistrationMutation`: the token's ES256 signature must verify with the key
+    /// it carries.
+    fn graphql(&self, body: &[u8]) -> Answer {
+        let form: HashMap<String, String> = form_urlencoded::parse(body).into_owned().collect();
+        let bad = || {
+            fail(
+                StatusCode::BAD_REQUEST,
+                json!({"errors":[{"message":"invalid request"}]}),
+            )
+        };
+        if form.get("client_doc_id").map(String::as_str) != Some("124930351917786857261002920888") {
+            return Err(bad());
+        }
+        let vars: Value = form
+            .get("variables")
+            .and_then(|v| serde_json::from_str(v).ok())
+            .ok_or_else(bad)?;
+        let token = vars
+            .pointer("/input/usdid_token/sensitive_string_value")
+            .and_then(Value::as_str)
+            .ok_or_else(bad)?;
+        let (usdid, key) = verify_usdid_token(token).ok_or_else(bad)?;
+        self.lock().usdids.insert(usdid, key);
+        Ok(json_response(
+            StatusCode::OK,
+            json!({"data":{"usdid_registration":{"success":true}},"extensions":{"is_final":true}}),
+        ))
+    }
+
+    fn keystore(&self, body: &[u8]) -> Answer {
+        let form: HashMap<String, String> = form_urlencoded::parse(body).into_owned().collect();
+        if form
+            .get("app_scoped_device_id")
+            .is_none_or(|v| v.is_empty())
+        {
+            return Err(fail(
+                StatusCode::BAD_REQUEST,
+                json!({"message":"Invalid Parameters","status":"fail"}),
+            ));
+        }
+        let nonce = STANDARD.encode(rand::rng().random::<[u8; 24]>());
+        self.lock().nonces.insert(nonce.clone());
+        Ok(json_response(
+            StatusCode::OK,
+            json!({"challenge_nonce": nonce, "key_nonce": STANDARD.encode(rand::rng().random::<[u8; 16]>()), "status": "ok"}),
+        ))
+    }
+
+    /// The CAA Bloks actions (§4.4). Anything but a clean login answers the
+    /// `CAA_LOGIN_FALLBACK:` marker, so the typed error comes from the legacy endpoint, as
+    /// Instagram does for many accounts; two-factor accounts get the two-step marker.
+    fn bloks(&self, path: &str, headers: &HeaderMap, body: &[u8]) -> Answer {
+        let form: HashMap<String, String> = form_urlencoded::parse(body).into_owned().collect();
+        let payload_null = || {
+            fail(
+                StatusCode::NOT_FOUND,
+                json!({"message":"Payload returned is null","error_type":"field_exception","status":"fail"}),
+            )
+        };
+        let params: Value = form
+            .get("params")
+            .and_then(|p| serde_json::from_str(p).ok())
+            .ok_or_else(payload_null)?;
+        if form
+            .get("bloks_versioning_id")
+            .is_none_or(|v| v.len() != 64)
+            || !form.contains_key("_uuid")
+        {
+            return Err(payload_null());
+        }
+        let action = path
+            .trim_start_matches("/api/v1/bloks/async_action/")
+            .trim_end_matches('/');
+        let ci = params
+            .get("client_input_params")
+            .cloned()
+            .unwrap_or(Value::Null);
+        let sp = params.get("server_params").cloned().unwrap_or(Value::Null);
+        let take_last = "(bk.action.core.TakeLast (bk.action.i32.Const 0))";
+        match action {
+            "com.bloks.www.bloks.caa.login.process_client_data_and_redirect" => {
+                if sp.get("family_device_id").is_none() || sp.get("qe_device_id").is_none() {
+                    return Err(payload_null());
+                }
+                let aac = format!("AAC{}", uuid::Uuid::new_v4().simple());
+                self.lock().aacs.insert(aac.clone());
+                Ok(json_response(
+                    StatusCode::OK,
+                    json!({"layout":{"bloks_payload":{
+                        "data":[{"id":"caa_aac","type":"gs","data":{"key":"CAA_ACCOUNT_ACCESS_CONTEXT:aac","initial":aac}}],
+                        "action": take_last
+                    }},"status":"ok"}),
+                ))
+            }
+            "com.bloks.www.caa.login.oauth.token.fetch.async" => {
+                let aac = ci.get("aac").and_then(Value::as_str).unwrap_or_default();
+                if !self.lock().aacs.contains(aac) {
+                    return Err(payload_null());
+                }
+                Ok(json_response(
+                    StatusCode::OK,
+                    json!({"layout":{"bloks_payload":{"action": take_last}},"status":"ok"}),
+                ))
+            }
+            "com.bloks.www.bloks.caa.login.async.send_login_request" => self
+                .caa_send_login(headers, &ci, &sp)
+                .ok_or_else(payload_null),
+            _ => Err(payload_null()),
+        }
+    }
+
+    fn caa_send_login(&self, headers: &HeaderMap, ci: &Value, sp: &Value) -> Option<Response> {
+        // A wrong text-input id format is what broke CAA in #2725: Instagram says null.
+        let input_id = sp.get("username_text_input_id")?.as_str()?;
+        if !(input_id.len() == 9
+            && input_id.ends_with("ig:81")
+            && input_id[..4].chars().all(|c| c.is_ascii_hexdigit()))
+        {
+            return None;
+        }
+        let aac = ci.get("aac")?.as_str()?;
+        let nonce = header(headers, "x-ig-attest-params")
+            .and_then(|h| serde_json::from_str::<Value>(h).ok())
+            .and_then(|v| {
+                v.pointer("/attestation/0/challenge_nonce")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            })?;
+        {
+            let mut g = self.lock();
+            if !g.nonces.remove(&nonce) || !g.aacs.remove(aac) {
+                return None;
+            }
+        }
+        let username = ci.get("contact_point")?.as_str()?.to_owned();
+        let password = ci
+            .get("password")
+            .and_then(Value::as_str)
+            .and_then(|p| decrypt_password(p, &self.key).ok());
+        let faults = self.faults_for(Some(&username));
+        let usdid_ok = header(headers, "x-meta-usdid").is_some_and(|h| self.usdid_header_ok(h));
+        let (known, matches, totp, trusted) = {
+            let g = self.lock();
+            match g.accounts.get(&username) {
+                Some(a) => (
+                    true,
+                    password
+                        .as_ref()
+                        .is_some_and(|(id, p)| *id == self.key_id && *p == a.cfg.password),
+                    a.cfg.totp_secret.is_some(),
+                    a.trusted,
+                ),
+                None => (false, false, false, false),
+            }
+        };
+        let action = |a: String| {
+            json_response(
+                StatusCode::OK,
+                json!({"layout":{"bloks_payload":{"action": a}},"status":"ok"}),
+            )
+        };
+        if known && matches && (totp || faults.two_factor) && !faults.bad_password {
+            return Some(action(
+                "(bk.action.caa.PresentScreen \"com.bloks.www.ap.two_step_verification.entrypoint_async\" (f4i (dkc \"context_data\") (dkc \"ctx\")))".into(),
+            ));
+        }
+        let clean = known
+            && matches
+            && usdid_ok
+            && !(faults.bad_password
+                || faults.please_wait
+                || faults.banned
+                || faults.needs_upgrade)
+            && (faults.challenge.is_none() || trusted);
+        if !clean {
+            return Some(action(
+                "(bk.action.core.TakeLast (bk.action.caa.Log \"CAA_LOGIN_FALLBACK:fallback_triggered\"))".into(),
+            ));
+        }
+        let user = self.lock().accounts.get(&username).map(user_json)?;
+        let parts = self.new_session(&username)?;
+        let hdrs: serde_json::Map<String, Value> = parts
+            .headers
+            .iter()
+            .map(|(k, v)| {
+                let k = if *k == "ig-set-authorization" {
+                    "IG-Set-Authorization".to_owned()
+                } else {
+                    (*k).to_owned()
+                };
+                (k, json!(v))
+            })
+            .collect();
+        let cookies: Vec<String> = parts
+            .cookies
+            .iter()
+            .map(|c| format!("Set-Cookie: {c}"))
+            .collect();
+        let embedded = json!({
+            "login_response": json!({"logged_in_user": user, "status": "ok"}).to_string(),
+            "headers": Value::Object(hdrs).to_string(),
+            "cookies": cookies.join("\n"),
+        })
+        .to_string();
+        let literal = serde_json::to_string(&embedded).ok()?;
+        Some(action(format!(
+            "(bk.action.core.TakeLast (bk.action.caa.HandleLoginResponse {literal}))"
+        )))
+    }
+
+    /// `X-Meta-Usdid: {usdid}.{expires}.{sig}` of a registered, unexpired identity.
+    fn usdid_header_ok(&self, h: &str) -> bool {
+        use p256::ecdsa::signature::Verifier;
+        let Some((msg, sig)) = h.rsplit_once('.') else {
+            return false;
+        };
+        let Some((usdid, exp)) = msg.split_once('.') else {
+            return false;
+        };
+        let fresh = exp.parse::<i64>().is_ok_and(|e| e > Utc::now().timestamp());
+        let key = self.lock().usdids.get(usdid).copied();
+        let sig = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(sig)
+            .ok()
+            .and_then(|b| p256::ecdsa::DerSignature::from_bytes(&b).ok());
+        match (key, sig) {
+            (Some(k), Some(s)) => fresh && k.verify(msg.as_bytes(), &s).is_ok(),
+            _ => false,
+        }
     }
 
     fn qe_sync(&self) -> Response {
@@ -928,6 +1187,33 @@ impl Sim {
             json!({"media": media_json(&record, pk, username), "upload_id": record.upload_id, "status": "ok"}),
         ))
     }
+}
+
+/// Checks a USDID registration token (§1.5): its ES256 signature over `protected.payload`
+/// verifies with the public key in the payload. Returns the usdid and that key.
+fn verify_usdid_token(token: &str) -> Option<(String, p256::ecdsa::VerifyingKey)> {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use p256::ecdsa::signature::Verifier;
+    use p256::pkcs8::DecodePublicKey;
+    let outer: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(token).ok()?).ok()?;
+    let payload_b64 = outer.get("payload")?.as_str()?;
+    let sig0 = outer.get("signatures")?.get(0)?;
+    let protected = sig0.get("protected")?.as_str()?;
+    let sig = URL_SAFE_NO_PAD
+        .decode(sig0.get("signature")?.as_str()?)
+        .ok()?;
+    let payload: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload_b64).ok()?).ok()?;
+    if payload.get("aud")?.as_str()? != crate::client::APP_ID
+        || payload.get("alg")?.as_str()? != "ES256"
+    {
+        return None;
+    }
+    let spki = STANDARD.decode(payload.get("pub")?.as_str()?).ok()?;
+    let key = p256::ecdsa::VerifyingKey::from_public_key_der(&spki).ok()?;
+    let sig = p256::ecdsa::DerSignature::from_bytes(&sig).ok()?;
+    key.verify(format!("{protected}.{payload_b64}").as_bytes(), &sig)
+        .ok()?;
+    Some((payload.get("sub")?.as_str()?.to_owned(), key))
 }
 
 type Uploads = HashMap<(String, String), Upload>;

@@ -1,5 +1,7 @@
 use icf_instagram::sim::Faults;
-use icf_instagram::{ChallengeAsk, Credentials, ErrorClass, LoginOutcome};
+use icf_instagram::{
+    ChallengeAsk, Credentials, ErrorClass, InstagramClient, LoginOutcome, Session,
+};
 
 use crate::common::*;
 
@@ -31,14 +33,21 @@ async fn plain_login_through_tinyproxy_and_session_reuse_without_the_password() 
     assert!(session.last_login.is_some());
     assert_eq!(c.check_session().await.unwrap().user_id, info.user_id);
 
+    // The current (CAA) flow logged in; the legacy endpoint was not needed.
+    let log = proxy.log_text();
+    assert!(log.contains("/graphql_www"), "USDID registered");
+    assert!(log.contains("create_android_keystore"));
+    assert!(!log.contains("/api/v1/accounts/login/"));
+    assert!(session.usdid.is_some());
+
     // A restart: the saved session is reused and no password is sent again.
-    let log_before = proxy.log_text().matches("accounts/login/").count();
+    let log_before = proxy.log_text().matches("send_login_request").count();
     let mut again =
         icf_instagram::InstagramClient::new(session.clone(), &proxy.spec, config(&sim)).unwrap();
     let out = again.login(creds("anna", "s3cret-pass")).await.unwrap();
     assert!(matches!(out, LoginOutcome::LoggedIn(_)));
     assert_eq!(
-        proxy.log_text().matches("accounts/login/").count(),
+        proxy.log_text().matches("send_login_request").count(),
         log_before
     );
     assert_eq!(log_before, 1);
@@ -156,4 +165,79 @@ async fn sms_app_and_manual_challenges_say_what_they_need() {
             other => panic!("{name}: {other:?}"),
         }
     }
+}
+
+#[tokio::test]
+async fn caa_fallback_marker_continues_with_the_legacy_login_exactly_once() {
+    if !tools_available(&["tinyproxy"]) {
+        return;
+    }
+    let mut acc = account("eve", "pw-eve-1");
+    acc.faults.please_wait = true;
+    let sim = simulator(vec![acc]).await;
+    let proxy = tinyproxy().await;
+    let mut c = client(&sim, &proxy.spec);
+    let e = c.login(creds("eve", "pw-eve-1")).await.unwrap_err();
+    assert!(
+        matches!(e.class(), icf_instagram::ErrorClass::Cooldown { .. }),
+        "{e}"
+    );
+    let log = proxy.log_text();
+    assert_eq!(log.matches("send_login_request").count(), 1);
+    assert_eq!(log.matches("/api/v1/accounts/login/").count(), 1);
+}
+
+#[tokio::test]
+async fn the_usdid_identity_is_kept_in_the_session_and_registered_once() {
+    if !tools_available(&["microsocks"]) {
+        return;
+    }
+    let sim = simulator(vec![account("fay", "pw-fay-1")]).await;
+    let proxy = microsocks().await;
+    let mut c = client(&sim, &proxy.spec);
+    c.login(creds("fay", "pw-fay-1")).await.unwrap();
+    let mut session = c.session().clone();
+    let usdid = session.usdid.clone().unwrap();
+    assert_eq!(usdid["registered"], true);
+    assert!(
+        usdid["private_key"]
+            .as_str()
+            .unwrap()
+            .contains("BEGIN PRIVATE KEY")
+    );
+    // Logged out but same device: the next password login reuses the identity.
+    session.clear_login();
+    let restored = Session::import(&session.export()).unwrap();
+    let mut again = InstagramClient::new(restored, &proxy.spec, config(&sim)).unwrap();
+    let before = sim.request_count();
+    let out = again.login(creds("fay", "pw-fay-1")).await.unwrap();
+    assert!(matches!(out, LoginOutcome::LoggedIn(_)));
+    assert_eq!(
+        again.session().usdid.as_ref().unwrap()["usdid"],
+        usdid["usdid"]
+    );
+    // process_client_data, keystore, oauth fetch, send_login (qe/sync key is cached per
+    // client, so one more), warm-up x2; no graphql registration.
+    assert_eq!(sim.request_count() - before, 7);
+}
+
+#[tokio::test]
+async fn legacy_only_login_when_caa_is_switched_off() {
+    if !tools_available(&["tinyproxy"]) {
+        return;
+    }
+    let sim = simulator(vec![account("gil", "pw-gil-1")]).await;
+    let proxy = tinyproxy().await;
+    let cfg = icf_instagram::ClientConfig {
+        caa_login: false,
+        ..config(&sim)
+    };
+    let mut c = InstagramClient::new(fresh_session(), &proxy.spec, cfg).unwrap();
+    assert!(matches!(
+        c.login(creds("gil", "pw-gil-1")).await.unwrap(),
+        LoginOutcome::LoggedIn(_)
+    ));
+    let log = proxy.log_text();
+    assert!(!log.contains("bloks/async_action"));
+    assert!(log.contains("/api/v1/accounts/login/"));
 }
