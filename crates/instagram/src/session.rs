@@ -107,7 +107,7 @@ fn default_request_timeout() -> Value {
 ///
 /// Transport and retry settings of the Python library are carried as raw JSON values: icf
 /// does not act on them, but an exported file must still load in instagrapi.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct Session {
     #[serde(default)]
     pub uuids: Uuids,
@@ -208,6 +208,19 @@ fn d_impersonate() -> Value {
 }
 fn d_tls_verify() -> Value {
     json!(true)
+}
+
+impl std::fmt::Debug for Session {
+    // Hand-written: the session id, cookies and USDID key are credentials.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("user_id", &self.user_id())
+            .field("logged_in", &self.is_logged_in())
+            .field("device", &self.device_settings.model)
+            .field("app_version", &self.device_settings.app_version)
+            .field("locale", &self.locale)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A session file icf cannot read.
@@ -489,6 +502,17 @@ mod tests {
         let before = s.device_settings.clone();
         s.apply_app_profile(&profiles, false);
         assert_eq!(s.device_settings, before, "unknown versions are kept");
+    }
+
+    #[test]
+    fn debug_output_carries_no_credentials() {
+        let s = Session::import(
+            r#"{"cookies":{"sessionid":"42%3Asecret-cookie","ds_user_id":"42"},"authorization_data":{"ds_user_id":"42","sessionid":"42%3Asecret-auth"}}"#,
+        )
+        .unwrap();
+        let d = format!("{s:?}");
+        assert!(d.contains("42"));
+        assert!(!d.contains("secret"), "{d}");
     }
 
     #[test]

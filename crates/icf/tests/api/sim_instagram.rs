@@ -133,3 +133,52 @@ async fn standalone_instagram_simulator_serves_seeded_accounts() {
     }
     child.kill().await.unwrap();
 }
+
+#[tokio::test]
+async fn standalone_simulator_with_tls_writes_its_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let cert = dir.path().join("sim.pem");
+    let port = free_port();
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_icf"))
+        .args([
+            "sim",
+            "instagram",
+            "--tls",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--cert-out",
+        ])
+        .arg(&cert)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .current_dir(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    wait_listening(port).await;
+    for _ in 0..100 {
+        if cert.exists() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let pem = std::fs::read(&cert).unwrap();
+    let ca = reqwest::Certificate::from_pem(&pem).unwrap();
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .tls_certs_merge([ca])
+        .http2_prior_knowledge()
+        .build()
+        .unwrap();
+    let r = http
+        .get(format!("https://127.0.0.1:{port}/__sim/stats"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.version(), reqwest::Version::HTTP_2);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["requests"], 0);
+    child.kill().await.unwrap();
+}
