@@ -149,6 +149,13 @@ fn router(sim: Arc<Sim>) -> Router {
         .route("/__sim/media", get(list_media))
         .route("/__sim/stats", get(stats))
         .fallback(instagram)
+        // Instagram compresses its answers for clients that accept it (the app sends
+        // `Accept-Encoding: gzip, deflate`).
+        .layer(
+            tower_http::compression::CompressionLayer::new()
+                .gzip(true)
+                .deflate(true),
+        )
         .with_state(sim)
 }
 

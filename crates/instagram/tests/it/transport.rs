@@ -228,3 +228,33 @@ async fn a_server_without_a_trusted_certificate_is_refused() {
     assert!(c.login(creds()).await.is_err());
     assert_eq!(sim.request_count(), 0);
 }
+
+#[tokio::test]
+async fn answers_are_compressed_like_instagrams_and_the_client_reads_them() {
+    let sim = simulator(vec![account("tom", "pw-transport-1")]).await;
+    // A plain HTTP look at the wire (the test's own client, not the account's).
+    let raw = reqwest::Client::builder()
+        .no_proxy()
+        .no_gzip()
+        .no_deflate()
+        .build()
+        .unwrap();
+    let r = raw
+        .get(format!(
+            "{}/api/v1/accounts/current_user/?edit=true",
+            sim.base_url()
+        ))
+        .header("Accept-Encoding", "gzip, deflate")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(r.headers()["content-encoding"], "gzip");
+    // The account's client sends the same header and still reads the JSON (login works).
+    if !tools_available(&["microsocks"]) {
+        return;
+    }
+    let socks = microsocks().await;
+    let mut c = InstagramClient::new(fresh_session(), &socks.spec, config(&sim)).unwrap();
+    assert!(c.login(creds()).await.is_ok());
+}
