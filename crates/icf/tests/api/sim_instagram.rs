@@ -182,3 +182,12 @@ async fn standalone_simulator_with_tls_writes_its_certificate() {
     assert_eq!(v["requests"], 0);
     child.kill().await.unwrap();
 }
+
+#[test]
+fn the_example_seed_file_parses() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../instagram/data/sim_seed.example.json");
+    let accounts = icf_instagram::sim::read_seed(&path).unwrap();
+    assert_eq!(accounts.len(), 5);
+    assert!(accounts.iter().any(|a| a.totp_secret.is_some()));
+}
