@@ -115,6 +115,10 @@ impl IgError {
             IgError::Network { .. } => ErrorClass::Retryable,
             IgError::BadMedia(_) => ErrorClass::BadMedia,
             IgError::Protocol(_) => ErrorClass::Outdated,
+            // A TOTP secret that is not base32 was entered wrong by an operator; a password
+            // key we cannot use means Instagram changed its format.
+            IgError::Crypto(crate::crypto::CryptoError::BadTotpSecret) => ErrorClass::Credentials,
+            IgError::Crypto(crate::crypto::CryptoError::BadPublicKey) => ErrorClass::Outdated,
             IgError::Crypto(_) => ErrorClass::Failed,
             IgError::Api(e) => e.class_at(now),
         }
@@ -529,5 +533,9 @@ mod tests {
         assert_eq!(net.class(), ErrorClass::Retryable);
         assert!(net.maybe_applied());
         assert_eq!(IgError::BadMedia("x".into()).class(), ErrorClass::BadMedia);
+        let totp = IgError::Crypto(crate::crypto::CryptoError::BadTotpSecret);
+        assert_eq!(totp.class(), ErrorClass::Credentials);
+        let key = IgError::Crypto(crate::crypto::CryptoError::BadPublicKey);
+        assert_eq!(key.class(), ErrorClass::Outdated);
     }
 }

@@ -241,3 +241,25 @@ async fn legacy_only_login_when_caa_is_switched_off() {
     assert!(!log.contains("bloks/async_action"));
     assert!(log.contains("/api/v1/accounts/login/"));
 }
+
+#[tokio::test]
+async fn a_mistyped_totp_secret_is_an_operator_error_not_a_retry() {
+    if !tools_available(&["microsocks"]) {
+        return;
+    }
+    let mut acc = account("hal", "pw-hal-1");
+    acc.totp_secret = Some("JBSWY3DPEHPK3PXP".into());
+    let sim = simulator(vec![acc]).await;
+    let proxy = microsocks().await;
+    let mut c = client(&sim, &proxy.spec);
+    let e = c
+        .login(Credentials {
+            username: "hal",
+            password: "pw-hal-1",
+            totp_secret: Some("not base32 at all!"),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(e.class(), ErrorClass::Credentials);
+    assert!(!c.session().is_logged_in());
+}
