@@ -54,6 +54,16 @@ async fn plain_login_through_tinyproxy_and_session_reuse_without_the_password() 
     // The password never travels in clear, and never reaches the proxy's log.
     assert!(!proxy.log_text().contains("s3cret-pass"));
     assert!(!session.export().contains("s3cret-pass"));
+
+    // Logging out kills the token on Instagram's side too.
+    again.logout().await.unwrap();
+    assert!(!again.session().is_logged_in());
+    let mut stale =
+        icf_instagram::InstagramClient::new(session, &proxy.spec, config(&sim)).unwrap();
+    assert_eq!(
+        stale.check_session().await.unwrap_err().class(),
+        ErrorClass::Relogin
+    );
 }
 
 #[tokio::test]
