@@ -416,13 +416,18 @@ impl Sim {
         if faults.throttle {
             return StatusCode::TOO_MANY_REQUESTS.into_response();
         }
+        if !path.starts_with("/graphql_www")
+            && let Err(r) = check_app_headers(&headers)
+        {
+            return r;
+        }
         let result = match (method.clone(), path.as_str()) {
             (_, "/api/v1/qe/sync/") => Ok(self.qe_sync()),
             (Method::POST, "/api/v1/launcher/sync/") => Ok(json_response(
                 StatusCode::OK,
                 json!({"configs": {}, "status": "ok"}),
             )),
-            (Method::POST, "/api/v1/accounts/login/") => self.login(&body, &faults),
+            (Method::POST, "/api/v1/accounts/login/") => self.login(&headers, &body, &faults),
             (Method::POST, "/api/v1/accounts/two_factor_login/") => self.two_factor(&body),
             (Method::POST, "/graphql_www") => self.graphql(&body),
             (Method::POST, "/api/v1/attestation/create_android_keystore/") => self.keystore(&body),
@@ -681,13 +686,26 @@ impl Sim {
         r
     }
 
-    fn login(&self, body: &[u8], faults: &Faults) -> Answer {
+    fn login(&self, headers: &HeaderMap, body: &[u8], faults: &Faults) -> Answer {
         let v = parse_signed(body).ok_or_else(|| {
             fail(
                 StatusCode::BAD_REQUEST,
                 json!({"message":"Invalid Parameters","status":"fail"}),
             )
         })?;
+        // The ids in the body must be the ones the headers announce: one phone, not two.
+        for (field, h) in [
+            ("guid", "x-ig-device-id"),
+            ("phone_id", "x-ig-family-device-id"),
+            ("device_id", "x-ig-android-id"),
+        ] {
+            if v.get(field).and_then(Value::as_str) != header(headers, h) {
+                return Err(fail(
+                    StatusCode::BAD_REQUEST,
+                    json!({"message":"Invalid Parameters","status":"fail"}),
+                ));
+            }
+        }
         let username = v
             .get("username")
             .and_then(Value::as_str)
@@ -1214,6 +1232,32 @@ fn verify_usdid_token(token: &str) -> Option<(String, p256::ecdsa::VerifyingKey)
     key.verify(format!("{protected}.{payload_b64}").as_bytes(), &sig)
         .ok()?;
     Some((payload.get("sub")?.as_str()?.to_owned(), key))
+}
+
+/// The app's standard headers (§3.3): a request without them is not from the Android app.
+fn check_app_headers(h: &HeaderMap) -> Result<(), Response> {
+    let ua_ok = header(h, "user-agent").is_some_and(|ua| {
+        ua.starts_with("Instagram ") && ua.contains(" Android (") && ua.ends_with(')')
+    });
+    let app_ok = header(h, "x-ig-app-id") == Some(crate::client::APP_ID);
+    let bloks_ok = header(h, "x-bloks-version-id")
+        .is_some_and(|b| b.len() == 64 && b.chars().all(|c| c.is_ascii_hexdigit()));
+    let ids_ok = [
+        "x-ig-device-id",
+        "x-ig-family-device-id",
+        "x-ig-android-id",
+        "x-pigeon-session-id",
+    ]
+    .iter()
+    .all(|k| header(h, k).is_some_and(|v| !v.is_empty()));
+    if ua_ok && app_ok && bloks_ok && ids_ok {
+        Ok(())
+    } else {
+        Err(fail(
+            StatusCode::BAD_REQUEST,
+            json!({"message":"useragent mismatch","status":"fail"}),
+        ))
+    }
 }
 
 type Uploads = HashMap<(String, String), Upload>;
