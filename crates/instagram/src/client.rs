@@ -11,7 +11,7 @@ use reqwest::header::HeaderMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::caa::{CaaAnswer, Usdid, device_network_info, extract_aac, read_login_answer};
+use crate::caa::{CaaAnswer, Usdid, extract_aac, read_login_answer};
 use crate::crypto::{PasswordKey, encrypt_password, totp_code};
 use crate::error::{ApiErrorKind, IgError, classify};
 use crate::session::Session;
@@ -44,6 +44,9 @@ pub struct ClientConfig {
     pub caa_api_base: Option<String>,
     /// Try the CAA login before the legacy one, as instagrapi 3.x does (default true).
     pub caa_login: bool,
+    /// `si_device_param_network_info` sent by the CAA login; `None` sends instagrapi's
+    /// constant (a T-Mobile US SIM). Set it per account to match the proxy's country.
+    pub caa_network_info: Option<Value>,
 }
 
 impl Default for ClientConfig {
@@ -58,6 +61,7 @@ impl Default for ClientConfig {
             extra_ca_pem: None,
             caa_api_base: None,
             caa_login: true,
+            caa_network_info: None,
         }
     }
 }
@@ -748,6 +752,11 @@ impl InstagramClient {
 
     async fn caa_steps(&mut self, creds: Credentials<'_>) -> Result<Option<LoginOutcome>, IgError> {
         self.register_usdid().await?;
+        let network_info = self
+            .cfg
+            .caa_network_info
+            .clone()
+            .unwrap_or_else(crate::caa::device_network_info);
         let ids = self.session.uuids.clone();
         let waterfall = uuid4();
         let device_params = json!({
@@ -804,7 +813,7 @@ impl InstagramClient {
         }
         if let Some(aac) = &aac {
             let client_input = json!({
-                "username_input": creds.username, "si_device_param_network_info": device_network_info(),
+                "username_input": creds.username, "si_device_param_network_info": network_info.clone(),
                 "aac": aac, "lois_settings": {"lois_token": ""}, "cloud_trust_token": null,
                 "zero_balance_state": "", "network_bssid": null
             });
@@ -834,7 +843,7 @@ impl InstagramClient {
             "password_contains_non_ascii": if creds.password.is_ascii() { "false" } else { "true" },
             "flash_call_permission_status": {"READ_PHONE_STATE": "DENIED", "READ_CALL_LOG": "DENIED", "ANSWER_PHONE_CALLS": "DENIED"},
             "gms_incoming_call_retriever_eligibility": "eligible",
-            "si_device_param_network_info": device_network_info(),
+            "si_device_param_network_info": network_info.clone(),
             "sim_phones": [], "aymh_accounts": [], "accounts_list": [],
             "sso_token_map_json_string": "", "openid_tokens": {}, "secure_family_device_id": "",
             "has_whatsapp_installed": 0, "headers_infra_flow_id": "", "lois_settings": {"lois_token": ""},

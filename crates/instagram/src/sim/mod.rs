@@ -118,6 +118,11 @@ impl Simulator {
         self.sim.request_count()
     }
 
+    /// The `si_device_param_network_info` of the account's last CAA login.
+    pub fn network_info(&self, username: &str) -> Option<serde_json::Value> {
+        self.sim.network_info(username)
+    }
+
     /// Instagram requests that arrived over HTTP/2.
     pub fn http2_request_count(&self) -> u64 {
         self.sim.http2_count()

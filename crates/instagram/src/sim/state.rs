@@ -146,6 +146,7 @@ struct Inner {
     aacs: std::collections::HashSet<String>,
     nonces: std::collections::HashSet<String>,
     usdids: HashMap<String, p256::ecdsa::VerifyingKey>,
+    network_info: HashMap<String, Value>,
 }
 
 pub(super) struct Sim {
@@ -238,6 +239,7 @@ impl Sim {
                 aacs: Default::default(),
                 nonces: Default::default(),
                 usdids: HashMap::new(),
+                network_info: HashMap::new(),
             }),
             key,
             key_id: rand::rng().random_range(1..=255),
@@ -297,6 +299,10 @@ impl Sim {
 
     pub(super) fn http2_count(&self) -> u64 {
         self.lock().http2_requests
+    }
+
+    pub(super) fn network_info(&self, username: &str) -> Option<Value> {
+        self.lock().network_info.get(username).cloned()
     }
 
     pub(super) fn request_count(&self) -> u64 {
@@ -578,6 +584,11 @@ impl Sim {
             }
         }
         let username = ci.get("contact_point")?.as_str()?.to_owned();
+        if let Some(info) = ci.get("si_device_param_network_info") {
+            self.lock()
+                .network_info
+                .insert(username.clone(), info.clone());
+        }
         let password = ci
             .get("password")
             .and_then(Value::as_str)

@@ -273,3 +273,26 @@ async fn a_mistyped_totp_secret_is_an_operator_error_not_a_retry() {
     assert_eq!(e.class(), ErrorClass::Credentials);
     assert!(!c.session().is_logged_in());
 }
+
+#[tokio::test]
+async fn the_caa_network_info_can_match_the_accounts_country() {
+    if !tools_available(&["tinyproxy"]) {
+        return;
+    }
+    let sim = simulator(vec![account("ivo", "pw-ivo-1"), account("jan", "pw-jan-1")]).await;
+    let proxy = tinyproxy().await;
+    let mut c = client(&sim, &proxy.spec);
+    c.login(creds("ivo", "pw-ivo-1")).await.unwrap();
+    assert_eq!(
+        sim.network_info("ivo").unwrap()["sim_operator_name"],
+        "T-Mobile"
+    );
+    let de = serde_json::json!({"wifi_on": 1, "num_sims": 1, "sim_operator": "26201", "sim_operator_name": "Telekom.de"});
+    let cfg = icf_instagram::ClientConfig {
+        caa_network_info: Some(de.clone()),
+        ..config(&sim)
+    };
+    let mut c = InstagramClient::new(fresh_session(), &proxy.spec, cfg).unwrap();
+    c.login(creds("jan", "pw-jan-1")).await.unwrap();
+    assert_eq!(sim.network_info("jan").unwrap(), de);
+}
