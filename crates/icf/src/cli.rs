@@ -47,27 +47,15 @@ pub enum Command {
     /// Re-encrypt every secret at rest under the first key of ENCRYPTION_KEY (run after
     /// putting a new key first; remove the old key afterwards).
     RotateKeys,
-    /// Run a simulator of a translation provider (for tests and demos), e.g.
+    /// Run a simulator of an external service (for tests and demos), e.g.
     /// `icf sim deepl --listen 127.0.0.1:9001`, then set DEEPL_API_URL=http://127.0.0.1:9001.
-    Sim(SimArgs),
+    Sim {
+        #[command(subcommand)]
+        command: SimCommand,
+    },
     /// Inspect the job queue and check the workers.
     #[command(subcommand)]
     Jobs(JobsCommand),
-}
-
-#[derive(Debug, Args)]
-pub struct SimArgs {
-    /// deepl, google or libretranslate.
-    #[arg(value_parser = parse_provider)]
-    pub provider: icf_translate::ProviderKind,
-    /// The address to listen on.
-    #[arg(long, default_value = "127.0.0.1:9001")]
-    pub listen: std::net::SocketAddr,
-}
-
-fn parse_provider(s: &str) -> Result<icf_translate::ProviderKind, String> {
-    icf_translate::ProviderKind::parse(s)
-        .ok_or_else(|| format!("expected deepl, google or libretranslate, got '{s}'"))
 }
 
 #[derive(Debug, Subcommand)]
@@ -121,6 +109,43 @@ pub enum JobsCommand {
         #[arg(long, default_value_t = 300)]
         timeout: u64,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SimCommand {
+    /// Instagram's private mobile API; point INSTAGRAM_API_URL at it.
+    Instagram(SimInstagramArgs),
+    /// DeepL API v2; point DEEPL_API_URL at it (any key).
+    Deepl(SimProviderArgs),
+    /// Google Cloud Translation v2; point GOOGLE_TRANSLATE_API_URL at it.
+    Google(SimProviderArgs),
+    /// LibreTranslate; point LIBRETRANSLATE_URL at it.
+    Libretranslate(SimProviderArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SimProviderArgs {
+    /// The address to listen on.
+    #[arg(long, default_value = "127.0.0.1:9001")]
+    pub listen: std::net::SocketAddr,
+}
+
+#[derive(Debug, Args)]
+pub struct SimInstagramArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:9100")]
+    pub listen: std::net::SocketAddr,
+    /// A JSON array of accounts to create at start:
+    /// `[{"username","password","totp_secret"?,"faults"?}]`.
+    #[arg(long)]
+    pub seed: Option<std::path::PathBuf>,
+    /// Serve HTTPS (h2) with a fresh self-signed certificate, written to --cert-out;
+    /// point INSTAGRAM_API_CA at that file.
+    #[arg(long)]
+    pub tls: bool,
+    /// Where --tls writes the certificate (PEM).
+    #[arg(long, default_value = "instagram-sim.pem")]
+    pub cert_out: std::path::PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -196,11 +221,9 @@ fn password_from(arg: Option<String>) -> anyhow::Result<String> {
 }
 
 pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<()> {
-    // A simulator needs no database and no secrets.
-    if let Command::Sim(args) = &cli.command {
-        return icf_translate::sim::serve(args.provider, args.listen, startup::shutdown_signal())
-            .await
-            .with_context(|| format!("cannot run the simulator on {}", args.listen));
+    // Simulators need no database, secrets or data dir.
+    if let Command::Sim { command } = cli.command {
+        return sim(command).await;
     }
     let generated = settings.ensure_secrets()?;
     for var in generated {
@@ -229,8 +252,6 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<()> {
             Ok(())
         }
         Command::User(cmd) => user(settings, cmd).await,
-        // Served above, before the secrets.
-        Command::Sim(_) => Ok(()),
         Command::Accounts(AccountsCommand::Import {
             file,
             dry_run,
@@ -279,6 +300,60 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<()> {
                 report.rotated, report.current
             );
             Ok(())
+        }
+        Command::Sim { .. } => unreachable!("handled above"),
+    }
+}
+
+async fn provider_sim(
+    kind: icf_translate::ProviderKind,
+    listen: std::net::SocketAddr,
+) -> anyhow::Result<()> {
+    icf_translate::sim::serve(kind, listen, startup::shutdown_signal())
+        .await
+        .with_context(|| format!("cannot run the simulator on {listen}"))
+}
+
+async fn sim(command: SimCommand) -> anyhow::Result<()> {
+    match command {
+        SimCommand::Deepl(args) => {
+            provider_sim(icf_translate::ProviderKind::DeepL, args.listen).await
+        }
+        SimCommand::Google(args) => {
+            provider_sim(icf_translate::ProviderKind::Google, args.listen).await
+        }
+        SimCommand::Libretranslate(args) => {
+            provider_sim(icf_translate::ProviderKind::LibreTranslate, args.listen).await
+        }
+        SimCommand::Instagram(args) => {
+            let seed = match &args.seed {
+                Some(path) => icf_instagram::sim::read_seed(path).map_err(anyhow::Error::msg)?,
+                None => Vec::new(),
+            };
+            let accounts = seed.len();
+            let sim = if args.tls {
+                icf_instagram::sim::Simulator::start_tls(args.listen, seed).await
+            } else {
+                icf_instagram::sim::Simulator::start(args.listen, seed).await
+            }
+            .with_context(|| format!("cannot listen on {}", args.listen))?;
+            if let Some(pem) = sim.cert_pem() {
+                std::fs::write(&args.cert_out, pem)
+                    .with_context(|| format!("cannot write {}", args.cert_out.display()))?;
+                println!(
+                    "certificate: {} (INSTAGRAM_API_CA)",
+                    args.cert_out.display()
+                );
+            }
+            println!(
+                "instagram simulator on {} ({accounts} seeded accounts); INSTAGRAM_API_URL={}",
+                sim.addr(),
+                sim.base_url()
+            );
+            tokio::select! {
+                _ = sim.wait() => Ok(()),
+                _ = startup::shutdown_signal() => Ok(()),
+            }
         }
     }
 }

@@ -125,6 +125,14 @@ pub struct Settings {
     pub worker_shutdown_grace_secs: u64,
     /// `ICF_JOB_RETENTION_DAYS` (default 14): finished jobs older than this are pruned.
     pub job_retention_days: u32,
+    /// `INSTAGRAM_APP_PROFILE`: a JSON file of app profiles replacing the built-in
+    /// `crates/instagram/data/app_profiles.json` (read and checked at start).
+    pub instagram_app_profiles: icf_instagram::AppProfiles,
+    /// `INSTAGRAM_API_URL` (default `https://i.instagram.com`): the simulator in tests/demos.
+    pub instagram_api_url: String,
+    /// `INSTAGRAM_API_CA`: a PEM file of extra CA certificates to trust for
+    /// `INSTAGRAM_API_URL` (the simulator's, from `icf sim instagram --tls`).
+    pub instagram_api_ca_pem: Option<String>,
 }
 
 /// Instagram's own host: a proxy that reaches it is what icf needs.
@@ -519,6 +527,55 @@ impl Settings {
                 "expected a number of seconds from 1 to 120",
             ));
         }
+        let instagram_app_profiles = match lookup("INSTAGRAM_APP_PROFILE")
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+        {
+            None => icf_instagram::AppProfiles::built_in(),
+            Some(path) => icf_instagram::AppProfiles::load(Some(Path::new(&path)))
+                .map_err(|e| ConfigError::new("INSTAGRAM_APP_PROFILE", e.to_string()))?,
+        };
+        let instagram_api_url = match lookup("INSTAGRAM_API_URL")
+            .map(|v| v.trim().trim_end_matches('/').to_owned())
+            .filter(|v| !v.is_empty())
+        {
+            None => "https://i.instagram.com".to_owned(),
+            Some(url) => {
+                let ok = (url.starts_with("http://") || url.starts_with("https://"))
+                    && url.split_once("://").is_some_and(|(_, rest)| {
+                        !rest.is_empty() && !rest.contains('/') && !rest.contains('@')
+                    });
+                if !ok {
+                    return Err(ConfigError::new(
+                        "INSTAGRAM_API_URL",
+                        format!(
+                            "expected a base URL like https://i.instagram.com or http://127.0.0.1:9100, got '{}'",
+                            redact_url(&url)
+                        ),
+                    ));
+                }
+                url
+            }
+        };
+
+        let instagram_api_ca_pem = match lookup("INSTAGRAM_API_CA")
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+        {
+            None => None,
+            Some(path) => {
+                let pem = std::fs::read_to_string(&path).map_err(|e| {
+                    ConfigError::new("INSTAGRAM_API_CA", format!("cannot read {path}: {e}"))
+                })?;
+                if !pem.contains("-----BEGIN CERTIFICATE-----") {
+                    return Err(ConfigError::new(
+                        "INSTAGRAM_API_CA",
+                        format!("expected a PEM certificate in {path}"),
+                    ));
+                }
+                Some(pem)
+            }
+        };
 
         Ok(Settings {
             media_dir,
@@ -582,6 +639,9 @@ impl Settings {
                 3600,
             )?,
             job_retention_days: ranged_var(&lookup, "ICF_JOB_RETENTION_DAYS", 14u32, 1, 3650)?,
+            instagram_app_profiles,
+            instagram_api_url,
+            instagram_api_ca_pem,
         })
     }
 
@@ -837,6 +897,18 @@ mod tests {
                 "forever",
                 "a whole number from 1 to 3650",
             ),
+            (
+                "INSTAGRAM_APP_PROFILE",
+                "/nonexistent/profiles.json",
+                "cannot read",
+            ),
+            ("INSTAGRAM_API_URL", "ftp://x", "expected a base URL"),
+            ("INSTAGRAM_API_CA", "/nonexistent/ca.pem", "cannot read"),
+            (
+                "INSTAGRAM_API_URL",
+                "https://i.instagram.com/api/v1",
+                "expected a base URL",
+            ),
         ];
         for (var, value, expected) in cases {
             let err = settings(&[(var, value)]).unwrap_err();
@@ -910,6 +982,37 @@ mod tests {
         }
         let s = settings(&[("DEEPL_API_KEY", "hunter2")]).unwrap();
         assert!(!format!("{s:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn instagram_settings_default_to_the_real_service_and_built_in_profiles() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(s.instagram_api_url, "https://i.instagram.com");
+        assert_eq!(
+            s.instagram_app_profiles.default_profile().app_version,
+            "449.0.0.52.84"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.json");
+        let hash = "b".repeat(64);
+        std::fs::write(
+            &path,
+            format!(r#"{{"default":"450.0.0.1.1","profiles":[{{"app_version":"450.0.0.1.1","version_code":"1","bloks_versioning_id":"{hash}"}}]}}"#),
+        )
+        .unwrap();
+        let s = settings(&[
+            ("INSTAGRAM_APP_PROFILE", path.to_str().unwrap()),
+            ("INSTAGRAM_API_URL", "http://127.0.0.1:9100/"),
+        ])
+        .unwrap();
+        assert_eq!(
+            s.instagram_app_profiles.default_profile().app_version,
+            "450.0.0.1.1"
+        );
+        assert_eq!(s.instagram_api_url, "http://127.0.0.1:9100");
+        std::fs::write(&path, "{}").unwrap();
+        let err = settings(&[("INSTAGRAM_APP_PROFILE", path.to_str().unwrap())]).unwrap_err();
+        assert_eq!(err.variable, "INSTAGRAM_APP_PROFILE");
     }
 
     #[test]

@@ -20,6 +20,7 @@ mod proxies;
 mod publish;
 mod queue;
 mod realproxy;
+mod sim_instagram;
 mod translate;
 mod users;
 mod worker_processes;

@@ -1,0 +1,247 @@
+//! A simulator of Instagram's private API for tests and demos: the same paths, headers,
+//! bodies and error shapes as the fact sheet documents, with accounts, sessions, uploads,
+//! published media and fault injection. `icf sim instagram --listen ADDR` runs it alone.
+//!
+//! Control endpoints (not part of Instagram): `POST /__sim/accounts` (create or replace an
+//! account and its faults), `PUT /__sim/faults` (global faults), `GET /__sim/media`
+//! (`?username=`), `GET /__sim/stats` (how many Instagram requests arrived).
+
+mod state;
+mod tls;
+
+pub use tls::SimCert;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+use state::Sim;
+pub use state::{Faults, SimAccount, SimMedia};
+
+/// A running simulator.
+pub struct Simulator {
+    addr: SocketAddr,
+    sim: Arc<Sim>,
+    task: JoinHandle<()>,
+    cert_pem: Option<String>,
+}
+
+impl Simulator {
+    /// Starts on `addr` (port 0 for a free one) with seed accounts.
+    pub async fn start(addr: SocketAddr, seed: Vec<SimAccount>) -> std::io::Result<Simulator> {
+        let listener = TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let sim = Arc::new(Sim::new(seed));
+        let app = router(sim.clone());
+        let task = tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, app).await {
+                tracing::error!(error = %e, "instagram simulator stopped");
+            }
+        });
+        Ok(Simulator {
+            addr,
+            sim,
+            task,
+            cert_pem: None,
+        })
+    }
+
+    /// Starts behind TLS (h2 and http/1.1 offered) with a fresh self-signed certificate
+    /// for `localhost`, `127.0.0.1` and `i.instagram.com`; clients must trust
+    /// [`Simulator::cert_pem`].
+    pub async fn start_tls(addr: SocketAddr, seed: Vec<SimAccount>) -> std::io::Result<Simulator> {
+        let cert = SimCert::generate()?;
+        let tcp = TcpListener::bind(addr).await?;
+        let addr = tcp.local_addr()?;
+        let listener = tls::TlsListener {
+            tcp,
+            acceptor: cert.acceptor()?,
+        };
+        let sim = Arc::new(Sim::new(seed));
+        let app = router(sim.clone());
+        let task = tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, app).await {
+                tracing::error!(error = %e, "instagram simulator stopped");
+            }
+        });
+        Ok(Simulator {
+            addr,
+            sim,
+            task,
+            cert_pem: Some(cert.cert_pem),
+        })
+    }
+
+    /// The certificate to trust when the simulator runs with TLS.
+    pub fn cert_pem(&self) -> Option<&str> {
+        self.cert_pem.as_deref()
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The value for `INSTAGRAM_API_URL`.
+    pub fn base_url(&self) -> String {
+        let scheme = if self.cert_pem.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{}", self.addr)
+    }
+
+    pub fn add_account(&self, account: SimAccount) {
+        self.sim.upsert(account);
+    }
+
+    pub fn set_global_faults(&self, faults: Faults) {
+        self.sim.set_global(faults);
+    }
+
+    pub fn media(&self, username: Option<&str>) -> Vec<SimMedia> {
+        self.sim.media(username)
+    }
+
+    /// Instagram requests received so far (control endpoints excluded).
+    pub fn request_count(&self) -> u64 {
+        self.sim.request_count()
+    }
+
+    /// The `si_device_param_network_info` of the account's last CAA login.
+    pub fn network_info(&self, username: &str) -> Option<serde_json::Value> {
+        self.sim.network_info(username)
+    }
+
+    /// Instagram requests that arrived over HTTP/2.
+    pub fn http2_request_count(&self) -> u64 {
+        self.sim.http2_count()
+    }
+
+    /// Waits until the server stops (for the CLI).
+    pub async fn wait(mut self) {
+        let _ = (&mut self.task).await;
+    }
+}
+
+impl Drop for Simulator {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Reads a seed file: a JSON array of accounts (`username`, `password`, `totp_secret`,
+/// `faults`).
+pub fn read_seed(path: &std::path::Path) -> Result<Vec<SimAccount>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn router(sim: Arc<Sim>) -> Router {
+    Router::new()
+        .route("/__sim/accounts", post(add_account))
+        .route("/__sim/faults", put(set_faults))
+        .route("/__sim/media", get(list_media))
+        .route("/__sim/stats", get(stats))
+        .fallback(instagram)
+        // Instagram compresses its answers for clients that accept it (the app sends
+        // `Accept-Encoding: gzip, deflate`).
+        .layer(
+            tower_http::compression::CompressionLayer::new()
+                .gzip(true)
+                .deflate(true),
+        )
+        .with_state(sim)
+}
+
+async fn add_account(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
+    match serde_json::from_slice::<SimAccount>(&body) {
+        Ok(a) if !a.username.is_empty() => {
+            let username = a.username.clone();
+            sim.upsert(a);
+            (
+                StatusCode::CREATED,
+                axum::Json(json!({"username": username})),
+            )
+                .into_response()
+        }
+        Ok(_) => bad_control("username", "required"),
+        Err(e) => bad_control("body", &e.to_string()),
+    }
+}
+
+fn bad_control(field: &str, message: &str) -> Response {
+    (
+        StatusCode::UNPROCESSABLE_ENTITY,
+        axum::Json(json!({"error": {"code": "validation", "field": field, "message": message}})),
+    )
+        .into_response()
+}
+
+async fn set_faults(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
+    match serde_json::from_slice::<Faults>(&body) {
+        Ok(f) => {
+            sim.set_global(f);
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Err(e) => bad_control("body", &e.to_string()),
+    }
+}
+
+#[derive(Deserialize)]
+struct MediaQuery {
+    username: Option<String>,
+}
+
+async fn list_media(State(sim): State<Arc<Sim>>, Query(q): Query<MediaQuery>) -> Response {
+    axum::Json(json!({"items": sim.media(q.username.as_deref())})).into_response()
+}
+
+async fn stats(State(sim): State<Arc<Sim>>) -> Response {
+    axum::Json(json!({"requests": sim.request_count(), "http2_requests": sim.http2_count()}))
+        .into_response()
+}
+
+async fn instagram(
+    State(sim): State<Arc<Sim>>,
+    version: axum::http::Version,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    sim.note_version(version);
+    sim.handle(method, uri, headers, body).await
+}
+
+/// An answer the connection is cut in the middle of: the client sees a broken response,
+/// as when a phone loses its network.
+pub(crate) fn dropped_connection() -> Response {
+    let stream = futures_util::stream::once(async {
+        Err::<Bytes, std::io::Error>(std::io::Error::other("connection dropped by the simulator"))
+    });
+    Response::builder()
+        .status(StatusCode::OK)
+        .header("content-type", "application/json; charset=utf-8")
+        .body(Body::from_stream(stream))
+        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+}
+
+pub(crate) fn json_response(status: StatusCode, v: Value) -> Response {
+    (
+        status,
+        [("content-type", "application/json; charset=utf-8")],
+        v.to_string(),
+    )
+        .into_response()
+}
