@@ -166,6 +166,12 @@ pub fn job_registry(settings: &Settings) -> Registry {
         )
         // Instagram actions, across every worker process (specification §6).
         .cap(kinds::POST_TO_INSTAGRAM, settings.max_concurrent_tasks);
+    // Background translation of large batches, when a provider is configured.
+    if let Ok(Some(t)) = icf_translate::Translation::from_config(&settings.translation_config()) {
+        registry.register(icf_translate::job::TranslateText {
+            translation: std::sync::Arc::new(t),
+        });
+    }
     registry
 }
 

@@ -10,6 +10,7 @@
 
 pub mod caption;
 pub mod error;
+pub mod job;
 pub mod provider;
 pub mod service;
 pub mod sim;

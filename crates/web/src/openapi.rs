@@ -61,6 +61,7 @@ use crate::routes;
         routes::proxies::import,
         routes::translate::translate,
         routes::translate::stats,
+        routes::translate::job,
     ),
     components(schemas(crate::error::ErrorBody)),
     modifiers(&BearerAuth),

@@ -17,6 +17,7 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/api/logs/", &["get"]),
     ("/api/translate", &["post"]),
     ("/api/translate/stats", &["get"]),
+    ("/api/translate/jobs/{id}", &["get"]),
     ("/api/posts/{id}/translate", &["post"]),
     ("/api/posts/{id}/translations", &["get"]),
     ("/api/posts/{id}/translations/{lang}", &["put"]),

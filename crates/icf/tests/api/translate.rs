@@ -480,4 +480,84 @@ engine_tests!(
     an_exhausted_quota_falls_back_to_the_second_provider,
     libretranslate_says_which_languages_it_cannot_do,
     over_limit_captions_carry_warnings,
+    large_batches_run_in_the_background,
 );
+
+/// Large batches run as the `translate_text` job: 202 at once, a worker translates, and the
+/// result is read back from the cache without another provider request.
+async fn large_batches_run_in_the_background(engine: Engine) {
+    let deepl = sim(ProviderKind::DeepL).await;
+    let app = app_with_deepl(engine, &deepl, &[]).await;
+    let token = app.editor_token().await;
+    let targets = [
+        "de", "fr", "es", "it", "nl", "pl", "pt-BR", "ru", "uk", "tr", "ja", "ko",
+    ];
+    let (status, queued) = app
+        .call(
+            Method::POST,
+            "/api/translate",
+            Some(&token),
+            Some(json!({"text": CAPTION, "source_lang": "en", "target_langs": targets})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{queued}");
+    let status_url = queued["status_url"].as_str().unwrap().to_owned();
+    assert!(
+        deepl.requests().is_empty(),
+        "nothing translated before a worker runs"
+    );
+
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let worker = tokio::spawn({
+        let db = app.db.clone();
+        let settings = app.settings.clone();
+        async move {
+            icf::startup::run_worker(db, &settings, 2, async {
+                let _ = stopped.await;
+            })
+            .await
+        }
+    });
+    let mut done = Value::Null;
+    for _ in 0..200 {
+        let (status, body) = app.call(Method::GET, &status_url, Some(&token), None).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        if body["state"] == "succeeded" {
+            done = body;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let _ = stop.send(());
+    worker.await.unwrap().unwrap();
+    assert_eq!(done["state"], "succeeded", "the job did not finish");
+    let provider_requests = deepl.requests().len();
+    assert!(provider_requests >= 1);
+    for lang in targets {
+        let r = result(&done["result"], lang);
+        assert!(
+            r["text"]
+                .as_str()
+                .is_some_and(|t| t.contains("@maria.k") && t.contains("#лето")),
+            "{r}"
+        );
+        assert_eq!(r["from_cache"], true, "read back from the cache: {r}");
+    }
+    let (_, again) = app.call(Method::GET, &status_url, Some(&token), None).await;
+    assert_eq!(again["state"], "succeeded");
+    assert_eq!(
+        deepl.requests().len(),
+        provider_requests,
+        "reading the result costs no request"
+    );
+
+    let (status, body) = app
+        .call(
+            Method::GET,
+            &format!("/api/translate/jobs/{}", uuid::Uuid::now_v7()),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_error(status, &body, StatusCode::NOT_FOUND, "not_found");
+}

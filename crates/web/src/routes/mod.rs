@@ -38,7 +38,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/auth/me", get(auth::me));
     let router = both_slashes(router, "/api/users", get(users::list).post(users::create));
     let router = both_slashes(router, "/api/translate", post(translate::translate))
-        .route("/api/translate/stats", get(translate::stats));
+        .route("/api/translate/stats", get(translate::stats))
+        .route("/api/translate/jobs/{id}", get(translate::job));
     let router = both_slashes(router, "/api/queue", get(queue::overview));
     let router = router.route(
         "/api/users/{id}",

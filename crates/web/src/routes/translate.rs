@@ -24,7 +24,14 @@ pub struct TranslateRequest {
     text: String,
     source_lang: String,
     target_langs: Vec<String>,
+    /// Run as a `translate_text` job and answer 202 at once (automatic above
+    /// 10 languages); read the result at `GET /api/translate/jobs/{id}`.
+    #[serde(default)]
+    background: bool,
 }
+
+/// Above this many languages a request runs in the background.
+const SYNC_MAX_LANGUAGES: usize = 10;
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct TranslateResponse {
@@ -42,13 +49,14 @@ pub struct TranslateResponse {
 /// Translates a caption into several languages, keeping hashtags, mentions, links, emoji and
 /// line breaks byte-identical. Cached: asking again costs no provider request.
 #[utoipa::path(post, path = "/api/translate", tag = "translation", security(("bearer" = [])), request_body = TranslateRequest,
-    responses((status = 200, body = TranslateResponse), (status = 422, body = crate::error::ErrorBody),
+    responses((status = 200, body = TranslateResponse), (status = 202, description = "Queued as a background job", body = BackgroundJob), (status = 422, body = crate::error::ErrorBody),
     (status = 503, description = "No translation provider is configured", body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody)))]
 pub async fn translate(
     State(state): State<AppState>,
     _: CurrentUser,
     ApiJson(req): ApiJson<TranslateRequest>,
-) -> ApiResult<Json<TranslateResponse>> {
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
     if req.text.trim().is_empty() {
         return Err(ApiError::validation("text", "must not be empty"));
     }
@@ -83,12 +91,102 @@ pub async fn translate(
             TranslateError::NotConfigured.to_string(),
         ));
     };
+    if req.background || targets.len() > SYNC_MAX_LANGUAGES {
+        let payload = icf_translate::job::TranslateTextPayload {
+            text: req.text.clone(),
+            source_lang: source.code().to_owned(),
+            target_langs: targets.iter().map(|l| l.code().to_owned()).collect(),
+        };
+        let job = icf_store::jobs::NewJob::new(
+            icf_translate::job::KIND,
+            serde_json::to_value(&payload).map_err(ApiError::internal)?,
+        )
+        .max_attempts(4);
+        let id = icf_store::jobs::enqueue_now(&state.db, &job)
+            .await?
+            .ok_or_else(|| ApiError::internal("the job was not enqueued"))?;
+        return Ok((
+            axum::http::StatusCode::ACCEPTED,
+            Json(BackgroundJob {
+                job_id: id,
+                state: "queued",
+                status_url: format!("/api/translate/jobs/{id}"),
+            }),
+        )
+            .into_response());
+    }
     let results = translate_caption(&state.db, translation, &req.text, source, &targets).await;
     Ok(Json(TranslateResponse {
         source_lang: source,
         provider: translation.provider().as_str(),
         source_warnings: caption::limit_problems(&req.text, &translation.limits()),
         results,
+    })
+    .into_response())
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct BackgroundJob {
+    #[schema(value_type = String)]
+    job_id: icf_core::ids::JobId,
+    state: &'static str,
+    status_url: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TranslationJob {
+    #[schema(value_type = String)]
+    job_id: icf_core::ids::JobId,
+    /// queued, running, succeeded, failed, cancelled.
+    state: String,
+    attempts: i32,
+    last_error: Option<String>,
+    /// Present once the job has succeeded (read from the cache: no provider request).
+    result: Option<TranslateResponse>,
+}
+
+/// The state of a background translation, and its result once done.
+#[utoipa::path(get, path = "/api/translate/jobs/{id}", tag = "translation", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Job id from POST /api/translate")),
+    responses((status = 200, body = TranslationJob), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn job(
+    State(state): State<AppState>,
+    _: CurrentUser,
+    crate::extract::IdPath(id): crate::extract::IdPath<icf_core::ids::JobId>,
+) -> ApiResult<Json<TranslationJob>> {
+    let job = match icf_store::jobs::get(&state.db, id).await {
+        Ok(j) if j.kind == icf_translate::job::KIND => j,
+        Ok(_) | Err(icf_store::StoreError::NotFound) => {
+            return Err(ApiError::NotFound("translation job"));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let mut result = None;
+    if job.state == icf_core::enums::JobState::Succeeded
+        && let Some(translation) = state.translation.as_deref()
+        && let Ok(p) =
+            serde_json::from_value::<icf_translate::job::TranslateTextPayload>(job.payload.clone())
+        && let Ok(source) = Language::parse(&p.source_lang)
+    {
+        let targets: Vec<Language> = p
+            .target_langs
+            .iter()
+            .filter_map(|l| Language::parse(l).ok())
+            .collect();
+        let results = translate_caption(&state.db, translation, &p.text, source, &targets).await;
+        result = Some(TranslateResponse {
+            source_lang: source,
+            provider: translation.provider().as_str(),
+            source_warnings: caption::limit_problems(&p.text, &translation.limits()),
+            results,
+        });
+    }
+    Ok(Json(TranslationJob {
+        job_id: id,
+        state: job.state.as_str().to_owned(),
+        attempts: job.attempts,
+        last_error: job.last_error,
+        result,
     }))
 }
 
