@@ -504,12 +504,17 @@ async fn periodic_jobs_run_once_per_period_with_several_workers(engine: Engine) 
         .fetch_all(pool)
         .await
         .unwrap());
-    assert!(rows.len() >= 3, "about one job per second: {rows:?}");
+    // Four workers, 3.5 s, a 1 s period: never two jobs for one period. (A period may be
+    // skipped when the machine stalls for a second; that is not what this test is about.)
+    assert!(
+        (2..=5).contains(&rows.len()),
+        "about one job per second: {rows:?}"
+    );
     for pair in rows.windows(2) {
-        assert_eq!(
-            (pair[1].1 - pair[0].1).num_seconds(),
-            1,
-            "one job per period, none skipped: {rows:?}"
+        let gap = pair[1].1 - pair[0].1;
+        assert!(
+            gap.num_seconds() >= 1 && gap.num_milliseconds() % 1000 == 0,
+            "one job per period: {rows:?}"
         );
     }
     for (key, at, _, _) in &rows {
