@@ -90,6 +90,14 @@ impl ApiError {
         }
     }
 
+    /// Maps a store error, reading "not found" as "this `what` does not exist".
+    pub fn missing(what: &'static str) -> impl Fn(StoreError) -> ApiError {
+        move |e| match e {
+            StoreError::NotFound => ApiError::NotFound(what),
+            other => other.into(),
+        }
+    }
+
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         ApiError::Internal(cause.to_string())
     }

@@ -46,13 +46,6 @@ pub struct Preview {
     pub(crate) items: Vec<PreviewItem>,
 }
 
-fn not_found(e: icf_store::StoreError) -> ApiError {
-    match e {
-        icf_store::StoreError::NotFound => ApiError::NotFound("post"),
-        other => other.into(),
-    }
-}
-
 /// The languages a post needs: its accounts' languages, the source's, and any asked for.
 async fn needed_languages(
     state: &AppState,
@@ -192,7 +185,7 @@ pub async fn translate(
     };
     let post = icf_store::posts::get(&state.db, id)
         .await
-        .map_err(not_found)?;
+        .map_err(ApiError::missing("post"))?;
     Ok(Json(
         refresh(&state, &post, &req.languages, req.overwrite_edits).await?,
     ))
@@ -208,7 +201,7 @@ pub async fn list(
 ) -> ApiResult<Json<Vec<PostTranslation>>> {
     icf_store::posts::get(&state.db, id)
         .await
-        .map_err(not_found)?;
+        .map_err(ApiError::missing("post"))?;
     Ok(Json(
         icf_store::post_translations::list(&state.db, id).await?,
     ))
@@ -237,7 +230,7 @@ pub async fn edit(
     let lang = Language::parse_field(&lang, "lang")?;
     let post = icf_store::posts::get(&state.db, id)
         .await
-        .map_err(not_found)?;
+        .map_err(ApiError::missing("post"))?;
     if lang.code() == post.original_language {
         return Err(ApiError::validation(
             "lang",

@@ -70,13 +70,6 @@ pub async fn list(
     }))
 }
 
-fn post_not_found(e: icf_store::StoreError) -> ApiError {
-    match e {
-        icf_store::StoreError::NotFound => ApiError::NotFound("post"),
-        other => other.into(),
-    }
-}
-
 #[utoipa::path(get, path = "/api/posts/{id}", tag = "posts", security(("bearer" = [])),
     params(("id" = String, Path, description = "Post id (UUID)")), responses(
     (status = 200, body = Post), (status = 404, body = crate::error::ErrorBody)))]
@@ -88,7 +81,7 @@ pub async fn get_one(
     Ok(Json(
         icf_store::posts::get(&state.db, id)
             .await
-            .map_err(post_not_found)?,
+            .map_err(ApiError::missing("post"))?,
     ))
 }
 
@@ -481,7 +474,7 @@ pub async fn update(
 ) -> ApiResult<Json<Post>> {
     let post = icf_store::posts::get(&state.db, id)
         .await
-        .map_err(post_not_found)?;
+        .map_err(ApiError::missing("post"))?;
     if !matches!(post.status, PostStatus::Draft | PostStatus::Pending) {
         return Err(ApiError::Conflict {
             field: None,
@@ -524,7 +517,7 @@ pub async fn update(
         },
     )
     .await
-    .map_err(post_not_found)?;
+    .map_err(ApiError::missing("post"))?;
     if caption_changed || language_changed {
         // Old machine translations no longer match; edits are kept and flagged for review.
         icf_store::post_translations::source_changed(&state.db, id).await?;
@@ -545,7 +538,7 @@ pub async fn delete(
 ) -> ApiResult<StatusCode> {
     let post = icf_store::posts::delete(&state.db, id)
         .await
-        .map_err(post_not_found)?;
+        .map_err(ApiError::missing("post"))?;
     for m in &post.media {
         for key in std::iter::once(&m.key).chain(m.cover_key.as_ref()) {
             if let Ok(k) = MediaKey::parse(key)

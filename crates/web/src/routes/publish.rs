@@ -56,13 +56,6 @@ pub struct PlanResponse {
     created: usize,
 }
 
-fn not_found(e: icf_store::StoreError) -> ApiError {
-    match e {
-        icf_store::StoreError::NotFound => ApiError::NotFound("post"),
-        other => other.into(),
-    }
-}
-
 fn reason(e: Exclusion) -> &'static str {
     match e {
         Exclusion::Banned => "banned",
@@ -219,7 +212,7 @@ pub async fn preview(
 ) -> ApiResult<Json<PlanResponse>> {
     let post = icf_store::posts::get(&state.db, id)
         .await
-        .map_err(not_found)?;
+        .map_err(ApiError::missing("post"))?;
     let start = post.scheduled_at.unwrap_or_else(Utc::now);
     let computed = compute(&state, id, &post.target_groups, start).await?;
     let executions = icf_store::executions::list(&state.db, id).await?;
@@ -254,7 +247,7 @@ pub async fn publish(
     let when = parse_when(req.when.as_deref())?;
     let post = icf_store::posts::get(&state.db, id)
         .await
-        .map_err(not_found)?;
+        .map_err(ApiError::missing("post"))?;
     if post.target_groups.is_empty() {
         return Err(ApiError::validation(
             "target_groups",
@@ -380,7 +373,7 @@ pub async fn executions(
 ) -> ApiResult<Json<Executions>> {
     icf_store::posts::get(&state.db, id)
         .await
-        .map_err(not_found)?;
+        .map_err(ApiError::missing("post"))?;
     let items = icf_store::executions::list(&state.db, id).await?;
     let mut totals = Totals {
         total: items.len(),
@@ -414,7 +407,7 @@ pub async fn cancel(
 ) -> ApiResult<Json<Cancelled>> {
     icf_store::posts::get(&state.db, id)
         .await
-        .map_err(not_found)?;
+        .map_err(ApiError::missing("post"))?;
     let cancelled = icf_store::executions::cancel_queued(&state.db, id).await?;
     Ok(Json(Cancelled { cancelled }))
 }

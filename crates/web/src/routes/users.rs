@@ -48,13 +48,6 @@ async fn hash(password: String) -> ApiResult<String> {
         .map_err(ApiError::internal)
 }
 
-fn user_not_found(e: icf_store::StoreError) -> ApiError {
-    match e {
-        icf_store::StoreError::NotFound => ApiError::NotFound("user"),
-        other => other.into(),
-    }
-}
-
 #[utoipa::path(get, path = "/api/users/", tag = "users", security(("bearer" = [])), responses(
     (status = 200, body = UserList), (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
 pub async fn list(State(state): State<AppState>, _: AdminUser) -> ApiResult<Json<UserList>> {
@@ -99,7 +92,7 @@ pub async fn get_one(
 ) -> ApiResult<Json<User>> {
     let creds = icf_store::users::get(&state.db, id)
         .await
-        .map_err(user_not_found)?;
+        .map_err(ApiError::missing("user"))?;
     Ok(Json(creds.user))
 }
 
@@ -115,7 +108,7 @@ pub async fn update(
 ) -> ApiResult<Json<User>> {
     let target = icf_store::users::get(&state.db, id)
         .await
-        .map_err(user_not_found)?
+        .map_err(ApiError::missing("user"))?
         .user;
     let loses_admin = target.role == Role::Admin
         && target.is_active
@@ -158,7 +151,7 @@ pub async fn update(
         },
     )
     .await
-    .map_err(user_not_found)?;
+    .map_err(ApiError::missing("user"))?;
     Ok(Json(user))
 }
 
@@ -178,7 +171,7 @@ pub async fn delete(
     }
     let target = icf_store::users::get(&state.db, id)
         .await
-        .map_err(user_not_found)?
+        .map_err(ApiError::missing("user"))?
         .user;
     if target.role == Role::Admin
         && target.is_active
@@ -191,6 +184,6 @@ pub async fn delete(
     }
     icf_store::users::delete(&state.db, id)
         .await
-        .map_err(user_not_found)?;
+        .map_err(ApiError::missing("user"))?;
     Ok(StatusCode::NO_CONTENT)
 }
