@@ -21,6 +21,7 @@ mod publish;
 mod queue;
 mod realproxy;
 mod sim_instagram;
+mod stats;
 mod translate;
 mod users;
 mod worker_processes;

@@ -10,6 +10,7 @@ pub(crate) mod posts;
 pub(crate) mod proxies;
 pub(crate) mod publish;
 pub(crate) mod queue;
+pub(crate) mod stats;
 pub(crate) mod translate;
 pub(crate) mod users;
 
@@ -40,7 +41,10 @@ pub fn router() -> Router<AppState> {
     let router = both_slashes(router, "/api/translate", post(translate::translate))
         .route("/api/translate/stats", get(translate::stats))
         .route("/api/translate/jobs/{id}", get(translate::job));
-    let router = both_slashes(router, "/api/queue", get(queue::overview));
+    let router = both_slashes(router, "/api/queue", get(queue::overview))
+        .route("/api/stats/overview", get(stats::overview))
+        .route("/api/stats/accounts", get(stats::accounts))
+        .route("/api/stats/posts", get(stats::posts));
     let router = router.route(
         "/api/users/{id}",
         get(users::get_one).put(users::update).delete(users::delete),

@@ -1,0 +1,230 @@
+//! Figures for the dashboard and `/api/stats/*`. Counting is done in SQL; time bucketing
+//! is done in Rust over the (already filtered) timestamps, so one query text serves both
+//! engines.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+
+use crate::{Db, DbUuid, StoreError, on_pool};
+
+async fn counts(db: &Db, sql: &'static str) -> Result<BTreeMap<String, i64>, StoreError> {
+    let rows: Vec<(String, i64)> = on_pool!(db, |pool| sqlx::query_as(sql).fetch_all(pool).await?);
+    Ok(rows.into_iter().collect())
+}
+
+/// Successes and failures of executions that ended in `[since, now]`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Outcomes {
+    pub success: i64,
+    pub failed: i64,
+    /// success / (success + failed); `None` when nothing ended.
+    pub success_rate: Option<f64>,
+}
+
+async fn outcomes(db: &Db, since: DateTime<Utc>) -> Result<Outcomes, StoreError> {
+    let rows: Vec<(String, i64)> = on_pool!(db, |pool| sqlx::query_as(
+        "SELECT status, COUNT(*) FROM post_executions WHERE status IN ('success', 'failed') \
+         AND updated_at >= $1 GROUP BY status"
+    )
+    .bind(since)
+    .fetch_all(pool)
+    .await?);
+    let get = |s: &str| rows.iter().find(|r| r.0 == s).map_or(0, |r| r.1);
+    let (success, failed) = (get("success"), get("failed"));
+    let total = success + failed;
+    Ok(Outcomes {
+        success,
+        failed,
+        success_rate: (total > 0).then(|| success as f64 / total as f64),
+    })
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct QueueFigures {
+    /// Due or scheduled, never tried.
+    pub waiting: i64,
+    pub running: i64,
+    /// Queued again after a failed attempt.
+    pub retrying: i64,
+    pub failed: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Overview {
+    pub accounts_by_status: BTreeMap<String, i64>,
+    pub posts_by_status: BTreeMap<String, i64>,
+    pub proxies_by_status: BTreeMap<String, i64>,
+    pub last_24h: Outcomes,
+    pub last_7d: Outcomes,
+    /// Mean duration of successful publishing attempts over 7 days, in milliseconds.
+    pub avg_publish_ms: Option<f64>,
+    pub queue: QueueFigures,
+}
+
+pub async fn overview(db: &Db, now: DateTime<Utc>) -> Result<Overview, StoreError> {
+    let queue_rows: Vec<(String, bool, i64)> = on_pool!(db, |pool| {
+        sqlx::query_as(
+        "SELECT state, attempts > 0, COUNT(*) FROM jobs WHERE state IN ('queued', 'running', 'failed') \
+         GROUP BY state, attempts > 0"
+    )
+    .fetch_all(pool)
+    .await?
+    });
+    let mut queue = QueueFigures::default();
+    for (state, tried, n) in queue_rows {
+        match (state.as_str(), tried) {
+            ("queued", false) => queue.waiting += n,
+            ("queued", true) => queue.retrying += n,
+            ("running", _) => queue.running += n,
+            _ => queue.failed += n,
+        }
+    }
+    let avg: Option<f64> = on_pool!(db, |pool| {
+        sqlx::query_scalar(
+        "SELECT AVG(CAST(a.duration_ms AS DOUBLE PRECISION)) FROM job_attempts a JOIN jobs j ON j.id = a.job_id \
+         WHERE j.kind = 'post_to_instagram' AND a.outcome = 'succeeded' AND a.started_at >= $1"
+    )
+    .bind(now - Duration::days(7))
+    .fetch_one(pool)
+    .await?
+    });
+    Ok(Overview {
+        accounts_by_status: counts(db, "SELECT status, COUNT(*) FROM accounts GROUP BY status")
+            .await?,
+        posts_by_status: counts(db, "SELECT status, COUNT(*) FROM posts GROUP BY status").await?,
+        proxies_by_status: counts(db, "SELECT status, COUNT(*) FROM proxies GROUP BY status")
+            .await?,
+        last_24h: outcomes(db, now - Duration::hours(24)).await?,
+        last_7d: outcomes(db, now - Duration::days(7)).await?,
+        avg_publish_ms: avg,
+        queue,
+    })
+}
+
+/// One account's publishing record.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AccountStats {
+    pub account_id: uuid::Uuid,
+    pub username: String,
+    pub status: String,
+    pub posts: i64,
+    pub failures: i64,
+    pub success_rate: Option<f64>,
+    pub last_error: Option<String>,
+    pub last_post_at: Option<DateTime<Utc>>,
+}
+
+#[derive(sqlx::FromRow)]
+struct AccountRow {
+    id: DbUuid,
+    username: String,
+    status: String,
+    last_post_at: Option<DateTime<Utc>>,
+    posts: i64,
+    failures: i64,
+}
+
+/// Every account, the most troubled first: most failures, then lowest success rate.
+pub async fn accounts(db: &Db, limit: i64) -> Result<Vec<AccountStats>, StoreError> {
+    let rows: Vec<AccountRow> = on_pool!(db, |pool| sqlx::query_as(
+        "SELECT a.id, a.username, a.status, a.last_post_at, \
+         COALESCE(SUM(CASE WHEN e.status = 'success' THEN 1 ELSE 0 END), 0) AS posts, \
+         COALESCE(SUM(CASE WHEN e.status = 'failed' THEN 1 ELSE 0 END), 0) AS failures \
+         FROM accounts a LEFT JOIN post_executions e ON e.account_id = a.id \
+         GROUP BY a.id, a.username, a.status, a.last_post_at"
+    )
+    .fetch_all(pool)
+    .await?);
+    let mut out: Vec<AccountStats> = rows
+        .into_iter()
+        .map(|r| {
+            let total = r.posts + r.failures;
+            AccountStats {
+                account_id: r.id.0,
+                username: r.username,
+                status: r.status,
+                posts: r.posts,
+                failures: r.failures,
+                success_rate: (total > 0).then(|| r.posts as f64 / total as f64),
+                last_error: None,
+                last_post_at: r.last_post_at,
+            }
+        })
+        .collect();
+    // Troubled: a banned or blocked account first, then failures, then the rate.
+    let healthy = |s: &str| s == "active";
+    out.sort_by(|a, b| {
+        healthy(&a.status)
+            .cmp(&healthy(&b.status))
+            .then(b.failures.cmp(&a.failures))
+            .then(
+                a.success_rate
+                    .unwrap_or(1.0)
+                    .total_cmp(&b.success_rate.unwrap_or(1.0)),
+            )
+            .then(a.username.cmp(&b.username))
+    });
+    out.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    for a in &mut out {
+        if a.failures > 0 {
+            a.last_error = on_pool!(db, |pool| sqlx::query_scalar(
+                "SELECT error_message FROM post_executions WHERE account_id = $1 AND status = 'failed' \
+                 ORDER BY updated_at DESC LIMIT 1"
+            )
+            .bind(DbUuid(a.account_id))
+            .fetch_optional(pool)
+            .await?)
+            .flatten();
+        }
+    }
+    Ok(out)
+}
+
+/// Published executions over time and by group and language.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PostStats {
+    /// `YYYY-MM-DDTHH:00Z` → published, over the last 48 hours.
+    pub by_hour: BTreeMap<String, i64>,
+    /// `YYYY-MM-DD` → published, over the last 30 days.
+    pub by_day: BTreeMap<String, i64>,
+    pub by_group: BTreeMap<String, i64>,
+    pub by_language: BTreeMap<String, i64>,
+}
+
+pub async fn posts(db: &Db, now: DateTime<Utc>) -> Result<PostStats, StoreError> {
+    let since = now - Duration::days(30);
+    let rows: Vec<(DateTime<Utc>, String, Option<String>)> = on_pool!(db, |pool| sqlx::query_as(
+        "SELECT e.posted_at, e.language, g.name FROM post_executions e \
+         JOIN accounts a ON a.id = e.account_id LEFT JOIN groups g ON g.id = a.group_id \
+         WHERE e.status = 'success' AND e.posted_at >= $1"
+    )
+    .bind(since)
+    .fetch_all(pool)
+    .await?);
+    let mut stats = PostStats {
+        by_hour: BTreeMap::new(),
+        by_day: BTreeMap::new(),
+        by_group: BTreeMap::new(),
+        by_language: BTreeMap::new(),
+    };
+    for (at, lang, group) in rows {
+        if at >= now - Duration::hours(48) {
+            *stats
+                .by_hour
+                .entry(at.format("%Y-%m-%dT%H:00Z").to_string())
+                .or_default() += 1;
+        }
+        *stats
+            .by_day
+            .entry(at.format("%Y-%m-%d").to_string())
+            .or_default() += 1;
+        *stats
+            .by_group
+            .entry(group.unwrap_or_else(|| "(no group)".into()))
+            .or_default() += 1;
+        *stats.by_language.entry(lang).or_default() += 1;
+    }
+    Ok(stats)
+}
