@@ -103,6 +103,8 @@ pub struct Settings {
     pub db_max_connections: u32,
     /// `ICF_LOG_FORMAT`: `text` (default) or `json`.
     pub log_format: LogFormat,
+    /// `ICF_METRICS_TOKEN`: when set, `GET /metrics` requires `Authorization: Bearer <it>`.
+    pub metrics_token: Option<SecretString>,
     /// `ICF_MEDIA_DIR` (default `$ICF_DATA_DIR/uploads`): uploaded media on disk.
     pub media_dir: PathBuf,
     /// `ICF_S3_BUCKET` and friends: keep media in S3-compatible storage instead.
@@ -578,6 +580,7 @@ impl Settings {
         };
 
         Ok(Settings {
+            metrics_token: secret_var(&lookup, "ICF_METRICS_TOKEN"),
             media_dir,
             s3,
             max_upload_mb,

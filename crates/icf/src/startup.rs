@@ -10,6 +10,7 @@ use icf_store::{Db, PoolSettings};
 use icf_web::proxy_check::ProxyCheckSettings;
 use icf_web::{AppState, AuthSettings, UploadSettings};
 use icf_worker::{Registry, Worker, WorkerConfig, builtin, kinds};
+use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 
 use crate::config::{Settings, redact_url};
@@ -114,6 +115,12 @@ impl App {
         )
         .with_translation(translation)
         .with_pacing(pacing_rules(settings))
+        .with_metrics_token(
+            settings
+                .metrics_token
+                .as_ref()
+                .map(|t| t.expose_secret().to_owned()),
+        )
         .with_proxy_check(ProxyCheckSettings {
             url: settings.proxy_check_url.clone(),
             timeout: std::time::Duration::from_secs(settings.proxy_check_timeout_secs),

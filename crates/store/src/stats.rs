@@ -228,3 +228,70 @@ pub async fn posts(db: &Db, now: DateTime<Utc>) -> Result<PostStats, StoreError>
     }
     Ok(stats)
 }
+
+/// Raw figures for the Prometheus endpoint.
+#[derive(Debug, Clone, Default)]
+pub struct MetricsSnapshot {
+    /// (kind, state, count)
+    pub jobs: Vec<(String, String, i64)>,
+    pub oldest_waiting_secs: Option<f64>,
+    pub accounts: Vec<(String, i64)>,
+    pub proxies: Vec<(String, i64)>,
+    pub posts: Vec<(String, i64)>,
+    /// (status, error class or "", count)
+    pub executions: Vec<(String, String, i64)>,
+    /// Durations (ms) of publishing attempts of the last 24 h, with their outcome.
+    pub publish_attempts: Vec<(String, i64)>,
+    pub translation_cache_entries: i64,
+    pub translation_cache_hits: i64,
+}
+
+pub async fn metrics(db: &Db, now: DateTime<Utc>) -> Result<MetricsSnapshot, StoreError> {
+    let jobs: Vec<(String, String, i64)> = on_pool!(db, |pool| sqlx::query_as(
+        "SELECT kind, state, COUNT(*) FROM jobs GROUP BY kind, state"
+    )
+    .fetch_all(pool)
+    .await?);
+    let oldest: Option<DateTime<Utc>> = on_pool!(db, |pool| sqlx::query_scalar(
+        "SELECT MIN(run_at) FROM jobs WHERE state = 'queued' AND run_at <= $1"
+    )
+    .bind(now)
+    .fetch_one(pool)
+    .await?);
+    let executions: Vec<(String, String, i64)> = on_pool!(db, |pool| {
+        sqlx::query_as(
+        "SELECT status, COALESCE(error_class, ''), COUNT(*) FROM post_executions GROUP BY status, COALESCE(error_class, '')"
+    )
+    .fetch_all(pool)
+    .await?
+    });
+    let attempts: Vec<(Option<String>, Option<i32>)> = on_pool!(db, |pool| {
+        sqlx::query_as(
+        "SELECT a.outcome, a.duration_ms FROM job_attempts a JOIN jobs j ON j.id = a.job_id \
+         WHERE j.kind = 'post_to_instagram' AND a.started_at >= $1 AND a.duration_ms IS NOT NULL LIMIT 100000"
+    )
+    .bind(now - Duration::hours(24))
+    .fetch_all(pool)
+    .await?
+    });
+    let (entries, hits): (i64, Option<i64>) = on_pool!(db, |pool| sqlx::query_as(
+        "SELECT COUNT(*), SUM(CAST(hits AS BIGINT)) FROM translations_cache"
+    )
+    .fetch_one(pool)
+    .await?);
+    let pairs = |m: BTreeMap<String, i64>| m.into_iter().collect::<Vec<_>>();
+    Ok(MetricsSnapshot {
+        jobs,
+        oldest_waiting_secs: oldest.map(|t| (now - t).num_milliseconds().max(0) as f64 / 1000.0),
+        accounts: pairs(counts(db, "SELECT status, COUNT(*) FROM accounts GROUP BY status").await?),
+        proxies: pairs(counts(db, "SELECT status, COUNT(*) FROM proxies GROUP BY status").await?),
+        posts: pairs(counts(db, "SELECT status, COUNT(*) FROM posts GROUP BY status").await?),
+        executions,
+        publish_attempts: attempts
+            .into_iter()
+            .filter_map(|(o, d)| Some((o.unwrap_or_default(), i64::from(d?))))
+            .collect(),
+        translation_cache_entries: entries,
+        translation_cache_hits: hits.unwrap_or(0),
+    })
+}

@@ -53,6 +53,8 @@ pub struct AppState {
     pub cipher: Cipher,
     /// Where and how long proxy checks go.
     pub proxy_check: Arc<ProxyCheckSettings>,
+    /// `ICF_METRICS_TOKEN`: when set, `/metrics` wants it as a bearer token.
+    pub metrics_token: Option<Arc<String>>,
     /// The anti-ban rules every publish time obeys.
     pub pacing: Arc<icf_core::pacing::PacingRules>,
 }
@@ -75,7 +77,13 @@ impl AppState {
             cipher,
             proxy_check: Arc::new(ProxyCheckSettings::default()),
             pacing: Arc::new(icf_core::pacing::PacingRules::default()),
+            metrics_token: None,
         }
+    }
+
+    pub fn with_metrics_token(mut self, token: Option<String>) -> Self {
+        self.metrics_token = token.map(Arc::new);
+        self
     }
 
     pub fn with_pacing(mut self, rules: icf_core::pacing::PacingRules) -> Self {

@@ -14,6 +14,7 @@ mod groups;
 mod health;
 mod import;
 mod logs;
+mod metrics;
 mod migrations;
 mod posts;
 mod proxies;

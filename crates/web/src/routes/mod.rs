@@ -5,6 +5,7 @@ pub(crate) mod auth;
 pub(crate) mod groups;
 pub(crate) mod health;
 pub(crate) mod logs;
+pub(crate) mod metrics;
 pub(crate) mod post_translations;
 pub(crate) mod posts;
 pub(crate) mod proxies;
@@ -42,6 +43,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/translate/stats", get(translate::stats))
         .route("/api/translate/jobs/{id}", get(translate::job));
     let router = both_slashes(router, "/api/queue", get(queue::overview))
+        .route("/metrics", get(metrics::metrics))
         .route("/api/stats/overview", get(stats::overview))
         .route("/api/stats/accounts", get(stats::accounts))
         .route("/api/stats/posts", get(stats::posts));
