@@ -23,6 +23,9 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Try icf with nothing to set up: Instagram, DeepL and the accounts' proxies are
+    /// simulated on this machine; prints the admin password and how to publish.
+    Demo(crate::demo::DemoArgs),
     /// Run the HTTP API (and, later, the admin UI) on ICF_LISTEN, and a job worker.
     ///
     /// The in-process worker is left out with --no-worker, when `icf worker` processes
@@ -225,6 +228,10 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<()> {
     if let Command::Sim { command } = cli.command {
         return sim(command).await;
     }
+    // The demo makes its own settings, database and keys under $ICF_DATA_DIR/demo.
+    if let Command::Demo(args) = cli.command {
+        return crate::demo::run(args).await;
+    }
     let generated = settings.ensure_secrets()?;
     for var in generated {
         tracing::warn!(
@@ -301,7 +308,7 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Sim { .. } => unreachable!("handled above"),
+        Command::Sim { .. } | Command::Demo(_) => unreachable!("handled above"),
     }
 }
 

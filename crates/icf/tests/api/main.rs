@@ -9,6 +9,7 @@ mod helpers;
 mod accounts;
 mod auth;
 mod cli;
+mod demo;
 mod docs;
 mod groups;
 mod health;

@@ -1,0 +1,112 @@
+//! `icf demo` run as a user would: one command, nothing configured, no network.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+/// Starts `icf demo` and returns it with its base URL once it says it is running.
+pub fn start_demo(dir: &std::path::Path, speed: u32) -> (std::process::Child, String) {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let mut child = Command::new(env!("CARGO_BIN_EXE_icf"))
+        .args([
+            "demo",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--speed",
+            &speed.to_string(),
+        ])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("ICF_DATA_DIR", dir)
+        .env("ICF_ADMIN_PASSWORD", "demo-admin-password")
+        .current_dir(dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("icf demo starts");
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if line.contains("icf demo is running on") {
+                let _ = tx.send(line);
+            }
+        }
+    });
+    let line = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("icf demo says it is running");
+    let base = line.split_whitespace().last().unwrap().to_owned();
+    (child, base)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_seeds_groups_accounts_and_an_admin() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, base) = start_demo(dir.path(), 60);
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let result = async {
+        let token = client
+            .post(format!("{base}/api/auth/login"))
+            .json(&json!({"username": "admin", "password": "demo-admin-password"}))
+            .send()
+            .await
+            .unwrap()
+            .json::<Value>()
+            .await
+            .unwrap()["access_token"]
+            .as_str()
+            .expect("the printed admin password signs in")
+            .to_owned();
+        let groups: Value = client
+            .get(format!("{base}/api/groups/"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let it = groups["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["name"] == "IT")
+            .expect("group IT");
+        assert_eq!(it["accounts_count"], 20);
+        assert_eq!(it["languages"], json!({"en": 10, "ru": 5, "es": 5}));
+        let accounts: Value = client
+            .get(format!("{base}/api/accounts/?per_page=100"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(accounts["total"], 28);
+        let proxies: Vec<&str> = accounts["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["proxy"].as_str().unwrap())
+            .collect();
+        assert!(
+            proxies.iter().all(|p| p.starts_with("socks5://127.0.0.1:")),
+            "each account has its proxy"
+        );
+        let mut unique = proxies.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), 28, "one proxy per account");
+    }
+    .await;
+    let _ = child.kill();
+    let _ = child.wait();
+    result
+}
