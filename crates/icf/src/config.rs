@@ -133,6 +133,10 @@ pub struct Settings {
     /// `INSTAGRAM_API_CA`: a PEM file of extra CA certificates to trust for
     /// `INSTAGRAM_API_URL` (the simulator's, from `icf sim instagram --tls`).
     pub instagram_api_ca_pem: Option<String>,
+    /// `ICF_PACING_SPEED` (default 1, at most 3600): divides every anti-ban wait (the
+    /// same-account gap, the spacing between accounts), Instagram request pacing and
+    /// publish retry delays. For demos and tests only; production keeps 1.
+    pub pacing_speed: u32,
 }
 
 /// Instagram's own host: a proxy that reaches it is what icf needs.
@@ -642,6 +646,7 @@ impl Settings {
             instagram_app_profiles,
             instagram_api_url,
             instagram_api_ca_pem,
+            pacing_speed: ranged_var(&lookup, "ICF_PACING_SPEED", 1u32, 1, 3600)?,
         })
     }
 
