@@ -10,6 +10,7 @@ mod accounts;
 mod auth;
 mod cli;
 mod docs;
+mod e2e;
 mod groups;
 mod health;
 mod import;
