@@ -281,6 +281,80 @@ impl Engine {
         Ok(())
     }
 
+    /// Answers the pending two-factor code or challenge with the code a person received.
+    /// `Ok(None)` when nothing is pending.
+    pub async fn submit_code(
+        &self,
+        conn: &mut Connection,
+        code: &str,
+    ) -> Result<Option<LoginOutcome>, EngineError> {
+        let Some(pending) = conn.account.pending_challenge.clone() else {
+            return Ok(None);
+        };
+        let started = Instant::now();
+        let details = pending.get("details").cloned().unwrap_or(Value::Null);
+        let r = match pending.get("kind").and_then(Value::as_str) {
+            Some("two_factor") => match serde_json::from_value(details) {
+                Ok(p) => conn.client.submit_two_factor_code(&p, code).await,
+                Err(_) => return Ok(None),
+            },
+            Some("challenge") => match serde_json::from_value(details) {
+                Ok(p) => conn.client.submit_challenge_code(&p, code).await,
+                // A challenge met while publishing carries no path to answer: log in.
+                Err(_) => return Ok(None),
+            },
+            _ => return Ok(None),
+        };
+        self.save_session(conn).await?;
+        self.log(
+            conn.account.id,
+            "submit_code",
+            started,
+            json!({"kind": pending.get("kind")}),
+            r.as_ref().err(),
+        )
+        .await;
+        let mut outcome = match r {
+            Ok(o) => o,
+            Err(e) => {
+                self.apply_error(conn.account.id, &e).await?;
+                return Err(e.into());
+            }
+        };
+        if outcome == LoginOutcome::ChallengePassed {
+            outcome = self.login_once(conn).await?;
+        }
+        self.record_login(conn.account.id, &outcome).await?;
+        Ok(Some(outcome))
+    }
+
+    /// The cheap session check (`accounts/current_user`), logged. `Ok(false)` when the
+    /// session holds no login or Instagram says it is dead.
+    pub async fn check_session(&self, conn: &mut Connection) -> Result<bool, EngineError> {
+        if !conn.client.session().is_logged_in() {
+            return Ok(false);
+        }
+        let started = Instant::now();
+        let r = conn.client.check_session().await;
+        self.save_session(conn).await?;
+        self.log(
+            conn.account.id,
+            "check_session",
+            started,
+            json!({}),
+            r.as_ref().err(),
+        )
+        .await;
+        match r {
+            Ok(_) => Ok(true),
+            Err(e) if e.class() == ErrorClass::Relogin => Ok(false),
+            Err(e) => {
+                self.apply_error(conn.account.id, &e).await?;
+                Err(e.into())
+            }
+        }
+    }
+
     /// Logs in unless the session is already logged in.
     pub async fn ensure_login(&self, conn: &mut Connection) -> Result<LoginOutcome, EngineError> {
         if conn.client.session().is_logged_in() {

@@ -107,6 +107,7 @@ impl App {
             ),
         }
         let cipher = cipher(settings)?;
+        let instagram = engine(&db, settings)?;
         let state = AppState::new(
             db,
             AuthSettings {
@@ -122,6 +123,7 @@ impl App {
         )
         .with_translation(translation)
         .with_pacing(pacing_rules(settings))
+        .with_engine(instagram)
         .with_proxy_check(ProxyCheckSettings {
             url: settings.proxy_check_url.clone(),
             timeout: std::time::Duration::from_secs(settings.proxy_check_timeout_secs),
