@@ -6,6 +6,7 @@
 #[macro_use]
 mod helpers;
 
+mod account_instagram;
 mod accounts;
 mod auth;
 mod cli;
