@@ -392,8 +392,19 @@ impl Engine {
 
     /// What an Instagram error means for the account itself.
     pub async fn apply_error(&self, id: AccountId, e: &IgError) -> Result<(), EngineError> {
+        self.apply_class(id, e.class(), e).await
+    }
+
+    /// [`Engine::apply_error`] with the class already computed (a cooldown's end is
+    /// computed once, so the account and the execution agree on it).
+    pub async fn apply_class(
+        &self,
+        id: AccountId,
+        class: ErrorClass,
+        e: &IgError,
+    ) -> Result<(), EngineError> {
         let reason = e.to_string();
-        match e.class() {
+        match class {
             ErrorClass::Cooldown { until } => {
                 self.set_state(id, AccountStatus::Cooldown, &reason, Some(until), None)
                     .await

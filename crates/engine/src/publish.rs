@@ -7,8 +7,8 @@
 
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
-use icf_core::enums::{ExecutionStatus, MediaType};
+use chrono::{DateTime, Utc};
+use icf_core::enums::{AccountStatus, ExecutionStatus, MediaType};
 use icf_core::ids::ExecutionId;
 use icf_core::pacing::{AccountPacing, Deferral, check_before_publish};
 use icf_core::post::{MediaKind, Post, PostMedia};
@@ -63,7 +63,8 @@ impl JobHandler for PostToInstagram {
 enum End {
     Published,
     Retry(String),
-    Defer(Duration),
+    /// Not yet (pacing, a cooldown): moved, not failed.
+    Defer(DateTime<Utc>, String),
     Failed(String),
 }
 
@@ -84,10 +85,21 @@ impl PostToInstagram {
             return Ok(Outcome::Success);
         }
         let end = self.publish(ctx, &exec).await?;
-        let last = ctx.attempt() >= ctx.max_attempts();
+        // Jobs queued before this handler existed may allow more attempts: the
+        // specification's 3 retries win.
+        let last = ctx.attempt() >= ctx.max_attempts().min(MAX_ATTEMPTS as i32);
         let outcome = match end {
             End::Published => Outcome::Success,
-            End::Defer(d) => Outcome::RetryAfter(d),
+            End::Defer(until, why) => {
+                let mut tx = engine.db.begin().await?;
+                publishing::defer_in(&mut tx, &exec, until, &why, ctx.job_id()).await?;
+                if ctx.succeed_in(&mut tx).await? {
+                    tx.commit().await?;
+                } else {
+                    tx.rollback().await?;
+                }
+                return Ok(Outcome::Success);
+            }
             End::Retry(msg) if !last => {
                 publishing::note_retry(&engine.db, exec.id, "retryable", &msg).await?;
                 Outcome::Failure(msg)
@@ -108,6 +120,19 @@ impl PostToInstagram {
         let engine = &self.engine;
         let now = Utc::now();
         let account = icf_store::accounts::get(&engine.db, exec.account_id).await?;
+        if account.status == AccountStatus::Cooldown
+            && account.cooldown_until.is_none_or(|until| until <= now)
+        {
+            engine
+                .set_state(
+                    account.id,
+                    AccountStatus::Active,
+                    "the cooldown is over",
+                    None,
+                    None,
+                )
+                .await?;
+        }
         let busy = publishing::busy_times(
             &engine.db,
             exec.account_id,
@@ -128,7 +153,6 @@ impl PostToInstagram {
             Ok(()) => {}
             Err(Deferral::Until(at, wait)) => {
                 let why = format!("moved by pacing ({})", json!(wait).as_str().unwrap_or(""));
-                publishing::defer(&engine.db, exec.id, at, &why).await?;
                 engine
                     .log(
                         account.id,
@@ -138,8 +162,7 @@ impl PostToInstagram {
                         None,
                     )
                     .await;
-                let d = (at - now).to_std().unwrap_or(Duration::from_secs(1));
-                return Ok(End::Defer(d));
+                return Ok(End::Defer(at, why));
             }
             Err(Deferral::Never(why)) => {
                 let msg = format!(
@@ -338,7 +361,7 @@ impl PostToInstagram {
         // Login errors were applied to the account by the login; connecting fails only
         // on the proxy.
         if conn.is_some() || matches!(class, ErrorClass::Proxy) {
-            engine.apply_error(exec.account_id, &e).await?;
+            engine.apply_class(exec.account_id, class, &e).await?;
         }
         let fail = |m: String| async move {
             publishing::mark_failed(&engine.db, exec.id, class_name(class), &m).await?;
@@ -346,13 +369,10 @@ impl PostToInstagram {
         };
         match class {
             ErrorClass::Retryable => Ok(End::Retry(msg)),
-            ErrorClass::Cooldown { until } => {
-                publishing::defer(&engine.db, exec.id, until, &msg).await?;
-                let d = (until - Utc::now())
-                    .to_std()
-                    .unwrap_or(Duration::from_secs(60));
-                Ok(End::Defer(d))
-            }
+            ErrorClass::Cooldown { until } => Ok(End::Defer(
+                until,
+                format!("the account is cooling down: {msg}"),
+            )),
             ErrorClass::Relogin => Ok(End::Retry(msg)),
             ErrorClass::Challenge => fail(format!("Instagram asks for a challenge: {msg}")).await,
             ErrorClass::Banned => fail(format!("the account is banned or disabled: {msg}")).await,

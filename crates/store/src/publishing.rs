@@ -5,12 +5,14 @@
 
 use chrono::{DateTime, Duration, Utc};
 use icf_core::enums::{AccountStatus, ExecutionStatus};
-use icf_core::ids::{AccountId, ExecutionId, PostId, ProxyId};
+use icf_core::ids::{AccountId, ExecutionId, JobId, PostId, ProxyId};
 use serde_json::Value;
 use sqlx::types::Json;
 
-use crate::tx::BeginWrite;
-use crate::{Db, DbUuid, StoreError, on_pool};
+use crate::executions::JOB_KIND;
+use crate::jobs::NewJob;
+use crate::tx::{BeginWrite, Tx};
+use crate::{Db, DbUuid, StoreError, on_pool, on_tx};
 
 /// An execution as a publishing attempt needs it.
 #[derive(Debug, Clone)]
@@ -77,24 +79,32 @@ pub async fn mark_posting(db: &Db, id: ExecutionId, attempt: i32) -> Result<(), 
     Ok(())
 }
 
-/// Moved to a later time (pacing), with the reason; stays `queued`.
-pub async fn defer(
-    db: &Db,
-    id: ExecutionId,
+/// Moved to a later time (pacing, a cooldown), with the reason: the execution stays
+/// `queued` and a new job for it is due then. Written in `tx`, with the current job's
+/// completion, so the move cannot be half done — and a move never uses up an attempt.
+pub async fn defer_in(
+    tx: &mut Tx,
+    exec: &ExecutionRun,
     until: DateTime<Utc>,
     reason: &str,
+    after_job: JobId,
 ) -> Result<(), StoreError> {
-    on_pool!(db, |pool| sqlx::query(
+    on_tx!(tx, |conn| sqlx::query(
         "UPDATE post_executions SET status = 'queued', planned_at = $2, error_message = $3, \
          updated_at = $4 WHERE id = $1"
     )
-    .bind(DbUuid::from(id))
+    .bind(DbUuid::from(exec.id))
     .bind(until)
     .bind(reason)
     .bind(Utc::now())
-    .execute(pool)
+    .execute(conn)
     .await
     .map(|_| ())?);
+    let job = NewJob::new(JOB_KIND, serde_json::json!({ "execution_id": exec.id }))
+        .run_at(until)
+        .unique_key(format!("execution:{}:after:{after_job}", exec.id))
+        .concurrency_key(exec.account_id.to_string());
+    crate::jobs::enqueue(tx, &job).await?;
     Ok(())
 }
 

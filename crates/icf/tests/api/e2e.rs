@@ -18,6 +18,7 @@ use crate::realproxy::{ProxyProcess, microsocks, tinyproxy};
 engine_tests!(
     twenty_accounts_get_the_post_once_each_in_their_language,
     transient_errors_challenges_and_lost_answers_are_handled,
+    an_action_block_moves_the_execution_without_failing_it,
 );
 
 const CAPTION_RU: &str = "Новый курс по Python! Скидка 50% 🔥";
@@ -448,4 +449,61 @@ async fn transient_errors_challenges_and_lost_answers_are_handled(engine: Engine
         assert_eq!(count(name), 1);
     }
     assert_eq!(s.post_status().await["status"], "completed");
+}
+
+async fn an_action_block_moves_the_execution_without_failing_it(engine: Engine) {
+    // configure answers `feedback_required`: Instagram blocks the action for a day.
+    let Some(mut s) = Scenario::start(engine, 1, |_| Faults {
+        feedback_required: true,
+        ..Faults::default()
+    })
+    .await
+    else {
+        return;
+    };
+    let name = s.accounts[0].0.clone();
+    s.run_worker();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while s.account(&name).await["status"] != "cooldown" {
+        assert!(
+            Instant::now() < deadline,
+            "no cooldown: {:#}",
+            s.account(&name).await
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Give the worker a moment to finish the job, then look.
+    let jobs = loop {
+        let jobs: Vec<(String, chrono::DateTime<chrono::Utc>)> =
+            icf_store::on_pool!(&s.app.db, |pool| sqlx::query_as(
+                "SELECT state, run_at FROM jobs WHERE kind = 'post_to_instagram' ORDER BY run_at"
+            )
+            .fetch_all(pool)
+            .await
+            .unwrap());
+        if jobs.len() == 2 || Instant::now() > deadline {
+            break jobs;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    s.stop_worker().await;
+    let a = s.account(&name).await;
+    let until: chrono::DateTime<chrono::Utc> =
+        a["cooldown_until"].as_str().unwrap().parse().unwrap();
+    assert!(
+        until > chrono::Utc::now() + chrono::Duration::hours(23),
+        "{a}"
+    );
+    let ex = s.executions().await;
+    let e = &ex["items"][0];
+    assert_eq!(e["status"], "queued", "moved, not failed: {e}");
+    let planned: chrono::DateTime<chrono::Utc> = e["planned_at"].as_str().unwrap().parse().unwrap();
+    assert_eq!(planned, until);
+    // The attempt ended; a new job waits for the end of the cooldown.
+    assert_eq!(jobs.len(), 2, "{jobs:?}");
+    assert_eq!(jobs[0].0, "succeeded");
+    assert_eq!(jobs[1].0, "queued");
+    assert_eq!(jobs[1].1, until);
+    assert!(s.sim_media().await.is_empty());
+    assert_eq!(s.post_status().await["status"], "posting");
 }
