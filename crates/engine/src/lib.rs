@@ -229,15 +229,21 @@ impl Engine {
                     conn.account.id,
                     "login",
                     started,
-                    json!({"outcome": outcome_name(&outcome)}),
+                    json!({"endpoint": "accounts/login", "outcome": outcome_name(&outcome)}),
                     None,
                 )
                 .await;
                 Ok(outcome)
             }
             Err(e) => {
-                self.log(conn.account.id, "login", started, json!({}), Some(&e))
-                    .await;
+                self.log(
+                    conn.account.id,
+                    "login",
+                    started,
+                    json!({"endpoint": "accounts/login"}),
+                    Some(&e),
+                )
+                .await;
                 self.apply_error(conn.account.id, &e).await?;
                 Err(e.into())
             }

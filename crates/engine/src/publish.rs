@@ -249,7 +249,7 @@ impl PostToInstagram {
                         id,
                         "upload",
                         started,
-                        json!({"execution_id": exec.id}),
+                        json!({"execution_id": exec.id, "endpoint": "media/configure"}),
                         Some(&e),
                     )
                     .await;
@@ -261,7 +261,7 @@ impl PostToInstagram {
                 id,
                 "upload",
                 started,
-                json!({"execution_id": exec.id, "upload_id": uploaded.upload_id}),
+                json!({"execution_id": exec.id, "endpoint": "rupload", "upload_id": uploaded.upload_id}),
                 None,
             )
             .await;
@@ -280,7 +280,7 @@ impl PostToInstagram {
                         id,
                         "configure",
                         started,
-                        json!({"execution_id": exec.id, "media_id": p.media_id, "code": p.code}),
+                        json!({"execution_id": exec.id, "endpoint": "media/configure", "media_id": p.media_id, "code": p.code}),
                         None,
                     )
                     .await;
@@ -294,7 +294,7 @@ impl PostToInstagram {
                         id,
                         "configure",
                         started,
-                        json!({"execution_id": exec.id}),
+                        json!({"execution_id": exec.id, "endpoint": "media/configure"}),
                         Some(&e),
                     )
                     .await;
@@ -318,7 +318,7 @@ impl PostToInstagram {
                 conn.account.id,
                 "recent_media",
                 started,
-                json!({"execution_id": exec.id, "found": found.as_ref().map(|v| v.len()).ok()}),
+                json!({"execution_id": exec.id, "endpoint": "feed/user", "found": found.as_ref().map(|v| v.len()).ok()}),
                 found.as_ref().err(),
             )
             .await;

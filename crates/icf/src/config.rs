@@ -1021,6 +1021,21 @@ mod tests {
     }
 
     #[test]
+    fn pacing_speed_defaults_to_real_time_and_is_bounded() {
+        assert_eq!(settings(&[]).unwrap().pacing_speed, 1);
+        assert_eq!(
+            settings(&[("ICF_PACING_SPEED", "60")])
+                .unwrap()
+                .pacing_speed,
+            60
+        );
+        for bad in ["0", "4000", "fast"] {
+            let err = settings(&[("ICF_PACING_SPEED", bad)]).unwrap_err();
+            assert_eq!(err.variable, "ICF_PACING_SPEED", "{bad}");
+        }
+    }
+
+    #[test]
     fn min_delay_above_max_is_refused() {
         let err = settings(&[
             ("MIN_DELAY_BETWEEN_POSTS_SEC", "400"),

@@ -256,3 +256,33 @@ pub async fn shutdown_signal() {
     }
     tracing::info!("shutting down");
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(vars: &[(&str, &str)]) -> Settings {
+        let vars: std::collections::HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Settings::from_lookup(|k| vars.get(k).cloned()).unwrap()
+    }
+
+    #[test]
+    fn pacing_speed_shrinks_every_wait_but_no_limit() {
+        let normal = pacing_rules(&settings(&[]));
+        assert_eq!(normal.min_gap_same_account, chrono::Duration::minutes(30));
+        assert_eq!(normal.min_spacing, chrono::Duration::seconds(120));
+        let fast = pacing_rules(&settings(&[("ICF_PACING_SPEED", "60")]));
+        assert_eq!(fast.min_gap_same_account, chrono::Duration::seconds(30));
+        assert_eq!(fast.min_spacing, chrono::Duration::seconds(2));
+        assert_eq!(fast.max_spacing, chrono::Duration::seconds(5));
+        assert_eq!(fast.warmup_limits, normal.warmup_limits);
+        let client = instagram_client_config(&settings(&[("ICF_PACING_SPEED", "60")]));
+        assert_eq!(
+            client.configure_interval,
+            std::time::Duration::from_millis(50)
+        );
+    }
+}
