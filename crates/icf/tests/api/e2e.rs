@@ -19,6 +19,7 @@ engine_tests!(
     twenty_accounts_get_the_post_once_each_in_their_language,
     transient_errors_challenges_and_lost_answers_are_handled,
     an_action_block_moves_the_execution_without_failing_it,
+    a_carousel_with_a_video_waits_for_transcoding,
 );
 
 const CAPTION_RU: &str = "Новый курс по Python! Скидка 50% 🔥";
@@ -60,6 +61,16 @@ impl Scenario {
     /// `n` accounts in group IT, one real proxy each, simulated on Instagram with
     /// `faults(i)`; a published photo post. `None` when the proxies are not installed.
     async fn start(engine: Engine, n: usize, faults: impl Fn(usize) -> Faults) -> Option<Self> {
+        let photo = vec![("image.jpg", crate::posts::jpeg(1080, 1080))];
+        Self::start_with(engine, n, faults, photo).await
+    }
+
+    async fn start_with(
+        engine: Engine,
+        n: usize,
+        faults: impl Fn(usize) -> Faults,
+        files: Vec<(&'static str, Vec<u8>)>,
+    ) -> Option<Self> {
         let mut proxies = Vec::with_capacity(n);
         let mut urls = Vec::with_capacity(n);
         for i in 0..n {
@@ -128,7 +139,7 @@ impl Scenario {
                 .await;
             assert_eq!(status, StatusCode::CREATED, "{acc}");
         }
-        let post = photo_post(&app, &admin, &gid).await;
+        let post = create_post(&app, &admin, &gid, files).await;
         for (lang, text) in [("en", CAPTION_EN), ("es", CAPTION_ES)] {
             let (status, t) = app
                 .call(
@@ -260,15 +271,19 @@ impl Scenario {
     }
 }
 
-async fn photo_post(app: &TestApp, token: &str, group: &str) -> String {
-    let form = Form::new()
+async fn create_post(
+    app: &TestApp,
+    token: &str,
+    group: &str,
+    files: Vec<(&'static str, Vec<u8>)>,
+) -> String {
+    let mut form = Form::new()
         .text("caption", CAPTION_RU.to_owned())
         .text("original_language", "ru")
-        .text("target_groups", json!([group]).to_string())
-        .part(
-            "media",
-            Part::bytes(crate::posts::jpeg(1080, 1080)).file_name("image.jpg"),
-        );
+        .text("target_groups", json!([group]).to_string());
+    for (name, bytes) in files {
+        form = form.part("media", Part::bytes(bytes).file_name(name));
+    }
     let resp = app
         .request(Method::POST, "/api/posts/", Some(token))
         .multipart(form)
@@ -506,4 +521,33 @@ async fn an_action_block_moves_the_execution_without_failing_it(engine: Engine) 
     assert_eq!(jobs[1].1, until);
     assert!(s.sim_media().await.is_empty());
     assert_eq!(s.post_status().await["status"], "posting");
+}
+
+async fn a_carousel_with_a_video_waits_for_transcoding(engine: Engine) {
+    if !crate::realproxy::have_tool("ffmpeg") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let files = vec![
+        ("1.jpg", crate::posts::jpeg(1080, 1080)),
+        ("2.mp4", crate::posts::mp4(dir.path(), "640x640", 3)),
+    ];
+    // Instagram transcodes the video for a while: configure waits for it.
+    let faults = |_| Faults {
+        transcode_pending: 2,
+        ..Faults::default()
+    };
+    let Some(mut s) = Scenario::start_with(engine, 2, faults, files).await else {
+        return;
+    };
+    s.run_worker();
+    let ex = s.wait_all_ended(Duration::from_secs(120)).await;
+    s.stop_worker().await;
+    assert_eq!(ex["totals"]["success"], 2, "{ex:#}");
+    let media = s.sim_media().await;
+    assert_eq!(media.len(), 2);
+    for m in &media {
+        assert_eq!(m["media_type"], "carousel", "{m}");
+        assert_eq!(m["children"], 2);
+    }
 }
