@@ -20,6 +20,7 @@ engine_tests!(
     transient_errors_challenges_and_lost_answers_are_handled,
     an_action_block_moves_the_execution_without_failing_it,
     a_carousel_with_a_video_waits_for_transcoding,
+    a_dead_session_is_replaced_by_one_login_and_the_post_goes_out_once,
 );
 
 const CAPTION_RU: &str = "Новый курс по Python! Скидка 50% 🔥";
@@ -550,4 +551,55 @@ async fn a_carousel_with_a_video_waits_for_transcoding(engine: Engine) {
         assert_eq!(m["media_type"], "carousel", "{m}");
         assert_eq!(m["children"], 2);
     }
+}
+
+async fn a_dead_session_is_replaced_by_one_login_and_the_post_goes_out_once(engine: Engine) {
+    let Some(mut s) = Scenario::start(engine, 1, |_| Faults::default()).await else {
+        return;
+    };
+    // A session brought from instagrapi that Instagram no longer knows.
+    let (_, list) = s
+        .app
+        .call(Method::GET, "/api/accounts/", Some(&s.admin), None)
+        .await;
+    let id = list["items"][0]["id"].as_str().unwrap().to_owned();
+    let fixture: Value = serde_json::from_str(include_str!(
+        "../../../instagram/tests/instagrapi-3.2.2-settings.json"
+    ))
+    .unwrap();
+    let (status, acc) = s
+        .app
+        .call(
+            Method::PUT,
+            &format!("/api/accounts/{id}/session"),
+            Some(&s.admin),
+            Some(fixture),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{acc}");
+    s.run_worker();
+    let ex = s.wait_all_ended(Duration::from_secs(60)).await;
+    s.stop_worker().await;
+    assert_eq!(ex["totals"]["success"], 1, "{ex:#}");
+    assert_eq!(
+        ex["items"][0]["attempts"], 1,
+        "re-logged in within the attempt"
+    );
+    assert_eq!(s.sim_media().await.len(), 1);
+    let logs: Vec<(String, String)> =
+        icf_store::on_pool!(&s.app.db, |pool| {
+            sqlx::query_as(
+        "SELECT action, status FROM activity_logs WHERE action IN ('login', 'upload', 'configure') \
+         ORDER BY created_at, id"
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap()
+        });
+    let logins = logs.iter().filter(|(a, _)| a == "login").count();
+    assert_eq!(logins, 1, "one login, never a loop: {logs:?}");
+    assert!(
+        logs.iter().any(|(_, st)| st == "failed"),
+        "the dead session failed first: {logs:?}"
+    );
 }
