@@ -446,3 +446,105 @@ pub async fn build_media(store: &MediaStore, post: &Post) -> Result<Media, Engin
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+    use icf_core::enums::{JobPriority, PostStatus};
+    use icf_core::ids::PostId;
+
+    use super::*;
+
+    async fn stored(store: &MediaStore, bytes: &'static [u8], ext: &str) -> String {
+        let key = MediaKey::generate("posts", ext);
+        store
+            .put_bytes(&key, Bytes::from_static(bytes))
+            .await
+            .unwrap();
+        key.as_str().to_owned()
+    }
+
+    fn item(key: String, kind: MediaKind, cover_key: Option<String>) -> PostMedia {
+        PostMedia {
+            key,
+            kind,
+            width: 1080,
+            height: 1350,
+            duration_s: (kind == MediaKind::Video).then_some(3.5),
+            cover_key,
+            size: 3,
+            sha256: String::new(),
+        }
+    }
+
+    fn post(media_type: MediaType, media: Vec<PostMedia>) -> Post {
+        Post {
+            id: PostId::new(),
+            media,
+            media_type,
+            caption_original: "c".into(),
+            original_language: "en".into(),
+            target_groups: vec![],
+            status: PostStatus::Pending,
+            priority: JobPriority::Normal,
+            scheduled_at: None,
+            created_by: None,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+            posted_at: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_carousel_keeps_its_order_and_its_videos_their_covers() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = MediaStore::local(dir.path()).unwrap();
+        let photo = stored(&store, b"jpg-1", "jpg").await;
+        let video = stored(&store, b"mp4-2", "mp4").await;
+        let cover = stored(&store, b"cover", "jpg").await;
+        let p = post(
+            MediaType::Carousel,
+            vec![
+                item(video, MediaKind::Video, Some(cover)),
+                item(photo, MediaKind::Photo, None),
+            ],
+        );
+        let Media::Carousel(items) = build_media(&store, &p).await.unwrap() else {
+            panic!("not a carousel");
+        };
+        assert_eq!(items.len(), 2);
+        match &items[0] {
+            CarouselItem::Video(v) => {
+                assert_eq!(&v.mp4[..], b"mp4-2");
+                assert_eq!(&v.cover.jpeg[..], b"cover");
+                assert_eq!(v.duration_ms, 3500);
+            }
+            other => panic!("first item is the video: {other:?}"),
+        }
+        assert!(matches!(&items[1], CarouselItem::Photo(ph) if &ph.jpeg[..] == b"jpg-1"));
+    }
+
+    #[tokio::test]
+    async fn a_video_without_cover_or_a_missing_file_is_a_media_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = MediaStore::local(dir.path()).unwrap();
+        let video = stored(&store, b"mp4", "mp4").await;
+        let p = post(MediaType::Reel, vec![item(video, MediaKind::Video, None)]);
+        assert!(matches!(
+            build_media(&store, &p).await,
+            Err(EngineError::Media(_))
+        ));
+        let p = post(
+            MediaType::Photo,
+            vec![item("posts/gone.jpg".into(), MediaKind::Photo, None)],
+        );
+        assert!(matches!(
+            build_media(&store, &p).await,
+            Err(EngineError::Media(_))
+        ));
+        assert!(matches!(
+            build_media(&store, &post(MediaType::Photo, vec![])).await,
+            Err(EngineError::Media(_))
+        ));
+    }
+}

@@ -586,16 +586,15 @@ async fn a_dead_session_is_replaced_by_one_login_and_the_post_goes_out_once(engi
         "re-logged in within the attempt"
     );
     assert_eq!(s.sim_media().await.len(), 1);
-    let logs: Vec<(String, String)> =
-        icf_store::on_pool!(&s.app.db, |pool| {
-            sqlx::query_as(
+    let logs: Vec<(String, String)> = icf_store::on_pool!(&s.app.db, |pool| {
+        sqlx::query_as(
         "SELECT action, status FROM activity_logs WHERE action IN ('login', 'upload', 'configure') \
          ORDER BY created_at, id"
     )
     .fetch_all(pool)
     .await
     .unwrap()
-        });
+    });
     let logins = logs.iter().filter(|(a, _)| a == "login").count();
     assert_eq!(logins, 1, "one login, never a loop: {logs:?}");
     assert!(
