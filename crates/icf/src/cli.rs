@@ -533,7 +533,7 @@ async fn jobs_command(
                     &uuid::Uuid::new_v4().simple().to_string()[..8]
                 )
             });
-            let registry = startup::job_registry(settings);
+            let registry = startup::job_registry(settings, db)?;
             let mut tx = db.begin().await?;
             for _ in 0..count {
                 let job = registry.new_job(

@@ -135,6 +135,10 @@ pub struct Settings {
     /// `INSTAGRAM_API_CA`: a PEM file of extra CA certificates to trust for
     /// `INSTAGRAM_API_URL` (the simulator's, from `icf sim instagram --tls`).
     pub instagram_api_ca_pem: Option<String>,
+    /// `ICF_PACING_SPEED` (default 1, at most 3600): divides every anti-ban wait (the
+    /// same-account gap, the spacing between accounts), Instagram request pacing and
+    /// publish retry delays. For demos and tests only; production keeps 1.
+    pub pacing_speed: u32,
 }
 
 /// Instagram's own host: a proxy that reaches it is what icf needs.
@@ -645,6 +649,7 @@ impl Settings {
             instagram_app_profiles,
             instagram_api_url,
             instagram_api_ca_pem,
+            pacing_speed: ranged_var(&lookup, "ICF_PACING_SPEED", 1u32, 1, 3600)?,
         })
     }
 
@@ -1016,6 +1021,21 @@ mod tests {
         std::fs::write(&path, "{}").unwrap();
         let err = settings(&[("INSTAGRAM_APP_PROFILE", path.to_str().unwrap())]).unwrap_err();
         assert_eq!(err.variable, "INSTAGRAM_APP_PROFILE");
+    }
+
+    #[test]
+    fn pacing_speed_defaults_to_real_time_and_is_bounded() {
+        assert_eq!(settings(&[]).unwrap().pacing_speed, 1);
+        assert_eq!(
+            settings(&[("ICF_PACING_SPEED", "60")])
+                .unwrap()
+                .pacing_speed,
+            60
+        );
+        for bad in ["0", "4000", "fast"] {
+            let err = settings(&[("ICF_PACING_SPEED", bad)]).unwrap_err();
+            assert_eq!(err.variable, "ICF_PACING_SPEED", "{bad}");
+        }
     }
 
     #[test]

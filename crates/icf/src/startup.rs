@@ -65,10 +65,18 @@ pub fn cipher(settings: &Settings) -> anyhow::Result<Cipher> {
 
 /// The anti-ban rules from the settings (specification §3.2 defaults).
 pub fn pacing_rules(settings: &Settings) -> icf_core::pacing::PacingRules {
+    // ICF_PACING_SPEED shrinks every wait alike (demos and tests), never the limits.
+    let speed = i64::from(settings.pacing_speed.max(1));
+    let defaults = icf_core::pacing::PacingRules::default();
     icf_core::pacing::PacingRules {
-        min_spacing: chrono::Duration::seconds(settings.min_delay_between_posts_sec as i64),
-        max_spacing: chrono::Duration::seconds(settings.max_delay_between_posts_sec as i64),
-        ..icf_core::pacing::PacingRules::default()
+        min_spacing: chrono::Duration::milliseconds(
+            settings.min_delay_between_posts_sec as i64 * 1000 / speed,
+        ),
+        max_spacing: chrono::Duration::milliseconds(
+            settings.max_delay_between_posts_sec as i64 * 1000 / speed,
+        ),
+        min_gap_same_account: defaults.min_gap_same_account / speed as i32,
+        ..defaults
     }
 }
 
@@ -100,6 +108,7 @@ impl App {
             ),
         }
         let cipher = cipher(settings)?;
+        let instagram = engine(&db, settings)?;
         let state = AppState::new(
             db,
             AuthSettings {
@@ -121,6 +130,7 @@ impl App {
                 .as_ref()
                 .map(|t| t.expose_secret().to_owned()),
         )
+        .with_engine(instagram)
         .with_proxy_check(ProxyCheckSettings {
             url: settings.proxy_check_url.clone(),
             timeout: std::time::Duration::from_secs(settings.proxy_check_timeout_secs),
@@ -157,11 +167,42 @@ impl App {
     }
 }
 
-/// Every job kind this build runs, and the periodic jobs. Later modules register their
-/// handlers here (e.g. `post_to_instagram` with `MAX_CONCURRENT_TASKS` as its global cap).
-pub fn job_registry(settings: &Settings) -> Registry {
+/// The Instagram settings: API base (the simulator in tests and demos), app profiles and
+/// the pacing speed-up.
+pub fn instagram_client_config(settings: &Settings) -> icf_instagram::ClientConfig {
+    let speed = settings.pacing_speed.max(1);
+    let base = icf_instagram::ClientConfig::with_api_base(settings.instagram_api_url.clone());
+    icf_instagram::ClientConfig {
+        pace: base.pace / speed,
+        configure_interval: base.configure_interval / speed,
+        transcode_wait: base.transcode_wait / speed,
+        extra_ca_pem: settings.instagram_api_ca_pem.clone(),
+        ..base
+    }
+}
+
+/// What icf does with Instagram, shared by workers and routes.
+pub fn engine(db: &Db, settings: &Settings) -> anyhow::Result<icf_engine::Engine> {
+    Ok(icf_engine::Engine::new(
+        db.clone(),
+        cipher(settings)?,
+        media_store(settings)?,
+        icf_engine::EngineSettings {
+            client: instagram_client_config(settings),
+            app_profiles: settings.instagram_app_profiles.clone(),
+            pacing: pacing_rules(settings),
+            speed: settings.pacing_speed.max(1),
+        },
+    ))
+}
+
+/// Every job kind this build runs, and the periodic jobs.
+pub fn job_registry(settings: &Settings, db: &Db) -> anyhow::Result<Registry> {
     let mut registry = Registry::new();
     registry
+        .register(icf_engine::PostToInstagram {
+            engine: engine(db, settings)?,
+        })
         .register(builtin::PruneFinishedJobs {
             retention: chrono::Duration::days(i64::from(settings.job_retention_days)),
         })
@@ -179,7 +220,7 @@ pub fn job_registry(settings: &Settings) -> Registry {
             translation: std::sync::Arc::new(t),
         });
     }
-    registry
+    Ok(registry)
 }
 
 /// How workers run, from the settings.
@@ -199,14 +240,11 @@ pub async fn run_worker(
     concurrency: u32,
     shutdown: impl Future<Output = ()> + Send,
 ) -> anyhow::Result<()> {
-    Worker::new(
-        db,
-        job_registry(settings),
-        worker_config(settings, concurrency),
-    )
-    .run(shutdown)
-    .await
-    .context("the job worker failed")
+    let registry = job_registry(settings, &db)?;
+    Worker::new(db, registry, worker_config(settings, concurrency))
+        .run(shutdown)
+        .await
+        .context("the job worker failed")
 }
 
 /// Completes on Ctrl-C or SIGTERM.
@@ -230,4 +268,34 @@ pub async fn shutdown_signal() {
         _ = term => {},
     }
     tracing::info!("shutting down");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(vars: &[(&str, &str)]) -> Settings {
+        let vars: std::collections::HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Settings::from_lookup(|k| vars.get(k).cloned()).unwrap()
+    }
+
+    #[test]
+    fn pacing_speed_shrinks_every_wait_but_no_limit() {
+        let normal = pacing_rules(&settings(&[]));
+        assert_eq!(normal.min_gap_same_account, chrono::Duration::minutes(30));
+        assert_eq!(normal.min_spacing, chrono::Duration::seconds(120));
+        let fast = pacing_rules(&settings(&[("ICF_PACING_SPEED", "60")]));
+        assert_eq!(fast.min_gap_same_account, chrono::Duration::seconds(30));
+        assert_eq!(fast.min_spacing, chrono::Duration::seconds(2));
+        assert_eq!(fast.max_spacing, chrono::Duration::seconds(5));
+        assert_eq!(fast.warmup_limits, normal.warmup_limits);
+        let client = instagram_client_config(&settings(&[("ICF_PACING_SPEED", "60")]));
+        assert_eq!(
+            client.configure_interval,
+            std::time::Duration::from_millis(50)
+        );
+    }
 }

@@ -57,6 +57,9 @@ pub struct AppState {
     pub metrics_token: Option<Arc<String>>,
     /// The anti-ban rules every publish time obeys.
     pub pacing: Arc<icf_core::pacing::PacingRules>,
+    /// What icf does with Instagram (login, session checks); `None` in a build that does
+    /// not talk to Instagram, where those routes answer 503.
+    pub engine: Option<icf_engine::Engine>,
 }
 
 impl AppState {
@@ -78,6 +81,7 @@ impl AppState {
             proxy_check: Arc::new(ProxyCheckSettings::default()),
             pacing: Arc::new(icf_core::pacing::PacingRules::default()),
             metrics_token: None,
+            engine: None,
         }
     }
 
@@ -93,6 +97,11 @@ impl AppState {
 
     pub fn with_translation(mut self, translation: Option<Arc<Translation>>) -> Self {
         self.translation = translation;
+        self
+    }
+
+    pub fn with_engine(mut self, engine: icf_engine::Engine) -> Self {
+        self.engine = Some(engine);
         self
     }
 

@@ -33,6 +33,8 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/api/accounts/{id}", &["get", "put", "delete"]),
     ("/api/accounts/{id}/login", &["post"]),
     ("/api/accounts/{id}/status", &["get"]),
+    ("/api/accounts/{id}/challenge", &["post"]),
+    ("/api/accounts/{id}/session", &["get", "put"]),
     ("/api/accounts/import", &["post"]),
     ("/api/groups/", &["get", "post"]),
     ("/api/groups/{id}", &["get", "put", "delete"]),

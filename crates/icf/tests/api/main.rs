@@ -6,11 +6,13 @@
 #[macro_use]
 mod helpers;
 
+mod account_instagram;
 mod accounts;
 mod auth;
 mod cli;
 mod demo;
 mod docs;
+mod e2e;
 mod groups;
 mod health;
 mod import;

@@ -837,7 +837,7 @@ async fn finished_jobs_past_the_retention_are_pruned_by_the_periodic_job(engine:
         .rows_affected());
     }
     // The registry `icf worker` runs: its hourly prune job is due at once.
-    let registry = icf::startup::job_registry(&app.settings);
+    let registry = icf::startup::job_registry(&app.settings, &app.db).unwrap();
     let (stop, handle) = start_worker(db, registry, quick_config(1));
     wait_until("the prune job", Duration::from_secs(20), || async {
         on_pool!(db, |pool| sqlx::query_scalar::<_, i64>(

@@ -29,6 +29,11 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// Whether a tool the test needs is installed (a failure under `ICF_REQUIRE_PROXIES=1`).
+pub fn have_tool(binary: &str) -> bool {
+    have(binary)
+}
+
 fn have(binary: &str) -> bool {
     let found = Command::new("sh")
         .args(["-c", &format!("command -v {binary}")])

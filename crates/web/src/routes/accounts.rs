@@ -361,36 +361,6 @@ impl From<Account> for AccountState {
     }
 }
 
-/// `POST /api/accounts/{id}/login`. The Instagram sign-in itself belongs to the
-/// Instagram client; until it is wired here this answers with the stored state.
-/// Instagram sign-in state (a fresh login runs once the Instagram client is wired in).
-#[utoipa::path(post, path = "/api/accounts/{id}/login", tag = "accounts", security(("bearer" = [])), params(("id" = String, Path, description = "Account id (UUID)")),
-    responses((status = 200, body = AccountState), (status = 404, body = crate::error::ErrorBody)))]
-pub async fn login(
-    State(state): State<AppState>,
-    _: AdminUser,
-    IdPath(id): IdPath<AccountId>,
-) -> ApiResult<Json<AccountState>> {
-    let account = icf_store::accounts::get(&state.db, id)
-        .await
-        .map_err(account_error)?;
-    Ok(Json(account.into()))
-}
-
-/// `GET /api/accounts/{id}/status`: the stored sign-in state.
-#[utoipa::path(get, path = "/api/accounts/{id}/status", tag = "accounts", security(("bearer" = [])), params(("id" = String, Path, description = "Account id (UUID)")),
-    responses((status = 200, body = AccountState), (status = 404, body = crate::error::ErrorBody)))]
-pub async fn status(
-    State(state): State<AppState>,
-    _: CurrentUser,
-    IdPath(id): IdPath<AccountId>,
-) -> ApiResult<Json<AccountState>> {
-    let account = icf_store::accounts::get(&state.db, id)
-        .await
-        .map_err(account_error)?;
-    Ok(Json(account.into()))
-}
-
 /// An import file: the request body itself (`text/plain`, `text/csv`) or the `file`
 /// field of a multipart form.
 pub struct ImportBody(pub String);

@@ -4,6 +4,7 @@ pub(crate) mod accounts;
 pub(crate) mod auth;
 pub(crate) mod groups;
 pub(crate) mod health;
+pub(crate) mod instagram;
 pub(crate) mod logs;
 pub(crate) mod metrics;
 pub(crate) mod post_translations;
@@ -102,8 +103,13 @@ fn accounts_routes(router: Router<AppState>) -> Router<AppState> {
                 .put(accounts::update)
                 .delete(accounts::delete),
         )
-        .route("/api/accounts/{id}/login", post(accounts::login))
-        .route("/api/accounts/{id}/status", get(accounts::status));
+        .route("/api/accounts/{id}/login", post(instagram::login))
+        .route("/api/accounts/{id}/challenge", post(instagram::challenge))
+        .route("/api/accounts/{id}/status", get(instagram::status))
+        .route(
+            "/api/accounts/{id}/session",
+            get(instagram::export_session).put(instagram::import_session),
+        );
     let router = both_slashes(
         router,
         "/api/groups",

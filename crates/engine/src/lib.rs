@@ -1,0 +1,488 @@
+//! What icf does with Instagram, shared by the job handlers and the account routes: an
+//! account is reached only through its own proxy, with its own device and its session
+//! (kept encrypted and written back after every call); every call leaves an activity log
+//! (endpoint, outcome, duration, never a secret); Instagram's verdicts change the account's
+//! status with history.
+
+pub mod publish;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use chrono::Utc;
+use icf_core::account::Account;
+use icf_core::activity::NewActivity;
+use icf_core::device::Device;
+use icf_core::enums::{AccountStatus, ActivityStatus, ProxyType};
+use icf_core::ids::{AccountId, PostId};
+use icf_core::pacing::PacingRules;
+use icf_core::proxy::ProxyCredentials;
+use icf_crypto::Cipher;
+use icf_instagram::{
+    AppProfiles, ClientConfig, Credentials, ErrorClass, IgError, InstagramClient, LoginOutcome,
+    Media, ProxyScheme, ProxySpec, Session,
+};
+use icf_media::MediaStore;
+use icf_store::publishing::{self, InstagramState};
+use icf_store::{Db, StoreError};
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::{Value, json};
+
+pub use publish::PostToInstagram;
+
+/// Everything the engine can fail with, other than Instagram's own answers.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("a stored secret cannot be decrypted (was ENCRYPTION_KEY changed?)")]
+    Crypto(#[from] icf_crypto::CryptoError),
+    #[error("the post's media cannot be read: {0}")]
+    Media(String),
+    #[error("the account's stored device is unreadable: {0}")]
+    Device(String),
+    #[error(transparent)]
+    Instagram(#[from] IgError),
+}
+
+impl EngineError {
+    /// Instagram's class of the failure, if it came from Instagram (or the proxy).
+    pub fn class(&self) -> Option<ErrorClass> {
+        match self {
+            EngineError::Instagram(e) => Some(e.class()),
+            _ => None,
+        }
+    }
+}
+
+/// Instagram settings that are not per account.
+#[derive(Debug, Clone)]
+pub struct EngineSettings {
+    pub client: ClientConfig,
+    pub app_profiles: AppProfiles,
+    pub pacing: PacingRules,
+    /// Divides publish retry delays (demos and tests; 1 in production).
+    pub speed: u32,
+}
+
+/// The engine: cheap to clone, one per process.
+#[derive(Clone)]
+pub struct Engine {
+    pub db: Db,
+    pub cipher: Cipher,
+    pub media: MediaStore,
+    pub settings: Arc<EngineSettings>,
+    /// A post's media, read once per process and shared by every account's attempt.
+    media_cache: Arc<Mutex<HashMap<PostId, Media>>>,
+}
+
+/// An account ready to talk to Instagram.
+pub struct Connection {
+    pub account: Account,
+    password: SecretString,
+    totp: Option<SecretString>,
+    proxy: ProxySpec,
+    pub client: InstagramClient,
+}
+
+impl Connection {
+    /// Forgets the dead login but keeps the device and cookies, for one fresh login.
+    pub fn clear_login(&mut self, cfg: &ClientConfig) -> Result<(), IgError> {
+        let mut session = self.client.session().clone();
+        session.clear_login();
+        self.client = InstagramClient::new(session, &self.proxy, cfg.clone())?;
+        Ok(())
+    }
+}
+
+impl Engine {
+    pub fn new(db: Db, cipher: Cipher, media: MediaStore, settings: EngineSettings) -> Engine {
+        Engine {
+            db,
+            cipher,
+            media,
+            settings: Arc::new(settings),
+            media_cache: Arc::default(),
+        }
+    }
+
+    /// Loads the account with its secrets, session (or a fresh one from its stored
+    /// device) and proxy. No proxy is a proxy error: never a direct connection.
+    pub async fn connect(&self, id: AccountId) -> Result<Connection, EngineError> {
+        let account = icf_store::accounts::get(&self.db, id).await?;
+        let secrets = icf_store::accounts::get_secrets(&self.db, id).await?;
+        let wire = publishing::account_wire(&self.db, id).await?;
+        let password = self.cipher.decrypt(&secrets.password_enc)?;
+        let totp = secrets
+            .totp_secret_enc
+            .as_deref()
+            .map(|t| self.cipher.decrypt(t))
+            .transpose()?;
+        let session = match secrets.session_data_enc.as_deref() {
+            Some(token) => {
+                let plain = self.cipher.decrypt(token)?;
+                Session::import(plain.expose_secret())
+                    .map_err(|e| EngineError::Device(format!("stored session: {e}")))?
+            }
+            None => self.fresh_session(&wire.device)?,
+        };
+        let proxy_id = wire
+            .proxy_id
+            .ok_or_else(|| IgError::Proxy("the account has no proxy".into()))?;
+        let stored = icf_store::proxies::get(&self.db, proxy_id).await?;
+        let auth = match &stored.credentials_enc {
+            Some(token) => {
+                let plain = self.cipher.decrypt(token)?;
+                ProxyCredentials::from_plain(plain.expose_secret())
+                    .map(|c| (c.username, c.password))
+            }
+            None => None,
+        };
+        let scheme = match stored.proxy.proxy_type {
+            ProxyType::Http => ProxyScheme::Http,
+            ProxyType::Socks5 => ProxyScheme::Socks5,
+        };
+        let spec = ProxySpec::new(scheme, stored.proxy.host.clone(), stored.proxy.port, auth);
+        let client = InstagramClient::new(session, &spec, self.settings.client.clone())?;
+        Ok(Connection {
+            account,
+            password,
+            totp,
+            proxy: spec,
+            client,
+        })
+    }
+
+    fn fresh_session(&self, device: &Value) -> Result<Session, EngineError> {
+        let device: Device = serde_json::from_value(device.clone())
+            .map_err(|e| EngineError::Device(e.to_string()))?;
+        Ok(Session::new(
+            &device,
+            self.settings.app_profiles.default_profile(),
+        ))
+    }
+
+    /// Writes the session back, encrypted: cookies and headers of every answer survive a
+    /// restart.
+    pub async fn save_session(&self, conn: &Connection) -> Result<(), EngineError> {
+        let token = self.cipher.encrypt(&conn.client.session().export());
+        publishing::set_session(&self.db, conn.account.id, &token).await?;
+        Ok(())
+    }
+
+    /// One activity log line for an Instagram action. Failing to log never fails the
+    /// action.
+    pub async fn log(
+        &self,
+        account: AccountId,
+        action: &str,
+        started: Instant,
+        details: Value,
+        error: Option<&IgError>,
+    ) {
+        let entry = NewActivity {
+            account_id: Some(account),
+            action: action.to_owned(),
+            status: if error.is_some() {
+                ActivityStatus::Failed
+            } else {
+                ActivityStatus::Success
+            },
+            details,
+            error_message: error.map(ToString::to_string),
+            duration_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
+        };
+        if let Err(e) = icf_store::activity::record(&self.db, entry).await {
+            tracing::warn!(error = %e, "cannot write an activity log");
+        }
+    }
+
+    /// Logs in with the account's password (and TOTP secret), recording the outcome on the
+    /// account: active when logged in, `login_required` with what Instagram asks when a
+    /// two-factor code or a challenge is pending. A passed challenge logs in once more,
+    /// never in a loop.
+    pub async fn login(&self, conn: &mut Connection) -> Result<LoginOutcome, EngineError> {
+        let mut outcome = self.login_once(conn).await?;
+        if outcome == LoginOutcome::ChallengePassed {
+            outcome = self.login_once(conn).await?;
+        }
+        self.record_login(conn.account.id, &outcome).await?;
+        Ok(outcome)
+    }
+
+    async fn login_once(&self, conn: &mut Connection) -> Result<LoginOutcome, EngineError> {
+        let started = Instant::now();
+        let username = conn.account.username.clone();
+        let r = conn
+            .client
+            .login(Credentials {
+                username: &username,
+                password: conn.password.expose_secret(),
+                totp_secret: conn.totp.as_ref().map(|t| t.expose_secret()),
+            })
+            .await;
+        self.save_session(conn).await?;
+        match r {
+            Ok(outcome) => {
+                self.log(
+                    conn.account.id,
+                    "login",
+                    started,
+                    json!({"endpoint": "accounts/login", "outcome": outcome_name(&outcome)}),
+                    None,
+                )
+                .await;
+                Ok(outcome)
+            }
+            Err(e) => {
+                self.log(
+                    conn.account.id,
+                    "login",
+                    started,
+                    json!({"endpoint": "accounts/login"}),
+                    Some(&e),
+                )
+                .await;
+                self.apply_error(conn.account.id, &e).await?;
+                Err(e.into())
+            }
+        }
+    }
+
+    async fn record_login(&self, id: AccountId, outcome: &LoginOutcome) -> Result<(), EngineError> {
+        match outcome {
+            LoginOutcome::LoggedIn(_) => publishing::mark_logged_in(&self.db, id).await?,
+            LoginOutcome::TwoFactorRequired(p) => {
+                self.set_state(
+                    id,
+                    AccountStatus::LoginRequired,
+                    "two-factor code required",
+                    None,
+                    Some(json!({"kind": "two_factor", "details": p})),
+                )
+                .await?
+            }
+            LoginOutcome::ChallengeRequired(c) => {
+                self.set_state(
+                    id,
+                    AccountStatus::LoginRequired,
+                    "Instagram asks for a challenge",
+                    None,
+                    Some(json!({"kind": "challenge", "details": c})),
+                )
+                .await?
+            }
+            LoginOutcome::ChallengePassed => {
+                self.set_state(
+                    id,
+                    AccountStatus::LoginRequired,
+                    "the challenge was passed but Instagram gave no session: log in again",
+                    None,
+                    None,
+                )
+                .await?
+            }
+        }
+        Ok(())
+    }
+
+    /// Answers the pending two-factor code or challenge with the code a person received.
+    /// `Ok(None)` when nothing is pending.
+    pub async fn submit_code(
+        &self,
+        conn: &mut Connection,
+        code: &str,
+    ) -> Result<Option<LoginOutcome>, EngineError> {
+        let Some(pending) = conn.account.pending_challenge.clone() else {
+            return Ok(None);
+        };
+        let started = Instant::now();
+        let details = pending.get("details").cloned().unwrap_or(Value::Null);
+        let r = match pending.get("kind").and_then(Value::as_str) {
+            Some("two_factor") => match serde_json::from_value(details) {
+                Ok(p) => conn.client.submit_two_factor_code(&p, code).await,
+                Err(_) => return Ok(None),
+            },
+            Some("challenge") => match serde_json::from_value(details) {
+                Ok(p) => conn.client.submit_challenge_code(&p, code).await,
+                // A challenge met while publishing carries no path to answer: log in.
+                Err(_) => return Ok(None),
+            },
+            _ => return Ok(None),
+        };
+        self.save_session(conn).await?;
+        self.log(
+            conn.account.id,
+            "submit_code",
+            started,
+            json!({"kind": pending.get("kind")}),
+            r.as_ref().err(),
+        )
+        .await;
+        let mut outcome = match r {
+            Ok(o) => o,
+            Err(e) => {
+                self.apply_error(conn.account.id, &e).await?;
+                return Err(e.into());
+            }
+        };
+        if outcome == LoginOutcome::ChallengePassed {
+            outcome = self.login_once(conn).await?;
+        }
+        self.record_login(conn.account.id, &outcome).await?;
+        Ok(Some(outcome))
+    }
+
+    /// The cheap session check (`accounts/current_user`), logged. `Ok(false)` when the
+    /// session holds no login or Instagram says it is dead.
+    pub async fn check_session(&self, conn: &mut Connection) -> Result<bool, EngineError> {
+        if !conn.client.session().is_logged_in() {
+            return Ok(false);
+        }
+        let started = Instant::now();
+        let r = conn.client.check_session().await;
+        self.save_session(conn).await?;
+        self.log(
+            conn.account.id,
+            "check_session",
+            started,
+            json!({}),
+            r.as_ref().err(),
+        )
+        .await;
+        match r {
+            Ok(_) => Ok(true),
+            Err(e) if e.class() == ErrorClass::Relogin => Ok(false),
+            Err(e) => {
+                self.apply_error(conn.account.id, &e).await?;
+                Err(e.into())
+            }
+        }
+    }
+
+    /// Logs in unless the session is already logged in.
+    pub async fn ensure_login(&self, conn: &mut Connection) -> Result<LoginOutcome, EngineError> {
+        if conn.client.session().is_logged_in() {
+            let user_id = conn.client.session().user_id().unwrap_or_default();
+            return Ok(LoginOutcome::LoggedIn(icf_instagram::AccountInfo {
+                user_id,
+                username: conn.account.username.clone(),
+            }));
+        }
+        self.login(conn).await
+    }
+
+    /// Changes the account's status with history.
+    pub async fn set_state(
+        &self,
+        id: AccountId,
+        status: AccountStatus,
+        reason: &str,
+        cooldown_until: Option<chrono::DateTime<Utc>>,
+        pending_challenge: Option<Value>,
+    ) -> Result<(), EngineError> {
+        publishing::set_state(
+            &self.db,
+            id,
+            &InstagramState {
+                status,
+                reason: reason.to_owned(),
+                cooldown_until,
+                pending_challenge,
+            },
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// What an Instagram error means for the account itself.
+    pub async fn apply_error(&self, id: AccountId, e: &IgError) -> Result<(), EngineError> {
+        self.apply_class(id, e.class(), e).await
+    }
+
+    /// [`Engine::apply_error`] with the class already computed (a cooldown's end is
+    /// computed once, so the account and the execution agree on it).
+    pub async fn apply_class(
+        &self,
+        id: AccountId,
+        class: ErrorClass,
+        e: &IgError,
+    ) -> Result<(), EngineError> {
+        let reason = e.to_string();
+        match class {
+            ErrorClass::Cooldown { until } => {
+                self.set_state(id, AccountStatus::Cooldown, &reason, Some(until), None)
+                    .await
+            }
+            ErrorClass::Challenge => {
+                self.set_state(
+                    id,
+                    AccountStatus::LoginRequired,
+                    &reason,
+                    None,
+                    Some(json!({"kind": "challenge", "message": reason})),
+                )
+                .await
+            }
+            ErrorClass::Banned => {
+                self.set_state(id, AccountStatus::Banned, &reason, None, None)
+                    .await
+            }
+            ErrorClass::Proxy => {
+                self.set_state(id, AccountStatus::ProxyError, &reason, None, None)
+                    .await
+            }
+            ErrorClass::Credentials => {
+                self.set_state(id, AccountStatus::LoginRequired, &reason, None, None)
+                    .await
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The post's media as Instagram gets it, read from storage once per process.
+    pub async fn post_media(&self, post: &icf_core::post::Post) -> Result<Media, EngineError> {
+        if let Some(m) = self.cache_get(post.id) {
+            return Ok(m);
+        }
+        let media = publish::build_media(&self.media, post).await?;
+        if let Ok(mut cache) = self.media_cache.lock() {
+            // A handful of posts go out at a time; forget old ones rather than grow.
+            if cache.len() >= 16 {
+                cache.clear();
+            }
+            cache.insert(post.id, media.clone());
+        }
+        Ok(media)
+    }
+
+    fn cache_get(&self, id: PostId) -> Option<Media> {
+        self.media_cache.lock().ok()?.get(&id).cloned()
+    }
+}
+
+fn outcome_name(o: &LoginOutcome) -> &'static str {
+    match o {
+        LoginOutcome::LoggedIn(_) => "logged_in",
+        LoginOutcome::TwoFactorRequired(_) => "two_factor_required",
+        LoginOutcome::ChallengeRequired(_) => "challenge_required",
+        LoginOutcome::ChallengePassed => "challenge_passed",
+    }
+}
+
+/// The machine name of an error class, as `post_executions.error_class` stores it.
+pub fn class_name(c: ErrorClass) -> &'static str {
+    match c {
+        ErrorClass::Retryable => "retryable",
+        ErrorClass::Cooldown { .. } => "cooldown",
+        ErrorClass::Relogin => "relogin",
+        ErrorClass::Challenge => "challenge",
+        ErrorClass::Banned => "banned",
+        ErrorClass::Proxy => "proxy",
+        ErrorClass::BadMedia => "bad_media",
+        ErrorClass::Credentials => "credentials",
+        ErrorClass::Outdated => "outdated",
+        ErrorClass::Failed => "failed",
+    }
+}

@@ -1,0 +1,278 @@
+//! An account's Instagram sign-in through the API (issue 5): login now through the
+//! account's own REAL proxy against the in-process simulator, a challenge answered with
+//! the emailed code, the cheap session check, and instagrapi session import/export.
+
+use std::net::SocketAddr;
+
+use icf_instagram::sim::{Faults, SimAccount, Simulator};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::{Engine, TestApp, assert_error};
+use crate::realproxy::microsocks;
+
+engine_tests!(
+    login_challenge_and_status_go_through_the_accounts_proxy,
+    sessions_are_imported_and_exported_by_admins_only,
+);
+
+const FIXTURE: &str = include_str!("../../../instagram/tests/instagrapi-3.2.2-settings.json");
+const PASSWORD: &str = "Ig-Login-Pw-7";
+
+fn sim_account(name: &str, faults: Faults) -> SimAccount {
+    SimAccount {
+        username: name.into(),
+        password: PASSWORD.into(),
+        totp_secret: None,
+        faults,
+    }
+}
+
+async fn create(app: &TestApp, admin: &str, name: &str, proxy: Option<String>) -> String {
+    let mut body = json!({"username": name, "password": PASSWORD, "language": "en"});
+    if let Some(p) = proxy {
+        body["proxy_url"] = json!(p);
+    }
+    let (status, acc) = app
+        .call(Method::POST, "/api/accounts/", Some(admin), Some(body))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{acc}");
+    acc["id"].as_str().unwrap().to_owned()
+}
+
+async fn post(app: &TestApp, token: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+    app.call(Method::POST, path, Some(token), body).await
+}
+
+async fn login_challenge_and_status_go_through_the_accounts_proxy(engine: Engine) {
+    let (Some(p1), Some(p2)) = (microsocks("u1", "p1"), microsocks("u2", "p2")) else {
+        return;
+    };
+    let sim = Simulator::start(
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+        vec![
+            sim_account("alice.ig", Faults::default()),
+            sim_account(
+                "bob.ig",
+                Faults {
+                    challenge: Some("email".into()),
+                    ..Faults::default()
+                },
+            ),
+        ],
+    )
+    .await
+    .unwrap();
+    let app = TestApp::spawn_with(
+        engine,
+        &[
+            ("INSTAGRAM_API_URL", &sim.base_url()),
+            ("ICF_PACING_SPEED", "1000"),
+        ],
+    )
+    .await;
+    let admin = app.admin_token().await;
+    let editor = app.editor_token().await;
+    let alice = create(
+        &app,
+        &admin,
+        "alice.ig",
+        Some(format!("socks5://u1:p1@127.0.0.1:{}", p1.port)),
+    )
+    .await;
+    let bob = create(
+        &app,
+        &admin,
+        "bob.ig",
+        Some(format!("socks5://u2:p2@127.0.0.1:{}", p2.port)),
+    )
+    .await;
+    let carol = create(&app, &admin, "carol.ig", None).await;
+
+    // Only admins log accounts in.
+    let (status, body) = post(&app, &editor, &format!("/api/accounts/{alice}/login"), None).await;
+    assert_error(status, &body, StatusCode::FORBIDDEN, "forbidden");
+
+    // No session yet: nothing to check, no request to Instagram.
+    let before = sim.request_count();
+    let (status, st) = app
+        .call(
+            Method::GET,
+            &format!("/api/accounts/{alice}/status"),
+            Some(&editor),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{st}");
+    assert_eq!(st["session"], "none");
+    assert_eq!(sim.request_count(), before);
+
+    let (status, r) = post(&app, &admin, &format!("/api/accounts/{alice}/login"), None).await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    assert_eq!(r["outcome"], "logged_in", "{r}");
+    assert_eq!(r["details"]["username"], "alice.ig");
+    assert_eq!(r["status"], "active");
+    assert_eq!(r["has_session"], true);
+    assert!(r["last_login_at"].is_string());
+    assert!(!r.to_string().contains(PASSWORD));
+
+    let (status, st) = app
+        .call(
+            Method::GET,
+            &format!("/api/accounts/{alice}/status"),
+            Some(&editor),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{st}");
+    assert_eq!(st["session"], "valid", "{st}");
+
+    // A live session is kept: logging in again sends no password.
+    let logins_before: i64 = count_logs(&app, "login").await;
+    let (_, r) = post(&app, &admin, &format!("/api/accounts/{alice}/login"), None).await;
+    assert_eq!(r["outcome"], "logged_in");
+    assert_eq!(count_logs(&app, "login").await, logins_before);
+
+    // Nothing pending for alice; a code must be digits.
+    let (status, body) = post(
+        &app,
+        &admin,
+        &format!("/api/accounts/{alice}/challenge"),
+        Some(json!({"code": "123456"})),
+    )
+    .await;
+    assert_error(status, &body, StatusCode::CONFLICT, "conflict");
+    let (status, body) = post(
+        &app,
+        &admin,
+        &format!("/api/accounts/{bob}/challenge"),
+        Some(json!({"code": "abc"})),
+    )
+    .await;
+    assert_error(
+        status,
+        &body,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    );
+    assert_eq!(body["error"]["field"], "code");
+
+    // Bob meets a challenge: the account waits for a person, saying what is asked.
+    let (status, r) = post(&app, &admin, &format!("/api/accounts/{bob}/login"), None).await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    assert_eq!(r["outcome"], "challenge_required", "{r}");
+    assert_eq!(r["details"]["asks"], "email_code");
+    assert_eq!(r["status"], "login_required");
+    assert_eq!(r["pending_challenge"]["kind"], "challenge");
+    let (status, r) = post(
+        &app,
+        &admin,
+        &format!("/api/accounts/{bob}/challenge"),
+        Some(json!({"code": "123456"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    assert_eq!(r["outcome"], "logged_in", "{r}");
+    assert_eq!(r["status"], "active");
+    assert!(r["pending_challenge"].is_null(), "{r}");
+    let history: i64 = icf_store::on_pool!(&app.db, |pool| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM account_status_history h JOIN accounts a ON a.id = h.account_id \
+         WHERE a.username = 'bob.ig'"
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap());
+    assert_eq!(history, 2, "active → login_required → active");
+
+    // No proxy: a proxy error, never a direct connection.
+    let before = sim.request_count();
+    let (status, r) = post(&app, &admin, &format!("/api/accounts/{carol}/login"), None).await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    assert_eq!(r["outcome"], "failed");
+    assert_eq!(r["error_class"], "proxy");
+    assert_eq!(r["status"], "proxy_error");
+    assert_eq!(sim.request_count(), before);
+    drop((p1, p2));
+}
+
+async fn count_logs(app: &TestApp, action: &str) -> i64 {
+    icf_store::on_pool!(&app.db, |pool| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM activity_logs WHERE action = $1"
+    )
+    .bind(action)
+    .fetch_one(pool)
+    .await
+    .unwrap())
+}
+
+async fn sessions_are_imported_and_exported_by_admins_only(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let admin = app.admin_token().await;
+    let editor = app.editor_token().await;
+    let id = create(&app, &admin, "imported.ig", None).await;
+    let path = format!("/api/accounts/{id}/session");
+    let fixture: Value = serde_json::from_str(FIXTURE).unwrap();
+
+    let (status, body) = app.call(Method::GET, &path, Some(&admin), None).await;
+    assert_error(status, &body, StatusCode::NOT_FOUND, "not_found");
+    let (status, body) = app
+        .call(Method::PUT, &path, Some(&editor), Some(fixture.clone()))
+        .await;
+    assert_error(status, &body, StatusCode::FORBIDDEN, "forbidden");
+    for bad in [json!([1, 2]), json!({"uuids": 5})] {
+        let (status, body) = app.call(Method::PUT, &path, Some(&admin), Some(bad)).await;
+        assert_error(
+            status,
+            &body,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        );
+        assert_eq!(body["error"]["field"], "session");
+    }
+
+    let (status, acc) = app
+        .call(Method::PUT, &path, Some(&admin), Some(fixture.clone()))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{acc}");
+    assert_eq!(acc["has_session"], true);
+    let sessionid = fixture["authorization_data"]["sessionid"].as_str().unwrap();
+    assert!(!acc.to_string().contains(sessionid));
+    // At rest it is a Fernet token, not the JSON.
+    let stored: String = icf_store::on_pool!(&app.db, |pool| sqlx::query_scalar(
+        "SELECT session_data_enc FROM accounts WHERE username = 'imported.ig'"
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap());
+    assert!(!stored.contains(sessionid) && !stored.contains("uuids"));
+
+    let (status, body) = app.call(Method::GET, &path, Some(&editor), None).await;
+    assert_error(status, &body, StatusCode::FORBIDDEN, "forbidden");
+    let (status, exported) = app.call(Method::GET, &path, Some(&admin), None).await;
+    assert_eq!(status, StatusCode::OK, "{exported}");
+    // instagrapi reads it back: the same ids, login and device.
+    for key in [
+        "uuids",
+        "authorization_data",
+        "device_settings",
+        "user_agent",
+        "mid",
+    ] {
+        assert_eq!(exported[key], fixture[key], "{key}");
+    }
+    // Both moves are in the activity log, without the session.
+    let logs: Vec<(String, sqlx::types::Json<Value>)> = icf_store::on_pool!(&app.db, |pool| {
+        sqlx::query_as(
+        "SELECT action, details FROM activity_logs WHERE action LIKE 'session_%' ORDER BY created_at"
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap()
+    });
+    let actions: Vec<&str> = logs.iter().map(|(a, _)| a.as_str()).collect();
+    assert_eq!(actions, ["session_import", "session_export"]);
+    assert!(
+        logs.iter()
+            .all(|(_, d)| !d.0.to_string().contains(sessionid))
+    );
+}

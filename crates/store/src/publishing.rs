@@ -1,0 +1,393 @@
+//! What the Instagram engine reads and writes while it publishes one execution or logs an
+//! account in: the execution's progress (with the upload id written before the irreversible
+//! configure step), the account's Instagram state (status with history, cooldown, pending
+//! challenge, session) and the post's end.
+
+use chrono::{DateTime, Duration, Utc};
+use icf_core::enums::{AccountStatus, ExecutionStatus};
+use icf_core::ids::{AccountId, ExecutionId, JobId, PostId, ProxyId};
+use serde_json::Value;
+use sqlx::types::Json;
+
+use crate::executions::JOB_KIND;
+use crate::jobs::NewJob;
+use crate::tx::{BeginWrite, Tx};
+use crate::{Db, DbUuid, StoreError, on_pool, on_tx};
+
+/// An execution as a publishing attempt needs it.
+#[derive(Debug, Clone)]
+pub struct ExecutionRun {
+    pub id: ExecutionId,
+    pub post_id: PostId,
+    pub account_id: AccountId,
+    pub caption: String,
+    pub status: ExecutionStatus,
+    pub upload_id: Option<String>,
+    /// When the upload id was written: a media found on the account must be newer.
+    pub upload_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+struct RunRow {
+    id: DbUuid,
+    post_id: DbUuid,
+    account_id: DbUuid,
+    caption_translated: String,
+    status: String,
+    upload_id: Option<String>,
+    updated_at: DateTime<Utc>,
+    created_at: DateTime<Utc>,
+}
+
+pub async fn execution(db: &Db, id: ExecutionId) -> Result<ExecutionRun, StoreError> {
+    let r: RunRow = on_pool!(db, |pool| sqlx::query_as(
+        "SELECT id, post_id, account_id, caption_translated, status, upload_id, updated_at, \
+         created_at FROM post_executions WHERE id = $1"
+    )
+    .bind(DbUuid::from(id))
+    .fetch_one(pool)
+    .await?);
+    Ok(ExecutionRun {
+        id: r.id.into_id(),
+        post_id: r.post_id.into_id(),
+        account_id: r.account_id.into_id(),
+        caption: r.caption_translated,
+        status: r
+            .status
+            .parse()
+            .map_err(|e| StoreError::Corrupt(format!("post_executions.status: {e}")))?,
+        upload_at: r.upload_id.as_ref().map(|_| r.updated_at),
+        upload_id: r.upload_id,
+        created_at: r.created_at,
+    })
+}
+
+/// The attempt starts: `posting`, with the attempt number.
+pub async fn mark_posting(db: &Db, id: ExecutionId, attempt: i32) -> Result<(), StoreError> {
+    let now = Utc::now();
+    on_pool!(db, |pool| sqlx::query(
+        "UPDATE post_executions SET status = 'posting', retry_count = $2, updated_at = $3 \
+         WHERE id = $1 AND status IN ('queued', 'posting')"
+    )
+    .bind(DbUuid::from(id))
+    .bind(attempt)
+    .bind(now)
+    .execute(pool)
+    .await
+    .map(|_| ())?);
+    Ok(())
+}
+
+/// Moved to a later time (pacing, a cooldown), with the reason: the execution stays
+/// `queued` and a new job for it is due then. Written in `tx`, with the current job's
+/// completion, so the move cannot be half done — and a move never uses up an attempt.
+pub async fn defer_in(
+    tx: &mut Tx,
+    exec: &ExecutionRun,
+    until: DateTime<Utc>,
+    reason: &str,
+    after_job: JobId,
+) -> Result<(), StoreError> {
+    on_tx!(tx, |conn| sqlx::query(
+        "UPDATE post_executions SET status = 'queued', planned_at = $2, error_message = $3, \
+         updated_at = $4 WHERE id = $1"
+    )
+    .bind(DbUuid::from(exec.id))
+    .bind(until)
+    .bind(reason)
+    .bind(Utc::now())
+    .execute(conn)
+    .await
+    .map(|_| ())?);
+    let job = NewJob::new(JOB_KIND, serde_json::json!({ "execution_id": exec.id }))
+        .run_at(until)
+        .unique_key(format!("execution:{}:after:{after_job}", exec.id))
+        .concurrency_key(exec.account_id.to_string());
+    crate::jobs::enqueue(tx, &job).await?;
+    Ok(())
+}
+
+/// Written after the upload and before configure; `None` clears it when configure surely
+/// did not happen.
+pub async fn set_upload_id(
+    db: &Db,
+    id: ExecutionId,
+    upload_id: Option<&str>,
+) -> Result<(), StoreError> {
+    on_pool!(db, |pool| sqlx::query(
+        "UPDATE post_executions SET upload_id = $2, updated_at = $3 WHERE id = $1"
+    )
+    .bind(DbUuid::from(id))
+    .bind(upload_id)
+    .bind(Utc::now())
+    .execute(pool)
+    .await
+    .map(|_| ())?);
+    Ok(())
+}
+
+/// A retryable failure of this attempt: back to `queued` with the error shown.
+pub async fn note_retry(
+    db: &Db,
+    id: ExecutionId,
+    class: &str,
+    message: &str,
+) -> Result<(), StoreError> {
+    on_pool!(db, |pool| sqlx::query(
+        "UPDATE post_executions SET status = 'queued', error_class = $2, error_message = $3, \
+         updated_at = $4 WHERE id = $1 AND status IN ('queued', 'posting')"
+    )
+    .bind(DbUuid::from(id))
+    .bind(class)
+    .bind(message)
+    .bind(Utc::now())
+    .execute(pool)
+    .await
+    .map(|_| ())?);
+    Ok(())
+}
+
+/// Published: the media, the time, and the account's `last_post_at`, together.
+pub async fn mark_success(
+    db: &Db,
+    exec: &ExecutionRun,
+    media_id: &str,
+    code: &str,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    on_pool!(db, |pool| {
+        let mut tx = pool.begin_write().await?;
+        sqlx::query(
+            "UPDATE post_executions SET status = 'success', instagram_media_id = $2, \
+             instagram_code = $3, posted_at = $4, error_class = NULL, error_message = NULL, \
+             updated_at = $4 WHERE id = $1",
+        )
+        .bind(DbUuid::from(exec.id))
+        .bind(media_id)
+        .bind(code)
+        .bind(at)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE accounts SET last_post_at = $2, failed_attempts = 0, updated_at = $2 \
+             WHERE id = $1",
+        )
+        .bind(DbUuid::from(exec.account_id))
+        .bind(at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+    });
+    Ok(())
+}
+
+/// Ended without a post: the error class and a message a person understands.
+pub async fn mark_failed(
+    db: &Db,
+    id: ExecutionId,
+    class: &str,
+    message: &str,
+) -> Result<(), StoreError> {
+    on_pool!(db, |pool| sqlx::query(
+        "UPDATE post_executions SET status = 'failed', error_class = $2, error_message = $3, \
+         updated_at = $4 WHERE id = $1 AND status IN ('queued', 'posting')"
+    )
+    .bind(DbUuid::from(id))
+    .bind(class)
+    .bind(message)
+    .bind(Utc::now())
+    .execute(pool)
+    .await
+    .map(|_| ())?);
+    Ok(())
+}
+
+/// When no execution of the post is queued or posting any more, the post ends:
+/// `completed` when at least one account published it (the counts show the rest),
+/// `failed` when none did. Returns the new status, if it ended.
+pub async fn finish_post_if_done(
+    db: &Db,
+    post: PostId,
+) -> Result<Option<&'static str>, StoreError> {
+    let now = Utc::now();
+    let ended = on_pool!(db, |pool| {
+        let mut tx = pool.begin_write().await?;
+        let (open, ok): (i64, i64) = sqlx::query_as(
+            "SELECT COALESCE(SUM(CASE WHEN status IN ('queued', 'posting') THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN status = 'success' THEN 1 ELSE 0 END), 0) \
+             FROM post_executions WHERE post_id = $1",
+        )
+        .bind(DbUuid::from(post))
+        .fetch_one(&mut *tx)
+        .await?;
+        if open > 0 {
+            None
+        } else {
+            let status = if ok > 0 { "completed" } else { "failed" };
+            let last: Option<DateTime<Utc>> =
+                sqlx::query_scalar("SELECT MAX(posted_at) FROM post_executions WHERE post_id = $1")
+                    .bind(DbUuid::from(post))
+                    .fetch_one(&mut *tx)
+                    .await?;
+            sqlx::query(
+                "UPDATE posts SET status = $2, posted_at = $3, updated_at = $4 \
+                 WHERE id = $1 AND status IN ('pending', 'posting')",
+            )
+            .bind(DbUuid::from(post))
+            .bind(status)
+            .bind(last)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Some(status)
+        }
+    });
+    Ok(ended)
+}
+
+/// The post is going out (its first execution started).
+pub async fn mark_post_posting(db: &Db, post: PostId) -> Result<(), StoreError> {
+    on_pool!(db, |pool| sqlx::query(
+        "UPDATE posts SET status = 'posting', updated_at = $2 WHERE id = $1 AND status = 'pending'"
+    )
+    .bind(DbUuid::from(post))
+    .bind(Utc::now())
+    .execute(pool)
+    .await
+    .map(|_| ())?);
+    Ok(())
+}
+
+/// The account's publishes that count for pacing: those of the last `window`, and those
+/// other executions have in progress, this one excluded.
+pub async fn busy_times(
+    db: &Db,
+    account: AccountId,
+    except: ExecutionId,
+    now: DateTime<Utc>,
+    window: Duration,
+) -> Result<Vec<DateTime<Utc>>, StoreError> {
+    Ok(on_pool!(db, |pool| sqlx::query_scalar(
+        "SELECT COALESCE(posted_at, updated_at) FROM post_executions WHERE account_id = $1 \
+         AND id <> $2 AND ((status = 'success' AND posted_at > $3) OR status = 'posting')"
+    )
+    .bind(DbUuid::from(account))
+    .bind(DbUuid::from(except))
+    .bind(now - window)
+    .fetch_all(pool)
+    .await?))
+}
+
+/// What logging in needs beyond [`crate::accounts::get`]: the stored device.
+#[derive(Debug, Clone)]
+pub struct AccountWire {
+    pub device: Value,
+    pub proxy_id: Option<ProxyId>,
+}
+
+pub async fn account_wire(db: &Db, id: AccountId) -> Result<AccountWire, StoreError> {
+    let (device, proxy): (Json<Value>, Option<DbUuid>) = on_pool!(db, |pool| sqlx::query_as(
+        "SELECT device, proxy_id FROM accounts WHERE id = $1"
+    )
+    .bind(DbUuid::from(id))
+    .fetch_one(pool)
+    .await?);
+    Ok(AccountWire {
+        device: device.0,
+        proxy_id: proxy.map(DbUuid::into_id),
+    })
+}
+
+/// Writes the encrypted session back (after every Instagram call).
+pub async fn set_session(db: &Db, id: AccountId, session_enc: &str) -> Result<(), StoreError> {
+    on_pool!(db, |pool| sqlx::query(
+        "UPDATE accounts SET session_data_enc = $2 WHERE id = $1"
+    )
+    .bind(DbUuid::from(id))
+    .bind(session_enc)
+    .execute(pool)
+    .await
+    .map(|_| ())?);
+    Ok(())
+}
+
+/// A successful login: the account is usable again, no challenge pending.
+pub async fn mark_logged_in(db: &Db, id: AccountId) -> Result<(), StoreError> {
+    let now = Utc::now();
+    set_state(
+        db,
+        id,
+        &InstagramState {
+            status: AccountStatus::Active,
+            reason: "logged in".into(),
+            cooldown_until: None,
+            pending_challenge: None,
+        },
+    )
+    .await?;
+    on_pool!(db, |pool| sqlx::query(
+        "UPDATE accounts SET last_login_at = $2, failed_attempts = 0 WHERE id = $1"
+    )
+    .bind(DbUuid::from(id))
+    .bind(now)
+    .execute(pool)
+    .await
+    .map(|_| ())?);
+    Ok(())
+}
+
+/// An account's Instagram-driven state.
+#[derive(Debug, Clone)]
+pub struct InstagramState {
+    pub status: AccountStatus,
+    pub reason: String,
+    pub cooldown_until: Option<DateTime<Utc>>,
+    pub pending_challenge: Option<Value>,
+}
+
+/// Sets status, reason, cooldown and pending challenge, recording a status change in
+/// `account_status_history` in the same transaction.
+pub async fn set_state(db: &Db, id: AccountId, st: &InstagramState) -> Result<(), StoreError> {
+    let now = Utc::now();
+    let challenge = st.pending_challenge.as_ref().map(Json);
+    on_pool!(db, |pool| {
+        let mut tx = pool.begin_write().await?;
+        let old: Option<String> = sqlx::query_scalar("SELECT status FROM accounts WHERE id = $1")
+            .bind(DbUuid::from(id))
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(old) = old else {
+            return Err(StoreError::NotFound);
+        };
+        sqlx::query(
+            "UPDATE accounts SET status = $2, status_reason = $3, cooldown_until = $4, \
+             pending_challenge = $5, updated_at = $6 WHERE id = $1",
+        )
+        .bind(DbUuid::from(id))
+        .bind(st.status.as_str())
+        .bind(&st.reason)
+        .bind(st.cooldown_until)
+        .bind(challenge)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        if old != st.status.as_str() {
+            sqlx::query(
+                "INSERT INTO account_status_history (id, account_id, old_status, new_status, \
+                 reason, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(DbUuid::from(uuid::Uuid::now_v7()))
+            .bind(DbUuid::from(id))
+            .bind(&old)
+            .bind(st.status.as_str())
+            .bind(&st.reason)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+    });
+    Ok(())
+}

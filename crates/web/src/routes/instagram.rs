@@ -1,0 +1,330 @@
+//! An account's Instagram sign-in: log in now (through its own proxy, with its own
+//! device), answer a two-factor code or a challenge, check the session cheaply, and bring
+//! or take a session in instagrapi's settings format (admins only, logged).
+
+use std::time::Instant;
+
+use axum::Json;
+use axum::extract::State;
+use icf_core::ids::AccountId;
+use icf_engine::{Engine, EngineError, class_name};
+use icf_instagram::{IgError, LoginOutcome, Session};
+use icf_store::StoreError;
+use secrecy::ExposeSecret;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::auth::{AdminUser, CurrentUser};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiJson, IdPath};
+use crate::routes::accounts::{AccountState, account_error};
+use crate::state::AppState;
+
+fn engine(state: &AppState) -> ApiResult<&Engine> {
+    state
+        .engine
+        .as_ref()
+        .ok_or_else(|| ApiError::Unavailable("this server does not talk to Instagram".into()))
+}
+
+fn engine_error(e: EngineError) -> ApiError {
+    match e {
+        EngineError::Store(e) => account_error(e),
+        other => ApiError::internal(other),
+    }
+}
+
+/// What a login (or a submitted code) came to, with the account's state after it.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct LoginResult {
+    /// `logged_in`, `two_factor_required`, `challenge_required` or `failed`.
+    outcome: String,
+    /// What Instagram asks for: the two-factor methods, or the challenge (code by email
+    /// or SMS, approval in the app, a manual checkpoint) and where the code went.
+    #[schema(value_type = Option<Object>)]
+    details: Option<Value>,
+    /// When it failed: `proxy`, `credentials`, `challenge`, `banned`, `cooldown`, …
+    error_class: Option<String>,
+    error: Option<String>,
+    #[serde(flatten)]
+    account: AccountState,
+}
+
+async fn result(
+    state: &AppState,
+    id: AccountId,
+    r: Result<LoginOutcome, IgError>,
+) -> ApiResult<Json<LoginResult>> {
+    let account = icf_store::accounts::get(&state.db, id)
+        .await
+        .map_err(account_error)?;
+    Ok(Json(match r {
+        Ok(outcome) => {
+            let mut v = serde_json::to_value(&outcome).map_err(ApiError::internal)?;
+            let name = v
+                .get("outcome")
+                .and_then(Value::as_str)
+                .unwrap_or("logged_in")
+                .to_owned();
+            if let Some(o) = v.as_object_mut() {
+                o.remove("outcome");
+            }
+            LoginResult {
+                outcome: name,
+                details: Some(v).filter(|v| v.as_object().is_some_and(|o| !o.is_empty())),
+                error_class: None,
+                error: None,
+                account: account.into(),
+            }
+        }
+        Err(e) => LoginResult {
+            outcome: "failed".into(),
+            details: None,
+            error_class: Some(class_name(e.class()).into()),
+            error: Some(e.to_string()),
+            account: account.into(),
+        },
+    }))
+}
+
+/// Splits engine failures: Instagram's (and the proxy's) answers are results to show,
+/// anything else is an API error.
+fn instagram_result<T>(r: Result<T, EngineError>) -> ApiResult<Result<T, IgError>> {
+    match r {
+        Ok(v) => Ok(Ok(v)),
+        Err(EngineError::Instagram(e)) => Ok(Err(e)),
+        Err(e) => Err(engine_error(e)),
+    }
+}
+
+/// Logs the account in now, through its proxy. A session that is still alive is kept (a
+/// fresh login is the riskiest action); otherwise the password (and stored TOTP secret)
+/// are sent once — never retried in a loop.
+#[utoipa::path(post, path = "/api/accounts/{id}/login", tag = "accounts", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Account id (UUID)")),
+    responses((status = 200, body = LoginResult), (status = 404, body = crate::error::ErrorBody),
+        (status = 503, body = crate::error::ErrorBody)))]
+pub async fn login(
+    State(state): State<AppState>,
+    _: AdminUser,
+    IdPath(id): IdPath<AccountId>,
+) -> ApiResult<Json<LoginResult>> {
+    let engine = engine(&state)?;
+    icf_store::accounts::get(&state.db, id)
+        .await
+        .map_err(account_error)?;
+    let mut conn = match instagram_result(engine.connect(id).await)? {
+        Ok(c) => c,
+        Err(e) => {
+            engine.apply_error(id, &e).await.map_err(engine_error)?;
+            return result(&state, id, Err(e)).await;
+        }
+    };
+    let r = match instagram_result(engine.check_session(&mut conn).await)? {
+        Ok(true) => {
+            let info = icf_instagram::AccountInfo {
+                user_id: conn.client.session().user_id().unwrap_or_default(),
+                username: conn.account.username.clone(),
+            };
+            icf_store::publishing::mark_logged_in(&state.db, id).await?;
+            Ok(LoginOutcome::LoggedIn(info))
+        }
+        Ok(false) => {
+            if conn.client.session().is_logged_in()
+                && let Err(e) = conn.clear_login(&engine.settings.client)
+            {
+                return result(&state, id, Err(e)).await;
+            }
+            instagram_result(engine.login(&mut conn).await)?
+        }
+        Err(e) => Err(e),
+    };
+    result(&state, id, r).await
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CodeRequest {
+    /// The 6-digit code Instagram sent (email, SMS) or the authenticator shows.
+    code: String,
+}
+
+/// Answers the pending two-factor code or challenge with the code a person received.
+#[utoipa::path(post, path = "/api/accounts/{id}/challenge", tag = "accounts", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Account id (UUID)")), request_body = CodeRequest,
+    responses((status = 200, body = LoginResult), (status = 404, body = crate::error::ErrorBody),
+        (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn challenge(
+    State(state): State<AppState>,
+    _: AdminUser,
+    IdPath(id): IdPath<AccountId>,
+    ApiJson(req): ApiJson<CodeRequest>,
+) -> ApiResult<Json<LoginResult>> {
+    let code = req.code.trim();
+    if code.len() < 4 || code.len() > 10 || !code.chars().all(|c| c.is_ascii_digit()) {
+        return Err(ApiError::validation(
+            "code",
+            "expected the digits Instagram sent",
+        ));
+    }
+    let engine = engine(&state)?;
+    icf_store::accounts::get(&state.db, id)
+        .await
+        .map_err(account_error)?;
+    let mut conn = match instagram_result(engine.connect(id).await)? {
+        Ok(c) => c,
+        Err(e) => return result(&state, id, Err(e)).await,
+    };
+    match instagram_result(engine.submit_code(&mut conn, code).await)? {
+        Ok(Some(outcome)) => result(&state, id, Ok(outcome)).await,
+        Ok(None) => Err(ApiError::Conflict {
+            field: Some("code".into()),
+            message: "no code is pending for this account: log in first".into(),
+        }),
+        Err(e) => result(&state, id, Err(e)).await,
+    }
+}
+
+/// The cheap session check, and the state after it.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SessionStatus {
+    /// `valid`, `expired` (icf logs in again before the next publish), `none` (no session
+    /// stored) or `failed` (the check itself failed: see `error`).
+    session: String,
+    error_class: Option<String>,
+    error: Option<String>,
+    #[serde(flatten)]
+    account: AccountState,
+}
+
+/// The account's state, with the session checked against Instagram when there is one
+/// (`accounts/current_user`, through the account's proxy).
+#[utoipa::path(get, path = "/api/accounts/{id}/status", tag = "accounts", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Account id (UUID)")),
+    responses((status = 200, body = SessionStatus), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn status(
+    State(state): State<AppState>,
+    _: CurrentUser,
+    IdPath(id): IdPath<AccountId>,
+) -> ApiResult<Json<SessionStatus>> {
+    let account = icf_store::accounts::get(&state.db, id)
+        .await
+        .map_err(account_error)?;
+    let (session, err) = match (&state.engine, account.has_session) {
+        (Some(engine), true) => {
+            let checked = match instagram_result(engine.connect(id).await)? {
+                Ok(mut conn) => instagram_result(engine.check_session(&mut conn).await)?,
+                Err(e) => {
+                    engine.apply_error(id, &e).await.map_err(engine_error)?;
+                    Err(e)
+                }
+            };
+            match checked {
+                Ok(true) => ("valid", None),
+                Ok(false) => ("expired", None),
+                Err(e) => ("failed", Some(e)),
+            }
+        }
+        _ => ("none", None),
+    };
+    let account = icf_store::accounts::get(&state.db, id)
+        .await
+        .map_err(account_error)?;
+    Ok(Json(SessionStatus {
+        session: session.into(),
+        error_class: err.as_ref().map(|e| class_name(e.class()).to_owned()),
+        error: err.map(|e| e.to_string()),
+        account: account.into(),
+    }))
+}
+
+async fn log(state: &AppState, id: AccountId, action: &str, details: Value) {
+    if let Some(engine) = &state.engine {
+        engine.log(id, action, Instant::now(), details, None).await;
+    } else {
+        let _ = icf_store::activity::record(
+            &state.db,
+            icf_core::activity::NewActivity {
+                account_id: Some(id),
+                action: action.into(),
+                status: icf_core::enums::ActivityStatus::Success,
+                details,
+                error_message: None,
+                duration_ms: 0,
+            },
+        )
+        .await;
+    }
+}
+
+/// The account's session as instagrapi's `dump_settings()` writes it, to move it to
+/// another tool. A secret: admins only, and every export is logged.
+#[utoipa::path(get, path = "/api/accounts/{id}/session", tag = "accounts", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Account id (UUID)")),
+    responses((status = 200, description = "instagrapi settings JSON", body = Object),
+        (status = 404, body = crate::error::ErrorBody)))]
+pub async fn export_session(
+    State(state): State<AppState>,
+    admin: AdminUser,
+    IdPath(id): IdPath<AccountId>,
+) -> ApiResult<Json<Value>> {
+    let secrets = icf_store::accounts::get_secrets(&state.db, id)
+        .await
+        .map_err(account_error)?;
+    let token = secrets
+        .session_data_enc
+        .ok_or(ApiError::NotFound("session"))?;
+    let plain = state.cipher.decrypt(&token).map_err(ApiError::internal)?;
+    let session = Session::import(plain.expose_secret()).map_err(ApiError::internal)?;
+    let value: Value = serde_json::from_str(&session.export()).map_err(ApiError::internal)?;
+    log(
+        &state,
+        id,
+        "session_export",
+        json!({"by": admin.0.username}),
+    )
+    .await;
+    Ok(Json(value))
+}
+
+/// Imports a session made by instagrapi's `dump_settings()` (an agency's existing
+/// sessions skip a fresh login). Stored encrypted; the account's device and proxy stay.
+#[utoipa::path(put, path = "/api/accounts/{id}/session", tag = "accounts", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Account id (UUID)")),
+    request_body(content = Object, description = "instagrapi settings JSON"),
+    responses((status = 200, body = AccountState), (status = 404, body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody)))]
+pub async fn import_session(
+    State(state): State<AppState>,
+    admin: AdminUser,
+    IdPath(id): IdPath<AccountId>,
+    ApiJson(body): ApiJson<Value>,
+) -> ApiResult<Json<AccountState>> {
+    if !body.is_object() {
+        return Err(ApiError::validation(
+            "session",
+            "expected instagrapi's settings JSON object",
+        ));
+    }
+    icf_store::accounts::get(&state.db, id)
+        .await
+        .map_err(account_error)?;
+    let session = Session::import(&body.to_string()).map_err(|e| {
+        ApiError::validation("session", format!("not an instagrapi settings file: {e}"))
+    })?;
+    let token = state.cipher.encrypt(&session.export());
+    icf_store::publishing::set_session(&state.db, id, &token)
+        .await
+        .map_err(|e: StoreError| account_error(e))?;
+    log(
+        &state,
+        id,
+        "session_import",
+        json!({"by": admin.0.username, "logged_in": session.is_logged_in()}),
+    )
+    .await;
+    let account = icf_store::accounts::get(&state.db, id)
+        .await
+        .map_err(account_error)?;
+    Ok(Json(account.into()))
+}
