@@ -15,7 +15,7 @@ use icf_core::post::{MediaKind, Post, PostMedia};
 use icf_instagram::{CarouselItem, ErrorClass, IgError, LoginOutcome, Media, Photo, Video};
 use icf_media::{MediaKey, MediaStore};
 use icf_store::publishing::{self, ExecutionRun};
-use icf_worker::{JobContext, JobHandler, Outcome, default_backoff};
+use icf_worker::{JobContext, JobHandler, Outcome, TimeLimits, default_backoff};
 use serde_json::{Value, json};
 
 use crate::{Connection, Engine, EngineError, class_name};
@@ -37,6 +37,16 @@ impl JobHandler for PostToInstagram {
 
     fn max_attempts(&self) -> u32 {
         MAX_ATTEMPTS
+    }
+
+    /// A video's configure polls while Instagram transcodes (up to 50 × 13 s in
+    /// instagrapi): more than the default 5 minutes. A stop mid-configure is safe (the
+    /// upload id is recorded), but it ends as "unconfirmed" more often than needed.
+    fn limits(&self) -> TimeLimits {
+        TimeLimits {
+            soft: Duration::from_secs(12 * 60),
+            hard: Duration::from_secs(15 * 60),
+        }
     }
 
     fn backoff(&self, attempt: u32) -> Duration {
