@@ -63,8 +63,25 @@ impl JobHandler for PostToInstagram {
         };
         match self.attempt(&ctx, id).await {
             Ok(o) => o,
-            // The database or storage failed, not Instagram: try again later.
-            Err(e) => Outcome::Failure(e.to_string()),
+            Err(e) => {
+                // A database hiccup may pass; an undecryptable secret or an unreadable
+                // device will not. Either way the execution must not stay `posting`.
+                let permanent = !matches!(e, EngineError::Store(_));
+                let last = ctx.attempt() >= ctx.max_attempts().min(MAX_ATTEMPTS as i32);
+                if !permanent && !last {
+                    return Outcome::Failure(e.to_string());
+                }
+                let msg = e.to_string();
+                let db = &self.engine.db;
+                if publishing::mark_failed(db, id, "internal", &msg)
+                    .await
+                    .is_ok()
+                    && let Ok(exec) = publishing::execution(db, id).await
+                {
+                    let _ = publishing::finish_post_if_done(db, exec.post_id).await;
+                }
+                Outcome::Abandon(msg)
+            }
         }
     }
 }
