@@ -15,7 +15,7 @@ use icf_core::post::{MediaKind, Post, PostMedia};
 use icf_instagram::{CarouselItem, ErrorClass, IgError, LoginOutcome, Media, Photo, Video};
 use icf_media::{MediaKey, MediaStore};
 use icf_store::publishing::{self, ExecutionRun};
-use icf_worker::{JobContext, JobHandler, Outcome, default_backoff};
+use icf_worker::{JobContext, JobHandler, Outcome, TimeLimits, default_backoff};
 use serde_json::{Value, json};
 
 use crate::{Connection, Engine, EngineError, class_name};
@@ -39,6 +39,16 @@ impl JobHandler for PostToInstagram {
         MAX_ATTEMPTS
     }
 
+    /// A video's configure polls while Instagram transcodes (up to 50 × 13 s in
+    /// instagrapi): more than the default 5 minutes. A stop mid-configure is safe (the
+    /// upload id is recorded), but it ends as "unconfirmed" more often than needed.
+    fn limits(&self) -> TimeLimits {
+        TimeLimits {
+            soft: Duration::from_secs(12 * 60),
+            hard: Duration::from_secs(15 * 60),
+        }
+    }
+
     fn backoff(&self, attempt: u32) -> Duration {
         default_backoff(attempt) / self.engine.settings.speed.max(1)
     }
@@ -53,8 +63,25 @@ impl JobHandler for PostToInstagram {
         };
         match self.attempt(&ctx, id).await {
             Ok(o) => o,
-            // The database or storage failed, not Instagram: try again later.
-            Err(e) => Outcome::Failure(e.to_string()),
+            Err(e) => {
+                // A database hiccup may pass; an undecryptable secret or an unreadable
+                // device will not. Either way the execution must not stay `posting`.
+                let permanent = !matches!(e, EngineError::Store(_));
+                let last = ctx.attempt() >= ctx.max_attempts().min(MAX_ATTEMPTS as i32);
+                if !permanent && !last {
+                    return Outcome::Failure(e.to_string());
+                }
+                let msg = e.to_string();
+                let db = &self.engine.db;
+                if publishing::mark_failed(db, id, "internal", &msg)
+                    .await
+                    .is_ok()
+                    && let Ok(exec) = publishing::execution(db, id).await
+                {
+                    let _ = publishing::finish_post_if_done(db, exec.post_id).await;
+                }
+                Outcome::Abandon(msg)
+            }
         }
     }
 }

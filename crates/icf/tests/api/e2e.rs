@@ -21,6 +21,7 @@ engine_tests!(
     an_action_block_moves_the_execution_without_failing_it,
     a_carousel_with_a_video_waits_for_transcoding,
     a_dead_session_is_replaced_by_one_login_and_the_post_goes_out_once,
+    an_unusable_account_fails_its_execution_and_a_post_with_no_success_fails,
 );
 
 const CAPTION_RU: &str = "Новый курс по Python! Скидка 50% 🔥";
@@ -601,4 +602,31 @@ async fn a_dead_session_is_replaced_by_one_login_and_the_post_goes_out_once(engi
         logs.iter().any(|(_, st)| st == "failed"),
         "the dead session failed first: {logs:?}"
     );
+}
+
+async fn an_unusable_account_fails_its_execution_and_a_post_with_no_success_fails(engine: Engine) {
+    let Some(mut s) = Scenario::start(engine, 1, |_| Faults::default()).await else {
+        return;
+    };
+    // The stored device was damaged (a bad manual edit, a botched restore).
+    icf_store::on_pool!(&s.app.db, |pool| {
+        sqlx::query("UPDATE accounts SET device = '{}'")
+            .execute(pool)
+            .await
+            .map(|_| ())
+            .unwrap()
+    });
+    s.run_worker();
+    let ex = s.wait_all_ended(Duration::from_secs(60)).await;
+    s.stop_worker().await;
+    let e = &ex["items"][0];
+    assert_eq!(e["status"], "failed", "never stuck in posting: {e}");
+    assert_eq!(e["error_class"], "internal");
+    assert!(
+        e["error_message"].as_str().unwrap().contains("device"),
+        "{e}"
+    );
+    assert!(s.sim_media().await.is_empty());
+    let post = s.post_status().await;
+    assert_eq!(post["status"], "failed", "{post}");
 }
