@@ -46,9 +46,9 @@ pub fn start_demo(dir: &std::path::Path, speed: u32) -> (std::process::Child, St
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_demo_seeds_groups_accounts_and_an_admin() {
+async fn the_demo_publishes_a_post_to_all_twenty_it_accounts() {
     let dir = tempfile::tempdir().unwrap();
-    let (mut child, base) = start_demo(dir.path(), 60);
+    let (mut child, base) = start_demo(dir.path(), 600);
     let client = reqwest::Client::builder().no_proxy().build().unwrap();
     let result = async {
         let token = client
@@ -104,6 +104,69 @@ async fn the_demo_seeds_groups_accounts_and_an_admin() {
         unique.sort();
         unique.dedup();
         assert_eq!(unique.len(), 28, "one proxy per account");
+
+        // The scenario a person tries first: one photo with a Russian caption to IT.
+        let form = reqwest::multipart::Form::new()
+            .text("caption", "Новый курс по Python! Скидка 50% 🔥")
+            .text("original_language", "ru")
+            .text("target_groups", json!([it["id"]]).to_string())
+            .part(
+                "media",
+                reqwest::multipart::Part::bytes(crate::posts::jpeg(1080, 1080))
+                    .file_name("photo.jpg"),
+            );
+        let post: Value = client
+            .post(format!("{base}/api/posts/"))
+            .bearer_auth(&token)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let id = post["id"].as_str().expect("post created").to_owned();
+        let published: Value = client
+            .post(format!("{base}/api/posts/{id}/publish"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(published["created"], 20, "{published}");
+        let mut totals = Value::Null;
+        for _ in 0..240 {
+            let ex: Value = client
+                .get(format!("{base}/api/posts/{id}/executions"))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            totals = ex["totals"].clone();
+            if totals["queued"] == 0 && totals["posting"] == 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        assert_eq!(
+            totals["success"], 20,
+            "all 20 IT accounts published: {totals}"
+        );
+        let post: Value = client
+            .get(format!("{base}/api/posts/{id}"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(post["status"], "completed");
     }
     .await;
     let _ = child.kill();
