@@ -208,6 +208,43 @@ async fn publishing_to_twenty_accounts_queues_one_job_each_exactly_once(engine: 
         )
         .await;
     assert_eq!(ex["totals"]["cancelled"], 20);
+
+    // A deleted post leaves no queued job behind.
+    let post2 = photo_post(&app, &admin, &group, caption).await;
+    for lang in ["en", "es"] {
+        app.call(
+            Method::PUT,
+            &format!("/api/posts/{post2}/translations/{lang}"),
+            Some(&admin),
+            Some(json!({"text": "x"})),
+        )
+        .await;
+    }
+    let (status, p2) = app
+        .call(
+            Method::POST,
+            &format!("/api/posts/{post2}/publish"),
+            Some(&admin),
+            Some(json!({"when": "2031-01-01T00:00:00Z"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{p2}");
+    assert_eq!(p2["created"], 20, "{p2}");
+    let (status, _) = app
+        .call(
+            Method::DELETE,
+            &format!("/api/posts/{post2}"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let queued = jobs_of_kind(&app, "post_to_instagram")
+        .await
+        .iter()
+        .filter(|(s, _)| s == "queued")
+        .count();
+    assert_eq!(queued, 0, "the deleted post's jobs were cancelled");
 }
 
 async fn publishing_needs_a_caption_for_every_language(engine: Engine) {

@@ -530,12 +530,25 @@ pub async fn update(
 
 #[utoipa::path(delete, path = "/api/posts/{id}", tag = "posts", security(("bearer" = [])),
     params(("id" = String, Path, description = "Post id (UUID)")), responses(
-    (status = 204, description = "Deleted with its media"), (status = 404, body = crate::error::ErrorBody)))]
+    (status = 204, description = "Deleted with its media; its queued jobs are cancelled"), (status = 404, body = crate::error::ErrorBody),
+    (status = 409, description = "An account is publishing it right now", body = crate::error::ErrorBody)))]
 pub async fn delete(
     State(state): State<AppState>,
     _: CurrentUser,
     IdPath(id): IdPath<PostId>,
 ) -> ApiResult<StatusCode> {
+    let executions = icf_store::executions::list(&state.db, id).await?;
+    if executions
+        .iter()
+        .any(|e| e.status == icf_core::enums::ExecutionStatus::Posting)
+    {
+        return Err(ApiError::Conflict {
+            field: None,
+            message: "an account is publishing this post right now; cancel the post, wait, then delete it".into(),
+        });
+    }
+    // Queued work goes first, so no worker picks up an execution that is about to vanish.
+    icf_store::executions::cancel_queued(&state.db, id).await?;
     let post = icf_store::posts::delete(&state.db, id)
         .await
         .map_err(ApiError::missing("post"))?;
