@@ -4,6 +4,7 @@
 //! (endpoint, outcome, duration, never a secret); Instagram's verdicts change the account's
 //! status with history.
 
+pub mod checks;
 pub mod publish;
 
 use std::collections::HashMap;

@@ -139,6 +139,9 @@ pub struct Settings {
     /// same-account gap, the spacing between accounts), Instagram request pacing and
     /// publish retry delays. For demos and tests only; production keeps 1.
     pub pacing_speed: u32,
+    /// `ICF_ACCOUNT_CHECK_HOURS` (default 6, 1–168): how often every account's session is
+    /// checked by the `check_account_status` job.
+    pub account_check_hours: u32,
 }
 
 /// Instagram's own host: a proxy that reaches it is what icf needs.
@@ -650,6 +653,7 @@ impl Settings {
             instagram_api_url,
             instagram_api_ca_pem,
             pacing_speed: ranged_var(&lookup, "ICF_PACING_SPEED", 1u32, 1, 3600)?,
+            account_check_hours: ranged_var(&lookup, "ICF_ACCOUNT_CHECK_HOURS", 6u32, 1, 168)?,
         })
     }
 

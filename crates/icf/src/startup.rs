@@ -199,10 +199,23 @@ pub fn engine(db: &Db, settings: &Settings) -> anyhow::Result<icf_engine::Engine
 /// Every job kind this build runs, and the periodic jobs.
 pub fn job_registry(settings: &Settings, db: &Db) -> anyhow::Result<Registry> {
     let mut registry = Registry::new();
+    let engine = engine(db, settings)?;
+    let check_every =
+        std::time::Duration::from_secs(u64::from(settings.account_check_hours) * 3600);
     registry
         .register(icf_engine::PostToInstagram {
-            engine: engine(db, settings)?,
+            engine: engine.clone(),
         })
+        .register(icf_engine::checks::CheckAccountStatus { engine })
+        .register(icf_engine::checks::ScheduleAccountChecks {
+            every: check_every,
+            speed: settings.pacing_speed,
+        })
+        .every(
+            icf_engine::checks::SCHEDULE_ACCOUNT_CHECKS,
+            check_every,
+            serde_json::json!({}),
+        )
         .register(builtin::PruneFinishedJobs {
             retention: chrono::Duration::days(i64::from(settings.job_retention_days)),
         })

@@ -391,3 +391,15 @@ pub async fn set_state(db: &Db, id: AccountId, st: &InstagramState) -> Result<()
     });
     Ok(())
 }
+
+/// Accounts whose session is worth checking: they have one and are not banned.
+pub async fn accounts_to_check(db: &Db) -> Result<Vec<AccountId>, StoreError> {
+    let ids: Vec<DbUuid> = crate::on_pool!(db, |pool| {
+        sqlx::query_scalar(
+        "SELECT id FROM accounts WHERE session_data_enc IS NOT NULL AND status <> 'banned' ORDER BY id"
+    )
+    .fetch_all(pool)
+    .await?
+    });
+    Ok(ids.into_iter().map(DbUuid::into_id).collect())
+}

@@ -12,6 +12,7 @@ use crate::helpers::{Engine, TestApp, assert_error};
 use crate::realproxy::microsocks;
 
 engine_tests!(
+    periodic_status_checks_reach_every_account_with_a_session,
     login_challenge_and_status_go_through_the_accounts_proxy,
     sessions_are_imported_and_exported_by_admins_only,
 );
@@ -275,4 +276,122 @@ async fn sessions_are_imported_and_exported_by_admins_only(engine: Engine) {
         logs.iter()
             .all(|(_, d)| !d.0.to_string().contains(sessionid))
     );
+}
+
+/// The periodic scheduler enqueues one `check_account_status` per account with a session;
+/// each check goes through the account's proxy, and what Instagram says (here: a ban) moves
+/// the account's status.
+async fn periodic_status_checks_reach_every_account_with_a_session(engine: Engine) {
+    let (Some(p1), Some(p2)) = (microsocks("c1", "q1"), microsocks("c2", "q2")) else {
+        return;
+    };
+    let sim = Simulator::start(
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+        vec![
+            sim_account("dana.ig", Faults::default()),
+            sim_account("eve.ig", Faults::default()),
+        ],
+    )
+    .await
+    .unwrap();
+    let app = TestApp::spawn_with(
+        engine,
+        &[
+            ("INSTAGRAM_API_URL", &sim.base_url()),
+            ("ICF_PACING_SPEED", "1000"),
+        ],
+    )
+    .await;
+    let admin = app.admin_token().await;
+    let dana = create(
+        &app,
+        &admin,
+        "dana.ig",
+        Some(format!("socks5://c1:q1@127.0.0.1:{}", p1.port)),
+    )
+    .await;
+    let eve = create(
+        &app,
+        &admin,
+        "eve.ig",
+        Some(format!("socks5://c2:q2@127.0.0.1:{}", p2.port)),
+    )
+    .await;
+    create(&app, &admin, "frank.ig", None).await; // no session: not checked
+    for id in [&dana, &eve] {
+        let (status, body) = post(&app, &admin, &format!("/api/accounts/{id}/login"), None).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    // Instagram bans eve after her login.
+    sim.add_account(sim_account(
+        "eve.ig",
+        Faults {
+            banned: true,
+            ..Faults::default()
+        },
+    ));
+
+    icf_store::jobs::enqueue_now(
+        &app.db,
+        &icf_store::jobs::NewJob::new("schedule_account_checks", json!({})),
+    )
+    .await
+    .unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let worker = tokio::spawn({
+        let (db, settings) = (app.db.clone(), app.settings.clone());
+        async move {
+            icf::startup::run_worker(db, &settings, 4, async {
+                let _ = stopped.await;
+            })
+            .await
+        }
+    });
+    let done = |app: &TestApp| {
+        let db = app.db.clone();
+        async move {
+            let rows: Vec<(String,)> = icf_store::on_pool!(&db, |pool| sqlx::query_as(
+                "SELECT state FROM jobs WHERE kind = 'check_account_status'"
+            )
+            .fetch_all(pool)
+            .await
+            .unwrap());
+            rows
+        }
+    };
+    let mut states = Vec::new();
+    for _ in 0..200 {
+        states = done(&app).await;
+        if states.len() == 2 && states.iter().all(|(s,)| s == "succeeded") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let _ = stop.send(());
+    worker.await.unwrap().unwrap();
+    assert_eq!(
+        states.len(),
+        2,
+        "one check per account with a session: {states:?}"
+    );
+    assert!(states.iter().all(|(s,)| s == "succeeded"), "{states:?}");
+    let (_, d) = app
+        .call(
+            Method::GET,
+            &format!("/api/accounts/{dana}"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(d["status"], "active", "{d}");
+    let (_, e) = app
+        .call(
+            Method::GET,
+            &format!("/api/accounts/{eve}"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(e["status"], "banned", "{e}");
+    assert!(count_logs(&app, "check_session").await >= 2);
 }
