@@ -134,14 +134,26 @@ pub async fn note_retry(
     class: &str,
     message: &str,
 ) -> Result<(), StoreError> {
+    set_error(db, id, ExecutionStatus::Queued, class, message).await
+}
+
+/// Sets an unfinished execution's status with its error class and message.
+async fn set_error(
+    db: &Db,
+    id: ExecutionId,
+    status: ExecutionStatus,
+    class: &str,
+    message: &str,
+) -> Result<(), StoreError> {
     on_pool!(db, |pool| sqlx::query(
-        "UPDATE post_executions SET status = 'queued', error_class = $2, error_message = $3, \
+        "UPDATE post_executions SET status = $5, error_class = $2, error_message = $3, \
          updated_at = $4 WHERE id = $1 AND status IN ('queued', 'posting')"
     )
     .bind(DbUuid::from(id))
     .bind(class)
     .bind(message)
     .bind(Utc::now())
+    .bind(status.as_str())
     .execute(pool)
     .await
     .map(|_| ())?);
@@ -189,18 +201,7 @@ pub async fn mark_failed(
     class: &str,
     message: &str,
 ) -> Result<(), StoreError> {
-    on_pool!(db, |pool| sqlx::query(
-        "UPDATE post_executions SET status = 'failed', error_class = $2, error_message = $3, \
-         updated_at = $4 WHERE id = $1 AND status IN ('queued', 'posting')"
-    )
-    .bind(DbUuid::from(id))
-    .bind(class)
-    .bind(message)
-    .bind(Utc::now())
-    .execute(pool)
-    .await
-    .map(|_| ())?);
-    Ok(())
+    set_error(db, id, ExecutionStatus::Failed, class, message).await
 }
 
 /// When no execution of the post is queued or posting any more, the post ends:

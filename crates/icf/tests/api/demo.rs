@@ -50,6 +50,20 @@ async fn the_demo_publishes_a_post_to_all_twenty_it_accounts() {
     let dir = tempfile::tempdir().unwrap();
     let (mut child, base) = start_demo(dir.path(), 600);
     let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let get = |path: String, token: String| {
+        let (client, base) = (client.clone(), base.clone());
+        async move {
+            client
+                .get(format!("{base}{path}"))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
     let result = async {
         let token = client
             .post(format!("{base}/api/auth/login"))
@@ -63,15 +77,7 @@ async fn the_demo_publishes_a_post_to_all_twenty_it_accounts() {
             .as_str()
             .expect("the printed admin password signs in")
             .to_owned();
-        let groups: Value = client
-            .get(format!("{base}/api/groups/"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let groups: Value = get("/api/groups/".to_owned(), token.clone()).await;
         let it = groups["items"]
             .as_array()
             .unwrap()
@@ -80,15 +86,7 @@ async fn the_demo_publishes_a_post_to_all_twenty_it_accounts() {
             .expect("group IT");
         assert_eq!(it["accounts_count"], 20);
         assert_eq!(it["languages"], json!({"en": 10, "ru": 5, "es": 5}));
-        let accounts: Value = client
-            .get(format!("{base}/api/accounts/?per_page=100"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let accounts: Value = get("/api/accounts/?per_page=100".to_owned(), token.clone()).await;
         assert_eq!(accounts["total"], 28);
         let proxies: Vec<&str> = accounts["items"]
             .as_array()
@@ -138,15 +136,7 @@ async fn the_demo_publishes_a_post_to_all_twenty_it_accounts() {
         assert_eq!(published["created"], 20, "{published}");
         let mut totals = Value::Null;
         for _ in 0..240 {
-            let ex: Value = client
-                .get(format!("{base}/api/posts/{id}/executions"))
-                .bearer_auth(&token)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let ex: Value = get(format!("/api/posts/{id}/executions"), token.clone()).await;
             totals = ex["totals"].clone();
             if totals["queued"] == 0 && totals["posting"] == 0 {
                 break;
@@ -157,15 +147,7 @@ async fn the_demo_publishes_a_post_to_all_twenty_it_accounts() {
             totals["success"], 20,
             "all 20 IT accounts published: {totals}"
         );
-        let post: Value = client
-            .get(format!("{base}/api/posts/{id}"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let post: Value = get(format!("/api/posts/{id}"), token.clone()).await;
         assert_eq!(post["status"], "completed");
     }
     .await;
