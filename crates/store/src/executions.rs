@@ -259,3 +259,62 @@ pub async fn cancel_queued(db: &Db, post: PostId) -> Result<usize, StoreError> {
     tx.commit().await?;
     Ok(ids.len())
 }
+
+/// Puts the post's failed executions back in the queue, `spacing` apart from `start`, each
+/// with a new job, in one transaction; the handler re-checks the pacing rules before it
+/// publishes. Returns how many. A second call finds none failed and creates nothing.
+pub async fn retry_failed(
+    db: &Db,
+    post: PostId,
+    priority: JobPriority,
+    start: DateTime<Utc>,
+    spacing: Duration,
+) -> Result<usize, StoreError> {
+    let mut tx = db.begin().await?;
+    let rows: Vec<(DbUuid, DbUuid)> = on_tx!(tx, |conn| {
+        sqlx::query_as(
+        "SELECT id, account_id FROM post_executions WHERE post_id = $1 AND status = 'failed' ORDER BY updated_at"
+    )
+    .bind(DbUuid::from(post))
+    .fetch_all(conn)
+    .await?
+    });
+    let now = Utc::now();
+    for (i, (id, account)) in rows.iter().enumerate() {
+        let at = start + spacing * i32::try_from(i).unwrap_or(i32::MAX);
+        on_tx!(tx, |conn| {
+            sqlx::query(
+            "UPDATE post_executions SET status = 'queued', error_class = NULL, error_message = NULL, \
+             upload_id = NULL, planned_at = $2, updated_at = $3 WHERE id = $1 AND status = 'failed'"
+        )
+        .bind(*id)
+        .bind(at)
+        .bind(now)
+        .execute(conn)
+        .await
+        .map(|_| ())?
+        });
+        let exec: ExecutionId = id.into_id();
+        let job = NewJob::new(JOB_KIND, serde_json::json!({ "execution_id": exec }))
+            .priority(priority)
+            .run_at(at)
+            .unique_key(format!(
+                "execution:{exec}:retry:{}",
+                uuid::Uuid::now_v7().simple()
+            ))
+            .concurrency_key(account.0.to_string());
+        crate::jobs::enqueue(&mut tx, &job).await?;
+    }
+    if !rows.is_empty() {
+        on_tx!(tx, |conn| sqlx::query(
+            "UPDATE posts SET status = 'pending', updated_at = $2 WHERE id = $1"
+        )
+        .bind(DbUuid::from(post))
+        .bind(now)
+        .execute(conn)
+        .await
+        .map(|_| ())?);
+    }
+    tx.commit().await?;
+    Ok(rows.len())
+}

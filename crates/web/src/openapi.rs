@@ -36,6 +36,7 @@ use crate::routes;
         routes::publish::publish,
         routes::publish::executions,
         routes::publish::cancel,
+        routes::publish::retry_failed,
         routes::logs::list,
         routes::queue::overview,
         routes::stats::overview,

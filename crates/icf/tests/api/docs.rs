@@ -29,6 +29,7 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/api/posts/{id}/publish", &["post"]),
     ("/api/posts/{id}/executions", &["get"]),
     ("/api/posts/{id}/cancel", &["post"]),
+    ("/api/posts/{id}/retry-failed", &["post"]),
     ("/api/accounts/", &["get", "post"]),
     ("/api/accounts/{id}", &["get", "put", "delete"]),
     ("/api/accounts/{id}/login", &["post"]),

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use crate::helpers::{Engine, TestApp, assert_error};
 
 engine_tests!(
+    failed_executions_can_be_retried_once_each,
     publishing_to_twenty_accounts_queues_one_job_each_exactly_once,
     publishing_needs_a_caption_for_every_language,
 );
@@ -402,4 +403,100 @@ async fn publishing_needs_a_caption_for_every_language(engine: Engine) {
         )["field"],
         "when"
     );
+}
+
+async fn failed_executions_can_be_retried_once_each(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let admin = app.admin_token().await;
+    let group = it_group(&app, &admin).await;
+    let post = photo_post(&app, &admin, &group, "Привет").await;
+    for lang in ["en", "es"] {
+        app.call(
+            Method::PUT,
+            &format!("/api/posts/{post}/translations/{lang}"),
+            Some(&admin),
+            Some(json!({"text": "hi"})),
+        )
+        .await;
+    }
+    let (status, body) = app
+        .call(
+            Method::POST,
+            &format!("/api/posts/{post}/publish"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // Three accounts failed (as the worker would record it), the post ended.
+    icf_store::on_pool!(&app.db, |pool| {
+        sqlx::query(
+        "UPDATE post_executions SET status = 'failed', error_class = 'retryable', error_message = 'HTTP 500' \
+         WHERE id IN (SELECT id FROM post_executions ORDER BY planned_at LIMIT 3)"
+    )
+    .execute(pool)
+    .await
+    .map(|_| ())
+    .unwrap()
+    });
+    icf_store::on_pool!(&app.db, |pool| sqlx::query(
+        "UPDATE posts SET status = 'failed'"
+    )
+    .execute(pool)
+    .await
+    .map(|_| ())
+    .unwrap());
+
+    let (status, r) = app
+        .call(
+            Method::POST,
+            &format!("/api/posts/{post}/retry-failed"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    assert_eq!(r["retried"], 3);
+    let (_, ex) = app
+        .call(
+            Method::GET,
+            &format!("/api/posts/{post}/executions"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(ex["totals"]["queued"], 20, "{}", ex["totals"]);
+    assert_eq!(ex["totals"]["failed"], 0);
+    assert!(
+        ex["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["error_message"].is_null())
+    );
+    assert_eq!(
+        jobs_of_kind(&app, "post_to_instagram").await.len(),
+        23,
+        "one new job per retried execution"
+    );
+    let (_, p) = app
+        .call(
+            Method::GET,
+            &format!("/api/posts/{post}"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(p["status"], "pending");
+
+    let (_, again) = app
+        .call(
+            Method::POST,
+            &format!("/api/posts/{post}/retry-failed"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(again["retried"], 0, "nothing failed any more");
+    assert_eq!(jobs_of_kind(&app, "post_to_instagram").await.len(), 23);
 }

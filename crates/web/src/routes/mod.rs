@@ -75,6 +75,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/posts/{id}/publish", post(publish::publish))
         .route("/api/posts/{id}/executions", get(publish::executions))
         .route("/api/posts/{id}/cancel", post(publish::cancel))
+        .route("/api/posts/{id}/retry-failed", post(publish::retry_failed))
         .route(
             "/api/posts/{id}/translations/{lang}",
             put(post_translations::edit),

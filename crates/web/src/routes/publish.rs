@@ -411,3 +411,32 @@ pub async fn cancel(
     let cancelled = icf_store::executions::cancel_queued(&state.db, id).await?;
     Ok(Json(Cancelled { cancelled }))
 }
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Retried {
+    retried: usize,
+}
+
+/// Puts the post's failed executions back in the queue (with the anti-ban spacing between
+/// them); accounts that published already are untouched.
+#[utoipa::path(post, path = "/api/posts/{id}/retry-failed", tag = "posts", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Post id (UUID)")),
+    responses((status = 200, body = Retried), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn retry_failed(
+    State(state): State<AppState>,
+    _: CurrentUser,
+    IdPath(id): IdPath<PostId>,
+) -> ApiResult<Json<Retried>> {
+    let post = icf_store::posts::get(&state.db, id)
+        .await
+        .map_err(ApiError::missing("post"))?;
+    let retried = icf_store::executions::retry_failed(
+        &state.db,
+        id,
+        post.priority,
+        Utc::now(),
+        state.pacing.min_spacing,
+    )
+    .await?;
+    Ok(Json(Retried { retried }))
+}
