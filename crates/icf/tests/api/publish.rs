@@ -64,6 +64,21 @@ async fn photo_post(app: &TestApp, token: &str, group: &str, caption: &str) -> S
         .to_owned()
 }
 
+/// Writes the en and es captions by hand (no translation provider in these tests).
+async fn edit_captions(app: &TestApp, admin: &str, post: &str, text: &str) {
+    for lang in ["en", "es"] {
+        let (status, body) = app
+            .call(
+                Method::PUT,
+                &format!("/api/posts/{post}/translations/{lang}"),
+                Some(admin),
+                Some(json!({"text": text})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+}
+
 async fn jobs_of_kind(app: &TestApp, kind: &str) -> Vec<(String, chrono::DateTime<chrono::Utc>)> {
     icf_store::on_pool!(&app.db, |pool| sqlx::query_as(
         "SELECT state, run_at FROM jobs WHERE kind = $1 ORDER BY run_at"
@@ -212,15 +227,7 @@ async fn publishing_to_twenty_accounts_queues_one_job_each_exactly_once(engine: 
 
     // A deleted post leaves no queued job behind.
     let post2 = photo_post(&app, &admin, &group, caption).await;
-    for lang in ["en", "es"] {
-        app.call(
-            Method::PUT,
-            &format!("/api/posts/{post2}/translations/{lang}"),
-            Some(&admin),
-            Some(json!({"text": "x"})),
-        )
-        .await;
-    }
+    edit_captions(&app, &admin, &post2, "x").await;
     let (status, p2) = app
         .call(
             Method::POST,
@@ -410,15 +417,7 @@ async fn failed_executions_can_be_retried_once_each(engine: Engine) {
     let admin = app.admin_token().await;
     let group = it_group(&app, &admin).await;
     let post = photo_post(&app, &admin, &group, "Привет").await;
-    for lang in ["en", "es"] {
-        app.call(
-            Method::PUT,
-            &format!("/api/posts/{post}/translations/{lang}"),
-            Some(&admin),
-            Some(json!({"text": "hi"})),
-        )
-        .await;
-    }
+    edit_captions(&app, &admin, &post, "hi").await;
     let (status, body) = app
         .call(
             Method::POST,
