@@ -5,6 +5,7 @@
 //! status with history.
 
 pub mod checks;
+pub mod login;
 pub mod publish;
 
 use std::collections::HashMap;

@@ -139,8 +139,8 @@ pub struct Settings {
     /// same-account gap, the spacing between accounts), Instagram request pacing and
     /// publish retry delays. For demos and tests only; production keeps 1.
     pub pacing_speed: u32,
-    /// `ICF_ACCOUNT_CHECK_HOURS` (default 6, 1–168): how often every account's session is
-    /// checked by the `check_account_status` job.
+    /// `ICF_ACCOUNT_CHECK_HOURS` (default 6, 0–168): how often every account's session is
+    /// checked by the `check_account_status` job; 0 turns the periodic checks off.
     pub account_check_hours: u32,
 }
 
@@ -653,7 +653,7 @@ impl Settings {
             instagram_api_url,
             instagram_api_ca_pem,
             pacing_speed: ranged_var(&lookup, "ICF_PACING_SPEED", 1u32, 1, 3600)?,
-            account_check_hours: ranged_var(&lookup, "ICF_ACCOUNT_CHECK_HOURS", 6u32, 1, 168)?,
+            account_check_hours: ranged_var(&lookup, "ICF_ACCOUNT_CHECK_HOURS", 6u32, 0, 168)?,
         })
     }
 

@@ -206,16 +206,22 @@ pub fn job_registry(settings: &Settings, db: &Db) -> anyhow::Result<Registry> {
         .register(icf_engine::PostToInstagram {
             engine: engine.clone(),
         })
+        .register(icf_engine::login::LoginAccount {
+            engine: engine.clone(),
+        })
         .register(icf_engine::checks::CheckAccountStatus { engine })
         .register(icf_engine::checks::ScheduleAccountChecks {
             every: check_every,
             speed: settings.pacing_speed,
-        })
-        .every(
+        });
+    if settings.account_check_hours > 0 {
+        registry.every(
             icf_engine::checks::SCHEDULE_ACCOUNT_CHECKS,
             check_every,
             serde_json::json!({}),
-        )
+        );
+    }
+    registry
         .register(builtin::PruneFinishedJobs {
             retention: chrono::Duration::days(i64::from(settings.job_retention_days)),
         })

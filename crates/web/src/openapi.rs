@@ -48,6 +48,7 @@ use crate::routes;
         routes::accounts::update,
         routes::accounts::delete,
         routes::instagram::login,
+        routes::instagram::last_login,
         routes::instagram::challenge,
         routes::instagram::status,
         routes::instagram::export_session,

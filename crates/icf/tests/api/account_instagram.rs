@@ -15,6 +15,7 @@ engine_tests!(
     periodic_status_checks_reach_every_account_with_a_session,
     login_challenge_and_status_go_through_the_accounts_proxy,
     sessions_are_imported_and_exported_by_admins_only,
+    a_login_is_a_job_that_can_be_waited_for_or_read_later,
 );
 
 const FIXTURE: &str = include_str!("../../../instagram/tests/instagrapi-3.2.2-settings.json");
@@ -64,14 +65,18 @@ async fn login_challenge_and_status_go_through_the_accounts_proxy(engine: Engine
     )
     .await
     .unwrap();
-    let app = TestApp::spawn_with(
+    let mut app = TestApp::spawn_with(
         engine,
         &[
             ("INSTAGRAM_API_URL", &sim.base_url()),
             ("ICF_PACING_SPEED", "1000"),
+            // The periodic session checks would talk to the simulator at moments of their
+            // own, and this test counts the requests it sends.
+            ("ICF_ACCOUNT_CHECK_HOURS", "0"),
         ],
     )
     .await;
+    app.run_worker();
     let admin = app.admin_token().await;
     let editor = app.editor_token().await;
     let alice = create(
@@ -294,14 +299,17 @@ async fn periodic_status_checks_reach_every_account_with_a_session(engine: Engin
     )
     .await
     .unwrap();
-    let app = TestApp::spawn_with(
+    let mut app = TestApp::spawn_with(
         engine,
         &[
             ("INSTAGRAM_API_URL", &sim.base_url()),
             ("ICF_PACING_SPEED", "1000"),
+            // The checks are scheduled by hand below, once eve is banned.
+            ("ICF_ACCOUNT_CHECK_HOURS", "0"),
         ],
     )
     .await;
+    app.run_worker();
     let admin = app.admin_token().await;
     let dana = create(
         &app,
@@ -337,16 +345,6 @@ async fn periodic_status_checks_reach_every_account_with_a_session(engine: Engin
     )
     .await
     .unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let worker = tokio::spawn({
-        let (db, settings) = (app.db.clone(), app.settings.clone());
-        async move {
-            icf::startup::run_worker(db, &settings, 4, async {
-                let _ = stopped.await;
-            })
-            .await
-        }
-    });
     let done = |app: &TestApp| {
         let db = app.db.clone();
         async move {
@@ -367,8 +365,6 @@ async fn periodic_status_checks_reach_every_account_with_a_session(engine: Engin
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    let _ = stop.send(());
-    worker.await.unwrap().unwrap();
     assert_eq!(
         states.len(),
         2,
@@ -394,4 +390,76 @@ async fn periodic_status_checks_reach_every_account_with_a_session(engine: Engin
         .await;
     assert_eq!(e["status"], "banned", "{e}");
     assert!(count_logs(&app, "check_session").await >= 2);
+}
+
+/// The login runs as a job in a worker: a client that cannot wait gets 202 and reads the
+/// outcome later; asking twice while it waits joins the same job.
+async fn a_login_is_a_job_that_can_be_waited_for_or_read_later(engine: Engine) {
+    let Some(p1) = microsocks("j1", "k1") else {
+        return;
+    };
+    let sim = Simulator::start(
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+        vec![sim_account("gina.ig", Faults::default())],
+    )
+    .await
+    .unwrap();
+    let mut app = TestApp::spawn_with(
+        engine,
+        &[
+            ("INSTAGRAM_API_URL", &sim.base_url()),
+            ("ICF_PACING_SPEED", "1000"),
+            ("ICF_ACCOUNT_CHECK_HOURS", "0"),
+        ],
+    )
+    .await;
+    let admin = app.admin_token().await;
+    let editor = app.editor_token().await;
+    let gina = create(
+        &app,
+        &admin,
+        "gina.ig",
+        Some(format!("socks5://j1:k1@127.0.0.1:{}", p1.port)),
+    )
+    .await;
+    let path = format!("/api/accounts/{gina}/login");
+
+    let (status, body) = app.call(Method::GET, &path, Some(&editor), None).await;
+    assert_error(status, &body, StatusCode::NOT_FOUND, "not_found");
+    let (status, body) = post(&app, &admin, &format!("{path}?wait=500"), None).await;
+    assert_error(status, &body, StatusCode::BAD_REQUEST, "bad_request");
+    assert_eq!(body["error"]["field"], "wait");
+
+    // No worker yet: the login waits in the queue, and a second request joins it.
+    let (status, first) = post(&app, &admin, &format!("{path}?wait=0"), None).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{first}");
+    assert_eq!(first["state"], "queued");
+    assert_eq!(first["status_url"], path);
+    let (status, second) = post(&app, &admin, &format!("{path}?wait=1"), None).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{second}");
+    assert_eq!(second["job_id"], first["job_id"]);
+    assert_eq!(sim.request_count(), 0, "nothing reached Instagram yet");
+    let (status, body) = app.call(Method::GET, &path, Some(&editor), None).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+
+    app.run_worker();
+    let mut done = Value::Null;
+    for _ in 0..100 {
+        let (status, body) = app.call(Method::GET, &path, Some(&editor), None).await;
+        if status == StatusCode::OK {
+            done = body;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(done["outcome"], "logged_in", "{done}");
+    assert_eq!(done["job_id"], first["job_id"]);
+    assert_eq!(done["status"], "active");
+    assert_eq!(done["has_session"], true);
+    assert_eq!(
+        count_logs(&app, "login").await,
+        1,
+        "one login for both requests"
+    );
+    drop(p1);
 }

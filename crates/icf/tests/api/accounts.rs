@@ -31,7 +31,12 @@ async fn role_matrix_for_accounts_and_groups(engine: Engine) {
         (Method::GET, format!("/api/accounts/{id}"), true),
         (Method::PUT, format!("/api/accounts/{id}"), false),
         (Method::DELETE, format!("/api/accounts/{id}"), false),
-        (Method::POST, format!("/api/accounts/{id}/login"), false),
+        (
+            Method::POST,
+            format!("/api/accounts/{id}/login?wait=0"),
+            false,
+        ),
+        (Method::GET, format!("/api/accounts/{id}/login"), true),
         (Method::GET, format!("/api/accounts/{id}/status"), true),
         (Method::GET, "/api/groups".to_owned(), true),
         (Method::GET, "/api/groups/".to_owned(), true),
@@ -88,7 +93,8 @@ pub async fn create_account(app: &TestApp, admin: &str, body: Value) -> Value {
 }
 
 async fn accounts_are_created_with_a_device_and_a_free_proxy(engine: Engine) {
-    let app = TestApp::spawn(engine).await;
+    let mut app = TestApp::spawn(engine).await;
+    app.run_worker();
     let admin = app.admin_token().await;
     let editor = app.editor_token().await;
     let (_, group) = app

@@ -32,7 +32,7 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/api/posts/{id}/retry-failed", &["post"]),
     ("/api/accounts/", &["get", "post"]),
     ("/api/accounts/{id}", &["get", "put", "delete"]),
-    ("/api/accounts/{id}/login", &["post"]),
+    ("/api/accounts/{id}/login", &["get", "post"]),
     ("/api/accounts/{id}/status", &["get"]),
     ("/api/accounts/{id}/challenge", &["post"]),
     ("/api/accounts/{id}/session", &["get", "put"]),

@@ -154,6 +154,7 @@ pub struct TestApp {
     pub settings: Settings,
     pub engine: Engine,
     server: tokio::task::JoinHandle<()>,
+    worker: Option<tokio::task::JoinHandle<()>>,
     // Last: dropped after the server stops.
     pub test_db: TestDb,
 }
@@ -161,6 +162,9 @@ pub struct TestApp {
 impl Drop for TestApp {
     fn drop(&mut self) {
         self.server.abort();
+        if let Some(w) = &self.worker {
+            w.abort();
+        }
     }
 }
 
@@ -189,8 +193,18 @@ impl TestApp {
             settings,
             engine: test_db.engine,
             server,
+            worker: None,
             test_db,
         }
+    }
+
+    /// Runs an in-process worker with the registry `icf serve` runs, until the app drops.
+    pub fn run_worker(&mut self) {
+        let db = self.db.clone();
+        let settings = self.settings.clone();
+        self.worker = Some(tokio::spawn(async move {
+            let _ = icf::startup::run_worker(db, &settings, 4, std::future::pending()).await;
+        }));
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -199,6 +199,7 @@ const EXPECTED: &[(&str, &[&str])] = &[
             "created_at",
             "updated_at",
             "finished_at",
+            "result",
         ],
     ),
     (

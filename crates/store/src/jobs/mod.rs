@@ -172,6 +172,8 @@ pub struct Job {
     pub concurrency_key: Option<String>,
     pub created_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
+    /// What the job came to, for kinds that record it ([`set_result`]).
+    pub result: Option<Value>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -191,10 +193,11 @@ struct JobRow {
     concurrency_key: Option<String>,
     created_at: DateTime<Utc>,
     finished_at: Option<DateTime<Utc>>,
+    result: Option<sqlx::types::Json<Value>>,
 }
 
 const JOB_COLUMNS: &str = "id, kind, payload, priority, state, run_at, attempts, max_attempts, \
-    last_error, lease_owner, lease_expires_at, unique_key, concurrency_key, created_at, finished_at";
+    last_error, lease_owner, lease_expires_at, unique_key, concurrency_key, created_at, finished_at, result";
 
 impl TryFrom<JobRow> for Job {
     type Error = StoreError;
@@ -218,6 +221,7 @@ impl TryFrom<JobRow> for Job {
             concurrency_key: r.concurrency_key,
             created_at: r.created_at,
             finished_at: r.finished_at,
+            result: r.result.map(|j| j.0),
         })
     }
 }
@@ -229,6 +233,37 @@ pub async fn get(db: &Db, id: JobId) -> Result<Job, StoreError> {
         .fetch_one(pool)
         .await?);
     row.try_into()
+}
+
+/// Records what a job came to, for whoever waits on it. Written by the handler before it
+/// reports its outcome; a retried attempt overwrites it.
+pub async fn set_result(db: &Db, id: JobId, result: &Value) -> Result<(), StoreError> {
+    crate::on_pool!(db, |pool| sqlx::query(
+        "UPDATE jobs SET result = $2, updated_at = $3 WHERE id = $1"
+    )
+    .bind(DbUuid::from(id))
+    .bind(sqlx::types::Json(result))
+    .bind(Utc::now())
+    .execute(pool)
+    .await?
+    .rows_affected());
+    Ok(())
+}
+
+/// The newest job of `kind` for `concurrency_key` (an account's last login, say), in
+/// whatever state.
+pub async fn latest(db: &Db, kind: &str, concurrency_key: &str) -> Result<Option<Job>, StoreError> {
+    let sql = format!(
+        "SELECT {JOB_COLUMNS} FROM jobs WHERE kind = $1 AND concurrency_key = $2 \
+         ORDER BY created_at DESC LIMIT 1"
+    );
+    let row: Option<JobRow> =
+        crate::on_pool!(db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(kind)
+            .bind(concurrency_key)
+            .fetch_optional(pool)
+            .await?);
+    row.map(Job::try_from).transpose()
 }
 
 /// One recorded attempt of a job.

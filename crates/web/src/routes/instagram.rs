@@ -2,13 +2,17 @@
 //! device), answer a two-factor code or a challenge, check the session cheaply, and bring
 //! or take a session in instagrapi's settings format (admins only, logged).
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::Json;
 use axum::extract::State;
-use icf_core::ids::AccountId;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use icf_core::enums::JobState;
+use icf_core::ids::{AccountId, JobId};
+use icf_engine::login::{LOGIN_ACCOUNT, LoginReport};
 use icf_engine::{Engine, EngineError, class_name};
-use icf_instagram::{IgError, LoginOutcome, Session};
+use icf_instagram::{IgError, Session};
 use icf_store::StoreError;
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
@@ -16,7 +20,7 @@ use serde_json::{Value, json};
 
 use crate::auth::{AdminUser, CurrentUser};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiJson, IdPath};
+use crate::extract::{ApiJson, ApiQuery, IdPath};
 use crate::routes::accounts::{AccountState, account_error};
 use crate::state::AppState;
 
@@ -46,44 +50,40 @@ pub struct LoginResult {
     /// When it failed: `proxy`, `credentials`, `challenge`, `banned`, `cooldown`, …
     error_class: Option<String>,
     error: Option<String>,
+    /// The `login_account` job that ran it (absent for a submitted code, answered at once).
+    #[schema(value_type = Option<String>)]
+    job_id: Option<JobId>,
     #[serde(flatten)]
     account: AccountState,
+}
+
+/// A login still waiting for a worker (or still running): ask again with
+/// `GET /api/accounts/{id}/login`.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct LoginPending {
+    #[schema(value_type = String)]
+    job_id: JobId,
+    /// `queued` or `running`.
+    state: String,
+    status_url: String,
 }
 
 async fn result(
     state: &AppState,
     id: AccountId,
-    r: Result<LoginOutcome, IgError>,
+    report: LoginReport,
+    job_id: Option<JobId>,
 ) -> ApiResult<Json<LoginResult>> {
     let account = icf_store::accounts::get(&state.db, id)
         .await
         .map_err(account_error)?;
-    Ok(Json(match r {
-        Ok(outcome) => {
-            let mut v = serde_json::to_value(&outcome).map_err(ApiError::internal)?;
-            let name = v
-                .get("outcome")
-                .and_then(Value::as_str)
-                .unwrap_or("logged_in")
-                .to_owned();
-            if let Some(o) = v.as_object_mut() {
-                o.remove("outcome");
-            }
-            LoginResult {
-                outcome: name,
-                details: Some(v).filter(|v| v.as_object().is_some_and(|o| !o.is_empty())),
-                error_class: None,
-                error: None,
-                account: account.into(),
-            }
-        }
-        Err(e) => LoginResult {
-            outcome: "failed".into(),
-            details: None,
-            error_class: Some(class_name(e.class()).into()),
-            error: Some(e.to_string()),
-            account: account.into(),
-        },
+    Ok(Json(LoginResult {
+        outcome: report.outcome,
+        details: report.details,
+        error_class: report.error_class,
+        error: report.error,
+        job_id,
+        account: account.into(),
     }))
 }
 
@@ -97,49 +97,111 @@ fn instagram_result<T>(r: Result<T, EngineError>) -> ApiResult<Result<T, IgError
     }
 }
 
-/// Logs the account in now, through its proxy. A session that is still alive is kept (a
-/// fresh login is the riskiest action); otherwise the password (and stored TOTP secret)
-/// are sent once — never retried in a loop.
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct LoginParams {
+    /// How long to wait for the login to end before answering 202 (seconds, 0–120,
+    /// default 30).
+    wait: Option<u32>,
+}
+
+/// Logs the account in, as a `login_account` job through the account's proxy, queued
+/// after whatever the account is doing (its publishing) and never retried in a loop. A
+/// session that is still alive is kept (a fresh login is the riskiest action); otherwise
+/// the password (and stored TOTP secret) are sent once. Answers with the outcome when the
+/// job ends within `wait` seconds, else 202; a login already queued is joined, not doubled.
 #[utoipa::path(post, path = "/api/accounts/{id}/login", tag = "accounts", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Account id (UUID)")),
-    responses((status = 200, body = LoginResult), (status = 404, body = crate::error::ErrorBody),
-        (status = 503, body = crate::error::ErrorBody)))]
+    params(("id" = String, Path, description = "Account id (UUID)"), LoginParams),
+    responses((status = 200, body = LoginResult), (status = 202, body = LoginPending),
+        (status = 404, body = crate::error::ErrorBody), (status = 503, body = crate::error::ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
     _: AdminUser,
     IdPath(id): IdPath<AccountId>,
-) -> ApiResult<Json<LoginResult>> {
-    let engine = engine(&state)?;
+    ApiQuery(p): ApiQuery<LoginParams>,
+) -> ApiResult<Response> {
+    engine(&state)?;
+    let wait = p.wait.unwrap_or(30);
+    if wait > 120 {
+        return Err(ApiError::bad_request(
+            Some("wait"),
+            "wait is at most 120 seconds",
+        ));
+    }
     icf_store::accounts::get(&state.db, id)
         .await
         .map_err(account_error)?;
-    let mut conn = match instagram_result(engine.connect(id).await)? {
-        Ok(c) => c,
-        Err(e) => {
-            engine.apply_error(id, &e).await.map_err(engine_error)?;
-            return result(&state, id, Err(e)).await;
+    let job = icf_engine::login::enqueue_login(&state.db, id).await?;
+    login_answer(&state, id, job, Duration::from_secs(u64::from(wait))).await
+}
+
+/// The account's latest login job: its outcome when it has ended (200), or 202 while it
+/// waits or runs.
+#[utoipa::path(get, path = "/api/accounts/{id}/login", tag = "accounts", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Account id (UUID)")),
+    responses((status = 200, body = LoginResult), (status = 202, body = LoginPending),
+        (status = 404, body = crate::error::ErrorBody)))]
+pub async fn last_login(
+    State(state): State<AppState>,
+    _: CurrentUser,
+    IdPath(id): IdPath<AccountId>,
+) -> ApiResult<Response> {
+    icf_store::accounts::get(&state.db, id)
+        .await
+        .map_err(account_error)?;
+    let job = icf_store::jobs::latest(&state.db, LOGIN_ACCOUNT, &id.to_string())
+        .await?
+        .ok_or(ApiError::NotFound("login"))?;
+    login_answer(&state, id, job.id, Duration::ZERO).await
+}
+
+/// Waits (polling the job row, so a worker in another process counts too) until the job
+/// ends or `wait` runs out.
+async fn login_answer(
+    state: &AppState,
+    id: AccountId,
+    job_id: JobId,
+    wait: Duration,
+) -> ApiResult<Response> {
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        let job = icf_store::jobs::get(&state.db, job_id).await?;
+        let report = match job.state {
+            JobState::Succeeded => Some(
+                job.result
+                    .and_then(|r| serde_json::from_value::<LoginReport>(r).ok())
+                    .unwrap_or_else(|| LoginReport {
+                        outcome: "failed".into(),
+                        details: None,
+                        error_class: Some("internal".into()),
+                        error: Some("the login recorded no outcome".into()),
+                    }),
+            ),
+            JobState::Failed | JobState::Cancelled => Some(LoginReport {
+                outcome: "failed".into(),
+                details: None,
+                error_class: Some("internal".into()),
+                error: Some(
+                    job.last_error
+                        .unwrap_or_else(|| format!("the login job was {}", job.state.as_str())),
+                ),
+            }),
+            JobState::Queued | JobState::Running => None,
+        };
+        if let Some(report) = report {
+            return Ok(result(state, id, report, Some(job_id))
+                .await?
+                .into_response());
         }
-    };
-    let r = match instagram_result(engine.check_session(&mut conn).await)? {
-        Ok(true) => {
-            let info = icf_instagram::AccountInfo {
-                user_id: conn.client.session().user_id().unwrap_or_default(),
-                username: conn.account.username.clone(),
+        if tokio::time::Instant::now() >= deadline {
+            let pending = LoginPending {
+                job_id,
+                state: job.state.as_str().to_owned(),
+                status_url: format!("/api/accounts/{id}/login"),
             };
-            icf_store::publishing::mark_logged_in(&state.db, id).await?;
-            Ok(LoginOutcome::LoggedIn(info))
+            return Ok((StatusCode::ACCEPTED, Json(pending)).into_response());
         }
-        Ok(false) => {
-            if conn.client.session().is_logged_in()
-                && let Err(e) = conn.clear_login(&engine.settings.client)
-            {
-                return result(&state, id, Err(e)).await;
-            }
-            instagram_result(engine.login(&mut conn).await)?
-        }
-        Err(e) => Err(e),
-    };
-    result(&state, id, r).await
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -173,15 +235,15 @@ pub async fn challenge(
         .map_err(account_error)?;
     let mut conn = match instagram_result(engine.connect(id).await)? {
         Ok(c) => c,
-        Err(e) => return result(&state, id, Err(e)).await,
+        Err(e) => return result(&state, id, LoginReport::from_result(Err(e)), None).await,
     };
     match instagram_result(engine.submit_code(&mut conn, code).await)? {
-        Ok(Some(outcome)) => result(&state, id, Ok(outcome)).await,
+        Ok(Some(outcome)) => result(&state, id, LoginReport::from_result(Ok(outcome)), None).await,
         Ok(None) => Err(ApiError::Conflict {
             field: Some("code".into()),
             message: "no code is pending for this account: log in first".into(),
         }),
-        Err(e) => result(&state, id, Err(e)).await,
+        Err(e) => result(&state, id, LoginReport::from_result(Err(e)), None).await,
     }
 }
 

@@ -104,7 +104,10 @@ fn accounts_routes(router: Router<AppState>) -> Router<AppState> {
                 .put(accounts::update)
                 .delete(accounts::delete),
         )
-        .route("/api/accounts/{id}/login", post(instagram::login))
+        .route(
+            "/api/accounts/{id}/login",
+            post(instagram::login).get(instagram::last_login),
+        )
         .route("/api/accounts/{id}/challenge", post(instagram::challenge))
         .route("/api/accounts/{id}/status", get(instagram::status))
         .route(
