@@ -6,6 +6,8 @@
 
 pub mod checks;
 pub mod login;
+pub mod proxy_check;
+pub mod proxy_health;
 pub mod publish;
 
 use std::collections::HashMap;
@@ -66,6 +68,10 @@ pub struct EngineSettings {
     pub pacing: PacingRules,
     /// Divides publish retry delays (demos and tests; 1 in production).
     pub speed: u32,
+    /// Where and how long proxy checks go.
+    pub proxy_check: proxy_check::ProxyCheckSettings,
+    /// An account's proxy is checked again before it acts when its last check is older.
+    pub proxy_recheck: std::time::Duration,
 }
 
 /// The engine: cheap to clone, one per process.
@@ -112,6 +118,11 @@ impl Engine {
     /// Loads the account with its secrets, session (or a fresh one from its stored
     /// device) and proxy. No proxy is a proxy error: never a direct connection.
     pub async fn connect(&self, id: AccountId) -> Result<Connection, EngineError> {
+        // A proxy not checked for a while is checked first, and replaced if it fails, so
+        // the account does not meet Instagram through a dead address.
+        if !self.settings.proxy_recheck.is_zero() {
+            self.ensure_proxy(id, self.settings.proxy_recheck).await?;
+        }
         let account = icf_store::accounts::get(&self.db, id).await?;
         let secrets = icf_store::accounts::get_secrets(&self.db, id).await?;
         let wire = publishing::account_wire(&self.db, id).await?;

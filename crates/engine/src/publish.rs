@@ -18,6 +18,7 @@ use icf_store::publishing::{self, ExecutionRun};
 use icf_worker::{JobContext, JobHandler, Outcome, TimeLimits, default_backoff};
 use serde_json::{Value, json};
 
+use crate::proxy_health::Failover;
 use crate::{Connection, Engine, EngineError, class_name};
 
 /// One initial attempt and at most 3 retries (specification §7).
@@ -403,7 +404,19 @@ impl PostToInstagram {
             ErrorClass::Relogin => Ok(End::Retry(msg)),
             ErrorClass::Challenge => fail(format!("Instagram asks for a challenge: {msg}")).await,
             ErrorClass::Banned => fail(format!("the account is banned or disabled: {msg}")).await,
-            ErrorClass::Proxy => fail(format!("the account's proxy failed: {msg}")).await,
+            ErrorClass::Proxy => {
+                // Checked now: a dead proxy is replaced from the reserve and the attempt
+                // retried through the new one; a passing check was a hiccup, retried too.
+                match engine.ensure_proxy(exec.account_id, Duration::ZERO).await? {
+                    Failover::Switched(_) => Ok(End::Retry(format!(
+                        "the account's proxy failed ({msg}); moved to a reserve proxy"
+                    ))),
+                    Failover::Kept => Ok(End::Retry(msg)),
+                    Failover::NoneFree | Failover::Left => {
+                        fail(format!("the account's proxy failed: {msg}")).await
+                    }
+                }
+            }
             ErrorClass::BadMedia => fail(format!("Instagram refused the media: {msg}")).await,
             ErrorClass::Credentials => fail(format!("the password was refused: {msg}")).await,
             ErrorClass::Outdated => {

@@ -113,7 +113,9 @@ pub struct Settings {
     pub max_upload_mb: u64,
     /// `ICF_MAX_PHOTO_MB` (default 30): the largest photo.
     pub max_photo_mb: u64,
-    /// `ICF_PROXY_CHECK_URL`: what a proxy check fetches through the proxy.
+    /// `ICF_PROXY_CHECK_URL`: what a proxy check fetches through the proxy. Default:
+    /// Instagram's robots.txt, or `robots.txt` on `INSTAGRAM_API_URL` when that is set
+    /// (a proxy is healthy when it reaches the Instagram icf talks to).
     pub proxy_check_url: String,
     /// `ICF_PROXY_CHECK_TIMEOUT_SECS` (default 10): a check slower than this fails.
     pub proxy_check_timeout_secs: u64,
@@ -142,7 +144,16 @@ pub struct Settings {
     /// `ICF_ACCOUNT_CHECK_HOURS` (default 6, 0–168): how often every account's session is
     /// checked by the `check_account_status` job; 0 turns the periodic checks off.
     pub account_check_hours: u32,
+    /// `ICF_PROXY_CHECK_MINUTES` (default 30, 0–1440): how often every proxy is checked by
+    /// the `check_proxy` job (failing accounts over to the reserve); 0 turns it off.
+    pub proxy_check_minutes: u32,
+    /// `ICF_PROXY_RECHECK_MINUTES` (default 10, 0–1440): before an account acts, its proxy
+    /// is checked again when its last check is older than this.
+    pub proxy_recheck_minutes: u32,
 }
+
+/// The private API's host.
+pub const DEFAULT_INSTAGRAM_API_URL: &str = "https://i.instagram.com";
 
 /// Instagram's own host: a proxy that reaches it is what icf needs.
 pub const DEFAULT_PROXY_CHECK_URL: &str = "https://www.instagram.com/robots.txt";
@@ -512,9 +523,11 @@ impl Settings {
                 "expected a number of seconds above 0",
             ));
         }
-        let proxy_check_url = lookup("ICF_PROXY_CHECK_URL")
+        let proxy_check_url_set = lookup("ICF_PROXY_CHECK_URL")
             .map(|v| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
+            .filter(|v| !v.is_empty());
+        let proxy_check_url = proxy_check_url_set
+            .clone()
             .unwrap_or_else(|| DEFAULT_PROXY_CHECK_URL.to_owned());
         if !(proxy_check_url.starts_with("http://") || proxy_check_url.starts_with("https://"))
             || proxy_check_url.chars().any(char::is_whitespace)
@@ -548,7 +561,7 @@ impl Settings {
             .map(|v| v.trim().trim_end_matches('/').to_owned())
             .filter(|v| !v.is_empty())
         {
-            None => "https://i.instagram.com".to_owned(),
+            None => DEFAULT_INSTAGRAM_API_URL.to_owned(),
             Some(url) => {
                 let ok = (url.starts_with("http://") || url.starts_with("https://"))
                     && url.split_once("://").is_some_and(|(_, rest)| {
@@ -615,7 +628,13 @@ impl Settings {
                 "a whole number of retries",
             )?,
             translation_timeout_secs,
-            proxy_check_url,
+            proxy_check_url: match proxy_check_url_set {
+                Some(_) => proxy_check_url,
+                None if instagram_api_url != DEFAULT_INSTAGRAM_API_URL => {
+                    format!("{instagram_api_url}/robots.txt")
+                }
+                None => proxy_check_url,
+            },
             proxy_check_timeout_secs,
             database_url,
             data_dir,
@@ -654,6 +673,14 @@ impl Settings {
             instagram_api_ca_pem,
             pacing_speed: ranged_var(&lookup, "ICF_PACING_SPEED", 1u32, 1, 3600)?,
             account_check_hours: ranged_var(&lookup, "ICF_ACCOUNT_CHECK_HOURS", 6u32, 0, 168)?,
+            proxy_check_minutes: ranged_var(&lookup, "ICF_PROXY_CHECK_MINUTES", 30u32, 0, 1440)?,
+            proxy_recheck_minutes: ranged_var(
+                &lookup,
+                "ICF_PROXY_RECHECK_MINUTES",
+                10u32,
+                0,
+                1440,
+            )?,
         })
     }
 

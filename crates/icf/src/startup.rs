@@ -131,10 +131,7 @@ impl App {
                 .map(|t| t.expose_secret().to_owned()),
         )
         .with_engine(instagram)
-        .with_proxy_check(ProxyCheckSettings {
-            url: settings.proxy_check_url.clone(),
-            timeout: std::time::Duration::from_secs(settings.proxy_check_timeout_secs),
-        });
+        .with_proxy_check(proxy_check_settings(settings));
         let listener = TcpListener::bind(settings.listen)
             .await
             .with_context(|| format!("cannot listen on {} (ICF_LISTEN)", settings.listen))?;
@@ -192,8 +189,20 @@ pub fn engine(db: &Db, settings: &Settings) -> anyhow::Result<icf_engine::Engine
             app_profiles: settings.instagram_app_profiles.clone(),
             pacing: pacing_rules(settings),
             speed: settings.pacing_speed.max(1),
+            proxy_check: proxy_check_settings(settings),
+            proxy_recheck: std::time::Duration::from_secs(
+                u64::from(settings.proxy_recheck_minutes) * 60,
+            ),
         },
     ))
+}
+
+/// Where and how long proxy checks go.
+pub fn proxy_check_settings(settings: &Settings) -> ProxyCheckSettings {
+    ProxyCheckSettings {
+        url: settings.proxy_check_url.clone(),
+        timeout: std::time::Duration::from_secs(settings.proxy_check_timeout_secs),
+    }
 }
 
 /// Every job kind this build runs, and the periodic jobs.
@@ -202,6 +211,7 @@ pub fn job_registry(settings: &Settings, db: &Db) -> anyhow::Result<Registry> {
     let engine = engine(db, settings)?;
     let check_every =
         std::time::Duration::from_secs(u64::from(settings.account_check_hours) * 3600);
+    let proxy_every = std::time::Duration::from_secs(u64::from(settings.proxy_check_minutes) * 60);
     registry
         .register(icf_engine::PostToInstagram {
             engine: engine.clone(),
@@ -209,11 +219,28 @@ pub fn job_registry(settings: &Settings, db: &Db) -> anyhow::Result<Registry> {
         .register(icf_engine::login::LoginAccount {
             engine: engine.clone(),
         })
+        .register(icf_engine::proxy_health::CheckProxy {
+            engine: engine.clone(),
+        })
+        .register(icf_engine::proxy_health::RecoverProxyErrors {
+            engine: engine.clone(),
+        })
+        .register(icf_engine::proxy_health::ScheduleProxyChecks {
+            engine: engine.clone(),
+            every: proxy_every,
+        })
         .register(icf_engine::checks::CheckAccountStatus { engine })
         .register(icf_engine::checks::ScheduleAccountChecks {
             every: check_every,
             speed: settings.pacing_speed,
         });
+    if settings.proxy_check_minutes > 0 {
+        registry.every(
+            icf_engine::proxy_health::SCHEDULE_PROXY_CHECKS,
+            proxy_every,
+            serde_json::json!({}),
+        );
+    }
     if settings.account_check_hours > 0 {
         registry.every(
             icf_engine::checks::SCHEDULE_ACCOUNT_CHECKS,

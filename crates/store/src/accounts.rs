@@ -530,3 +530,43 @@ pub async fn set_secrets(
     .map(|_| ())?);
     Ok(())
 }
+
+/// One change of an account's status.
+#[derive(Debug, Clone)]
+pub struct StatusChange {
+    pub old_status: Option<AccountStatus>,
+    pub new_status: AccountStatus,
+    pub reason: String,
+    pub at: DateTime<Utc>,
+}
+
+/// The account's status changes, newest first.
+pub async fn status_history(
+    db: &Db,
+    id: AccountId,
+    limit: i64,
+) -> Result<Vec<StatusChange>, StoreError> {
+    type Row = (Option<String>, String, String, DateTime<Utc>);
+    let rows: Vec<Row> = on_pool!(db, |pool| sqlx::query_as(
+        "SELECT old_status, new_status, reason, created_at FROM account_status_history \
+         WHERE account_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2"
+    )
+    .bind(DbUuid::from(id))
+    .bind(limit)
+    .fetch_all(pool)
+    .await?);
+    let status = |s: &str| {
+        s.parse::<AccountStatus>()
+            .map_err(|e| StoreError::Corrupt(format!("account_status_history: {e}")))
+    };
+    rows.into_iter()
+        .map(|(old, new, reason, at)| {
+            Ok(StatusChange {
+                old_status: old.as_deref().map(status).transpose()?,
+                new_status: status(&new)?,
+                reason,
+                at,
+            })
+        })
+        .collect()
+}

@@ -16,6 +16,7 @@ pub mod jobs;
 pub mod post_translations;
 pub mod posts;
 pub mod proxies;
+pub mod proxy_health;
 pub mod publishing;
 pub mod stats;
 pub mod translations;

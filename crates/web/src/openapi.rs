@@ -49,6 +49,7 @@ use crate::routes;
         routes::accounts::delete,
         routes::instagram::login,
         routes::instagram::last_login,
+        routes::accounts::history,
         routes::instagram::challenge,
         routes::instagram::status,
         routes::instagram::export_session,

@@ -21,6 +21,7 @@ mod metrics;
 mod migrations;
 mod posts;
 mod proxies;
+mod proxy_health;
 mod publish;
 mod queue;
 mod realproxy;

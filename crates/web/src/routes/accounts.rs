@@ -269,6 +269,47 @@ pub async fn get_one(
     ))
 }
 
+/// One change of an account's status.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct StatusChange {
+    old_status: Option<AccountStatus>,
+    new_status: AccountStatus,
+    /// Why, in plain words (Instagram's answer, a failed proxy, a person).
+    reason: String,
+    at: chrono::DateTime<chrono::Utc>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct StatusHistory {
+    /// Newest first, the last 200 changes.
+    items: Vec<StatusChange>,
+}
+
+/// The account's status changes (`active`, `cooldown`, `login_required`, `banned`,
+/// `proxy_error`): old and new status, the reason and the time.
+#[utoipa::path(get, path = "/api/accounts/{id}/history", tag = "accounts", security(("bearer" = [])), params(("id" = String, Path, description = "Account id (UUID)")),
+    responses((status = 200, body = StatusHistory), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn history(
+    State(state): State<AppState>,
+    _: CurrentUser,
+    IdPath(id): IdPath<AccountId>,
+) -> ApiResult<Json<StatusHistory>> {
+    icf_store::accounts::get(&state.db, id)
+        .await
+        .map_err(account_error)?;
+    let items = icf_store::accounts::status_history(&state.db, id, 200)
+        .await?
+        .into_iter()
+        .map(|c| StatusChange {
+            old_status: c.old_status,
+            new_status: c.new_status,
+            reason: c.reason,
+            at: c.at,
+        })
+        .collect();
+    Ok(Json(StatusHistory { items }))
+}
+
 #[utoipa::path(put, path = "/api/accounts/{id}", tag = "accounts", security(("bearer" = [])), params(("id" = String, Path, description = "Account id (UUID)")), request_body = UpdateAccount,
     responses((status = 200, body = icf_core::account::Account), (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn update(

@@ -109,6 +109,7 @@ fn accounts_routes(router: Router<AppState>) -> Router<AppState> {
             post(instagram::login).get(instagram::last_login),
         )
         .route("/api/accounts/{id}/challenge", post(instagram::challenge))
+        .route("/api/accounts/{id}/history", get(accounts::history))
         .route("/api/accounts/{id}/status", get(instagram::status))
         .route(
             "/api/accounts/{id}/session",

@@ -85,7 +85,20 @@ pub async fn create(
     let proxy = icf_store::proxies::create(&state.db, &new_proxy(&state.cipher, &spec, country))
         .await
         .map_err(proxy_error)?;
+    recover_waiting_accounts(&state).await;
     Ok((StatusCode::CREATED, Json(proxy)))
+}
+
+/// A new proxy may be what an account in `proxy_error` waits for: the recovery runs now
+/// rather than at the next periodic check. Failing to queue it only delays it.
+async fn recover_waiting_accounts(state: &AppState) {
+    if state.engine.is_none() {
+        return;
+    }
+    let job = icf_engine::proxy_health::recover_job();
+    if let Err(e) = icf_store::jobs::enqueue_now(&state.db, &job).await {
+        tracing::warn!(error = %e, "cannot queue the recovery of accounts waiting for a proxy");
+    }
 }
 
 #[utoipa::path(get, path = "/api/proxies/{id}", tag = "proxies", security(("bearer" = [])), params(("id" = String, Path, description = "Proxy id (UUID)")),
@@ -159,7 +172,9 @@ pub async fn delete(
 }
 
 /// `POST /api/proxies/{id}/check`: one real request through the proxy.
-/// A real request through the proxy to `ICF_PROXY_CHECK_URL`: latency, status and the error in plain words.
+/// A real request through the proxy to `ICF_PROXY_CHECK_URL`: latency, status and the error in
+/// plain words. A failed proxy's account moves to a free working proxy (or to `proxy_error`); a
+/// working proxy's account waiting in `proxy_error` is active again.
 #[utoipa::path(post, path = "/api/proxies/{id}/check", tag = "proxies", security(("bearer" = [])), params(("id" = String, Path, description = "Proxy id (UUID)")),
     responses((status = 200, body = icf_core::account::Proxy), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn check(
@@ -173,6 +188,12 @@ pub async fn check(
             CheckError::Store(s) => proxy_error(s),
             CheckError::Crypto(c) => ApiError::internal(c),
         })?;
+    if let Some(engine) = &state.engine {
+        engine.after_check(&proxy).await.map_err(|e| match e {
+            icf_engine::EngineError::Store(s) => proxy_error(s),
+            other => ApiError::internal(other),
+        })?;
+    }
     Ok(Json(proxy))
 }
 
@@ -195,5 +216,8 @@ pub async fn import(
         crate::import::import_proxies(&state.db, &state.cipher, &text, dry_run, default_type)
             .await
             .map_err(import_error)?;
+    if !dry_run {
+        recover_waiting_accounts(&state).await;
+    }
     Ok(Json(report))
 }

@@ -1,0 +1,330 @@
+//! Proxy health with real proxies: a proxy killed before its account posts is replaced
+//! from the reserve (same country first) and the post still goes out once; with no reserve
+//! the account waits in `proxy_error` and comes back when a proxy is added.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use icf_instagram::sim::{Faults, SimAccount, Simulator};
+use reqwest::multipart::{Form, Part};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::{Engine, TestApp};
+use crate::realproxy::{ProxyProcess, microsocks, tinyproxy};
+
+engine_tests!(
+    a_killed_proxy_is_replaced_from_the_reserve_and_the_post_goes_out_once,
+    with_no_reserve_the_account_waits_in_proxy_error_until_a_proxy_is_added,
+);
+
+const PASSWORD: &str = "ig-pass-proxy";
+
+fn sim_account(name: &str) -> SimAccount {
+    SimAccount {
+        username: name.into(),
+        password: PASSWORD.into(),
+        totp_secret: None,
+        faults: Faults::default(),
+    }
+}
+
+async fn add_proxy(app: &TestApp, admin: &str, url: &str, country: &str) -> String {
+    let (status, p) = app
+        .call(
+            Method::POST,
+            "/api/proxies/",
+            Some(admin),
+            Some(json!({"url": url, "country": country})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{p}");
+    p["id"].as_str().unwrap().to_owned()
+}
+
+fn socks(p: &ProxyProcess, user: &str, pass: &str) -> String {
+    format!("socks5://{user}:{pass}@127.0.0.1:{}", p.port)
+}
+
+async fn account(app: &TestApp, admin: &str, id: &str) -> Value {
+    let (status, a) = app
+        .call(
+            Method::GET,
+            &format!("/api/accounts/{id}"),
+            Some(admin),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{a}");
+    a
+}
+
+async fn device_of(app: &TestApp) -> String {
+    icf_store::on_pool!(&app.db, |pool| sqlx::query_scalar::<_, String>(
+        "SELECT device_id || user_agent FROM accounts WHERE username = 'px.one'"
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap())
+}
+
+async fn wait_for(mut ok: impl AsyncFnMut() -> bool, what: &str) {
+    for _ in 0..300 {
+        if ok().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+async fn a_killed_proxy_is_replaced_from_the_reserve_and_the_post_goes_out_once(engine: Engine) {
+    let (Some(p0), Some(p1), Some(reserve_us), Some(reserve_de)) = (
+        microsocks("a0", "s0"),
+        tinyproxy("a1", "s1"),
+        microsocks("r1", "t1"),
+        microsocks("r2", "t2"),
+    ) else {
+        return;
+    };
+    let sim = Simulator::start(
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+        vec![sim_account("px.zero"), sim_account("px.one")],
+    )
+    .await
+    .unwrap();
+    let mut app = TestApp::spawn_with(
+        engine,
+        &[
+            ("INSTAGRAM_API_URL", &sim.base_url()),
+            ("ICF_PACING_SPEED", "60"),
+            ("MIN_DELAY_BETWEEN_POSTS_SEC", "0"),
+            ("MAX_DELAY_BETWEEN_POSTS_SEC", "0"),
+            ("ICF_WORKER_POLL_SECS", "1"),
+            ("ICF_ACCOUNT_CHECK_HOURS", "0"),
+            ("ICF_PROXY_CHECK_MINUTES", "0"),
+            // Checked a moment ago: the dead proxy is found by the Instagram request itself.
+            ("ICF_PROXY_RECHECK_MINUTES", "60"),
+        ],
+    )
+    .await;
+    let admin = app.admin_token().await;
+    let (_, group) = app
+        .call(
+            Method::POST,
+            "/api/groups/",
+            Some(&admin),
+            Some(json!({"name": "IT"})),
+        )
+        .await;
+    let gid = group["id"].as_str().unwrap().to_owned();
+    let proxy0 = add_proxy(&app, &admin, &socks(&p0, "a0", "s0"), "US").await;
+    let proxy1 = add_proxy(
+        &app,
+        &admin,
+        &format!("http://a1:s1@127.0.0.1:{}", p1.port),
+        "DE",
+    )
+    .await;
+    let mut ids = Vec::new();
+    for (name, proxy) in [("px.zero", &proxy0), ("px.one", &proxy1)] {
+        let (status, a) = app
+            .call(
+                Method::POST,
+                "/api/accounts/",
+                Some(&admin),
+                Some(
+                    json!({"username": name, "password": PASSWORD, "language": "ru",
+                    "group_id": gid, "proxy_id": proxy}),
+                ),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{a}");
+        ids.push(a["id"].as_str().unwrap().to_owned());
+    }
+    let device_before = device_of(&app).await;
+    // The reserve: free proxies, one in the failing proxy's country.
+    let us = add_proxy(&app, &admin, &socks(&reserve_us, "r1", "t1"), "US").await;
+    let de = add_proxy(&app, &admin, &socks(&reserve_de, "r2", "t2"), "DE").await;
+    for p in [&proxy0, &proxy1, &us, &de] {
+        let (status, c) = app
+            .call(
+                Method::POST,
+                &format!("/api/proxies/{p}/check"),
+                Some(&admin),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{c}");
+        assert_eq!(c["status"], "active", "{c}");
+    }
+
+    let form = Form::new()
+        .text("caption", "Новый курс по Python!")
+        .text("original_language", "ru")
+        .text("target_groups", json!([gid]).to_string())
+        .part(
+            "media",
+            Part::bytes(crate::posts::jpeg(1080, 1080)).file_name("a.jpg"),
+        );
+    let resp = app
+        .request(Method::POST, "/api/posts/", Some(&admin))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let post = resp.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, published) = app
+        .call(
+            Method::POST,
+            &format!("/api/posts/{post}/publish"),
+            Some(&admin),
+            Some(json!({"when": "now"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{published}");
+
+    // px.one's proxy dies before its account posts.
+    drop(p1);
+    app.run_worker();
+    let path = format!("/api/posts/{post}/executions");
+    let mut ex = Value::Null;
+    wait_for(
+        async || {
+            ex = app.call(Method::GET, &path, Some(&admin), None).await.1;
+            ex["items"]
+                .as_array()
+                .is_some_and(|items| items.iter().all(|e| e["status"] == "success"))
+        },
+        "both executions to succeed",
+    )
+    .await;
+
+    let media = sim.media(None);
+    assert_eq!(media.len(), 2, "one media per account");
+    let moved = account(&app, &admin, &ids[1]).await;
+    assert_eq!(
+        moved["proxy_id"],
+        de.as_str(),
+        "same country first: {moved}"
+    );
+    assert_eq!(moved["status"], "active");
+    assert_eq!(device_of(&app).await, device_before, "the device stays");
+    assert_eq!(
+        account(&app, &admin, &ids[0]).await["proxy_id"],
+        proxy0.as_str()
+    );
+    let switches: Vec<(String, String)> = icf_store::on_pool!(&app.db, |pool| sqlx::query_as(
+        "SELECT status, CAST(details AS TEXT) FROM activity_logs WHERE action = 'proxy_switch'"
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap());
+    assert_eq!(switches.len(), 1, "{switches:?}");
+    assert_eq!(switches[0].0, "success");
+    assert!(switches[0].1.contains(&de), "{switches:?}");
+    let (_, old) = app
+        .call(
+            Method::GET,
+            &format!("/api/proxies/{proxy1}"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(old["status"], "failed", "{old}");
+    drop((p0, reserve_us, reserve_de));
+}
+
+async fn with_no_reserve_the_account_waits_in_proxy_error_until_a_proxy_is_added(engine: Engine) {
+    let Some(dying) = microsocks("d1", "e1") else {
+        return;
+    };
+    let sim = Simulator::start(
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+        vec![sim_account("px.alone")],
+    )
+    .await
+    .unwrap();
+    let mut app = TestApp::spawn_with(
+        engine,
+        &[
+            ("INSTAGRAM_API_URL", &sim.base_url()),
+            ("ICF_ACCOUNT_CHECK_HOURS", "0"),
+            ("ICF_PROXY_CHECK_MINUTES", "0"),
+        ],
+    )
+    .await;
+    app.run_worker();
+    let admin = app.admin_token().await;
+    let (status, a) = app
+        .call(
+            Method::POST,
+            "/api/accounts/",
+            Some(&admin),
+            Some(
+                json!({"username": "px.alone", "password": PASSWORD, "language": "en",
+                "proxy_url": socks(&dying, "d1", "e1")}),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{a}");
+    let id = a["id"].as_str().unwrap().to_owned();
+    let old_proxy = a["proxy_id"].as_str().unwrap().to_owned();
+    drop(dying);
+
+    // The periodic check finds it dead; there is nothing to move to.
+    icf_store::jobs::enqueue_now(
+        &app.db,
+        &icf_store::jobs::NewJob::new("schedule_proxy_checks", json!({})),
+    )
+    .await
+    .unwrap();
+    wait_for(
+        async || account(&app, &admin, &id).await["status"] == "proxy_error",
+        "the account to wait in proxy_error",
+    )
+    .await;
+    let waiting = account(&app, &admin, &id).await;
+    assert_eq!(waiting["proxy_id"], old_proxy.as_str());
+    let (_, history) = app
+        .call(
+            Method::GET,
+            &format!("/api/accounts/{id}/history"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert!(
+        history.to_string().contains("no free working proxy"),
+        "{history}"
+    );
+
+    // A new proxy in the pool: the account takes it by itself.
+    let Some(fresh) = microsocks("n1", "o1") else {
+        return;
+    };
+    let (status, p) = app
+        .call(
+            Method::POST,
+            "/api/proxies/",
+            Some(&admin),
+            Some(json!({"url": socks(&fresh, "n1", "o1")})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{p}");
+    let new_proxy = p["id"].as_str().unwrap().to_owned();
+    wait_for(
+        async || account(&app, &admin, &id).await["status"] == "active",
+        "the account to recover",
+    )
+    .await;
+    assert_eq!(
+        account(&app, &admin, &id).await["proxy_id"],
+        new_proxy.as_str()
+    );
+    drop(fresh);
+}
