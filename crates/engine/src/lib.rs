@@ -6,6 +6,7 @@
 
 pub mod checks;
 pub mod login;
+pub mod maintenance;
 pub mod proxy_check;
 pub mod proxy_health;
 pub mod publish;
@@ -72,6 +73,32 @@ pub struct EngineSettings {
     pub proxy_check: proxy_check::ProxyCheckSettings,
     /// An account's proxy is checked again before it acts when its last check is older.
     pub proxy_recheck: std::time::Duration,
+    /// How long Instagram's slow-down answers pause an account.
+    pub cooldowns: Cooldowns,
+    /// After this many failed actions in a row the account pauses for
+    /// [`Cooldowns::failed_attempts`]; 0 never.
+    pub max_failed_attempts: u32,
+}
+
+/// Cooldown lengths icf chooses (Instagram does not say how long to wait).
+#[derive(Debug, Clone)]
+pub struct Cooldowns {
+    /// "Please wait a few minutes before you try again."
+    pub please_wait: chrono::Duration,
+    /// `feedback_required`: an action block.
+    pub feedback: chrono::Duration,
+    /// After `max_failed_attempts` failures in a row.
+    pub failed_attempts: chrono::Duration,
+}
+
+impl Default for Cooldowns {
+    fn default() -> Self {
+        Self {
+            please_wait: icf_instagram::error::PLEASE_WAIT_COOLDOWN,
+            feedback: icf_instagram::error::FEEDBACK_COOLDOWN,
+            failed_attempts: chrono::Duration::hours(1),
+        }
+    }
 }
 
 /// The engine: cheap to clone, one per process.
@@ -411,7 +438,45 @@ impl Engine {
 
     /// What an Instagram error means for the account itself.
     pub async fn apply_error(&self, id: AccountId, e: &IgError) -> Result<(), EngineError> {
-        self.apply_class(id, e.class(), e).await
+        self.apply_class(id, self.class_of(e), e).await
+    }
+
+    /// Counts one more failed action of the account; at the threshold the account cools
+    /// down (its counter starts again) and the end of the pause is returned.
+    pub async fn count_failure(
+        &self,
+        id: AccountId,
+    ) -> Result<Option<chrono::DateTime<Utc>>, EngineError> {
+        let n = icf_store::maintenance::note_failed_attempt(&self.db, id).await?;
+        let max = self.settings.max_failed_attempts;
+        if max == 0 || u32::try_from(n).unwrap_or(0) < max {
+            return Ok(None);
+        }
+        let until = Utc::now() + self.settings.cooldowns.failed_attempts;
+        self.set_state(
+            id,
+            AccountStatus::Cooldown,
+            &format!("{n} failed actions in a row"),
+            Some(until),
+            None,
+        )
+        .await?;
+        icf_store::maintenance::reset_failed_attempts(&self.db, id).await?;
+        Ok(Some(until))
+    }
+
+    /// Instagram's class of an error, with icf's configured cooldown lengths.
+    pub fn class_of(&self, e: &IgError) -> ErrorClass {
+        let now = Utc::now();
+        match e.api_kind() {
+            Some(icf_instagram::ApiErrorKind::PleaseWait) => ErrorClass::Cooldown {
+                until: now + self.settings.cooldowns.please_wait,
+            },
+            Some(icf_instagram::ApiErrorKind::FeedbackRequired) => ErrorClass::Cooldown {
+                until: now + self.settings.cooldowns.feedback,
+            },
+            _ => e.class_at(now),
+        }
     }
 
     /// [`Engine::apply_error`] with the class already computed (a cooldown's end is

@@ -384,7 +384,7 @@ impl PostToInstagram {
         e: IgError,
     ) -> Result<End, EngineError> {
         let engine = &self.engine;
-        let class = e.class();
+        let class = engine.class_of(&e);
         let msg = e.to_string();
         // Login errors were applied to the account by the login; connecting fails only
         // on the proxy.
@@ -395,6 +395,21 @@ impl PostToInstagram {
             publishing::mark_failed(&engine.db, exec.id, class_name(class), &m).await?;
             Ok::<_, EngineError>(End::Failed(m))
         };
+        // Failures that say nothing about the account's standing still count: many in a
+        // row pause it, as a person would stop and look.
+        if matches!(
+            class,
+            ErrorClass::Retryable | ErrorClass::Relogin | ErrorClass::Failed
+        ) && let Some(until) = engine.count_failure(exec.account_id).await?
+        {
+            if matches!(class, ErrorClass::Failed) {
+                return fail(msg).await;
+            }
+            return Ok(End::Defer(
+                until,
+                format!("too many failed actions in a row, the account pauses: {msg}"),
+            ));
+        }
         match class {
             ErrorClass::Retryable => Ok(End::Retry(msg)),
             ErrorClass::Cooldown { until } => Ok(End::Defer(

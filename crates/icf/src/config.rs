@@ -150,6 +150,20 @@ pub struct Settings {
     /// `ICF_PROXY_RECHECK_MINUTES` (default 10, 0–1440): before an account acts, its proxy
     /// is checked again when its last check is older than this.
     pub proxy_recheck_minutes: u32,
+    /// `ICF_LOG_RETENTION_DAYS` (default 90, 0–3650): activity logs older than this are
+    /// deleted by the periodic upkeep; 0 keeps them.
+    pub log_retention_days: u32,
+    /// `ICF_COOLDOWN_PLEASE_WAIT_MINUTES` (default 15, 1–1440): how long Instagram's
+    /// "please wait a few minutes" pauses an account.
+    pub cooldown_please_wait_minutes: u32,
+    /// `ICF_COOLDOWN_FEEDBACK_HOURS` (default 24, 1–168): how long an action block
+    /// (`feedback_required`) pauses an account.
+    pub cooldown_feedback_hours: u32,
+    /// `ICF_MAX_FAILED_ATTEMPTS` (default 5, 0–100): this many failed actions in a row
+    /// pause the account for `ICF_FAILED_ATTEMPTS_COOLDOWN_MINUTES`; 0 never.
+    pub max_failed_attempts: u32,
+    /// `ICF_FAILED_ATTEMPTS_COOLDOWN_MINUTES` (default 60, 1–10080).
+    pub failed_attempts_cooldown_minutes: u32,
 }
 
 /// The private API's host.
@@ -680,6 +694,29 @@ impl Settings {
                 10u32,
                 0,
                 1440,
+            )?,
+            log_retention_days: ranged_var(&lookup, "ICF_LOG_RETENTION_DAYS", 90u32, 0, 3650)?,
+            cooldown_please_wait_minutes: ranged_var(
+                &lookup,
+                "ICF_COOLDOWN_PLEASE_WAIT_MINUTES",
+                15u32,
+                1,
+                1440,
+            )?,
+            cooldown_feedback_hours: ranged_var(
+                &lookup,
+                "ICF_COOLDOWN_FEEDBACK_HOURS",
+                24u32,
+                1,
+                168,
+            )?,
+            max_failed_attempts: ranged_var(&lookup, "ICF_MAX_FAILED_ATTEMPTS", 5u32, 0, 100)?,
+            failed_attempts_cooldown_minutes: ranged_var(
+                &lookup,
+                "ICF_FAILED_ATTEMPTS_COOLDOWN_MINUTES",
+                60u32,
+                1,
+                10080,
             )?,
         })
     }

@@ -193,6 +193,16 @@ pub fn engine(db: &Db, settings: &Settings) -> anyhow::Result<icf_engine::Engine
             proxy_recheck: std::time::Duration::from_secs(
                 u64::from(settings.proxy_recheck_minutes) * 60,
             ),
+            cooldowns: icf_engine::Cooldowns {
+                please_wait: chrono::Duration::minutes(i64::from(
+                    settings.cooldown_please_wait_minutes,
+                )),
+                feedback: chrono::Duration::hours(i64::from(settings.cooldown_feedback_hours)),
+                failed_attempts: chrono::Duration::minutes(i64::from(
+                    settings.failed_attempts_cooldown_minutes,
+                )),
+            },
+            max_failed_attempts: settings.max_failed_attempts,
         },
     ))
 }
@@ -229,6 +239,21 @@ pub fn job_registry(settings: &Settings, db: &Db) -> anyhow::Result<Registry> {
             engine: engine.clone(),
             every: proxy_every,
         })
+        .register(icf_engine::maintenance::MaintainAccounts {
+            engine: engine.clone(),
+            retention: icf_engine::maintenance::Retention {
+                session_lifetime: chrono::Duration::days(i64::from(
+                    settings.instagram_session_lifetime_days,
+                )),
+                logs: (settings.log_retention_days > 0)
+                    .then(|| chrono::Duration::days(i64::from(settings.log_retention_days))),
+            },
+        })
+        .every(
+            icf_engine::maintenance::MAINTAIN_ACCOUNTS,
+            icf_engine::maintenance::MAINTENANCE_EVERY,
+            serde_json::json!({}),
+        )
         .register(icf_engine::checks::CheckAccountStatus { engine })
         .register(icf_engine::checks::ScheduleAccountChecks {
             every: check_every,

@@ -13,6 +13,7 @@ pub mod executions;
 pub mod groups;
 pub mod import;
 pub mod jobs;
+pub mod maintenance;
 pub mod post_translations;
 pub mod posts;
 pub mod proxies;

@@ -28,5 +28,6 @@ mod realproxy;
 mod sim_instagram;
 mod stats;
 mod translate;
+mod upkeep;
 mod users;
 mod worker_processes;

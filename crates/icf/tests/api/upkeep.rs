@@ -1,0 +1,314 @@
+//! The periodic upkeep and the account lifecycle rules around it: cooldowns end by
+//! themselves, warm-up stages follow age, old sessions and old logs go, and failed
+//! actions in a row pause an account.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use icf_instagram::sim::{Faults, SimAccount, Simulator};
+use reqwest::multipart::{Form, Part};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::{Engine, TestApp};
+use crate::realproxy::microsocks;
+
+engine_tests!(
+    the_upkeep_ends_cooldowns_steps_warm_up_and_drops_old_sessions_and_logs,
+    failed_actions_in_a_row_pause_the_account_and_move_the_post,
+);
+
+const FIXTURE: &str = include_str!("../../../instagram/tests/instagrapi-3.2.2-settings.json");
+
+async fn run_job_to_the_end(app: &TestApp, kind: &str) {
+    let id = icf_store::jobs::enqueue_now(&app.db, &icf_store::jobs::NewJob::new(kind, json!({})))
+        .await
+        .unwrap()
+        .unwrap();
+    for _ in 0..300 {
+        let job = icf_store::jobs::get(&app.db, id).await.unwrap();
+        if job.state == icf_core::enums::JobState::Succeeded {
+            return;
+        }
+        assert_ne!(job.state, icf_core::enums::JobState::Failed, "{job:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{kind} did not finish");
+}
+
+async fn sql(app: &TestApp, statement: &str) {
+    let statement = statement.to_owned();
+    icf_store::on_pool!(&app.db, |pool| sqlx::query(sqlx::AssertSqlSafe(
+        statement.clone()
+    ))
+    .execute(pool)
+    .await
+    .unwrap()
+    .rows_affected());
+}
+
+async fn the_upkeep_ends_cooldowns_steps_warm_up_and_drops_old_sessions_and_logs(engine: Engine) {
+    let mut app = TestApp::spawn_with(
+        engine,
+        &[
+            ("ICF_ACCOUNT_CHECK_HOURS", "0"),
+            ("ICF_PROXY_CHECK_MINUTES", "0"),
+            ("INSTAGRAM_SESSION_LIFETIME_DAYS", "30"),
+            ("ICF_LOG_RETENTION_DAYS", "60"),
+        ],
+    )
+    .await;
+    app.run_worker();
+    let admin = app.admin_token().await;
+    let mut ids = Vec::new();
+    for name in [
+        "cool.down",
+        "still.cool",
+        "veteran",
+        "old.session",
+        "new.session",
+    ] {
+        let (status, a) = app
+            .call(
+                Method::POST,
+                "/api/accounts/",
+                Some(&admin),
+                Some(
+                    json!({"username": name, "password": "pw-12345", "language": "en",
+                    "auto_proxy": false}),
+                ),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{a}");
+        assert_eq!(a["warmup_stage"], 0, "{a}");
+        ids.push(a["id"].as_str().unwrap().to_owned());
+    }
+    let fixture: Value = serde_json::from_str(FIXTURE).unwrap();
+    for id in &ids[3..] {
+        let (status, body) = app
+            .call(
+                Method::PUT,
+                &format!("/api/accounts/{id}/session"),
+                Some(&admin),
+                Some(fixture.clone()),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    let past = (chrono::Utc::now() - chrono::Duration::minutes(1)).to_rfc3339();
+    let future = (chrono::Utc::now() + chrono::Duration::hours(3)).to_rfc3339();
+    let long_ago = (chrono::Utc::now() - chrono::Duration::days(45)).to_rfc3339();
+    let ancient = (chrono::Utc::now() - chrono::Duration::days(90)).to_rfc3339();
+    let registered = (chrono::Utc::now() - chrono::Duration::days(20)).to_rfc3339();
+    let cast = if engine == Engine::Postgres {
+        "::timestamptz"
+    } else {
+        ""
+    };
+    sql(&app, &format!("UPDATE accounts SET status = 'cooldown', cooldown_until = '{past}'{cast} WHERE username = 'cool.down'")).await;
+    sql(&app, &format!("UPDATE accounts SET status = 'cooldown', cooldown_until = '{future}'{cast} WHERE username = 'still.cool'")).await;
+    sql(
+        &app,
+        &format!(
+            "UPDATE accounts SET registered_at = '{registered}'{cast} WHERE username = 'veteran'"
+        ),
+    )
+    .await;
+    sql(
+        &app,
+        &format!(
+            "UPDATE accounts SET last_login_at = '{long_ago}'{cast} WHERE username = 'old.session'"
+        ),
+    )
+    .await;
+    sql(
+        &app,
+        &format!(
+            "UPDATE accounts SET last_login_at = '{past}'{cast} WHERE username = 'new.session'"
+        ),
+    )
+    .await;
+    let details = if engine == Engine::Postgres {
+        "'{}'::jsonb"
+    } else {
+        "'{}'"
+    };
+    let uuid = |n: u8| format!("0190a000-0000-7000-8000-0000000000{n:02}");
+    sql(&app, &format!("INSERT INTO activity_logs (id, action, status, details, duration_ms, created_at) VALUES ('{}', 'login', 'success', {details}, 1, '{ancient}'{cast})", uuid(1))).await;
+    sql(&app, &format!("INSERT INTO activity_logs (id, action, status, details, duration_ms, created_at) VALUES ('{}', 'login', 'success', {details}, 1, '{long_ago}'{cast})", uuid(2))).await;
+
+    run_job_to_the_end(&app, "maintain_accounts").await;
+
+    let get = async |i: usize| {
+        app.call(
+            Method::GET,
+            &format!("/api/accounts/{}", ids[i]),
+            Some(&admin),
+            None,
+        )
+        .await
+        .1
+    };
+    assert_eq!(get(0).await["status"], "active", "the cooldown ran out");
+    assert_eq!(get(1).await["status"], "cooldown", "three hours to go");
+    assert_eq!(
+        get(2).await["warmup_stage"],
+        3,
+        "twenty days old: fully warmed up"
+    );
+    assert_eq!(get(3).await["has_session"], false, "older than 30 days");
+    assert_eq!(get(4).await["has_session"], true);
+    let (_, history) = app
+        .call(
+            Method::GET,
+            &format!("/api/accounts/{}/history", ids[0]),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(history["items"][0]["new_status"], "active", "{history}");
+    assert_eq!(history["items"][0]["reason"], "the cooldown is over");
+    let logs: Vec<(String, String)> = icf_store::on_pool!(&app.db, |pool| sqlx::query_as(
+        "SELECT CAST(id AS TEXT), action FROM activity_logs ORDER BY id"
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap());
+    assert!(
+        !logs.iter().any(|(id, _)| *id == uuid(1)),
+        "90 days old: gone"
+    );
+    assert!(
+        logs.iter().any(|(id, _)| *id == uuid(2)),
+        "45 days old: kept"
+    );
+    assert_eq!(
+        logs.iter().filter(|(_, a)| a == "cleanup_session").count(),
+        1,
+        "{logs:?}"
+    );
+}
+
+async fn failed_actions_in_a_row_pause_the_account_and_move_the_post(engine: Engine) {
+    let Some(proxy) = microsocks("f1", "g1") else {
+        return;
+    };
+    let sim = Simulator::start(
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+        vec![SimAccount {
+            username: "flaky.one".into(),
+            password: "pw-12345".into(),
+            totp_secret: None,
+            faults: Faults {
+                server_error: true,
+                ..Faults::default()
+            },
+        }],
+    )
+    .await
+    .unwrap();
+    let mut app = TestApp::spawn_with(
+        engine,
+        &[
+            ("INSTAGRAM_API_URL", &sim.base_url()),
+            ("ICF_PACING_SPEED", "600"),
+            ("ICF_ACCOUNT_CHECK_HOURS", "0"),
+            ("ICF_PROXY_CHECK_MINUTES", "0"),
+            ("ICF_WORKER_POLL_SECS", "1"),
+            ("ICF_MAX_FAILED_ATTEMPTS", "2"),
+            ("ICF_FAILED_ATTEMPTS_COOLDOWN_MINUTES", "90"),
+        ],
+    )
+    .await;
+    let admin = app.admin_token().await;
+    let (_, group) = app
+        .call(
+            Method::POST,
+            "/api/groups/",
+            Some(&admin),
+            Some(json!({"name": "News"})),
+        )
+        .await;
+    let gid = group["id"].as_str().unwrap().to_owned();
+    let (status, a) = app
+        .call(
+            Method::POST,
+            "/api/accounts/",
+            Some(&admin),
+            Some(
+                json!({"username": "flaky.one", "password": "pw-12345", "language": "en",
+                "group_id": gid,
+                "proxy_url": format!("socks5://f1:g1@127.0.0.1:{}", proxy.port)}),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{a}");
+    let account = a["id"].as_str().unwrap().to_owned();
+    let form = Form::new()
+        .text("caption", "Breaking news")
+        .text("original_language", "en")
+        .text("target_groups", json!([gid]).to_string())
+        .part(
+            "media",
+            Part::bytes(crate::posts::jpeg(1080, 1080)).file_name("a.jpg"),
+        );
+    let resp = app
+        .request(Method::POST, "/api/posts/", Some(&admin))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let post = resp.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, body) = app
+        .call(
+            Method::POST,
+            &format!("/api/posts/{post}/publish"),
+            Some(&admin),
+            Some(json!({"when": "now"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    app.run_worker();
+
+    let mut acc = Value::Null;
+    for _ in 0..300 {
+        acc = app
+            .call(
+                Method::GET,
+                &format!("/api/accounts/{account}"),
+                Some(&admin),
+                None,
+            )
+            .await
+            .1;
+        if acc["status"] == "cooldown" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(acc["status"], "cooldown", "{acc}");
+    assert_eq!(acc["status_reason"], "2 failed actions in a row", "{acc}");
+    assert_eq!(acc["failed_attempts"], 0, "the count starts again: {acc}");
+    let until: chrono::DateTime<chrono::Utc> =
+        acc["cooldown_until"].as_str().unwrap().parse().unwrap();
+    assert!(until > chrono::Utc::now() + chrono::Duration::minutes(80));
+    // The post is moved to the end of the pause, not failed.
+    let (_, ex) = app
+        .call(
+            Method::GET,
+            &format!("/api/posts/{post}/executions"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    let e = &ex["items"][0];
+    assert_eq!(e["status"], "queued", "{ex}");
+    let at: chrono::DateTime<chrono::Utc> = e["planned_at"].as_str().unwrap().parse().unwrap();
+    assert!(at >= until - chrono::Duration::seconds(1), "{e}");
+    assert!(sim.media(None).is_empty());
+    drop(proxy);
+}
