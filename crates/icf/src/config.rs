@@ -91,6 +91,9 @@ pub struct Settings {
     pub max_concurrent_tasks: u32,
     /// `MIN_DELAY_BETWEEN_POSTS_SEC` (default 120)
     pub min_delay_between_posts_sec: u64,
+    /// `ICF_SPACING_SCOPE` (`post`, the default, or `global`): which publishes the random
+    /// delay separates — the accounts of one post, or every publish in icf.
+    pub spacing_scope: icf_core::pacing::SpacingScope,
     /// `MAX_DELAY_BETWEEN_POSTS_SEC` (default 300)
     pub max_delay_between_posts_sec: u64,
     /// `SENTRY_DSN` (optional)
@@ -666,6 +669,19 @@ impl Settings {
             max_posts_per_day_per_account: max_posts,
             max_concurrent_tasks,
             min_delay_between_posts_sec: min_delay,
+            spacing_scope: match lookup("ICF_SPACING_SCOPE")
+                .map(|v| v.trim().to_ascii_lowercase())
+                .as_deref()
+            {
+                None | Some("") | Some("post") => icf_core::pacing::SpacingScope::Post,
+                Some("global") => icf_core::pacing::SpacingScope::Global,
+                Some(_) => {
+                    return Err(ConfigError::new(
+                        "ICF_SPACING_SCOPE",
+                        "expected post or global",
+                    ));
+                }
+            },
             max_delay_between_posts_sec: max_delay,
             sentry_dsn: secret_var(&lookup, "SENTRY_DSN"),
             auto_migrate: parse_var(&lookup, "ICF_AUTO_MIGRATE", true, "true or false")?,

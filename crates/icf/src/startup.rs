@@ -76,6 +76,7 @@ pub fn pacing_rules(settings: &Settings) -> icf_core::pacing::PacingRules {
             settings.max_delay_between_posts_sec as i64 * 1000 / speed,
         ),
         min_gap_same_account: defaults.min_gap_same_account / speed as i32,
+        scope: settings.spacing_scope,
         ..defaults
     }
 }

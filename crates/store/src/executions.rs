@@ -318,3 +318,13 @@ pub async fn retry_failed(
     tx.commit().await?;
     Ok(rows.len())
 }
+
+/// The latest time a publish is planned for, across every post (the global spacing scope
+/// spaces a new post after it).
+pub async fn latest_planned(db: &Db) -> Result<Option<DateTime<Utc>>, StoreError> {
+    Ok(crate::on_pool!(db, |pool| sqlx::query_scalar(
+        "SELECT MAX(planned_at) FROM post_executions WHERE status IN ('queued', 'posting')"
+    )
+    .fetch_one(pool)
+    .await?))
+}

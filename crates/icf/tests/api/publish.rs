@@ -9,6 +9,7 @@ use crate::helpers::{Engine, TestApp, assert_error};
 
 engine_tests!(
     failed_executions_can_be_retried_once_each,
+    a_global_spacing_scope_plans_posts_one_after_another,
     publishing_to_twenty_accounts_queues_one_job_each_exactly_once,
     publishing_needs_a_caption_for_every_language,
 );
@@ -498,4 +499,75 @@ async fn failed_executions_can_be_retried_once_each(engine: Engine) {
         .await;
     assert_eq!(again["retried"], 0, "nothing failed any more");
     assert_eq!(jobs_of_kind(&app, "post_to_instagram").await.len(), 23);
+}
+
+/// `ICF_SPACING_SCOPE=global`: a second post is planned after every publish of the first,
+/// spaced like two accounts of one post; with the default scope it starts at once.
+async fn a_global_spacing_scope_plans_posts_one_after_another(engine: Engine) {
+    for (scope, global) in [("global", true), ("post", false)] {
+        let app = TestApp::spawn_with(engine, &[("ICF_SPACING_SCOPE", scope)]).await;
+        let admin = app.admin_token().await;
+        let it = it_group(&app, &admin).await;
+        let (_, news) = app
+            .call(
+                Method::POST,
+                "/api/groups/",
+                Some(&admin),
+                Some(json!({"name": "News"})),
+            )
+            .await;
+        let news = news["id"].as_str().unwrap().to_owned();
+        for i in 0..2 {
+            let (status, acc) = app
+                .call(Method::POST, "/api/accounts/", Some(&admin), Some(json!({
+                    "username": format!("news_{i}"), "password": "ig-pass-123", "language": "ru",
+                    "group_id": news, "proxy_url": format!("http://n{i}:p{i}@127.0.0.1:{}", 21000 + i),
+                })))
+                .await;
+            assert_eq!(status, StatusCode::CREATED, "{acc}");
+        }
+        let first = photo_post(&app, &admin, &it, "Первый пост").await;
+        edit_captions(&app, &admin, &first, "First post").await;
+        let (status, published) = app
+            .call(
+                Method::POST,
+                &format!("/api/posts/{first}/publish"),
+                Some(&admin),
+                Some(json!({"when": "now"})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{published}");
+        let first_last: chrono::DateTime<chrono::Utc> =
+            published["last_eta"].as_str().unwrap().parse().unwrap();
+
+        let second = photo_post(&app, &admin, &news, "Второй пост").await;
+        let (status, plan) = app
+            .call(
+                Method::GET,
+                &format!("/api/posts/{second}/plan"),
+                Some(&admin),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{plan}");
+        let etas: Vec<chrono::DateTime<chrono::Utc>> = plan["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["eta"].as_str().unwrap().parse().unwrap())
+            .collect();
+        assert_eq!(etas.len(), 2, "{plan}");
+        let earliest = etas.iter().min().unwrap();
+        if global {
+            assert!(
+                *earliest >= first_last + chrono::Duration::seconds(120),
+                "{scope}: {earliest} after {first_last}"
+            );
+        } else {
+            assert!(
+                *earliest < chrono::Utc::now() + chrono::Duration::seconds(60),
+                "{scope}: {earliest}"
+            );
+        }
+    }
 }

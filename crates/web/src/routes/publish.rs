@@ -6,7 +6,7 @@ use axum::extract::State;
 use chrono::{DateTime, Utc};
 use icf_core::enums::{ExecutionStatus, JobPriority, PostStatus, TranslationOrigin};
 use icf_core::ids::{AccountId, PostId};
-use icf_core::pacing::{AccountPacing, Exclusion, plan};
+use icf_core::pacing::{AccountPacing, Exclusion, SpacingScope, plan};
 use icf_store::executions::{Candidate, ExecutionView, PlannedExecution};
 use serde::{Deserialize, Serialize};
 
@@ -112,11 +112,16 @@ async fn compute(
             busy: c.busy.clone(),
         })
         .collect();
+    // A global scope spaces this post after every publish already planned.
+    let after_previous = match state.pacing.scope {
+        SpacingScope::Global => icf_store::executions::latest_planned(&state.db).await?,
+        SpacingScope::Post => None,
+    };
     let the_plan = plan(
         &state.pacing,
         &pacing,
         start.max(now),
-        None,
+        after_previous,
         &mut rand::rng(),
     );
     for (id, why) in &the_plan.excluded {
