@@ -273,6 +273,29 @@ pub fn check_before_publish(
     }
 }
 
+/// After a post: when the account has used its whole daily limit, the moment its rolling
+/// window frees a place (the account cools down until then, 24 h at most).
+pub fn limit_reached_until(
+    rules: &PacingRules,
+    age_days: i64,
+    posts_limit_per_day: u32,
+    posted: &[DateTime<Utc>],
+    now: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    let limit = rules.daily_limit(age_days, posts_limit_per_day) as usize;
+    let mut recent: Vec<DateTime<Utc>> = posted
+        .iter()
+        .copied()
+        .filter(|&t| t > now - rules.window && t <= now)
+        .collect();
+    if limit == 0 || recent.len() < limit {
+        return None;
+    }
+    recent.sort();
+    // The place the next post needs frees when the oldest post that fills the window leaves it.
+    Some(recent[recent.len() - limit] + rules.window)
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Deferral {
     Until(DateTime<Utc>, Wait),
@@ -336,6 +359,24 @@ mod tests {
             t0() + Duration::hours(24),
             "third waits for the window"
         );
+    }
+
+    #[test]
+    fn the_last_post_of_the_day_starts_a_cooldown_until_the_window_frees() {
+        let r = PacingRules::default();
+        let posted = [t0() - Duration::hours(20), t0() - Duration::hours(2), t0()];
+        // A new account (limit 2): full after two posts.
+        assert_eq!(
+            limit_reached_until(&r, 0, 10, &posted[1..], t0()),
+            Some(t0() - Duration::hours(2) + Duration::hours(24))
+        );
+        assert_eq!(limit_reached_until(&r, 0, 10, &posted[2..], t0()), None);
+        // Limit 3 with three posts: the oldest of them frees the place.
+        assert_eq!(
+            limit_reached_until(&r, 30, 3, &posted, t0()),
+            Some(t0() + Duration::hours(4))
+        );
+        assert_eq!(limit_reached_until(&r, 30, 10, &posted, t0()), None);
     }
 
     #[test]
@@ -438,12 +479,12 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(64))]
+        #![proptest_config(ProptestConfig::with_cases(48))]
 
         #[test]
         fn no_plan_breaks_a_rule_and_none_is_longer_than_needed(
             seed in any::<u64>(),
-            fleet in prop::collection::vec(arb_account(t0()), 1..120),
+            fleet in prop::collection::vec(arb_account(t0()), 1..500),
         ) {
             let r = PacingRules::default();
             let now = t0();

@@ -4,6 +4,7 @@
 //! (endpoint, outcome, duration, never a secret); Instagram's verdicts change the account's
 //! status with history.
 
+pub mod alerts;
 pub mod checks;
 pub mod login;
 pub mod maintenance;
@@ -78,6 +79,8 @@ pub struct EngineSettings {
     /// After this many failed actions in a row the account pauses for
     /// [`Cooldowns::failed_attempts`]; 0 never.
     pub max_failed_attempts: u32,
+    /// Where what needs a person is reported.
+    pub alerts: alerts::AlertSettings,
 }
 
 /// Cooldown lengths icf chooses (Instagram does not say how long to wait).
@@ -422,6 +425,7 @@ impl Engine {
         cooldown_until: Option<chrono::DateTime<Utc>>,
         pending_challenge: Option<Value>,
     ) -> Result<(), EngineError> {
+        let challenge = pending_challenge.is_some();
         publishing::set_state(
             &self.db,
             id,
@@ -433,6 +437,20 @@ impl Engine {
             },
         )
         .await?;
+        let kind = match status {
+            AccountStatus::Banned => Some(alerts::AlertKind::AccountBanned),
+            AccountStatus::LoginRequired if challenge => Some(alerts::AlertKind::ChallengeRequired),
+            _ => None,
+        };
+        if let Some(kind) = kind
+            && self.settings.alerts.enabled()
+        {
+            let username = icf_store::accounts::get(&self.db, id)
+                .await
+                .map(|a| a.username)
+                .unwrap_or_else(|_| id.to_string());
+            alerts::raise(&self.db, &self.settings.alerts, kind, &username, reason).await;
+        }
         Ok(())
     }
 
@@ -463,6 +481,36 @@ impl Engine {
         .await?;
         icf_store::maintenance::reset_failed_attempts(&self.db, id).await?;
         Ok(Some(until))
+    }
+
+    /// After a post: an account that has used its whole daily limit cools down until its
+    /// rolling window frees a place (specification §3.2), so plans and the UI show why it
+    /// waits.
+    pub async fn cool_down_at_the_limit(&self, id: AccountId) -> Result<(), EngineError> {
+        let now = Utc::now();
+        let account = icf_store::accounts::get(&self.db, id).await?;
+        let rules = &self.settings.pacing;
+        let posted = icf_store::maintenance::posted_since(&self.db, id, now - rules.window).await?;
+        let limit = u32::try_from(account.posts_limit_per_day).unwrap_or(0);
+        if let Some(until) = icf_core::pacing::limit_reached_until(
+            rules,
+            account.account_age_days,
+            limit,
+            &posted,
+            now,
+        ) && account.status == AccountStatus::Active
+        {
+            let n = rules.daily_limit(account.account_age_days, limit);
+            self.set_state(
+                id,
+                AccountStatus::Cooldown,
+                &format!("daily limit reached: {n} in 24 h"),
+                Some(until),
+                None,
+            )
+            .await?;
+        }
+        Ok(())
     }
 
     /// Instagram's class of an error, with icf's configured cooldown lengths.

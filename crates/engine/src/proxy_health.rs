@@ -141,6 +141,14 @@ impl Engine {
                 };
                 self.set_state(account.id, AccountStatus::ProxyError, &reason, None, None)
                     .await?;
+                crate::alerts::raise(
+                    &self.db,
+                    &self.settings.alerts,
+                    crate::alerts::AlertKind::ProxyReserveEmpty,
+                    &account.username,
+                    &reason,
+                )
+                .await;
                 Ok(Failover::NoneFree)
             }
         }

@@ -117,7 +117,10 @@ impl PostToInstagram {
         // specification's 3 retries win.
         let last = ctx.attempt() >= ctx.max_attempts().min(MAX_ATTEMPTS as i32);
         let outcome = match end {
-            End::Published => Outcome::Success,
+            End::Published => {
+                engine.cool_down_at_the_limit(exec.account_id).await?;
+                Outcome::Success
+            }
             End::Defer(until, why) => {
                 let mut tx = engine.db.begin().await?;
                 publishing::defer_in(&mut tx, &exec, until, &why, ctx.job_id()).await?;
@@ -138,8 +141,11 @@ impl PostToInstagram {
             }
             End::Failed(msg) => Outcome::Abandon(msg),
         };
-        if !matches!(outcome, Outcome::Failure(_) | Outcome::RetryAfter(_)) {
-            publishing::finish_post_if_done(&engine.db, exec.post_id).await?;
+        if !matches!(outcome, Outcome::Failure(_) | Outcome::RetryAfter(_))
+            && let Some(status) = publishing::finish_post_if_done(&engine.db, exec.post_id).await?
+        {
+            crate::alerts::post_ended(&engine.db, &engine.settings.alerts, exec.post_id, status)
+                .await;
         }
         Ok(outcome)
     }

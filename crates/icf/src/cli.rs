@@ -423,6 +423,12 @@ async fn serve(settings: Settings, args: ServeArgs) -> anyhow::Result<()> {
         database = app.db().engine().as_str(),
         "icf is listening"
     );
+    // The API process watches the workers: a dead fleet cannot report itself.
+    tokio::spawn(icf_engine::alerts::watch_workers(
+        app.db().clone(),
+        startup::alert_settings(&settings),
+        std::time::Duration::from_secs(60),
+    ));
     if args.no_worker {
         return app.run(startup::shutdown_signal()).await;
     }

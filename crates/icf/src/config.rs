@@ -167,6 +167,21 @@ pub struct Settings {
     pub max_failed_attempts: u32,
     /// `ICF_FAILED_ATTEMPTS_COOLDOWN_MINUTES` (default 60, 1–10080).
     pub failed_attempts_cooldown_minutes: u32,
+    /// `ICF_ALERT_WEBHOOK_URLS`: comma-separated URLs that receive alerts as JSON.
+    pub alert_webhook_urls: Vec<String>,
+    /// `ICF_TELEGRAM_BOT_TOKEN` and `ICF_TELEGRAM_CHAT_ID`: a Telegram chat for alerts.
+    pub telegram_bot_token: Option<SecretString>,
+    pub telegram_chat_id: Option<String>,
+    /// `ICF_TELEGRAM_API_URL` (default `https://api.telegram.org`).
+    pub telegram_api_url: String,
+    /// `ICF_ALERT_GROUP_SECS` (default 300, 1–86400): alerts of one kind within this window
+    /// go out as one message.
+    pub alert_group_secs: u64,
+    /// `ICF_ALERT_FAILED_PERCENT` (default 20, 0–100): a post whose failed accounts exceed
+    /// this share is reported.
+    pub alert_failed_percent: u32,
+    /// `ICF_ALERT_POST_COMPLETED` (default false): also report every completed post.
+    pub alert_post_completed: bool,
 }
 
 /// The private API's host.
@@ -258,6 +273,30 @@ where
         ));
     }
     Ok(value)
+}
+
+/// Comma-separated http(s) URLs.
+fn url_list(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+) -> Result<Vec<String>, ConfigError> {
+    let mut urls = Vec::new();
+    for raw in lookup(name).unwrap_or_default().split(',') {
+        let url = raw.trim();
+        if url.is_empty() {
+            continue;
+        }
+        if !(url.starts_with("http://") || url.starts_with("https://"))
+            || url.chars().any(char::is_whitespace)
+        {
+            return Err(ConfigError::new(
+                name,
+                "expected http:// or https:// URLs, separated by commas",
+            ));
+        }
+        urls.push(url.to_owned());
+    }
+    Ok(urls)
 }
 
 fn secret_var(lookup: &impl Fn(&str) -> Option<String>, name: &str) -> Option<SecretString> {
@@ -727,6 +766,29 @@ impl Settings {
                 168,
             )?,
             max_failed_attempts: ranged_var(&lookup, "ICF_MAX_FAILED_ATTEMPTS", 5u32, 0, 100)?,
+            alert_webhook_urls: url_list(&lookup, "ICF_ALERT_WEBHOOK_URLS")?,
+            telegram_bot_token: secret_var(&lookup, "ICF_TELEGRAM_BOT_TOKEN"),
+            telegram_chat_id: lookup("ICF_TELEGRAM_CHAT_ID")
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty()),
+            telegram_api_url: match url_list(&lookup, "ICF_TELEGRAM_API_URL")?.as_slice() {
+                [] => "https://api.telegram.org".to_owned(),
+                [one] => one.clone(),
+                _ => {
+                    return Err(ConfigError::new(
+                        "ICF_TELEGRAM_API_URL",
+                        "expected one http:// or https:// URL",
+                    ));
+                }
+            },
+            alert_group_secs: ranged_var(&lookup, "ICF_ALERT_GROUP_SECS", 300u64, 1, 86400)?,
+            alert_failed_percent: ranged_var(&lookup, "ICF_ALERT_FAILED_PERCENT", 20u32, 0, 100)?,
+            alert_post_completed: parse_var(
+                &lookup,
+                "ICF_ALERT_POST_COMPLETED",
+                false,
+                "true or false",
+            )?,
             failed_attempts_cooldown_minutes: ranged_var(
                 &lookup,
                 "ICF_FAILED_ATTEMPTS_COOLDOWN_MINUTES",

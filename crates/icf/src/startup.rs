@@ -204,8 +204,27 @@ pub fn engine(db: &Db, settings: &Settings) -> anyhow::Result<icf_engine::Engine
                 )),
             },
             max_failed_attempts: settings.max_failed_attempts,
+            alerts: alert_settings(settings),
         },
     ))
+}
+
+/// Where alerts go.
+pub fn alert_settings(settings: &Settings) -> icf_engine::alerts::AlertSettings {
+    icf_engine::alerts::AlertSettings {
+        webhooks: settings.alert_webhook_urls.clone(),
+        telegram: match (&settings.telegram_bot_token, &settings.telegram_chat_id) {
+            (Some(token), Some(chat)) => Some(icf_engine::alerts::Telegram {
+                api_url: settings.telegram_api_url.clone(),
+                token: token.clone(),
+                chat_id: chat.clone(),
+            }),
+            _ => None,
+        },
+        group_window: std::time::Duration::from_secs(settings.alert_group_secs),
+        failed_share: f64::from(settings.alert_failed_percent) / 100.0,
+        post_completed: settings.alert_post_completed,
+    }
 }
 
 /// Where and how long proxy checks go.
@@ -255,6 +274,9 @@ pub fn job_registry(settings: &Settings, db: &Db) -> anyhow::Result<Registry> {
             icf_engine::maintenance::MAINTENANCE_EVERY,
             serde_json::json!({}),
         )
+        .register(icf_engine::alerts::DeliverAlerts::new(alert_settings(
+            settings,
+        )))
         .register(icf_engine::checks::CheckAccountStatus { engine })
         .register(icf_engine::checks::ScheduleAccountChecks {
             every: check_every,

@@ -96,3 +96,19 @@ pub async fn reset_failed_attempts(db: &Db, id: AccountId) -> Result<(), StoreEr
     .map(|_| ())?);
     Ok(())
 }
+
+/// When the account's posts went out since `since` (successful executions).
+pub async fn posted_since(
+    db: &Db,
+    id: AccountId,
+    since: DateTime<Utc>,
+) -> Result<Vec<DateTime<Utc>>, StoreError> {
+    Ok(on_pool!(db, |pool| sqlx::query_scalar(
+        "SELECT posted_at FROM post_executions \
+         WHERE account_id = $1 AND status = 'success' AND posted_at > $2 ORDER BY posted_at"
+    )
+    .bind(DbUuid::from(id))
+    .bind(since)
+    .fetch_all(pool)
+    .await?))
+}

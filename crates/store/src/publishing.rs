@@ -206,7 +206,7 @@ pub async fn mark_failed(
 
 /// When no execution of the post is queued or posting any more, the post ends:
 /// `completed` when at least one account published it (the counts show the rest),
-/// `failed` when none did. Returns the new status, if it ended.
+/// `failed` when none did. Returns the new status when this call ended it.
 pub async fn finish_post_if_done(
     db: &Db,
     post: PostId,
@@ -231,7 +231,7 @@ pub async fn finish_post_if_done(
                     .bind(DbUuid::from(post))
                     .fetch_one(&mut *tx)
                     .await?;
-            sqlx::query(
+            let changed = sqlx::query(
                 "UPDATE posts SET status = $2, posted_at = $3, updated_at = $4 \
                  WHERE id = $1 AND status IN ('pending', 'posting')",
             )
@@ -240,9 +240,11 @@ pub async fn finish_post_if_done(
             .bind(last)
             .bind(now)
             .execute(&mut *tx)
-            .await?;
+            .await?
+            .rows_affected();
             tx.commit().await?;
-            Some(status)
+            // Only the call that ended it says so (alerts go out once).
+            (changed == 1).then_some(status)
         }
     });
     Ok(ended)

@@ -8,6 +8,7 @@ mod helpers;
 
 mod account_instagram;
 mod accounts;
+mod alerts;
 mod auth;
 mod cli;
 mod demo;

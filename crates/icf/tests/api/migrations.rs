@@ -203,6 +203,10 @@ const EXPECTED: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "alert_events",
+        &["id", "kind", "subject", "message", "created_at", "sent_at"],
+    ),
+    (
         "job_attempts",
         &[
             "id",

@@ -16,6 +16,7 @@ use crate::realproxy::microsocks;
 engine_tests!(
     the_upkeep_ends_cooldowns_steps_warm_up_and_drops_old_sessions_and_logs,
     failed_actions_in_a_row_pause_the_account_and_move_the_post,
+    an_account_at_its_daily_limit_cools_down_and_comes_back,
 );
 
 const FIXTURE: &str = include_str!("../../../instagram/tests/instagrapi-3.2.2-settings.json");
@@ -310,5 +311,151 @@ async fn failed_actions_in_a_row_pause_the_account_and_move_the_post(engine: Eng
     let at: chrono::DateTime<chrono::Utc> = e["planned_at"].as_str().unwrap().parse().unwrap();
     assert!(at >= until - chrono::Duration::seconds(1), "{e}");
     assert!(sim.media(None).is_empty());
+    drop(proxy);
+}
+
+/// Also: the post's completion reaches the admin's webhook.
+async fn an_account_at_its_daily_limit_cools_down_and_comes_back(engine: Engine) {
+    let Some(proxy) = microsocks("l1", "m1") else {
+        return;
+    };
+    let (hook_base, calls, receiver) = crate::alerts::receiver().await;
+    let hook = format!("{hook_base}/done");
+    let sim = Simulator::start(
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+        vec![SimAccount {
+            username: "busy.one".into(),
+            password: "pw-12345".into(),
+            totp_secret: None,
+            faults: Faults::default(),
+        }],
+    )
+    .await
+    .unwrap();
+    let mut app = TestApp::spawn_with(
+        engine,
+        &[
+            ("INSTAGRAM_API_URL", &sim.base_url()),
+            ("ICF_PACING_SPEED", "600"),
+            ("ICF_ACCOUNT_CHECK_HOURS", "0"),
+            ("ICF_PROXY_CHECK_MINUTES", "0"),
+            ("ICF_WORKER_POLL_SECS", "1"),
+            ("ICF_ALERT_WEBHOOK_URLS", &hook),
+            ("ICF_ALERT_POST_COMPLETED", "true"),
+            ("ICF_ALERT_GROUP_SECS", "1"),
+        ],
+    )
+    .await;
+    let admin = app.admin_token().await;
+    let (_, group) = app
+        .call(
+            Method::POST,
+            "/api/groups/",
+            Some(&admin),
+            Some(json!({"name": "Finance"})),
+        )
+        .await;
+    let gid = group["id"].as_str().unwrap().to_owned();
+    let (status, a) = app
+        .call(
+            Method::POST,
+            "/api/accounts/",
+            Some(&admin),
+            Some(
+                json!({"username": "busy.one", "password": "pw-12345", "language": "en",
+                "group_id": gid, "posts_limit_per_day": 1,
+                "proxy_url": format!("socks5://l1:m1@127.0.0.1:{}", proxy.port)}),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{a}");
+    let account = a["id"].as_str().unwrap().to_owned();
+    let form = Form::new()
+        .text("caption", "Markets today")
+        .text("original_language", "en")
+        .text("target_groups", json!([gid]).to_string())
+        .part(
+            "media",
+            Part::bytes(crate::posts::jpeg(1080, 1080)).file_name("a.jpg"),
+        );
+    let resp = app
+        .request(Method::POST, "/api/posts/", Some(&admin))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let post = resp.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, body) = app
+        .call(
+            Method::POST,
+            &format!("/api/posts/{post}/publish"),
+            Some(&admin),
+            Some(json!({"when": "now"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    app.run_worker();
+
+    let get = async || {
+        app.call(
+            Method::GET,
+            &format!("/api/accounts/{account}"),
+            Some(&admin),
+            None,
+        )
+        .await
+        .1
+    };
+    let mut acc = Value::Null;
+    for _ in 0..300 {
+        acc = get().await;
+        if acc["status"] == "cooldown" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(acc["status"], "cooldown", "{acc}");
+    assert_eq!(acc["status_reason"], "daily limit reached: 1 in 24 h");
+    assert_eq!(sim.media(None).len(), 1);
+    let until: chrono::DateTime<chrono::Utc> =
+        acc["cooldown_until"].as_str().unwrap().parse().unwrap();
+    let posted: chrono::DateTime<chrono::Utc> =
+        acc["last_post_at"].as_str().unwrap().parse().unwrap();
+    assert_eq!(until, posted + chrono::Duration::hours(24));
+
+    // A day later (moved back in the database), the upkeep brings it back.
+    let past = (chrono::Utc::now() - chrono::Duration::seconds(1)).to_rfc3339();
+    let cast = if engine == Engine::Postgres {
+        "::timestamptz"
+    } else {
+        ""
+    };
+    sql(
+        &app,
+        &format!("UPDATE accounts SET cooldown_until = '{past}'{cast} WHERE username = 'busy.one'"),
+    )
+    .await;
+    run_job_to_the_end(&app, "maintain_accounts").await;
+    assert_eq!(get().await["status"], "active");
+
+    for _ in 0..100 {
+        if !calls.lock().unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let sent = calls.lock().unwrap().clone();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0].1["event"], "post_completed");
+    assert_eq!(sent[0].1["items"][0]["subject"], format!("post {post}"));
+    assert_eq!(
+        sent[0].1["items"][0]["message"],
+        "\"Markets today\": 1/1 published, 0 failed"
+    );
+    receiver.abort();
     drop(proxy);
 }
