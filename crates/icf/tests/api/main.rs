@@ -11,6 +11,7 @@ mod accounts;
 mod auth;
 mod cli;
 mod demo;
+mod deploy;
 mod docs;
 mod e2e;
 mod groups;
