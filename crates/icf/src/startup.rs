@@ -151,6 +151,11 @@ impl App {
         &self.state.db
     }
 
+    /// Cancelled when [`App::run`]'s shutdown begins (what long-lived responses end on).
+    pub fn shutdown_token(&self) -> tokio_util::sync::CancellationToken {
+        self.state.shutdown.clone()
+    }
+
     /// Serves until `shutdown` completes, then lets in-flight requests finish. Long-lived
     /// responses (server-sent events) see `AppState::shutdown` cancelled and end, so the
     /// drain does not wait for them.

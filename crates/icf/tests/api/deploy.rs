@@ -20,6 +20,8 @@ use crate::realproxy::{free_port, have_tool, microsocks};
 engine_tests!(
     doctor_passes_on_a_good_setup,
     doctor_fails_on_a_wrong_encryption_key_and_prints_no_secret,
+    sigterm_on_serve_finishes_the_request_in_flight_and_refuses_new_ones,
+    shutdown_cancels_the_token_long_lived_responses_end_on,
 );
 
 fn repo() -> PathBuf {
@@ -457,6 +459,142 @@ async fn doctor_fails_on_a_wrong_encryption_key_and_prints_no_secret(engine: Eng
         "{report}"
     );
     assert!(report.contains("icf rotate-keys"), "{report}");
+}
+
+// --- graceful shutdown ------------------------------------------------------------------
+
+async fn sigterm_on_serve_finishes_the_request_in_flight_and_refuses_new_ones(engine: Engine) {
+    let db = TestDb::new(engine).await;
+    let dir = db.dir.path().to_owned();
+    let port = free_port();
+    let vars: Vec<(String, String)> = [
+        ("DATABASE_URL", db.url.clone()),
+        ("ICF_DATA_DIR", dir.join("data").display().to_string()),
+        ("ICF_LISTEN", format!("127.0.0.1:{port}")),
+        ("SECRET_KEY", TEST_SECRET.to_owned()),
+        ("ENCRYPTION_KEY", fernet::Fernet::generate_key()),
+        ("RUST_LOG", "warn".to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    let out = icf(&vars, &dir, &["migrate"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = icf(
+        &vars,
+        &dir,
+        &[
+            "user",
+            "create",
+            "--username",
+            "admin",
+            "--email",
+            "a@example.com",
+            "--role",
+            "admin",
+            "--password",
+            "drain-admin-pw-1",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let mut procs = Procs {
+        dir: dir.clone(),
+        children: Vec::new(),
+    };
+    let mut serve = Command::new(env!("CARGO_BIN_EXE_icf"));
+    serve
+        .args(["serve", "--no-worker"])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(vars.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .current_dir(&dir);
+    let web = procs.spawn("serve", serve);
+    procs.wait_port(web, port);
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let login: Value = client
+        .post(format!("{base}/api/auth/login"))
+        .json(&json!({"username": "admin", "password": "drain-admin-pw-1"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["access_token"].as_str().unwrap().to_owned();
+
+    // A request whose body is still arriving when SIGTERM comes.
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<bytes::Bytes, std::io::Error>>(4);
+    let body = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|chunk| (chunk, rx))
+    });
+    let request = tokio::spawn(
+        client
+            .post(format!("{base}/api/groups/"))
+            .bearer_auth(&token)
+            .header("content-type", "application/json")
+            .body(reqwest::Body::wrap_stream(body))
+            .send(),
+    );
+    tx.send(Ok(bytes::Bytes::from_static(b"{\"name\": ")))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let pid = procs.children[web].1.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+
+    // New connections are refused while the old one is still served.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+        assert!(Instant::now() < deadline, "still accepting after SIGTERM");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        procs.children[web].1.try_wait().unwrap().is_none(),
+        "serve exited with a request in flight:\n{}",
+        procs.log("serve")
+    );
+    tx.send(Ok(bytes::Bytes::from_static(b"\"Drained\"}")))
+        .await
+        .unwrap();
+    drop(tx);
+    let resp = request
+        .await
+        .unwrap()
+        .expect("the request in flight is answered");
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let group: Value = resp.json().await.unwrap();
+    assert_eq!(group["name"], "Drained");
+    let status = procs.terminate(web, Duration::from_secs(15));
+    assert!(status.success(), "{status:?}\n{}", procs.log("serve"));
+}
+
+async fn shutdown_cancels_the_token_long_lived_responses_end_on(engine: Engine) {
+    let db = TestDb::new(engine).await;
+    let settings = crate::helpers::test_settings(&db, &[]);
+    let app = icf::startup::App::build(&settings, true).await.unwrap();
+    let token = app.shutdown_token();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run(async {
+        let _ = stopped.await;
+    }));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(!token.is_cancelled());
+    stop.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(5), token.cancelled())
+        .await
+        .expect("cancelled at shutdown");
+    tokio::time::timeout(Duration::from_secs(5), server)
+        .await
+        .expect("the server stops")
+        .unwrap()
+        .unwrap();
 }
 
 // --- the native smoke test --------------------------------------------------------------
