@@ -202,14 +202,24 @@ fn docker_compose_config_accepts_the_compose_file() {
             .output()
             .expect("run compose")
     };
+    // DEPLOY.md's way: .env.example with the three required values filled in.
     let key = fernet::Fernet::generate_key();
-    let good =
-        format!("POSTGRES_PASSWORD=pg-pass-1\nSECRET_KEY={TEST_SECRET}\nENCRYPTION_KEY={key}\n");
+    let good: String = read(".env.example")
+        .lines()
+        .map(|l| match l {
+            "POSTGRES_PASSWORD=" => "POSTGRES_PASSWORD=pg-pass-1".to_owned(),
+            "SECRET_KEY=" => format!("SECRET_KEY={TEST_SECRET}"),
+            "ENCRYPTION_KEY=" => format!("ENCRYPTION_KEY={key}"),
+            other => other.to_owned(),
+        })
+        .map(|l| l + "\n")
+        .collect();
     let out = run(&good, &["config"]);
     assert!(out.status.success(), "{}", text(&out));
     let config = String::from_utf8_lossy(&out.stdout);
     for expected in [
         "postgres://icf:pg-pass-1@postgres:5432/icf",
+        "0.0.0.0:8000",
         "--no-worker",
         "service_completed_successfully",
         "service_healthy",
@@ -217,6 +227,9 @@ fn docker_compose_config_accepts_the_compose_file() {
     ] {
         assert!(config.contains(expected), "{expected} missing:\n{config}");
     }
+    // The topology's own values win over the single-machine defaults of .env.example.
+    assert!(!config.contains("ICF_LISTEN: 127.0.0.1:8000"), "{config}");
+    assert!(!config.contains("ICF_DATA_DIR: ./data"), "{config}");
     let out = run(&good, &["--profile", "s3", "config", "--services"]);
     assert!(out.status.success(), "{}", text(&out));
     let services = String::from_utf8_lossy(&out.stdout);
@@ -225,7 +238,7 @@ fn docker_compose_config_accepts_the_compose_file() {
     }
     // Without a database password the file refuses to start anything, and says why.
     let out = run(
-        &format!("SECRET_KEY={TEST_SECRET}\nENCRYPTION_KEY={key}\n"),
+        &good.replace("POSTGRES_PASSWORD=pg-pass-1", ""),
         &["config"],
     );
     assert!(!out.status.success(), "{}", text(&out));
