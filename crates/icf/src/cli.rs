@@ -60,7 +60,8 @@ pub enum Command {
     #[command(subcommand)]
     Jobs(JobsCommand),
     /// Check this deployment (configuration, database, key, ffmpeg, storage, providers,
-    /// proxies, app profile): one line each, a fix for each failure; exits 1 on a failure.
+    /// proxies, workers, app profile): one line each, a fix for each failure; exits 1 on a
+    /// failure.
     Doctor,
 }
 

@@ -143,6 +143,7 @@ pub async fn run(settings: &Settings) -> Vec<Check> {
     checks.push(media_storage(settings).await);
     checks.extend(translation(settings).await);
     checks.push(proxies(usable_db).await);
+    checks.push(workers(settings, usable_db).await);
     checks.push(app_profile(settings, Utc::now().date_naive()));
     if let Some(db) = db {
         db.close().await;
@@ -158,13 +159,29 @@ fn configuration(settings: &Settings) -> Check {
         Some(s3) => format!("S3 bucket {}", s3.bucket),
         None => format!("{}", settings.media_dir.display()),
     };
-    Check::ok(
-        "configuration",
-        format!(
-            "parsed; database {engine}, media in {media}, listening on {}",
-            settings.listen
-        ),
-    )
+    let detail = format!(
+        "parsed; database {engine}, media in {media}, listening on {}",
+        settings.listen
+    );
+    // Several processes share a PostgreSQL database; each would generate its own keys.
+    let unset: Vec<&str> = [
+        ("SECRET_KEY", settings.secret_key.is_none()),
+        ("ENCRYPTION_KEY", settings.encryption_keys.is_none()),
+    ]
+    .into_iter()
+    .filter_map(|(name, missing)| missing.then_some(name))
+    .collect();
+    if engine == "postgres" && !unset.is_empty() {
+        return Check::warn(
+            "configuration",
+            format!(
+                "{detail}; {} not set (taken from or generated into ICF_DATA_DIR)",
+                unset.join(" and ")
+            ),
+            "with PostgreSQL, every icf process (web and workers, on every machine) needs the              same keys: set them explicitly from the data dir's files",
+        );
+    }
+    Check::ok("configuration", detail)
 }
 
 async fn database(settings: &Settings) -> Result<(Db, Check), Check> {
@@ -650,6 +667,62 @@ async fn proxies(db: Option<&Db>) -> Check {
         )
     } else {
         Check::ok(NAME, detail)
+    }
+}
+
+/// A due job left waiting longer than this means nothing is running the queue.
+const STUCK_AFTER_SECS: i64 = 300;
+
+async fn workers(settings: &Settings, db: Option<&Db>) -> Check {
+    const NAME: &str = "workers";
+    let Some(db) = db else {
+        return Check::warn(
+            NAME,
+            "not checked: the database is not usable",
+            "fix the database checks above, then run `icf doctor` again",
+        );
+    };
+    // Workers report every lease period; two missed reports mean gone.
+    let lease = i64::try_from(settings.job_lease_secs).unwrap_or(60);
+    let alive_since = Utc::now() - chrono::Duration::seconds(lease * 2);
+    let q = match icf_store::jobs::overview(db, alive_since, 0).await {
+        Ok(q) => q,
+        Err(e) => {
+            return Check::fail(
+                NAME,
+                format!("cannot read the queue: {}", one_line(&e.to_string())),
+                "check the database checks above",
+            );
+        }
+    };
+    let waiting_secs = q
+        .oldest_waiting_since
+        .map(|t| (Utc::now() - t).num_seconds().max(0));
+    let detail = format!(
+        "{} live worker{} ({} job slots); {}",
+        q.workers.len(),
+        if q.workers.len() == 1 { "" } else { "s" },
+        q.workers
+            .iter()
+            .map(|w| i64::from(w.concurrency))
+            .sum::<i64>(),
+        match waiting_secs {
+            Some(s) => format!("the oldest due job has waited {s} s"),
+            None => "no job is waiting".to_owned(),
+        }
+    );
+    match waiting_secs {
+        Some(s) if s > STUCK_AFTER_SECS && q.workers.is_empty() => Check::fail(
+            NAME,
+            detail,
+            "start workers: `icf worker` (or `icf serve` without --no-worker; with compose,              `docker compose up -d worker`)",
+        ),
+        Some(s) if s > STUCK_AFTER_SECS => Check::warn(
+            NAME,
+            detail,
+            "the workers cannot keep up: add some (`--scale worker=N`, more icf-worker@N              units) or look for jobs stuck on one account (`icf jobs status`)",
+        ),
+        _ => Check::ok(NAME, detail),
     }
 }
 

@@ -19,7 +19,7 @@ use crate::realproxy::{free_port, have_tool, microsocks};
 
 engine_tests!(
     doctor_passes_on_a_good_setup,
-    doctor_fails_on_a_wrong_encryption_key_and_prints_no_secret,
+    doctor_fails_on_a_wrong_key_and_a_stuck_queue_and_prints_no_secret,
     sigterm_on_serve_finishes_the_request_in_flight_and_refuses_new_ones,
     shutdown_cancels_the_token_long_lived_responses_end_on,
 );
@@ -403,7 +403,7 @@ async fn doctor_passes_on_a_good_setup(engine: Engine) {
         .lines()
         .filter(|l| !l.starts_with(' ') && !l.contains(" checks: "))
         .collect();
-    assert_eq!(checks.len(), 10, "{report}");
+    assert_eq!(checks.len(), 11, "{report}");
     assert!(checks.iter().all(|l| l.starts_with("OK ")), "{report}");
     for expected in [
         "OK   database:",
@@ -413,18 +413,31 @@ async fn doctor_passes_on_a_good_setup(engine: Engine) {
         "OK   media storage:",
         "characters used this period",
         "OK   proxies: 1 in the pool: 1 active",
+        "OK   workers: 0 live workers",
         "OK   instagram app profile: default",
     ] {
         assert!(report.contains(expected), "{expected}:\n{report}");
     }
     assert!(
-        report.ends_with("10 checks: 0 failed, 0 warnings\n"),
+        report.ends_with("11 checks: 0 failed, 0 warnings\n"),
         "{report}"
     );
 }
 
-async fn doctor_fails_on_a_wrong_encryption_key_and_prints_no_secret(engine: Engine) {
+async fn doctor_fails_on_a_wrong_key_and_a_stuck_queue_and_prints_no_secret(engine: Engine) {
     let (db, mut vars, right_key, _deepl) = seeded(engine).await;
+    // And a job due ten minutes ago that no worker has taken.
+    let store = icf_store::Db::connect(&db.url, &icf_store::PoolSettings::default())
+        .await
+        .unwrap();
+    icf_store::jobs::enqueue_now(
+        &store,
+        &icf_store::jobs::NewJob::new("selftest", json!({"batch": "doctor", "work_ms": 0}))
+            .run_at(chrono::Utc::now() - chrono::Duration::minutes(10)),
+    )
+    .await
+    .unwrap();
+    store.close().await;
     let wrong_key = fernet::Fernet::generate_key();
     for (k, v) in &mut vars {
         if k == "ENCRYPTION_KEY" {
@@ -443,6 +456,11 @@ async fn doctor_fails_on_a_wrong_encryption_key_and_prints_no_secret(engine: Eng
         lines[at + 1].starts_with("     fix: ") && lines[at + 1].contains("ENCRYPTION_KEY"),
         "{report}"
     );
+    let at = lines
+        .iter()
+        .position(|l| l.starts_with("FAIL workers: 0 live workers"))
+        .unwrap_or_else(|| panic!("no FAIL line for the stuck queue:\n{report}"));
+    assert!(lines[at + 1].contains("icf worker"), "{report}");
     for secret in [
         IG_PASSWORD,
         PROXY_PASSWORD,
