@@ -823,6 +823,31 @@ mod tests {
     }
 
     #[test]
+    fn a_postgres_deployment_with_generated_keys_is_warned() {
+        let settings = |vars: &[(&str, &str)]| {
+            let map: std::collections::HashMap<String, String> = vars
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect();
+            Settings::from_lookup(|k| map.get(k).cloned()).unwrap()
+        };
+        let pg = ("DATABASE_URL", "postgres://icf:pw@db/icf");
+        let c = configuration(&settings(&[pg]));
+        assert_eq!(c.level, Level::Warn);
+        assert!(
+            c.detail.contains("SECRET_KEY and ENCRYPTION_KEY not set"),
+            "{c}"
+        );
+        assert!(!c.detail.contains("pw@"), "{c}");
+        let key = fernet::Fernet::generate_key();
+        let secret = "0123456789abcdef0123456789abcdef";
+        let both = [pg, ("SECRET_KEY", secret), ("ENCRYPTION_KEY", key.as_str())];
+        assert_eq!(configuration(&settings(&both)).level, Level::Ok);
+        // One process on SQLite may keep its keys in the data dir.
+        assert_eq!(configuration(&settings(&[])).level, Level::Ok);
+    }
+
+    #[test]
     fn a_config_failure_names_the_variable() {
         let e = ConfigError {
             variable: "ICF_LISTEN",
