@@ -304,7 +304,7 @@ fn the_dockerfile_caches_every_crate_and_its_dependency_stage_resolves() {
     std::fs::write(dir.path().join("crates/icf/src/main.rs"), "fn main() {}\n").unwrap();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let out = Command::new(cargo)
-        .args(["metadata", "--format-version", "1", "--locked", "--offline"])
+        .args(["metadata", "--format-version", "1", "--locked"])
         .current_dir(dir.path())
         .output()
         .unwrap();
