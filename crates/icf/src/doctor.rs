@@ -460,6 +460,10 @@ async fn media_storage(settings: &Settings) -> Check {
         store.put_bytes(&key, body.clone()).await?;
         let back = store.get(&key).await?;
         store.delete(&key).await?;
+        if settings.s3.is_none() {
+            // The folder the probe created; removed only when empty.
+            let _ = tokio::fs::remove_dir(settings.media_dir.join("doctor")).await;
+        }
         Ok::<_, icf_media::MediaError>(back == body)
     };
     match tokio::time::timeout(Duration::from_secs(30), result).await {

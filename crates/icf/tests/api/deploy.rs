@@ -418,6 +418,12 @@ async fn doctor_passes_on_a_good_setup(engine: Engine) {
     ] {
         assert!(report.contains(expected), "{expected}:\n{report}");
     }
+    // The storage probe cleans up after itself.
+    let uploads = db.dir.path().join("data/uploads");
+    assert!(
+        !uploads.join("doctor").exists(),
+        "the probe left its folder behind"
+    );
     assert!(
         report.ends_with("11 checks: 0 failed, 0 warnings\n"),
         "{report}"
