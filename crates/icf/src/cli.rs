@@ -59,6 +59,10 @@ pub enum Command {
     /// Inspect the job queue and check the workers.
     #[command(subcommand)]
     Jobs(JobsCommand),
+    /// Check this deployment (configuration, database, key, ffmpeg, storage, providers,
+    /// proxies, workers, app profile): one line each, a fix for each failure; exits 1 on a
+    /// failure.
+    Doctor,
 }
 
 #[derive(Debug, Subcommand)]
@@ -232,6 +236,14 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<()> {
     if let Command::Demo(args) = cli.command {
         return crate::demo::run(args).await;
     }
+    // Before ensure_secrets: the doctor reports a missing key, it never generates one.
+    if let Command::Doctor = cli.command {
+        let checks = crate::doctor::run(&settings).await;
+        if crate::doctor::print(&checks) {
+            return Ok(());
+        }
+        bail!("doctor: some checks failed (see the fix lines above)");
+    }
     let generated = settings.ensure_secrets()?;
     for var in generated {
         tracing::warn!(
@@ -308,7 +320,9 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Sim { .. } | Command::Demo(_) => unreachable!("handled above"),
+        Command::Sim { .. } | Command::Demo(_) | Command::Doctor => {
+            unreachable!("handled above")
+        }
     }
 }
 

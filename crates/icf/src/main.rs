@@ -7,6 +7,10 @@ async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let settings = match Settings::from_env() {
         Ok(s) => s,
+        Err(e) if matches!(cli.command, icf::cli::Command::Doctor) => {
+            icf::doctor::print(&[icf::doctor::config_failure(&e)]);
+            return std::process::ExitCode::FAILURE;
+        }
         Err(e) => {
             eprintln!("icf: configuration error: {e}");
             return std::process::ExitCode::from(2);

@@ -149,17 +149,28 @@ impl App {
         &self.state.db
     }
 
-    /// Serves until `shutdown` completes, then lets in-flight requests finish.
+    /// Cancelled when [`App::run`]'s shutdown begins (what long-lived responses end on).
+    pub fn shutdown_token(&self) -> tokio_util::sync::CancellationToken {
+        self.state.shutdown.clone()
+    }
+
+    /// Serves until `shutdown` completes, then lets in-flight requests finish. Long-lived
+    /// responses (server-sent events) see `AppState::shutdown` cancelled and end, so the
+    /// drain does not wait for them.
     pub async fn run(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
+        let stopping = self.state.shutdown.clone();
         let router = icf_web::app(self.state);
         axum::serve(
             self.listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),
         )
-        .with_graceful_shutdown(shutdown)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            stopping.cancel();
+        })
         .await
         .context("HTTP server failed")
     }

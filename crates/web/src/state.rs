@@ -11,6 +11,7 @@ use icf_translate::Translation;
 
 use crate::proxy_check::ProxyCheckSettings;
 use secrecy::SecretString;
+use tokio_util::sync::CancellationToken;
 
 /// How tokens are signed and how long they live.
 #[derive(Clone)]
@@ -60,6 +61,10 @@ pub struct AppState {
     /// What icf does with Instagram (login, session checks); `None` in a build that does
     /// not talk to Instagram, where those routes answer 503.
     pub engine: Option<icf_engine::Engine>,
+    /// Cancelled when the server begins to shut down. Graceful shutdown waits for every
+    /// open connection, so long-lived responses (server-sent events) must select on it
+    /// and end, or SIGTERM would wait for them forever.
+    pub shutdown: CancellationToken,
 }
 
 impl AppState {
@@ -82,6 +87,7 @@ impl AppState {
             pacing: Arc::new(icf_core::pacing::PacingRules::default()),
             metrics_token: None,
             engine: None,
+            shutdown: CancellationToken::new(),
         }
     }
 

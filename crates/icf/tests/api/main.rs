@@ -12,6 +12,7 @@ mod alerts;
 mod auth;
 mod cli;
 mod demo;
+mod deploy;
 mod docs;
 mod e2e;
 mod groups;

@@ -147,6 +147,9 @@ pub fn read_seed(path: &std::path::Path) -> Result<Vec<SimAccount>, String> {
     serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
+/// The largest request the simulator reads (Instagram takes feed videos of several GB).
+const SIM_MAX_BODY: usize = 1024 * 1024 * 1024;
+
 fn router(sim: Arc<Sim>) -> Router {
     Router::new()
         .route("/__sim/accounts", post(add_account))
@@ -154,6 +157,9 @@ fn router(sim: Arc<Sim>) -> Router {
         .route("/__sim/media", get(list_media))
         .route("/__sim/stats", get(stats))
         .fallback(instagram)
+        // Video uploads arrive in one body (rupload); axum's 2 MB default reset the
+        // connection on any real-sized video.
+        .layer(axum::extract::DefaultBodyLimit::max(SIM_MAX_BODY))
         // Instagram compresses its answers for clients that accept it (the app sends
         // `Accept-Encoding: gzip, deflate`).
         .layer(
