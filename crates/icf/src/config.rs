@@ -182,6 +182,9 @@ pub struct Settings {
     pub alert_failed_percent: u32,
     /// `ICF_ALERT_POST_COMPLETED` (default false): also report every completed post.
     pub alert_post_completed: bool,
+    /// `ICF_TRUST_PROXY_HEADERS` (default false): icf runs behind a reverse proxy (nginx)
+    /// on a private or loopback address; the client's address is its `X-Real-IP`.
+    pub trust_proxy_headers: bool,
 }
 
 /// The private API's host.
@@ -783,6 +786,12 @@ impl Settings {
             },
             alert_group_secs: ranged_var(&lookup, "ICF_ALERT_GROUP_SECS", 300u64, 1, 86400)?,
             alert_failed_percent: ranged_var(&lookup, "ICF_ALERT_FAILED_PERCENT", 20u32, 0, 100)?,
+            trust_proxy_headers: parse_var(
+                &lookup,
+                "ICF_TRUST_PROXY_HEADERS",
+                false,
+                "true or false",
+            )?,
             alert_post_completed: parse_var(
                 &lookup,
                 "ICF_ALERT_POST_COMPLETED",

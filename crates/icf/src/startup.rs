@@ -132,7 +132,8 @@ impl App {
                 .map(|t| t.expose_secret().to_owned()),
         )
         .with_engine(instagram)
-        .with_proxy_check(proxy_check_settings(settings));
+        .with_proxy_check(proxy_check_settings(settings))
+        .with_trusted_proxy_headers(settings.trust_proxy_headers);
         let listener = TcpListener::bind(settings.listen)
             .await
             .with_context(|| format!("cannot listen on {} (ICF_LISTEN)", settings.listen))?;

@@ -65,6 +65,10 @@ pub struct AppState {
     /// open connection, so long-lived responses (server-sent events) must select on it
     /// and end, or SIGTERM would wait for them forever.
     pub shutdown: CancellationToken,
+    /// `ICF_TRUST_PROXY_HEADERS`: behind a reverse proxy on a private or loopback address,
+    /// the client's address is its `X-Real-IP`, so sign-in throttling counts each client
+    /// rather than the proxy.
+    pub trust_proxy_headers: bool,
 }
 
 impl AppState {
@@ -88,6 +92,7 @@ impl AppState {
             metrics_token: None,
             engine: None,
             shutdown: CancellationToken::new(),
+            trust_proxy_headers: false,
         }
     }
 
@@ -114,5 +119,30 @@ impl AppState {
     pub fn with_proxy_check(mut self, settings: ProxyCheckSettings) -> Self {
         self.proxy_check = Arc::new(settings);
         self
+    }
+
+    pub fn with_trusted_proxy_headers(mut self, trust: bool) -> Self {
+        self.trust_proxy_headers = trust;
+        self
+    }
+
+    /// The client's address: the peer's, or the one a trusted reverse proxy forwarded.
+    pub fn client_ip(
+        &self,
+        peer: std::net::IpAddr,
+        headers: &axum::http::HeaderMap,
+    ) -> std::net::IpAddr {
+        let private = match peer {
+            std::net::IpAddr::V4(v4) => v4.is_loopback() || v4.is_private(),
+            std::net::IpAddr::V6(v6) => v6.is_loopback() || v6.is_unique_local(),
+        };
+        if !(self.trust_proxy_headers && private) {
+            return peer;
+        }
+        headers
+            .get("x-real-ip")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(peer)
     }
 }

@@ -13,6 +13,7 @@ engine_tests!(
     bad_tokens_are_refused,
     expired_tokens_are_refused,
     repeated_failures_are_throttled,
+    behind_a_trusted_proxy_each_client_is_throttled_alone,
     password_and_role_changes_revoke_old_tokens,
     malformed_login_bodies_name_the_problem,
 );
@@ -232,6 +233,46 @@ async fn repeated_failures_are_throttled(engine: Engine) {
         .parse()
         .unwrap();
     assert!(retry > 0 && retry <= 15 * 60);
+}
+
+/// Behind nginx every request comes from nginx's address: with `ICF_TRUST_PROXY_HEADERS`
+/// one client guessing is throttled by its own `X-Real-IP`, not everyone behind the proxy;
+/// without it the header is ignored (a client could otherwise pick its own address).
+async fn behind_a_trusted_proxy_each_client_is_throttled_alone(engine: Engine) {
+    for trusted in [true, false] {
+        let value = if trusted { "true" } else { "false" };
+        let app = TestApp::spawn_with(engine, &[("ICF_TRUST_PROXY_HEADERS", value)]).await;
+        let pw = app.create_user("dave", Role::Editor).await;
+        let attempt = async |who: &str, username: &str, password: &str| {
+            app.request(Method::POST, "/api/auth/login", None)
+                .header("x-real-ip", who)
+                .json(&json!({"username": username, "password": password}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        };
+        // Five wrong guesses from one client, spread over usernames.
+        for i in 0..5 {
+            let status = attempt("203.0.113.7", &format!("nobody{i}"), "guess-1234").await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED);
+        }
+        assert_eq!(
+            attempt("203.0.113.7", "dave", &pw).await,
+            StatusCode::TOO_MANY_REQUESTS,
+            "the guessing address waits"
+        );
+        let other = attempt("198.51.100.9", "dave", &pw).await;
+        if trusted {
+            assert_eq!(other, StatusCode::OK, "another client signs in");
+        } else {
+            assert_eq!(
+                other,
+                StatusCode::TOO_MANY_REQUESTS,
+                "the header is not trusted"
+            );
+        }
+    }
 }
 
 async fn password_and_role_changes_revoke_old_tokens(engine: Engine) {

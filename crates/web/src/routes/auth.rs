@@ -25,7 +25,7 @@ pub struct TokenResponse {
     expires_in: i64,
 }
 
-/// Sign in. Five failed attempts for a username (or twenty from one address) within
+/// Sign in. Five failed attempts for a username, or from one client address, within
 /// 15 minutes make further attempts wait (429 with `Retry-After`).
 #[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest, responses(
     (status = 200, body = TokenResponse),
@@ -35,10 +35,12 @@ pub struct TokenResponse {
 pub async fn login(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: axum::http::HeaderMap,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> ApiResult<Json<TokenResponse>> {
     let username = req.username.trim().to_lowercase();
-    let keys = [format!("user:{username}"), format!("ip:{}", peer.ip())];
+    let client = state.client_ip(peer.ip(), &headers);
+    let keys = [format!("user:{username}"), format!("ip:{client}")];
     let now = Utc::now();
     {
         let mut throttle = state
