@@ -82,6 +82,19 @@ struct LogRow {
     created_at: DateTime<Utc>,
 }
 
+/// The statement behind [`page`] (public so a test can ask the planner about it). Each
+/// filter is `$n IS NULL OR …`, so one statement serves every combination and the planner,
+/// which sees the bound values, still uses the (created_at, id) index for the order and the
+/// cursor, and the account index for one account.
+pub const PAGE_SQL: &str = "SELECT l.id, l.account_id, a.username AS account_username, \
+    l.action, l.status, l.details, l.error_message, l.duration_ms, l.created_at \
+    FROM activity_logs l LEFT JOIN accounts a ON a.id = l.account_id \
+    WHERE ($1 IS NULL OR l.account_id = $1) AND ($2 IS NULL OR l.action = $2) \
+    AND ($3 IS NULL OR l.status = $3) AND ($4 IS NULL OR l.created_at >= $4) \
+    AND ($5 IS NULL OR l.created_at < $5) \
+    AND ($6 IS NULL OR l.created_at < $6 OR (l.created_at = $6 AND l.id < $7)) \
+    ORDER BY l.created_at DESC, l.id DESC LIMIT $8";
+
 /// Newest first; `limit` rows and the cursor of the next page, if there is one.
 pub async fn page(
     db: &Db,
@@ -89,16 +102,7 @@ pub async fn page(
     after: Option<Cursor>,
     limit: i64,
 ) -> Result<(Vec<ActivityLog>, Option<Cursor>), StoreError> {
-    // Each filter is `$n IS NULL OR …`, so one statement serves every combination and the
-    // planner can still use the (created_at, id) index for the order and the cursor.
-    let sql = "SELECT l.id, l.account_id, a.username AS account_username, l.action, l.status, \
-               l.details, l.error_message, l.duration_ms, l.created_at \
-               FROM activity_logs l LEFT JOIN accounts a ON a.id = l.account_id \
-               WHERE ($1 IS NULL OR l.account_id = $1) AND ($2 IS NULL OR l.action = $2) \
-               AND ($3 IS NULL OR l.status = $3) AND ($4 IS NULL OR l.created_at >= $4) \
-               AND ($5 IS NULL OR l.created_at < $5) \
-               AND ($6 IS NULL OR l.created_at < $6 OR (l.created_at = $6 AND l.id < $7)) \
-               ORDER BY l.created_at DESC, l.id DESC LIMIT $8";
+    let sql = PAGE_SQL;
     let rows: Vec<LogRow> = on_pool!(db, |pool| sqlx::query_as(sql)
         .bind(filter.account_id.map(DbUuid::from))
         .bind(filter.action.as_deref())

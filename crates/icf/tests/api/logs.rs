@@ -7,7 +7,8 @@ use crate::helpers::{Engine, TestApp, assert_error};
 
 engine_tests!(
     logs_page_newest_first_with_filters,
-    secrets_never_reach_the_log
+    secrets_never_reach_the_log,
+    a_million_log_rows_are_paged_through_the_indexes,
 );
 
 async fn insert_account(app: &TestApp, username: &str) -> uuid::Uuid {
@@ -196,4 +197,128 @@ async fn secrets_never_reach_the_log(engine: Engine) {
     for s in secrets {
         assert!(!raw[0].0.contains(s), "{s} stored: {}", raw[0].0);
     }
+}
+
+/// 1,000,000 log rows: pages come from the indexes (the query plan says so), never from a
+/// scan and sort of the whole table, and the cursor walks on.
+async fn a_million_log_rows_are_paged_through_the_indexes(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let admin = app.admin_token().await;
+    let busy = insert_account(&app, "busy.logs").await;
+    let rare = insert_account(&app, "rare.logs").await;
+    // Every thousandth row is the rare account's.
+    let fill = match engine {
+        Engine::Postgres => {
+            "INSERT INTO activity_logs (id, account_id, action, status, details, duration_ms, created_at) \
+             SELECT gen_random_uuid(), CASE WHEN g % 1000 = 0 THEN $2 ELSE $1 END, 'upload', \
+             'success', '{}'::jsonb, 10, now() - make_interval(secs => g) \
+             FROM generate_series(1, 1000000) g"
+        }
+        Engine::Sqlite => {
+            "WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 1000000) \
+             INSERT INTO activity_logs (id, account_id, action, status, details, duration_ms, created_at) \
+             SELECT printf('00000000-0000-7000-8000-%012d', n), \
+             CASE WHEN n % 1000 = 0 THEN $2 ELSE $1 END, 'upload', 'success', '{}', 10, \
+             strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now', '-' || n || ' seconds') FROM g"
+        }
+    };
+    icf_store::on_pool!(&app.db, |pool| {
+        sqlx::query(fill)
+            .bind(icf_store::DbUuid(busy))
+            .bind(icf_store::DbUuid(rare))
+            .execute(pool)
+            .await
+            .unwrap();
+        sqlx::query("ANALYZE").execute(pool).await.unwrap();
+    });
+
+    let plan = |account: Option<uuid::Uuid>| {
+        let db = app.db.clone();
+        async move {
+            let account = account.map(icf_store::DbUuid);
+            let none: Option<String> = None;
+            let no_time: Option<chrono::DateTime<chrono::Utc>> = None;
+            let no_id: Option<icf_store::DbUuid> = None;
+            let sql = match engine {
+                Engine::Postgres => format!("EXPLAIN {}", icf_store::activity::PAGE_SQL),
+                Engine::Sqlite => format!("EXPLAIN QUERY PLAN {}", icf_store::activity::PAGE_SQL),
+            };
+            let lines: Vec<String> = match &db {
+                icf_store::Db::Postgres(pool) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                    .bind(account)
+                    .bind(none.clone())
+                    .bind(none)
+                    .bind(no_time)
+                    .bind(no_time)
+                    .bind(no_time)
+                    .bind(no_id)
+                    .bind(51i64)
+                    .fetch_all(pool)
+                    .await
+                    .unwrap(),
+                icf_store::Db::Sqlite(pool) => {
+                    let rows: Vec<(i64, i64, i64, String)> =
+                        sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                            .bind(account)
+                            .bind(none.clone())
+                            .bind(none)
+                            .bind(no_time)
+                            .bind(no_time)
+                            .bind(no_time)
+                            .bind(no_id)
+                            .bind(51i64)
+                            .fetch_all(pool)
+                            .await
+                            .unwrap();
+                    rows.into_iter().map(|r| r.3).collect()
+                }
+            };
+            lines.join("\n")
+        }
+    };
+    let all = plan(None).await;
+    match engine {
+        Engine::Postgres => {
+            assert!(all.contains("activity_logs_time"), "{all}");
+            assert!(!all.contains("Seq Scan on activity_logs"), "{all}");
+            let one = plan(Some(rare)).await;
+            assert!(one.contains("activity_logs_account"), "{one}");
+            assert!(!one.contains("Seq Scan on activity_logs"), "{one}");
+        }
+        Engine::Sqlite => {
+            assert!(all.contains("activity_logs_time"), "{all}");
+            assert!(!all.contains("TEMP B-TREE"), "no sort of the table: {all}");
+        }
+    }
+
+    // Through the API: a page of 50, the next one by its cursor, one account's page.
+    let (status, first) = app
+        .call(Method::GET, "/api/logs/?limit=50", Some(&admin), None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    assert_eq!(first["items"].as_array().unwrap().len(), 50);
+    let cursor = first["next_cursor"].as_str().unwrap().to_owned();
+    let (status, second) = app
+        .call(
+            Method::GET,
+            &format!("/api/logs/?limit=50&cursor={cursor}"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{second}");
+    assert_ne!(second["items"][0]["id"], first["items"][0]["id"]);
+    assert!(second["items"][0]["created_at"].as_str() <= first["items"][49]["created_at"].as_str());
+    let (status, mine) = app
+        .call(
+            Method::GET,
+            &format!("/api/logs/?limit=50&account_id={rare}"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{mine}");
+    let items = mine["items"].as_array().unwrap();
+    assert_eq!(items.len(), 50);
+    assert!(items.iter().all(|i| i["account_username"] == "rare.logs"));
 }
