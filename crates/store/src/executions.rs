@@ -225,6 +225,71 @@ pub async fn list(db: &Db, post: PostId) -> Result<Vec<ExecutionView>, StoreErro
         .collect()
 }
 
+/// Takes back a pending post's plan so it can be made again (after an edit): when every
+/// execution is still queued and none of their jobs has started, the jobs are cancelled,
+/// the executions removed and the post is a draft again, in one transaction. `false`:
+/// something already started; nothing changed.
+pub async fn withdraw_plan(db: &Db, post: PostId) -> Result<bool, StoreError> {
+    let mut tx = db.begin().await?;
+    let started: i64 = on_tx!(tx, |conn| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM post_executions WHERE post_id = $1 AND status <> 'queued'"
+    )
+    .bind(DbUuid::from(post))
+    .fetch_one(conn)
+    .await?);
+    if started > 0 {
+        tx.rollback().await?;
+        return Ok(false);
+    }
+    let ids: Vec<DbUuid> = on_tx!(tx, |conn| sqlx::query_scalar(
+        "SELECT id FROM post_executions WHERE post_id = $1"
+    )
+    .bind(DbUuid::from(post))
+    .fetch_all(conn)
+    .await?);
+    let now = Utc::now();
+    for id in &ids {
+        let key = format!("execution:{}:%", id.0);
+        on_tx!(tx, |conn| sqlx::query(
+            "UPDATE jobs SET state = 'cancelled', finished_at = $2, updated_at = $2 \
+             WHERE unique_key LIKE $1 AND state = 'queued'"
+        )
+        .bind(&key)
+        .bind(now)
+        .execute(conn)
+        .await
+        .map(|_| ())?);
+        // A worker took it between the check and the cancel: it goes out as planned.
+        let running: i64 = on_tx!(tx, |conn| sqlx::query_scalar(
+            "SELECT COUNT(*) FROM jobs WHERE unique_key LIKE $1 AND state = 'running'"
+        )
+        .bind(&key)
+        .fetch_one(conn)
+        .await?);
+        if running > 0 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+    }
+    on_tx!(tx, |conn| sqlx::query(
+        "DELETE FROM post_executions WHERE post_id = $1"
+    )
+    .bind(DbUuid::from(post))
+    .execute(conn)
+    .await
+    .map(|_| ())?);
+    on_tx!(tx, |conn| sqlx::query(
+        "UPDATE posts SET status = 'draft', updated_at = $2 WHERE id = $1 AND status = 'pending'"
+    )
+    .bind(DbUuid::from(post))
+    .bind(now)
+    .execute(conn)
+    .await
+    .map(|_| ())?);
+    tx.commit().await?;
+    Ok(true)
+}
+
 /// Cancels the post's queued executions and their jobs; returns how many.
 pub async fn cancel_queued(db: &Db, post: PostId) -> Result<usize, StoreError> {
     let mut tx = db.begin().await?;

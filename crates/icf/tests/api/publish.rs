@@ -10,6 +10,7 @@ use crate::helpers::{Engine, TestApp, assert_error};
 engine_tests!(
     failed_executions_can_be_retried_once_each,
     a_global_spacing_scope_plans_posts_one_after_another,
+    editing_a_pending_post_replans_it_until_it_starts,
     publishing_to_twenty_accounts_queues_one_job_each_exactly_once,
     publishing_needs_a_caption_for_every_language,
 );
@@ -570,4 +571,90 @@ async fn a_global_spacing_scope_plans_posts_one_after_another(engine: Engine) {
             );
         }
     }
+}
+
+/// A scheduled post edited before it starts goes out as edited: new caption, new time,
+/// the old jobs cancelled, one execution per account still. Once an account has started,
+/// edits are refused and nothing changes.
+async fn editing_a_pending_post_replans_it_until_it_starts(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let admin = app.admin_token().await;
+    let group = it_group(&app, &admin).await;
+    let post = photo_post(&app, &admin, &group, "Старый текст").await;
+    edit_captions(&app, &admin, &post, "Old text").await;
+    let in_2h = chrono::Utc::now() + chrono::Duration::hours(2);
+    let (status, published) = app
+        .call(
+            Method::POST,
+            &format!("/api/posts/{post}/publish"),
+            Some(&admin),
+            Some(json!({"when": in_2h.to_rfc3339()})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{published}");
+    assert_eq!(published["created"], 20);
+
+    let in_5h = chrono::Utc::now() + chrono::Duration::hours(5);
+    let (status, edited) = app
+        .call(
+            Method::PUT,
+            &format!("/api/posts/{post}"),
+            Some(&admin),
+            Some(json!({"caption": "Новый текст", "scheduled_at": in_5h.to_rfc3339()})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{edited}");
+    assert_eq!(edited["status"], "pending");
+    let (_, ex) = app
+        .call(
+            Method::GET,
+            &format!("/api/posts/{post}/executions"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    let items = ex["items"].as_array().unwrap();
+    assert_eq!(items.len(), 20, "one execution per account still");
+    for e in items {
+        let planned: chrono::DateTime<chrono::Utc> =
+            e["planned_at"].as_str().unwrap().parse().unwrap();
+        assert!(planned >= in_5h - chrono::Duration::seconds(1), "{e}");
+        if e["language"] == "ru" {
+            assert_eq!(e["caption"], "Новый текст", "{e}");
+        } else {
+            assert_eq!(e["caption"], "Old text", "hand edits are kept: {e}");
+        }
+    }
+    let jobs = jobs_of_kind(&app, "post_to_instagram").await;
+    assert_eq!(jobs.iter().filter(|(s, _)| s == "cancelled").count(), 20);
+    assert_eq!(jobs.iter().filter(|(s, _)| s == "queued").count(), 20);
+
+    // One account has started: the post can no longer be edited.
+    icf_store::on_pool!(&app.db, |pool| sqlx::query(
+        "UPDATE post_executions SET status = 'posting' WHERE id IN \
+         (SELECT id FROM post_executions ORDER BY planned_at LIMIT 1)"
+    )
+    .execute(pool)
+    .await
+    .unwrap()
+    .rows_affected());
+    let (status, body) = app
+        .call(
+            Method::PUT,
+            &format!("/api/posts/{post}"),
+            Some(&admin),
+            Some(json!({"caption": "Третий текст"})),
+        )
+        .await;
+    assert_error(status, &body, StatusCode::CONFLICT, "conflict");
+    let (_, after) = app
+        .call(
+            Method::GET,
+            &format!("/api/posts/{post}"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(after["caption_original"], "Новый текст", "{after}");
+    assert_eq!(jobs_of_kind(&app, "post_to_instagram").await.len(), 40);
 }

@@ -462,6 +462,9 @@ mod double_option {
     }
 }
 
+/// Edits a draft or pending post. A pending post is re-planned: its queued accounts are taken
+/// back and planned again with the new caption, groups and time (409 once any account has
+/// started; a plan that cannot be made leaves the edited post a draft and says why).
 #[utoipa::path(put, path = "/api/posts/{id}", tag = "posts", security(("bearer" = [])), request_body = UpdatePost,
     params(("id" = String, Path, description = "Post id (UUID)")), responses(
     (status = 200, body = Post), (status = 404, body = crate::error::ErrorBody), (status = 409, description = "Publishing has started", body = crate::error::ErrorBody),
@@ -498,6 +501,17 @@ pub async fn update(
             ));
         }
     }
+    // A pending post is re-planned: its queued accounts are taken back (only while none has
+    // started) and planned again with the new caption, groups and time.
+    let replan = post.status == PostStatus::Pending;
+    if replan && !icf_store::executions::withdraw_plan(&state.db, id).await? {
+        return Err(ApiError::Conflict {
+            field: None,
+            message: "the post is already going out to some accounts: cancel its queued \
+                      accounts (POST /api/posts/{id}/cancel) and publish a new post instead"
+                .into(),
+        });
+    }
     let caption_changed = req
         .caption
         .as_ref()
@@ -524,6 +538,16 @@ pub async fn update(
         if state.translation.is_some() {
             super::post_translations::refresh(&state, &post, &[], false).await?;
         }
+    }
+    if replan {
+        // If the new plan cannot be made (a language without a caption), the post stays a
+        // draft with the edit, and the error says what is missing.
+        let when = post.scheduled_at.filter(|t| *t > chrono::Utc::now());
+        super::publish::publish_post(&state, id, when, post.priority).await?;
+        let post = icf_store::posts::get(&state.db, id)
+            .await
+            .map_err(ApiError::missing("post"))?;
+        return Ok(Json(post));
     }
     Ok(Json(post))
 }

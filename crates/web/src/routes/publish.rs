@@ -250,6 +250,17 @@ pub async fn publish(
     }
     let priority = req.priority.unwrap_or(JobPriority::Normal);
     let when = parse_when(req.when.as_deref())?;
+    Ok(Json(publish_post(&state, id, when, priority).await?))
+}
+
+/// Plans and queues the post (see [`publish`]); also used to re-plan an edited post.
+pub(crate) async fn publish_post(
+    state: &AppState,
+    id: PostId,
+    when: Option<DateTime<Utc>>,
+    priority: JobPriority,
+) -> ApiResult<PlanResponse> {
+    let state = state.clone();
     let post = icf_store::posts::get(&state.db, id)
         .await
         .map_err(ApiError::missing("post"))?;
@@ -338,7 +349,7 @@ pub async fn publish(
     tx.commit().await?;
     tracing::info!(post = %id, created, excluded = computed.excluded.len(), "post queued for publishing");
     let executions = icf_store::executions::list(&state.db, id).await?;
-    Ok(Json(response(
+    Ok(response(
         id,
         PostStatus::Pending,
         Computed {
@@ -347,7 +358,7 @@ pub async fn publish(
         },
         created,
         &executions,
-    )))
+    ))
 }
 
 #[derive(Serialize, Default, utoipa::ToSchema)]
