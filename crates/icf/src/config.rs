@@ -112,7 +112,8 @@ pub struct Settings {
     pub media_dir: PathBuf,
     /// `ICF_S3_BUCKET` and friends: keep media in S3-compatible storage instead.
     pub s3: Option<icf_media::storage::S3Settings>,
-    /// `ICF_MAX_UPLOAD_MB` (default 1024): the largest file, videos included.
+    /// `ICF_MAX_UPLOAD_MB` (default 1024): the largest file, videos included, and what one
+    /// post's files may total.
     pub max_upload_mb: u64,
     /// `ICF_MAX_PHOTO_MB` (default 30): the largest photo.
     pub max_photo_mb: u64,

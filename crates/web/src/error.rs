@@ -32,8 +32,9 @@ pub enum ApiError {
         field: Option<String>,
         message: String,
     },
-    #[error("{0}")]
-    PayloadTooLarge(String),
+    /// Too large; `field` names the upload (`media`, `media[2]`).
+    #[error("{message}")]
+    PayloadTooLarge { field: String, message: String },
     #[error("too many attempts; try again in {retry_after_secs} s")]
     TooManyRequests { retry_after_secs: u64 },
     #[error("{0}")]
@@ -110,7 +111,7 @@ impl ApiError {
             ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
-            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -125,7 +126,7 @@ impl ApiError {
             ApiError::Forbidden => "forbidden",
             ApiError::NotFound(_) => "not_found",
             ApiError::Conflict { .. } => "conflict",
-            ApiError::PayloadTooLarge(_) => "payload_too_large",
+            ApiError::PayloadTooLarge { .. } => "payload_too_large",
             ApiError::TooManyRequests { .. } => "too_many_requests",
             ApiError::Unavailable(_) => "unavailable",
             ApiError::Internal(_) => "internal",
@@ -137,7 +138,9 @@ impl ApiError {
             ApiError::BadRequest { field, .. } | ApiError::Conflict { field, .. } => {
                 field.as_deref()
             }
-            ApiError::Validation { field, .. } => Some(field),
+            ApiError::Validation { field, .. } | ApiError::PayloadTooLarge { field, .. } => {
+                Some(field)
+            }
             _ => None,
         }
     }

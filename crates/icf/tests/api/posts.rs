@@ -14,6 +14,7 @@ engine_tests!(
     carousels_and_reels_keep_order_and_covers,
     bad_uploads_are_refused_and_leave_nothing_behind,
     posts_are_listed_edited_and_deleted,
+    one_posts_files_together_stay_within_the_upload_limit,
 );
 
 pub fn png(w: u32, h: u32) -> Vec<u8> {
@@ -438,4 +439,58 @@ async fn posts_are_listed_edited_and_deleted(engine: Engine) {
         .call(Method::GET, &format!("/api/posts/{id}"), Some(&token), None)
         .await;
     assert_error(status, &body, StatusCode::NOT_FOUND, "not_found");
+}
+
+/// A photo of noise: JPEG cannot squeeze it, so its size is predictable.
+fn noisy_jpeg(w: u32, h: u32, seed: u32) -> Vec<u8> {
+    let mut state = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
+    let img = image::RgbImage::from_fn(w, h, |_, _| {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        let [r, g, b, _] = state.to_le_bytes();
+        image::Rgb([r, g, b])
+    });
+    let mut out = Vec::new();
+    image::DynamicImage::ImageRgb8(img)
+        .write_to(&mut Cursor::new(&mut out), image::ImageFormat::Jpeg)
+        .unwrap();
+    out
+}
+
+/// `ICF_MAX_UPLOAD_MB` bounds one post's files together too: ten large files cannot fill the
+/// disk. The refusal is a 413 naming `media`, and nothing is left behind.
+async fn one_posts_files_together_stay_within_the_upload_limit(engine: Engine) {
+    let app = TestApp::spawn_with(engine, &[("ICF_MAX_UPLOAD_MB", "1")]).await;
+    let token = app.editor_token().await;
+    let lang = [("original_language", "en")];
+    let (a, b) = (noisy_jpeg(720, 720, 1), noisy_jpeg(720, 720, 2));
+    let mib = 1024 * 1024;
+    assert!(
+        a.len() < mib && b.len() < mib && a.len() + b.len() > mib,
+        "{} {}",
+        a.len(),
+        b.len()
+    );
+
+    let (status, body) = upload(
+        &app,
+        &token,
+        form(vec![("a.jpg", a.clone()), ("b.jpg", b)], &lang),
+    )
+    .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    assert_eq!(body["error"]["field"], "media", "{body}");
+    assert!(
+        body["error"]["message"].as_str().unwrap().contains("total"),
+        "{body}"
+    );
+    assert!(stored_files(&app).is_empty());
+
+    let (status, body) = upload(&app, &token, form(vec![("a.jpg", a)], &lang)).await;
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "one file within the limit: {body}"
+    );
 }

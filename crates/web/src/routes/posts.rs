@@ -117,7 +117,10 @@ impl Cleanup {
 fn media_error(index: usize, e: MediaError) -> ApiError {
     let field = format!("media[{index}]");
     match e {
-        MediaError::FileTooLarge { .. } => ApiError::PayloadTooLarge(format!("{field}: {e}")),
+        MediaError::FileTooLarge { .. } => ApiError::PayloadTooLarge {
+            message: format!("{field}: {e}"),
+            field,
+        },
         MediaError::Tool { .. } => ApiError::Unavailable(e.to_string()),
         MediaError::Storage(_)
         | MediaError::Io(_)
@@ -202,13 +205,28 @@ async fn create_inner(
             // The client's file name is never used: it could say anything, `../../x` included.
             let index = files.len();
             let body = field.map_err(std::io::Error::other);
+            // One post's files together stay within the same limit as one file (as nginx's
+            // request limit does), so ten large files cannot fill the disk.
+            let used: u64 = files.iter().map(|f| f.size).sum();
+            let remaining = state.uploads.max_file_bytes.saturating_sub(used);
             let staged = stage_stream(
                 state.media.staging_dir(),
                 Box::pin(body),
-                state.uploads.max_file_bytes,
+                state.uploads.max_file_bytes.min(remaining),
             )
             .await
-            .map_err(|e| media_error(index, e))?;
+            .map_err(|e| match e {
+                MediaError::FileTooLarge { .. } if remaining < state.uploads.max_file_bytes => {
+                    ApiError::PayloadTooLarge {
+                        field: "media".into(),
+                        message: format!(
+                            "media: the files of one post may total at most {} MB",
+                            state.uploads.max_file_bytes / (1024 * 1024)
+                        ),
+                    }
+                }
+                other => media_error(index, other),
+            })?;
             cleanup.staged.push(staged.path.clone());
             files.push(staged);
             continue;
