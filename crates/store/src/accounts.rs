@@ -570,3 +570,20 @@ pub async fn status_history(
         })
         .collect()
 }
+
+/// Stores (or with `None` removes) the account's encrypted TOTP secret.
+pub async fn set_totp(db: &Db, id: AccountId, totp_enc: Option<&str>) -> Result<(), StoreError> {
+    let n = on_pool!(db, |pool| sqlx::query(
+        "UPDATE accounts SET totp_secret_enc = $2, updated_at = $3 WHERE id = $1"
+    )
+    .bind(DbUuid::from(id))
+    .bind(totp_enc)
+    .bind(Utc::now())
+    .execute(pool)
+    .await?
+    .rows_affected());
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}

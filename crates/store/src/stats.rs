@@ -274,8 +274,9 @@ pub async fn metrics(db: &Db, now: DateTime<Utc>) -> Result<MetricsSnapshot, Sto
     .fetch_all(pool)
     .await?
     });
-    let (entries, hits): (i64, Option<i64>) = on_pool!(db, |pool| sqlx::query_as(
-        "SELECT COUNT(*), SUM(CAST(hits AS BIGINT)) FROM translations_cache"
+    // PostgreSQL sums BIGINTs into NUMERIC: cast the sum back.
+    let (entries, hits): (i64, i64) = on_pool!(db, |pool| sqlx::query_as(
+        "SELECT COUNT(*), CAST(COALESCE(SUM(hits), 0) AS BIGINT) FROM translations_cache"
     )
     .fetch_one(pool)
     .await?);
@@ -292,6 +293,6 @@ pub async fn metrics(db: &Db, now: DateTime<Utc>) -> Result<MetricsSnapshot, Sto
             .filter_map(|(o, d)| Some((o.unwrap_or_default(), i64::from(d?))))
             .collect(),
         translation_cache_entries: entries,
-        translation_cache_hits: hits.unwrap_or(0),
+        translation_cache_hits: hits,
     })
 }

@@ -50,6 +50,7 @@ use crate::routes;
         routes::instagram::login,
         routes::instagram::last_login,
         routes::accounts::history,
+        routes::accounts::set_totp,
         routes::instagram::challenge,
         routes::instagram::status,
         routes::instagram::export_session,

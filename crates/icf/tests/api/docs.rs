@@ -36,6 +36,7 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/api/accounts/{id}/status", &["get"]),
     ("/api/accounts/{id}/challenge", &["post"]),
     ("/api/accounts/{id}/history", &["get"]),
+    ("/api/accounts/{id}/totp", &["put"]),
     ("/api/accounts/{id}/session", &["get", "put"]),
     ("/api/accounts/import", &["post"]),
     ("/api/groups/", &["get", "post"]),

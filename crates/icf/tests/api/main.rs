@@ -27,6 +27,7 @@ mod proxy_health;
 mod publish;
 mod queue;
 mod realproxy;
+mod secrets;
 mod sim_instagram;
 mod stats;
 mod translate;

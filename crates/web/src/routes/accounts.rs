@@ -269,6 +269,55 @@ pub async fn get_one(
     ))
 }
 
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TotpSecret {
+    /// The base32 secret of the account's authenticator app (spaces allowed), or `null` to
+    /// forget it. icf then answers Instagram's two-factor step with codes it generates.
+    secret: Option<String>,
+}
+
+/// Stores the account's two-factor (TOTP) secret, encrypted; it is never shown again
+/// (`has_totp` says whether one is set).
+#[utoipa::path(put, path = "/api/accounts/{id}/totp", tag = "accounts", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Account id (UUID)")), request_body = TotpSecret,
+    responses((status = 200, body = icf_core::account::Account), (status = 404, body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody)))]
+pub async fn set_totp(
+    State(state): State<AppState>,
+    _: AdminUser,
+    IdPath(id): IdPath<AccountId>,
+    ApiJson(req): ApiJson<TotpSecret>,
+) -> ApiResult<Json<Account>> {
+    let token = match req.secret {
+        None => None,
+        Some(raw) => {
+            let secret: String = raw
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .collect::<String>()
+                .to_ascii_uppercase();
+            if secret.len() < 16
+                || icf_instagram::crypto::totp_code(&secret, Utc::now().timestamp()).is_err()
+            {
+                return Err(ApiError::validation(
+                    "secret",
+                    "expected the base32 secret of an authenticator app (16 or more characters)",
+                ));
+            }
+            Some(state.cipher.encrypt(&secret))
+        }
+    };
+    icf_store::accounts::set_totp(&state.db, id, token.as_deref())
+        .await
+        .map_err(account_error)?;
+    Ok(Json(
+        icf_store::accounts::get(&state.db, id)
+            .await
+            .map_err(account_error)?,
+    ))
+}
+
 /// One change of an account's status.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct StatusChange {

@@ -110,6 +110,7 @@ fn accounts_routes(router: Router<AppState>) -> Router<AppState> {
         )
         .route("/api/accounts/{id}/challenge", post(instagram::challenge))
         .route("/api/accounts/{id}/history", get(accounts::history))
+        .route("/api/accounts/{id}/totp", put(accounts::set_totp))
         .route("/api/accounts/{id}/status", get(instagram::status))
         .route(
             "/api/accounts/{id}/session",
