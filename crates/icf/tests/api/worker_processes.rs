@@ -311,3 +311,206 @@ async fn killed_workers_lose_no_job_and_complete_none_twice_on_postgres() {
     assert!(lost > 0, "the kills interrupted no running job");
     db.close().await;
 }
+
+/// The publishing guarantee under fire: 30 accounts behind real proxies, a slow Instagram,
+/// two `icf worker` processes killed with SIGKILL at random moments and restarted (a kill
+/// can land between configure and the commit of its result). Every account ends with the
+/// post exactly once on the simulator: nothing lost, nothing twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_workers_publish_every_post_exactly_once_on_postgres() {
+    use icf_instagram::sim::{Faults, SimAccount, Simulator};
+    use reqwest::multipart::{Form, Part};
+    use serde_json::{Value, json};
+
+    if !postgres_available() {
+        return;
+    }
+    const N: usize = 30;
+    let mut proxies = Vec::new();
+    for i in 0..N {
+        let Some(p) = crate::realproxy::microsocks(&format!("k{i}"), "pw") else {
+            return;
+        };
+        proxies.push(p);
+    }
+    let sim = Simulator::start(
+        std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+        (0..N)
+            .map(|i| SimAccount {
+                username: format!("kill.{i}"),
+                password: "ig-kill-pw".into(),
+                totp_secret: None,
+                faults: Faults {
+                    slow_ms: Some(60),
+                    ..Faults::default()
+                },
+            })
+            .collect(),
+    )
+    .await
+    .unwrap();
+    let test_db = TestDb::new(Engine::Postgres).await;
+    let mut env = Env::new(&test_db);
+    let port = crate::realproxy::free_port();
+    for (k, v) in [
+        ("INSTAGRAM_API_URL", sim.base_url()),
+        ("ICF_LISTEN", format!("127.0.0.1:{port}")),
+        ("ICF_PACING_SPEED", "3600".to_owned()),
+        ("MIN_DELAY_BETWEEN_POSTS_SEC", "0".to_owned()),
+        ("MAX_DELAY_BETWEEN_POSTS_SEC", "0".to_owned()),
+        ("ICF_ACCOUNT_CHECK_HOURS", "0".to_owned()),
+        ("ICF_PROXY_CHECK_MINUTES", "0".to_owned()),
+    ] {
+        env.vars.push((k.to_owned(), v));
+    }
+    let out = env.run(&["migrate"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = env.run(&[
+        "user",
+        "create",
+        "--username",
+        "boss",
+        "--email",
+        "boss@example.com",
+        "--role",
+        "admin",
+        "--password",
+        "Kill-Test-Admin-1",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let mut server = env.spawn(&["serve", "--no-worker"], "serve.log");
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    for _ in 0..100 {
+        if client.get(format!("{base}/healthz")).send().await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let post_json = async |path: &str, token: Option<&str>, body: Value| -> Value {
+        let mut req = client.post(format!("{base}{path}")).json(&body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let resp = req.send().await.unwrap();
+        assert!(resp.status().is_success(), "{path}: {}", resp.status());
+        resp.json().await.unwrap()
+    };
+    let token = post_json(
+        "/api/auth/login",
+        None,
+        json!({"username": "boss", "password": "Kill-Test-Admin-1"}),
+    )
+    .await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let t = Some(token.as_str());
+    let group = post_json("/api/groups/", t, json!({"name": "News"})).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for (i, p) in proxies.iter().enumerate() {
+        post_json(
+            "/api/accounts/",
+            t,
+            json!({"username": format!("kill.{i}"), "password": "ig-kill-pw", "language": "ru",
+                "group_id": group, "proxy_url": format!("socks5://k{i}:pw@127.0.0.1:{}", p.port)}),
+        )
+        .await;
+    }
+    let form = Form::new()
+        .text("caption", "Пост, который выйдет ровно один раз")
+        .text("original_language", "ru")
+        .text("target_groups", json!([group]).to_string())
+        .part(
+            "media",
+            Part::bytes(crate::posts::jpeg(1080, 1080)).file_name("a.jpg"),
+        );
+    let resp = client
+        .post(format!("{base}/api/posts/"))
+        .bearer_auth(&token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_success());
+    let post = resp.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let published = post_json(&format!("/api/posts/{post}/publish"), t, json!({})).await;
+    assert_eq!(published["created"], N, "{published}");
+
+    let db = Db::connect(&test_db.url, &PoolSettings::default())
+        .await
+        .unwrap();
+    let ended = async || -> i64 {
+        on_pool!(&db, |pool| sqlx::query_scalar(
+            "SELECT COUNT(*) FROM post_executions WHERE status IN ('success', 'failed')"
+        )
+        .fetch_one(pool)
+        .await
+        .unwrap())
+    };
+    let spawn = |i: usize, generation: u32| {
+        env.spawn(
+            &["worker", "--concurrency", "8"],
+            &format!("publisher-{i}-{generation}.log"),
+        )
+    };
+    let mut workers: Vec<(Child, u32)> = (0..2).map(|i| (spawn(i, 0), 0)).collect();
+    let started = Instant::now();
+    let mut kills = 0;
+    while kills < 10 && ended().await < N as i64 * 9 / 10 {
+        let pause = rand::rng().random_range(200..700);
+        tokio::time::sleep(Duration::from_millis(pause)).await;
+        let victim = rand::rng().random_range(0..workers.len());
+        let (child, generation) = &mut workers[victim];
+        child.kill().expect("SIGKILL");
+        child.wait().expect("reaped");
+        *generation += 1;
+        *child = spawn(victim, *generation);
+        kills += 1;
+    }
+    while ended().await < N as i64 {
+        assert!(
+            started.elapsed() < Duration::from_secs(150),
+            "only {} of {N} executions ended",
+            ended().await
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    for (child, _) in &mut workers {
+        terminate(child, Duration::from_secs(15));
+    }
+    terminate(&mut server, Duration::from_secs(15));
+    eprintln!(
+        "publishing kill test: {kills} workers killed, {N} executions ended in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    assert!(kills >= 2, "the workers were killed only {kills} times");
+
+    let statuses: Vec<(String, i64)> = on_pool!(&db, |pool| sqlx::query_as(
+        "SELECT status, COUNT(*) FROM post_executions GROUP BY status"
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap());
+    assert_eq!(
+        statuses,
+        [("success".to_owned(), N as i64)],
+        "every account published"
+    );
+    let media = sim.media(None);
+    let mut per_account: HashMap<String, usize> = HashMap::new();
+    for m in &media {
+        *per_account.entry(m.username.clone()).or_default() += 1;
+    }
+    assert_eq!(per_account.len(), N, "every account got the post");
+    assert!(
+        per_account.values().all(|&n| n == 1),
+        "a post went out twice: {per_account:?}"
+    );
+    drop(proxies);
+}
