@@ -20,6 +20,7 @@ engine_tests!(
     transient_errors_challenges_and_lost_answers_are_handled,
     an_action_block_moves_the_execution_without_failing_it,
     a_carousel_with_a_video_waits_for_transcoding,
+    a_reel_goes_out_as_a_reel,
     a_dead_session_is_replaced_by_one_login_and_the_post_goes_out_once,
     an_unusable_account_fails_its_execution_and_a_post_with_no_success_fails,
 );
@@ -72,6 +73,17 @@ impl Scenario {
         n: usize,
         faults: impl Fn(usize) -> Faults,
         files: Vec<(&'static str, Vec<u8>)>,
+    ) -> Option<Self> {
+        Self::start_as(engine, n, faults, files, None).await
+    }
+
+    /// `media_type`: `reel` for a video posted as a reel; otherwise decided by the files.
+    async fn start_as(
+        engine: Engine,
+        n: usize,
+        faults: impl Fn(usize) -> Faults,
+        files: Vec<(&'static str, Vec<u8>)>,
+        media_type: Option<&str>,
     ) -> Option<Self> {
         let mut proxies = Vec::with_capacity(n);
         let mut urls = Vec::with_capacity(n);
@@ -141,7 +153,7 @@ impl Scenario {
                 .await;
             assert_eq!(status, StatusCode::CREATED, "{acc}");
         }
-        let post = create_post(&app, &admin, &gid, files).await;
+        let post = create_post(&app, &admin, &gid, files, media_type).await;
         for (lang, text) in [("en", CAPTION_EN), ("es", CAPTION_ES)] {
             let (status, t) = app
                 .call(
@@ -278,11 +290,15 @@ async fn create_post(
     token: &str,
     group: &str,
     files: Vec<(&'static str, Vec<u8>)>,
+    media_type: Option<&str>,
 ) -> String {
     let mut form = Form::new()
         .text("caption", CAPTION_RU.to_owned())
         .text("original_language", "ru")
         .text("target_groups", json!([group]).to_string());
+    if let Some(t) = media_type {
+        form = form.text("media_type", t.to_owned());
+    }
     for (name, bytes) in files {
         form = form.part("media", Part::bytes(bytes).file_name(name));
     }
@@ -552,6 +568,37 @@ async fn a_carousel_with_a_video_waits_for_transcoding(engine: Engine) {
         assert_eq!(m["media_type"], "carousel", "{m}");
         assert_eq!(m["children"], 2);
     }
+}
+
+async fn a_reel_goes_out_as_a_reel(engine: Engine) {
+    if !crate::realproxy::have_tool("ffmpeg") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let files = vec![("clip.mp4", crate::posts::mp4(dir.path(), "720x1280", 4))];
+    let faults = |_| Faults {
+        transcode_pending: 1,
+        ..Faults::default()
+    };
+    let Some(mut s) = Scenario::start_as(engine, 2, faults, files, Some("reel")).await else {
+        return;
+    };
+    s.run_worker();
+    let ex = s.wait_all_ended(Duration::from_secs(120)).await;
+    s.stop_worker().await;
+    assert_eq!(ex["totals"]["success"], 2, "{ex:#}");
+    let media = s.sim_media().await;
+    assert_eq!(media.len(), 2, "one reel per account");
+    for m in &media {
+        assert_eq!(m["media_type"], "reel", "{m}");
+    }
+    let mut names: Vec<&str> = media
+        .iter()
+        .map(|m| m["username"].as_str().unwrap())
+        .collect();
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), 2);
 }
 
 async fn a_dead_session_is_replaced_by_one_login_and_the_post_goes_out_once(engine: Engine) {
