@@ -97,19 +97,14 @@ async fn what_needs_a_person_is_alerted_once_per_group(engine: Engine) {
     let admin = app.admin_token().await;
     let mut ids = Vec::new();
     for (i, name) in ["ban.one", "ban.two", "code.one"].iter().enumerate() {
-        let (status, a) = app
-            .call(
-                Method::POST,
-                "/api/accounts/",
-                Some(&admin),
-                Some(
-                    json!({"username": name, "password": "pw-alerts", "language": "en",
+        let id = app
+            .new_account(
+                &admin,
+                json!({"username": name, "password": "pw-alerts", "language": "en",
                     "proxy_url": format!("socks5://al{i}:pw@127.0.0.1:{}", proxies[i].port)}),
-                ),
             )
             .await;
-        assert_eq!(status, StatusCode::CREATED, "{a}");
-        ids.push(a["id"].as_str().unwrap().to_owned());
+        ids.push(id);
     }
     for id in [&ids[0], &ids[1], &ids[0], &ids[2]] {
         let (status, r) = app

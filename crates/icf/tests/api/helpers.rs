@@ -198,6 +198,80 @@ impl TestApp {
         }
     }
 
+    /// Creates a group; returns its id.
+    pub async fn new_group(&self, token: &str, name: &str) -> String {
+        let (status, group) = self
+            .call(
+                Method::POST,
+                "/api/groups/",
+                Some(token),
+                Some(json!({"name": name})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{group}");
+        group["id"].as_str().expect("group id").to_owned()
+    }
+
+    /// Creates an account from `body` (`POST /api/accounts/`); returns its id.
+    pub async fn new_account(&self, token: &str, body: Value) -> String {
+        let (status, account) = self
+            .call(Method::POST, "/api/accounts/", Some(token), Some(body))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{account}");
+        account["id"].as_str().expect("account id").to_owned()
+    }
+
+    /// Creates a one-photo post for `group` with `caption` in `language`; returns its id.
+    pub async fn new_photo_post(
+        &self,
+        token: &str,
+        group: &str,
+        caption: &str,
+        language: &str,
+    ) -> String {
+        let form = reqwest::multipart::Form::new()
+            .text("caption", caption.to_owned())
+            .text("original_language", language.to_owned())
+            .text("target_groups", json!([group]).to_string())
+            .part(
+                "media",
+                reqwest::multipart::Part::bytes(crate::posts::jpeg(1080, 1080))
+                    .file_name("photo.jpg"),
+            );
+        let resp = self
+            .request(Method::POST, "/api/posts/", Some(token))
+            .multipart(form)
+            .send()
+            .await
+            .expect("upload");
+        assert_eq!(resp.status(), StatusCode::CREATED);
+        resp.json::<Value>().await.expect("post")["id"]
+            .as_str()
+            .expect("post id")
+            .to_owned()
+    }
+
+    /// Publishes the post now.
+    pub async fn publish_now(&self, token: &str, post: &str) -> Value {
+        let (status, body) = self
+            .call(
+                Method::POST,
+                &format!("/api/posts/{post}/publish"),
+                Some(token),
+                Some(json!({"when": "now"})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body
+    }
+
+    /// `GET path`, expecting 200.
+    pub async fn get_ok(&self, token: &str, path: &str) -> Value {
+        let (status, body) = self.call(Method::GET, path, Some(token), None).await;
+        assert_eq!(status, StatusCode::OK, "{path}: {body}");
+        body
+    }
+
     /// Runs an in-process worker with the registry `icf serve` runs, until the app drops.
     pub fn run_worker(&mut self) {
         let db = self.db.clone();
@@ -332,4 +406,15 @@ fn database_is_replaced_in_urls() {
         "postgres://h/x?sslmode=disable"
     );
     assert_eq!(with_database("postgres://h", "x"), "postgres://h/x");
+}
+
+/// Polls `ok` every 100 ms for up to 30 s.
+pub async fn wait_for(mut ok: impl AsyncFnMut() -> bool, what: &str) {
+    for _ in 0..300 {
+        if ok().await {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("timed out waiting for {what}");
 }

@@ -3,14 +3,12 @@
 //! the account waits in `proxy_error` and comes back when a proxy is added.
 
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use icf_instagram::sim::{Faults, SimAccount, Simulator};
-use reqwest::multipart::{Form, Part};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{Engine, TestApp};
+use crate::helpers::{Engine, TestApp, wait_for};
 use crate::realproxy::{ProxyProcess, microsocks, tinyproxy};
 
 engine_tests!(
@@ -68,16 +66,6 @@ async fn device_of(app: &TestApp) -> String {
     .unwrap())
 }
 
-async fn wait_for(mut ok: impl AsyncFnMut() -> bool, what: &str) {
-    for _ in 0..300 {
-        if ok().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("timed out waiting for {what}");
-}
-
 async fn a_killed_proxy_is_replaced_from_the_reserve_and_the_post_goes_out_once(engine: Engine) {
     let (Some(p0), Some(p1), Some(reserve_us), Some(reserve_de)) = (
         microsocks("a0", "s0"),
@@ -109,15 +97,7 @@ async fn a_killed_proxy_is_replaced_from_the_reserve_and_the_post_goes_out_once(
     )
     .await;
     let admin = app.admin_token().await;
-    let (_, group) = app
-        .call(
-            Method::POST,
-            "/api/groups/",
-            Some(&admin),
-            Some(json!({"name": "IT"})),
-        )
-        .await;
-    let gid = group["id"].as_str().unwrap().to_owned();
+    let gid = app.new_group(&admin, "IT").await;
     let proxy0 = add_proxy(&app, &admin, &socks(&p0, "a0", "s0"), "US").await;
     let proxy1 = add_proxy(
         &app,
@@ -159,34 +139,10 @@ async fn a_killed_proxy_is_replaced_from_the_reserve_and_the_post_goes_out_once(
         assert_eq!(c["status"], "active", "{c}");
     }
 
-    let form = Form::new()
-        .text("caption", "Новый курс по Python!")
-        .text("original_language", "ru")
-        .text("target_groups", json!([gid]).to_string())
-        .part(
-            "media",
-            Part::bytes(crate::posts::jpeg(1080, 1080)).file_name("a.jpg"),
-        );
-    let resp = app
-        .request(Method::POST, "/api/posts/", Some(&admin))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::CREATED);
-    let post = resp.json::<Value>().await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let (status, published) = app
-        .call(
-            Method::POST,
-            &format!("/api/posts/{post}/publish"),
-            Some(&admin),
-            Some(json!({"when": "now"})),
-        )
+    let post = app
+        .new_photo_post(&admin, &gid, "Новый курс по Python!", "ru")
         .await;
-    assert_eq!(status, StatusCode::OK, "{published}");
+    app.publish_now(&admin, &post).await;
 
     // px.one's proxy dies before its account posts.
     drop(p1);

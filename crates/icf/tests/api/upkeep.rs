@@ -6,11 +6,10 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use icf_instagram::sim::{Faults, SimAccount, Simulator};
-use reqwest::multipart::{Form, Part};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{Engine, TestApp};
+use crate::helpers::{Engine, TestApp, wait_for};
 use crate::realproxy::microsocks;
 
 engine_tests!(
@@ -222,89 +221,36 @@ async fn failed_actions_in_a_row_pause_the_account_and_move_the_post(engine: Eng
     )
     .await;
     let admin = app.admin_token().await;
-    let (_, group) = app
-        .call(
-            Method::POST,
-            "/api/groups/",
-            Some(&admin),
-            Some(json!({"name": "News"})),
-        )
-        .await;
-    let gid = group["id"].as_str().unwrap().to_owned();
-    let (status, a) = app
-        .call(
-            Method::POST,
-            "/api/accounts/",
-            Some(&admin),
-            Some(
-                json!({"username": "flaky.one", "password": "pw-12345", "language": "en",
+    let gid = app.new_group(&admin, "News").await;
+    let account = app
+        .new_account(
+            &admin,
+            json!({"username": "flaky.one", "password": "pw-12345", "language": "en",
                 "group_id": gid,
                 "proxy_url": format!("socks5://f1:g1@127.0.0.1:{}", proxy.port)}),
-            ),
         )
         .await;
-    assert_eq!(status, StatusCode::CREATED, "{a}");
-    let account = a["id"].as_str().unwrap().to_owned();
-    let form = Form::new()
-        .text("caption", "Breaking news")
-        .text("original_language", "en")
-        .text("target_groups", json!([gid]).to_string())
-        .part(
-            "media",
-            Part::bytes(crate::posts::jpeg(1080, 1080)).file_name("a.jpg"),
-        );
-    let resp = app
-        .request(Method::POST, "/api/posts/", Some(&admin))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::CREATED);
-    let post = resp.json::<Value>().await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let (status, body) = app
-        .call(
-            Method::POST,
-            &format!("/api/posts/{post}/publish"),
-            Some(&admin),
-            Some(json!({"when": "now"})),
-        )
+    let post = app
+        .new_photo_post(&admin, &gid, "Breaking news", "en")
         .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
+    app.publish_now(&admin, &post).await;
     app.run_worker();
 
-    let mut acc = Value::Null;
-    for _ in 0..300 {
-        acc = app
-            .call(
-                Method::GET,
-                &format!("/api/accounts/{account}"),
-                Some(&admin),
-                None,
-            )
-            .await
-            .1;
-        if acc["status"] == "cooldown" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert_eq!(acc["status"], "cooldown", "{acc}");
+    let path = format!("/api/accounts/{account}");
+    wait_for(
+        async || app.get_ok(&admin, &path).await["status"] == "cooldown",
+        "the account to pause",
+    )
+    .await;
+    let acc = app.get_ok(&admin, &path).await;
     assert_eq!(acc["status_reason"], "2 failed actions in a row", "{acc}");
     assert_eq!(acc["failed_attempts"], 0, "the count starts again: {acc}");
     let until: chrono::DateTime<chrono::Utc> =
         acc["cooldown_until"].as_str().unwrap().parse().unwrap();
     assert!(until > chrono::Utc::now() + chrono::Duration::minutes(80));
     // The post is moved to the end of the pause, not failed.
-    let (_, ex) = app
-        .call(
-            Method::GET,
-            &format!("/api/posts/{post}/executions"),
-            Some(&admin),
-            None,
-        )
+    let ex = app
+        .get_ok(&admin, &format!("/api/posts/{post}/executions"))
         .await;
     let e = &ex["items"][0];
     assert_eq!(e["status"], "queued", "{ex}");
@@ -347,77 +293,29 @@ async fn an_account_at_its_daily_limit_cools_down_and_comes_back(engine: Engine)
     )
     .await;
     let admin = app.admin_token().await;
-    let (_, group) = app
-        .call(
-            Method::POST,
-            "/api/groups/",
-            Some(&admin),
-            Some(json!({"name": "Finance"})),
-        )
-        .await;
-    let gid = group["id"].as_str().unwrap().to_owned();
-    let (status, a) = app
-        .call(
-            Method::POST,
-            "/api/accounts/",
-            Some(&admin),
-            Some(
-                json!({"username": "busy.one", "password": "pw-12345", "language": "en",
+    let gid = app.new_group(&admin, "Finance").await;
+    let account = app
+        .new_account(
+            &admin,
+            json!({"username": "busy.one", "password": "pw-12345", "language": "en",
                 "group_id": gid, "posts_limit_per_day": 1,
                 "proxy_url": format!("socks5://l1:m1@127.0.0.1:{}", proxy.port)}),
-            ),
         )
         .await;
-    assert_eq!(status, StatusCode::CREATED, "{a}");
-    let account = a["id"].as_str().unwrap().to_owned();
-    let form = Form::new()
-        .text("caption", "Markets today")
-        .text("original_language", "en")
-        .text("target_groups", json!([gid]).to_string())
-        .part(
-            "media",
-            Part::bytes(crate::posts::jpeg(1080, 1080)).file_name("a.jpg"),
-        );
-    let resp = app
-        .request(Method::POST, "/api/posts/", Some(&admin))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::CREATED);
-    let post = resp.json::<Value>().await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let (status, body) = app
-        .call(
-            Method::POST,
-            &format!("/api/posts/{post}/publish"),
-            Some(&admin),
-            Some(json!({"when": "now"})),
-        )
+    let post = app
+        .new_photo_post(&admin, &gid, "Markets today", "en")
         .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
+    app.publish_now(&admin, &post).await;
     app.run_worker();
 
-    let get = async || {
-        app.call(
-            Method::GET,
-            &format!("/api/accounts/{account}"),
-            Some(&admin),
-            None,
-        )
-        .await
-        .1
-    };
-    let mut acc = Value::Null;
-    for _ in 0..300 {
-        acc = get().await;
-        if acc["status"] == "cooldown" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let path = format!("/api/accounts/{account}");
+    let get = async || app.get_ok(&admin, &path).await;
+    wait_for(
+        async || get().await["status"] == "cooldown",
+        "the account to cool down",
+    )
+    .await;
+    let acc = get().await;
     assert_eq!(acc["status"], "cooldown", "{acc}");
     assert_eq!(acc["status_reason"], "daily limit reached: 1 in 24 h");
     assert_eq!(sim.media(None).len(), 1);
