@@ -63,7 +63,8 @@ pub struct Overview {
     pub queue: QueueFigures,
 }
 
-pub async fn overview(db: &Db, now: DateTime<Utc>) -> Result<Overview, StoreError> {
+/// Publishing jobs waiting, running, retrying and failed: the dashboard's live queue.
+pub async fn queue_figures(db: &Db) -> Result<QueueFigures, StoreError> {
     let queue_rows: Vec<(String, bool, i64)> = on_pool!(db, |pool| {
         sqlx::query_as(
         "SELECT state, attempts > 0, COUNT(*) FROM jobs WHERE state IN ('queued', 'running', 'failed') \
@@ -81,6 +82,11 @@ pub async fn overview(db: &Db, now: DateTime<Utc>) -> Result<Overview, StoreErro
             _ => queue.failed += n,
         }
     }
+    Ok(queue)
+}
+
+pub async fn overview(db: &Db, now: DateTime<Utc>) -> Result<Overview, StoreError> {
+    let queue = queue_figures(db).await?;
     let avg: Option<f64> = on_pool!(db, |pool| {
         sqlx::query_scalar(
         "SELECT AVG(CAST(a.duration_ms AS DOUBLE PRECISION)) FROM job_attempts a JOIN jobs j ON j.id = a.job_id \

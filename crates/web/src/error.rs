@@ -102,7 +102,7 @@ impl ApiError {
         ApiError::Internal(cause.to_string())
     }
 
-    fn status(&self) -> StatusCode {
+    pub(crate) fn status(&self) -> StatusCode {
         match self {
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
@@ -132,7 +132,7 @@ impl ApiError {
         }
     }
 
-    fn field(&self) -> Option<&str> {
+    pub(crate) fn field(&self) -> Option<&str> {
         match self {
             ApiError::BadRequest { field, .. } | ApiError::Conflict { field, .. } => {
                 field.as_deref()

@@ -60,6 +60,8 @@ pub struct AppState {
     /// What icf does with Instagram (login, session checks); `None` in a build that does
     /// not talk to Instagram, where those routes answer 503.
     pub engine: Option<icf_engine::Engine>,
+    /// The live event stream of `/api/events`.
+    pub events: crate::routes::events::EventHub,
 }
 
 impl AppState {
@@ -82,6 +84,7 @@ impl AppState {
             pacing: Arc::new(icf_core::pacing::PacingRules::default()),
             metrics_token: None,
             engine: None,
+            events: Default::default(),
         }
     }
 

@@ -1,4 +1,4 @@
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use axum::Json;
 use axum::extract::{ConnectInfo, State};
@@ -37,8 +37,24 @@ pub async fn login(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> ApiResult<Json<TokenResponse>> {
-    let username = req.username.trim().to_lowercase();
-    let keys = [format!("user:{username}"), format!("ip:{}", peer.ip())];
+    let token = sign_in(&state, peer.ip(), &req.username, req.password).await?;
+    Ok(Json(TokenResponse {
+        access_token: token,
+        token_type: "bearer",
+        expires_in: state.auth.token_ttl.num_seconds(),
+    }))
+}
+
+/// Checks a username and password (throttled) and issues a token. The API and the web
+/// UI's sign-in form both go through here.
+pub(crate) async fn sign_in(
+    state: &AppState,
+    peer: IpAddr,
+    username: &str,
+    password: String,
+) -> ApiResult<String> {
+    let username = username.trim().to_lowercase();
+    let keys = [format!("user:{username}"), format!("ip:{peer}")];
     let now = Utc::now();
     {
         let mut throttle = state
@@ -57,7 +73,6 @@ pub async fn login(
     }
 
     let creds = icf_store::users::find_by_username(&state.db, &username).await?;
-    let password = req.password;
     let (hash, known) = match &creds {
         Some(c) => (c.password_hash.clone(), true),
         None => (icf_core::password::dummy_hash().to_owned(), false),
@@ -94,11 +109,7 @@ pub async fn login(
         creds.token_version,
     )?;
     tracing::info!(user = %creds.user.username, "signed in");
-    Ok(Json(TokenResponse {
-        access_token: token,
-        token_type: "bearer",
-        expires_in: state.auth.token_ttl.num_seconds(),
-    }))
+    Ok(token)
 }
 
 /// The signed-in operator.
