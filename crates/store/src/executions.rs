@@ -383,3 +383,25 @@ pub async fn status_counts(
         })
         .collect()
 }
+
+/// The account's latest executions, newest first: post, status, error, last change.
+pub async fn recent_for_account(
+    db: &Db,
+    account: AccountId,
+    limit: i64,
+) -> Result<Vec<(PostId, String, Option<String>, DateTime<Utc>)>, StoreError> {
+    let rows: Vec<(DbUuid, String, Option<String>, DateTime<Utc>)> = on_pool!(db, |pool| {
+        sqlx::query_as(
+            "SELECT post_id, status, error_message, updated_at FROM post_executions \
+             WHERE account_id = $1 ORDER BY updated_at DESC LIMIT $2",
+        )
+        .bind(DbUuid::from(account))
+        .bind(limit)
+        .fetch_all(pool)
+        .await?
+    });
+    Ok(rows
+        .into_iter()
+        .map(|(p, s, e, t)| (p.into_id(), s, e, t))
+        .collect())
+}

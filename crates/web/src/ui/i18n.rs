@@ -280,6 +280,13 @@ pub(crate) const TABLE: &[(&str, &str)] = &[
     ("admin", "администратор"),
     ("editor", "редактор"),
     ("Last sign-in", "Последний вход"),
+    ("Deleted", "Удалён"),
+    ("Paste lines or choose a file.", "Вставьте строки или выберите файл."),
+    ("Select at least one account.", "Выберите хотя бы один аккаунт."),
+    (
+        "Wrong username or password, or the user is disabled.",
+        "Неверное имя пользователя или пароль, либо пользователь отключён.",
+    ),
 ];
 
 /// Machine words (statuses, error classes) → (English, Russian) for people.

@@ -149,3 +149,20 @@ pub fn query(pairs: &[(&str, &str)]) -> String {
     }
     out
 }
+
+/// An htmx form that worked: the page reloads to show the change.
+pub fn refresh() -> Response {
+    let mut r = StatusCode::NO_CONTENT.into_response();
+    r.headers_mut()
+        .insert("hx-refresh", axum::http::HeaderValue::from_static("true"));
+    r
+}
+
+/// An htmx form that worked and leads to another page.
+pub fn redirect(to: &str) -> Response {
+    let mut r = StatusCode::NO_CONTENT.into_response();
+    if let Ok(v) = axum::http::HeaderValue::from_str(to) {
+        r.headers_mut().insert("hx-redirect", v);
+    }
+    r
+}
