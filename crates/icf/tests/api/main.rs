@@ -27,5 +27,6 @@ mod realproxy;
 mod sim_instagram;
 mod stats;
 mod translate;
+mod ui;
 mod users;
 mod worker_processes;

@@ -281,8 +281,14 @@ pub(crate) const TABLE: &[(&str, &str)] = &[
     ("editor", "редактор"),
     ("Last sign-in", "Последний вход"),
     ("Deleted", "Удалён"),
-    ("Paste lines or choose a file.", "Вставьте строки или выберите файл."),
-    ("Select at least one account.", "Выберите хотя бы один аккаунт."),
+    (
+        "Paste lines or choose a file.",
+        "Вставьте строки или выберите файл.",
+    ),
+    (
+        "Select at least one account.",
+        "Выберите хотя бы один аккаунт.",
+    ),
     (
         "Wrong username or password, or the user is disabled.",
         "Неверное имя пользователя или пароль, либо пользователь отключён.",
