@@ -51,6 +51,14 @@
       sync();
       input.addEventListener("change", sync);
     });
+    root.querySelectorAll("input[data-check-all]").forEach(function (all) {
+      all.addEventListener("change", function () {
+        var name = all.getAttribute("data-check-all");
+        all.form.querySelectorAll("input[type=checkbox][name=" + name + "]").forEach(function (c) {
+          c.checked = all.checked;
+        });
+      });
+    });
     root.querySelectorAll("select[data-autosubmit]").forEach(function (s) {
       s.addEventListener("change", function () { s.form.requestSubmit(); });
     });

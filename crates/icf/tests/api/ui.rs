@@ -465,4 +465,21 @@ async fn the_event_stream_sends_queue_counts_and_execution_changes(engine: Engin
     }
     assert_eq!(change["status"], "queued", "{change}");
     assert_eq!(queue["running"], 0, "{queue}");
+
+    // Cancelling from the post page: the fragment comes back, and the stream says so.
+    let resp = no_redirects()
+        .post(app.url(&format!("/posts/{pid}/cancel")))
+        .header("cookie", &cookie)
+        .header("hx-request", "true")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let html = resp.text().await.unwrap();
+    assert!(html.contains("data-status=\"cancelled\""), "{html}");
+    let (_, change) = next_event(&mut stream, &mut buffer, |name, v| {
+        name == "execution" && v["status"] == "cancelled"
+    })
+    .await;
+    assert_eq!(change["post_id"], pid.as_str());
 }

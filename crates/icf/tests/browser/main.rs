@@ -482,6 +482,7 @@ async fn an_operator_publishes_to_twenty_accounts_from_the_browser() {
     shots.step(&c, "publishing").await;
     // The page is not reloaded: the count rises through the live event stream.
     let done = wait_text(&c, "#t-success", "20", Duration::from_secs(180)).await;
+    wait_text(&c, "#post-status", "completed", Duration::from_secs(5)).await;
     shots.step(&c, "published").await;
     assert_eq!(done, "20", "the post page reached 20/20");
 

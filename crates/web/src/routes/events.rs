@@ -4,6 +4,7 @@
 //! broadcast channel, so a page sees work done by workers in other processes too. The
 //! poller runs only while someone listens.
 
+use std::collections::HashSet;
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -12,6 +13,7 @@ use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use chrono::{DateTime, Utc};
 use futures_util::Stream;
+use icf_core::ids::ExecutionId;
 use icf_store::Db;
 use icf_store::executions::ExecutionChange;
 use icf_store::stats::QueueFigures;
@@ -22,6 +24,9 @@ use crate::error::ApiResult;
 use crate::state::AppState;
 
 const TICK: Duration = Duration::from_secs(1);
+/// Each read looks this far behind the newest change seen, so a transaction that commits
+/// late with an earlier `updated_at` (another worker process) is not missed.
+const OVERLAP_SECS: i64 = 5;
 /// Changes read per tick at most; the rest follow on the next tick.
 const BATCH: i64 = 500;
 
@@ -73,6 +78,8 @@ async fn poll(
     db: Db,
 ) {
     let mut since: DateTime<Utc> = Utc::now();
+    // Changes already sent within the overlap window, to send each once.
+    let mut sent: HashSet<(ExecutionId, DateTime<Utc>)> = HashSet::new();
     let mut last_queue: Option<QueueFigures> = None;
     let mut interval = tokio::time::interval(TICK);
     loop {
@@ -98,12 +105,17 @@ async fn poll(
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "live events: cannot read the queue"),
         }
-        match icf_store::executions::changed_since(&db, since, BATCH).await {
+        let from = since - chrono::Duration::seconds(OVERLAP_SECS);
+        match icf_store::executions::changed_since(&db, from, BATCH).await {
             Ok(changes) => {
                 for change in changes {
                     since = since.max(change.updated_at);
-                    let _ = tx.send(LiveEvent::Execution(change));
+                    if sent.insert((change.id, change.updated_at)) {
+                        let _ = tx.send(LiveEvent::Execution(change));
+                    }
                 }
+                let from = since - chrono::Duration::seconds(OVERLAP_SECS);
+                sent.retain(|(_, at)| *at > from);
             }
             Err(e) => tracing::warn!(error = %e, "live events: cannot read executions"),
         }

@@ -281,6 +281,7 @@ pub(crate) const TABLE: &[(&str, &str)] = &[
     ("editor", "редактор"),
     ("Last sign-in", "Последний вход"),
     ("Deleted", "Удалён"),
+    ("Refresh the list", "Обновить список"),
     (
         "Paste lines or choose a file.",
         "Вставьте строки или выберите файл.",

@@ -243,6 +243,8 @@ struct ExecutionsFragment {
     post: String,
     rows: Vec<ExecRow>,
     t: Totals,
+    /// The post's status, sent along (out of band) when the fragment refreshes alone.
+    status: Option<String>,
 }
 
 async fn executions_fragment(
@@ -296,6 +298,7 @@ async fn executions_fragment(
         post: id.to_string(),
         rows,
         t,
+        status: None,
     })
 }
 
@@ -409,8 +412,12 @@ pub async fn executions(
     let Some(id) = parse_id(&raw) else {
         return error_page(ui.l, ApiError::NotFound("post"));
     };
+    let status = icf_store::posts::get(&state.db, id)
+        .await
+        .map(|p| p.status.as_str().to_owned())
+        .ok();
     match executions_fragment(&state, ui.l, id).await {
-        Ok(f) => f.into_response(),
+        Ok(f) => ExecutionsFragment { status, ..f }.into_response(),
         Err(e) => field_errors(&["exec"], e),
     }
 }
