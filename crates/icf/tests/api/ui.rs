@@ -342,6 +342,56 @@ async fn every_page_renders_for_an_admin_in_both_languages(engine: Engine) {
             }
         }
     }
+    // The account page's settings form goes through the API's update.
+    let resp = no_redirects()
+        .post(app.url(&format!("/accounts/{aid}/action")))
+        .header("cookie", &cookie)
+        .form(&[
+            ("action", "edit"),
+            ("group_id", ""),
+            ("language", "es"),
+            ("posts_limit_per_day", "5"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let account = icf_store::accounts::get(&app.db, aid.parse().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(account.language, "es");
+    assert_eq!(account.posts_limit_per_day, 5);
+    assert_eq!(account.group_id, None);
+    // Bulk: back into the group, reported per account.
+    let resp = no_redirects()
+        .post(app.url("/accounts/bulk"))
+        .header("cookie", &cookie)
+        .form(&[
+            ("action", "move"),
+            ("group_id", gid.as_str()),
+            ("id", aid.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(resp.text().await.unwrap().contains("it_en_1: IT"));
+    // Pasted import lines, with a result per line.
+    let form = Form::new()
+        .text("lines", "new_one:pw-123456:ru:IT\nbad line\n")
+        .text("language", "en");
+    let resp = no_redirects()
+        .post(app.url("/accounts/import"))
+        .header("cookie", &cookie)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let html = resp.text().await.unwrap();
+    assert!(html.contains("id=\"import-created\">1<"), "{html}");
+    assert!(html.contains("new_one"), "{html}");
+
     // Never back to another site.
     let resp = no_redirects()
         .post(app.url("/language"))

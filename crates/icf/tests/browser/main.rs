@@ -532,6 +532,12 @@ async fn an_operator_publishes_to_twenty_accounts_from_the_browser() {
     assert_eq!(heading, "Обзор");
     shots.step(&c, "dashboard-ru").await;
 
+    // On a phone.
+    c.set_window_size(390, 844).await.unwrap();
+    c.goto(&app.url(&format!("/posts/{post}"))).await.unwrap();
+    wait_text(&c, "#t-success", "20", Duration::from_secs(5)).await;
+    shots.step(&c, "phone-post-ru").await;
+
     c.close().await.unwrap();
     let _ = stop.send(());
     let _ = tokio::time::timeout(Duration::from_secs(30), worker).await;

@@ -322,6 +322,8 @@ struct AccountPage {
     created: String,
     logs: Vec<super::logs::LogRow>,
     executions: Vec<(String, String, String, String)>,
+    groups: Vec<(String, String)>,
+    group_id: String,
 }
 
 pub async fn page(
@@ -361,7 +363,15 @@ pub async fn page(
             )
         })
         .collect();
+    let groups = icf_store::groups::list(&state.db)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|g| (g.id.to_string(), g.name))
+        .collect();
     AccountPage {
+        groups,
+        group_id: account.group_id.map(|g| g.to_string()).unwrap_or_default(),
         device: account.device_id.clone(),
         challenge: account
             .pending_challenge
@@ -418,6 +428,29 @@ pub async fn action(
                 .map(|Json(r)| serde_json::to_value(r).unwrap_or(Value::Null)),
             Err(e) => Err(ApiError::validation("session", e.to_string())),
         },
+        "edit" => {
+            let limit: Option<i64> = first(&pairs, "posts_limit_per_day").trim().parse().ok();
+            let group = first(&pairs, "group_id");
+            let group_id = if group.is_empty() {
+                Value::Null
+            } else {
+                json!(group)
+            };
+            let mut changes = json!({ "group_id": group_id });
+            let language = first(&pairs, "language").trim();
+            if !language.is_empty() {
+                changes["language"] = json!(language);
+            }
+            if let Some(n) = limit {
+                changes["posts_limit_per_day"] = json!(n);
+            }
+            match body(changes) {
+                Ok(req) => api::update(State(state), admin, IdPath(id), ApiJson(req))
+                    .await
+                    .map(|_| json!({"status": l.t("Saved")})),
+                Err(e) => Err(e),
+            }
+        }
         _ => Err(ApiError::validation("action", "pick an action")),
     };
     match outcome {

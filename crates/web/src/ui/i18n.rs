@@ -282,6 +282,7 @@ pub(crate) const TABLE: &[(&str, &str)] = &[
     ("Last sign-in", "Последний вход"),
     ("Deleted", "Удалён"),
     ("Refresh the list", "Обновить список"),
+    ("Settings", "Настройки"),
     (
         "Paste lines or choose a file.",
         "Вставьте строки или выберите файл.",
