@@ -301,3 +301,34 @@ pub async fn metrics(db: &Db, now: DateTime<Utc>) -> Result<MetricsSnapshot, Sto
         translation_cache_hits: hits.unwrap_or(0),
     })
 }
+
+/// Per group name: executions that ended (published or failed) since `since`.
+pub async fn group_outcomes(
+    db: &Db,
+    since: DateTime<Utc>,
+) -> Result<BTreeMap<String, Outcomes>, StoreError> {
+    let rows: Vec<(Option<String>, String, i64)> = on_pool!(db, |pool| sqlx::query_as(
+        "SELECT g.name, e.status, COUNT(*) FROM post_executions e \
+         JOIN accounts a ON a.id = e.account_id LEFT JOIN groups g ON g.id = a.group_id \
+         WHERE e.status IN ('success', 'failed') AND e.updated_at >= $1 GROUP BY g.name, e.status"
+    )
+    .bind(since)
+    .fetch_all(pool)
+    .await?);
+    let mut out: BTreeMap<String, Outcomes> = BTreeMap::new();
+    for (group, status, n) in rows {
+        let o = out
+            .entry(group.unwrap_or_else(|| "(no group)".into()))
+            .or_default();
+        if status == "success" {
+            o.success += n;
+        } else {
+            o.failed += n;
+        }
+    }
+    for o in out.values_mut() {
+        let total = o.success + o.failed;
+        o.success_rate = (total > 0).then(|| o.success as f64 / total as f64);
+    }
+    Ok(out)
+}

@@ -392,6 +392,32 @@ async fn every_page_renders_for_an_admin_in_both_languages(engine: Engine) {
     assert!(html.contains("id=\"import-created\">1<"), "{html}");
     assert!(html.contains("new_one"), "{html}");
 
+    // The source language's card edits the caption itself; another language's, a translation.
+    for (lang, text) in [("en", "Hello <again> #one"), ("es", "Hola otra vez #one")] {
+        let resp = no_redirects()
+            .post(app.url(&format!("/posts/{pid}/translations/{lang}")))
+            .header("cookie", &cookie)
+            .form(&[("text", text)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+        let html = resp.text().await.unwrap();
+        assert!(html.contains("class=\"ok small\""), "{lang}: {html}");
+    }
+    let post = icf_store::posts::get(&app.db, pid.parse().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(post.caption_original, "Hello <again> #one");
+    let stored = icf_store::post_translations::list(&app.db, post.id)
+        .await
+        .unwrap();
+    assert!(
+        stored
+            .iter()
+            .any(|t| t.language == "es" && t.text == "Hola otra vez #one")
+    );
+
     // Never back to another site.
     let resp = no_redirects()
         .post(app.url("/language"))
@@ -403,7 +429,10 @@ async fn every_page_renders_for_an_admin_in_both_languages(engine: Engine) {
     assert_eq!(resp.headers()[LOCATION], "/");
     // User text is escaped.
     let (_, html) = page(&app, &cookie, &format!("/posts/{pid}")).await;
-    assert!(html.contains("Hello &#60;world&#62;") || html.contains("Hello &lt;world&gt;"));
+    assert!(
+        html.contains("Hello &#60;again&#62;") || html.contains("Hello &lt;again&gt;"),
+        "{html}"
+    );
     let (status, _) = page(&app, &cookie, "/posts/not-a-post").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let css = no_redirects()

@@ -19,6 +19,7 @@ struct GroupRow {
     statuses: String,
     languages: String,
     published: i64,
+    rate: String,
 }
 
 struct Troubled {
@@ -60,10 +61,12 @@ pub async fn page(State(state): State<AppState>, ui: Ui) -> Response {
         let posts: PostStats = icf_store::stats::posts(&state.db, now).await?;
         let accounts: Vec<AccountStats> = icf_store::stats::accounts(&state.db, 5).await?;
         let groups = icf_store::groups::list(&state.db).await?;
-        Ok::<_, icf_store::StoreError>((o, posts, accounts, groups))
+        let outcomes =
+            icf_store::stats::group_outcomes(&state.db, now - chrono::Duration::days(30)).await?;
+        Ok::<_, icf_store::StoreError>((o, posts, accounts, groups, outcomes))
     }
     .await;
-    let (o, posts, accounts, groups) = match loaded {
+    let (o, posts, accounts, groups, outcomes) = match loaded {
         Ok(v) => v,
         Err(e) => return error_page(l, e.into()),
     };
@@ -72,6 +75,7 @@ pub async fn page(State(state): State<AppState>, ui: Ui) -> Response {
         .map(|g| GroupRow {
             id: g.id.to_string(),
             published: posts.by_group.get(&g.name).copied().unwrap_or(0),
+            rate: percent(outcomes.get(&g.name).and_then(|o| o.success_rate)),
             statuses: g
                 .statuses
                 .iter()

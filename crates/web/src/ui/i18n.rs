@@ -284,6 +284,10 @@ pub(crate) const TABLE: &[(&str, &str)] = &[
     ("Refresh the list", "Обновить список"),
     ("Settings", "Настройки"),
     (
+        "press Translate again for the other languages",
+        "нажмите «Перевести» ещё раз для других языков",
+    ),
+    (
         "Paste lines or choose a file.",
         "Вставьте строки или выберите файл.",
     ),

@@ -482,10 +482,45 @@ pub async fn edit_translation(
     axum::Form(form): axum::Form<TextForm>,
 ) -> Response {
     let l = ui.l;
-    let body = json!({ "text": form.text });
-    let req = match serde_json::from_value(body) {
+    let Some(id) = parse_id(&raw) else {
+        return error_page(l, ApiError::NotFound("post"));
+    };
+    // The source language's card edits the caption itself.
+    let is_source = icf_store::posts::get(&state.db, id)
+        .await
+        .is_ok_and(|p| p.original_language == lang);
+    if is_source {
+        let result = match super::accounts::body(json!({ "caption": form.text })) {
+            Ok(req) => crate::routes::posts::update(
+                State(state),
+                ui.user.clone(),
+                IdPath(id),
+                crate::extract::ApiJson(req),
+            )
+            .await
+            .map(|Json(p)| p.caption_original),
+            Err(e) => Err(e),
+        };
+        let (text, error, saved) = match result {
+            Ok(t) => (t, None, true),
+            Err(e) => (form.text, Some(e.to_string()), false),
+        };
+        let c = LangCard {
+            post: raw,
+            lang,
+            text,
+            origin: TranslationOrigin::Source.as_str().to_owned(),
+            source: true,
+            stale: false,
+            warnings: Vec::new(),
+            error,
+            saved,
+        };
+        return CardFragment { l, c }.into_response();
+    }
+    let req = match super::accounts::body(json!({ "text": form.text })) {
         Ok(r) => r,
-        Err(e) => return field_errors(&["form"], ApiError::internal(e)),
+        Err(e) => return field_errors(&["translate"], e),
     };
     let result = post_translations::edit(
         State(state),
