@@ -435,6 +435,20 @@ async fn every_page_renders_for_an_admin_in_both_languages(engine: Engine) {
     );
     let (status, _) = page(&app, &cookie, "/posts/not-a-post").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    // A browser lost outside the API gets a page; API clients keep the JSON shape.
+    let resp = no_redirects()
+        .get(app.url("/no-such-page"))
+        .header("accept", "text/html,application/xhtml+xml")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    assert!(resp.text().await.unwrap().contains("Page not found"));
+    let (status, body) = app
+        .call(Method::GET, "/api/no-such-route", None, None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body["error"]["code"], "not_found");
     let css = no_redirects()
         .get(app.url("/static/htmx.min.js"))
         .send()

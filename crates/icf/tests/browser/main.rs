@@ -155,6 +155,16 @@ impl Shots {
             "/../../target/ui-screenshots"
         ));
         std::fs::create_dir_all(&dir).expect("screenshot dir");
+        // Old shots of this test would mix with the new ones.
+        for entry in std::fs::read_dir(&dir).expect("screenshot dir").flatten() {
+            if entry
+                .file_name()
+                .to_string_lossy()
+                .starts_with(&format!("{prefix}-"))
+            {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
         Shots { dir, prefix, n: 0 }
     }
 
@@ -521,7 +531,32 @@ async fn an_operator_publishes_to_twenty_accounts_from_the_browser() {
     wait_for(&c, "#chart canvas").await;
     shots.step(&c, "dashboard").await;
 
+    // The other screens render without console errors.
+    for (path, shot) in [
+        ("/groups", "groups"),
+        ("/proxies", "proxies"),
+        ("/logs", "logs"),
+        ("/users", "users"),
+        ("/calendar", "calendar"),
+        ("/calendar?view=week", "calendar-week"),
+        ("/posts", "posts"),
+    ] {
+        c.goto(&app.url(path)).await.unwrap();
+        wait_for(&c, "main h1").await;
+        shots.step(&c, shot).await;
+    }
+    c.goto(&app.url("/accounts?search=it_es_15")).await.unwrap();
+    wait_for(&c, "#accounts-table a")
+        .await
+        .click()
+        .await
+        .unwrap();
+    wait_for(&c, "#edit-account").await;
+    shots.step(&c, "account").await;
+
     // In Russian.
+    c.goto(&app.url("/")).await.unwrap();
+    wait_for(&c, "#chart").await;
     c.find(Locator::Css("#ui-language option[value=ru]"))
         .await
         .unwrap()

@@ -19,19 +19,26 @@ pub struct LogRow {
     pub account: String,
     pub action: String,
     pub status: String,
+    /// The status for people ("published" would be wrong for a login).
+    pub label: String,
     pub error: String,
     pub details: String,
     pub duration_ms: i64,
 }
 
 impl LogRow {
-    pub fn new(_: Lang, e: ActivityLog) -> Self {
+    pub fn new(l: Lang, e: ActivityLog) -> Self {
+        let label = match e.status {
+            icf_core::enums::ActivityStatus::Success => l.word("ok"),
+            other => l.word(other.as_str()),
+        };
         LogRow {
             at: iso(&e.created_at),
             account_id: e.account_id.map(|a| a.to_string()).unwrap_or_default(),
             account: e.account_username.unwrap_or_default(),
             action: e.action,
             status: e.status.as_str().to_owned(),
+            label,
             error: e.error_message.unwrap_or_default(),
             details: serde_json::to_string_pretty(&e.details).unwrap_or_default(),
             duration_ms: e.duration_ms,

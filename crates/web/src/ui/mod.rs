@@ -20,6 +20,8 @@ use axum::routing::{get, post};
 
 use crate::state::AppState;
 
+pub use view::error_page;
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route(
