@@ -418,6 +418,35 @@ async fn every_page_renders_for_an_admin_in_both_languages(engine: Engine) {
             .any(|t| t.language == "es" && t.text == "Hola otra vez #one")
     );
 
+    // A user's password reset by an admin: the old one stops working.
+    let writer_pw = app
+        .create_user("writer", icf_core::enums::Role::Editor)
+        .await;
+    let writer = icf_store::users::find_by_username(&app.db, "writer")
+        .await
+        .unwrap()
+        .unwrap()
+        .user
+        .id;
+    let resp = no_redirects()
+        .post(app.url(&format!("/users/{writer}")))
+        .header("cookie", &cookie)
+        .form(&[("password", "a brand new password 42")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    let (status, _) = app
+        .call(
+            Method::POST,
+            "/api/auth/login",
+            None,
+            Some(json!({"username": "writer", "password": writer_pw})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    app.login("writer", "a brand new password 42").await;
+
     // Never back to another site.
     let resp = no_redirects()
         .post(app.url("/language"))

@@ -99,6 +99,7 @@ struct GroupPage {
     ctx: Ctx,
     g: GroupRow,
     accounts: Vec<(String, String, String, String)>,
+    others: Vec<(String, String)>,
 }
 
 pub async fn page(
@@ -130,9 +131,17 @@ pub async fn page(
             .collect(),
         Err(e) => return error_page(l, e),
     };
+    let others = icf_store::groups::list(&state.db)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|o| o.id != id)
+        .map(|o| (o.id.to_string(), o.name))
+        .collect();
     GroupPage {
         g: row(l, g),
         accounts,
+        others,
         ctx: ui.ctx("groups"),
     }
     .into_response()
@@ -153,6 +162,24 @@ pub async fn update(
     };
     match api::update(State(state), AdminUser(ui.user), IdPath(id), ApiJson(req)).await {
         Ok(Json(g)) => redirect(&format!("/groups/{}", g.id)),
+        Err(e) => field_errors(FIELDS, e),
+    }
+}
+
+/// Deletes the group; its accounts are ungrouped, moved or deleted as the form says.
+pub async fn delete(
+    State(state): State<AppState>,
+    UiAdmin(ui): UiAdmin,
+    Path(raw): Path<String>,
+    raw_body: axum::body::Bytes,
+) -> Response {
+    const FIELDS: &[&str] = &["on_accounts", "target_group_id", "delete"];
+    let Ok(id) = raw.parse::<GroupId>() else {
+        return error_page(ui.l, ApiError::NotFound("group"));
+    };
+    let params = Params::from_pairs(super::accounts::form_pairs(&raw_body));
+    match api::delete(State(state), AdminUser(ui.user), IdPath(id), params).await {
+        Ok(_) => redirect("/groups"),
         Err(e) => field_errors(FIELDS, e),
     }
 }

@@ -58,6 +58,8 @@ pub fn router() -> Router<AppState> {
         .route("/accounts/{id}/action", post(accounts::action))
         .route("/groups", get(groups::list).post(groups::create))
         .route("/groups/{id}", get(groups::page).post(groups::update))
+        .route("/groups/{id}/delete", post(groups::delete))
+        .route("/posts/{id}/delete", post(posts::delete))
         .route("/proxies", get(proxies::list))
         .route("/proxies/import", post(proxies::import))
         .route("/proxies/{id}/check", post(proxies::check))

@@ -821,3 +821,14 @@ pub async fn calendar(
     }
     .into_response()
 }
+
+/// Deletes the post (queued work is cancelled first, as the API does).
+pub async fn delete(State(state): State<AppState>, ui: Ui, Path(raw): Path<String>) -> Response {
+    let Some(id) = parse_id(&raw) else {
+        return error_page(ui.l, ApiError::NotFound("post"));
+    };
+    match crate::routes::posts::delete(State(state), ui.user.clone(), IdPath(id)).await {
+        Ok(_) => super::view::redirect("/posts"),
+        Err(e) => field_errors(&["delete"], e),
+    }
+}

@@ -87,6 +87,7 @@ pub async fn create(
 pub struct UpdateForm {
     role: Option<String>,
     is_active: Option<String>,
+    password: Option<String>,
 }
 
 pub async fn update(
@@ -105,12 +106,18 @@ pub async fn update(
     if let Some(a) = f.is_active {
         changes.insert("is_active".into(), Value::Bool(a == "true"));
     }
+    if let Some(p) = f.password.filter(|p| !p.is_empty()) {
+        changes.insert("password".into(), Value::String(p));
+    }
     let req = match body(Value::Object(changes)) {
         Ok(r) => r,
         Err(e) => return field_errors(&["users"], e),
     };
     match api::update(State(state), AdminUser(ui.user), IdPath(id), ApiJson(req)).await {
         Ok(Json(_)) => refresh(),
+        Err(ApiError::Validation { field, message }) if field == "password" => {
+            field_errors(&["users"], ApiError::validation("users", message))
+        }
         Err(e) => field_errors(&["users"], e),
     }
 }
