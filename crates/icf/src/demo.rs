@@ -210,6 +210,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     println!(
         "\nicf demo is running on {base}\n\
          \n  sign in:     admin / {admin_password}\
+         \n  web UI:      {base}/  (in a browser)\
          \n  API docs:    {base}/docs\
          \n  accounts:    {} simulated Instagram accounts: IT (10 en, 5 ru, 5 es), Finance and News,\
          \n               each behind its own SOCKS5 proxy on this machine\

@@ -393,3 +393,90 @@ pub async fn latest_planned(db: &Db) -> Result<Option<DateTime<Utc>>, StoreError
     .fetch_one(pool)
     .await?))
 }
+
+/// An execution whose state changed, for the live event stream.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExecutionChange {
+    pub id: ExecutionId,
+    pub post_id: PostId,
+    pub account_id: AccountId,
+    pub status: ExecutionStatus,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Executions updated after `since`, oldest first. Reading the table rather than hooking
+/// the worker lets the stream see workers running in other processes.
+pub async fn changed_since(
+    db: &Db,
+    since: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<ExecutionChange>, StoreError> {
+    let rows: Vec<(DbUuid, DbUuid, DbUuid, String, DateTime<Utc>)> = on_pool!(db, |pool| {
+        sqlx::query_as(
+            "SELECT id, post_id, account_id, status, updated_at FROM post_executions \
+             WHERE updated_at > $1 ORDER BY updated_at LIMIT $2",
+        )
+        .bind(since)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?
+    });
+    rows.into_iter()
+        .map(|(id, post, account, status, updated_at)| {
+            Ok(ExecutionChange {
+                id: id.into_id(),
+                post_id: post.into_id(),
+                account_id: account.into_id(),
+                status: status
+                    .parse()
+                    .map_err(|e| StoreError::Corrupt(format!("post_executions.status: {e}")))?,
+                updated_at,
+            })
+        })
+        .collect()
+}
+
+/// How many of the post's executions are in each state.
+pub async fn status_counts(
+    db: &Db,
+    post: PostId,
+) -> Result<HashMap<ExecutionStatus, i64>, StoreError> {
+    let rows: Vec<(String, i64)> = on_pool!(db, |pool| {
+        sqlx::query_as(
+            "SELECT status, COUNT(*) FROM post_executions WHERE post_id = $1 GROUP BY status",
+        )
+        .bind(DbUuid::from(post))
+        .fetch_all(pool)
+        .await?
+    });
+    rows.into_iter()
+        .map(|(s, n)| {
+            let status = s
+                .parse()
+                .map_err(|e| StoreError::Corrupt(format!("post_executions.status: {e}")))?;
+            Ok((status, n))
+        })
+        .collect()
+}
+
+/// The account's latest executions, newest first: post, status, error, last change.
+pub async fn recent_for_account(
+    db: &Db,
+    account: AccountId,
+    limit: i64,
+) -> Result<Vec<(PostId, String, Option<String>, DateTime<Utc>)>, StoreError> {
+    let rows: Vec<(DbUuid, String, Option<String>, DateTime<Utc>)> = on_pool!(db, |pool| {
+        sqlx::query_as(
+            "SELECT post_id, status, error_message, updated_at FROM post_executions \
+             WHERE account_id = $1 ORDER BY updated_at DESC LIMIT $2",
+        )
+        .bind(DbUuid::from(account))
+        .bind(limit)
+        .fetch_all(pool)
+        .await?
+    });
+    Ok(rows
+        .into_iter()
+        .map(|(p, s, e, t)| (p.into_id(), s, e, t))
+        .collect())
+}

@@ -63,7 +63,8 @@ pub struct Overview {
     pub queue: QueueFigures,
 }
 
-pub async fn overview(db: &Db, now: DateTime<Utc>) -> Result<Overview, StoreError> {
+/// Publishing jobs waiting, running, retrying and failed: the dashboard's live queue.
+pub async fn queue_figures(db: &Db) -> Result<QueueFigures, StoreError> {
     let queue_rows: Vec<(String, bool, i64)> = on_pool!(db, |pool| {
         sqlx::query_as(
         "SELECT state, attempts > 0, COUNT(*) FROM jobs WHERE state IN ('queued', 'running', 'failed') \
@@ -81,6 +82,11 @@ pub async fn overview(db: &Db, now: DateTime<Utc>) -> Result<Overview, StoreErro
             _ => queue.failed += n,
         }
     }
+    Ok(queue)
+}
+
+pub async fn overview(db: &Db, now: DateTime<Utc>) -> Result<Overview, StoreError> {
+    let queue = queue_figures(db).await?;
     let avg: Option<f64> = on_pool!(db, |pool| {
         sqlx::query_scalar(
         "SELECT AVG(CAST(a.duration_ms AS DOUBLE PRECISION)) FROM job_attempts a JOIN jobs j ON j.id = a.job_id \
@@ -295,4 +301,35 @@ pub async fn metrics(db: &Db, now: DateTime<Utc>) -> Result<MetricsSnapshot, Sto
         translation_cache_entries: entries,
         translation_cache_hits: hits,
     })
+}
+
+/// Per group name: executions that ended (published or failed) since `since`.
+pub async fn group_outcomes(
+    db: &Db,
+    since: DateTime<Utc>,
+) -> Result<BTreeMap<String, Outcomes>, StoreError> {
+    let rows: Vec<(Option<String>, String, i64)> = on_pool!(db, |pool| sqlx::query_as(
+        "SELECT g.name, e.status, COUNT(*) FROM post_executions e \
+         JOIN accounts a ON a.id = e.account_id LEFT JOIN groups g ON g.id = a.group_id \
+         WHERE e.status IN ('success', 'failed') AND e.updated_at >= $1 GROUP BY g.name, e.status"
+    )
+    .bind(since)
+    .fetch_all(pool)
+    .await?);
+    let mut out: BTreeMap<String, Outcomes> = BTreeMap::new();
+    for (group, status, n) in rows {
+        let o = out
+            .entry(group.unwrap_or_else(|| "(no group)".into()))
+            .or_default();
+        if status == "success" {
+            o.success += n;
+        } else {
+            o.failed += n;
+        }
+    }
+    for o in out.values_mut() {
+        let total = o.success + o.failed;
+        o.success_rate = (total > 0).then(|| o.success as f64 / total as f64);
+    }
+    Ok(out)
 }

@@ -185,3 +185,26 @@ pub async fn count_active_admins(db: &Db) -> Result<i64, StoreError> {
     .fetch_one(pool)
     .await?))
 }
+
+/// The language the operator picked for the web UI (`en`, `ru`), if any.
+pub async fn ui_language(db: &Db, id: UserId) -> Result<Option<String>, StoreError> {
+    let row: Option<(Option<String>,)> = on_pool!(db, |pool| sqlx::query_as(
+        "SELECT ui_language FROM users WHERE id = $1"
+    )
+    .bind(DbUuid::from(id))
+    .fetch_optional(pool)
+    .await?);
+    Ok(row.and_then(|r| r.0))
+}
+
+pub async fn set_ui_language(db: &Db, id: UserId, language: &str) -> Result<(), StoreError> {
+    on_pool!(db, |pool| sqlx::query(
+        "UPDATE users SET ui_language = $2 WHERE id = $1"
+    )
+    .bind(DbUuid::from(id))
+    .bind(language)
+    .execute(pool)
+    .await
+    .map(|_| ())?);
+    Ok(())
+}

@@ -84,42 +84,49 @@ impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let value = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .ok_or(ApiError::Unauthorized(
-                "sign in first: no Authorization header",
-            ))?;
-        let token = value
-            .to_str()
-            .ok()
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .map(str::trim)
-            .ok_or(ApiError::Unauthorized(
-                "the Authorization header must be 'Bearer <token>'",
-            ))?;
-        let claims = decode_token(&state.auth, token)?;
-        let creds = match icf_store::users::get(&state.db, claims.sub).await {
-            Ok(c) => c,
-            Err(icf_store::StoreError::NotFound) => {
-                return Err(ApiError::Unauthorized("the token is not valid"));
-            }
-            Err(e) => return Err(e.into()),
+        let token = match parts.headers.get(header::AUTHORIZATION) {
+            Some(value) => value
+                .to_str()
+                .ok()
+                .and_then(|v| {
+                    v.strip_prefix("Bearer ")
+                        .or_else(|| v.strip_prefix("bearer "))
+                })
+                .map(str::trim)
+                .ok_or(ApiError::Unauthorized(
+                    "the Authorization header must be 'Bearer <token>'",
+                ))?
+                .to_owned(),
+            // The web UI's browser sends the same token as a SameSite cookie; the CSRF
+            // layer keeps other sites from riding on it.
+            None => crate::ui::session::cookie_token(&parts.headers).ok_or(
+                ApiError::Unauthorized("sign in first: no Authorization header"),
+            )?,
         };
-        if !creds.user.is_active || creds.token_version != claims.ver {
-            return Err(ApiError::Unauthorized(
-                "the token is no longer valid; sign in again",
-            ));
-        }
-        Ok(CurrentUser {
-            id: creds.user.id,
-            username: creds.user.username,
-            role: creds.user.role,
-        })
+        user_for_token(state, &token).await
     }
+}
+
+/// The active user a token names, if the token is still valid.
+pub async fn user_for_token(state: &AppState, token: &str) -> Result<CurrentUser, ApiError> {
+    let claims = decode_token(&state.auth, token)?;
+    let creds = match icf_store::users::get(&state.db, claims.sub).await {
+        Ok(c) => c,
+        Err(icf_store::StoreError::NotFound) => {
+            return Err(ApiError::Unauthorized("the token is not valid"));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if !creds.user.is_active || creds.token_version != claims.ver {
+        return Err(ApiError::Unauthorized(
+            "the token is no longer valid; sign in again",
+        ));
+    }
+    Ok(CurrentUser {
+        id: creds.user.id,
+        username: creds.user.username,
+        role: creds.user.role,
+    })
 }
 
 /// A signed-in admin: 401 without a valid token, 403 for an editor.

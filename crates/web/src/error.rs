@@ -103,7 +103,7 @@ impl ApiError {
         ApiError::Internal(cause.to_string())
     }
 
-    fn status(&self) -> StatusCode {
+    pub(crate) fn status(&self) -> StatusCode {
         match self {
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
@@ -133,7 +133,7 @@ impl ApiError {
         }
     }
 
-    fn field(&self) -> Option<&str> {
+    pub(crate) fn field(&self) -> Option<&str> {
         match self {
             ApiError::BadRequest { field, .. } | ApiError::Conflict { field, .. } => {
                 field.as_deref()
@@ -205,9 +205,19 @@ impl From<StoreError> for ApiError {
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
-/// Unknown paths answer in the same JSON shape as everything else.
-pub async fn not_found_fallback() -> ApiError {
-    ApiError::NotFound("route")
+/// Unknown paths answer in the same JSON shape as everything else; a browser asking for a
+/// page outside `/api/` gets the web UI's 404 page.
+pub async fn not_found_fallback(uri: axum::http::Uri, headers: axum::http::HeaderMap) -> Response {
+    let wants_page = !uri.path().starts_with("/api/")
+        && headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/html"));
+    if wants_page {
+        let l = crate::ui::i18n::Lang::from_headers(&headers);
+        return crate::ui::error_page(l, ApiError::NotFound("page"));
+    }
+    ApiError::NotFound("route").into_response()
 }
 
 /// A panicking handler still answers with the JSON error shape, without the panic text.

@@ -11,6 +11,7 @@ mod query;
 pub mod routes;
 pub mod secrets;
 pub mod state;
+pub mod ui;
 
 pub use state::{AppState, AuthSettings, UploadSettings};
 
@@ -44,10 +45,14 @@ pub fn app(state: AppState) -> Router {
             }),
         )
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        // The web UI signs in with a cookie; cross-site writes are refused (API clients
+        // without Sec-Fetch-Site/Origin pass, as their bearer token is not ambient).
+        .layer(tower_http::csrf::CsrfLayer::new())
         .layer(CatchPanicLayer::custom(error::panic_response));
 
     use utoipa::OpenApi;
     routes::router()
+        .merge(ui::router())
         .merge(
             utoipa_swagger_ui::SwaggerUi::new("/docs")
                 .url("/openapi.json", openapi::ApiDoc::openapi()),

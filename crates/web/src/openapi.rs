@@ -39,6 +39,7 @@ use crate::routes;
         routes::publish::retry_failed,
         routes::logs::list,
         routes::queue::overview,
+        routes::events::events,
         routes::stats::overview,
         routes::stats::accounts,
         routes::stats::posts,

@@ -69,6 +69,8 @@ pub struct AppState {
     /// the client's address is its `X-Real-IP`, so sign-in throttling counts each client
     /// rather than the proxy.
     pub trust_proxy_headers: bool,
+    /// The live event stream of `/api/events`.
+    pub events: crate::routes::events::EventHub,
 }
 
 impl AppState {
@@ -93,6 +95,7 @@ impl AppState {
             engine: None,
             shutdown: CancellationToken::new(),
             trust_proxy_headers: false,
+            events: Default::default(),
         }
     }
 

@@ -70,9 +70,10 @@ async fn login_challenge_and_status_go_through_the_accounts_proxy(engine: Engine
         &[
             ("INSTAGRAM_API_URL", &sim.base_url()),
             ("ICF_PACING_SPEED", "1000"),
-            // The periodic session checks would talk to the simulator at moments of their
-            // own, and this test counts the requests it sends.
+            // The periodic session and proxy checks would talk to the simulator at moments
+            // of their own, and this test counts the requests it sends.
             ("ICF_ACCOUNT_CHECK_HOURS", "0"),
+            ("ICF_PROXY_CHECK_MINUTES", "0"),
         ],
     )
     .await;
@@ -306,6 +307,7 @@ async fn periodic_status_checks_reach_every_account_with_a_session(engine: Engin
             ("ICF_PACING_SPEED", "1000"),
             // The checks are scheduled by hand below, once eve is banned.
             ("ICF_ACCOUNT_CHECK_HOURS", "0"),
+            ("ICF_PROXY_CHECK_MINUTES", "0"),
         ],
     )
     .await;
@@ -410,6 +412,7 @@ async fn a_login_is_a_job_that_can_be_waited_for_or_read_later(engine: Engine) {
             ("INSTAGRAM_API_URL", &sim.base_url()),
             ("ICF_PACING_SPEED", "1000"),
             ("ICF_ACCOUNT_CHECK_HOURS", "0"),
+            ("ICF_PROXY_CHECK_MINUTES", "0"),
         ],
     )
     .await;

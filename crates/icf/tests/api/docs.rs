@@ -22,6 +22,7 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/api/posts/{id}/translations", &["get"]),
     ("/api/posts/{id}/translations/{lang}", &["put"]),
     ("/api/queue", &["get"]),
+    ("/api/events", &["get"]),
     ("/api/stats/overview", &["get"]),
     ("/api/stats/accounts", &["get"]),
     ("/api/stats/posts", &["get"]),

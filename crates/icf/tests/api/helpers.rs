@@ -235,8 +235,7 @@ impl TestApp {
             .text("target_groups", json!([group]).to_string())
             .part(
                 "media",
-                reqwest::multipart::Part::bytes(crate::posts::jpeg(1080, 1080))
-                    .file_name("photo.jpg"),
+                reqwest::multipart::Part::bytes(square_jpeg(1080)).file_name("photo.jpg"),
             );
         let resp = self
             .request(Method::POST, "/api/posts/", Some(token))
@@ -417,4 +416,17 @@ pub async fn wait_for(mut ok: impl AsyncFnMut() -> bool, what: &str) {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     panic!("timed out waiting for {what}");
+}
+
+/// A plain square JPEG photo.
+pub fn square_jpeg(side: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_pixel(side, side, image::Rgb([10, 120, 200]));
+    let mut out = Vec::new();
+    image::DynamicImage::ImageRgb8(img)
+        .write_to(
+            &mut std::io::Cursor::new(&mut out),
+            image::ImageFormat::Jpeg,
+        )
+        .expect("encode a JPEG");
+    out
 }

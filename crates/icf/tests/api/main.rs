@@ -31,6 +31,7 @@ mod secrets;
 mod sim_instagram;
 mod stats;
 mod translate;
+mod ui;
 mod upkeep;
 mod users;
 mod worker_processes;

@@ -1,4 +1,4 @@
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use axum::Json;
 use axum::extract::{ConnectInfo, State};
@@ -38,8 +38,24 @@ pub async fn login(
     headers: axum::http::HeaderMap,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> ApiResult<Json<TokenResponse>> {
-    let username = req.username.trim().to_lowercase();
     let client = state.client_ip(peer.ip(), &headers);
+    let token = sign_in(&state, client, &req.username, req.password).await?;
+    Ok(Json(TokenResponse {
+        access_token: token,
+        token_type: "bearer",
+        expires_in: state.auth.token_ttl.num_seconds(),
+    }))
+}
+
+/// Checks a username and password (throttled per username and per client address) and
+/// issues a token. The API and the web UI's sign-in form both go through here.
+pub(crate) async fn sign_in(
+    state: &AppState,
+    client: IpAddr,
+    username: &str,
+    password: String,
+) -> ApiResult<String> {
+    let username = username.trim().to_lowercase();
     let keys = [format!("user:{username}"), format!("ip:{client}")];
     let now = Utc::now();
     {
@@ -59,7 +75,6 @@ pub async fn login(
     }
 
     let creds = icf_store::users::find_by_username(&state.db, &username).await?;
-    let password = req.password;
     let (hash, known) = match &creds {
         Some(c) => (c.password_hash.clone(), true),
         None => (icf_core::password::dummy_hash().to_owned(), false),
@@ -96,11 +111,7 @@ pub async fn login(
         creds.token_version,
     )?;
     tracing::info!(user = %creds.user.username, "signed in");
-    Ok(Json(TokenResponse {
-        access_token: token,
-        token_type: "bearer",
-        expires_in: state.auth.token_ttl.num_seconds(),
-    }))
+    Ok(token)
 }
 
 /// The signed-in operator.

@@ -119,7 +119,6 @@ pub async fn login(
     IdPath(id): IdPath<AccountId>,
     ApiQuery(p): ApiQuery<LoginParams>,
 ) -> ApiResult<Response> {
-    engine(&state)?;
     let wait = p.wait.unwrap_or(30);
     if wait > 120 {
         return Err(ApiError::bad_request(
@@ -127,11 +126,9 @@ pub async fn login(
             "wait is at most 120 seconds",
         ));
     }
-    icf_store::accounts::get(&state.db, id)
-        .await
-        .map_err(account_error)?;
-    let job = icf_engine::login::enqueue_login(&state.db, id).await?;
-    login_answer(&state, id, job, Duration::from_secs(u64::from(wait))).await
+    Ok(login_job(&state, id, Duration::from_secs(u64::from(wait)))
+        .await?
+        .into_response())
 }
 
 /// The account's latest login job: its outcome when it has ended (200), or 202 while it
@@ -151,7 +148,46 @@ pub async fn last_login(
     let job = icf_store::jobs::latest(&state.db, LOGIN_ACCOUNT, &id.to_string())
         .await?
         .ok_or(ApiError::NotFound("login"))?;
-    login_answer(&state, id, job.id, Duration::ZERO).await
+    Ok(login_answer(&state, id, job.id, Duration::ZERO)
+        .await?
+        .into_response())
+}
+
+/// What a login request came to: its outcome, or still waiting.
+pub(crate) enum LoginAnswer {
+    Done(Box<LoginResult>),
+    Pending(LoginPending),
+}
+
+impl LoginAnswer {
+    fn into_response(self) -> Response {
+        match self {
+            LoginAnswer::Done(r) => Json(*r).into_response(),
+            LoginAnswer::Pending(p) => (StatusCode::ACCEPTED, Json(p)).into_response(),
+        }
+    }
+
+    /// As JSON, for the web UI.
+    pub(crate) fn to_value(&self) -> Value {
+        match self {
+            LoginAnswer::Done(r) => serde_json::to_value(r).unwrap_or(Value::Null),
+            LoginAnswer::Pending(p) => serde_json::to_value(p).unwrap_or(Value::Null),
+        }
+    }
+}
+
+/// Queues the account's login (joining one already queued) and waits up to `wait` for it.
+pub(crate) async fn login_job(
+    state: &AppState,
+    id: AccountId,
+    wait: Duration,
+) -> ApiResult<LoginAnswer> {
+    engine(state)?;
+    icf_store::accounts::get(&state.db, id)
+        .await
+        .map_err(account_error)?;
+    let job = icf_engine::login::enqueue_login(&state.db, id).await?;
+    login_answer(state, id, job, wait).await
 }
 
 /// Waits (polling the job row, so a worker in another process counts too) until the job
@@ -161,7 +197,7 @@ async fn login_answer(
     id: AccountId,
     job_id: JobId,
     wait: Duration,
-) -> ApiResult<Response> {
+) -> ApiResult<LoginAnswer> {
     let deadline = tokio::time::Instant::now() + wait;
     loop {
         let job = icf_store::jobs::get(&state.db, job_id).await?;
@@ -188,17 +224,15 @@ async fn login_answer(
             JobState::Queued | JobState::Running => None,
         };
         if let Some(report) = report {
-            return Ok(result(state, id, report, Some(job_id))
-                .await?
-                .into_response());
+            let Json(r) = result(state, id, report, Some(job_id)).await?;
+            return Ok(LoginAnswer::Done(Box::new(r)));
         }
         if tokio::time::Instant::now() >= deadline {
-            let pending = LoginPending {
+            return Ok(LoginAnswer::Pending(LoginPending {
                 job_id,
                 state: job.state.as_str().to_owned(),
                 status_url: format!("/api/accounts/{id}/login"),
-            };
-            return Ok((StatusCode::ACCEPTED, Json(pending)).into_response());
+            }));
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

@@ -2,6 +2,7 @@
 
 pub(crate) mod accounts;
 pub(crate) mod auth;
+pub mod events;
 pub(crate) mod groups;
 pub(crate) mod health;
 pub(crate) mod instagram;
@@ -38,7 +39,8 @@ pub fn router() -> Router<AppState> {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/api/auth/login", post(auth::login))
-        .route("/api/auth/me", get(auth::me));
+        .route("/api/auth/me", get(auth::me))
+        .route("/api/events", get(events::events));
     let router = both_slashes(router, "/api/users", get(users::list).post(users::create));
     let router = both_slashes(router, "/api/translate", post(translate::translate))
         .route("/api/translate/stats", get(translate::stats))

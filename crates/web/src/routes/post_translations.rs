@@ -31,13 +31,13 @@ pub struct PreviewItem {
     pub(crate) language: String,
     /// `None` when no caption exists yet for this language (see `error`).
     pub(crate) text: Option<String>,
-    origin: Option<TranslationOrigin>,
-    stale: bool,
+    pub(crate) origin: Option<TranslationOrigin>,
+    pub(crate) stale: bool,
     from_cache: bool,
     provider: Option<String>,
-    warnings: Vec<String>,
+    pub(crate) warnings: Vec<String>,
     /// Why there is no text: no provider configured, the provider failed, …
-    error: Option<String>,
+    pub(crate) error: Option<String>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]

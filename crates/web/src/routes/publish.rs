@@ -215,13 +215,23 @@ pub async fn preview(
     _: CurrentUser,
     IdPath(id): IdPath<PostId>,
 ) -> ApiResult<Json<PlanResponse>> {
+    plan_at(&state, id, None).await.map(Json)
+}
+
+/// The plan if the post went out at `start` (default: its schedule, else now). The web
+/// UI's composer previews other times with it.
+pub(crate) async fn plan_at(
+    state: &AppState,
+    id: PostId,
+    start: Option<DateTime<Utc>>,
+) -> ApiResult<PlanResponse> {
     let post = icf_store::posts::get(&state.db, id)
         .await
         .map_err(ApiError::missing("post"))?;
-    let start = post.scheduled_at.unwrap_or_else(Utc::now);
-    let computed = compute(&state, id, &post.target_groups, start).await?;
+    let start = start.or(post.scheduled_at).unwrap_or_else(Utc::now);
+    let computed = compute(state, id, &post.target_groups, start).await?;
     let executions = icf_store::executions::list(&state.db, id).await?;
-    Ok(Json(response(id, post.status, computed, 0, &executions)))
+    Ok(response(id, post.status, computed, 0, &executions))
 }
 
 /// Publishes the post to every account of its groups that can post, now or at a time:

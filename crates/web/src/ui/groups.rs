@@ -1,0 +1,185 @@
+//! Groups (admin): the list, create, edit, and a group's accounts.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use icf_core::ids::GroupId;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::accounts::body;
+use super::session::UiAdmin;
+use super::view::{Ctx, error_page, field_errors, redirect, refresh};
+use crate::auth::AdminUser;
+use crate::error::ApiError;
+use crate::extract::{ApiJson, IdPath};
+use crate::query::Params;
+use crate::routes::groups as api;
+use crate::state::AppState;
+
+const FIELDS: &[&str] = &["name", "description", "form"];
+
+struct GroupRow {
+    id: String,
+    name: String,
+    description: String,
+    accounts: i64,
+    languages: String,
+    statuses: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "groups.html")]
+struct GroupsPage {
+    ctx: Ctx,
+    groups: Vec<GroupRow>,
+}
+
+fn row(l: super::i18n::Lang, g: icf_core::account::Group) -> GroupRow {
+    let join = |m: &std::collections::BTreeMap<String, i64>, words: bool| {
+        m.iter()
+            .map(|(k, v)| {
+                if words {
+                    format!("{} {v}", l.word(k))
+                } else {
+                    format!("{k} {v}")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    GroupRow {
+        id: g.id.to_string(),
+        languages: join(&g.languages, false),
+        statuses: join(&g.statuses, true),
+        name: g.name,
+        description: g.description,
+        accounts: g.accounts_count,
+    }
+}
+
+pub async fn list(State(state): State<AppState>, UiAdmin(ui): UiAdmin) -> Response {
+    match icf_store::groups::list(&state.db).await {
+        Ok(gs) => GroupsPage {
+            groups: gs.into_iter().map(|g| row(ui.l, g)).collect(),
+            ctx: ui.ctx("groups"),
+        }
+        .into_response(),
+        Err(e) => error_page(ui.l, e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct GroupForm {
+    name: String,
+    #[serde(default)]
+    description: String,
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    UiAdmin(ui): UiAdmin,
+    axum::Form(form): axum::Form<GroupForm>,
+) -> Response {
+    let req = match body(json!({ "name": form.name, "description": form.description })) {
+        Ok(r) => r,
+        Err(e) => return field_errors(FIELDS, e),
+    };
+    match api::create(State(state), AdminUser(ui.user), ApiJson(req)).await {
+        Ok(_) => refresh(),
+        Err(e) => field_errors(FIELDS, e),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "group.html")]
+struct GroupPage {
+    ctx: Ctx,
+    g: GroupRow,
+    accounts: Vec<(String, String, String, String)>,
+    others: Vec<(String, String)>,
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    UiAdmin(ui): UiAdmin,
+    Path(raw): Path<String>,
+    params: Params,
+) -> Response {
+    let l = ui.l;
+    let Ok(id) = raw.parse::<GroupId>() else {
+        return error_page(l, ApiError::NotFound("group"));
+    };
+    let g = match icf_store::groups::get(&state.db, id).await {
+        Ok(g) => g,
+        Err(e) => return error_page(l, api::group_not_found(e)),
+    };
+    let accounts = match crate::routes::accounts::list_accounts(&state, &params, Some(id)).await {
+        Ok(p) => p
+            .items
+            .into_iter()
+            .map(|a| {
+                (
+                    a.id.to_string(),
+                    a.username,
+                    a.status.as_str().to_owned(),
+                    a.language,
+                )
+            })
+            .collect(),
+        Err(e) => return error_page(l, e),
+    };
+    let others = icf_store::groups::list(&state.db)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|o| o.id != id)
+        .map(|o| (o.id.to_string(), o.name))
+        .collect();
+    GroupPage {
+        g: row(l, g),
+        accounts,
+        others,
+        ctx: ui.ctx("groups"),
+    }
+    .into_response()
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    UiAdmin(ui): UiAdmin,
+    Path(raw): Path<String>,
+    axum::Form(form): axum::Form<GroupForm>,
+) -> Response {
+    let Ok(id) = raw.parse::<GroupId>() else {
+        return error_page(ui.l, ApiError::NotFound("group"));
+    };
+    let req = match body(json!({ "name": form.name, "description": form.description })) {
+        Ok(r) => r,
+        Err(e) => return field_errors(FIELDS, e),
+    };
+    match api::update(State(state), AdminUser(ui.user), IdPath(id), ApiJson(req)).await {
+        Ok(Json(g)) => redirect(&format!("/groups/{}", g.id)),
+        Err(e) => field_errors(FIELDS, e),
+    }
+}
+
+/// Deletes the group; its accounts are ungrouped, moved or deleted as the form says.
+pub async fn delete(
+    State(state): State<AppState>,
+    UiAdmin(ui): UiAdmin,
+    Path(raw): Path<String>,
+    raw_body: axum::body::Bytes,
+) -> Response {
+    const FIELDS: &[&str] = &["on_accounts", "target_group_id", "delete"];
+    let Ok(id) = raw.parse::<GroupId>() else {
+        return error_page(ui.l, ApiError::NotFound("group"));
+    };
+    let params = Params::from_pairs(super::accounts::form_pairs(&raw_body));
+    match api::delete(State(state), AdminUser(ui.user), IdPath(id), params).await {
+        Ok(_) => redirect("/groups"),
+        Err(e) => field_errors(FIELDS, e),
+    }
+}

@@ -1,0 +1,98 @@
+// Small things every page needs: local times, auto-submitting selects, caption counters,
+// and the live event stream.
+(function () {
+  "use strict";
+
+  function localTimes(root) {
+    root.querySelectorAll("time[datetime]").forEach(function (el) {
+      var d = new Date(el.getAttribute("datetime"));
+      if (!isNaN(d)) {
+        el.textContent = d.toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+        el.title = el.getAttribute("datetime");
+      }
+    });
+  }
+
+  // Counts as Instagram does, near enough: characters (code points), #hashtags, @mentions.
+  function counts(text) {
+    var chars = Array.from(text).length;
+    var tags = (text.match(/(^|[^\w&])#[\p{L}\p{N}_]+/gu) || []).length;
+    var mentions = (text.match(/(^|[^\w])@[A-Za-z0-9._]+/g) || []).length;
+    return { chars: chars, tags: tags, mentions: mentions };
+  }
+  window.icfCounts = counts;
+
+  function counter(area) {
+    var out = document.getElementById(area.getAttribute("data-counter"));
+    if (!out) return;
+    var c = counts(area.value);
+    function part(n, max, label) {
+      var cls = n > max ? "over" : "";
+      return '<span class="' + cls + '">' + n + "/" + max + " " + label + "</span>";
+    }
+    out.innerHTML = [part(c.chars, 2200, out.dataset.chars || "characters"),
+      part(c.tags, 30, out.dataset.tags || "hashtags"),
+      part(c.mentions, 20, out.dataset.mentions || "mentions")].join(" · ");
+  }
+
+  function init(root) {
+    localTimes(root);
+    root.querySelectorAll("textarea[data-counter]").forEach(function (a) {
+      counter(a);
+      a.addEventListener("input", function () { counter(a); });
+    });
+    // A local date-time field carries its UTC offset for the chosen date (DST included).
+    root.querySelectorAll("input[type=datetime-local][data-tz]").forEach(function (input) {
+      var out = document.getElementById(input.getAttribute("data-tz"));
+      function sync() {
+        var d = new Date(input.value);
+        out.value = isNaN(d) ? new Date().getTimezoneOffset() : d.getTimezoneOffset();
+      }
+      sync();
+      input.addEventListener("change", sync);
+    });
+    root.querySelectorAll("input[data-check-all]").forEach(function (all) {
+      all.addEventListener("change", function () {
+        var name = all.getAttribute("data-check-all");
+        all.form.querySelectorAll("input[type=checkbox][name=" + name + "]").forEach(function (c) {
+          c.checked = all.checked;
+        });
+      });
+    });
+    root.querySelectorAll("select[data-autosubmit]").forEach(function (s) {
+      s.addEventListener("change", function () { s.form.requestSubmit(); });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { init(document); });
+  document.addEventListener("htmx:load", function (e) { init(e.detail.elt); });
+
+  // Live updates: queue counts into [data-queue=waiting|running|retrying|failed]; execution
+  // changes of this page's post make #executions reload.
+  document.addEventListener("DOMContentLoaded", function () {
+    var wantsQueue = document.querySelector("[data-queue]");
+    var post = document.querySelector("[data-live-post]");
+    if (!wantsQueue && !post) return;
+    if (!window.EventSource) return;
+    var source = new EventSource("/api/events");
+    var pending = null;
+    source.addEventListener("queue", function (e) {
+      var q = JSON.parse(e.data);
+      document.querySelectorAll("[data-queue]").forEach(function (el) {
+        var v = q[el.getAttribute("data-queue")];
+        if (v !== undefined) el.textContent = v;
+      });
+    });
+    source.addEventListener("execution", function (e) {
+      if (!post) return;
+      var ev = JSON.parse(e.data);
+      if (ev.post_id !== post.getAttribute("data-live-post")) return;
+      if (pending) return;
+      pending = setTimeout(function () {
+        pending = null;
+        window.htmx && htmx.trigger(post, "live");
+      }, 300);
+    });
+    window.addEventListener("beforeunload", function () { source.close(); });
+  });
+})();

@@ -1,0 +1,110 @@
+// The composer: files in order (drag or arrow buttons to reorder), previews, counters,
+// then one multipart request to the API; errors land next to their field.
+(function () {
+  "use strict";
+  var form = document.getElementById("composer");
+  if (!form) return;
+  var input = document.getElementById("media");
+  var drop = document.getElementById("drop");
+  var list = document.getElementById("previews");
+  var files = [];
+  var dragFrom = null;
+
+  function render() {
+    list.innerHTML = "";
+    files.forEach(function (f, i) {
+      var li = document.createElement("li");
+      li.draggable = true;
+      li.dataset.index = i;
+      var url = URL.createObjectURL(f);
+      var media = document.createElement(f.type.indexOf("video") === 0 ? "video" : "img");
+      media.src = url;
+      if (media.tagName === "IMG") media.alt = f.name;
+      li.appendChild(media);
+      var label = document.createElement("div");
+      label.textContent = (i + 1) + ". " + f.name;
+      li.appendChild(label);
+      [["←", -1], ["→", 1], ["✕", 0]].forEach(function (b) {
+        var btn = document.createElement("button");
+        btn.type = "button";
+        btn.textContent = b[0];
+        btn.setAttribute("aria-label", b[1] === 0 ? "remove " + f.name : "move " + f.name);
+        btn.addEventListener("click", function () {
+          if (b[1] === 0) files.splice(i, 1);
+          else {
+            var j = i + b[1];
+            if (j < 0 || j >= files.length) return;
+            var t = files[i]; files[i] = files[j]; files[j] = t;
+          }
+          render();
+        });
+        li.appendChild(btn);
+      });
+      li.addEventListener("dragstart", function () { dragFrom = i; li.classList.add("dragging"); });
+      li.addEventListener("dragend", function () { li.classList.remove("dragging"); });
+      li.addEventListener("dragover", function (e) { e.preventDefault(); });
+      li.addEventListener("drop", function (e) {
+        e.preventDefault();
+        e.stopPropagation();
+        if (dragFrom === null || dragFrom === i) return;
+        var moved = files.splice(dragFrom, 1)[0];
+        files.splice(i, 0, moved);
+        dragFrom = null;
+        render();
+      });
+      list.appendChild(li);
+    });
+  }
+
+  function add(fileList) {
+    Array.prototype.forEach.call(fileList, function (f) { files.push(f); });
+    render();
+  }
+  input.addEventListener("change", function () { add(input.files); input.value = ""; });
+  ["dragenter", "dragover"].forEach(function (t) {
+    drop.addEventListener(t, function (e) { e.preventDefault(); drop.classList.add("over"); });
+  });
+  ["dragleave", "drop"].forEach(function (t) {
+    drop.addEventListener(t, function () { drop.classList.remove("over"); });
+  });
+  drop.addEventListener("drop", function (e) {
+    e.preventDefault();
+    if (e.dataTransfer && e.dataTransfer.files.length) add(e.dataTransfer.files);
+  });
+
+  function showError(field, message) {
+    form.querySelectorAll(".field-error").forEach(function (el) { el.textContent = ""; });
+    var key = (field || "form").replace(/\[.*$/, "").replace(/\..*$/, "");
+    var el = document.getElementById("err-" + key) || document.getElementById("err-form");
+    el.textContent = message;
+  }
+
+  form.addEventListener("submit", function (e) {
+    e.preventDefault();
+    var data = new FormData();
+    files.forEach(function (f) { data.append("media", f, f.name); });
+    data.append("caption", form.caption.value);
+    data.append("original_language", form.original_language.value);
+    var groups = Array.prototype.filter.call(form.querySelectorAll("input[name=group]"), function (c) { return c.checked; })
+      .map(function (c) { return c.value; });
+    data.append("target_groups", JSON.stringify(groups));
+    data.append("fit", form.fit.value);
+    var button = form.querySelector("button[type=submit]");
+    button.disabled = true;
+    form.classList.add("htmx-request");
+    fetch("/api/posts/", { method: "POST", body: data, credentials: "same-origin" })
+      .then(function (r) {
+        return r.json().then(function (body) { return { ok: r.ok, body: body }; });
+      })
+      .then(function (res) {
+        if (res.ok) {
+          window.location.href = "/posts/" + res.body.id;
+          return;
+        }
+        var err = res.body.error || {};
+        showError(err.field, err.message || "error");
+      })
+      .catch(function (err) { showError("form", String(err)); })
+      .finally(function () { button.disabled = false; form.classList.remove("htmx-request"); });
+  });
+})();
