@@ -16,7 +16,13 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
-    icf::telemetry::init(settings.log_format);
+    let _sentry = icf::telemetry::init(
+        settings.log_format,
+        settings
+            .sentry_dsn
+            .as_ref()
+            .map(secrecy::ExposeSecret::expose_secret),
+    );
     match run(cli, settings).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {

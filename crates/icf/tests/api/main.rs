@@ -28,6 +28,7 @@ mod publish;
 mod queue;
 mod realproxy;
 mod secrets;
+mod sentry_reports;
 mod sim_instagram;
 mod stats;
 mod translate;
