@@ -560,6 +560,20 @@ async fn sigterm_on_serve_finishes_the_request_in_flight_and_refuses_new_ones(en
         .unwrap();
     let token = login["access_token"].as_str().unwrap().to_owned();
 
+    // A live event stream is open: it must end at shutdown, not hold the server up.
+    let mut events = client
+        .get(format!("{base}/api/events"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(events.status(), StatusCode::OK);
+    let first = events.chunk().await.unwrap().unwrap_or_default();
+    assert!(
+        String::from_utf8_lossy(&first).contains("queue"),
+        "{first:?}"
+    );
+
     // A request whose body is still arriving when SIGTERM comes.
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<bytes::Bytes, std::io::Error>>(4);
     let body = futures_util::stream::unfold(rx, |mut rx| async move {
@@ -608,6 +622,12 @@ async fn sigterm_on_serve_finishes_the_request_in_flight_and_refuses_new_ones(en
     assert_eq!(resp.status(), StatusCode::CREATED);
     let group: Value = resp.json().await.unwrap();
     assert_eq!(group["name"], "Drained");
+    // The event stream ends by itself, and the server exits.
+    let ended = tokio::time::timeout(Duration::from_secs(10), async {
+        while let Ok(Some(_)) = events.chunk().await {}
+    })
+    .await;
+    assert!(ended.is_ok(), "the event stream outlived the shutdown");
     let status = procs.terminate(web, Duration::from_secs(15));
     assert!(status.success(), "{status:?}\n{}", procs.log("serve"));
 }

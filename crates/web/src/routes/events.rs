@@ -148,5 +148,9 @@ pub async fn events(
         }
     });
     use futures_util::StreamExt;
-    Ok(Sse::new(initial.chain(rest)).keep_alive(KeepAlive::default()))
+    // Graceful shutdown waits for every open connection: the stream ends when it begins.
+    let stream = initial
+        .chain(rest)
+        .take_until(state.shutdown.clone().cancelled_owned());
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }
