@@ -147,7 +147,15 @@ async fn the_demo_publishes_a_post_to_all_twenty_it_accounts() {
             totals["success"], 20,
             "all 20 IT accounts published: {totals}"
         );
-        let post: Value = get(format!("/api/posts/{id}"), token.clone()).await;
+        // The post ends right after its last execution's own commit: give it a moment.
+        let mut post = Value::Null;
+        for _ in 0..40 {
+            post = get(format!("/api/posts/{id}"), token.clone()).await;
+            if post["status"] != "posting" {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
         assert_eq!(post["status"], "completed");
     }
     .await;
