@@ -237,9 +237,14 @@ async fn failed_actions_in_a_row_pause_the_account_and_move_the_post(engine: Eng
     app.run_worker();
 
     let path = format!("/api/accounts/{account}");
+    let executions = format!("/api/posts/{post}/executions");
+    // The account pauses first, then the attempt ends and moves the post: wait for both.
     wait_for(
-        async || app.get_ok(&admin, &path).await["status"] == "cooldown",
-        "the account to pause",
+        async || {
+            app.get_ok(&admin, &path).await["status"] == "cooldown"
+                && app.get_ok(&admin, &executions).await["items"][0]["status"] == "queued"
+        },
+        "the account to pause and the post to move",
     )
     .await;
     let acc = app.get_ok(&admin, &path).await;
@@ -249,9 +254,7 @@ async fn failed_actions_in_a_row_pause_the_account_and_move_the_post(engine: Eng
         acc["cooldown_until"].as_str().unwrap().parse().unwrap();
     assert!(until > chrono::Utc::now() + chrono::Duration::minutes(80));
     // The post is moved to the end of the pause, not failed.
-    let ex = app
-        .get_ok(&admin, &format!("/api/posts/{post}/executions"))
-        .await;
+    let ex = app.get_ok(&admin, &executions).await;
     let e = &ex["items"][0];
     assert_eq!(e["status"], "queued", "{ex}");
     let at: chrono::DateTime<chrono::Utc> = e["planned_at"].as_str().unwrap().parse().unwrap();
