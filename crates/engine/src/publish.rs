@@ -299,9 +299,11 @@ impl PostToInstagram {
                 None,
             )
             .await;
-        // The marker: from here on a lost answer is checked, never blindly repeated.
-        publishing::set_upload_id(&engine.db, exec.id, Some(&uploaded.upload_id)).await?;
         engine.save_session(conn).await?;
+        // The marker: from here on a lost answer is checked, never blindly repeated. It is
+        // the last step before configure, so that a crash between the two (which ends as
+        // "unconfirmed", for a person to check) has as narrow a window as can be.
+        publishing::set_upload_id(&engine.db, exec.id, Some(&uploaded.upload_id)).await?;
         let started = Instant::now();
         match conn
             .client

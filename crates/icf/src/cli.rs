@@ -56,6 +56,12 @@ pub enum Command {
         #[command(subcommand)]
         command: SimCommand,
     },
+    /// Run the benchmarks (BENCHMARKS.md) on SQLite and, with --postgres, PostgreSQL:
+    /// Instagram and the translators are simulated on this machine.
+    Bench(crate::bench::BenchArgs),
+    /// The load generator of `icf bench latency` (a second process).
+    #[command(hide = true)]
+    BenchLoad(crate::bench::LoadArgs),
     /// Inspect the job queue and check the workers.
     #[command(subcommand)]
     Jobs(JobsCommand),
@@ -232,6 +238,13 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<()> {
     if let Command::Sim { command } = cli.command {
         return sim(command).await;
     }
+    // Benchmarks make their own databases and settings.
+    if let Command::Bench(args) = cli.command {
+        return crate::bench::run(args).await;
+    }
+    if let Command::BenchLoad(args) = cli.command {
+        return crate::bench::load(args).await;
+    }
     // The demo makes its own settings, database and keys under $ICF_DATA_DIR/demo.
     if let Command::Demo(args) = cli.command {
         return crate::demo::run(args).await;
@@ -320,7 +333,11 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Sim { .. } | Command::Demo(_) | Command::Doctor => {
+        Command::Sim { .. }
+        | Command::Demo(_)
+        | Command::Doctor
+        | Command::Bench(_)
+        | Command::BenchLoad(_) => {
             unreachable!("handled above")
         }
     }

@@ -31,23 +31,32 @@ pub struct DemoArgs {
 /// A SOCKS5 proxy with a username and password on a free loopback port: the demo's stand-in
 /// for an account's residential proxy (icf never connects to Instagram without one).
 async fn start_proxy(user: String, pass: String) -> std::io::Result<u16> {
+    start_socks5(std::sync::Arc::new(move |u: &str, p: &str| {
+        u == user && p == pass
+    }))
+    .await
+}
+
+/// A SOCKS5 proxy on a free loopback port that lets in the credentials `check` accepts
+/// (the benchmarks give each of many accounts its own login on one proxy).
+pub(crate) async fn start_socks5(
+    check: std::sync::Arc<dyn Fn(&str, &str) -> bool + Send + Sync>,
+) -> std::io::Result<u16> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let port = listener.local_addr()?.port();
     tokio::spawn(async move {
         while let Ok((socket, _)) = listener.accept().await {
-            let (user, pass) = (user.clone(), pass.clone());
+            let check = check.clone();
             tokio::spawn(async move {
                 let served = async {
                     let (proto, cmd, target) =
-                        Socks5ServerProtocol::accept_password_auth(socket, |u, p| {
-                            u == user && p == pass
-                        })
-                        .await?
-                        .0
-                        .read_command()
-                        .await?
-                        .resolve_dns()
-                        .await?;
+                        Socks5ServerProtocol::accept_password_auth(socket, |u, p| check(&u, &p))
+                            .await?
+                            .0
+                            .read_command()
+                            .await?
+                            .resolve_dns()
+                            .await?;
                     match cmd {
                         Socks5Command::TCPConnect => {
                             run_tcp_proxy(proto, &target, Duration::from_secs(10), false).await?;

@@ -1,6 +1,7 @@
 //! The `icf` binary's library half: configuration, startup and the commands, so that
 //! integration tests start exactly what `icf serve` starts.
 
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod demo;

@@ -106,46 +106,57 @@ pub struct PlannedExecution {
 
 /// Writes the executions and their jobs in `tx`. An account that already has an execution
 /// of this post gets nothing new: publishing twice creates nothing twice. Returns how many
-/// were created.
+/// were created. Rows go in multi-row statements: a post to 10,000 accounts is two
+/// dozen round trips, not 20,000.
 pub async fn create_with_jobs(
     tx: &mut Tx,
     post: PostId,
     priority: JobPriority,
     rows: &[PlannedExecution],
 ) -> Result<usize, StoreError> {
+    // 10 parameters a row.
+    const ROWS: usize = 1_000;
     let now = Utc::now();
-    let mut created = 0;
-    for r in rows {
-        let id = ExecutionId::new();
-        let inserted = on_tx!(tx, |conn| {
-            sqlx::query(
-            "INSERT INTO post_executions (id, post_id, account_id, language, caption_translated, status, \
-             retry_count, planned_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 'queued', 0, $6, $7, $7) \
-             ON CONFLICT (post_id, account_id) DO NOTHING"
-        )
-        .bind(DbUuid::from(id))
-        .bind(DbUuid::from(post))
-        .bind(DbUuid::from(r.account_id))
-        .bind(&r.language)
-        .bind(&r.caption)
-        .bind(r.planned_at)
-        .bind(now)
-        .execute(conn)
-        .await?
-        .rows_affected()
+    let mut jobs = Vec::with_capacity(rows.len());
+    for chunk in rows.chunks(ROWS) {
+        let ids: Vec<ExecutionId> = chunk.iter().map(|_| ExecutionId::new()).collect();
+        let created: Vec<DbUuid> = on_tx!(tx, |conn| {
+            let mut q = sqlx::QueryBuilder::new(
+                "INSERT INTO post_executions (id, post_id, account_id, language, caption_translated, status, \
+                 retry_count, planned_at, created_at, updated_at) ",
+            );
+            q.push_values(chunk.iter().zip(&ids), |mut b, (r, id)| {
+                b.push_bind(DbUuid::from(*id))
+                    .push_bind(DbUuid::from(post))
+                    .push_bind(DbUuid::from(r.account_id))
+                    .push_bind(&r.language)
+                    .push_bind(&r.caption)
+                    .push_bind("queued")
+                    .push_bind(0i32)
+                    .push_bind(r.planned_at)
+                    .push_bind(now)
+                    .push_bind(now);
+            });
+            q.push(" ON CONFLICT (post_id, account_id) DO NOTHING RETURNING id");
+            q.build_query_scalar().fetch_all(conn).await?
         });
-        if inserted == 0 {
-            continue;
+        let created: std::collections::HashSet<uuid::Uuid> =
+            created.into_iter().map(|d| d.0).collect();
+        for (r, id) in chunk.iter().zip(&ids) {
+            if !created.contains(&uuid::Uuid::from(*id)) {
+                continue;
+            }
+            jobs.push(
+                NewJob::new(JOB_KIND, serde_json::json!({ "execution_id": id }))
+                    .priority(priority)
+                    .run_at(r.planned_at)
+                    .unique_key(job_key(*id, 0))
+                    .concurrency_key(r.account_id.to_string()),
+            );
         }
-        created += 1;
-        let job = NewJob::new(JOB_KIND, serde_json::json!({ "execution_id": id }))
-            .priority(priority)
-            .run_at(r.planned_at)
-            .unique_key(job_key(id, 0))
-            .concurrency_key(r.account_id.to_string());
-        crate::jobs::enqueue(tx, &job).await?;
     }
-    Ok(created)
+    crate::jobs::enqueue_many(tx, &jobs).await?;
+    Ok(jobs.len())
 }
 
 /// The unique key of an execution's job; `round` counts manual retries.

@@ -11,7 +11,10 @@ use icf_core::ids::{AccountId, GroupId, ProxyId};
 use sqlx::types::Json;
 
 use crate::accounts::{DeviceFactory, NewDevice};
-use crate::proxies::{INSERT as INSERT_PROXY, NewProxy};
+use crate::proxies::NewProxy;
+
+/// A proxy's identity in the pool: type, host, port and a key of its credentials.
+type ProxyKey = (String, String, i32, String);
 
 const INSERT_ACCOUNT_COLUMNS: &str = "INSERT INTO accounts (id, username, password_enc, group_id, \
     language, proxy_id, status, device_id, user_agent, device, locale, timezone_offset, \
@@ -86,6 +89,40 @@ pub async fn import_accounts(
                 .await?
                 .into_iter()
                 .collect();
+            // The chunk's proxies already in the pool, fetched at once by host (one round
+            // trip per chunk instead of one per line), with the account each one serves.
+            let mut known: HashMap<ProxyKey, (ProxyId, Option<String>, Option<String>)> =
+                HashMap::new();
+            let hosts: HashSet<&str> = part
+                .iter()
+                .filter_map(|r| r.proxy.as_ref().map(|p| p.host.as_str()))
+                .collect();
+            if !hosts.is_empty() {
+                let mut q = sqlx::QueryBuilder::new(
+                    "SELECT p.id, p.proxy_type, p.host, p.port, p.credentials_key, p.country, \
+                     a.username FROM proxies p LEFT JOIN accounts a ON a.proxy_id = p.id \
+                     WHERE p.host IN (",
+                );
+                let mut list = q.separated(", ");
+                for h in &hosts {
+                    list.push_bind(*h);
+                }
+                list.push_unseparated(")");
+                type Row = (
+                    DbUuid,
+                    String,
+                    String,
+                    i32,
+                    String,
+                    Option<String>,
+                    Option<String>,
+                );
+                let found: Vec<Row> = q.build_query_as().fetch_all(&mut *tx).await?;
+                for (id, kind, host, port, key, country, owner) in found {
+                    known.insert((kind, host, port, key), (id.into_id(), country, owner));
+                }
+            }
+            let mut new_proxies: Vec<(ProxyId, &NewProxy)> = Vec::new();
             let mut pending: Vec<(&ImportAccount, Option<GroupId>, Option<ProxyId>, NewDevice)> =
                 Vec::with_capacity(part.len());
             for row in part {
@@ -142,20 +179,13 @@ pub async fn import_accounts(
                 };
                 let (proxy_id, country) = match &row.proxy {
                     Some(p) => {
-                        let found: Option<(DbUuid, Option<String>, Option<String>)> =
-                            sqlx::query_as(
-                                "SELECT p.id, p.country, a.username FROM proxies p \
-                                 LEFT JOIN accounts a ON a.proxy_id = p.id \
-                                 WHERE p.proxy_type = $1 AND p.host = $2 AND p.port = $3 \
-                                 AND p.credentials_key = $4",
-                            )
-                            .bind(p.proxy_type.as_str())
-                            .bind(&p.host)
-                            .bind(i32::from(p.port))
-                            .bind(&p.credentials_key)
-                            .fetch_optional(&mut *tx)
-                            .await?;
-                        match found {
+                        let key: ProxyKey = (
+                            p.proxy_type.as_str().to_owned(),
+                            p.host.clone(),
+                            i32::from(p.port),
+                            p.credentials_key.clone(),
+                        );
+                        match known.get(&key).cloned() {
                             Some((_, _, Some(owner))) => {
                                 out.push((
                                     row.line,
@@ -166,7 +196,6 @@ pub async fn import_accounts(
                                 continue;
                             }
                             Some((id, country, None)) => {
-                                let id: ProxyId = id.into_id();
                                 if !used.insert(id) {
                                     out.push((
                                         row.line,
@@ -181,17 +210,8 @@ pub async fn import_accounts(
                             }
                             None => {
                                 let id = ProxyId::new();
-                                sqlx::query(INSERT_PROXY)
-                                    .bind(DbUuid::from(id))
-                                    .bind(p.proxy_type.as_str())
-                                    .bind(&p.host)
-                                    .bind(i32::from(p.port))
-                                    .bind(p.credentials_enc.as_deref())
-                                    .bind(&p.credentials_key)
-                                    .bind(p.country.as_deref())
-                                    .bind(Utc::now())
-                                    .execute(&mut *tx)
-                                    .await?;
+                                new_proxies.push((id, p));
+                                known.insert(key, (id, p.country.clone(), None));
                                 used.insert(id);
                                 (Some(id), p.country.clone())
                             }
@@ -211,6 +231,26 @@ pub async fn import_accounts(
                 let device = make_device(&row.language, country.as_deref());
                 pending.push((row, group_id, proxy_id, device));
                 out.push((row.line, LineOutcome::Created));
+            }
+            if !new_proxies.is_empty() {
+                let now = Utc::now();
+                let mut q = sqlx::QueryBuilder::new(INSERT_PROXY_COLUMNS);
+                q.push_values(&new_proxies, |mut b, (id, p)| {
+                    b.push_bind(DbUuid::from(*id))
+                        .push_bind(p.proxy_type.as_str())
+                        .push_bind(&p.host)
+                        .push_bind(i32::from(p.port))
+                        .push_bind(p.credentials_enc.as_deref())
+                        .push_bind(&p.credentials_key)
+                        .push_bind(p.country.as_deref())
+                        .push_bind("active")
+                        .push_bind(1.0f64)
+                        .push_bind(0i32)
+                        .push_bind(0i32)
+                        .push_bind(now)
+                        .push_bind(now);
+                });
+                q.build().execute(&mut *tx).await?;
             }
             if !pending.is_empty() {
                 let now = Utc::now();

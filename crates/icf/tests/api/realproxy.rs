@@ -98,22 +98,19 @@ pub fn tinyproxy(user: &str, pass: &str) -> Option<ProxyProcess> {
 
 /// microsocks requiring `user`/`pass`, or `None` when it is not installed.
 pub fn microsocks(user: &str, pass: &str) -> Option<ProxyProcess> {
+    microsocks_on("127.0.0.1", user, pass)
+}
+
+/// microsocks listening on `ip` (`0.0.0.0`: reachable at every 127.0.0.x, so one process
+/// serves many accounts, each with a proxy address of its own).
+pub fn microsocks_on(ip: &str, user: &str, pass: &str) -> Option<ProxyProcess> {
     if !have("microsocks") {
         return None;
     }
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let mut child = Command::new("microsocks")
-        .args([
-            "-i",
-            "127.0.0.1",
-            "-p",
-            &port.to_string(),
-            "-u",
-            user,
-            "-P",
-            pass,
-        ])
+        .args(["-i", ip, "-p", &port.to_string(), "-u", user, "-P", pass])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

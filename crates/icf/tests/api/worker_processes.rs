@@ -22,12 +22,13 @@ struct Env {
 
 impl Env {
     fn new(db: &TestDb) -> Env {
+        Env::on(&db.url, db.dir.path())
+    }
+
+    fn on(url: &str, dir: &std::path::Path) -> Env {
         let vars = [
-            ("DATABASE_URL", db.url.clone()),
-            (
-                "ICF_DATA_DIR",
-                db.dir.path().join("data").display().to_string(),
-            ),
+            ("DATABASE_URL", url.to_owned()),
+            ("ICF_DATA_DIR", dir.join("data").display().to_string()),
             ("SECRET_KEY", TEST_SECRET.to_owned()),
             ("ENCRYPTION_KEY", fernet::Fernet::generate_key()),
             // Short leases and polls so that a killed worker's jobs come back quickly.
@@ -38,7 +39,7 @@ impl Env {
         ];
         Env {
             vars: vars.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
-            dir: db.dir.path().to_owned(),
+            dir: dir.to_owned(),
         }
     }
 
@@ -208,7 +209,7 @@ async fn killed_workers_lose_no_job_and_complete_none_twice_on_postgres() {
 
     let spawn = |i: usize, generation: u32| {
         env.spawn(
-            &["worker", "--concurrency", "8"],
+            &["worker", "--concurrency", "25"],
             &format!("worker-{i}-{generation}.log"),
         )
     };
@@ -312,158 +313,285 @@ async fn killed_workers_lose_no_job_and_complete_none_twice_on_postgres() {
     db.close().await;
 }
 
-/// The publishing guarantee under fire: 30 accounts behind real proxies, a slow Instagram,
-/// two `icf worker` processes killed with SIGKILL at random moments and restarted (a kill
-/// can land between configure and the commit of its result). Every account ends with the
-/// post exactly once on the simulator: nothing lost, nothing twice.
+/// A publishing campaign run by real processes: `icf serve --no-worker` on a free port,
+/// `n` simulated accounts (a slow Instagram) behind real microsocks proxies, imported
+/// through the API, and one post published to all of them. Workers are the test's to run.
+struct Campaign {
+    env: Env,
+    sim: icf_instagram::sim::Simulator,
+    server: Child,
+    base: String,
+    client: reqwest::Client,
+    token: String,
+    post: String,
+    n: usize,
+    _proxies: Vec<crate::realproxy::ProxyProcess>,
+}
+
+impl Campaign {
+    /// `None` when microsocks is missing (and CI does not demand it).
+    async fn start(url: &str, dir: &std::path::Path, n: usize) -> Option<Campaign> {
+        use icf_instagram::sim::{Faults, SimAccount, Simulator};
+        use reqwest::multipart::{Form, Part};
+        use serde_json::{Value, json};
+
+        // Each microsocks process is reached at 20 loopback addresses: 20 distinct proxies.
+        const HOSTS: usize = 20;
+        let mut proxies = Vec::new();
+        for i in 0..n.div_ceil(HOSTS) {
+            proxies.push(crate::realproxy::microsocks_on(
+                "0.0.0.0",
+                &format!("k{i}"),
+                "pw",
+            )?);
+        }
+        let sim = Simulator::start(
+            std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+            (0..n)
+                .map(|i| SimAccount {
+                    username: format!("kill.{i}"),
+                    password: "ig-kill-pw".into(),
+                    totp_secret: None,
+                    faults: Faults {
+                        slow_ms: Some(60),
+                        ..Faults::default()
+                    },
+                })
+                .collect(),
+        )
+        .await
+        .unwrap();
+        let mut env = Env::on(url, dir);
+        let port = crate::realproxy::free_port();
+        for (k, v) in [
+            ("INSTAGRAM_API_URL", sim.base_url()),
+            ("ICF_LISTEN", format!("127.0.0.1:{port}")),
+            ("ICF_PACING_SPEED", "3600".to_owned()),
+            ("MIN_DELAY_BETWEEN_POSTS_SEC", "0".to_owned()),
+            ("MAX_DELAY_BETWEEN_POSTS_SEC", "0".to_owned()),
+            ("ICF_ACCOUNT_CHECK_HOURS", "0".to_owned()),
+            ("ICF_PROXY_CHECK_MINUTES", "0".to_owned()),
+        ] {
+            env.vars.push((k.to_owned(), v));
+        }
+        let out = env.run(&["migrate"]);
+        assert!(out.status.success(), "{}", text(&out));
+        let out = env.run(&[
+            "user",
+            "create",
+            "--username",
+            "boss",
+            "--email",
+            "boss@example.com",
+            "--role",
+            "admin",
+            "--password",
+            "Kill-Test-Admin-1",
+        ]);
+        assert!(out.status.success(), "{}", text(&out));
+        let server = env.spawn(&["serve", "--no-worker"], "serve.log");
+        let base = format!("http://127.0.0.1:{port}");
+        let client = reqwest::Client::builder().no_proxy().build().unwrap();
+        for _ in 0..100 {
+            if client.get(format!("{base}/healthz")).send().await.is_ok() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let login: Value = client
+            .post(format!("{base}/api/auth/login"))
+            .json(&json!({"username": "boss", "password": "Kill-Test-Admin-1"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let token = login["access_token"].as_str().unwrap().to_owned();
+        let lines: Vec<String> = (0..n)
+            .map(|i| {
+                let (p, host) = (i / HOSTS, 1 + i % HOSTS);
+                format!(
+                    "kill.{i}:ig-kill-pw:ru:News:socks5://k{p}:pw@127.0.0.{host}:{}",
+                    proxies[p].port
+                )
+            })
+            .collect();
+        let report: Value = client
+            .post(format!("{base}/api/accounts/import"))
+            .bearer_auth(&token)
+            .header("content-type", "text/plain")
+            .body(lines.join("\n"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(report["created"], n, "{report}");
+        let groups: Value = client
+            .get(format!("{base}/api/groups/"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let group = groups["items"][0]["id"].as_str().unwrap().to_owned();
+        let form = Form::new()
+            .text("caption", "Пост, который выйдет ровно один раз")
+            .text("original_language", "ru")
+            .text("target_groups", json!([group]).to_string())
+            .part(
+                "media",
+                Part::bytes(crate::posts::jpeg(1080, 1080)).file_name("a.jpg"),
+            );
+        let resp = client
+            .post(format!("{base}/api/posts/"))
+            .bearer_auth(&token)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        assert!(resp.status().is_success());
+        let post = resp.json::<Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let published: Value = client
+            .post(format!("{base}/api/posts/{post}/publish"))
+            .bearer_auth(&token)
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(published["created"], n, "{published}");
+        Some(Campaign {
+            env,
+            sim,
+            server,
+            base,
+            client,
+            token,
+            post,
+            n,
+            _proxies: proxies,
+        })
+    }
+
+    fn spawn_worker(&self, name: &str) -> Child {
+        self.env
+            .spawn(&["worker", "--concurrency", "25"], &format!("{name}.log"))
+    }
+
+    /// Executions ended (success or failed), as the operator's API reports them; `None`
+    /// while the server cannot answer.
+    async fn ended(&self) -> Option<i64> {
+        let resp = self
+            .client
+            .get(format!("{}/api/posts/{}/executions", self.base, self.post))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .ok()?;
+        if !resp.status().is_success() {
+            return None;
+        }
+        let body: serde_json::Value = resp.json().await.ok()?;
+        Some(body["totals"]["success"].as_i64()? + body["totals"]["failed"].as_i64()?)
+    }
+
+    /// Waits for every execution to end, up to `limit`.
+    async fn wait_all_ended(&self, limit: Duration) {
+        let started = Instant::now();
+        loop {
+            let ended = self.ended().await;
+            if ended == Some(self.n as i64) {
+                return;
+            }
+            assert!(
+                started.elapsed() < limit,
+                "only {ended:?} of {} executions ended",
+                self.n
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// Every account published the post, exactly once on the simulator — or, where a
+    /// worker died in the instant between recording the upload and sending configure, the
+    /// execution says "unconfirmed" (for a person to check) and the account truly has no
+    /// post: never a silent loss, never a lie, never twice.
+    async fn assert_each_published_once(&self) {
+        let body: serde_json::Value = self
+            .client
+            .get(format!("{}/api/posts/{}/executions", self.base, self.post))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let mut per_account: HashMap<String, usize> = HashMap::new();
+        for m in self.sim.media(None) {
+            *per_account.entry(m.username).or_default() += 1;
+        }
+        let twice: Vec<_> = per_account.iter().filter(|(_, n)| **n > 1).collect();
+        assert!(twice.is_empty(), "posts went out twice: {twice:?}");
+        let items = body["items"].as_array().unwrap();
+        assert_eq!(items.len(), self.n);
+        let mut unconfirmed = 0;
+        for e in items {
+            let user = e["username"].as_str().unwrap();
+            let on_instagram = per_account.get(user).copied().unwrap_or(0);
+            match (e["status"].as_str(), e["error_class"].as_str()) {
+                (Some("success"), _) => assert_eq!(on_instagram, 1, "{e}"),
+                (Some("failed"), Some("unconfirmed")) => {
+                    assert_eq!(on_instagram, 0, "unconfirmed, yet published: {e}");
+                    unconfirmed += 1;
+                }
+                _ => panic!("not published: {e}"),
+            }
+        }
+        eprintln!("{unconfirmed} of {} executions unconfirmed", self.n);
+        assert!(
+            unconfirmed * 100 <= self.n,
+            "{unconfirmed} of {} unconfirmed: the crash window is too wide",
+            self.n
+        );
+    }
+
+    fn stop_server(&mut self) {
+        terminate(&mut self.server, Duration::from_secs(15));
+    }
+}
+
+/// The publishing guarantee under fire: a 500-account campaign behind real proxies, a slow
+/// Instagram, two `icf worker` processes killed with SIGKILL at random moments throughout
+/// and restarted (a kill can land between configure and the commit of its result). Every
+/// account ends with the post exactly once on the simulator: nothing lost, nothing twice.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_workers_publish_every_post_exactly_once_on_postgres() {
-    use icf_instagram::sim::{Faults, SimAccount, Simulator};
-    use reqwest::multipart::{Form, Part};
-    use serde_json::{Value, json};
-
     if !postgres_available() {
         return;
     }
-    const N: usize = 30;
-    let mut proxies = Vec::new();
-    for i in 0..N {
-        let Some(p) = crate::realproxy::microsocks(&format!("k{i}"), "pw") else {
-            return;
-        };
-        proxies.push(p);
-    }
-    let sim = Simulator::start(
-        std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
-        (0..N)
-            .map(|i| SimAccount {
-                username: format!("kill.{i}"),
-                password: "ig-kill-pw".into(),
-                totp_secret: None,
-                faults: Faults {
-                    slow_ms: Some(60),
-                    ..Faults::default()
-                },
-            })
-            .collect(),
-    )
-    .await
-    .unwrap();
+    const N: usize = 500;
     let test_db = TestDb::new(Engine::Postgres).await;
-    let mut env = Env::new(&test_db);
-    let port = crate::realproxy::free_port();
-    for (k, v) in [
-        ("INSTAGRAM_API_URL", sim.base_url()),
-        ("ICF_LISTEN", format!("127.0.0.1:{port}")),
-        ("ICF_PACING_SPEED", "3600".to_owned()),
-        ("MIN_DELAY_BETWEEN_POSTS_SEC", "0".to_owned()),
-        ("MAX_DELAY_BETWEEN_POSTS_SEC", "0".to_owned()),
-        ("ICF_ACCOUNT_CHECK_HOURS", "0".to_owned()),
-        ("ICF_PROXY_CHECK_MINUTES", "0".to_owned()),
-    ] {
-        env.vars.push((k.to_owned(), v));
-    }
-    let out = env.run(&["migrate"]);
-    assert!(out.status.success(), "{}", text(&out));
-    let out = env.run(&[
-        "user",
-        "create",
-        "--username",
-        "boss",
-        "--email",
-        "boss@example.com",
-        "--role",
-        "admin",
-        "--password",
-        "Kill-Test-Admin-1",
-    ]);
-    assert!(out.status.success(), "{}", text(&out));
-    let mut server = env.spawn(&["serve", "--no-worker"], "serve.log");
-    let base = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::builder().no_proxy().build().unwrap();
-    for _ in 0..100 {
-        if client.get(format!("{base}/healthz")).send().await.is_ok() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let post_json = async |path: &str, token: Option<&str>, body: Value| -> Value {
-        let mut req = client.post(format!("{base}{path}")).json(&body);
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        let resp = req.send().await.unwrap();
-        assert!(resp.status().is_success(), "{path}: {}", resp.status());
-        resp.json().await.unwrap()
+    let Some(mut campaign) = Campaign::start(&test_db.url, test_db.dir.path(), N).await else {
+        return;
     };
-    let token = post_json(
-        "/api/auth/login",
-        None,
-        json!({"username": "boss", "password": "Kill-Test-Admin-1"}),
-    )
-    .await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let t = Some(token.as_str());
-    let group = post_json("/api/groups/", t, json!({"name": "News"})).await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    for (i, p) in proxies.iter().enumerate() {
-        post_json(
-            "/api/accounts/",
-            t,
-            json!({"username": format!("kill.{i}"), "password": "ig-kill-pw", "language": "ru",
-                "group_id": group, "proxy_url": format!("socks5://k{i}:pw@127.0.0.1:{}", p.port)}),
-        )
-        .await;
-    }
-    let form = Form::new()
-        .text("caption", "Пост, который выйдет ровно один раз")
-        .text("original_language", "ru")
-        .text("target_groups", json!([group]).to_string())
-        .part(
-            "media",
-            Part::bytes(crate::posts::jpeg(1080, 1080)).file_name("a.jpg"),
-        );
-    let resp = client
-        .post(format!("{base}/api/posts/"))
-        .bearer_auth(&token)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    assert!(resp.status().is_success());
-    let post = resp.json::<Value>().await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let published = post_json(&format!("/api/posts/{post}/publish"), t, json!({})).await;
-    assert_eq!(published["created"], N, "{published}");
-
-    let db = Db::connect(&test_db.url, &PoolSettings::default())
-        .await
-        .unwrap();
-    let ended = async || -> i64 {
-        on_pool!(&db, |pool| sqlx::query_scalar(
-            "SELECT COUNT(*) FROM post_executions WHERE status IN ('success', 'failed')"
-        )
-        .fetch_one(pool)
-        .await
-        .unwrap())
-    };
-    let spawn = |i: usize, generation: u32| {
-        env.spawn(
-            &["worker", "--concurrency", "8"],
-            &format!("publisher-{i}-{generation}.log"),
-        )
-    };
+    let spawn =
+        |i: usize, generation: u32| campaign.spawn_worker(&format!("publisher-{i}-{generation}"));
     let mut workers: Vec<(Child, u32)> = (0..2).map(|i| (spawn(i, 0), 0)).collect();
     let started = Instant::now();
     let mut kills = 0;
-    while kills < 10 && ended().await < N as i64 * 9 / 10 {
-        let pause = rand::rng().random_range(200..700);
+    while kills < 30 && campaign.ended().await.unwrap_or(0) < N as i64 * 9 / 10 {
+        let pause = rand::rng().random_range(300..1500);
         tokio::time::sleep(Duration::from_millis(pause)).await;
         let victim = rand::rng().random_range(0..workers.len());
         let (child, generation) = &mut workers[victim];
@@ -473,44 +601,160 @@ async fn killed_workers_publish_every_post_exactly_once_on_postgres() {
         *child = spawn(victim, *generation);
         kills += 1;
     }
-    while ended().await < N as i64 {
-        assert!(
-            started.elapsed() < Duration::from_secs(150),
-            "only {} of {N} executions ended",
-            ended().await
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    campaign.wait_all_ended(Duration::from_secs(400)).await;
     for (child, _) in &mut workers {
         terminate(child, Duration::from_secs(15));
     }
-    terminate(&mut server, Duration::from_secs(15));
     eprintln!(
         "publishing kill test: {kills} workers killed, {N} executions ended in {:.1} s",
         started.elapsed().as_secs_f64()
     );
     assert!(kills >= 2, "the workers were killed only {kills} times");
+    campaign.assert_each_published_once().await;
+    campaign.stop_server();
+}
 
-    let statuses: Vec<(String, i64)> = on_pool!(&db, |pool| sqlx::query_as(
-        "SELECT status, COUNT(*) FROM post_executions GROUP BY status"
-    )
-    .fetch_all(pool)
-    .await
-    .unwrap());
-    assert_eq!(
-        statuses,
-        [("success".to_owned(), N as i64)],
-        "every account published"
-    );
-    let media = sim.media(None);
-    let mut per_account: HashMap<String, usize> = HashMap::new();
-    for m in &media {
-        *per_account.entry(m.username.clone()).or_default() += 1;
+/// A PostgreSQL server of the test's own (initdb in a temp dir, run as the `postgres`
+/// user), so that restarting it does not touch the rest of the suite.
+struct PrivatePostgres {
+    dir: tempfile::TempDir,
+    bin: std::path::PathBuf,
+    port: u16,
+}
+
+impl PrivatePostgres {
+    fn start() -> Option<PrivatePostgres> {
+        let bin = std::fs::read_dir("/usr/lib/postgresql")
+            .ok()?
+            .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
+            .find(|b| b.join("initdb").exists())?;
+        let dir = tempfile::tempdir().ok()?;
+        let data = dir.path().join("pg");
+        std::fs::create_dir(&data).ok()?;
+        let owned = Command::new("chown")
+            .args(["-R", "postgres:postgres"])
+            .arg(dir.path())
+            .status()
+            .ok()?
+            .success();
+        if !owned {
+            return None;
+        }
+        let init = Command::new("runuser")
+            .args(["-u", "postgres", "--"])
+            .arg(bin.join("initdb"))
+            .args(["-A", "trust", "-U", "postgres", "-D"])
+            .arg(&data)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .ok()?;
+        if !init.success() {
+            return None;
+        }
+        let pg = PrivatePostgres {
+            dir,
+            bin,
+            port: crate::realproxy::free_port(),
+        };
+        pg.ctl(&["start", "-w"]).then_some(pg)
     }
-    assert_eq!(per_account.len(), N, "every account got the post");
-    assert!(
-        per_account.values().all(|&n| n == 1),
-        "a post went out twice: {per_account:?}"
+
+    fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+
+    /// `pg_ctl` as the postgres user, listening on the loopback port only.
+    fn ctl(&self, args: &[&str]) -> bool {
+        let data = self.dir.path().join("pg");
+        Command::new("runuser")
+            .args(["-u", "postgres", "--"])
+            .arg(self.bin.join("pg_ctl"))
+            .args(args)
+            .arg("-D")
+            .arg(&data)
+            .arg("-l")
+            .arg(self.dir.path().join("pg.log"))
+            .arg("-o")
+            .arg(format!(
+                "-p {} -c listen_addresses=127.0.0.1 -k {}",
+                self.port,
+                self.dir.path().display()
+            ))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    }
+}
+
+impl Drop for PrivatePostgres {
+    fn drop(&mut self) {
+        self.ctl(&["stop", "-m", "immediate", "-w"]);
+    }
+}
+
+/// PostgreSQL goes away mid-campaign and comes back 3 s later: the server and both workers
+/// reconnect by themselves, and the campaign completes with every post published once
+/// (attempts cut off by the outage are reconciled, not repeated).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_postgres_restart_mid_campaign_loses_and_repeats_nothing() {
+    if !postgres_available() {
+        return;
+    }
+    let Some(pg) = PrivatePostgres::start() else {
+        if std::env::var("ICF_REQUIRE_POSTGRES").is_ok_and(|v| v == "1") {
+            panic!(
+                "ICF_REQUIRE_POSTGRES=1 but a private PostgreSQL server could not be started \
+                 (needs root, runuser and /usr/lib/postgresql/*/bin/initdb)"
+            );
+        }
+        eprintln!("skipped: cannot start a private PostgreSQL server");
+        return;
+    };
+    const N: usize = 80;
+    let dir = tempfile::tempdir().unwrap();
+    let Some(mut campaign) = Campaign::start(&pg.url(), dir.path(), N).await else {
+        return;
+    };
+    let mut workers: Vec<Child> = (0..2)
+        .map(|i| campaign.spawn_worker(&format!("worker-{i}")))
+        .collect();
+    let started = Instant::now();
+    while campaign.ended().await.unwrap_or(0) < N as i64 / 4 {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "the campaign did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(pg.ctl(&["stop", "-m", "fast", "-w"]), "stop PostgreSQL");
+    let ended_at_stop = campaign.ended().await;
+    assert_eq!(
+        ended_at_stop, None,
+        "the API reports the outage, not stale numbers"
     );
-    drop(proxies);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(pg.ctl(&["start", "-w"]), "start PostgreSQL again");
+    campaign.wait_all_ended(Duration::from_secs(300)).await;
+    let ready = campaign
+        .client
+        .get(format!("{}/readyz", campaign.base))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        ready.status().is_success(),
+        "ready again: {}",
+        ready.status()
+    );
+    for w in &mut workers {
+        let status = terminate(w, Duration::from_secs(15));
+        assert!(
+            status.success(),
+            "a worker survived the outage and stopped cleanly"
+        );
+    }
+    campaign.assert_each_published_once().await;
+    campaign.stop_server();
 }

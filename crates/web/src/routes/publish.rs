@@ -124,8 +124,11 @@ async fn compute(
         after_previous,
         &mut rand::rng(),
     );
+    // By id: a plan of 10,000 accounts must not search 10,000 for each.
+    let by_id: std::collections::HashMap<AccountId, &Candidate> =
+        plannable.iter().map(|c| (c.id, c)).collect();
     for (id, why) in &the_plan.excluded {
-        if let Some(c) = plannable.iter().find(|c| c.id == *id) {
+        if let Some(c) = by_id.get(id) {
             excluded.push(Skipped {
                 account_id: *id,
                 username: c.username.clone(),
@@ -135,12 +138,12 @@ async fn compute(
     }
     let mut items = Vec::with_capacity(the_plan.slots.len());
     for slot in the_plan.slots {
-        if let Some(c) = plannable.iter().find(|c| c.id == slot.account_id) {
+        if let Some(c) = by_id.get(&slot.account_id) {
             let wait = serde_json::to_value(slot.waits_for)
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_owned))
                 .unwrap_or_default();
-            items.push((c.clone(), slot.eta, wait));
+            items.push(((*c).clone(), slot.eta, wait));
         }
     }
     Ok(Computed { items, excluded })
@@ -179,12 +182,14 @@ fn response(
         })
         .collect();
     // Accounts already planned by an earlier publish keep their time.
+    let planned_now: std::collections::HashSet<AccountId> =
+        items.iter().map(|i| i.account_id).collect();
     for e in executions
         .iter()
         .filter(|e| matches!(e.status, ExecutionStatus::Queued | ExecutionStatus::Posting))
     {
         if let Some(eta) = e.planned_at
-            && !items.iter().any(|i| i.account_id == e.account_id)
+            && !planned_now.contains(&e.account_id)
         {
             items.push(PlanItem {
                 account_id: e.account_id,

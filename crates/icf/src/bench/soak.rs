@@ -1,0 +1,282 @@
+//! B7 soak: `icf serve` and two `icf worker` processes publish for a long time to 200
+//! simulated accounts, some of them faulty; every minute the processes' memory, open files,
+//! database connections and the queue's lag are sampled. None of them may grow, and no
+//! execution may be left stuck.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use rand::Rng;
+use rand::SeedableRng;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use super::Figure;
+use super::fixture::{Fixture, Store};
+use super::throughput::WorkerProcess;
+use super::world::{World, age_accounts};
+
+const ACCOUNTS: usize = 200;
+
+/// One account in four misbehaves, in one of the ways Instagram does.
+fn faults(i: usize) -> Value {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(i as u64);
+    match rng.random_range(0..20) {
+        0 => json!({"slow_ms": 1500}),
+        1 => json!({"drop_after_configure": true}),
+        2 => json!({"drop_before_configure": true}),
+        3 => json!({"session_expires_after": 6}),
+        4 => json!({"feedback_required": true}),
+        _ => Value::Null,
+    }
+}
+
+fn rss_kb(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn open_fds(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, Iterator::count)
+}
+
+struct Sample {
+    minute: u64,
+    rss_mb: Vec<f64>,
+    fds: Vec<usize>,
+    db_connections: Option<i64>,
+    lag_s: f64,
+    success: i64,
+    failed: i64,
+}
+
+pub async fn run(store: &Store, minutes: u64) -> anyhow::Result<Vec<Figure>> {
+    let world = World::start("soak", ACCOUNTS, faults).await?;
+    let fx = Fixture::start(
+        store,
+        &[
+            ("INSTAGRAM_API_URL", world.sim.base_url()),
+            // 2–5 min between accounts becomes 0.4–1 s: a publish every 0.7 s on average.
+            ("ICF_PACING_SPEED", "300".into()),
+            ("ICF_DB_MAX_CONNECTIONS", "10".into()),
+        ],
+    )
+    .await?;
+    fx.import_accounts(&world.lines("soak", ACCOUNTS, "Soak", &["en", "es", "ru"]))
+        .await?;
+    age_accounts(&fx).await?;
+    icf_store::on_pool!(&fx.db, |pool| {
+        sqlx::query("UPDATE accounts SET posts_limit_per_day = 100")
+            .execute(pool)
+            .await
+            .map(|_| ())?
+    });
+    let group = fx.group_id("Soak").await?;
+
+    // The measured processes: a server without its own worker, and two workers.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let serve = {
+        let mut c = tokio::process::Command::new(std::env::current_exe()?);
+        c.args(["serve", "--no-worker"])
+            .envs(fx.worker_env())
+            .env("ICF_LISTEN", format!("127.0.0.1:{port}"))
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true);
+        c.spawn().context("cannot start icf serve")?
+    };
+    let workers: Vec<WorkerProcess> = (0..2)
+        .map(|_| WorkerProcess::spawn(&fx, &["worker", "--concurrency", "50"]))
+        .collect::<Result<_, _>>()?;
+    let base = format!("http://127.0.0.1:{port}");
+    for _ in 0..100 {
+        if fx
+            .client
+            .get(format!("{base}/healthz"))
+            .send()
+            .await
+            .is_ok()
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mut pids = vec![serve.id().unwrap_or(0)];
+    pids.extend(workers.iter().filter_map(WorkerProcess::pid));
+    let db_name = match store {
+        Store::Postgres(_) => fx
+            .settings
+            .database_url
+            .rsplit('/')
+            .next()
+            .map(|s| s.split('?').next().unwrap_or(s).to_owned()),
+        Store::Sqlite => None,
+    };
+
+    let start = Instant::now();
+    let mut samples: Vec<Sample> = Vec::new();
+    let mut next_post = Instant::now();
+    let mut minute = 0;
+    println!(
+        "| minute | RSS serve / worker / worker (MB) | open files | db connections | queue lag (s) | success | failed |"
+    );
+    while start.elapsed() < Duration::from_secs(minutes * 60) {
+        if Instant::now() >= next_post {
+            // A new post to every account each minute, through the measured server.
+            let post = fx.photo_post(&[&group], "Soak", "en").await?;
+            let _ = fx
+                .client
+                .request(Method::POST, format!("{base}/api/posts/{post}/publish"))
+                .bearer_auth(&fx.token)
+                .json(&json!({"when": "now"}))
+                .send()
+                .await?;
+            next_post += Duration::from_secs(60);
+        }
+        if start.elapsed() >= Duration::from_secs(minute * 60) {
+            let s = sample(&fx, minute, &pids, db_name.as_deref()).await?;
+            println!(
+                "| {} | {} | {} | {} | {:.1} | {} | {} |",
+                s.minute,
+                s.rss_mb
+                    .iter()
+                    .map(|m| format!("{m:.0}"))
+                    .collect::<Vec<_>>()
+                    .join(" / "),
+                s.fds
+                    .iter()
+                    .map(usize::to_string)
+                    .collect::<Vec<_>>()
+                    .join(" / "),
+                s.db_connections.map_or("–".into(), |c| c.to_string()),
+                s.lag_s,
+                s.success,
+                s.failed
+            );
+            samples.push(s);
+            minute += 1;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    let last = sample(&fx, minute, &pids, db_name.as_deref()).await?;
+    let stuck: i64 = icf_store::on_pool!(&fx.db, |pool| {
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM post_executions WHERE status = 'posting' AND updated_at < $1",
+        )
+        .bind(Utc::now() - chrono::Duration::minutes(10))
+        .fetch_one(pool)
+        .await?
+    });
+    let expired: i64 = icf_store::on_pool!(&fx.db, |pool| {
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM jobs WHERE state = 'running' AND lease_expires_at < $1",
+        )
+        .bind(Utc::now() - chrono::Duration::minutes(1))
+        .fetch_one(pool)
+        .await?
+    });
+    for w in workers {
+        w.stop().await;
+    }
+    drop(serve);
+    // Growth: the last sample against the one at minute 5 (after start-up and the first
+    // sessions), so warming caches do not count as a leak.
+    let base_sample = samples.iter().find(|s| s.minute >= 5).or(samples.first());
+    let mut out = Vec::new();
+    if let Some(b) = base_sample {
+        let names = ["serve", "worker 1", "worker 2"];
+        for (i, name) in names.iter().enumerate() {
+            out.push(Figure::new(
+                "B7",
+                store,
+                format!(
+                    "{name}: RSS and open files, minute {} → {}",
+                    b.minute, last.minute
+                ),
+                format!(
+                    "{:.0} → {:.0} MB, {} → {} files",
+                    b.rss_mb.get(i).copied().unwrap_or(0.0),
+                    last.rss_mb.get(i).copied().unwrap_or(0.0),
+                    b.fds.get(i).copied().unwrap_or(0),
+                    last.fds.get(i).copied().unwrap_or(0)
+                ),
+            ));
+        }
+        if let (Some(a), Some(z)) = (b.db_connections, last.db_connections) {
+            out.push(Figure::new(
+                "B7",
+                store,
+                "database connections",
+                format!("{a} → {z}"),
+            ));
+        }
+    }
+    out.push(
+        Figure::new(
+            "B7",
+            store,
+            format!(
+                "{minutes} min, {ACCOUNTS} accounts (1 in 4 faulty): executions ended, queue lag at the end, stuck"
+            ),
+            format!(
+                "{} success, {} failed, lag {:.1} s, {stuck} stuck executions, {expired} expired leases",
+                last.success, last.failed, last.lag_s
+            ),
+        )
+        .goal("none stuck", stuck == 0 && expired == 0),
+    );
+    fx.finish().await?;
+    Ok(out)
+}
+
+async fn sample(
+    fx: &Fixture,
+    minute: u64,
+    pids: &[u32],
+    db_name: Option<&str>,
+) -> anyhow::Result<Sample> {
+    let now = Utc::now();
+    let oldest: Option<DateTime<Utc>> = icf_store::on_pool!(&fx.db, |pool| {
+        sqlx::query_scalar("SELECT MIN(run_at) FROM jobs WHERE state = 'queued' AND run_at <= $1")
+            .bind(now)
+            .fetch_one(pool)
+            .await?
+    });
+    let (success, failed): (i64, i64) = icf_store::on_pool!(&fx.db, |pool| {
+        sqlx::query_as(
+            "SELECT COALESCE(SUM(CASE WHEN status = 'success' THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END), 0) FROM post_executions",
+        )
+        .fetch_one(pool)
+        .await?
+    });
+    let db_connections = match (&fx.db, db_name) {
+        (icf_store::Db::Postgres(pool), Some(name)) => Some(
+            sqlx::query_scalar("SELECT COUNT(*) FROM pg_stat_activity WHERE datname = $1")
+                .bind(name)
+                .fetch_one(pool)
+                .await?,
+        ),
+        _ => None,
+    };
+    Ok(Sample {
+        minute,
+        rss_mb: pids.iter().map(|&p| rss_kb(p) as f64 / 1024.0).collect(),
+        fds: pids.iter().map(|&p| open_fds(p)).collect(),
+        db_connections,
+        lag_s: oldest.map_or(0.0, |t| (now - t).num_milliseconds() as f64 / 1000.0),
+        success,
+        failed,
+    })
+}
