@@ -105,7 +105,19 @@ fn account_from_parts(
         username,
         password: password.to_owned(),
         language: optional(language)
-            .map(|l| Language::parse(l).map(|l| l.code().to_owned()))
+            .map(|l| {
+                Language::parse(l)
+                    .map(|l| l.code().to_owned())
+                    .map_err(|_| {
+                        // Never quote the value: in a colon line, a password with ':' spills
+                        // its second part into this column.
+                        FieldError::new(
+                            "language",
+                            "not a language icf supports (use a code like en, ru, es, pt-BR); \
+                         a password containing ':' must be imported as CSV",
+                        )
+                    })
+            })
             .transpose()?,
         group: optional(group).map(parse_group_name).transpose()?,
         proxy: optional(proxy)
@@ -188,7 +200,17 @@ pub fn parse_proxies(text: &str, default_type: ProxyType) -> Vec<Parsed<ProxyLin
     }
     content_lines(text)
         .map(|(line, l)| {
-            let (url, country) = match l.rsplit_once([' ', '\t', ',', ';']) {
+            // A URL holds no spaces, so a space always starts the country. ',' and ';' may
+            // be part of a password in the colon form: they start a country only when a
+            // two-letter code follows or the whole line is no proxy.
+            let split = match l.rsplit_once([' ', '\t']) {
+                Some(s) => Some(s),
+                None => l.rsplit_once([',', ';']).filter(|(_, c)| {
+                    parse_country(c).is_ok()
+                        || ProxySpec::parse_with(l, default_type, "url").is_err()
+                }),
+            };
+            let (url, country) = match split {
                 Some((u, c)) => (u.trim(), Some(c)),
                 None => (l, None),
             };
@@ -240,5 +262,295 @@ mod tests {
         assert_eq!(parsed[1].1.as_ref().unwrap().country.as_deref(), Some("DE"));
         assert_eq!(parsed[2].1.as_ref().unwrap().country.as_deref(), Some("US"));
         assert!(parsed[3].1.is_err());
+    }
+
+    mod props {
+        use proptest::prelude::*;
+
+        use super::*;
+        use crate::language::ALL;
+        use crate::proxy::ProxyCredentials;
+
+        /// The content lines of a file, numbered as an editor shows them.
+        fn content_line_numbers(text: &str) -> Vec<usize> {
+            content_lines(text).map(|(n, _)| n).collect()
+        }
+
+        fn arb_username() -> impl Strategy<Value = String> {
+            "[a-z0-9_]{1,12}(\\.[a-z0-9_]{1,12}){0,1}"
+        }
+
+        /// Passwords as people write them: printable, no ':' (the colon form's separator),
+        /// spaces only inside.
+        fn arb_password() -> impl Strategy<Value = String> {
+            "[!-9;-~\u{a1}-\u{24f}\u{400}-\u{4ff}]([ !-9;-~\u{a1}-\u{24f}]{0,30}[!-9;-~])?"
+        }
+
+        fn arb_language() -> impl Strategy<Value = String> {
+            (0..ALL.len()).prop_map(|i| ALL[i].code().to_owned())
+        }
+
+        fn arb_group() -> impl Strategy<Value = String> {
+            "[A-Za-z0-9][A-Za-z0-9 _.-]{0,20}[A-Za-z0-9]"
+        }
+
+        fn arb_proxy() -> impl Strategy<Value = ProxySpec> {
+            (
+                prop_oneof![Just(ProxyType::Http), Just(ProxyType::Socks5)],
+                "[a-z][a-z0-9-]{0,10}(\\.[a-z0-9]{1,8}){0,2}",
+                1..=u16::MAX,
+                proptest::option::of(("[a-z0-9]{1,10}", "[ -~]{1,20}")),
+            )
+                .prop_map(|(proxy_type, host, port, creds)| ProxySpec {
+                    proxy_type,
+                    host,
+                    port,
+                    credentials: creds
+                        .map(|(username, password)| ProxyCredentials { username, password }),
+                })
+        }
+
+        fn arb_account() -> impl Strategy<Value = AccountLine> {
+            (
+                arb_username(),
+                arb_password(),
+                proptest::option::of(arb_language()),
+                proptest::option::of(arb_group()),
+                proptest::option::of(arb_proxy()),
+            )
+                .prop_map(|(username, password, language, group, proxy)| AccountLine {
+                    username,
+                    password,
+                    // The optional parts are positional: a group needs a language before it.
+                    group: language.as_ref().and(group),
+                    proxy: language.as_ref().and(proxy),
+                    language,
+                })
+                .prop_map(|mut a| {
+                    if a.group.is_none() {
+                        a.proxy = None;
+                    }
+                    a
+                })
+        }
+
+        fn colon_line(a: &AccountLine) -> String {
+            let mut parts = vec![a.username.clone(), a.password.clone()];
+            parts.extend(a.language.clone());
+            parts.extend(a.group.clone());
+            parts.extend(a.proxy.as_ref().map(ProxySpec::to_url));
+            parts.join(":")
+        }
+
+        fn csv_file(accounts: &[AccountLine]) -> String {
+            let mut w = csv::Writer::from_writer(Vec::new());
+            w.write_record(["username", "password", "language", "group", "proxy_url"])
+                .unwrap();
+            for a in accounts {
+                w.write_record([
+                    a.username.as_str(),
+                    a.password.as_str(),
+                    a.language.as_deref().unwrap_or(""),
+                    a.group.as_deref().unwrap_or(""),
+                    &a.proxy.as_ref().map(ProxySpec::to_url).unwrap_or_default(),
+                ])
+                .unwrap();
+            }
+            String::from_utf8(w.into_inner().unwrap()).unwrap()
+        }
+
+        /// Lines a person might write, right or wrong, never a CSV header.
+        fn arb_messy_line() -> impl Strategy<Value = String> {
+            prop_oneof![
+                "[ -~]{0,60}",
+                "#[ -~]{0,20}",
+                " {0,3}",
+                any::<String>().prop_map(|s| s.replace(['\n', '\r'], "")),
+                (arb_username(), "[ -~]{0,40}").prop_map(|(u, rest)| format!("{u}:{rest}")),
+            ]
+            .prop_filter("not a CSV header", |l| !l.contains(','))
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+
+            #[test]
+            fn account_files_never_panic(text in any::<String>()) {
+                let parsed = parse_accounts(&text);
+                let lines = text.lines().count().max(1);
+                for (n, r) in &parsed {
+                    prop_assert!(*n <= lines + 1, "line {} of {}", n, lines);
+                    if let Err(e) = r {
+                        prop_assert!(!e.message.is_empty());
+                    }
+                }
+            }
+
+            #[test]
+            fn proxy_files_never_panic(text in any::<String>()) {
+                let _ = parse_proxies(&text, ProxyType::Http);
+            }
+
+            #[test]
+            fn every_account_line_gets_exactly_one_result_with_its_number(
+                lines in proptest::collection::vec(arb_messy_line(), 0..30),
+                crlf in any::<bool>(),
+            ) {
+                let text = lines.join(if crlf { "\r\n" } else { "\n" });
+                let parsed = parse_accounts(&text);
+                let numbers: Vec<usize> = parsed.iter().map(|(n, _)| *n).collect();
+                prop_assert_eq!(numbers, content_line_numbers(&text));
+            }
+
+            #[test]
+            fn every_proxy_line_gets_exactly_one_result_with_its_number(
+                lines in proptest::collection::vec(arb_messy_line(), 0..30),
+            ) {
+                let text = lines.join("\n");
+                let parsed = parse_proxies(&text, ProxyType::Socks5);
+                let numbers: Vec<usize> = parsed.iter().map(|(n, _)| *n).collect();
+                prop_assert_eq!(numbers, content_line_numbers(&text));
+            }
+
+            #[test]
+            fn colon_lines_parse_back_to_the_accounts(
+                accounts in proptest::collection::vec(arb_account(), 1..20),
+                blank_every in 2usize..5,
+            ) {
+                let mut text = String::new();
+                let mut want = Vec::new();
+                let mut line = 0;
+                for (i, a) in accounts.iter().enumerate() {
+                    if i % blank_every == 0 {
+                        text.push_str("# a comment\n\n");
+                        line += 2;
+                    }
+                    text.push_str(&colon_line(a));
+                    text.push('\n');
+                    line += 1;
+                    want.push((line, Ok(a.clone())));
+                }
+                prop_assert_eq!(parse_accounts(&text), want, "{}", text);
+            }
+
+            #[test]
+            fn csv_rows_parse_back_to_the_accounts(
+                accounts in proptest::collection::vec(arb_account(), 1..20),
+            ) {
+                let text = csv_file(&accounts);
+                let want: Vec<Parsed<AccountLine>> = accounts
+                    .iter()
+                    .enumerate()
+                    .map(|(i, a)| (i + 2, Ok(a.clone())))
+                    .collect();
+                prop_assert_eq!(parse_accounts(&text), want, "{}", text);
+            }
+
+            #[test]
+            fn errors_never_carry_the_password(
+                username in prop_oneof![arb_username(), "[ -9;-~]{0,40}"],
+                secret in "[A-Za-z0-9]{6,12}(:[A-Za-z0-9]{6,12}){0,4}",
+                csv in any::<bool>(),
+            ) {
+                // Passwords with ':' cannot be written in the colon form: whatever the
+                // parser makes of them, no part may show up in an error.
+                let text = if csv {
+                    csv_file(&[AccountLine {
+                        username: username.clone(),
+                        password: secret.clone(),
+                        language: Some(secret.clone()),
+                        group: None,
+                        proxy: None,
+                    }])
+                } else {
+                    format!("{username}:{secret}\n")
+                };
+                for (_, r) in parse_accounts(&text) {
+                    if let Err(e) = r {
+                        for part in secret.split(':') {
+                            prop_assert!(!e.message.contains(part), "{}", e.message);
+                        }
+                    }
+                }
+            }
+
+            #[test]
+            fn proxy_lines_parse_back_with_their_country(
+                proxies in proptest::collection::vec(
+                    (arb_proxy(), proptest::option::of("[A-Z]{2}"), prop_oneof![Just(" "), Just(","), Just(";"), Just("\t")]),
+                    1..20,
+                ),
+            ) {
+                let text: String = proxies
+                    .iter()
+                    .map(|(p, c, sep)| match c {
+                        Some(c) => format!("{}{sep}{c}\n", p.to_url()),
+                        None => format!("{}\n", p.to_url()),
+                    })
+                    .collect();
+                let want: Vec<Parsed<ProxyLine>> = proxies
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (p, c, _))| (i + 1, Ok(ProxyLine { proxy: p.clone(), country: c.clone() })))
+                    .collect();
+                prop_assert_eq!(parse_proxies(&text, ProxyType::Http), want, "{}", text);
+            }
+
+            #[test]
+            fn colon_form_proxy_lines_keep_passwords_with_separators(
+                host in "[a-z][a-z0-9]{0,10}",
+                port in 1..=u16::MAX,
+                user in "[a-z0-9]{1,10}",
+                pass in "[!-~]{1,20}",
+                country in proptest::option::of("[A-Z]{2}"),
+            ) {
+                // A password may hold ',' or ';'; only a trailing two-letter code is a country.
+                prop_assume!(
+                    country.is_some()
+                        || !(pass.len() >= 3
+                            && pass[..pass.len() - 2].ends_with([',', ';'])
+                            && pass[pass.len() - 2..].chars().all(|c| c.is_ascii_alphabetic()))
+                );
+                let line = match &country {
+                    Some(c) => format!("{host}:{port}:{user}:{pass} {c}"),
+                    None => format!("{host}:{port}:{user}:{pass}"),
+                };
+                let parsed = parse_proxies(&line, ProxyType::Socks5);
+                let want = ProxyLine {
+                    proxy: ProxySpec {
+                        proxy_type: ProxyType::Socks5,
+                        host,
+                        port,
+                        credentials: Some(ProxyCredentials { username: user, password: pass }),
+                    },
+                    country,
+                };
+                prop_assert_eq!(parsed, vec![(1, Ok(want))], "{}", line);
+            }
+
+            #[test]
+            fn language_codes_parse_in_any_case_and_separator(
+                i in 0..ALL.len(),
+                upper in any::<bool>(),
+                underscore in any::<bool>(),
+            ) {
+                let lang = ALL[i];
+                let mut code = lang.code().to_owned();
+                if upper { code = code.to_ascii_uppercase() } else { code = code.to_ascii_lowercase() }
+                if underscore { code = code.replace('-', "_") }
+                prop_assert_eq!(Language::parse(&format!(" {code} ")).map(|l| l.code()).ok(), Some(lang.code()));
+            }
+
+            #[test]
+            fn any_language_input_is_a_language_or_a_short_error(raw in any::<String>()) {
+                match Language::parse(&raw) {
+                    Ok(l) => prop_assert!(ALL.contains(&l)),
+                    Err(e) => {
+                        prop_assert_eq!(e.field, "language");
+                        prop_assert!(e.message.chars().count() < 200);
+                    }
+                }
+            }
+        }
     }
 }

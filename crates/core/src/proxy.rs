@@ -46,7 +46,9 @@ pub struct ProxySpec {
     pub credentials: Option<ProxyCredentials>,
 }
 
-const MAX_URL: usize = 512;
+/// Room for the longest valid proxy: `socks5h://`, both credentials at their limit fully
+/// percent-encoded (3 × 128 each), a 253-character host and a port.
+const MAX_URL: usize = 1100;
 const MAX_CREDENTIAL: usize = 128;
 
 impl ProxySpec {
@@ -71,7 +73,14 @@ impl ProxySpec {
         if raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(FieldError::new(field, "must not contain spaces"));
         }
-        let (proxy_type, rest) = match raw.split_once("://") {
+        // Only a real scheme makes a URL: a colon-form password may itself contain "://".
+        let url = raw.split_once("://").filter(|(scheme, _)| {
+            scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+        });
+        let (proxy_type, rest) = match url {
             Some((scheme, rest)) => {
                 let t = match scheme.to_ascii_lowercase().as_str() {
                     "http" => ProxyType::Http,
@@ -328,5 +337,146 @@ mod tests {
     fn countries_are_two_letters() {
         assert_eq!(parse_country(" de ").unwrap(), "DE");
         assert!(parse_country("Germany").is_err());
+    }
+
+    mod props {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        fn arb_type() -> impl Strategy<Value = ProxyType> {
+            prop_oneof![Just(ProxyType::Http), Just(ProxyType::Socks5)]
+        }
+
+        /// Host names, IPv4 and bracketed IPv6 addresses, lower-case as parsing keeps them.
+        fn arb_host() -> impl Strategy<Value = String> {
+            prop_oneof![
+                "[a-z0-9][a-z0-9-]{0,20}(\\.[a-z0-9][a-z0-9-]{0,20}){0,3}",
+                (any::<u8>(), any::<u8>(), any::<u8>(), any::<u8>())
+                    .prop_map(|(a, b, c, d)| format!("{a}.{b}.{c}.{d}")),
+                any::<[u16; 8]>().prop_map(|g| format!(
+                    "[{}]",
+                    g.iter()
+                        .map(|x| format!("{x:x}"))
+                        .collect::<Vec<_>>()
+                        .join(":")
+                )),
+            ]
+        }
+
+        /// Any characters at all, within the byte limit: to_url percent-encodes them.
+        fn arb_secret(colon: bool) -> impl Strategy<Value = String> {
+            proptest::collection::vec(any::<char>(), 1..48)
+                .prop_map(|cs| cs.into_iter().collect::<String>())
+                .prop_filter("within the byte limit", |s| s.len() <= MAX_CREDENTIAL)
+                .prop_filter("user names have no ':'", move |s| colon || !s.contains(':'))
+        }
+
+        fn arb_spec() -> impl Strategy<Value = ProxySpec> {
+            (
+                arb_type(),
+                arb_host(),
+                1..=u16::MAX,
+                proptest::option::of((arb_secret(false), arb_secret(true))),
+            )
+                .prop_map(|(proxy_type, host, port, creds)| ProxySpec {
+                    proxy_type,
+                    host,
+                    port,
+                    credentials: creds
+                        .map(|(username, password)| ProxyCredentials { username, password }),
+                })
+        }
+
+        /// What the colon form can carry: no spaces or control characters.
+        fn plain(colon: bool) -> impl Strategy<Value = String> {
+            let re = if colon {
+                "[!-~]{1,40}"
+            } else {
+                "[!-9;-~]{1,40}"
+            };
+            re.prop_map(|s: String| s)
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(512))]
+
+            #[test]
+            fn parsing_never_panics_and_errors_name_the_field(raw in any::<String>()) {
+                if let Err(e) = ProxySpec::parse_with(&raw, ProxyType::Http, "proxy_url") {
+                    prop_assert_eq!(e.field, "proxy_url");
+                }
+            }
+
+            #[test]
+            fn url_like_input_never_panics(raw in "([a-zA-Z0-9]{0,6}://)?[a-z0-9:@%/.\\[\\]-]{0,60}") {
+                let _ = ProxySpec::parse(&raw);
+            }
+
+            #[test]
+            fn a_url_parses_back_to_the_same_proxy(spec in arb_spec()) {
+                let url = spec.to_url();
+                let back = ProxySpec::parse(&url);
+                prop_assert_eq!(back.as_ref().ok(), Some(&spec), "{:?}", back.as_ref().err());
+                // The masked form shows where, never who.
+                if let Some(c) = &spec.credentials {
+                    prop_assert!(!spec.masked().contains(&percent_encode(&c.password)));
+                }
+            }
+
+            #[test]
+            fn the_colon_form_parses_back_to_the_same_proxy(
+                proxy_type in arb_type(),
+                host in "[a-z0-9][a-z0-9-]{0,20}(\\.[a-z0-9][a-z0-9-]{0,20}){0,3}",
+                port in 1..=u16::MAX,
+                user in plain(false),
+                pass in plain(true),
+            ) {
+                let raw = format!("{host}:{port}:{user}:{pass}");
+                let back = ProxySpec::parse_with(&raw, proxy_type, "url");
+                let want = ProxySpec {
+                    proxy_type,
+                    host,
+                    port,
+                    credentials: Some(ProxyCredentials { username: user, password: pass }),
+                };
+                prop_assert_eq!(back.as_ref().ok(), Some(&want), "{}: {:?}", raw, back.as_ref().err());
+            }
+
+            #[test]
+            fn errors_never_carry_the_password(
+                user in "[a-z]{1,10}",
+                pass in "[A-Za-z0-9]{12,30}",
+                bad_host in "[a-z0-9$ _]{0,8}",
+                bad_port in "[0-9a-z]{0,7}",
+                scheme in prop_oneof![Just(""), Just("http://"), Just("socks5://"), Just("ftp://")],
+            ) {
+                for raw in [
+                    format!("{scheme}{user}:{pass}@{bad_host}:{bad_port}"),
+                    format!("{bad_host}:{bad_port}:{user}:{pass}"),
+                ] {
+                    if let Err(e) = ProxySpec::parse(&raw) {
+                        prop_assert!(!e.message.contains(&pass), "{}", e.message);
+                    }
+                }
+            }
+
+            #[test]
+            fn countries_are_two_upper_case_letters_or_an_error(raw in any::<String>()) {
+                match parse_country(&raw) {
+                    Ok(c) => {
+                        prop_assert_eq!(c.len(), 2);
+                        prop_assert!(c.chars().all(|ch| ch.is_ascii_uppercase()));
+                        prop_assert_eq!(c, raw.trim().to_ascii_uppercase());
+                    }
+                    Err(e) => prop_assert_eq!(e.field, "country"),
+                }
+            }
+
+            #[test]
+            fn every_two_letter_code_is_a_country(c in "[a-zA-Z]{2}", pad in " {0,2}") {
+                prop_assert_eq!(parse_country(&format!("{pad}{c}{pad}")).ok(), Some(c.to_ascii_uppercase()));
+            }
+        }
     }
 }

@@ -228,6 +228,21 @@ impl std::fmt::Debug for Session {
 #[error("not an instagrapi settings file: {0}")]
 pub struct SessionFormatError(String);
 
+impl SessionFormatError {
+    /// Where and what kind of mistake, never the value: serde's messages quote the
+    /// offending value, and in a session file that may be a session id or a cookie.
+    fn from_serde(e: serde_json::Error) -> SessionFormatError {
+        use serde_json::error::Category;
+        let what = match e.classify() {
+            Category::Io => "the file could not be read",
+            Category::Syntax => "not valid JSON",
+            Category::Eof => "the JSON ends too early",
+            Category::Data => "a value has the wrong type or is missing",
+        };
+        SessionFormatError(format!("{what} (line {}, column {})", e.line(), e.column()))
+    }
+}
+
 fn random_uuid(rng: &mut impl Rng) -> String {
     uuid::Builder::from_random_bytes(rng.random::<[u8; 16]>())
         .into_uuid()
@@ -290,8 +305,7 @@ impl Session {
     /// Reads instagrapi's settings JSON; ids that are missing are generated, as on load in
     /// instagrapi.
     pub fn import(json: &str) -> Result<Session, SessionFormatError> {
-        let mut s: Session =
-            serde_json::from_str(json).map_err(|e| SessionFormatError(e.to_string()))?;
+        let mut s: Session = serde_json::from_str(json).map_err(SessionFormatError::from_serde)?;
         let mut rng = rand::rng();
         for id in [
             &mut s.uuids.phone_id,
@@ -519,5 +533,155 @@ mod tests {
     fn timezone_names_follow_the_offset() {
         assert_eq!(timezone_name(-14400), "GMT-04:00");
         assert_eq!(timezone_name(19800), "GMT+05:30");
+    }
+
+    mod props {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        const FIXTURE: &str = include_str!("../tests/instagrapi-3.2.2-settings.json");
+
+        /// JSON of any shape, a few levels deep.
+        fn arb_json() -> impl Strategy<Value = Value> {
+            let leaf = prop_oneof![
+                Just(Value::Null),
+                any::<bool>().prop_map(Value::Bool),
+                any::<i64>().prop_map(Value::from),
+                // Short decimals, as Python writes timestamps: serde_json without its
+                // `float_roundtrip` feature may move extreme floats by one ulp on load.
+                (any::<i32>(), 0..4u32)
+                    .prop_map(|(m, e)| Value::from(f64::from(m) / 10f64.powi(e as i32))),
+                ".{0,12}".prop_map(Value::String),
+            ];
+            leaf.prop_recursive(3, 24, 6, |inner| {
+                prop_oneof![
+                    proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                    proptest::collection::btree_map("[a-z_]{1,12}", inner, 0..6)
+                        .prop_map(|m| Value::Object(m.into_iter().collect())),
+                ]
+            })
+        }
+
+        /// Keys icf reads, so the generated objects hit typed fields too.
+        fn arb_key() -> impl Strategy<Value = String> {
+            prop_oneof![
+                proptest::sample::select(vec![
+                    "uuids",
+                    "mid",
+                    "authorization_data",
+                    "cookies",
+                    "last_login",
+                    "device_settings",
+                    "user_agent",
+                    "country",
+                    "country_code",
+                    "locale",
+                    "timezone_offset",
+                    "timezone_name",
+                    "push_disabled",
+                    "usdid",
+                ])
+                .prop_map(str::to_owned),
+                "[a-z_]{1,12}",
+            ]
+        }
+
+        fn arb_session() -> impl Strategy<Value = Session> {
+            (
+                proptest::collection::btree_map("[a-z_]{1,10}", ".{0,20}", 0..5),
+                proptest::collection::btree_map("[a-z_]{1,10}", ".{0,20}", 0..5),
+                proptest::option::of(".{1,20}"),
+                proptest::option::of(1_500_000_000u32..2_000_000_000),
+                "[a-z]{2}_[A-Z]{2}",
+                -43_200i32..=50_400,
+                any::<bool>(),
+                proptest::collection::btree_map("x_[a-z]{1,8}", ".{0,8}", 0..3),
+            )
+                .prop_map(|(cookies, auth, mid, login, locale, tz, push, extra)| {
+                    let mut s = Session::import("{}").unwrap();
+                    s.cookies = cookies;
+                    s.authorization_data = auth.into_iter().map(|(k, v)| (k, json!(v))).collect();
+                    s.mid = mid;
+                    s.last_login = login.map(f64::from);
+                    s.locale = locale;
+                    s.timezone_offset = tz;
+                    s.timezone_name = Some(timezone_name(tz));
+                    s.push_disabled = push;
+                    s.extra = extra.into_iter().map(|(k, v)| (k, json!(v))).collect();
+                    s
+                })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+
+            #[test]
+            fn any_text_is_a_session_or_an_error(raw in any::<String>()) {
+                let _ = Session::import(&raw);
+            }
+
+            #[test]
+            fn any_json_object_is_a_session_or_an_error(
+                fields in proptest::collection::vec((arb_key(), arb_json()), 0..8),
+            ) {
+                let obj: Map<String, Value> = fields.into_iter().collect();
+                if let Ok(s) = Session::import(&Value::Object(obj).to_string()) {
+                    // Whatever loaded can be written out and loaded again.
+                    prop_assert_eq!(Session::import(&s.export()).ok(), Some(s));
+                }
+            }
+
+            #[test]
+            fn exported_sessions_load_back_unchanged(s in arb_session()) {
+                let again = Session::import(&s.export());
+                prop_assert_eq!(again.as_ref().ok(), Some(&s), "{:?}", again.as_ref().err());
+            }
+
+            #[test]
+            fn the_instagrapi_file_keeps_unknown_keys(
+                extra in proptest::collection::btree_map("zz_[a-z]{1,8}", arb_json(), 0..4),
+            ) {
+                let mut v: Value = serde_json::from_str(FIXTURE).unwrap();
+                for (k, x) in &extra {
+                    v[k] = x.clone();
+                }
+                let s = Session::import(&v.to_string()).unwrap();
+                prop_assert!(s.is_logged_in());
+                let out: Value = serde_json::from_str(&s.export()).unwrap();
+                for (k, x) in &extra {
+                    prop_assert_eq!(&out[k], x);
+                }
+            }
+
+            #[test]
+            fn errors_never_quote_a_value_from_the_file(
+                key in proptest::sample::select(vec![
+                    "uuids", "authorization_data", "cookies", "last_login", "device_settings",
+                    "country_code", "timezone_offset", "push_disabled", "mid",
+                ]),
+                secret in "[A-Za-z0-9]{16,32}",
+                as_number in any::<bool>(),
+                nested in any::<bool>(),
+            ) {
+                let value = if as_number {
+                    json!(secret.bytes().fold(7u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b))) | 1 << 60)
+                } else {
+                    json!(secret)
+                };
+                let doc = if nested {
+                    json!({ key: {"sessionid": value} })
+                } else {
+                    json!({ key: value })
+                };
+                let shown = match &value {
+                    Value::String(s) => s.clone(),
+                    v => v.to_string(),
+                };
+                if let Err(e) = Session::import(&doc.to_string()) {
+                    prop_assert!(!e.to_string().contains(&shown), "{}", e);
+                }
+            }
+        }
     }
 }

@@ -44,6 +44,36 @@ pub enum MediaError {
     Tool { tool: &'static str, message: String },
     #[error("storage error: {0}")]
     Storage(String),
+    /// The disk (or the volume the media lives on) is full: the operator must make room.
+    #[error("the media storage is full: free some space, then upload again")]
+    NoSpace,
+    /// The client's upload stopped before the end of the file.
+    #[error("the upload was cut off before the end of the file")]
+    Interrupted,
     #[error("i/o error: {0}")]
-    Io(#[from] std::io::Error),
+    Io(std::io::Error),
+}
+
+impl From<std::io::Error> for MediaError {
+    fn from(e: std::io::Error) -> Self {
+        if e.kind() == std::io::ErrorKind::StorageFull {
+            MediaError::NoSpace
+        } else {
+            MediaError::Io(e)
+        }
+    }
+}
+
+/// Whether an error (or one of its causes) is the disk being full.
+pub(crate) fn is_storage_full(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(e);
+    while let Some(c) = cause {
+        if c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::StorageFull)
+        {
+            return true;
+        }
+        cause = c.source();
+    }
+    false
 }

@@ -120,6 +120,7 @@ impl std::fmt::Debug for MediaStore {
 fn storage_err(e: object_store::Error) -> MediaError {
     match e {
         object_store::Error::NotFound { path, .. } => MediaError::NotFound(path),
+        other if crate::is_storage_full(&other) => MediaError::NoSpace,
         other => MediaError::Storage(other.to_string()),
     }
 }
@@ -273,8 +274,10 @@ where
     let mut head = Vec::with_capacity(64);
     let result: Result<(), MediaError> = async {
         while let Some(chunk) = body.next().await {
-            let chunk =
-                chunk.map_err(|e| MediaError::Storage(format!("upload interrupted: {e}")))?;
+            let chunk = chunk.map_err(|e| {
+                tracing::debug!(error = %e, "upload interrupted");
+                MediaError::Interrupted
+            })?;
             size += chunk.len() as u64;
             if size > max_bytes {
                 return Err(MediaError::FileTooLarge {

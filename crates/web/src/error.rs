@@ -35,6 +35,9 @@ pub enum ApiError {
     /// Too large; `field` names the upload (`media`, `media[2]`).
     #[error("{message}")]
     PayloadTooLarge { field: String, message: String },
+    /// The server has no room for what was sent (a full media disk): 507, nothing kept.
+    #[error("{message}")]
+    InsufficientStorage { field: String, message: String },
     #[error("too many attempts; try again in {retry_after_secs} s")]
     TooManyRequests { retry_after_secs: u64 },
     #[error("{0}")]
@@ -112,6 +115,7 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::InsufficientStorage { .. } => StatusCode::INSUFFICIENT_STORAGE,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -127,6 +131,7 @@ impl ApiError {
             ApiError::NotFound(_) => "not_found",
             ApiError::Conflict { .. } => "conflict",
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
+            ApiError::InsufficientStorage { .. } => "insufficient_storage",
             ApiError::TooManyRequests { .. } => "too_many_requests",
             ApiError::Unavailable(_) => "unavailable",
             ApiError::Internal(_) => "internal",
@@ -138,9 +143,9 @@ impl ApiError {
             ApiError::BadRequest { field, .. } | ApiError::Conflict { field, .. } => {
                 field.as_deref()
             }
-            ApiError::Validation { field, .. } | ApiError::PayloadTooLarge { field, .. } => {
-                Some(field)
-            }
+            ApiError::Validation { field, .. }
+            | ApiError::PayloadTooLarge { field, .. }
+            | ApiError::InsufficientStorage { field, .. } => Some(field),
             _ => None,
         }
     }

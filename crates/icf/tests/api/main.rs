@@ -15,6 +15,7 @@ mod demo;
 mod deploy;
 mod docs;
 mod e2e;
+mod faults;
 mod groups;
 mod health;
 mod import;

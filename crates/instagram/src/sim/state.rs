@@ -48,6 +48,13 @@ pub struct Faults {
     pub throttle: bool,
     /// Every request answers 500 with an HTML page.
     pub server_error: bool,
+    /// Uploads (rupload) answer 500 with an HTML page, as Instagram's upload edge does
+    /// when it fails; nothing is stored.
+    pub upload_error: bool,
+    /// Uploads (rupload) cut the connection before answering; nothing is stored.
+    pub drop_during_upload: bool,
+    /// configure answers 500 with an HTML page without publishing.
+    pub configure_error: bool,
     /// Every request is delayed this long.
     pub slow_ms: Option<u64>,
     /// configure cuts the connection without publishing.
@@ -74,6 +81,9 @@ impl Faults {
             please_wait: self.please_wait || g.please_wait,
             throttle: self.throttle || g.throttle,
             server_error: self.server_error || g.server_error,
+            upload_error: self.upload_error || g.upload_error,
+            drop_during_upload: self.drop_during_upload || g.drop_during_upload,
+            configure_error: self.configure_error || g.configure_error,
             slow_ms: self.slow_ms.or(g.slow_ms),
             drop_before_configure: self.drop_before_configure || g.drop_before_configure,
             drop_after_configure: self.drop_after_configure || g.drop_after_configure,
@@ -179,6 +189,16 @@ fn suspended() -> Response {
         StatusCode::BAD_REQUEST,
         json!({"message":"challenge_required","challenge":{"url":"https://www.instagram.com/accounts/suspended/?next=%2F","api_path":"/accounts/suspended/","hide_webview_header":true,"lock":true,"logout":true,"native_flow":false},"status":"fail","error_type":"checkpoint_challenge_required"}),
     )
+}
+
+/// Instagram's 500: an HTML page, not JSON.
+fn server_error_page() -> Response {
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        [("content-type", "text/html; charset=utf-8")],
+        "<html><body><h1>500 Internal Server Error</h1></body></html>",
+    )
+        .into_response()
 }
 
 fn needs_reupload() -> Response {
@@ -412,12 +432,7 @@ impl Sim {
             tokio::time::sleep(Duration::from_millis(ms)).await;
         }
         if faults.server_error {
-            return (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                [("content-type", "text/html; charset=utf-8")],
-                "<html><body><h1>500 Internal Server Error</h1></body></html>",
-            )
-                .into_response();
+            return server_error_page();
         }
         if faults.throttle {
             return StatusCode::TOO_MANY_REQUESTS.into_response();
@@ -1006,6 +1021,16 @@ impl Sim {
                     json!({"items": items, "num_results": items.len(), "more_available": false, "status": "ok"}),
                 ))
             }
+            (_, p)
+                if (p.starts_with("/rupload_igphoto/") || p.starts_with("/rupload_igvideo/"))
+                    && (faults.upload_error || faults.drop_during_upload) =>
+            {
+                if faults.drop_during_upload {
+                    Err(dropped_connection())
+                } else {
+                    Err(server_error_page())
+                }
+            }
             (Method::POST, p) if p.starts_with("/rupload_igphoto/") => {
                 self.rupload_photo(&username, headers, body)
             }
@@ -1142,6 +1167,9 @@ impl Sim {
                 StatusCode::BAD_REQUEST,
                 json!({"message":"feedback_required","spam":true,"feedback_title":"Action Blocked","feedback_message":"This action was blocked. Please try again later. We restrict certain content and actions to protect our community.","feedback_url":"repute/report_problem/scraping/","feedback_appeal_label":"Report problem","feedback_ignore_label":"OK","feedback_action":"report_problem","status":"fail"}),
             ));
+        }
+        if faults.configure_error {
+            return Err(server_error_page());
         }
         if faults.drop_before_configure {
             return Err(dropped_connection());

@@ -122,6 +122,17 @@ fn media_error(index: usize, e: MediaError) -> ApiError {
             field,
         },
         MediaError::Tool { .. } => ApiError::Unavailable(e.to_string()),
+        MediaError::NoSpace => {
+            tracing::error!("media storage full: an upload was refused");
+            ApiError::InsufficientStorage {
+                message: format!("{field}: {e}"),
+                field,
+            }
+        }
+        MediaError::Interrupted => ApiError::BadRequest {
+            message: format!("{field}: {e}"),
+            field: Some(field),
+        },
         MediaError::Storage(_)
         | MediaError::Io(_)
         | MediaError::BadKey(_)
@@ -161,7 +172,7 @@ pub struct PostUpload {
 /// extracts a cover. A refused upload leaves no file and no post behind.
 #[utoipa::path(post, path = "/api/posts/", tag = "posts", security(("bearer" = [])),
     request_body(content = PostUpload, content_type = "multipart/form-data"), responses(
-    (status = 201, body = Post), (status = 413, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody)))]
+    (status = 201, body = Post), (status = 413, body = crate::error::ErrorBody), (status = 507, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     user: CurrentUser,
