@@ -42,6 +42,9 @@ pub enum MediaError {
     NotFound(String),
     #[error("{tool} failed: {message}")]
     Tool { tool: &'static str, message: String },
+    /// The upload's body broke off or was malformed: the client's fault, not the disk's.
+    #[error("the upload was interrupted: {0}")]
+    Interrupted(String),
     #[error("storage error: {0}")]
     Storage(String),
     #[error("i/o error: {0}")]

@@ -273,8 +273,7 @@ where
     let mut head = Vec::with_capacity(64);
     let result: Result<(), MediaError> = async {
         while let Some(chunk) = body.next().await {
-            let chunk =
-                chunk.map_err(|e| MediaError::Storage(format!("upload interrupted: {e}")))?;
+            let chunk = chunk.map_err(|e| MediaError::Interrupted(e.to_string()))?;
             size += chunk.len() as u64;
             if size > max_bytes {
                 return Err(MediaError::FileTooLarge {

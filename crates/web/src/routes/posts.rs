@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use axum::Json;
+use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
@@ -122,6 +123,7 @@ fn media_error(index: usize, e: MediaError) -> ApiError {
             field,
         },
         MediaError::Tool { .. } => ApiError::Unavailable(e.to_string()),
+        MediaError::Interrupted(_) => ApiError::bad_request(Some(&field), e.to_string()),
         MediaError::Storage(_)
         | MediaError::Io(_)
         | MediaError::BadKey(_)
@@ -165,8 +167,15 @@ pub struct PostUpload {
 pub async fn create(
     State(state): State<AppState>,
     user: CurrentUser,
-    multipart: Multipart,
+    multipart: Result<Multipart, MultipartRejection>,
 ) -> ApiResult<(StatusCode, Json<Post>)> {
+    // axum's own rejection is plain text; the API answers in JSON.
+    let multipart = multipart.map_err(|e| {
+        ApiError::bad_request(
+            None,
+            format!("the body must be multipart/form-data with a boundary: {e}"),
+        )
+    })?;
     let mut cleanup = Cleanup::default();
     let result = create_inner(&state, &user, multipart, &mut cleanup).await;
     match result {
@@ -416,7 +425,10 @@ async fn read_text_field(
         }
         buf.extend_from_slice(&chunk);
     }
-    String::from_utf8(buf).map_err(|_| ApiError::validation(name, "must be UTF-8 text"))
+    let text =
+        String::from_utf8(buf).map_err(|_| ApiError::validation(name, "must be UTF-8 text"))?;
+    crate::extract::refuse_nul(name, &text)?;
+    Ok(text)
 }
 
 /// A language icf supports (`en`, `ru`, `pt-BR`, `zh-Hans`…), stored by its canonical code.
