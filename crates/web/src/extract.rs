@@ -70,13 +70,7 @@ fn refuse_nul_in_json(bytes: &[u8]) -> Result<(), ApiError> {
     }
     let value: serde_json::Value = serde_json::from_slice(bytes)
         .map_err(|e| ApiError::bad_request(None, format!("the body is not valid JSON: {e}")))?;
-    match nul_path(&value, String::new()) {
-        Some(path) => Err(ApiError::validation(
-            if path.is_empty() { "body".into() } else { path },
-            NUL_MESSAGE,
-        )),
-        None => Ok(()),
-    }
+    refuse_nul_in_value(&value)
 }
 
 fn nul_path(value: &serde_json::Value, path: String) -> Option<String> {
@@ -95,6 +89,17 @@ fn nul_path(value: &serde_json::Value, path: String) -> Option<String> {
             }
         }),
         _ => None,
+    }
+}
+
+/// Refuses a NUL anywhere in a JSON value, naming the field.
+pub fn refuse_nul_in_value(value: &serde_json::Value) -> Result<(), ApiError> {
+    match nul_path(value, String::new()) {
+        Some(path) => Err(ApiError::validation(
+            if path.is_empty() { "body".into() } else { path },
+            NUL_MESSAGE,
+        )),
+        None => Ok(()),
     }
 }
 

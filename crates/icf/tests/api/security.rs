@@ -24,6 +24,7 @@ engine_tests!(
     forged_and_stale_tokens_are_refused,
     sql_metacharacters_round_trip_or_are_refused_by_field,
     search_terms_are_matched_literally,
+    nul_bytes_in_ui_forms_are_refused_by_field,
     markup_in_stored_text_is_escaped_on_every_page,
     hostile_file_names_never_leave_the_media_dir,
     oversized_malformed_and_bomb_uploads_are_refused,
@@ -781,6 +782,94 @@ async fn sql_metacharacters_round_trip_or_are_refused_by_field(engine: Engine) {
             .iter()
             .any(|a| a["username"] == "plain.acc")
     );
+}
+
+/// The web UI's forms take the same text as the API: a NUL byte is refused with the
+/// field's message, never a 500 page (PostgreSQL cannot store it).
+async fn nul_bytes_in_ui_forms_are_refused_by_field(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let admin = app.admin_token().await;
+    let cookie = format!("icf_session={admin}");
+    let group = app.new_group(&admin, "plain").await;
+    let post = app.new_photo_post(&admin, &group, "plain", "en").await;
+    let user = user_id(&app, "root").await;
+    let nul = "x\u{0}y";
+    let forms: Vec<(String, Vec<(&str, &str)>)> = vec![
+        ("/groups".into(), vec![("name", nul), ("description", "d")]),
+        (
+            "/groups".into(),
+            vec![("name", "fine"), ("description", nul)],
+        ),
+        (
+            format!("/groups/{group}"),
+            vec![("name", nul), ("description", "")],
+        ),
+        (
+            format!("/posts/{post}/translations/es"),
+            vec![("text", nul)],
+        ),
+        (
+            format!("/posts/{post}/translations/en"),
+            vec![("text", nul)],
+        ),
+        (
+            "/users".into(),
+            vec![
+                ("username", nul),
+                ("email", "a@example.com"),
+                ("password", "long-enough-1"),
+                ("role", "editor"),
+            ],
+        ),
+        (
+            "/users".into(),
+            vec![
+                ("username", "someone"),
+                ("email", "a@example.com"),
+                ("password", nul),
+                ("role", "editor"),
+            ],
+        ),
+        (
+            format!("/users/{user}"),
+            vec![("password", "long-enough-\u{0}")],
+        ),
+        (
+            "/proxies/import".into(),
+            vec![("lines", "http://10.0.0.1:80\u{0}"), ("proxy_type", "http")],
+        ),
+        ("/accounts/import".into(), vec![("text", "user\u{0}:pw:en")]),
+        ("/language".into(), vec![("language", nul), ("back", "/")]),
+    ];
+    for (path, fields) in forms {
+        for htmx in [true, false] {
+            let mut req = no_redirects()
+                .post(app.url(&path))
+                .header("cookie", &cookie)
+                .form(&fields);
+            if htmx {
+                req = req.header("hx-request", "true");
+            }
+            let resp = req.send().await.unwrap();
+            let status = resp.status();
+            let html = resp.text().await.unwrap();
+            assert!(
+                !status.is_server_error() && !html.contains("internal error"),
+                "{path} {fields:?}: {status} {html}"
+            );
+        }
+    }
+    let resp = no_redirects()
+        .post(app.url("/login"))
+        .form(&[("username", nul), ("password", nul)])
+        .send()
+        .await
+        .unwrap();
+    assert!(!resp.status().is_server_error(), "{}", resp.status());
+    // Nothing half-stored: the group list holds only the plain group.
+    let groups = app.get_ok(&admin, "/api/groups/").await;
+    assert_eq!(groups["total"], 1, "{groups}");
+    app.get_ok(&admin, "/api/users/").await;
 }
 
 /// `%`, `_` and `\` in a search are the characters themselves, not LIKE wildcards.

@@ -502,7 +502,9 @@ impl<S: Send + Sync> FromRequest<S> for ImportBody {
 
 pub(crate) fn import_error(e: ImportError) -> ApiError {
     match e {
-        ImportError::TooLarge => ApiError::validation("file", e.to_string()),
+        ImportError::TooLarge | ImportError::Nul { .. } => {
+            ApiError::validation("file", e.to_string())
+        }
         ImportError::Store(s) => s.into(),
     }
 }
