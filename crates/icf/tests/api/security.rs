@@ -241,6 +241,20 @@ async fn every_documented_operation_answers_each_role_as_its_guard_says(engine: 
             );
         }
     }
+    // The document's enums are the values the API speaks (a generated client and the
+    // fuzzer both read them): `admin`, not the Rust variant `Admin`.
+    let schemas = &spec["components"]["schemas"];
+    let role: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+    assert_eq!(schemas["Role"]["enum"], json!(role), "{}", schemas["Role"]);
+    for (name, schema) in schemas.as_object().unwrap() {
+        for v in schema["enum"].as_array().into_iter().flatten() {
+            let v = v.as_str().unwrap_or_default();
+            assert!(
+                !v.starts_with(|c: char| c.is_ascii_uppercase()),
+                "{name}: {v} is a Rust variant name, not the API's value"
+            );
+        }
+    }
     for key in admin_only.iter().chain(&public) {
         assert!(
             seen.contains(key),
