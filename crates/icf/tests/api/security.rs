@@ -775,6 +775,20 @@ async fn sql_metacharacters_round_trip_or_are_refused_by_field(engine: Engine) {
         assert_eq!(b["error"]["field"], "status", "{b}");
     }
 
+    // Import files: a NUL on any line refuses the file, naming it.
+    for path in ["/api/accounts/import", "/api/proxies/import"] {
+        let (s, b) = app
+            .post_text(
+                path,
+                &admin,
+                "text/plain",
+                "ok.user:pw-123456:en\nbad\u{0}:pw:en\n".into(),
+            )
+            .await;
+        let err = assert_error(s, &b, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+        assert_eq!(err["field"], "file", "{path}: {b}");
+    }
+
     // The tables are all still there, with what was put in them.
     let (s, groups) = app.call(Method::GET, "/api/groups/", t, None).await;
     assert_eq!(s, StatusCode::OK);
