@@ -28,6 +28,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         Ok(value) => {
             de.end()
                 .map_err(|_| ApiError::bad_request(None, "the body must be one JSON value"))?;
+            refuse_nul_in_json(bytes)?;
             Ok(value)
         }
         Err(err) => {
@@ -55,6 +56,59 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             Err(ApiError::validation(field, message))
         }
     }
+}
+
+/// Why NUL is refused: PostgreSQL cannot store it in text (the insert fails), and no
+/// name, caption or address has a use for it; SQLite would keep it, so both engines refuse.
+const NUL_MESSAGE: &str = "must not contain NUL characters (\\u0000)";
+
+/// A JSON string can only hold NUL as the escape `\u0000`; the value is walked only when
+/// the escape is there, to name the field.
+fn refuse_nul_in_json(bytes: &[u8]) -> Result<(), ApiError> {
+    if !bytes.windows(6).any(|w| w == b"\\u0000") {
+        return Ok(());
+    }
+    let value: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::bad_request(None, format!("the body is not valid JSON: {e}")))?;
+    refuse_nul_in_value(&value)
+}
+
+fn nul_path(value: &serde_json::Value, path: String) -> Option<String> {
+    match value {
+        serde_json::Value::String(s) if s.contains('\0') => Some(path),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| nul_path(v, format!("{path}[{i}]"))),
+        serde_json::Value::Object(map) => map.iter().find_map(|(k, v)| {
+            let inner = join_path(if path.is_empty() { "." } else { &path }, k);
+            if k.contains('\0') {
+                Some(inner)
+            } else {
+                nul_path(v, inner)
+            }
+        }),
+        _ => None,
+    }
+}
+
+/// Refuses a NUL anywhere in a JSON value, naming the field.
+pub fn refuse_nul_in_value(value: &serde_json::Value) -> Result<(), ApiError> {
+    match nul_path(value, String::new()) {
+        Some(path) => Err(ApiError::validation(
+            if path.is_empty() { "body".into() } else { path },
+            NUL_MESSAGE,
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Refuses a NUL in a text value from a query string or a form, naming its field.
+pub fn refuse_nul(field: &str, value: &str) -> Result<(), ApiError> {
+    if value.contains('\0') {
+        return Err(ApiError::validation(field, NUL_MESSAGE));
+    }
+    Ok(())
 }
 
 fn missing_field(message: &str) -> Option<&str> {
@@ -96,6 +150,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
         let query = parts.uri.query().unwrap_or_default();
+        for (k, v) in form_urlencoded::parse(query.as_bytes()) {
+            refuse_nul(&k, &v)?;
+        }
         let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
         serde_path_to_error::deserialize(de)
             .map(ApiQuery)
@@ -122,5 +179,14 @@ mod tests {
         assert_eq!(missing_field("invalid type: integer"), None);
         assert_eq!(join_path(".", "password"), "password");
         assert_eq!(join_path("user", "password"), "user.password");
+    }
+
+    #[test]
+    fn nul_in_json_is_refused_by_field() {
+        let err = refuse_nul_in_json(br#"{"a":{"b":["x","y\u0000z"]}}"#).unwrap_err();
+        assert_eq!(err.field(), Some("a.b[1]"));
+        // An escaped backslash before "u0000" is no NUL.
+        assert!(refuse_nul_in_json(br#"{"a":"\\u0000"}"#).is_ok());
+        assert!(refuse_nul_in_json(br#"{"a":"plain"}"#).is_ok());
     }
 }

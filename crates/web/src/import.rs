@@ -72,6 +72,9 @@ pub struct ImportReport {
 pub enum ImportError {
     #[error("the file has more than {MAX_LINES} lines; split it")]
     TooLarge,
+    /// PostgreSQL cannot store a NUL byte; no account or proxy line has a use for one.
+    #[error("line {line} contains a NUL character")]
+    Nul { line: usize },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -115,6 +118,9 @@ pub async fn import_accounts(
 ) -> Result<ImportReport, ImportError> {
     if text.lines().count() > MAX_LINES {
         return Err(ImportError::TooLarge);
+    }
+    if let Some(line) = text.lines().position(|l| l.contains('\0')) {
+        return Err(ImportError::Nul { line: line + 1 });
     }
     let mut lines = Vec::new();
     let mut rows = Vec::new();
@@ -160,6 +166,9 @@ pub async fn import_proxies(
 ) -> Result<ImportReport, ImportError> {
     if text.lines().count() > MAX_LINES {
         return Err(ImportError::TooLarge);
+    }
+    if let Some(line) = text.lines().position(|l| l.contains('\0')) {
+        return Err(ImportError::Nul { line: line + 1 });
     }
     let mut lines = Vec::new();
     let mut rows = Vec::new();

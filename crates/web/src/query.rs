@@ -17,9 +17,12 @@ impl<S: Send + Sync> FromRequestParts<S> for Params {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
-        Query::<HashMap<String, String>>::try_from_uri(&parts.uri)
-            .map(|Query(map)| Params(map))
-            .map_err(|_| ApiError::bad_request(Some("query"), "the query string is malformed"))
+        let Query(map) = Query::<HashMap<String, String>>::try_from_uri(&parts.uri)
+            .map_err(|_| ApiError::bad_request(Some("query"), "the query string is malformed"))?;
+        for (k, v) in &map {
+            crate::extract::refuse_nul(k, v)?;
+        }
+        Ok(Params(map))
     }
 }
 

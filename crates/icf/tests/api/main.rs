@@ -29,6 +29,7 @@ mod publish;
 mod queue;
 mod realproxy;
 mod secrets;
+mod security;
 mod sentry_reports;
 mod sim_instagram;
 mod stats;

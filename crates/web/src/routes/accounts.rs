@@ -281,7 +281,7 @@ pub struct TotpSecret {
 /// (`has_totp` says whether one is set).
 #[utoipa::path(put, path = "/api/accounts/{id}/totp", tag = "accounts", security(("bearer" = [])),
     params(("id" = String, Path, description = "Account id (UUID)")), request_body = TotpSecret,
-    responses((status = 200, body = icf_core::account::Account), (status = 404, body = crate::error::ErrorBody),
+    responses((status = 403, body = crate::error::ErrorBody), (status = 200, body = icf_core::account::Account), (status = 404, body = crate::error::ErrorBody),
         (status = 422, body = crate::error::ErrorBody)))]
 pub async fn set_totp(
     State(state): State<AppState>,
@@ -360,7 +360,7 @@ pub async fn history(
 }
 
 #[utoipa::path(put, path = "/api/accounts/{id}", tag = "accounts", security(("bearer" = [])), params(("id" = String, Path, description = "Account id (UUID)")), request_body = UpdateAccount,
-    responses((status = 200, body = icf_core::account::Account), (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 403, body = crate::error::ErrorBody), (status = 200, body = icf_core::account::Account), (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn update(
     State(state): State<AppState>,
     _: AdminUser,
@@ -406,7 +406,7 @@ pub async fn update(
 }
 
 #[utoipa::path(delete, path = "/api/accounts/{id}", tag = "accounts", security(("bearer" = [])), params(("id" = String, Path, description = "Account id (UUID)")),
-    responses((status = 204, description = "Deleted"), (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 403, body = crate::error::ErrorBody), (status = 204, description = "Deleted"), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn delete(
     State(state): State<AppState>,
     _: AdminUser,
@@ -502,7 +502,9 @@ impl<S: Send + Sync> FromRequest<S> for ImportBody {
 
 pub(crate) fn import_error(e: ImportError) -> ApiError {
     match e {
-        ImportError::TooLarge => ApiError::validation("file", e.to_string()),
+        ImportError::TooLarge | ImportError::Nul { .. } => {
+            ApiError::validation("file", e.to_string())
+        }
         ImportError::Store(s) => s.into(),
     }
 }
@@ -513,7 +515,7 @@ pub(crate) fn import_error(e: ImportError) -> ApiError {
 #[utoipa::path(post, path = "/api/accounts/import", tag = "accounts", security(("bearer" = [])),
     params(("dry_run" = Option<bool>, Query, description = "Report without saving")),
     request_body(content = String, content_type = "text/plain"),
-    responses((status = 200, body = crate::import::ImportReport), (status = 413, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 403, body = crate::error::ErrorBody), (status = 200, body = crate::import::ImportReport), (status = 413, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn import(
     State(state): State<AppState>,
     _: AdminUser,

@@ -56,6 +56,8 @@ pub(crate) async fn sign_in(
     password: String,
 ) -> ApiResult<String> {
     let username = username.trim().to_lowercase();
+    // The sign-in form's fields reach here unchecked; PostgreSQL cannot look up a NUL.
+    crate::extract::refuse_nul("username", &username)?;
     let keys = [format!("user:{username}"), format!("ip:{client}")];
     let now = Utc::now();
     {

@@ -58,7 +58,7 @@ pub async fn list(State(state): State<AppState>, _: CurrentUser) -> ApiResult<Js
 }
 
 #[utoipa::path(post, path = "/api/groups/", tag = "groups", security(("bearer" = [])), request_body = CreateGroup,
-    responses((status = 201, body = icf_core::account::Group), (status = 409, description = "Name taken (case-insensitive)", body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 403, body = crate::error::ErrorBody), (status = 201, body = icf_core::account::Group), (status = 409, description = "Name taken (case-insensitive)", body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     _: AdminUser,
@@ -87,7 +87,7 @@ pub async fn get_one(
 }
 
 #[utoipa::path(put, path = "/api/groups/{id}", tag = "groups", security(("bearer" = [])), params(("id" = String, Path, description = "Group id (UUID)")), request_body = UpdateGroup,
-    responses((status = 200, body = icf_core::account::Group), (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
+    responses((status = 403, body = crate::error::ErrorBody), (status = 200, body = icf_core::account::Group), (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
 pub async fn update(
     State(state): State<AppState>,
     _: AdminUser,
@@ -111,7 +111,7 @@ pub async fn update(
 #[utoipa::path(delete, path = "/api/groups/{id}", tag = "groups", security(("bearer" = [])),
     params(("id" = String, Path), ("on_accounts" = Option<String>, Query, description = "ungroup, move or delete; required when the group has accounts"),
            ("target_group_id" = Option<String>, Query, description = "With on_accounts=move")),
-    responses((status = 204, description = "Deleted"), (status = 404, body = crate::error::ErrorBody), (status = 409, description = "The group has accounts", body = crate::error::ErrorBody)))]
+    responses((status = 403, body = crate::error::ErrorBody), (status = 204, description = "Deleted"), (status = 404, body = crate::error::ErrorBody), (status = 409, description = "The group has accounts", body = crate::error::ErrorBody)))]
 pub async fn delete(
     State(state): State<AppState>,
     _: AdminUser,

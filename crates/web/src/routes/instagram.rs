@@ -111,7 +111,7 @@ pub struct LoginParams {
 /// job ends within `wait` seconds, else 202; a login already queued is joined, not doubled.
 #[utoipa::path(post, path = "/api/accounts/{id}/login", tag = "accounts", security(("bearer" = [])),
     params(("id" = String, Path, description = "Account id (UUID)"), LoginParams),
-    responses((status = 200, body = LoginResult), (status = 202, body = LoginPending),
+    responses((status = 403, body = crate::error::ErrorBody), (status = 200, body = LoginResult), (status = 202, body = LoginPending),
         (status = 404, body = crate::error::ErrorBody), (status = 503, body = crate::error::ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
@@ -248,7 +248,7 @@ pub struct CodeRequest {
 /// Answers the pending two-factor code or challenge with the code a person received.
 #[utoipa::path(post, path = "/api/accounts/{id}/challenge", tag = "accounts", security(("bearer" = [])),
     params(("id" = String, Path, description = "Account id (UUID)")), request_body = CodeRequest,
-    responses((status = 200, body = LoginResult), (status = 404, body = crate::error::ErrorBody),
+    responses((status = 403, body = crate::error::ErrorBody), (status = 200, body = LoginResult), (status = 404, body = crate::error::ErrorBody),
         (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn challenge(
     State(state): State<AppState>,
@@ -357,7 +357,7 @@ async fn log(state: &AppState, id: AccountId, action: &str, details: Value) {
 /// another tool. A secret: admins only, and every export is logged.
 #[utoipa::path(get, path = "/api/accounts/{id}/session", tag = "accounts", security(("bearer" = [])),
     params(("id" = String, Path, description = "Account id (UUID)")),
-    responses((status = 200, description = "instagrapi settings JSON", body = Object),
+    responses((status = 403, body = crate::error::ErrorBody), (status = 200, description = "instagrapi settings JSON", body = Object),
         (status = 404, body = crate::error::ErrorBody)))]
 pub async fn export_session(
     State(state): State<AppState>,
@@ -388,7 +388,7 @@ pub async fn export_session(
 #[utoipa::path(put, path = "/api/accounts/{id}/session", tag = "accounts", security(("bearer" = [])),
     params(("id" = String, Path, description = "Account id (UUID)")),
     request_body(content = Object, description = "instagrapi settings JSON"),
-    responses((status = 200, body = AccountState), (status = 404, body = crate::error::ErrorBody),
+    responses((status = 403, body = crate::error::ErrorBody), (status = 200, body = AccountState), (status = 404, body = crate::error::ErrorBody),
         (status = 422, body = crate::error::ErrorBody)))]
 pub async fn import_session(
     State(state): State<AppState>,

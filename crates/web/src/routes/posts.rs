@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use axum::Json;
+use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
@@ -176,8 +177,15 @@ pub struct PostUpload {
 pub async fn create(
     State(state): State<AppState>,
     user: CurrentUser,
-    multipart: Multipart,
+    multipart: Result<Multipart, MultipartRejection>,
 ) -> ApiResult<(StatusCode, Json<Post>)> {
+    // axum's own rejection is plain text; the API answers in JSON.
+    let multipart = multipart.map_err(|e| {
+        ApiError::bad_request(
+            None,
+            format!("the body must be multipart/form-data with a boundary: {e}"),
+        )
+    })?;
     let mut cleanup = Cleanup::default();
     let result = create_inner(&state, &user, multipart, &mut cleanup).await;
     match result {
@@ -427,7 +435,10 @@ async fn read_text_field(
         }
         buf.extend_from_slice(&chunk);
     }
-    String::from_utf8(buf).map_err(|_| ApiError::validation(name, "must be UTF-8 text"))
+    let text =
+        String::from_utf8(buf).map_err(|_| ApiError::validation(name, "must be UTF-8 text"))?;
+    crate::extract::refuse_nul(name, &text)?;
+    Ok(text)
 }
 
 /// A language icf supports (`en`, `ru`, `pt-BR`, `zh-Hans`…), stored by its canonical code.

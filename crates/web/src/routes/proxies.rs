@@ -74,7 +74,7 @@ pub async fn list(
 }
 
 #[utoipa::path(post, path = "/api/proxies/", tag = "proxies", security(("bearer" = [])), request_body = CreateProxy,
-    responses((status = 201, body = icf_core::account::Proxy), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 403, body = crate::error::ErrorBody), (status = 201, body = icf_core::account::Proxy), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     _: AdminUser,
@@ -102,7 +102,7 @@ async fn recover_waiting_accounts(state: &AppState) {
 }
 
 #[utoipa::path(get, path = "/api/proxies/{id}", tag = "proxies", security(("bearer" = [])), params(("id" = String, Path, description = "Proxy id (UUID)")),
-    responses((status = 200, body = icf_core::account::Proxy), (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 403, body = crate::error::ErrorBody), (status = 200, body = icf_core::account::Proxy), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn get_one(
     State(state): State<AppState>,
     _: AdminUser,
@@ -117,7 +117,7 @@ pub async fn get_one(
 }
 
 #[utoipa::path(put, path = "/api/proxies/{id}", tag = "proxies", security(("bearer" = [])), params(("id" = String, Path, description = "Proxy id (UUID)")), request_body = UpdateProxy,
-    responses((status = 200, body = icf_core::account::Proxy), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 403, body = crate::error::ErrorBody), (status = 200, body = icf_core::account::Proxy), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn update(
     State(state): State<AppState>,
     _: AdminUser,
@@ -153,7 +153,7 @@ pub async fn update(
 /// unless forced (the account is then left without a proxy).
 #[utoipa::path(delete, path = "/api/proxies/{id}", tag = "proxies", security(("bearer" = [])),
     params(("id" = String, Path), ("force" = Option<bool>, Query, description = "Delete even when assigned")),
-    responses((status = 204, description = "Deleted"), (status = 404, body = crate::error::ErrorBody), (status = 409, description = "Assigned to an account", body = crate::error::ErrorBody)))]
+    responses((status = 403, body = crate::error::ErrorBody), (status = 204, description = "Deleted"), (status = 404, body = crate::error::ErrorBody), (status = 409, description = "Assigned to an account", body = crate::error::ErrorBody)))]
 pub async fn delete(
     State(state): State<AppState>,
     _: AdminUser,
@@ -176,7 +176,7 @@ pub async fn delete(
 /// plain words. A failed proxy's account moves to a free working proxy (or to `proxy_error`); a
 /// working proxy's account waiting in `proxy_error` is active again.
 #[utoipa::path(post, path = "/api/proxies/{id}/check", tag = "proxies", security(("bearer" = [])), params(("id" = String, Path, description = "Proxy id (UUID)")),
-    responses((status = 200, body = icf_core::account::Proxy), (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 403, body = crate::error::ErrorBody), (status = 200, body = icf_core::account::Proxy), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn check(
     State(state): State<AppState>,
     _: AdminUser,
@@ -201,7 +201,7 @@ pub async fn check(
 /// Bulk import: `scheme://user:pass@host:port` or `host:port:user:pass` lines, optional country.
 #[utoipa::path(post, path = "/api/proxies/import", tag = "proxies", security(("bearer" = [])),
     params(("dry_run" = Option<bool>, Query)), request_body(content = String, content_type = "text/plain"),
-    responses((status = 200, body = crate::import::ImportReport), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 403, body = crate::error::ErrorBody), (status = 200, body = crate::import::ImportReport), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn import(
     State(state): State<AppState>,
     _: AdminUser,

@@ -23,7 +23,9 @@ use crate::routes::{accounts as api, instagram};
 use crate::state::AppState;
 
 /// Builds an API request body from a form, as the JSON API would parse it.
+/// A form's fields as the API's request type; the same NUL rule as the API's JSON bodies.
 pub(crate) fn body<T: DeserializeOwned>(v: Value) -> Result<T, ApiError> {
+    crate::extract::refuse_nul_in_value(&v)?;
     serde_json::from_value(v).map_err(|e| ApiError::bad_request(None, e.to_string()))
 }
 

@@ -16,54 +16,70 @@ mod view;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 
 use crate::state::AppState;
 
 pub use view::error_page;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
+/// Every page and form target of the UI with its handlers. Public so tests can walk every
+/// page (the role and sign-in matrix covers a new page without being told about it).
+pub fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
+    vec![
+        (
             "/login",
             get(session::login_page).post(session::login_submit),
-        )
-        .route("/logout", post(session::logout))
-        .route("/language", post(session::set_language))
-        .route("/", get(dashboard::page))
-        .route("/static/{file}", get(assets::serve))
-        .route("/posts", get(posts::list))
-        .route("/posts/new", get(posts::composer))
-        .route("/calendar", get(posts::calendar))
-        .route("/posts/{id}", get(posts::page))
-        .route("/posts/{id}/executions", get(posts::executions))
-        .route("/posts/{id}/translate", post(posts::translate))
-        .route(
+        ),
+        ("/logout", post(session::logout)),
+        ("/language", post(session::set_language)),
+        ("/", get(dashboard::page)),
+        ("/static/{file}", get(assets::serve)),
+        ("/posts", get(posts::list)),
+        ("/posts/new", get(posts::composer)),
+        ("/calendar", get(posts::calendar)),
+        ("/posts/{id}", get(posts::page)),
+        ("/posts/{id}/executions", get(posts::executions)),
+        ("/posts/{id}/translate", post(posts::translate)),
+        (
             "/posts/{id}/translations/{lang}",
             post(posts::edit_translation),
-        )
-        .route("/posts/{id}/plan", get(posts::plan))
-        .route("/posts/{id}/publish", post(posts::publish))
-        .route("/posts/{id}/retry", post(posts::retry))
-        .route("/posts/{id}/cancel", post(posts::cancel))
-        .route("/accounts", get(accounts::list))
-        .route("/accounts/bulk", post(accounts::bulk))
-        .route(
+        ),
+        ("/posts/{id}/plan", get(posts::plan)),
+        ("/posts/{id}/publish", post(posts::publish)),
+        ("/posts/{id}/retry", post(posts::retry)),
+        ("/posts/{id}/cancel", post(posts::cancel)),
+        ("/accounts", get(accounts::list)),
+        ("/accounts/bulk", post(accounts::bulk)),
+        (
             "/accounts/import",
             get(accounts::import_page)
                 .post(accounts::import)
                 .layer(DefaultBodyLimit::max(32 * 1024 * 1024)),
-        )
-        .route("/accounts/{id}", get(accounts::page))
-        .route("/accounts/{id}/action", post(accounts::action))
-        .route("/groups", get(groups::list).post(groups::create))
-        .route("/groups/{id}", get(groups::page).post(groups::update))
-        .route("/groups/{id}/delete", post(groups::delete))
-        .route("/posts/{id}/delete", post(posts::delete))
-        .route("/proxies", get(proxies::list))
-        .route("/proxies/import", post(proxies::import))
-        .route("/proxies/{id}/check", post(proxies::check))
-        .route("/logs", get(logs::list))
-        .route("/users", get(users::list).post(users::create))
-        .route("/users/{id}", post(users::update))
+        ),
+        ("/accounts/{id}", get(accounts::page)),
+        ("/accounts/{id}/action", post(accounts::action)),
+        ("/groups", get(groups::list).post(groups::create)),
+        ("/groups/{id}", get(groups::page).post(groups::update)),
+        ("/groups/{id}/delete", post(groups::delete)),
+        ("/posts/{id}/delete", post(posts::delete)),
+        ("/proxies", get(proxies::list)),
+        ("/proxies/import", post(proxies::import)),
+        ("/proxies/{id}/check", post(proxies::check)),
+        ("/logs", get(logs::list)),
+        ("/users", get(users::list).post(users::create)),
+        ("/users/{id}", post(users::update)),
+    ]
+}
+
+/// The paths of [`routes`], as registered (`/posts/{id}`…).
+pub fn paths() -> Vec<&'static str> {
+    routes().into_iter().map(|(path, _)| path).collect()
+}
+
+pub fn router() -> Router<AppState> {
+    routes()
+        .into_iter()
+        .fold(Router::new(), |router, (path, handlers)| {
+            router.route(path, handlers)
+        })
 }
