@@ -12,7 +12,9 @@ use icf_core::enums::{AccountStatus, ExecutionStatus, MediaType};
 use icf_core::ids::ExecutionId;
 use icf_core::pacing::{AccountPacing, Deferral, check_before_publish};
 use icf_core::post::{MediaKind, Post, PostMedia};
-use icf_instagram::{CarouselItem, ErrorClass, IgError, LoginOutcome, Media, Photo, Video};
+use icf_instagram::{
+    CarouselItem, ErrorClass, IgError, LoginOutcome, Media, Photo, Video, VideoData,
+};
 use icf_media::{MediaKey, MediaStore};
 use icf_store::publishing::{self, ExecutionRun};
 use icf_worker::{JobContext, JobHandler, Outcome, TimeLimits, default_backoff};
@@ -474,8 +476,18 @@ async fn video(store: &MediaStore, m: &PostMedia) -> Result<Video, EngineError> 
         .cover_key
         .as_deref()
         .ok_or_else(|| EngineError::Media("the video has no cover".into()))?;
+    let key = MediaKey::parse(&m.key).map_err(|e| EngineError::Media(e.to_string()))?;
+    let mp4 = match store
+        .local_file(&key)
+        .await
+        .map_err(|e| EngineError::Media(e.to_string()))?
+    {
+        Some((path, len)) => VideoData::File { path, len },
+        // A bucket: read whole (a local cache of large objects is future work).
+        None => VideoData::Bytes(read(store, &m.key).await?),
+    };
     Ok(Video {
-        mp4: read(store, &m.key).await?,
+        mp4,
         width: m.width,
         height: m.height,
         duration_ms: (m.duration_s.unwrap_or(0.0) * 1000.0).round().max(0.0) as u64,
@@ -578,7 +590,11 @@ mod tests {
         assert_eq!(items.len(), 2);
         match &items[0] {
             CarouselItem::Video(v) => {
-                assert_eq!(&v.mp4[..], b"mp4-2");
+                let VideoData::File { path, len } = &v.mp4 else {
+                    panic!("a stored video is streamed from its file");
+                };
+                assert_eq!(std::fs::read(path).unwrap(), b"mp4-2");
+                assert_eq!(*len, 5);
                 assert_eq!(&v.cover.jpeg[..], b"cover");
                 assert_eq!(v.duration_ms, 3500);
             }

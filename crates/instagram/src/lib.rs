@@ -18,6 +18,7 @@ pub use app_profile::{AppProfile, AppProfileError, AppProfiles};
 pub use client::{
     AccountInfo, CarouselItem, ChallengeAsk, ChallengePending, ClientConfig, Credentials,
     InstagramClient, LoginOutcome, Media, Photo, Published, TwoFactorPending, Uploaded, Video,
+    VideoData,
 };
 pub use error::{ApiError, ApiErrorKind, ErrorClass, IgError};
 pub use session::Session;

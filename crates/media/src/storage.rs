@@ -232,6 +232,22 @@ impl MediaStore {
         result.bytes().await.map_err(storage_err)
     }
 
+    /// The object's file and size, when the store is a local folder: large videos are
+    /// streamed from it instead of read into memory. `None` for a bucket.
+    pub async fn local_file(&self, key: &MediaKey) -> Result<Option<(PathBuf, u64)>, MediaError> {
+        let Some(root) = &self.local_root else {
+            return Ok(None);
+        };
+        let path = root.join(key.as_str());
+        match tokio::fs::metadata(&path).await {
+            Ok(m) => Ok(Some((path, m.len()))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                Err(MediaError::NotFound(key.as_str().to_owned()))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
     pub async fn delete(&self, key: &MediaKey) -> Result<(), MediaError> {
         match self.inner.delete(&key.object_path()).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),

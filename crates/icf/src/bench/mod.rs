@@ -5,6 +5,7 @@
 mod fanout;
 mod fixture;
 mod latency;
+mod memory;
 mod punctuality;
 mod soak;
 mod throughput;
@@ -23,6 +24,8 @@ pub enum Which {
     Throughput,
     /// B3: API latency with 10,000 accounts and 1,000,000 log rows, under load.
     Latency,
+    /// B4: peak memory while a large video is uploaded and published to 50 accounts.
+    Memory,
     /// B5: how late scheduled executions start.
     Punctuality,
     /// B6: translation requests and billed characters, first and second time.
@@ -52,6 +55,9 @@ pub struct BenchArgs {
     /// Executions per throughput run (B2) and scheduled executions (B5).
     #[arg(long, default_value_t = 1_000)]
     pub executions: usize,
+    /// Video size in MB for the memory benchmark (B4; the simulator takes up to 1 GiB).
+    #[arg(long, default_value_t = 1000)]
+    pub video_mb: u64,
     /// Minutes the soak runs (B7).
     #[arg(long, default_value_t = 30)]
     pub soak_minutes: u64,
@@ -115,6 +121,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             Which::Fanout,
             Which::Throughput,
             Which::Latency,
+            Which::Memory,
             Which::Punctuality,
             Which::Translation,
         ]
@@ -144,9 +151,12 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let mut all = Vec::new();
     for w in which {
         for store in &stores {
-            // The soak is about processes, not the database: PostgreSQL (production's) when
-            // given.
-            if matches!(w, Which::Soak) && stores.len() > 1 && matches!(store, Store::Sqlite) {
+            // The soak and memory figures are about processes, not the database: PostgreSQL
+            // (production's) when given.
+            if matches!(w, Which::Soak | Which::Memory)
+                && stores.len() > 1
+                && matches!(store, Store::Sqlite)
+            {
                 continue;
             }
             eprintln!("running {w:?} on {}…", store.name());
@@ -154,6 +164,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
                 Which::Fanout => fanout::run(store, args.accounts).await,
                 Which::Throughput => throughput::run(store, args.executions).await,
                 Which::Latency => latency::run(store, args.accounts, args.log_rows).await,
+                Which::Memory => memory::run(store, args.video_mb).await,
                 Which::Punctuality => punctuality::run(store, args.executions).await,
                 Which::Translation => translation::run(store).await,
                 Which::Soak => soak::run(store, args.soak_minutes).await,

@@ -216,7 +216,7 @@ pub async fn mp4(width: u32, height: u32) -> Video {
         .unwrap();
     assert!(status.success(), "ffmpeg failed");
     Video {
-        mp4: Bytes::from(std::fs::read(&path).unwrap()),
+        mp4: Bytes::from(std::fs::read(&path).unwrap()).into(),
         width,
         height,
         duration_ms: 1000,

@@ -166,7 +166,7 @@ async fn media_that_does_not_decode_is_bad_media() {
     let e = c.publish(&Media::Photo(not_jpeg), "x").await.unwrap_err();
     assert_eq!(e.class(), ErrorClass::BadMedia, "{e}");
     let mut not_video = icf_instagram::Video {
-        mp4: bytes::Bytes::from_static(b"definitely not an mp4"),
+        mp4: bytes::Bytes::from_static(b"definitely not an mp4").into(),
         width: 100,
         height: 100,
         duration_ms: 1000,
