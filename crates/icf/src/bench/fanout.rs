@@ -12,9 +12,16 @@ use super::{Figure, ms};
 
 pub const LANGUAGES: [&str; 5] = ["en", "ru", "es", "de", "pt-BR"];
 
-/// Import lines for `n` accounts of `group`, languages in turn, each with its own proxy.
-pub fn account_lines(prefix: &str, group: &str, n: usize, languages: &[&str]) -> Vec<String> {
-    (0..n)
+/// Import lines for `n` accounts of `group`, languages in turn, each with its own proxy
+/// (numbered from `first`, so that several calls give distinct proxies).
+pub fn account_lines(
+    prefix: &str,
+    group: &str,
+    first: usize,
+    n: usize,
+    languages: &[&str],
+) -> Vec<String> {
+    (first..first + n)
         .map(|i| {
             let lang = languages[i % languages.len()];
             format!(
@@ -43,7 +50,7 @@ pub async fn run(store: &Store, accounts: usize) -> anyhow::Result<Vec<Figure>> 
     .await?;
     let mut out = Vec::new();
 
-    let lines = account_lines("fan", "Fanout", accounts, &LANGUAGES);
+    let lines = account_lines("fan", "Fanout", 0, accounts, &LANGUAGES);
     let t = Instant::now();
     fx.import_accounts(&lines).await?;
     let import = t.elapsed();

@@ -230,9 +230,15 @@ impl Fixture {
                 .await?;
             let created = report["created"].as_u64().unwrap_or(0);
             if created != chunk.len() as u64 {
+                let first = report["lines"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .find(|l| l["result"] != "created");
                 bail!(
-                    "the import created {created} of {} accounts: {report}",
-                    chunk.len()
+                    "the import created {created} of {} accounts; the first refused line: {}",
+                    chunk.len(),
+                    first.unwrap_or(&Value::Null)
                 );
             }
         }

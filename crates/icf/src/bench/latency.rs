@@ -103,8 +103,14 @@ pub async fn run(store: &Store, accounts: usize, log_rows: usize) -> anyhow::Res
     let groups = ["IT", "Finance", "News", "Travel"];
     let per_group = accounts / groups.len();
     let mut lines = Vec::new();
-    for g in groups {
-        lines.extend(account_lines(&g.to_lowercase(), g, per_group, &LANGUAGES));
+    for (n, g) in groups.iter().enumerate() {
+        lines.extend(account_lines(
+            &g.to_lowercase(),
+            g,
+            n * per_group,
+            per_group,
+            &LANGUAGES,
+        ));
     }
     fx.import_accounts(&lines).await?;
     let t = Instant::now();
@@ -117,7 +123,7 @@ pub async fn run(store: &Store, accounts: usize, log_rows: usize) -> anyhow::Res
     let an_account: String = fx
         .call(
             reqwest::Method::GET,
-            "/api/accounts/?per_page=1&search=news_00042",
+            "/api/accounts/?per_page=1&search=news_05042",
             None,
         )
         .await?["items"][0]["id"]

@@ -104,6 +104,8 @@ pub async fn run(store: &Store, video_mb: u64) -> anyhow::Result<Vec<Figure>> {
     let body = reqwest::Body::wrap_stream(tokio_util::io::ReaderStream::new(file));
     let form = reqwest::multipart::Form::new()
         .text("caption", "A long video")
+        // 9:16, as phones film: a reel (feed videos must be 4:5 to 1.91:1).
+        .text("media_type", "reel")
         .text("original_language", "en")
         .text("target_groups", json!([group]).to_string())
         .part(

@@ -28,7 +28,7 @@ pub async fn run(store: &Store) -> anyhow::Result<Vec<Figure>> {
         ],
     )
     .await?;
-    fx.import_accounts(&account_lines("tr", "Eight", ACCOUNTS, &LANGUAGES))
+    fx.import_accounts(&account_lines("tr", "Eight", 0, ACCOUNTS, &LANGUAGES))
         .await?;
     let group = fx.group_id("Eight").await?;
     let mut out = Vec::new();

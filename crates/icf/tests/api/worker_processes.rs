@@ -571,6 +571,26 @@ impl Campaign {
     }
 }
 
+impl Drop for Campaign {
+    /// A failed assertion must not leave the server running after the test.
+    fn drop(&mut self) {
+        let _ = self.server.kill();
+        let _ = self.server.wait();
+    }
+}
+
+/// Worker processes killed when the test ends, however it ends.
+struct Workers(Vec<Child>);
+
+impl Drop for Workers {
+    fn drop(&mut self) {
+        for w in &mut self.0 {
+            let _ = w.kill();
+            let _ = w.wait();
+        }
+    }
+}
+
 /// The publishing guarantee under fire: a 500-account campaign behind real proxies, a slow
 /// Instagram, two `icf worker` processes killed with SIGKILL at random moments throughout
 /// and restarted (a kill can land between configure and the commit of its result). Every
@@ -587,22 +607,23 @@ async fn killed_workers_publish_every_post_exactly_once_on_postgres() {
     };
     let spawn =
         |i: usize, generation: u32| campaign.spawn_worker(&format!("publisher-{i}-{generation}"));
-    let mut workers: Vec<(Child, u32)> = (0..2).map(|i| (spawn(i, 0), 0)).collect();
+    let mut workers = Workers((0..2).map(|i| spawn(i, 0)).collect());
+    let mut generations = [0u32; 2];
     let started = Instant::now();
     let mut kills = 0;
     while kills < 30 && campaign.ended().await.unwrap_or(0) < N as i64 * 9 / 10 {
         let pause = rand::rng().random_range(300..1500);
         tokio::time::sleep(Duration::from_millis(pause)).await;
-        let victim = rand::rng().random_range(0..workers.len());
-        let (child, generation) = &mut workers[victim];
+        let victim = rand::rng().random_range(0..workers.0.len());
+        let child = &mut workers.0[victim];
         child.kill().expect("SIGKILL");
         child.wait().expect("reaped");
-        *generation += 1;
-        *child = spawn(victim, *generation);
+        generations[victim] += 1;
+        *child = spawn(victim, generations[victim]);
         kills += 1;
     }
     campaign.wait_all_ended(Duration::from_secs(400)).await;
-    for (child, _) in &mut workers {
+    for child in &mut workers.0 {
         terminate(child, Duration::from_secs(15));
     }
     eprintln!(
@@ -717,9 +738,11 @@ async fn a_postgres_restart_mid_campaign_loses_and_repeats_nothing() {
     let Some(mut campaign) = Campaign::start(&pg.url(), dir.path(), N).await else {
         return;
     };
-    let mut workers: Vec<Child> = (0..2)
-        .map(|i| campaign.spawn_worker(&format!("worker-{i}")))
-        .collect();
+    let mut workers = Workers(
+        (0..2)
+            .map(|i| campaign.spawn_worker(&format!("worker-{i}")))
+            .collect(),
+    );
     let started = Instant::now();
     while campaign.ended().await.unwrap_or(0) < N as i64 / 4 {
         assert!(
@@ -748,7 +771,7 @@ async fn a_postgres_restart_mid_campaign_loses_and_repeats_nothing() {
         "ready again: {}",
         ready.status()
     );
-    for w in &mut workers {
+    for w in &mut workers.0 {
         let status = terminate(w, Duration::from_secs(15));
         assert!(
             status.success(),
