@@ -315,16 +315,36 @@ pub async fn list(
     offset: i64,
 ) -> Result<(Vec<Account>, i64), StoreError> {
     let now = Utc::now();
-    let wheres = |n: usize| {
-        format!(
-            "WHERE (${g} IS NULL OR a.group_id = ${g}) AND (${s} IS NULL OR a.status = ${s}) \
-             AND (${l} IS NULL OR a.language = ${l}) \
-             AND (${q} IS NULL OR a.username LIKE ${q} ESCAPE '\\')",
-            g = n,
-            s = n + 1,
-            l = n + 2,
-            q = n + 3
-        )
+    let pattern = filter.search.as_deref().map(like_pattern);
+    let status = filter.status.map(AccountStatus::as_str);
+    let group = filter.group_id.map(DbUuid::from);
+    // Only the filters given go into the statement (numbered from `first`), so the planner
+    // can use the group's index; a generic `$n IS NULL OR …` made SQLite scan every account.
+    let wheres = |first: usize| {
+        let mut n = first;
+        let mut conditions = Vec::new();
+        let mut add = |sql: &str| {
+            conditions.push(sql.replace("{}", &format!("${n}")));
+            n += 1;
+        };
+        if group.is_some() {
+            add("a.group_id = {}");
+        }
+        if status.is_some() {
+            add("a.status = {}");
+        }
+        if filter.language.is_some() {
+            add("a.language = {}");
+        }
+        if pattern.is_some() {
+            add("a.username LIKE {} ESCAPE '\\'");
+        }
+        let sql = if conditions.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", conditions.join(" AND "))
+        };
+        (sql, n)
     };
     let dir = if descending { "DESC" } else { "ASC" };
     // The CASE of the null-last sorts stays ascending; only the value flips.
@@ -340,32 +360,33 @@ pub async fn list(
         })
         .collect::<Vec<_>>()
         .join(", ");
+    let (where_rows, next) = wheres(2);
     let sql = format!(
-        "{SELECT} {} ORDER BY {order}, a.id {dir} LIMIT $6 OFFSET $7",
-        wheres(2)
+        "{SELECT} {where_rows} ORDER BY {order}, a.id {dir} LIMIT ${next} OFFSET ${}",
+        next + 1
     );
-    let count_sql = format!("SELECT COUNT(*) FROM accounts a {}", wheres(1));
-    let pattern = filter.search.as_deref().map(like_pattern);
-    let status = filter.status.map(AccountStatus::as_str);
-    let group = filter.group_id.map(DbUuid::from);
+    let count_sql = format!("SELECT COUNT(*) FROM accounts a {}", wheres(1).0);
     let (rows, total): (Vec<AccountRow>, i64) = on_pool!(db, |pool| {
-        let rows = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-            .bind(day_start(now))
-            .bind(group)
-            .bind(status)
-            .bind(filter.language.as_deref())
-            .bind(pattern.as_deref())
-            .bind(limit)
-            .bind(offset)
-            .fetch_all(pool)
-            .await?;
-        let total = sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql.as_str()))
-            .bind(group)
-            .bind(status)
-            .bind(filter.language.as_deref())
-            .bind(pattern.as_deref())
-            .fetch_one(pool)
-            .await?;
+        let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(day_start(now));
+        let mut c = sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql.as_str()));
+        if let Some(g) = group {
+            q = q.bind(g);
+            c = c.bind(g);
+        }
+        if let Some(st) = status {
+            q = q.bind(st);
+            c = c.bind(st);
+        }
+        if let Some(l) = filter.language.as_deref() {
+            q = q.bind(l);
+            c = c.bind(l);
+        }
+        if let Some(p) = pattern.as_deref() {
+            q = q.bind(p);
+            c = c.bind(p);
+        }
+        let rows = q.bind(limit).bind(offset).fetch_all(pool).await?;
+        let total = c.fetch_one(pool).await?;
         (rows, total)
     });
     let items = rows
