@@ -37,11 +37,12 @@ async fn start_proxy(user: String, pass: String) -> std::io::Result<u16> {
     .await
 }
 
+/// Which username and password a proxy lets in.
+pub(crate) type CredentialCheck = std::sync::Arc<dyn Fn(&str, &str) -> bool + Send + Sync>;
+
 /// A SOCKS5 proxy on a free loopback port that lets in the credentials `check` accepts
 /// (the benchmarks give each of many accounts its own login on one proxy).
-pub(crate) async fn start_socks5(
-    check: std::sync::Arc<dyn Fn(&str, &str) -> bool + Send + Sync>,
-) -> std::io::Result<u16> {
+pub(crate) async fn start_socks5(check: CredentialCheck) -> std::io::Result<u16> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let port = listener.local_addr()?.port();
     tokio::spawn(async move {

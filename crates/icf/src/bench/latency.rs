@@ -14,6 +14,16 @@ use super::{Figure, ms};
 
 const SAMPLES: usize = 400;
 
+/// id, account, action, status, duration, time.
+type LogEntry = (
+    DbUuid,
+    DbUuid,
+    &'static str,
+    &'static str,
+    i32,
+    chrono::DateTime<Utc>,
+);
+
 /// Writes `rows` activity log entries spread over the last 30 days, on random accounts, in
 /// large multi-row inserts (what months of work would leave).
 async fn seed_logs(db: &Db, rows: usize) -> anyhow::Result<()> {
@@ -39,8 +49,7 @@ async fn seed_logs(db: &Db, rows: usize) -> anyhow::Result<()> {
     let mut done = 0;
     while done < rows {
         let n = batch.min(rows - done);
-        let entries: Vec<(DbUuid, DbUuid, &str, &str, i32, chrono::DateTime<Utc>)> = (done..done
-            + n)
+        let entries: Vec<LogEntry> = (done..done + n)
             .map(|i| {
                 (
                     DbUuid(uuid::Uuid::new_v4()),
