@@ -60,10 +60,17 @@ struct Sample {
 
 pub async fn run(store: &Store, minutes: u64) -> anyhow::Result<Vec<Figure>> {
     let world = World::start("soak", ACCOUNTS, faults).await?;
+    let deepl = icf_translate::sim::Sim::start(
+        icf_translate::ProviderKind::DeepL,
+        std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+    )
+    .await?;
     let fx = Fixture::start(
         store,
         &[
             ("INSTAGRAM_API_URL", world.sim.base_url()),
+            ("DEEPL_API_KEY", "bench-key:fx".into()),
+            ("DEEPL_API_URL", deepl.url()),
             // 2–5 min between accounts becomes 0.4–1 s: a publish every 0.7 s on average.
             ("ICF_PACING_SPEED", "300".into()),
             ("ICF_DB_MAX_CONNECTIONS", "10".into()),
@@ -135,13 +142,17 @@ pub async fn run(store: &Store, minutes: u64) -> anyhow::Result<Vec<Figure>> {
         if Instant::now() >= next_post {
             // A new post to every account each minute, through the measured server.
             let post = fx.photo_post(&[&group], "Soak", "en").await?;
-            let _ = fx
+            let resp = fx
                 .client
                 .request(Method::POST, format!("{base}/api/posts/{post}/publish"))
                 .bearer_auth(&fx.token)
                 .json(&json!({"when": "now"}))
                 .send()
                 .await?;
+            if !resp.status().is_success() {
+                let status = resp.status();
+                anyhow::bail!("publishing answered {status}: {}", resp.text().await?);
+            }
             next_post += Duration::from_secs(60);
         }
         if start.elapsed() >= Duration::from_secs(minute * 60) {
