@@ -23,6 +23,27 @@ const INSERT_ACCOUNT_COLUMNS: &str = "INSERT INTO accounts (id, username, passwo
 const INSERT_PROXY_COLUMNS: &str = "INSERT INTO proxies (id, proxy_type, host, port, \
     credentials_enc, credentials_key, country, status, success_rate, checks_total, checks_ok, \
     created_at, updated_at) ";
+
+/// The values of one new proxy for [`INSERT_PROXY_COLUMNS`] (a macro: the row builder's type
+/// differs between the two engines).
+macro_rules! proxy_row {
+    ($b:expr, $id:expr, $p:expr, $now:expr) => {{
+        let (mut b, p): (_, &NewProxy) = ($b, $p);
+        b.push_bind(DbUuid::from($id))
+            .push_bind(p.proxy_type.as_str())
+            .push_bind(&p.host)
+            .push_bind(i32::from(p.port))
+            .push_bind(p.credentials_enc.as_deref())
+            .push_bind(&p.credentials_key)
+            .push_bind(p.country.as_deref())
+            .push_bind("active")
+            .push_bind(1.0f64)
+            .push_bind(0i32)
+            .push_bind(0i32)
+            .push_bind($now)
+            .push_bind($now);
+    }};
+}
 use crate::tx::BeginWrite;
 use crate::{Db, DbUuid, StoreError, on_pool};
 
@@ -235,21 +256,7 @@ pub async fn import_accounts(
             if !new_proxies.is_empty() {
                 let now = Utc::now();
                 let mut q = sqlx::QueryBuilder::new(INSERT_PROXY_COLUMNS);
-                q.push_values(&new_proxies, |mut b, (id, p)| {
-                    b.push_bind(DbUuid::from(*id))
-                        .push_bind(p.proxy_type.as_str())
-                        .push_bind(&p.host)
-                        .push_bind(i32::from(p.port))
-                        .push_bind(p.credentials_enc.as_deref())
-                        .push_bind(&p.credentials_key)
-                        .push_bind(p.country.as_deref())
-                        .push_bind("active")
-                        .push_bind(1.0f64)
-                        .push_bind(0i32)
-                        .push_bind(0i32)
-                        .push_bind(now)
-                        .push_bind(now);
-                });
+                q.push_values(&new_proxies, |b, (id, p)| proxy_row!(b, *id, p, now));
                 q.build().execute(&mut *tx).await?;
             }
             if !pending.is_empty() {
@@ -302,21 +309,8 @@ pub async fn import_proxies(
             let now = Utc::now();
             let ids: Vec<ProxyId> = part.iter().map(|_| ProxyId::new()).collect();
             let mut q = sqlx::QueryBuilder::new(INSERT_PROXY_COLUMNS);
-            q.push_values(part.iter().zip(&ids), |mut b, (row, id)| {
-                let p = &row.proxy;
-                b.push_bind(DbUuid::from(*id))
-                    .push_bind(p.proxy_type.as_str())
-                    .push_bind(&p.host)
-                    .push_bind(i32::from(p.port))
-                    .push_bind(p.credentials_enc.as_deref())
-                    .push_bind(&p.credentials_key)
-                    .push_bind(p.country.as_deref())
-                    .push_bind("active")
-                    .push_bind(1.0f64)
-                    .push_bind(0i32)
-                    .push_bind(0i32)
-                    .push_bind(now)
-                    .push_bind(now);
+            q.push_values(part.iter().zip(&ids), |b, (row, id)| {
+                proxy_row!(b, *id, &row.proxy, now)
             });
             q.push(
                 " ON CONFLICT (proxy_type, host, port, credentials_key) DO NOTHING RETURNING id",

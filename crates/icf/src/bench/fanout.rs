@@ -35,19 +35,8 @@ pub fn account_lines(
 }
 
 pub async fn run(store: &Store, accounts: usize) -> anyhow::Result<Vec<Figure>> {
-    let deepl = icf_translate::sim::Sim::start(
-        icf_translate::ProviderKind::DeepL,
-        std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
-    )
-    .await?;
-    let fx = Fixture::start(
-        store,
-        &[
-            ("DEEPL_API_KEY", "bench-key:fx".into()),
-            ("DEEPL_API_URL", deepl.url()),
-        ],
-    )
-    .await?;
+    let (_deepl, settings) = super::fixture::deepl().await?;
+    let fx = Fixture::start(store, &settings).await?;
     let mut out = Vec::new();
 
     let lines = account_lines("fan", "Fanout", 0, accounts, &LANGUAGES);

@@ -161,6 +161,38 @@ impl Fixture {
             .collect()
     }
 
+    /// An `icf serve --no-worker` process on this fixture's database and a free port, ready:
+    /// the process and its base URL.
+    pub async fn spawn_serve(&self) -> anyhow::Result<(tokio::process::Child, String)> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let child = tokio::process::Command::new(std::env::current_exe()?)
+            .args(["serve", "--no-worker"])
+            .envs(self.worker_env())
+            .env("ICF_LISTEN", format!("127.0.0.1:{port}"))
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .context("cannot start icf serve")?;
+        let base = format!("http://127.0.0.1:{port}");
+        for _ in 0..100 {
+            if self
+                .client
+                .get(format!("{base}/healthz"))
+                .send()
+                .await
+                .is_ok()
+            {
+                return Ok((child, base));
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        bail!("icf serve did not start on port {port}")
+    }
+
     /// Runs a worker inside this process, as `icf serve` does.
     pub fn run_worker(&mut self, concurrency: u32) {
         let (db, settings) = (self.db.clone(), self.settings.clone());
@@ -309,6 +341,20 @@ impl Fixture {
         }
         Ok(())
     }
+}
+
+/// The DeepL simulator, and the settings that point icf at it.
+pub async fn deepl() -> anyhow::Result<(icf_translate::sim::Sim, [(&'static str, String); 2])> {
+    let sim = icf_translate::sim::Sim::start(
+        icf_translate::ProviderKind::DeepL,
+        std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+    )
+    .await?;
+    let settings = [
+        ("DEEPL_API_KEY", "bench-key:fx".to_owned()),
+        ("DEEPL_API_URL", sim.url()),
+    ];
+    Ok((sim, settings))
 }
 
 /// A plain square JPEG, as a phone would send.

@@ -69,34 +69,9 @@ pub async fn run(store: &Store, video_mb: u64) -> anyhow::Result<Vec<Figure>> {
     let video = dir.path().join("big.mp4");
     let size = make_video(&video, video_mb).await?;
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
-    let mut serve = tokio::process::Command::new(std::env::current_exe()?)
-        .args(["serve", "--no-worker"])
-        .envs(fx.worker_env())
-        .env("ICF_LISTEN", format!("127.0.0.1:{port}"))
-        .env("RUST_LOG", "warn")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .context("cannot start icf serve")?;
+    let (mut serve, base) = fx.spawn_serve().await?;
     let serve_pid = serve.id().unwrap_or(0);
     let worker = WorkerProcess::spawn(&fx, &["worker", "--concurrency", "50"])?;
-    let base = format!("http://127.0.0.1:{port}");
-    for _ in 0..100 {
-        if fx
-            .client
-            .get(format!("{base}/healthz"))
-            .send()
-            .await
-            .is_ok()
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
     let serve_idle = peak_mb(serve_pid);
 
     // The upload, streamed from the file as a browser would send it.

@@ -5,7 +5,6 @@
 
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
 use chrono::{DateTime, Utc};
 use rand::Rng;
 use rand::SeedableRng;
@@ -60,17 +59,13 @@ struct Sample {
 
 pub async fn run(store: &Store, minutes: u64) -> anyhow::Result<Vec<Figure>> {
     let world = World::start("soak", ACCOUNTS, faults).await?;
-    let deepl = icf_translate::sim::Sim::start(
-        icf_translate::ProviderKind::DeepL,
-        std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
-    )
-    .await?;
+    let (_deepl, [key, url]) = super::fixture::deepl().await?;
     let fx = Fixture::start(
         store,
         &[
             ("INSTAGRAM_API_URL", world.sim.base_url()),
-            ("DEEPL_API_KEY", "bench-key:fx".into()),
-            ("DEEPL_API_URL", deepl.url()),
+            key,
+            url,
             // 2–5 min between accounts becomes 0.4–1 s: a publish every 0.7 s on average.
             ("ICF_PACING_SPEED", "300".into()),
             ("ICF_DB_MAX_CONNECTIONS", "10".into()),
@@ -89,36 +84,10 @@ pub async fn run(store: &Store, minutes: u64) -> anyhow::Result<Vec<Figure>> {
     let group = fx.group_id("Soak").await?;
 
     // The measured processes: a server without its own worker, and two workers.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
-    let serve = {
-        let mut c = tokio::process::Command::new(std::env::current_exe()?);
-        c.args(["serve", "--no-worker"])
-            .envs(fx.worker_env())
-            .env("ICF_LISTEN", format!("127.0.0.1:{port}"))
-            .env("RUST_LOG", "warn")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .kill_on_drop(true);
-        c.spawn().context("cannot start icf serve")?
-    };
+    let (serve, base) = fx.spawn_serve().await?;
     let workers: Vec<WorkerProcess> = (0..2)
         .map(|_| WorkerProcess::spawn(&fx, &["worker", "--concurrency", "50"]))
         .collect::<Result<_, _>>()?;
-    let base = format!("http://127.0.0.1:{port}");
-    for _ in 0..100 {
-        if fx
-            .client
-            .get(format!("{base}/healthz"))
-            .send()
-            .await
-            .is_ok()
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
     let mut pids = vec![serve.id().unwrap_or(0)];
     pids.extend(workers.iter().filter_map(WorkerProcess::pid));
     let db_name = match store {

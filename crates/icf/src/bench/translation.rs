@@ -15,19 +15,8 @@ const CAPTION: &str = "Our new course on Rust is out! 🔥 Ten lessons, from own
     with exercises you can run in the browser. Link in bio. #rust #programming #course";
 
 pub async fn run(store: &Store) -> anyhow::Result<Vec<Figure>> {
-    let deepl = icf_translate::sim::Sim::start(
-        icf_translate::ProviderKind::DeepL,
-        std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
-    )
-    .await?;
-    let fx = Fixture::start(
-        store,
-        &[
-            ("DEEPL_API_KEY", "bench-key:fx".into()),
-            ("DEEPL_API_URL", deepl.url()),
-        ],
-    )
-    .await?;
+    let (deepl, settings) = super::fixture::deepl().await?;
+    let fx = Fixture::start(store, &settings).await?;
     fx.import_accounts(&account_lines("tr", "Eight", 0, ACCOUNTS, &LANGUAGES))
         .await?;
     let group = fx.group_id("Eight").await?;
