@@ -343,6 +343,27 @@ impl Fixture {
     }
 }
 
+impl Drop for Fixture {
+    /// A benchmark that failed half-way still removes its PostgreSQL database (on a thread
+    /// of its own: this runs outside async code).
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+        if let Some((server, name)) = self.pg_drop.take() {
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()?;
+                rt.block_on(pg_admin(
+                    &server,
+                    format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+                ))
+                .map_err(std::io::Error::other)
+            })
+            .join();
+        }
+    }
+}
+
 /// The DeepL simulator, and the settings that point icf at it.
 pub async fn deepl() -> anyhow::Result<(icf_translate::sim::Sim, [(&'static str, String); 2])> {
     let sim = icf_translate::sim::Sim::start(
