@@ -419,7 +419,8 @@ mod tests {
                 let back = ProxySpec::parse(&url);
                 prop_assert_eq!(back.as_ref().ok(), Some(&spec), "{:?}", back.as_ref().err());
                 // The masked form shows where, never who.
-                if let Some(c) = &spec.credentials {
+                // (A password of a few characters can occur in the host or port by chance.)
+                if let Some(c) = spec.credentials.as_ref().filter(|c| c.password.len() >= 8) {
                     prop_assert!(!spec.masked().contains(&percent_encode(&c.password)));
                 }
             }
