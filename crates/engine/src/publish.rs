@@ -477,15 +477,11 @@ async fn video(store: &MediaStore, m: &PostMedia) -> Result<Video, EngineError> 
         .as_deref()
         .ok_or_else(|| EngineError::Media("the video has no cover".into()))?;
     let key = MediaKey::parse(&m.key).map_err(|e| EngineError::Media(e.to_string()))?;
-    let mp4 = match store
-        .local_file(&key)
+    let (path, len) = store
+        .file(&key)
         .await
-        .map_err(|e| EngineError::Media(e.to_string()))?
-    {
-        Some((path, len)) => VideoData::File { path, len },
-        // A bucket: read whole (a local cache of large objects is future work).
-        None => VideoData::Bytes(read(store, &m.key).await?),
-    };
+        .map_err(|e| EngineError::Media(e.to_string()))?;
+    let mp4 = VideoData::File { path, len };
     Ok(Video {
         mp4,
         width: m.width,

@@ -43,7 +43,7 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<Db> {
 /// The media store the settings describe: S3 when a bucket is set, else the media dir.
 pub fn media_store(settings: &Settings) -> anyhow::Result<MediaStore> {
     match &settings.s3 {
-        Some(s3) => MediaStore::s3(s3, &settings.media_dir.join(".staging"))
+        Some(s3) => MediaStore::s3(s3, &settings.media_dir)
             .context("cannot set up S3 media storage (ICF_S3_*)"),
         None => MediaStore::local(&settings.media_dir).with_context(|| {
             format!(

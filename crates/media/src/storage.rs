@@ -103,11 +103,22 @@ impl std::fmt::Debug for S3Settings {
 #[derive(Clone)]
 pub struct MediaStore {
     inner: Arc<dyn ObjectStore>,
-    /// Set for the local backend: files are moved into place instead of copied.
-    local_root: Option<PathBuf>,
+    place: Place,
     /// Where uploads are staged before they are checked (always local: ffprobe needs a file).
     staging: PathBuf,
 }
+
+#[derive(Clone)]
+enum Place {
+    /// A folder: files are moved into place instead of copied, and streamed from where they lie.
+    Local { root: PathBuf },
+    /// A bucket: large objects are streamed from a local copy in `cache`.
+    Bucket { cache: PathBuf },
+}
+
+/// How long a cached copy of a bucket's object stays after its last use. Keys are never
+/// reused for other content, so a copy is never stale; this only bounds the disk it takes.
+const CACHE_KEEP: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
 
 impl std::fmt::Debug for MediaStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -134,14 +145,15 @@ impl MediaStore {
         let fs = LocalFileSystem::new_with_prefix(root).map_err(storage_err)?;
         Ok(MediaStore {
             inner: Arc::new(fs),
-            local_root: Some(root.to_path_buf()),
+            place: Place::Local {
+                root: root.to_path_buf(),
+            },
             staging,
         })
     }
 
-    /// A bucket; uploads staged in the local `staging` folder.
-    pub fn s3(settings: &S3Settings, staging: &Path) -> Result<MediaStore, MediaError> {
-        std::fs::create_dir_all(staging)?;
+    /// A bucket; uploads staged in `local/.staging`, large objects cached in `local/.cache`.
+    pub fn s3(settings: &S3Settings, local: &Path) -> Result<MediaStore, MediaError> {
         let mut builder = object_store::aws::AmazonS3Builder::new()
             .with_bucket_name(&settings.bucket)
             .with_region(&settings.region)
@@ -153,10 +165,19 @@ impl MediaStore {
                 .with_allow_http(endpoint.starts_with("http://"))
                 .with_virtual_hosted_style_request(false);
         }
+        MediaStore::bucket(Arc::new(builder.build().map_err(storage_err)?), local)
+    }
+
+    /// Any `object_store` bucket, with its staging and cache folders under `local`.
+    pub fn bucket(inner: Arc<dyn ObjectStore>, local: &Path) -> Result<MediaStore, MediaError> {
+        let staging = local.join(".staging");
+        let cache = local.join(".cache");
+        std::fs::create_dir_all(&staging)?;
+        std::fs::create_dir_all(cache.join(".parts"))?;
         Ok(MediaStore {
-            inner: Arc::new(builder.build().map_err(storage_err)?),
-            local_root: None,
-            staging: staging.to_path_buf(),
+            inner,
+            place: Place::Bucket { cache },
+            staging,
         })
     }
 
@@ -179,7 +200,7 @@ impl MediaStore {
             size,
             sha256: sha256.to_owned(),
         };
-        if let Some(root) = &self.local_root {
+        if let Place::Local { root } = &self.place {
             let target = root.join(key.as_str());
             if let Some(parent) = target.parent() {
                 tokio::fs::create_dir_all(parent).await?;
@@ -232,26 +253,112 @@ impl MediaStore {
         result.bytes().await.map_err(storage_err)
     }
 
-    /// The object's file and size, when the store is a local folder: large videos are
-    /// streamed from it instead of read into memory. `None` for a bucket.
-    pub async fn local_file(&self, key: &MediaKey) -> Result<Option<(PathBuf, u64)>, MediaError> {
-        let Some(root) = &self.local_root else {
-            return Ok(None);
-        };
-        let path = root.join(key.as_str());
-        match tokio::fs::metadata(&path).await {
-            Ok(m) => Ok(Some((path, m.len()))),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                Err(MediaError::NotFound(key.as_str().to_owned()))
+    /// A local file holding the object, and its size, for streaming a large video instead of
+    /// holding it in memory: the object's own file in a folder; for a bucket, a copy in the
+    /// cache, downloaded chunk by chunk on first use and shared by every later upload.
+    pub async fn file(&self, key: &MediaKey) -> Result<(PathBuf, u64), MediaError> {
+        let not_found = |e: std::io::Error| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                MediaError::NotFound(key.as_str().to_owned())
+            } else {
+                e.into()
             }
-            Err(e) => Err(e.into()),
+        };
+        let cache = match &self.place {
+            Place::Local { root } => {
+                let path = root.join(key.as_str());
+                let len = tokio::fs::metadata(&path).await.map_err(not_found)?.len();
+                return Ok((path, len));
+            }
+            Place::Bucket { cache } => cache,
+        };
+        let path = cache.join(key.as_str());
+        match tokio::fs::metadata(&path).await {
+            Ok(m) => {
+                touch(&path).await;
+                return Ok((path, m.len()));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e.into()),
         }
+        // Written aside and renamed, so a reader never sees half a file, and two workers
+        // fetching the same object at once each write their own.
+        let part = cache
+            .join(".parts")
+            .join(format!("{}.part", uuid::Uuid::now_v7().simple()));
+        let len = match self.download(key, &part).await {
+            Ok(len) => len,
+            Err(e) => {
+                let _ = tokio::fs::remove_file(&part).await;
+                return Err(e);
+            }
+        };
+        if let Some(parent) = path.parent() {
+            tokio::fs::create_dir_all(parent).await?;
+        }
+        tokio::fs::rename(&part, &path).await?;
+        prune(cache, CACHE_KEEP).await;
+        Ok((path, len))
+    }
+
+    async fn download(&self, key: &MediaKey, to: &Path) -> Result<u64, MediaError> {
+        let mut chunks = self
+            .inner
+            .get(&key.object_path())
+            .await
+            .map_err(storage_err)?
+            .into_stream();
+        let mut file = tokio::fs::File::create(to).await?;
+        let mut len = 0u64;
+        while let Some(chunk) = chunks.next().await {
+            let chunk = chunk.map_err(storage_err)?;
+            len += chunk.len() as u64;
+            file.write_all(&chunk).await?;
+        }
+        file.flush().await?;
+        Ok(len)
     }
 
     pub async fn delete(&self, key: &MediaKey) -> Result<(), MediaError> {
         match self.inner.delete(&key.object_path()).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(storage_err(e)),
+        }
+    }
+}
+
+/// Marks a cached copy as used now, so [`prune`] keeps it.
+async fn touch(path: &Path) {
+    if let Ok(file) = tokio::fs::OpenOptions::new().write(true).open(path).await {
+        let _ = file
+            .into_std()
+            .await
+            .set_modified(std::time::SystemTime::now());
+    }
+}
+
+/// Deletes the cached copies (and abandoned partial downloads) unused for longer than `keep`.
+/// A copy deleted while an upload reads it stays readable until that upload closes it.
+async fn prune(cache: &Path, keep: std::time::Duration) {
+    let mut folders = vec![cache.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        let Ok(mut entries) = tokio::fs::read_dir(&folder).await else {
+            continue;
+        };
+        while let Ok(Some(entry)) = entries.next_entry().await {
+            let Ok(meta) = entry.metadata().await else {
+                continue;
+            };
+            if meta.is_dir() {
+                folders.push(entry.path());
+            } else if meta
+                .modified()
+                .ok()
+                .and_then(|m| m.elapsed().ok())
+                .is_some_and(|age| age > keep)
+            {
+                let _ = tokio::fs::remove_file(entry.path()).await;
+            }
         }
     }
 }
@@ -398,5 +505,69 @@ mod tests {
         assert!(matches!(err, MediaError::FileTooLarge { .. }));
         // Only the accepted upload is left behind.
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    fn files_in(folder: &Path) -> Vec<PathBuf> {
+        let mut found = Vec::new();
+        let mut stack = vec![folder.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap().flatten() {
+                if e.path().is_dir() {
+                    stack.push(e.path());
+                } else {
+                    found.push(e.path());
+                }
+            }
+        }
+        found
+    }
+
+    #[tokio::test]
+    async fn a_bucket_object_is_streamed_from_one_cached_copy() {
+        let dir = tempfile::tempdir().unwrap();
+        let bucket = Arc::new(object_store::memory::InMemory::new());
+        let store = MediaStore::bucket(bucket.clone(), dir.path()).unwrap();
+        let key = MediaKey::generate("posts", "mp4");
+        let video: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
+        store
+            .put_bytes(&key, Bytes::from(video.clone()))
+            .await
+            .unwrap();
+
+        let (path, len) = store.file(&key).await.unwrap();
+        assert_eq!(len, video.len() as u64);
+        assert!(path.starts_with(dir.path().join(".cache")));
+        assert_eq!(std::fs::read(&path).unwrap(), video);
+
+        // The next upload reads the copy: the bucket is not asked again.
+        bucket.delete(&key.object_path()).await.unwrap();
+        assert_eq!(store.file(&key).await.unwrap(), (path.clone(), len));
+        assert_eq!(files_in(&dir.path().join(".cache")), vec![path.clone()]);
+
+        // A copy unused for longer than the cache keeps them goes; a missing object leaves
+        // no partial file behind.
+        prune(&dir.path().join(".cache"), std::time::Duration::ZERO).await;
+        assert!(!path.exists());
+        let err = store.file(&key).await.unwrap_err();
+        assert!(matches!(err, MediaError::NotFound(_)), "{err}");
+        assert!(files_in(&dir.path().join(".cache")).is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_folder_object_is_its_own_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = MediaStore::local(dir.path()).unwrap();
+        let key = MediaKey::generate("posts", "mp4");
+        store
+            .put_bytes(&key, Bytes::from_static(b"mp4 bytes"))
+            .await
+            .unwrap();
+        let (path, len) = store.file(&key).await.unwrap();
+        assert_eq!((path, len), (dir.path().join(key.as_str()), 9));
+        let missing = MediaKey::generate("posts", "mp4");
+        assert!(matches!(
+            store.file(&missing).await.unwrap_err(),
+            MediaError::NotFound(_)
+        ));
     }
 }

@@ -21,6 +21,7 @@ engine_tests!(
     an_action_block_moves_the_execution_without_failing_it,
     a_carousel_with_a_video_waits_for_transcoding,
     a_reel_goes_out_as_a_reel,
+    a_video_kept_in_an_s3_bucket_goes_out_from_a_local_copy,
     a_scheduled_post_waits_for_its_time_and_survives_a_restart,
     a_dead_session_is_replaced_by_one_login_and_the_post_goes_out_once,
     an_unusable_account_fails_its_execution_and_a_post_with_no_success_fails,
@@ -88,6 +89,19 @@ impl Scenario {
         media_type: Option<&str>,
         when: &str,
     ) -> Option<Self> {
+        Self::start_in(engine, n, faults, files, media_type, when, &[]).await
+    }
+
+    /// `env`: settings of the app beside the scenario's own.
+    async fn start_in(
+        engine: Engine,
+        n: usize,
+        faults: impl Fn(usize) -> Faults,
+        files: Vec<(&'static str, Vec<u8>)>,
+        media_type: Option<&str>,
+        when: &str,
+        env: &[(&str, &str)],
+    ) -> Option<Self> {
         let mut proxies = Vec::with_capacity(n);
         let mut urls = Vec::with_capacity(n);
         for i in 0..n {
@@ -120,17 +134,16 @@ impl Scenario {
         let sim = Simulator::start(SocketAddr::from(([127, 0, 0, 1], 0)), seed)
             .await
             .unwrap();
-        let app = TestApp::spawn_with(
-            engine,
-            &[
-                ("INSTAGRAM_API_URL", &sim.base_url()),
-                ("ICF_PACING_SPEED", "60"),
-                ("MIN_DELAY_BETWEEN_POSTS_SEC", "0"),
-                ("MAX_DELAY_BETWEEN_POSTS_SEC", "0"),
-                ("ICF_WORKER_POLL_SECS", "1"),
-            ],
-        )
-        .await;
+        let sim_url = sim.base_url();
+        let mut settings = vec![
+            ("INSTAGRAM_API_URL", sim_url.as_str()),
+            ("ICF_PACING_SPEED", "60"),
+            ("MIN_DELAY_BETWEEN_POSTS_SEC", "0"),
+            ("MAX_DELAY_BETWEEN_POSTS_SEC", "0"),
+            ("ICF_WORKER_POLL_SECS", "1"),
+        ];
+        settings.extend_from_slice(env);
+        let app = TestApp::spawn_with(engine, &settings).await;
         let admin = app.admin_token().await;
         let (status, group) = app
             .call(
@@ -606,6 +619,79 @@ async fn a_reel_goes_out_as_a_reel(engine: Engine) {
     names.sort();
     names.dedup();
     assert_eq!(names.len(), 2);
+}
+
+/// Media in an S3-compatible bucket (a real S3 server: moto's): the upload goes to the bucket
+/// in parts, and the worker streams the video from a copy it downloads once into its cache,
+/// never holding it whole in memory.
+async fn a_video_kept_in_an_s3_bucket_goes_out_from_a_local_copy(engine: Engine) {
+    if !crate::realproxy::have_tool("ffmpeg") {
+        return;
+    }
+    let Some(s3) = crate::s3::S3Server::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let clip = crate::posts::mp4(dir.path(), "640x640", 3);
+    let files = vec![
+        ("cover.jpg", crate::posts::jpeg(1080, 1080)),
+        ("clip.mp4", clip.clone()),
+    ];
+    let env = s3.settings();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let Some(mut s) =
+        Scenario::start_in(engine, 3, |_| Faults::default(), files, None, "now", &env).await
+    else {
+        return;
+    };
+    let media_dir = s.app.settings.media_dir.clone();
+    let in_bucket = s3.keys().await;
+    assert!(
+        in_bucket.iter().any(|k| k.ends_with(".mp4")),
+        "the video is in the bucket: {in_bucket:?}"
+    );
+    let local_videos = |folder: &std::path::Path| -> Vec<std::path::PathBuf> {
+        let mut found = Vec::new();
+        let mut stack = vec![folder.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if p.extension().is_some_and(|x| x == "mp4") {
+                    found.push(p);
+                }
+            }
+        }
+        found
+    };
+    assert!(
+        local_videos(&media_dir).is_empty(),
+        "no copy on disk before the worker needs one"
+    );
+    s.run_worker();
+    let ex = s.wait_all_ended(Duration::from_secs(120)).await;
+    s.stop_worker().await;
+    assert_eq!(ex["totals"]["success"], 3, "{ex:#}");
+    let media = s.sim_media().await;
+    assert_eq!(media.len(), 3);
+    for m in &media {
+        assert_eq!(m["media_type"], "carousel", "{m}");
+        assert_eq!(m["children"], 2);
+    }
+    // One copy in the worker's cache for the three uploads, byte for byte the upload.
+    let copies = local_videos(&media_dir.join(".cache"));
+    assert_eq!(copies.len(), 1, "{copies:?}");
+    let stored = s3
+        .object(
+            in_bucket
+                .iter()
+                .find(|k| k.ends_with(".mp4"))
+                .expect("the video's key"),
+        )
+        .await;
+    assert_eq!(stored, clip);
+    assert_eq!(std::fs::read(&copies[0]).unwrap(), clip);
 }
 
 /// A post scheduled seconds ahead: nothing goes out early, the worker stops and a

@@ -28,6 +28,7 @@ mod proxy_health;
 mod publish;
 mod queue;
 mod realproxy;
+mod s3;
 mod secrets;
 mod security;
 mod sentry_reports;
