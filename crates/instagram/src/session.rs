@@ -485,6 +485,16 @@ mod tests {
     }
 
     #[test]
+    fn a_last_login_reads_back_as_the_same_number() {
+        // Found by the property test below: without exact float parsing this number came back
+        // one unit in the last place off.
+        let s = Session::import(r#"{"last_login": -111895313496234281}"#).unwrap();
+        let again = Session::import(&s.export()).unwrap();
+        assert_eq!(again.last_login, s.last_login);
+        assert_eq!(again, s);
+    }
+
+    #[test]
     fn an_empty_file_gets_generated_ids_and_instagrapi_defaults() {
         let s = Session::import("{}").unwrap();
         assert_eq!(s.uuids.phone_id.len(), 36);
