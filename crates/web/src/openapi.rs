@@ -75,7 +75,7 @@ use crate::routes;
         routes::translate::job,
     ),
     components(schemas(crate::error::ErrorBody)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &CommonErrors),
     tags(
         (name = "auth", description = "Signing in"),
         (name = "users", description = "Operators (admins only)"),
@@ -105,4 +105,77 @@ impl Modify for BearerAuth {
             ),
         );
     }
+}
+
+/// The errors any operation of a kind can answer, documented once instead of on each handler:
+/// a signed-in operation answers 401 without a valid token; one that takes a path id, a query
+/// or a body answers 400 to input it cannot read and 422 to a value it refuses; one that takes
+/// a file answers 413 when it is too large. A handler's own description of a status wins.
+struct CommonErrors;
+
+impl Modify for CommonErrors {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::RefOr;
+        use utoipa::openapi::path::ParameterIn;
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for op in operations.into_iter().flatten() {
+                let signed_in = op.security.as_ref().is_some_and(|s| !s.is_empty());
+                let params = op.parameters.as_deref().unwrap_or_default();
+                let takes_input = op.request_body.is_some()
+                    || params.iter().any(|p| match p {
+                        RefOr::T(p) => {
+                            matches!(p.parameter_in, ParameterIn::Path | ParameterIn::Query)
+                        }
+                        RefOr::Ref(_) => true,
+                    });
+                let takes_file = op.request_body.as_ref().is_some_and(|b| match b {
+                    RefOr::T(b) => b.content.contains_key("multipart/form-data"),
+                    RefOr::Ref(_) => false,
+                });
+                let mut add = |status: &str, description: &str| {
+                    op.responses
+                        .responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| error_response(description));
+                };
+                if signed_in {
+                    add("401", "No valid bearer token");
+                }
+                if takes_input {
+                    add(
+                        "400",
+                        "The input cannot be read (malformed JSON, id or query)",
+                    );
+                    add("422", "A value is refused; `field` names it");
+                }
+                if takes_file {
+                    add(
+                        "413",
+                        "A file, or the files together, exceed the upload limit",
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn error_response(description: &str) -> utoipa::openapi::RefOr<utoipa::openapi::Response> {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("ErrorBody")))
+                .build(),
+        )
+        .build()
+        .into()
 }

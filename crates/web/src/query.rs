@@ -48,8 +48,11 @@ impl Params {
             .transpose()
     }
 
+    /// A yes/no parameter. Unlike other parameters an empty one is refused, not ignored:
+    /// `?dry_run=` read as "no" would import for real.
     pub fn flag(&self, name: &str) -> Result<Option<bool>, ApiError> {
-        match self.get(name).map(str::to_ascii_lowercase).as_deref() {
+        let raw = self.0.get(name).map(|v| v.trim().to_ascii_lowercase());
+        match raw.as_deref() {
             None => Ok(None),
             Some("true" | "1" | "yes") => Ok(Some(true)),
             Some("false" | "0" | "no") => Ok(Some(false)),

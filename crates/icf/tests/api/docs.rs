@@ -74,6 +74,33 @@ async fn openapi_documents_every_route_and_docs_work_offline(engine: Engine) {
         "bearer"
     );
     assert!(spec["components"]["schemas"]["ErrorBody"].is_object());
+    // A client generated from the document must put each parameter where the server reads it,
+    // and be told of the errors every signed-in operation and every input can get.
+    for (path, item) in paths {
+        for (method, op) in item.as_object().unwrap() {
+            for p in op["parameters"].as_array().into_iter().flatten() {
+                let name = p["name"].as_str().unwrap();
+                let in_path = path.contains(&format!("{{{name}}}"));
+                assert_eq!(
+                    p["in"],
+                    if in_path { "path" } else { "query" },
+                    "{method} {path}: parameter {name}"
+                );
+            }
+            let responses = op["responses"].as_object().unwrap();
+            if op["security"].as_array().is_some_and(|s| !s.is_empty()) {
+                assert!(responses.contains_key("401"), "{method} {path}: no 401");
+            }
+            if op.get("requestBody").is_some() || op.get("parameters").is_some() {
+                for status in ["400", "422"] {
+                    assert!(
+                        responses.contains_key(status),
+                        "{method} {path}: no {status}"
+                    );
+                }
+            }
+        }
+    }
 
     let resp = app
         .request(Method::GET, "/docs/", None)

@@ -235,21 +235,28 @@ async fn bad_lines_are_reported_with_their_numbers(engine: Engine) {
         "validation_failed",
     );
     assert_eq!(err["field"], "file");
-    let (status, body) = app
-        .post_text(
-            "/api/accounts/import?dry_run=perhaps",
-            &admin,
-            "text/plain",
-            "a:b".into(),
-        )
+    // An empty dry_run is refused too: read as "no", it would import for real.
+    for flag in ["perhaps", ""] {
+        let (status, body) = app
+            .post_text(
+                &format!("/api/accounts/import?dry_run={flag}"),
+                &admin,
+                "text/plain",
+                "never_imported:b".into(),
+            )
+            .await;
+        let err = assert_error(
+            status,
+            &body,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        );
+        assert_eq!(err["field"], "dry_run");
+    }
+    let listed = app
+        .get_ok(&admin, "/api/accounts/?search=never_imported")
         .await;
-    let err = assert_error(
-        status,
-        &body,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "validation_failed",
-    );
-    assert_eq!(err["field"], "dry_run");
+    assert_eq!(listed["total"], 0, "{listed}");
     let resp = app
         .request(Method::POST, "/api/accounts/import", Some(&admin))
         .header("content-type", "text/plain")

@@ -98,6 +98,7 @@ fn instagram_result<T>(r: Result<T, EngineError>) -> ApiResult<Result<T, IgError
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LoginParams {
     /// How long to wait for the login to end before answering 202 (seconds, 0–120,
     /// default 30).

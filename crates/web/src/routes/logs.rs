@@ -16,6 +16,7 @@ use crate::extract::ApiQuery;
 use crate::state::AppState;
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LogParams {
     /// Only this account's entries.
     account_id: Option<AccountId>,

@@ -35,6 +35,7 @@ pub struct PostList {
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
     status: Option<PostStatus>,
     limit: Option<i64>,

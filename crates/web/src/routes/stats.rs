@@ -24,6 +24,7 @@ pub async fn overview(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AccountStatsParams {
     /// 1–1000, default 100.
     limit: Option<i64>,
