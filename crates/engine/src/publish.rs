@@ -305,7 +305,15 @@ impl PostToInstagram {
         // The marker: from here on a lost answer is checked, never blindly repeated. It is
         // the last step before configure, so that a crash between the two (which ends as
         // "unconfirmed", for a person to check) has as narrow a window as can be.
-        publishing::set_upload_id(&engine.db, exec.id, Some(&uploaded.upload_id)).await?;
+        // Written only if no other attempt wrote one since this one began: a worker that lost
+        // its lease in a database outage and came back must not configure beside the worker
+        // now holding the job. The one that finds the marker taken stops; the next attempt
+        // checks Instagram for whatever the other one published.
+        if !publishing::claim_upload(&engine.db, exec.id, &uploaded.upload_id).await? {
+            return Ok(Ok(End::Retry(
+                "another attempt of this execution reached configure first".into(),
+            )));
+        }
         let started = Instant::now();
         match conn
             .client
@@ -338,7 +346,7 @@ impl PostToInstagram {
                     .await;
                 if !e.maybe_applied() {
                     // Instagram surely did not publish: the next attempt starts afresh.
-                    publishing::set_upload_id(&engine.db, exec.id, None).await?;
+                    publishing::release_upload(&engine.db, exec.id, &uploaded.upload_id).await?;
                 }
                 Ok(Err(e))
             }

@@ -110,13 +110,29 @@ pub async fn defer_in(
 
 /// Written after the upload and before configure; `None` clears it when configure surely
 /// did not happen.
-pub async fn set_upload_id(
-    db: &Db,
-    id: ExecutionId,
-    upload_id: Option<&str>,
-) -> Result<(), StoreError> {
+/// Writes the upload marker unless one is already there; `false` when another attempt of the
+/// same execution got there first (it will configure, or has). Workers cut off from the
+/// database while holding a job can come back after their lease was given to another worker;
+/// only one of the two may reach configure.
+pub async fn claim_upload(db: &Db, id: ExecutionId, upload_id: &str) -> Result<bool, StoreError> {
+    let claimed = on_pool!(db, |pool| sqlx::query(
+        "UPDATE post_executions SET upload_id = $2, updated_at = $3 \
+         WHERE id = $1 AND upload_id IS NULL"
+    )
+    .bind(DbUuid::from(id))
+    .bind(upload_id)
+    .bind(Utc::now())
+    .execute(pool)
+    .await?
+    .rows_affected());
+    Ok(claimed == 1)
+}
+
+/// Takes this attempt's marker away again: Instagram surely did not publish.
+pub async fn release_upload(db: &Db, id: ExecutionId, upload_id: &str) -> Result<(), StoreError> {
     on_pool!(db, |pool| sqlx::query(
-        "UPDATE post_executions SET upload_id = $2, updated_at = $3 WHERE id = $1"
+        "UPDATE post_executions SET upload_id = NULL, updated_at = $3 \
+         WHERE id = $1 AND upload_id = $2"
     )
     .bind(DbUuid::from(id))
     .bind(upload_id)

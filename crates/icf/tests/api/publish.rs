@@ -13,6 +13,7 @@ engine_tests!(
     editing_a_pending_post_replans_it_until_it_starts,
     publishing_to_twenty_accounts_queues_one_job_each_exactly_once,
     publishing_needs_a_caption_for_every_language,
+    only_one_attempt_of_an_execution_may_reach_configure,
 );
 
 /// Group IT with 10 en, 5 ru, 5 es accounts, each on its own proxy. Returns the group id.
@@ -657,4 +658,46 @@ async fn editing_a_pending_post_replans_it_until_it_starts(engine: Engine) {
         .await;
     assert_eq!(after["caption_original"], "Новый текст", "{after}");
     assert_eq!(jobs_of_kind(&app, "post_to_instagram").await.len(), 40);
+}
+
+/// The upload marker is taken, not overwritten: of two attempts of one execution (a worker
+/// back from a database outage after its lease went to another), only the first to write it
+/// goes on to configure; taking it back frees it only for the attempt that wrote it.
+async fn only_one_attempt_of_an_execution_may_reach_configure(engine: Engine) {
+    use icf_store::publishing::{claim_upload, execution, release_upload};
+    let app = TestApp::spawn(engine).await;
+    let admin = app.admin_token().await;
+    let group = app.new_group(&admin, "Solo").await;
+    app.new_account(
+        &admin,
+        json!({"username": "solo_one", "password": "ig-pass-123", "language": "ru", "group_id": group}),
+    )
+    .await;
+    let post = app.new_photo_post(&admin, &group, "Один пост", "ru").await;
+    app.publish_now(&admin, &post).await;
+    let ex = app
+        .get_ok(&admin, &format!("/api/posts/{post}/executions"))
+        .await;
+    let id: icf_core::ids::ExecutionId = ex["items"][0]["id"].as_str().unwrap().parse().unwrap();
+
+    assert!(claim_upload(&app.db, id, "first").await.unwrap());
+    assert!(
+        !claim_upload(&app.db, id, "second").await.unwrap(),
+        "a second attempt took the marker"
+    );
+    release_upload(&app.db, id, "second").await.unwrap();
+    assert!(
+        !claim_upload(&app.db, id, "third").await.unwrap(),
+        "another attempt freed the marker"
+    );
+    assert_eq!(
+        execution(&app.db, id).await.unwrap().upload_id.as_deref(),
+        Some("first")
+    );
+    release_upload(&app.db, id, "first").await.unwrap();
+    assert!(claim_upload(&app.db, id, "third").await.unwrap());
+    assert_eq!(
+        execution(&app.db, id).await.unwrap().upload_id.as_deref(),
+        Some("third")
+    );
 }
