@@ -2,14 +2,12 @@
 //! account's own REAL proxy against the in-process simulator, a challenge answered with
 //! the emailed code, the cheap session check, and instagrapi session import/export.
 
-use std::net::SocketAddr;
-
 use icf_instagram::sim::{Faults, SimAccount, Simulator};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{Engine, TestApp, assert_error};
-use crate::realproxy::microsocks;
+use crate::helpers::{Engine, TestApp, app_with_simulator, assert_error, socks5_url};
+use crate::realproxy::{ProxyProcess, microsocks};
 
 engine_tests!(
     periodic_status_checks_reach_every_account_with_a_session,
@@ -22,24 +20,28 @@ const FIXTURE: &str = include_str!("../../../instagram/tests/instagrapi-3.2.2-se
 const PASSWORD: &str = "Ig-Login-Pw-7";
 
 fn sim_account(name: &str, faults: Faults) -> SimAccount {
-    SimAccount {
-        username: name.into(),
-        password: PASSWORD.into(),
-        totp_secret: None,
-        faults,
-    }
+    crate::helpers::sim_account(name, PASSWORD, faults)
 }
 
-async fn create(app: &TestApp, admin: &str, name: &str, proxy: Option<String>) -> String {
+/// A simulator that knows `accounts`, and an app that talks to it with every anti-ban
+/// wait a thousand times shorter.
+async fn start(engine: Engine, accounts: Vec<SimAccount>) -> (Simulator, TestApp) {
+    app_with_simulator(engine, accounts, &[("ICF_PACING_SPEED", "1000")]).await
+}
+
+/// Creates the account `name`, behind `proxy` (a SOCKS5 proxy and its user and password)
+/// when given; returns its id.
+async fn create(
+    app: &TestApp,
+    admin: &str,
+    name: &str,
+    proxy: Option<(&ProxyProcess, &str, &str)>,
+) -> String {
     let mut body = json!({"username": name, "password": PASSWORD, "language": "en"});
-    if let Some(p) = proxy {
-        body["proxy_url"] = json!(p);
+    if let Some((p, user, pass)) = proxy {
+        body["proxy_url"] = json!(socks5_url(p.port, user, pass));
     }
-    let (status, acc) = app
-        .call(Method::POST, "/api/accounts/", Some(admin), Some(body))
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{acc}");
-    acc["id"].as_str().unwrap().to_owned()
+    app.new_account(admin, body).await
 }
 
 async fn post(app: &TestApp, token: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
@@ -50,50 +52,25 @@ async fn login_challenge_and_status_go_through_the_accounts_proxy(engine: Engine
     let (Some(p1), Some(p2)) = (microsocks("u1", "p1"), microsocks("u2", "p2")) else {
         return;
     };
-    let sim = Simulator::start(
-        SocketAddr::from(([127, 0, 0, 1], 0)),
+    let challenge = Faults {
+        challenge: Some("email".into()),
+        ..Faults::default()
+    };
+    // The periodic session and proxy checks are off (`app_with_simulator`): this test
+    // counts the requests it sends.
+    let (sim, mut app) = start(
+        engine,
         vec![
             sim_account("alice.ig", Faults::default()),
-            sim_account(
-                "bob.ig",
-                Faults {
-                    challenge: Some("email".into()),
-                    ..Faults::default()
-                },
-            ),
-        ],
-    )
-    .await
-    .unwrap();
-    let mut app = TestApp::spawn_with(
-        engine,
-        &[
-            ("INSTAGRAM_API_URL", &sim.base_url()),
-            ("ICF_PACING_SPEED", "1000"),
-            // The periodic session and proxy checks would talk to the simulator at moments
-            // of their own, and this test counts the requests it sends.
-            ("ICF_ACCOUNT_CHECK_HOURS", "0"),
-            ("ICF_PROXY_CHECK_MINUTES", "0"),
+            sim_account("bob.ig", challenge),
         ],
     )
     .await;
     app.run_worker();
     let admin = app.admin_token().await;
     let editor = app.editor_token().await;
-    let alice = create(
-        &app,
-        &admin,
-        "alice.ig",
-        Some(format!("socks5://u1:p1@127.0.0.1:{}", p1.port)),
-    )
-    .await;
-    let bob = create(
-        &app,
-        &admin,
-        "bob.ig",
-        Some(format!("socks5://u2:p2@127.0.0.1:{}", p2.port)),
-    )
-    .await;
+    let alice = create(&app, &admin, "alice.ig", Some((&p1, "u1", "p1"))).await;
+    let bob = create(&app, &admin, "bob.ig", Some((&p2, "u2", "p2"))).await;
     let carol = create(&app, &admin, "carol.ig", None).await;
 
     // Only admins log accounts in.
@@ -102,15 +79,9 @@ async fn login_challenge_and_status_go_through_the_accounts_proxy(engine: Engine
 
     // No session yet: nothing to check, no request to Instagram.
     let before = sim.request_count();
-    let (status, st) = app
-        .call(
-            Method::GET,
-            &format!("/api/accounts/{alice}/status"),
-            Some(&editor),
-            None,
-        )
+    let st = app
+        .get_ok(&editor, &format!("/api/accounts/{alice}/status"))
         .await;
-    assert_eq!(status, StatusCode::OK, "{st}");
     assert_eq!(st["session"], "none");
     assert_eq!(sim.request_count(), before);
 
@@ -123,15 +94,9 @@ async fn login_challenge_and_status_go_through_the_accounts_proxy(engine: Engine
     assert!(r["last_login_at"].is_string());
     assert!(!r.to_string().contains(PASSWORD));
 
-    let (status, st) = app
-        .call(
-            Method::GET,
-            &format!("/api/accounts/{alice}/status"),
-            Some(&editor),
-            None,
-        )
+    let st = app
+        .get_ok(&editor, &format!("/api/accounts/{alice}/status"))
         .await;
-    assert_eq!(status, StatusCode::OK, "{st}");
     assert_eq!(st["session"], "valid", "{st}");
 
     // A live session is kept: logging in again sends no password.
@@ -291,42 +256,20 @@ async fn periodic_status_checks_reach_every_account_with_a_session(engine: Engin
     let (Some(p1), Some(p2)) = (microsocks("c1", "q1"), microsocks("c2", "q2")) else {
         return;
     };
-    let sim = Simulator::start(
-        SocketAddr::from(([127, 0, 0, 1], 0)),
+    // The periodic checks are off (`app_with_simulator`): they are scheduled by hand
+    // below, once eve is banned.
+    let (sim, mut app) = start(
+        engine,
         vec![
             sim_account("dana.ig", Faults::default()),
             sim_account("eve.ig", Faults::default()),
         ],
     )
-    .await
-    .unwrap();
-    let mut app = TestApp::spawn_with(
-        engine,
-        &[
-            ("INSTAGRAM_API_URL", &sim.base_url()),
-            ("ICF_PACING_SPEED", "1000"),
-            // The checks are scheduled by hand below, once eve is banned.
-            ("ICF_ACCOUNT_CHECK_HOURS", "0"),
-            ("ICF_PROXY_CHECK_MINUTES", "0"),
-        ],
-    )
     .await;
     app.run_worker();
     let admin = app.admin_token().await;
-    let dana = create(
-        &app,
-        &admin,
-        "dana.ig",
-        Some(format!("socks5://c1:q1@127.0.0.1:{}", p1.port)),
-    )
-    .await;
-    let eve = create(
-        &app,
-        &admin,
-        "eve.ig",
-        Some(format!("socks5://c2:q2@127.0.0.1:{}", p2.port)),
-    )
-    .await;
+    let dana = create(&app, &admin, "dana.ig", Some((&p1, "c1", "q1"))).await;
+    let eve = create(&app, &admin, "eve.ig", Some((&p2, "c2", "q2"))).await;
     create(&app, &admin, "frank.ig", None).await; // no session: not checked
     for id in [&dana, &eve] {
         let (status, body) = post(&app, &admin, &format!("/api/accounts/{id}/login"), None).await;
@@ -373,24 +316,10 @@ async fn periodic_status_checks_reach_every_account_with_a_session(engine: Engin
         "one check per account with a session: {states:?}"
     );
     assert!(states.iter().all(|(s,)| s == "succeeded"), "{states:?}");
-    let (_, d) = app
-        .call(
-            Method::GET,
-            &format!("/api/accounts/{dana}"),
-            Some(&admin),
-            None,
-        )
-        .await;
-    assert_eq!(d["status"], "active", "{d}");
-    let (_, e) = app
-        .call(
-            Method::GET,
-            &format!("/api/accounts/{eve}"),
-            Some(&admin),
-            None,
-        )
-        .await;
-    assert_eq!(e["status"], "banned", "{e}");
+    for (id, status) in [(&dana, "active"), (&eve, "banned")] {
+        let a = app.get_ok(&admin, &format!("/api/accounts/{id}")).await;
+        assert_eq!(a["status"], status, "{a}");
+    }
     assert!(count_logs(&app, "check_session").await >= 2);
 }
 
@@ -400,31 +329,10 @@ async fn a_login_is_a_job_that_can_be_waited_for_or_read_later(engine: Engine) {
     let Some(p1) = microsocks("j1", "k1") else {
         return;
     };
-    let sim = Simulator::start(
-        SocketAddr::from(([127, 0, 0, 1], 0)),
-        vec![sim_account("gina.ig", Faults::default())],
-    )
-    .await
-    .unwrap();
-    let mut app = TestApp::spawn_with(
-        engine,
-        &[
-            ("INSTAGRAM_API_URL", &sim.base_url()),
-            ("ICF_PACING_SPEED", "1000"),
-            ("ICF_ACCOUNT_CHECK_HOURS", "0"),
-            ("ICF_PROXY_CHECK_MINUTES", "0"),
-        ],
-    )
-    .await;
+    let (sim, mut app) = start(engine, vec![sim_account("gina.ig", Faults::default())]).await;
     let admin = app.admin_token().await;
     let editor = app.editor_token().await;
-    let gina = create(
-        &app,
-        &admin,
-        "gina.ig",
-        Some(format!("socks5://j1:k1@127.0.0.1:{}", p1.port)),
-    )
-    .await;
+    let gina = create(&app, &admin, "gina.ig", Some((&p1, "j1", "k1"))).await;
     let path = format!("/api/accounts/{gina}/login");
 
     let (status, body) = app.call(Method::GET, &path, Some(&editor), None).await;

@@ -3,14 +3,15 @@
 //! right execution status, error class and account status, and never with a second media.
 //! Also: a full media disk, and arbitrary multipart uploads.
 
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use icf_instagram::sim::{Faults, SimAccount, Simulator};
+use icf_instagram::sim::Faults;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{Engine, TestApp};
+use crate::helpers::{
+    Engine, TestApp, app_with_simulator, files_under, post_form, sim_account, socks5_url,
+};
 use crate::realproxy::microsocks;
 
 engine_tests!(
@@ -25,125 +26,85 @@ const IG_PASSWORD: &str = "ig-fault-pw-9";
 struct Step {
     name: &'static str,
     faults: Faults,
+    end: Outcome,
+}
+
+/// How a publish ends.
+#[derive(Clone, Copy)]
+struct Outcome {
     /// The execution's status once the worker is done with it (`queued`: moved to later).
     status: &'static str,
     error_class: Option<&'static str>,
     account_status: &'static str,
+    /// Media of the account on Instagram.
     media: usize,
 }
 
+impl Outcome {
+    const fn new(
+        status: &'static str,
+        error_class: Option<&'static str>,
+        account_status: &'static str,
+        media: usize,
+    ) -> Outcome {
+        Outcome {
+            status,
+            error_class,
+            account_status,
+            media,
+        }
+    }
+}
+
+const PUBLISHED: Outcome = Outcome::new("success", None, "active", 1);
+const BAD_CREDENTIALS: Outcome = Outcome::new("failed", Some("credentials"), "login_required", 0);
+/// The account pauses and the post is moved to after the pause.
+const PAUSED: Outcome = Outcome::new("queued", None, "cooldown", 0);
+const RETRYABLE: Outcome = Outcome::new("failed", Some("retryable"), "active", 0);
+/// Whether Instagram published is not known: left to a person, never posted blindly.
+const UNCONFIRMED: Outcome = Outcome::new("failed", Some("unconfirmed"), "active", 0);
+
+/// The step `name`: the faults `set` turns on, and how the publish must end.
+fn step(name: &'static str, set: impl FnOnce(&mut Faults), end: Outcome) -> Step {
+    let mut faults = Faults::default();
+    set(&mut faults);
+    Step { name, faults, end }
+}
+
 fn steps() -> Vec<Step> {
-    let f = Faults::default;
     vec![
-        Step {
-            name: "no_fault",
-            faults: f(),
-            status: "success",
-            error_class: None,
-            account_status: "active",
-            media: 1,
-        },
-        Step {
-            name: "login_bad_password",
-            faults: Faults {
-                bad_password: true,
-                ..f()
-            },
-            status: "failed",
-            error_class: Some("credentials"),
-            account_status: "login_required",
-            media: 0,
-        },
-        Step {
-            name: "login_please_wait",
-            faults: Faults {
-                please_wait: true,
-                ..f()
-            },
-            status: "queued",
-            error_class: None,
-            account_status: "cooldown",
-            media: 0,
-        },
-        Step {
-            name: "login_server_error",
-            faults: Faults {
-                server_error: true,
-                ..f()
-            },
-            status: "failed",
-            error_class: Some("retryable"),
-            account_status: "active",
-            media: 0,
-        },
-        Step {
-            name: "upload_server_error",
-            faults: Faults {
-                upload_error: true,
-                ..f()
-            },
-            status: "failed",
-            error_class: Some("retryable"),
-            account_status: "active",
-            media: 0,
-        },
-        Step {
-            name: "upload_dropped",
-            faults: Faults {
-                drop_during_upload: true,
-                ..f()
-            },
-            status: "failed",
-            error_class: Some("retryable"),
-            account_status: "active",
-            media: 0,
-        },
-        Step {
-            // A 500 from configure may hide a publish: the next attempt looks, finds
-            // nothing, and refuses to post blindly.
-            name: "configure_server_error",
-            faults: Faults {
-                configure_error: true,
-                ..f()
-            },
-            status: "failed",
-            error_class: Some("unconfirmed"),
-            account_status: "active",
-            media: 0,
-        },
-        Step {
-            name: "configure_feedback_required",
-            faults: Faults {
-                feedback_required: true,
-                ..f()
-            },
-            status: "queued",
-            error_class: None,
-            account_status: "cooldown",
-            media: 0,
-        },
-        Step {
-            name: "drop_before_configure",
-            faults: Faults {
-                drop_before_configure: true,
-                ..f()
-            },
-            status: "failed",
-            error_class: Some("unconfirmed"),
-            account_status: "active",
-            media: 0,
-        },
-        Step {
-            name: "drop_after_configure",
-            faults: Faults {
-                drop_after_configure: true,
-                ..f()
-            },
-            status: "success",
-            error_class: None,
-            account_status: "active",
-            media: 1,
-        },
+        step("no_fault", |_| {}, PUBLISHED),
+        step(
+            "login_bad_password",
+            |f| f.bad_password = true,
+            BAD_CREDENTIALS,
+        ),
+        step("login_please_wait", |f| f.please_wait = true, PAUSED),
+        step("login_server_error", |f| f.server_error = true, RETRYABLE),
+        step("upload_server_error", |f| f.upload_error = true, RETRYABLE),
+        step("upload_dropped", |f| f.drop_during_upload = true, RETRYABLE),
+        // A 500 from configure may hide a publish: the next attempt looks, finds
+        // nothing, and refuses to post blindly.
+        step(
+            "configure_server_error",
+            |f| f.configure_error = true,
+            UNCONFIRMED,
+        ),
+        step(
+            "configure_feedback_required",
+            |f| f.feedback_required = true,
+            PAUSED,
+        ),
+        step(
+            "drop_before_configure",
+            |f| f.drop_before_configure = true,
+            UNCONFIRMED,
+        ),
+        step(
+            "drop_after_configure",
+            |f| f.drop_after_configure = true,
+            PUBLISHED,
+        ),
     ]
 }
 
@@ -163,27 +124,17 @@ async fn every_step_of_a_publish_failing_ends_right_and_never_posts_twice(engine
     };
     let seed = steps
         .iter()
-        .map(|s| SimAccount {
-            username: username(s),
-            password: IG_PASSWORD.into(),
-            totp_secret: None,
-            faults: s.faults.clone(),
-        })
+        .map(|s| sim_account(&username(s), IG_PASSWORD, s.faults.clone()))
         .collect();
-    let sim = Simulator::start(SocketAddr::from(([127, 0, 0, 1], 0)), seed)
-        .await
-        .unwrap();
-    let mut app = TestApp::spawn_with(
+    let (sim, mut app) = app_with_simulator(
         engine,
+        seed,
         &[
-            ("INSTAGRAM_API_URL", &sim.base_url()),
             // Retries after 60/300/900 s become milliseconds.
             ("ICF_PACING_SPEED", "3600"),
             ("MIN_DELAY_BETWEEN_POSTS_SEC", "0"),
             ("MAX_DELAY_BETWEEN_POSTS_SEC", "0"),
             ("ICF_WORKER_POLL_SECS", "1"),
-            ("ICF_ACCOUNT_CHECK_HOURS", "0"),
-            ("ICF_PROXY_CHECK_MINUTES", "0"),
         ],
     )
     .await;
@@ -193,7 +144,7 @@ async fn every_step_of_a_publish_failing_ends_right_and_never_posts_twice(engine
         app.new_account(
             &admin,
             json!({"username": username(s), "password": IG_PASSWORD, "language": "en",
-                   "group_id": group, "proxy_url": format!("socks5://fu{i}:fp{i}@127.0.0.1:{}", p.port)}),
+                   "group_id": group, "proxy_url": socks5_url(p.port, &format!("fu{i}"), &format!("fp{i}"))}),
         )
         .await;
     }
@@ -239,8 +190,8 @@ async fn every_step_of_a_publish_failing_ends_right_and_never_posts_twice(engine
         .unwrap());
         let done = steps.iter().all(|s| {
             let name = username(s);
-            find(&ex, &name)["status"] == s.status
-                && (s.status != "queued" || find(&acc, &name)["status"] == s.account_status)
+            find(&ex, &name)["status"] == s.end.status
+                && (s.end.status != "queued" || find(&acc, &name)["status"] == s.end.account_status)
         });
         if done && running == 0 {
             break (ex, acc);
@@ -265,10 +216,10 @@ async fn every_step_of_a_publish_failing_ends_right_and_never_posts_twice(engine
             media.iter().filter(|m| m.username == name).count(),
         );
         let want = (
-            s.status.to_owned(),
-            s.error_class.map(str::to_owned),
-            s.account_status.to_owned(),
-            s.media,
+            s.end.status.to_owned(),
+            s.end.error_class.map(str::to_owned),
+            s.end.account_status.to_owned(),
+            s.end.media,
         );
         if got != want {
             wrong.push(format!("{}: got {got:?}, want {want:?}; {e}", s.name));
@@ -279,7 +230,7 @@ async fn every_step_of_a_publish_failing_ends_right_and_never_posts_twice(engine
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     // A published post's execution names the media Instagram holds.
-    for s in steps.iter().filter(|s| s.media == 1) {
+    for s in steps.iter().filter(|s| s.end.media == 1) {
         let name = username(s);
         let m = media.iter().find(|m| m.username == name).unwrap();
         assert_eq!(find(&ex, &name)["instagram_media_id"], m.media_id.as_str());
@@ -332,23 +283,6 @@ impl Drop for Tmpfs {
     }
 }
 
-/// Regular files under `dir`, recursively.
-fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return out;
-    };
-    for e in entries.flatten() {
-        let path = e.path();
-        if path.is_dir() {
-            out.extend(files_under(&path));
-        } else {
-            out.push(path);
-        }
-    }
-    out
-}
-
 /// A photo of noise: JPEG cannot compress it, so it is large for its size in pixels.
 fn noise_jpeg(side: u32) -> Vec<u8> {
     let mut x: u32 = 0x9e37_79b9;
@@ -376,25 +310,13 @@ async fn upload(
     name: &str,
     bytes: Vec<u8>,
 ) -> (StatusCode, Value) {
-    let form = reqwest::multipart::Form::new()
-        .text("caption", "Disk test")
-        .text("original_language", "en")
-        .text("target_groups", json!([group]).to_string())
-        .part(
-            "media",
-            reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()),
-        );
-    let resp = app
-        .request(Method::POST, "/api/posts/", Some(token))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    let status = resp.status();
-    let text = resp.text().await.unwrap();
-    let body =
-        serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}"));
-    (status, body)
+    let groups = json!([group]).to_string();
+    let texts = [
+        ("caption", "Disk test"),
+        ("original_language", "en"),
+        ("target_groups", groups.as_str()),
+    ];
+    app.upload(token, post_form(&texts, (name, bytes))).await
 }
 
 async fn post_count(app: &TestApp) -> i64 {
@@ -471,52 +393,64 @@ enum Upload {
     Raw(Vec<u8>),
 }
 
+/// `head` followed by up to 511 random bytes.
+fn with_random_tail(head: Vec<u8>) -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+    use proptest::prelude::*;
+    proptest::collection::vec(any::<u8>(), 0..512).prop_map(move |tail| {
+        let mut b = head.clone();
+        b.extend(tail);
+        b
+    })
+}
+
+/// One of `words` or a string matching `pattern`, each as likely: what
+/// `prop_oneof![Just(word.to_owned()), …, pattern]` makes, with the words as a list. It
+/// draws as that does, so the deterministic runner's cases are the same.
+fn word_or_match(
+    words: &[&'static str],
+    pattern: &'static str,
+) -> proptest::strategy::Union<proptest::strategy::BoxedStrategy<String>> {
+    use proptest::prelude::*;
+    proptest::strategy::Union::new(
+        words
+            .iter()
+            .map(|w| Just((*w).to_owned()).boxed())
+            .chain([pattern.boxed()]),
+    )
+}
+
 fn arb_upload() -> impl proptest::strategy::Strategy<Value = Upload> {
     use proptest::prelude::*;
     let photo = crate::helpers::square_jpeg(320);
-    let png_head = b"\x89PNG\r\n\x1a\n".to_vec();
     let jpeg = photo.clone();
     let bytes = prop_oneof![
         proptest::collection::vec(any::<u8>(), 0..2048),
         Just(photo.clone()),
         (0..photo.len()).prop_map(move |n| jpeg[..n].to_vec()),
-        proptest::collection::vec(any::<u8>(), 0..512).prop_map(move |tail| {
-            let mut b = png_head.clone();
-            b.extend(tail);
-            b
-        }),
-        proptest::collection::vec(any::<u8>(), 0..512).prop_map(move |tail| {
-            let mut b = photo.clone();
-            b.extend(tail);
-            b
-        }),
+        with_random_tail(b"\x89PNG\r\n\x1a\n".to_vec()),
+        with_random_tail(photo),
     ];
     let field = prop_oneof![
         8 => Just("media".to_owned()),
         1 => "[a-z_\\[\\]0-9]{0,12}",
     ];
-    let file_name = proptest::option::of(prop_oneof![
-        Just("../../etc/passwd".to_owned()),
-        Just("photo.jpg".to_owned()),
+    let file_name = proptest::option::of(word_or_match(
+        &["../../etc/passwd", "photo.jpg"],
         // Anything a header may carry (no control characters, DEL, quote or backslash).
         "[^\u{0}-\u{1f}\u{7f}\"\\\\]{0,40}",
-    ]);
-    let text_name = prop_oneof![
-        Just("caption".to_owned()),
-        Just("original_language".to_owned()),
-        Just("target_groups".to_owned()),
-        Just("scheduled_at".to_owned()),
-        Just("media_type".to_owned()),
-        Just("fit".to_owned()),
+    ));
+    let text_name = word_or_match(
+        &[
+            "caption",
+            "original_language",
+            "target_groups",
+            "scheduled_at",
+            "media_type",
+            "fit",
+        ],
         "[a-z_]{1,10}",
-    ];
-    let text_value = prop_oneof![
-        Just("en".to_owned()),
-        Just("[]".to_owned()),
-        Just("reel".to_owned()),
-        Just("crop".to_owned()),
-        ".{0,40}",
-    ];
+    );
+    let text_value = word_or_match(&["en", "[]", "reel", "crop"], ".{0,40}");
     prop_oneof![
         6 => (
             proptest::collection::vec((field, file_name, bytes), 0..4),
@@ -629,13 +563,7 @@ async fn arbitrary_uploads_get_a_4xx_naming_the_field_or_a_stored_file(engine: E
     let staged = files_under(&app.settings.media_dir.join(".staging"));
     assert!(staged.is_empty(), "{staged:?}");
     let stored = files_under(&app.settings.media_dir.join("posts")).len();
-    let referenced: i64 = icf_store::on_pool!(&app.db, |pool| sqlx::query_scalar(
-        "SELECT COUNT(*) FROM posts"
-    )
-    .fetch_one(pool)
-    .await
-    .unwrap());
-    assert_eq!(referenced, created);
+    assert_eq!(post_count(&app).await, created);
     // Generated uploads are photos: one stored file each.
     assert_eq!(
         stored, created_media,

@@ -430,3 +430,129 @@ pub fn square_jpeg(side: u32) -> Vec<u8> {
         .expect("encode a JPEG");
     out
 }
+
+/// Every file under `dir`, recursively (none when `dir` does not exist).
+pub fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(files_under(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+/// The status and the JSON body of an answer; a body that is not JSON fails the test,
+/// showing it.
+pub async fn status_and_json(resp: reqwest::Response) -> (StatusCode, Value) {
+    let status = resp.status();
+    let text = resp.text().await.expect("body");
+    let json =
+        serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}"));
+    (status, json)
+}
+
+/// A post's upload form: the text fields in order, then one file as `media`.
+pub fn post_form(
+    texts: &[(&str, &str)],
+    (file_name, bytes): (&str, Vec<u8>),
+) -> reqwest::multipart::Form {
+    let mut form = reqwest::multipart::Form::new();
+    for (name, value) in texts {
+        form = form.text((*name).to_owned(), (*value).to_owned());
+    }
+    form.part(
+        "media",
+        reqwest::multipart::Part::bytes(bytes).file_name(file_name.to_owned()),
+    )
+}
+
+impl TestApp {
+    /// `POST /api/posts/` with `form`: the status and the JSON body, whatever they are.
+    pub async fn upload(&self, token: &str, form: reqwest::multipart::Form) -> (StatusCode, Value) {
+        let req = self.request(Method::POST, "/api/posts/", Some(token));
+        status_and_json(req.multipart(form).send().await.expect("request sent")).await
+    }
+
+    /// `method path` with a JSON body, expecting `expected`; returns the body.
+    pub async fn send_expecting(
+        &self,
+        expected: StatusCode,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Value,
+    ) -> Value {
+        let (status, answer) = self
+            .call(method.clone(), path, Some(token), Some(body))
+            .await;
+        assert_eq!(status, expected, "{method} {path}: {answer}");
+        answer
+    }
+
+    /// `POST path` with a JSON body, expecting 201; returns what was created.
+    pub async fn post_created(&self, token: &str, path: &str, body: Value) -> Value {
+        self.send_expecting(StatusCode::CREATED, Method::POST, path, token, body)
+            .await
+    }
+
+    /// `PUT path` with a JSON body, expecting 200; returns the body.
+    pub async fn put_ok(&self, token: &str, path: &str, body: Value) -> Value {
+        self.send_expecting(StatusCode::OK, Method::PUT, path, token, body)
+            .await
+    }
+}
+
+/// An account the Instagram simulator knows, without two-factor sign-in.
+pub fn sim_account(
+    username: &str,
+    password: &str,
+    faults: icf_instagram::sim::Faults,
+) -> icf_instagram::sim::SimAccount {
+    icf_instagram::sim::SimAccount {
+        username: username.into(),
+        password: password.into(),
+        totp_secret: None,
+        faults,
+    }
+}
+
+/// An Instagram simulator on a free loopback port that knows `accounts`.
+pub async fn simulator(
+    accounts: Vec<icf_instagram::sim::SimAccount>,
+) -> icf_instagram::sim::Simulator {
+    icf_instagram::sim::Simulator::start(std::net::SocketAddr::from(([127, 0, 0, 1], 0)), accounts)
+        .await
+        .expect("the Instagram simulator starts")
+}
+
+/// A simulator that knows `accounts`, and an app whose Instagram it is, with `extra`
+/// settings. The periodic account and proxy checks are off: they would talk to the
+/// simulator at moments of their own.
+pub async fn app_with_simulator(
+    engine: Engine,
+    accounts: Vec<icf_instagram::sim::SimAccount>,
+    extra: &[(&str, &str)],
+) -> (icf_instagram::sim::Simulator, TestApp) {
+    let sim = simulator(accounts).await;
+    let url = sim.base_url();
+    let mut settings = vec![
+        ("INSTAGRAM_API_URL", url.as_str()),
+        ("ICF_ACCOUNT_CHECK_HOURS", "0"),
+        ("ICF_PROXY_CHECK_MINUTES", "0"),
+    ];
+    settings.extend_from_slice(extra);
+    let app = TestApp::spawn_with(engine, &settings).await;
+    (sim, app)
+}
+
+/// The address of a SOCKS5 proxy on loopback `port` that wants `user` and `pass`.
+pub fn socks5_url(port: u16, user: &str, pass: &str) -> String {
+    format!("socks5://{user}:{pass}@127.0.0.1:{port}")
+}

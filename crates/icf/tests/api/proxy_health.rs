@@ -2,13 +2,11 @@
 //! from the reserve (same country first) and the post still goes out once; with no reserve
 //! the account waits in `proxy_error` and comes back when a proxy is added.
 
-use std::net::SocketAddr;
-
-use icf_instagram::sim::{Faults, SimAccount, Simulator};
+use icf_instagram::sim::{Faults, SimAccount};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{Engine, TestApp, wait_for};
+use crate::helpers::{Engine, TestApp, app_with_simulator, socks5_url, wait_for};
 use crate::realproxy::{ProxyProcess, microsocks, tinyproxy};
 
 engine_tests!(
@@ -19,42 +17,21 @@ engine_tests!(
 const PASSWORD: &str = "ig-pass-proxy";
 
 fn sim_account(name: &str) -> SimAccount {
-    SimAccount {
-        username: name.into(),
-        password: PASSWORD.into(),
-        totp_secret: None,
-        faults: Faults::default(),
-    }
+    crate::helpers::sim_account(name, PASSWORD, Faults::default())
 }
 
-async fn add_proxy(app: &TestApp, admin: &str, url: &str, country: &str) -> String {
-    let (status, p) = app
-        .call(
-            Method::POST,
-            "/api/proxies/",
-            Some(admin),
-            Some(json!({"url": url, "country": country})),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{p}");
+/// Adds a proxy (`body`, the body of `POST /api/proxies/`); returns its id.
+async fn add_proxy(app: &TestApp, admin: &str, body: Value) -> String {
+    let p = app.post_created(admin, "/api/proxies/", body).await;
     p["id"].as_str().unwrap().to_owned()
 }
 
 fn socks(p: &ProxyProcess, user: &str, pass: &str) -> String {
-    format!("socks5://{user}:{pass}@127.0.0.1:{}", p.port)
+    socks5_url(p.port, user, pass)
 }
 
 async fn account(app: &TestApp, admin: &str, id: &str) -> Value {
-    let (status, a) = app
-        .call(
-            Method::GET,
-            &format!("/api/accounts/{id}"),
-            Some(admin),
-            None,
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{a}");
-    a
+    app.get_ok(admin, &format!("/api/accounts/{id}")).await
 }
 
 async fn device_of(app: &TestApp) -> String {
@@ -75,22 +52,14 @@ async fn a_killed_proxy_is_replaced_from_the_reserve_and_the_post_goes_out_once(
     ) else {
         return;
     };
-    let sim = Simulator::start(
-        SocketAddr::from(([127, 0, 0, 1], 0)),
-        vec![sim_account("px.zero"), sim_account("px.one")],
-    )
-    .await
-    .unwrap();
-    let mut app = TestApp::spawn_with(
+    let (sim, mut app) = app_with_simulator(
         engine,
+        vec![sim_account("px.zero"), sim_account("px.one")],
         &[
-            ("INSTAGRAM_API_URL", &sim.base_url()),
             ("ICF_PACING_SPEED", "60"),
             ("MIN_DELAY_BETWEEN_POSTS_SEC", "0"),
             ("MAX_DELAY_BETWEEN_POSTS_SEC", "0"),
             ("ICF_WORKER_POLL_SECS", "1"),
-            ("ICF_ACCOUNT_CHECK_HOURS", "0"),
-            ("ICF_PROXY_CHECK_MINUTES", "0"),
             // Checked a moment ago: the dead proxy is found by the Instagram request itself.
             ("ICF_PROXY_RECHECK_MINUTES", "60"),
         ],
@@ -98,34 +67,27 @@ async fn a_killed_proxy_is_replaced_from_the_reserve_and_the_post_goes_out_once(
     .await;
     let admin = app.admin_token().await;
     let gid = app.new_group(&admin, "IT").await;
-    let proxy0 = add_proxy(&app, &admin, &socks(&p0, "a0", "s0"), "US").await;
-    let proxy1 = add_proxy(
-        &app,
-        &admin,
-        &format!("http://a1:s1@127.0.0.1:{}", p1.port),
-        "DE",
-    )
-    .await;
+    let in_country = |url: String, country: &str| json!({"url": url, "country": country});
+    let proxy0 = add_proxy(&app, &admin, in_country(socks(&p0, "a0", "s0"), "US")).await;
+    let http = format!("http://a1:s1@127.0.0.1:{}", p1.port);
+    let proxy1 = add_proxy(&app, &admin, in_country(http, "DE")).await;
     let mut ids = Vec::new();
     for (name, proxy) in [("px.zero", &proxy0), ("px.one", &proxy1)] {
-        let (status, a) = app
-            .call(
-                Method::POST,
-                "/api/accounts/",
-                Some(&admin),
-                Some(
-                    json!({"username": name, "password": PASSWORD, "language": "ru",
+        let id = app
+            .new_account(
+                &admin,
+                json!({"username": name, "password": PASSWORD, "language": "ru",
                     "group_id": gid, "proxy_id": proxy}),
-                ),
             )
             .await;
-        assert_eq!(status, StatusCode::CREATED, "{a}");
-        ids.push(a["id"].as_str().unwrap().to_owned());
+        ids.push(id);
     }
     let device_before = device_of(&app).await;
     // The reserve: free proxies, one in the failing proxy's country.
-    let us = add_proxy(&app, &admin, &socks(&reserve_us, "r1", "t1"), "US").await;
-    let de = add_proxy(&app, &admin, &socks(&reserve_de, "r2", "t2"), "DE").await;
+    let reserve = in_country(socks(&reserve_us, "r1", "t1"), "US");
+    let us = add_proxy(&app, &admin, reserve).await;
+    let reserve = in_country(socks(&reserve_de, "r2", "t2"), "DE");
+    let de = add_proxy(&app, &admin, reserve).await;
     for p in [&proxy0, &proxy1, &us, &de] {
         let (status, c) = app
             .call(
@@ -183,14 +145,7 @@ async fn a_killed_proxy_is_replaced_from_the_reserve_and_the_post_goes_out_once(
     assert_eq!(switches.len(), 1, "{switches:?}");
     assert_eq!(switches[0].0, "success");
     assert!(switches[0].1.contains(&de), "{switches:?}");
-    let (_, old) = app
-        .call(
-            Method::GET,
-            &format!("/api/proxies/{proxy1}"),
-            Some(&admin),
-            None,
-        )
-        .await;
+    let old = app.get_ok(&admin, &format!("/api/proxies/{proxy1}")).await;
     assert_eq!(old["status"], "failed", "{old}");
     drop((p0, reserve_us, reserve_de));
 }
@@ -199,35 +154,18 @@ async fn with_no_reserve_the_account_waits_in_proxy_error_until_a_proxy_is_added
     let Some(dying) = microsocks("d1", "e1") else {
         return;
     };
-    let sim = Simulator::start(
-        SocketAddr::from(([127, 0, 0, 1], 0)),
-        vec![sim_account("px.alone")],
-    )
-    .await
-    .unwrap();
-    let mut app = TestApp::spawn_with(
-        engine,
-        &[
-            ("INSTAGRAM_API_URL", &sim.base_url()),
-            ("ICF_ACCOUNT_CHECK_HOURS", "0"),
-            ("ICF_PROXY_CHECK_MINUTES", "0"),
-        ],
-    )
-    .await;
+    // The simulator must outlive the app that talks to it.
+    let (_sim, mut app) = app_with_simulator(engine, vec![sim_account("px.alone")], &[]).await;
     app.run_worker();
     let admin = app.admin_token().await;
-    let (status, a) = app
-        .call(
-            Method::POST,
+    let a = app
+        .post_created(
+            &admin,
             "/api/accounts/",
-            Some(&admin),
-            Some(
-                json!({"username": "px.alone", "password": PASSWORD, "language": "en",
+            json!({"username": "px.alone", "password": PASSWORD, "language": "en",
                 "proxy_url": socks(&dying, "d1", "e1")}),
-            ),
         )
         .await;
-    assert_eq!(status, StatusCode::CREATED, "{a}");
     let id = a["id"].as_str().unwrap().to_owned();
     let old_proxy = a["proxy_id"].as_str().unwrap().to_owned();
     drop(dying);
@@ -246,13 +184,8 @@ async fn with_no_reserve_the_account_waits_in_proxy_error_until_a_proxy_is_added
     .await;
     let waiting = account(&app, &admin, &id).await;
     assert_eq!(waiting["proxy_id"], old_proxy.as_str());
-    let (_, history) = app
-        .call(
-            Method::GET,
-            &format!("/api/accounts/{id}/history"),
-            Some(&admin),
-            None,
-        )
+    let history = app
+        .get_ok(&admin, &format!("/api/accounts/{id}/history"))
         .await;
     assert!(
         history.to_string().contains("no free working proxy"),
@@ -263,16 +196,7 @@ async fn with_no_reserve_the_account_waits_in_proxy_error_until_a_proxy_is_added
     let Some(fresh) = microsocks("n1", "o1") else {
         return;
     };
-    let (status, p) = app
-        .call(
-            Method::POST,
-            "/api/proxies/",
-            Some(&admin),
-            Some(json!({"url": socks(&fresh, "n1", "o1")})),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{p}");
-    let new_proxy = p["id"].as_str().unwrap().to_owned();
+    let new_proxy = add_proxy(&app, &admin, json!({"url": socks(&fresh, "n1", "o1")})).await;
     wait_for(
         async || account(&app, &admin, &id).await["status"] == "active",
         "the account to recover",

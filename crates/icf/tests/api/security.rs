@@ -12,11 +12,14 @@ use chrono::Utc;
 use icf_core::enums::Role;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::header::{CONTENT_TYPE, LOCATION};
-use reqwest::multipart::{Form, Part};
+use reqwest::multipart::Form;
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{Engine, TEST_SECRET, TestApp, assert_error, square_jpeg};
+use crate::helpers::{
+    Engine, TEST_SECRET, TestApp, assert_error, files_under, post_form, square_jpeg,
+    status_and_json,
+};
 
 engine_tests!(
     every_documented_operation_answers_each_role_as_its_guard_says,
@@ -109,6 +112,25 @@ fn no_redirects() -> Client {
         .timeout(Duration::from_secs(60))
         .build()
         .unwrap()
+}
+
+/// Posts a UI form, redirects not followed: with the session `cookie` when given, and as
+/// htmx does when `htmx`.
+async fn post_ui_form(
+    app: &TestApp,
+    path: &str,
+    cookie: Option<&str>,
+    htmx: bool,
+    fields: &(impl serde::Serialize + ?Sized),
+) -> reqwest::Response {
+    let mut req = no_redirects().post(app.url(path)).form(fields);
+    if let Some(c) = cookie {
+        req = req.header("cookie", c);
+    }
+    if htmx {
+        req = req.header("hx-request", "true");
+    }
+    req.send().await.unwrap()
 }
 
 /// `path` with its parameters filled: a fresh UUID for ids, real values for the rest.
@@ -448,15 +470,12 @@ async fn forged_and_stale_tokens_are_refused(engine: Engine) {
 
     // Disabled: the token dies, and enabling the user again does not revive it.
     for active in [false, true] {
-        let (status, body) = app
-            .call(
-                Method::PUT,
-                &format!("/api/users/{writer}"),
-                Some(&admin),
-                Some(json!({"is_active": active})),
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "{body}");
+        app.put_ok(
+            &admin,
+            &format!("/api/users/{writer}"),
+            json!({"is_active": active}),
+        )
+        .await;
         assert_refused(
             &app,
             &format!("after is_active={active}"),
@@ -519,22 +538,7 @@ async fn upload_post(
     fields: &[(&str, &str)],
     file: (&str, Vec<u8>),
 ) -> (StatusCode, Value) {
-    let mut form = Form::new();
-    for (k, v) in fields {
-        form = form.text((*k).to_owned(), (*v).to_owned());
-    }
-    form = form.part("media", Part::bytes(file.1).file_name(file.0.to_owned()));
-    let resp = app
-        .request(Method::POST, "/api/posts/", Some(token))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    let status = resp.status();
-    let text = resp.text().await.unwrap();
-    let body =
-        serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}"));
-    (status, body)
+    app.upload(token, post_form(fields, file)).await
 }
 
 fn enc(s: &str) -> String {
@@ -559,132 +563,117 @@ async fn sql_metacharacters_round_trip_or_are_refused_by_field(engine: Engine) {
     for (i, v) in NASTY.iter().enumerate() {
         let v = *v;
         let what = |f: &str| format!("{f} = {v:?}");
+        // Sends `body` as the admin: the answer when stored, `None` when refused naming
+        // `field` (see `stored_or_named`); `label` names the value in messages.
+        let store = async |method: Method, path: &str, body: Value, field: &str, label: &str| {
+            let (s, b) = app.call(method, path, t, Some(body)).await;
+            stored_or_named(&what(label), s, &b, field).then_some(b)
+        };
+        // Reads `path` back and checks that `field` holds `want`.
+        let read_back = async |path: &str, field: &str, want: &str, label: &str| {
+            let got = app.get_ok(&admin, path).await;
+            assert_eq!(got[field], want, "{}: {got}", what(label));
+        };
+        let group_at = |b: &Value| format!("/api/groups/{}", b["id"].as_str().unwrap());
 
         // Groups: name and description, on create and update.
-        let (s, b) = app
-            .call(Method::POST, "/api/groups/", t, Some(json!({"name": v})))
-            .await;
-        if stored_or_named(&what("group name"), s, &b, "name") {
+        let body = json!({"name": v});
+        if let Some(b) = store(Method::POST, "/api/groups/", body, "name", "group name").await {
             groups_made += 1;
-            let got = app
-                .get_ok(
-                    &admin,
-                    &format!("/api/groups/{}", b["id"].as_str().unwrap()),
-                )
-                .await;
-            assert_eq!(got["name"], v, "{}", what("group name"));
+            read_back(&group_at(&b), "name", v, "group name").await;
         }
-        let (s, b) = app
-            .call(
-                Method::POST,
-                "/api/groups/",
-                t,
-                Some(json!({"name": format!("g{i}"), "description": v})),
-            )
-            .await;
-        if stored_or_named(&what("group description"), s, &b, "description") {
-            groups_made += 1;
-            let got = app
-                .get_ok(
-                    &admin,
-                    &format!("/api/groups/{}", b["id"].as_str().unwrap()),
-                )
-                .await;
-            assert_eq!(got["description"], v, "{}", what("group description"));
+        let body = json!({"name": format!("g{i}"), "description": v});
+        let label = "group description";
+        if let Some(b) = store(Method::POST, "/api/groups/", body, "description", label).await {
+            read_back(&group_at(&b), "description", v, label).await;
         } else {
             // The group was not created; make it so the update below has one.
             app.new_group(&admin, &format!("g{i}")).await;
-            groups_made += 1;
         }
-        let (s, b) = app
-            .call(
-                Method::PUT,
-                &format!("/api/groups/{group}"),
-                t,
-                Some(json!({"description": v})),
-            )
-            .await;
-        if stored_or_named(&what("group description (update)"), s, &b, "description") {
-            assert_eq!(
-                app.get_ok(&admin, &format!("/api/groups/{group}")).await["description"],
-                v
-            );
+        groups_made += 1;
+        let path = format!("/api/groups/{group}");
+        let label = "group description (update)";
+        let body = json!({"description": v});
+        if store(Method::PUT, &path, body, "description", label)
+            .await
+            .is_some()
+        {
+            read_back(&path, "description", v, label).await;
         }
 
         // Accounts: username and password on create, status_reason and password on update.
-        let (s, b) = app
-            .call(Method::POST, "/api/accounts/", t, Some(json!({"username": v, "password": "pw-123456", "language": "en", "auto_proxy": false})))
-            .await;
-        if stored_or_named(&what("account username"), s, &b, "username") {
-            assert_eq!(b["username"], v);
+        let account_body = |username: &str, password: &str| {
+            json!({"username": username, "password": password, "language": "en",
+                "auto_proxy": false})
+        };
+        let body = account_body(v, "pw-123456");
+        let label = "account username";
+        if let Some(b) = store(Method::POST, "/api/accounts/", body, "username", label).await {
+            assert_eq!(b["username"], v, "{}: {b}", what(label));
         }
-        let (s, b) = app
-            .call(Method::POST, "/api/accounts/", t, Some(json!({"username": format!("acc.{i}"), "password": format!("pw{v}pw"), "language": "en", "auto_proxy": false})))
-            .await;
-        stored_or_named(&what("account password"), s, &b, "password");
-        let (s, b) = app
-            .call(
-                Method::PUT,
-                &format!("/api/accounts/{account}"),
-                t,
-                Some(json!({"status": "banned", "status_reason": v})),
-            )
-            .await;
-        if stored_or_named(&what("status_reason"), s, &b, "status_reason") {
-            let got = app
-                .get_ok(&admin, &format!("/api/accounts/{account}"))
-                .await;
-            assert_eq!(got["status_reason"], v, "{}", what("status_reason"));
+        let body = account_body(&format!("acc.{i}"), &format!("pw{v}pw"));
+        store(
+            Method::POST,
+            "/api/accounts/",
+            body,
+            "password",
+            "account password",
+        )
+        .await;
+        let path = format!("/api/accounts/{account}");
+        let body = json!({"status": "banned", "status_reason": v});
+        if store(Method::PUT, &path, body, "status_reason", "status_reason")
+            .await
+            .is_some()
+        {
+            read_back(&path, "status_reason", v, "status_reason").await;
         }
-        let (s, b) = app
-            .call(
-                Method::PUT,
-                &format!("/api/accounts/{account}"),
-                t,
-                Some(json!({"password": format!("pw{v}pw")})),
-            )
-            .await;
-        stored_or_named(&what("account password (update)"), s, &b, "password");
+        let body = json!({"password": format!("pw{v}pw")});
+        store(
+            Method::PUT,
+            &path,
+            body,
+            "password",
+            "account password (update)",
+        )
+        .await;
 
         // Proxies: the address (credentials included) and the country.
-        let (s, b) = app
-            .call(
-                Method::POST,
-                "/api/proxies/",
-                t,
-                Some(json!({"url": format!("http://u{i}:p{}@10.9.0.{}:8080", enc(v), i + 1)})),
-            )
-            .await;
-        stored_or_named(&what("proxy password"), s, &b, "url");
-        let (s, b) = app
-            .call(
-                Method::POST,
-                "/api/proxies/",
-                t,
-                Some(json!({"url": format!("http://10.9.1.{}:8080", i + 1), "country": v})),
-            )
-            .await;
-        if stored_or_named(&what("proxy country"), s, &b, "country") {
-            assert_eq!(b["country"], v);
+        let body = json!({"url": format!("http://u{i}:p{}@10.9.0.{}:8080", enc(v), i + 1)});
+        store(Method::POST, "/api/proxies/", body, "url", "proxy password").await;
+        let body = json!({"url": format!("http://10.9.1.{}:8080", i + 1), "country": v});
+        let label = "proxy country";
+        if let Some(b) = store(Method::POST, "/api/proxies/", body, "country", label).await {
+            assert_eq!(b["country"], v, "{}: {b}", what(label));
         }
-        let (s, b) = app
-            .call(Method::POST, "/api/proxies/", t, Some(json!({"url": v})))
-            .await;
-        stored_or_named(&what("proxy url"), s, &b, "url");
+        store(
+            Method::POST,
+            "/api/proxies/",
+            json!({"url": v}),
+            "url",
+            "proxy url",
+        )
+        .await;
 
         // Operators: username, e-mail, password; and signing in with them.
-        let (s, b) = app
-            .call(Method::POST, "/api/users/", t, Some(json!({"username": v, "email": format!("u{i}@example.com"), "password": "long-enough-1", "role": "editor"})))
-            .await;
-        if stored_or_named(&what("user username"), s, &b, "username") {
-            assert_eq!(b["username"], v);
+        let user_body = |username: &str, email: &str, password: &str| {
+            json!({"username": username, "email": email, "password": password,
+                "role": "editor"})
+        };
+        let body = user_body(v, &format!("u{i}@example.com"), "long-enough-1");
+        let label = "user username";
+        if let Some(b) = store(Method::POST, "/api/users/", body, "username", label).await {
+            assert_eq!(b["username"], v, "{}: {b}", what(label));
         }
         let email = format!("a{v}{i}@example.com");
-        let (s, b) = app
-            .call(Method::POST, "/api/users/", t, Some(json!({"username": format!("user{i}"), "email": email, "password": format!("long-enough-{v}"), "role": "editor"})))
-            .await;
-        if stored_or_named(&what("user email"), s, &b, "email") {
-            assert_eq!(b["email"], email.to_lowercase());
+        let body = user_body(&format!("user{i}"), &email, &format!("long-enough-{v}"));
+        if let Some(b) = store(Method::POST, "/api/users/", body, "email", "user email").await {
+            assert_eq!(
+                b["email"],
+                email.to_lowercase(),
+                "{}: {b}",
+                what("user email")
+            );
         }
         let (s, b) = app
             .call(
@@ -718,30 +707,21 @@ async fn sql_metacharacters_round_trip_or_are_refused_by_field(engine: Engine) {
         if stored_or_named(&what("upload caption"), s, &b, "caption") {
             assert_eq!(b["caption_original"], caption, "{}", what("upload caption"));
         }
-        let (s, b) = app
-            .call(
-                Method::PUT,
-                &format!("/api/posts/{post}"),
-                t,
-                Some(json!({"caption": caption})),
-            )
-            .await;
-        if stored_or_named(&what("post caption"), s, &b, "caption") {
-            let got = app.get_ok(&admin, &format!("/api/posts/{post}")).await;
-            assert_eq!(got["caption_original"], caption);
+        let path = format!("/api/posts/{post}");
+        let body = json!({"caption": caption});
+        if store(Method::PUT, &path, body, "caption", "post caption")
+            .await
+            .is_some()
+        {
+            read_back(&path, "caption_original", &caption, "post caption").await;
         }
-        let (s, b) = app
-            .call(
-                Method::PUT,
-                &format!("/api/posts/{post}/translations/es"),
-                t,
-                Some(json!({"text": caption})),
-            )
-            .await;
-        if stored_or_named(&what("translation"), s, &b, "text") {
-            let got = app
-                .get_ok(&admin, &format!("/api/posts/{post}/translations"))
-                .await;
+        let body = json!({"text": caption});
+        let translation = format!("{path}/translations/es");
+        if store(Method::PUT, &translation, body, "text", "translation")
+            .await
+            .is_some()
+        {
+            let got = app.get_ok(&admin, &format!("{path}/translations")).await;
             assert!(
                 got.to_string()
                     .contains(&serde_json::to_string(&caption).unwrap()[1..caption.len()]),
@@ -871,14 +851,7 @@ async fn nul_bytes_in_ui_forms_are_refused_by_field(engine: Engine) {
     ];
     for (path, fields) in forms {
         for htmx in [true, false] {
-            let mut req = no_redirects()
-                .post(app.url(&path))
-                .header("cookie", &cookie)
-                .form(&fields);
-            if htmx {
-                req = req.header("hx-request", "true");
-            }
-            let resp = req.send().await.unwrap();
+            let resp = post_ui_form(&app, &path, Some(&cookie), htmx, &fields).await;
             let status = resp.status();
             let html = resp.text().await.unwrap();
             assert!(
@@ -887,12 +860,14 @@ async fn nul_bytes_in_ui_forms_are_refused_by_field(engine: Engine) {
             );
         }
     }
-    let resp = no_redirects()
-        .post(app.url("/login"))
-        .form(&[("username", nul), ("password", nul)])
-        .send()
-        .await
-        .unwrap();
+    let resp = post_ui_form(
+        &app,
+        "/login",
+        None,
+        false,
+        &[("username", nul), ("password", nul)],
+    )
+    .await;
     assert!(!resp.status().is_server_error(), "{}", resp.status());
     // Nothing half-stored: the group list holds only the plain group.
     let groups = app.get_ok(&admin, "/api/groups/").await;
@@ -957,48 +932,36 @@ async fn markup_in_stored_text_is_escaped_on_every_page(engine: Engine) {
     let app = TestApp::spawn(engine).await;
     let admin = app.admin_token().await;
     let group = app.new_group(&admin, SCRIPT).await;
-    let (s, b) = app
-        .call(
-            Method::PUT,
-            &format!("/api/groups/{group}"),
-            Some(&admin),
-            Some(json!({"description": IMG})),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{b}");
+    app.put_ok(
+        &admin,
+        &format!("/api/groups/{group}"),
+        json!({"description": IMG}),
+    )
+    .await;
     let other = app.new_group(&admin, IMG).await;
     let account = app
         .new_account(&admin, json!({"username": "xss.acc", "password": "pw-123456", "language": "es", "auto_proxy": false, "group_id": group}))
         .await;
-    let (s, b) = app
-        .call(
-            Method::PUT,
-            &format!("/api/accounts/{account}"),
-            Some(&admin),
-            Some(json!({"status": "banned", "status_reason": format!("{SCRIPT}{IMG}")})),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{b}");
-    let (s, proxy) = app
-        .call(
-            Method::POST,
-            "/api/proxies/",
-            Some(&admin),
-            Some(json!({"url": "http://10.8.0.1:3128"})),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{proxy}");
+    app.put_ok(
+        &admin,
+        &format!("/api/accounts/{account}"),
+        json!({"status": "banned", "status_reason": format!("{SCRIPT}{IMG}")}),
+    )
+    .await;
+    app.post_created(
+        &admin,
+        "/api/proxies/",
+        json!({"url": "http://10.8.0.1:3128"}),
+    )
+    .await;
     let caption = format!("{SCRIPT} and {IMG} #tag");
     let post = app.new_photo_post(&admin, &group, &caption, "en").await;
-    let (s, b) = app
-        .call(
-            Method::PUT,
-            &format!("/api/posts/{post}/translations/es"),
-            Some(&admin),
-            Some(json!({"text": format!("{IMG} {SCRIPT}")})),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{b}");
+    app.put_ok(
+        &admin,
+        &format!("/api/posts/{post}/translations/es"),
+        json!({"text": format!("{IMG} {SCRIPT}")}),
+    )
+    .await;
     icf_store::activity::record(
         &app.db,
         icf_core::activity::NewActivity {
@@ -1057,52 +1020,46 @@ async fn markup_in_stored_text_is_escaped_on_every_page(engine: Engine) {
         shown >= 8,
         "the planted text is on the pages, escaped ({shown} pages)"
     );
-    let resp = no_redirects()
-        .post(app.url("/login"))
-        .form(&[("username", SCRIPT), ("password", IMG)])
-        .send()
-        .await
-        .unwrap();
+    let resp = post_ui_form(
+        &app,
+        "/login",
+        None,
+        false,
+        &[("username", SCRIPT), ("password", IMG)],
+    )
+    .await;
     assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
     assert_escaped("the sign-in form", &resp.text().await.unwrap());
     // htmx fragments: the translations and a failed form's field message.
-    let resp = no_redirects()
-        .post(app.url(&format!("/posts/{post}/translations/es")))
-        .header("cookie", &cookie)
-        .header("hx-request", "true")
-        .form(&[("text", format!("{IMG}{SCRIPT}"))])
-        .send()
-        .await
-        .unwrap();
+    let resp = post_ui_form(
+        &app,
+        &format!("/posts/{post}/translations/es"),
+        Some(&cookie),
+        true,
+        &[("text", format!("{IMG}{SCRIPT}"))],
+    )
+    .await;
     assert!(!resp.status().is_server_error());
     assert_escaped("the translation card", &resp.text().await.unwrap());
-    let resp = no_redirects()
-        .post(app.url("/groups"))
-        .header("cookie", &cookie)
-        .header("hx-request", "true")
-        .form(&[("name", SCRIPT.repeat(40)), ("description", IMG.to_owned())])
-        .send()
-        .await
-        .unwrap();
+    let resp = post_ui_form(
+        &app,
+        "/groups",
+        Some(&cookie),
+        true,
+        &[("name", SCRIPT.repeat(40)), ("description", IMG.to_owned())],
+    )
+    .await;
     assert!(!resp.status().is_server_error());
     assert_escaped("a group form's errors", &resp.text().await.unwrap());
 }
 
-/// Every file under `dir`, recursively.
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return out;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            out.extend(files_under(&path));
-        } else {
-            out.push(path);
-        }
-    }
-    out
+/// The paths of the entries directly in `dir`.
+fn entries_of(dir: &Path) -> BTreeSet<PathBuf> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect()
 }
 
 /// Upload names that try to climb out of the media dir: the stored file lands inside it
@@ -1112,11 +1069,7 @@ async fn hostile_file_names_never_leave_the_media_dir(engine: Engine) {
     let token = app.editor_token().await;
     let data_dir = app.test_db.dir.path().to_path_buf();
     let outside = data_dir.parent().unwrap().to_path_buf();
-    let before: BTreeSet<PathBuf> = std::fs::read_dir(&outside)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .collect();
+    let before = entries_of(&outside);
     let names = [
         "../../etc/passwd",
         "..\\..\\x.jpg",
@@ -1184,11 +1137,7 @@ async fn hostile_file_names_never_leave_the_media_dir(engine: Engine) {
         let name = f.file_name().unwrap().to_string_lossy();
         assert!(!name.contains("evil") && !name.contains("passwd"), "{f:?}");
     }
-    let after: BTreeSet<PathBuf> = std::fs::read_dir(&outside)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .collect();
+    let after = entries_of(&outside);
     let new: Vec<_> = after
         .difference(&before)
         .filter(|p| {
@@ -1268,11 +1217,7 @@ async fn raw_post(
         .send()
         .await
         .unwrap();
-    let status = resp.status();
-    let text = resp.text().await.unwrap();
-    let body =
-        serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}"));
-    (status, body)
+    status_and_json(resp).await
 }
 
 /// What posts.rs leaves out: one file over ICF_MAX_UPLOAD_MB, a cut multipart body, the

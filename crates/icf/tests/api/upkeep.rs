@@ -2,14 +2,12 @@
 //! themselves, warm-up stages follow age, old sessions and old logs go, and failed
 //! actions in a row pause an account.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
-use icf_instagram::sim::{Faults, SimAccount, Simulator};
-use reqwest::{Method, StatusCode};
+use icf_instagram::sim::Faults;
 use serde_json::{Value, json};
 
-use crate::helpers::{Engine, TestApp, wait_for};
+use crate::helpers::{Engine, TestApp, app_with_simulator, sim_account, socks5_url, wait_for};
 use crate::realproxy::microsocks;
 
 engine_tests!(
@@ -47,6 +45,44 @@ async fn sql(app: &TestApp, statement: &str) {
     .rows_affected());
 }
 
+/// `UPDATE accounts SET {set} WHERE username = '{username}'`.
+async fn update_account(app: &TestApp, username: &str, set: &str) {
+    sql(
+        app,
+        &format!("UPDATE accounts SET {set} WHERE username = '{username}'"),
+    )
+    .await;
+}
+
+/// The time `offset` from now as an SQL timestamp of the app's database.
+fn timestamp(app: &TestApp, offset: chrono::Duration) -> String {
+    let cast = if app.engine == Engine::Postgres {
+        "::timestamptz"
+    } else {
+        ""
+    };
+    format!("'{}'{cast}", (chrono::Utc::now() + offset).to_rfc3339())
+}
+
+/// An admin publishes a photo post now to a new group `group` holding one account made
+/// from `account` (the body of `POST /api/accounts/`, less the group), and a worker starts.
+/// Returns the admin's token, the account's id and the post's id.
+async fn publish_to_one_account(
+    app: &mut TestApp,
+    group: &str,
+    mut account: Value,
+    caption: &str,
+) -> (String, String, String) {
+    let admin = app.admin_token().await;
+    let gid = app.new_group(&admin, group).await;
+    account["group_id"] = json!(gid);
+    let account = app.new_account(&admin, account).await;
+    let post = app.new_photo_post(&admin, &gid, caption, "en").await;
+    app.publish_now(&admin, &post).await;
+    app.run_worker();
+    (admin, account, post)
+}
+
 async fn the_upkeep_ends_cooldowns_steps_warm_up_and_drops_old_sessions_and_logs(engine: Engine) {
     let mut app = TestApp::spawn_with(
         engine,
@@ -68,86 +104,61 @@ async fn the_upkeep_ends_cooldowns_steps_warm_up_and_drops_old_sessions_and_logs
         "old.session",
         "new.session",
     ] {
-        let (status, a) = app
-            .call(
-                Method::POST,
+        let a = app
+            .post_created(
+                &admin,
                 "/api/accounts/",
-                Some(&admin),
-                Some(
-                    json!({"username": name, "password": "pw-12345", "language": "en",
+                json!({"username": name, "password": "pw-12345", "language": "en",
                     "auto_proxy": false}),
-                ),
             )
             .await;
-        assert_eq!(status, StatusCode::CREATED, "{a}");
         assert_eq!(a["warmup_stage"], 0, "{a}");
         ids.push(a["id"].as_str().unwrap().to_owned());
     }
     let fixture: Value = serde_json::from_str(FIXTURE).unwrap();
     for id in &ids[3..] {
-        let (status, body) = app
-            .call(
-                Method::PUT,
-                &format!("/api/accounts/{id}/session"),
-                Some(&admin),
-                Some(fixture.clone()),
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "{body}");
+        app.put_ok(
+            &admin,
+            &format!("/api/accounts/{id}/session"),
+            fixture.clone(),
+        )
+        .await;
     }
-    let past = (chrono::Utc::now() - chrono::Duration::minutes(1)).to_rfc3339();
-    let future = (chrono::Utc::now() + chrono::Duration::hours(3)).to_rfc3339();
-    let long_ago = (chrono::Utc::now() - chrono::Duration::days(45)).to_rfc3339();
-    let ancient = (chrono::Utc::now() - chrono::Duration::days(90)).to_rfc3339();
-    let registered = (chrono::Utc::now() - chrono::Duration::days(20)).to_rfc3339();
-    let cast = if engine == Engine::Postgres {
-        "::timestamptz"
-    } else {
-        ""
-    };
-    sql(&app, &format!("UPDATE accounts SET status = 'cooldown', cooldown_until = '{past}'{cast} WHERE username = 'cool.down'")).await;
-    sql(&app, &format!("UPDATE accounts SET status = 'cooldown', cooldown_until = '{future}'{cast} WHERE username = 'still.cool'")).await;
-    sql(
-        &app,
-        &format!(
-            "UPDATE accounts SET registered_at = '{registered}'{cast} WHERE username = 'veteran'"
+    let past = timestamp(&app, -chrono::Duration::minutes(1));
+    let future = timestamp(&app, chrono::Duration::hours(3));
+    let long_ago = timestamp(&app, -chrono::Duration::days(45));
+    let ancient = timestamp(&app, -chrono::Duration::days(90));
+    let registered = timestamp(&app, -chrono::Duration::days(20));
+    for (username, set) in [
+        (
+            "cool.down",
+            format!("status = 'cooldown', cooldown_until = {past}"),
         ),
-    )
-    .await;
-    sql(
-        &app,
-        &format!(
-            "UPDATE accounts SET last_login_at = '{long_ago}'{cast} WHERE username = 'old.session'"
+        (
+            "still.cool",
+            format!("status = 'cooldown', cooldown_until = {future}"),
         ),
-    )
-    .await;
-    sql(
-        &app,
-        &format!(
-            "UPDATE accounts SET last_login_at = '{past}'{cast} WHERE username = 'new.session'"
-        ),
-    )
-    .await;
+        ("veteran", format!("registered_at = {registered}")),
+        ("old.session", format!("last_login_at = {long_ago}")),
+        ("new.session", format!("last_login_at = {past}")),
+    ] {
+        update_account(&app, username, &set).await;
+    }
     let details = if engine == Engine::Postgres {
         "'{}'::jsonb"
     } else {
         "'{}'"
     };
     let uuid = |n: u8| format!("0190a000-0000-7000-8000-0000000000{n:02}");
-    sql(&app, &format!("INSERT INTO activity_logs (id, action, status, details, duration_ms, created_at) VALUES ('{}', 'login', 'success', {details}, 1, '{ancient}'{cast})", uuid(1))).await;
-    sql(&app, &format!("INSERT INTO activity_logs (id, action, status, details, duration_ms, created_at) VALUES ('{}', 'login', 'success', {details}, 1, '{long_ago}'{cast})", uuid(2))).await;
+    for (n, created_at) in [(1, &ancient), (2, &long_ago)] {
+        sql(&app, &format!("INSERT INTO activity_logs (id, action, status, details, duration_ms, created_at) VALUES ('{}', 'login', 'success', {details}, 1, {created_at})", uuid(n))).await;
+    }
 
     run_job_to_the_end(&app, "maintain_accounts").await;
 
     let get = async |i: usize| {
-        app.call(
-            Method::GET,
-            &format!("/api/accounts/{}", ids[i]),
-            Some(&admin),
-            None,
-        )
-        .await
-        .1
+        app.get_ok(&admin, &format!("/api/accounts/{}", ids[i]))
+            .await
     };
     assert_eq!(get(0).await["status"], "active", "the cooldown ran out");
     assert_eq!(get(1).await["status"], "cooldown", "three hours to go");
@@ -158,13 +169,8 @@ async fn the_upkeep_ends_cooldowns_steps_warm_up_and_drops_old_sessions_and_logs
     );
     assert_eq!(get(3).await["has_session"], false, "older than 30 days");
     assert_eq!(get(4).await["has_session"], true);
-    let (_, history) = app
-        .call(
-            Method::GET,
-            &format!("/api/accounts/{}/history", ids[0]),
-            Some(&admin),
-            None,
-        )
+    let history = app
+        .get_ok(&admin, &format!("/api/accounts/{}/history", ids[0]))
         .await;
     assert_eq!(history["items"][0]["new_status"], "active", "{history}");
     assert_eq!(history["items"][0]["reason"], "the cooldown is over");
@@ -193,48 +199,29 @@ async fn failed_actions_in_a_row_pause_the_account_and_move_the_post(engine: Eng
     let Some(proxy) = microsocks("f1", "g1") else {
         return;
     };
-    let sim = Simulator::start(
-        SocketAddr::from(([127, 0, 0, 1], 0)),
-        vec![SimAccount {
-            username: "flaky.one".into(),
-            password: "pw-12345".into(),
-            totp_secret: None,
-            faults: Faults {
-                server_error: true,
-                ..Faults::default()
-            },
-        }],
-    )
-    .await
-    .unwrap();
-    let mut app = TestApp::spawn_with(
+    let faults = Faults {
+        server_error: true,
+        ..Faults::default()
+    };
+    let (sim, mut app) = app_with_simulator(
         engine,
+        vec![sim_account("flaky.one", "pw-12345", faults)],
         &[
-            ("INSTAGRAM_API_URL", &sim.base_url()),
             ("ICF_PACING_SPEED", "600"),
-            ("ICF_ACCOUNT_CHECK_HOURS", "0"),
-            ("ICF_PROXY_CHECK_MINUTES", "0"),
             ("ICF_WORKER_POLL_SECS", "1"),
             ("ICF_MAX_FAILED_ATTEMPTS", "2"),
             ("ICF_FAILED_ATTEMPTS_COOLDOWN_MINUTES", "90"),
         ],
     )
     .await;
-    let admin = app.admin_token().await;
-    let gid = app.new_group(&admin, "News").await;
-    let account = app
-        .new_account(
-            &admin,
-            json!({"username": "flaky.one", "password": "pw-12345", "language": "en",
-                "group_id": gid,
-                "proxy_url": format!("socks5://f1:g1@127.0.0.1:{}", proxy.port)}),
-        )
-        .await;
-    let post = app
-        .new_photo_post(&admin, &gid, "Breaking news", "en")
-        .await;
-    app.publish_now(&admin, &post).await;
-    app.run_worker();
+    let (admin, account, post) = publish_to_one_account(
+        &mut app,
+        "News",
+        json!({"username": "flaky.one", "password": "pw-12345", "language": "en",
+            "proxy_url": socks5_url(proxy.port, "f1", "g1")}),
+        "Breaking news",
+    )
+    .await;
 
     let path = format!("/api/accounts/{account}");
     let executions = format!("/api/posts/{post}/executions");
@@ -270,24 +257,11 @@ async fn an_account_at_its_daily_limit_cools_down_and_comes_back(engine: Engine)
     };
     let (hook_base, calls, receiver) = crate::alerts::receiver().await;
     let hook = format!("{hook_base}/done");
-    let sim = Simulator::start(
-        SocketAddr::from(([127, 0, 0, 1], 0)),
-        vec![SimAccount {
-            username: "busy.one".into(),
-            password: "pw-12345".into(),
-            totp_secret: None,
-            faults: Faults::default(),
-        }],
-    )
-    .await
-    .unwrap();
-    let mut app = TestApp::spawn_with(
+    let (sim, mut app) = app_with_simulator(
         engine,
+        vec![sim_account("busy.one", "pw-12345", Faults::default())],
         &[
-            ("INSTAGRAM_API_URL", &sim.base_url()),
             ("ICF_PACING_SPEED", "600"),
-            ("ICF_ACCOUNT_CHECK_HOURS", "0"),
-            ("ICF_PROXY_CHECK_MINUTES", "0"),
             ("ICF_WORKER_POLL_SECS", "1"),
             ("ICF_ALERT_WEBHOOK_URLS", &hook),
             ("ICF_ALERT_POST_COMPLETED", "true"),
@@ -295,21 +269,14 @@ async fn an_account_at_its_daily_limit_cools_down_and_comes_back(engine: Engine)
         ],
     )
     .await;
-    let admin = app.admin_token().await;
-    let gid = app.new_group(&admin, "Finance").await;
-    let account = app
-        .new_account(
-            &admin,
-            json!({"username": "busy.one", "password": "pw-12345", "language": "en",
-                "group_id": gid, "posts_limit_per_day": 1,
-                "proxy_url": format!("socks5://l1:m1@127.0.0.1:{}", proxy.port)}),
-        )
-        .await;
-    let post = app
-        .new_photo_post(&admin, &gid, "Markets today", "en")
-        .await;
-    app.publish_now(&admin, &post).await;
-    app.run_worker();
+    let (admin, account, post) = publish_to_one_account(
+        &mut app,
+        "Finance",
+        json!({"username": "busy.one", "password": "pw-12345", "language": "en",
+            "posts_limit_per_day": 1, "proxy_url": socks5_url(proxy.port, "l1", "m1")}),
+        "Markets today",
+    )
+    .await;
 
     let path = format!("/api/accounts/{account}");
     let get = async || app.get_ok(&admin, &path).await;
@@ -329,17 +296,8 @@ async fn an_account_at_its_daily_limit_cools_down_and_comes_back(engine: Engine)
     assert_eq!(until, posted + chrono::Duration::hours(24));
 
     // A day later (moved back in the database), the upkeep brings it back.
-    let past = (chrono::Utc::now() - chrono::Duration::seconds(1)).to_rfc3339();
-    let cast = if engine == Engine::Postgres {
-        "::timestamptz"
-    } else {
-        ""
-    };
-    sql(
-        &app,
-        &format!("UPDATE accounts SET cooldown_until = '{past}'{cast} WHERE username = 'busy.one'"),
-    )
-    .await;
+    let past = timestamp(&app, -chrono::Duration::seconds(1));
+    update_account(&app, "busy.one", &format!("cooldown_until = {past}")).await;
     run_job_to_the_end(&app, "maintain_accounts").await;
     assert_eq!(get().await["status"], "active");
 

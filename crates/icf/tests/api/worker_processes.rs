@@ -15,6 +15,7 @@ engine_tests!(
     serve_runs_an_in_process_worker_unless_told_not_to,
 );
 
+#[derive(Clone)]
 struct Env {
     vars: Vec<(String, String)>,
     dir: std::path::PathBuf,
@@ -134,14 +135,8 @@ async fn serve_runs_an_in_process_worker_unless_told_not_to(engine: Engine) {
     let out = env.run(&["migrate"]);
     assert!(out.status.success(), "{}", text(&out));
     for (flags, runs_jobs) in [(&["--no-worker"][..], false), (&[][..], true)] {
-        let port = {
-            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-            l.local_addr().unwrap().port()
-        };
-        let mut env_with_port = Env {
-            vars: env.vars.clone(),
-            dir: env.dir.clone(),
-        };
+        let port = crate::realproxy::free_port();
+        let mut env_with_port = env.clone();
         env_with_port
             .vars
             .push(("ICF_LISTEN".into(), format!("127.0.0.1:{port}")));
@@ -180,6 +175,17 @@ async fn a_worker_process_is_woken_by_notify_on_postgres() {
     assert!(exit.success());
 }
 
+/// SIGKILLs one of `workers` at random and starts it again as `spawn(its index, its next
+/// generation)`, counting its generations in `generations`.
+fn kill_one(workers: &mut [Child], generations: &mut [u32], spawn: impl Fn(usize, u32) -> Child) {
+    let victim = rand::rng().random_range(0..workers.len());
+    let child = &mut workers[victim];
+    child.kill().expect("SIGKILL");
+    child.wait().expect("reaped");
+    generations[victim] += 1;
+    *child = spawn(victim, generations[victim]);
+}
+
 /// Three `icf worker` processes on 2,000 jobs; workers are killed with SIGKILL at
 /// random moments and restarted. Every job must complete exactly once: a job runs again
 /// only when the attempt that died had not committed its completion.
@@ -213,7 +219,8 @@ async fn killed_workers_lose_no_job_and_complete_none_twice_on_postgres() {
             &format!("worker-{i}-{generation}.log"),
         )
     };
-    let mut workers: Vec<(Child, u32)> = (0..3).map(|i| (spawn(i, 0), 0)).collect();
+    let mut workers: Vec<Child> = (0..3).map(|i| spawn(i, 0)).collect();
+    let mut generations = [0u32; 3];
     let started = Instant::now();
     let mut kills = 0;
     while kills < 8 {
@@ -226,12 +233,7 @@ async fn killed_workers_lose_no_job_and_complete_none_twice_on_postgres() {
         {
             break;
         }
-        let victim = rand::rng().random_range(0..workers.len());
-        let (child, generation) = &mut workers[victim];
-        child.kill().expect("SIGKILL");
-        child.wait().expect("reaped");
-        *generation += 1;
-        *child = spawn(victim, *generation);
+        kill_one(&mut workers, &mut generations, spawn);
         kills += 1;
     }
     loop {
@@ -247,7 +249,7 @@ async fn killed_workers_lose_no_job_and_complete_none_twice_on_postgres() {
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    for (child, _) in &mut workers {
+    for child in &mut workers {
         let exit = terminate(child, Duration::from_secs(15));
         assert!(exit.success(), "worker exit: {exit:?}");
     }
@@ -320,19 +322,68 @@ struct Campaign {
     env: Env,
     sim: icf_instagram::sim::Simulator,
     server: Child,
-    base: String,
-    client: reqwest::Client,
-    token: String,
+    api: Api,
     post: String,
     n: usize,
     _proxies: Vec<crate::realproxy::ProxyProcess>,
 }
 
+/// An operator signed in to a server the test runs as a process: its address, a client,
+/// and the operator's token.
+struct Api {
+    client: reqwest::Client,
+    base: String,
+    token: String,
+}
+
+impl Api {
+    /// Waits up to 10 s for the server at `base` to answer, then signs in.
+    async fn sign_in(base: String, username: &str, password: &str) -> Api {
+        let client = reqwest::Client::builder().no_proxy().build().unwrap();
+        for _ in 0..100 {
+            if client.get(format!("{base}/healthz")).send().await.is_ok() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let login = json_of(
+            client
+                .post(format!("{base}/api/auth/login"))
+                .json(&serde_json::json!({"username": username, "password": password})),
+        )
+        .await;
+        let token = login["access_token"].as_str().unwrap().to_owned();
+        Api {
+            client,
+            base,
+            token,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// `GET path` with the operator's token.
+    fn get(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client.get(self.url(path)).bearer_auth(&self.token)
+    }
+
+    /// `POST path` with the operator's token.
+    fn post(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client.post(self.url(path)).bearer_auth(&self.token)
+    }
+}
+
+/// Sends `req` and reads the answer's JSON body, whatever its status.
+async fn json_of(req: reqwest::RequestBuilder) -> serde_json::Value {
+    req.send().await.unwrap().json().await.unwrap()
+}
+
 impl Campaign {
     /// `None` when microsocks is missing (and CI does not demand it).
     async fn start(url: &str, dir: &std::path::Path, n: usize) -> Option<Campaign> {
-        use icf_instagram::sim::{Faults, SimAccount, Simulator};
-        use reqwest::multipart::{Form, Part};
+        use icf_instagram::sim::Faults;
         use serde_json::{Value, json};
 
         // Each microsocks process is reached at 20 loopback addresses: 20 distinct proxies.
@@ -345,22 +396,18 @@ impl Campaign {
                 "pw",
             )?);
         }
-        let sim = Simulator::start(
-            std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+        let slow = Faults {
+            slow_ms: Some(60),
+            ..Faults::default()
+        };
+        let sim = crate::helpers::simulator(
             (0..n)
-                .map(|i| SimAccount {
-                    username: format!("kill.{i}"),
-                    password: "ig-kill-pw".into(),
-                    totp_secret: None,
-                    faults: Faults {
-                        slow_ms: Some(60),
-                        ..Faults::default()
-                    },
+                .map(|i| {
+                    crate::helpers::sim_account(&format!("kill.{i}"), "ig-kill-pw", slow.clone())
                 })
                 .collect(),
         )
-        .await
-        .unwrap();
+        .await;
         let mut env = Env::on(url, dir);
         let port = crate::realproxy::free_port();
         for (k, v) in [
@@ -390,24 +437,12 @@ impl Campaign {
         ]);
         assert!(out.status.success(), "{}", text(&out));
         let server = env.spawn(&["serve", "--no-worker"], "serve.log");
-        let base = format!("http://127.0.0.1:{port}");
-        let client = reqwest::Client::builder().no_proxy().build().unwrap();
-        for _ in 0..100 {
-            if client.get(format!("{base}/healthz")).send().await.is_ok() {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        let login: Value = client
-            .post(format!("{base}/api/auth/login"))
-            .json(&json!({"username": "boss", "password": "Kill-Test-Admin-1"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let token = login["access_token"].as_str().unwrap().to_owned();
+        let api = Api::sign_in(
+            format!("http://127.0.0.1:{port}"),
+            "boss",
+            "Kill-Test-Admin-1",
+        )
+        .await;
         let lines: Vec<String> = (0..n)
             .map(|i| {
                 let (p, host) = (i / HOSTS, 1 + i % HOSTS);
@@ -417,39 +452,26 @@ impl Campaign {
                 )
             })
             .collect();
-        let report: Value = client
-            .post(format!("{base}/api/accounts/import"))
-            .bearer_auth(&token)
-            .header("content-type", "text/plain")
-            .body(lines.join("\n"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let report = json_of(
+            api.post("/api/accounts/import")
+                .header("content-type", "text/plain")
+                .body(lines.join("\n")),
+        )
+        .await;
         assert_eq!(report["created"], n, "{report}");
-        let groups: Value = client
-            .get(format!("{base}/api/groups/"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let group = groups["items"][0]["id"].as_str().unwrap().to_owned();
-        let form = Form::new()
-            .text("caption", "Пост, который выйдет ровно один раз")
-            .text("original_language", "ru")
-            .text("target_groups", json!([group]).to_string())
-            .part(
-                "media",
-                Part::bytes(crate::posts::jpeg(1080, 1080)).file_name("a.jpg"),
-            );
-        let resp = client
-            .post(format!("{base}/api/posts/"))
-            .bearer_auth(&token)
+        let groups = json_of(api.get("/api/groups/")).await;
+        let group = groups["items"][0]["id"].as_str().unwrap();
+        let group = json!([group]).to_string();
+        let form = crate::helpers::post_form(
+            &[
+                ("caption", "Пост, который выйдет ровно один раз"),
+                ("original_language", "ru"),
+                ("target_groups", &group),
+            ],
+            ("a.jpg", crate::posts::jpeg(1080, 1080)),
+        );
+        let resp = api
+            .post("/api/posts/")
             .multipart(form)
             .send()
             .await
@@ -459,24 +481,17 @@ impl Campaign {
             .as_str()
             .unwrap()
             .to_owned();
-        let published: Value = client
-            .post(format!("{base}/api/posts/{post}/publish"))
-            .bearer_auth(&token)
-            .json(&json!({}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let published = json_of(
+            api.post(&format!("/api/posts/{post}/publish"))
+                .json(&json!({})),
+        )
+        .await;
         assert_eq!(published["created"], n, "{published}");
         Some(Campaign {
             env,
             sim,
             server,
-            base,
-            client,
-            token,
+            api,
             post,
             n,
             _proxies: proxies,
@@ -488,16 +503,15 @@ impl Campaign {
             .spawn(&["worker", "--concurrency", "25"], &format!("{name}.log"))
     }
 
+    fn executions(&self) -> reqwest::RequestBuilder {
+        self.api
+            .get(&format!("/api/posts/{}/executions", self.post))
+    }
+
     /// Executions ended (success or failed), as the operator's API reports them; `None`
     /// while the server cannot answer.
     async fn ended(&self) -> Option<i64> {
-        let resp = self
-            .client
-            .get(format!("{}/api/posts/{}/executions", self.base, self.post))
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .ok()?;
+        let resp = self.executions().send().await.ok()?;
         if !resp.status().is_success() {
             return None;
         }
@@ -527,16 +541,7 @@ impl Campaign {
     /// execution says "unconfirmed" (for a person to check) and the account truly has no
     /// post: never a silent loss, never a lie, never twice.
     async fn assert_each_published_once(&self) {
-        let body: serde_json::Value = self
-            .client
-            .get(format!("{}/api/posts/{}/executions", self.base, self.post))
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let body = json_of(self.executions()).await;
         let mut per_account: HashMap<String, usize> = HashMap::new();
         for m in self.sim.media(None) {
             *per_account.entry(m.username).or_default() += 1;
@@ -618,12 +623,7 @@ async fn killed_workers_publish_every_post_exactly_once_on_postgres() {
     while kills < 30 && campaign.ended().await.unwrap_or(0) < N as i64 * 9 / 10 {
         let pause = rand::rng().random_range(300..1500);
         tokio::time::sleep(Duration::from_millis(pause)).await;
-        let victim = rand::rng().random_range(0..workers.0.len());
-        let child = &mut workers.0[victim];
-        child.kill().expect("SIGKILL");
-        child.wait().expect("reaped");
-        generations[victim] += 1;
-        *child = spawn(victim, generations[victim]);
+        kill_one(&mut workers.0, &mut generations, spawn);
         kills += 1;
     }
     campaign.wait_all_ended(Duration::from_secs(400)).await;
@@ -765,8 +765,9 @@ async fn a_postgres_restart_mid_campaign_loses_and_repeats_nothing() {
     assert!(pg.ctl(&["start", "-w"]), "start PostgreSQL again");
     campaign.wait_all_ended(Duration::from_secs(300)).await;
     let ready = campaign
+        .api
         .client
-        .get(format!("{}/readyz", campaign.base))
+        .get(campaign.api.url("/readyz"))
         .send()
         .await
         .unwrap();
