@@ -670,15 +670,21 @@ async fn only_one_attempt_of_an_execution_may_reach_configure(engine: Engine) {
     let group = app.new_group(&admin, "Solo").await;
     app.new_account(
         &admin,
-        json!({"username": "solo_one", "password": "ig-pass-123", "language": "ru", "group_id": group}),
+        json!({"username": "solo_one", "password": "ig-pass-123", "language": "ru", "group_id": group,
+            "proxy_url": "socks5://u:p@127.0.0.1:20999"}),
     )
     .await;
     let post = app.new_photo_post(&admin, &group, "Один пост", "ru").await;
-    app.publish_now(&admin, &post).await;
+    let published = app.publish_now(&admin, &post).await;
+    assert_eq!(published["created"], 1, "{published}");
     let ex = app
         .get_ok(&admin, &format!("/api/posts/{post}/executions"))
         .await;
-    let id: icf_core::ids::ExecutionId = ex["items"][0]["id"].as_str().unwrap().parse().unwrap();
+    let id: icf_core::ids::ExecutionId = ex["items"][0]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{ex}"))
+        .parse()
+        .unwrap();
 
     assert!(claim_upload(&app.db, id, "first").await.unwrap());
     assert!(
