@@ -76,23 +76,12 @@ impl Scenario {
         faults: impl Fn(usize) -> Faults,
         files: Vec<(&'static str, Vec<u8>)>,
     ) -> Option<Self> {
-        Self::start_as(engine, n, faults, files, None, "now").await
+        Self::start_in(engine, n, faults, files, None, "now", &[]).await
     }
 
     /// `media_type`: `reel` for a video posted as a reel; otherwise decided by the files.
-    /// `when`: `now` or an RFC 3339 time to publish at.
-    async fn start_as(
-        engine: Engine,
-        n: usize,
-        faults: impl Fn(usize) -> Faults,
-        files: Vec<(&'static str, Vec<u8>)>,
-        media_type: Option<&str>,
-        when: &str,
-    ) -> Option<Self> {
-        Self::start_in(engine, n, faults, files, media_type, when, &[]).await
-    }
-
-    /// `env`: settings of the app beside the scenario's own.
+    /// `when`: `now` or an RFC 3339 time to publish at. `env`: settings of the app beside the
+    /// scenario's own.
     async fn start_in(
         engine: Engine,
         n: usize,
@@ -216,6 +205,18 @@ impl Scenario {
             .await
             .unwrap();
         }));
+    }
+
+    /// Runs a worker until no execution is open; every one must have succeeded, and the
+    /// simulator must hold one media per account. Returns those media.
+    async fn publish_all(&mut self, n: usize) -> Vec<Value> {
+        self.run_worker();
+        let ex = self.wait_all_ended(Duration::from_secs(120)).await;
+        self.stop_worker().await;
+        assert_eq!(ex["totals"]["success"], n, "{ex:#}");
+        let media = self.sim_media().await;
+        assert_eq!(media.len(), n, "one media per account: {media:?}");
+        media
     }
 
     async fn stop_worker(&mut self) {
@@ -577,13 +578,7 @@ async fn a_carousel_with_a_video_waits_for_transcoding(engine: Engine) {
     let Some(mut s) = Scenario::start_with(engine, 2, faults, files).await else {
         return;
     };
-    s.run_worker();
-    let ex = s.wait_all_ended(Duration::from_secs(120)).await;
-    s.stop_worker().await;
-    assert_eq!(ex["totals"]["success"], 2, "{ex:#}");
-    let media = s.sim_media().await;
-    assert_eq!(media.len(), 2);
-    for m in &media {
+    for m in &s.publish_all(2).await {
         assert_eq!(m["media_type"], "carousel", "{m}");
         assert_eq!(m["children"], 4);
     }
@@ -599,16 +594,11 @@ async fn a_reel_goes_out_as_a_reel(engine: Engine) {
         transcode_pending: 1,
         ..Faults::default()
     };
-    let Some(mut s) = Scenario::start_as(engine, 2, faults, files, Some("reel"), "now").await
+    let Some(mut s) = Scenario::start_in(engine, 2, faults, files, Some("reel"), "now", &[]).await
     else {
         return;
     };
-    s.run_worker();
-    let ex = s.wait_all_ended(Duration::from_secs(120)).await;
-    s.stop_worker().await;
-    assert_eq!(ex["totals"]["success"], 2, "{ex:#}");
-    let media = s.sim_media().await;
-    assert_eq!(media.len(), 2, "one reel per account");
+    let media = s.publish_all(2).await;
     for m in &media {
         assert_eq!(m["media_type"], "reel", "{m}");
     }
@@ -650,32 +640,16 @@ async fn a_video_kept_in_an_s3_bucket_goes_out_from_a_local_copy(engine: Engine)
         in_bucket.iter().any(|k| k.ends_with(".mp4")),
         "the video is in the bucket: {in_bucket:?}"
     );
-    let local_videos = |folder: &std::path::Path| -> Vec<std::path::PathBuf> {
-        let mut found = Vec::new();
-        let mut stack = vec![folder.to_path_buf()];
-        while let Some(d) = stack.pop() {
-            for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-                let p = e.path();
-                if p.is_dir() {
-                    stack.push(p);
-                } else if p.extension().is_some_and(|x| x == "mp4") {
-                    found.push(p);
-                }
-            }
-        }
+    let local_videos = |folder: &std::path::Path| {
+        let mut found = crate::helpers::files_under(folder);
+        found.retain(|p| p.extension().is_some_and(|x| x == "mp4"));
         found
     };
     assert!(
         local_videos(&media_dir).is_empty(),
         "no copy on disk before the worker needs one"
     );
-    s.run_worker();
-    let ex = s.wait_all_ended(Duration::from_secs(120)).await;
-    s.stop_worker().await;
-    assert_eq!(ex["totals"]["success"], 3, "{ex:#}");
-    let media = s.sim_media().await;
-    assert_eq!(media.len(), 3);
-    for m in &media {
+    for m in &s.publish_all(3).await {
         assert_eq!(m["media_type"], "carousel", "{m}");
         assert_eq!(m["children"], 2);
     }
@@ -702,7 +676,7 @@ async fn a_scheduled_post_waits_for_its_time_and_survives_a_restart(engine: Engi
     let photo = vec![("image.jpg", crate::posts::jpeg(1080, 1080))];
     let when = at.to_rfc3339();
     let Some(mut s) =
-        Scenario::start_as(engine, 2, |_| Faults::default(), photo, None, &when).await
+        Scenario::start_in(engine, 2, |_| Faults::default(), photo, None, &when, &[]).await
     else {
         return;
     };
