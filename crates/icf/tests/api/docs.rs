@@ -86,6 +86,9 @@ async fn openapi_documents_every_route_and_docs_work_offline(engine: Engine) {
                     if in_path { "path" } else { "query" },
                     "{method} {path}: parameter {name}"
                 );
+                if name == "id" {
+                    assert_eq!(p["schema"]["format"], "uuid", "{method} {path}: {p}");
+                }
             }
             let responses = op["responses"].as_object().unwrap();
             if op["security"].as_array().is_some_and(|s| !s.is_empty()) {

@@ -185,7 +185,7 @@ pub(crate) async fn list_accounts(
 }
 
 /// Accounts, never with passwords, sessions or proxy credentials. Editors may read.
-#[utoipa::path(get, path = "/api/accounts/", tag = "accounts", security(("bearer" = [])), params(("page" = Option<i64>, Query, description = "1-based page"), ("per_page" = Option<i64>, Query, description = "1–500, default 50"),
+#[utoipa::path(get, path = "/api/accounts/", tag = "accounts", security(("bearer" = [])), params(("page" = Option<i64>, Query, description = "1-based page", minimum = 1, maximum = 1000000), ("per_page" = Option<i64>, Query, description = "1–500, default 50", minimum = 1, maximum = 500),
         ("group_id" = Option<String>, Query), ("status" = Option<String>, Query), ("language" = Option<String>, Query),
         ("search" = Option<String>, Query, description = "Part of the username"),
         ("sort" = Option<String>, Query, description = "username, created_at, last_post_at, last_login_at, status, language"),
@@ -255,7 +255,7 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(account)))
 }
 
-#[utoipa::path(get, path = "/api/accounts/{id}", tag = "accounts", security(("bearer" = [])), params(("id" = String, Path, description = "Account id (UUID)")),
+#[utoipa::path(get, path = "/api/accounts/{id}", tag = "accounts", security(("bearer" = [])), params(("id" = uuid::Uuid, Path, description = "Account id (UUID)")),
     responses((status = 200, body = icf_core::account::Account), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn get_one(
     State(state): State<AppState>,
@@ -280,7 +280,7 @@ pub struct TotpSecret {
 /// Stores the account's two-factor (TOTP) secret, encrypted; it is never shown again
 /// (`has_totp` says whether one is set).
 #[utoipa::path(put, path = "/api/accounts/{id}/totp", tag = "accounts", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Account id (UUID)")), request_body = TotpSecret,
+    params(("id" = uuid::Uuid, Path, description = "Account id (UUID)")), request_body = TotpSecret,
     responses((status = 403, body = crate::error::ErrorBody), (status = 200, body = icf_core::account::Account), (status = 404, body = crate::error::ErrorBody),
         (status = 422, body = crate::error::ErrorBody)))]
 pub async fn set_totp(
@@ -336,7 +336,7 @@ pub struct StatusHistory {
 
 /// The account's status changes (`active`, `cooldown`, `login_required`, `banned`,
 /// `proxy_error`): old and new status, the reason and the time.
-#[utoipa::path(get, path = "/api/accounts/{id}/history", tag = "accounts", security(("bearer" = [])), params(("id" = String, Path, description = "Account id (UUID)")),
+#[utoipa::path(get, path = "/api/accounts/{id}/history", tag = "accounts", security(("bearer" = [])), params(("id" = uuid::Uuid, Path, description = "Account id (UUID)")),
     responses((status = 200, body = StatusHistory), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn history(
     State(state): State<AppState>,
@@ -359,7 +359,7 @@ pub async fn history(
     Ok(Json(StatusHistory { items }))
 }
 
-#[utoipa::path(put, path = "/api/accounts/{id}", tag = "accounts", security(("bearer" = [])), params(("id" = String, Path, description = "Account id (UUID)")), request_body = UpdateAccount,
+#[utoipa::path(put, path = "/api/accounts/{id}", tag = "accounts", security(("bearer" = [])), params(("id" = uuid::Uuid, Path, description = "Account id (UUID)")), request_body = UpdateAccount,
     responses((status = 403, body = crate::error::ErrorBody), (status = 200, body = icf_core::account::Account), (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn update(
     State(state): State<AppState>,
@@ -405,7 +405,7 @@ pub async fn update(
     Ok(Json(account))
 }
 
-#[utoipa::path(delete, path = "/api/accounts/{id}", tag = "accounts", security(("bearer" = [])), params(("id" = String, Path, description = "Account id (UUID)")),
+#[utoipa::path(delete, path = "/api/accounts/{id}", tag = "accounts", security(("bearer" = [])), params(("id" = uuid::Uuid, Path, description = "Account id (UUID)")),
     responses((status = 403, body = crate::error::ErrorBody), (status = 204, description = "Deleted"), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn delete(
     State(state): State<AppState>,

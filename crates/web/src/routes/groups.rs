@@ -72,7 +72,7 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(group)))
 }
 
-#[utoipa::path(get, path = "/api/groups/{id}", tag = "groups", security(("bearer" = [])), params(("id" = String, Path, description = "Group id (UUID)")),
+#[utoipa::path(get, path = "/api/groups/{id}", tag = "groups", security(("bearer" = [])), params(("id" = uuid::Uuid, Path, description = "Group id (UUID)")),
     responses((status = 200, body = icf_core::account::Group), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn get_one(
     State(state): State<AppState>,
@@ -86,7 +86,7 @@ pub async fn get_one(
     ))
 }
 
-#[utoipa::path(put, path = "/api/groups/{id}", tag = "groups", security(("bearer" = [])), params(("id" = String, Path, description = "Group id (UUID)")), request_body = UpdateGroup,
+#[utoipa::path(put, path = "/api/groups/{id}", tag = "groups", security(("bearer" = [])), params(("id" = uuid::Uuid, Path, description = "Group id (UUID)")), request_body = UpdateGroup,
     responses((status = 403, body = crate::error::ErrorBody), (status = 200, body = icf_core::account::Group), (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
 pub async fn update(
     State(state): State<AppState>,
@@ -109,7 +109,7 @@ pub async fn update(
 /// `DELETE /api/groups/{id}?on_accounts=ungroup|move|delete[&target_group_id=…]`.
 /// Without `on_accounts`, a group that still has accounts is refused with 409.
 #[utoipa::path(delete, path = "/api/groups/{id}", tag = "groups", security(("bearer" = [])),
-    params(("id" = String, Path), ("on_accounts" = Option<String>, Query, description = "ungroup, move or delete; required when the group has accounts"),
+    params(("id" = uuid::Uuid, Path), ("on_accounts" = Option<String>, Query, description = "ungroup, move or delete; required when the group has accounts"),
            ("target_group_id" = Option<String>, Query, description = "With on_accounts=move")),
     responses((status = 403, body = crate::error::ErrorBody), (status = 204, description = "Deleted"), (status = 404, body = crate::error::ErrorBody), (status = 409, description = "The group has accounts", body = crate::error::ErrorBody)))]
 pub async fn delete(
@@ -155,7 +155,7 @@ pub async fn delete(
 }
 
 /// `GET /api/groups/{id}/accounts`: the account list, filtered to the group.
-#[utoipa::path(get, path = "/api/groups/{id}/accounts", tag = "groups", security(("bearer" = [])), params(("id" = String, Path, description = "Group id (UUID)")),
+#[utoipa::path(get, path = "/api/groups/{id}/accounts", tag = "groups", security(("bearer" = [])), params(("id" = uuid::Uuid, Path, description = "Group id (UUID)")),
     responses((status = 200, body = Paged<icf_core::account::Account>), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn accounts(
     State(state): State<AppState>,

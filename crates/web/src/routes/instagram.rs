@@ -102,6 +102,7 @@ fn instagram_result<T>(r: Result<T, EngineError>) -> ApiResult<Result<T, IgError
 pub struct LoginParams {
     /// How long to wait for the login to end before answering 202 (seconds, 0–120,
     /// default 30).
+    #[param(maximum = 120)]
     wait: Option<u32>,
 }
 
@@ -111,7 +112,7 @@ pub struct LoginParams {
 /// the password (and stored TOTP secret) are sent once. Answers with the outcome when the
 /// job ends within `wait` seconds, else 202; a login already queued is joined, not doubled.
 #[utoipa::path(post, path = "/api/accounts/{id}/login", tag = "accounts", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Account id (UUID)"), LoginParams),
+    params(("id" = uuid::Uuid, Path, description = "Account id (UUID)"), LoginParams),
     responses((status = 403, body = crate::error::ErrorBody), (status = 200, body = LoginResult), (status = 202, body = LoginPending),
         (status = 404, body = crate::error::ErrorBody), (status = 503, body = crate::error::ErrorBody)))]
 pub async fn login(
@@ -135,7 +136,7 @@ pub async fn login(
 /// The account's latest login job: its outcome when it has ended (200), or 202 while it
 /// waits or runs.
 #[utoipa::path(get, path = "/api/accounts/{id}/login", tag = "accounts", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Account id (UUID)")),
+    params(("id" = uuid::Uuid, Path, description = "Account id (UUID)")),
     responses((status = 200, body = LoginResult), (status = 202, body = LoginPending),
         (status = 404, body = crate::error::ErrorBody)))]
 pub async fn last_login(
@@ -248,7 +249,7 @@ pub struct CodeRequest {
 
 /// Answers the pending two-factor code or challenge with the code a person received.
 #[utoipa::path(post, path = "/api/accounts/{id}/challenge", tag = "accounts", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Account id (UUID)")), request_body = CodeRequest,
+    params(("id" = uuid::Uuid, Path, description = "Account id (UUID)")), request_body = CodeRequest,
     responses((status = 403, body = crate::error::ErrorBody), (status = 200, body = LoginResult), (status = 404, body = crate::error::ErrorBody),
         (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn challenge(
@@ -297,7 +298,7 @@ pub struct SessionStatus {
 /// The account's state, with the session checked against Instagram when there is one
 /// (`accounts/current_user`, through the account's proxy).
 #[utoipa::path(get, path = "/api/accounts/{id}/status", tag = "accounts", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Account id (UUID)")),
+    params(("id" = uuid::Uuid, Path, description = "Account id (UUID)")),
     responses((status = 200, body = SessionStatus), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn status(
     State(state): State<AppState>,
@@ -357,7 +358,7 @@ async fn log(state: &AppState, id: AccountId, action: &str, details: Value) {
 /// The account's session as instagrapi's `dump_settings()` writes it, to move it to
 /// another tool. A secret: admins only, and every export is logged.
 #[utoipa::path(get, path = "/api/accounts/{id}/session", tag = "accounts", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Account id (UUID)")),
+    params(("id" = uuid::Uuid, Path, description = "Account id (UUID)")),
     responses((status = 403, body = crate::error::ErrorBody), (status = 200, description = "instagrapi settings JSON", body = Object),
         (status = 404, body = crate::error::ErrorBody)))]
 pub async fn export_session(
@@ -387,7 +388,7 @@ pub async fn export_session(
 /// Imports a session made by instagrapi's `dump_settings()` (an agency's existing
 /// sessions skip a fresh login). Stored encrypted; the account's device and proxy stay.
 #[utoipa::path(put, path = "/api/accounts/{id}/session", tag = "accounts", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Account id (UUID)")),
+    params(("id" = uuid::Uuid, Path, description = "Account id (UUID)")),
     request_body(content = Object, description = "instagrapi settings JSON"),
     responses((status = 403, body = crate::error::ErrorBody), (status = 200, body = AccountState), (status = 404, body = crate::error::ErrorBody),
         (status = 422, body = crate::error::ErrorBody)))]

@@ -30,6 +30,7 @@ pub struct LogParams {
     /// `next_cursor` of the previous page.
     cursor: Option<String>,
     /// 1–200, default 50.
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
 }
 

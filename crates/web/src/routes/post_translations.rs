@@ -169,7 +169,7 @@ pub async fn refresh(
 /// preview. Hand edits are kept (`origin: edited`) unless `overwrite_edits`. Without a
 /// translation provider each missing language says so, and is written by hand.
 #[utoipa::path(post, path = "/api/posts/{id}/translate", tag = "posts", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Post id (UUID)")), request_body(content = TranslatePost, description = "Optional"),
+    params(("id" = uuid::Uuid, Path, description = "Post id (UUID)")), request_body(content = TranslatePost, description = "Optional"),
     responses((status = 200, body = Preview), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn translate(
     State(state): State<AppState>,
@@ -192,7 +192,7 @@ pub async fn translate(
 }
 
 #[utoipa::path(get, path = "/api/posts/{id}/translations", tag = "posts", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Post id (UUID)")),
+    params(("id" = uuid::Uuid, Path, description = "Post id (UUID)")),
     responses((status = 200, body = Vec<PostTranslation>), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
@@ -215,7 +215,7 @@ pub struct EditTranslation {
 
 /// Stores a person's caption for one language. Machine translations never replace it.
 #[utoipa::path(put, path = "/api/posts/{id}/translations/{lang}", tag = "posts", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Post id (UUID)"), ("lang" = String, Path, description = "Language code, e.g. es")),
+    params(("id" = uuid::Uuid, Path, description = "Post id (UUID)"), ("lang" = String, Path, description = "Language code, e.g. es")),
     request_body = EditTranslation,
     responses((status = 200, body = PostTranslation), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn edit(

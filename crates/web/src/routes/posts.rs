@@ -38,7 +38,9 @@ pub struct PostList {
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
     status: Option<PostStatus>,
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
+    #[param(minimum = 0)]
     offset: Option<i64>,
 }
 
@@ -73,7 +75,7 @@ pub async fn list(
 }
 
 #[utoipa::path(get, path = "/api/posts/{id}", tag = "posts", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Post id (UUID)")), responses(
+    params(("id" = uuid::Uuid, Path, description = "Post id (UUID)")), responses(
     (status = 200, body = Post), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn get_one(
     State(state): State<AppState>,
@@ -507,7 +509,7 @@ mod double_option {
 /// back and planned again with the new caption, groups and time (409 once any account has
 /// started; a plan that cannot be made leaves the edited post a draft and says why).
 #[utoipa::path(put, path = "/api/posts/{id}", tag = "posts", security(("bearer" = [])), request_body = UpdatePost,
-    params(("id" = String, Path, description = "Post id (UUID)")), responses(
+    params(("id" = uuid::Uuid, Path, description = "Post id (UUID)")), responses(
     (status = 200, body = Post), (status = 404, body = crate::error::ErrorBody), (status = 409, description = "Publishing has started", body = crate::error::ErrorBody),
     (status = 422, body = crate::error::ErrorBody)))]
 pub async fn update(
@@ -594,7 +596,7 @@ pub async fn update(
 }
 
 #[utoipa::path(delete, path = "/api/posts/{id}", tag = "posts", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Post id (UUID)")), responses(
+    params(("id" = uuid::Uuid, Path, description = "Post id (UUID)")), responses(
     (status = 204, description = "Deleted with its media; its queued jobs are cancelled"), (status = 404, body = crate::error::ErrorBody),
     (status = 409, description = "An account is publishing it right now", body = crate::error::ErrorBody)))]
 pub async fn delete(

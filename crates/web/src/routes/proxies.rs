@@ -53,7 +53,7 @@ fn proxy_error(e: StoreError) -> ApiError {
 }
 
 /// The proxy pool, masked (`socks5://host:port`, never credentials). Admins only.
-#[utoipa::path(get, path = "/api/proxies/", tag = "proxies", security(("bearer" = [])), params(("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query), ("status" = Option<String>, Query),
+#[utoipa::path(get, path = "/api/proxies/", tag = "proxies", security(("bearer" = [])), params(("page" = Option<i64>, Query, description = "1-based page", minimum = 1, maximum = 1000000), ("per_page" = Option<i64>, Query, description = "1–500, default 50", minimum = 1, maximum = 500), ("status" = Option<String>, Query),
         ("proxy_type" = Option<String>, Query), ("country" = Option<String>, Query), ("assigned" = Option<bool>, Query)),
     responses((status = 200, body = Paged<icf_core::account::Proxy>), (status = 403, body = crate::error::ErrorBody)))]
 pub async fn list(
@@ -101,7 +101,7 @@ async fn recover_waiting_accounts(state: &AppState) {
     }
 }
 
-#[utoipa::path(get, path = "/api/proxies/{id}", tag = "proxies", security(("bearer" = [])), params(("id" = String, Path, description = "Proxy id (UUID)")),
+#[utoipa::path(get, path = "/api/proxies/{id}", tag = "proxies", security(("bearer" = [])), params(("id" = uuid::Uuid, Path, description = "Proxy id (UUID)")),
     responses((status = 403, body = crate::error::ErrorBody), (status = 200, body = icf_core::account::Proxy), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn get_one(
     State(state): State<AppState>,
@@ -116,7 +116,7 @@ pub async fn get_one(
     ))
 }
 
-#[utoipa::path(put, path = "/api/proxies/{id}", tag = "proxies", security(("bearer" = [])), params(("id" = String, Path, description = "Proxy id (UUID)")), request_body = UpdateProxy,
+#[utoipa::path(put, path = "/api/proxies/{id}", tag = "proxies", security(("bearer" = [])), params(("id" = uuid::Uuid, Path, description = "Proxy id (UUID)")), request_body = UpdateProxy,
     responses((status = 403, body = crate::error::ErrorBody), (status = 200, body = icf_core::account::Proxy), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn update(
     State(state): State<AppState>,
@@ -152,7 +152,7 @@ pub async fn update(
 /// `DELETE /api/proxies/{id}[?force=true]`: a proxy that serves an account is kept
 /// unless forced (the account is then left without a proxy).
 #[utoipa::path(delete, path = "/api/proxies/{id}", tag = "proxies", security(("bearer" = [])),
-    params(("id" = String, Path), ("force" = Option<bool>, Query, description = "Delete even when assigned")),
+    params(("id" = uuid::Uuid, Path), ("force" = Option<bool>, Query, description = "Delete even when assigned")),
     responses((status = 403, body = crate::error::ErrorBody), (status = 204, description = "Deleted"), (status = 404, body = crate::error::ErrorBody), (status = 409, description = "Assigned to an account", body = crate::error::ErrorBody)))]
 pub async fn delete(
     State(state): State<AppState>,
@@ -175,7 +175,7 @@ pub async fn delete(
 /// A real request through the proxy to `ICF_PROXY_CHECK_URL`: latency, status and the error in
 /// plain words. A failed proxy's account moves to a free working proxy (or to `proxy_error`); a
 /// working proxy's account waiting in `proxy_error` is active again.
-#[utoipa::path(post, path = "/api/proxies/{id}/check", tag = "proxies", security(("bearer" = [])), params(("id" = String, Path, description = "Proxy id (UUID)")),
+#[utoipa::path(post, path = "/api/proxies/{id}/check", tag = "proxies", security(("bearer" = [])), params(("id" = uuid::Uuid, Path, description = "Proxy id (UUID)")),
     responses((status = 403, body = crate::error::ErrorBody), (status = 200, body = icf_core::account::Proxy), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn check(
     State(state): State<AppState>,

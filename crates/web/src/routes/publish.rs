@@ -216,7 +216,7 @@ fn response(
 
 /// What publishing would do now: every account's expected time. Writes nothing.
 #[utoipa::path(get, path = "/api/posts/{id}/plan", tag = "posts", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Post id (UUID)")),
+    params(("id" = uuid::Uuid, Path, description = "Post id (UUID)")),
     responses((status = 200, body = PlanResponse), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn preview(
     State(state): State<AppState>,
@@ -246,7 +246,7 @@ pub(crate) async fn plan_at(
 /// captions are ensured for every language, then one execution per account (with its final
 /// caption) and its job are written in one transaction. Publishing again creates nothing twice.
 #[utoipa::path(post, path = "/api/posts/{id}/publish", tag = "posts", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Post id (UUID)")), request_body(content = PublishRequest, description = "Optional"),
+    params(("id" = uuid::Uuid, Path, description = "Post id (UUID)")), request_body(content = PublishRequest, description = "Optional"),
     responses((status = 200, body = PlanResponse), (status = 404, body = crate::error::ErrorBody),
     (status = 409, body = crate::error::ErrorBody), (status = 422, description = "A language has no caption", body = crate::error::ErrorBody)))]
 pub async fn publish(
@@ -397,7 +397,7 @@ pub struct Executions {
 
 /// Every account's state for the post (queued, posting, success, failed, cancelled) and the totals.
 #[utoipa::path(get, path = "/api/posts/{id}/executions", tag = "posts", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Post id (UUID)")),
+    params(("id" = uuid::Uuid, Path, description = "Post id (UUID)")),
     responses((status = 200, body = Executions), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn executions(
     State(state): State<AppState>,
@@ -431,7 +431,7 @@ pub struct Cancelled {
 
 /// Cancels the post's queued executions (those already posting finish).
 #[utoipa::path(post, path = "/api/posts/{id}/cancel", tag = "posts", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Post id (UUID)")),
+    params(("id" = uuid::Uuid, Path, description = "Post id (UUID)")),
     responses((status = 200, body = Cancelled), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn cancel(
     State(state): State<AppState>,
@@ -453,7 +453,7 @@ pub struct Retried {
 /// Puts the post's failed executions back in the queue (with the anti-ban spacing between
 /// them); accounts that published already are untouched.
 #[utoipa::path(post, path = "/api/posts/{id}/retry-failed", tag = "posts", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Post id (UUID)")),
+    params(("id" = uuid::Uuid, Path, description = "Post id (UUID)")),
     responses((status = 200, body = Retried), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn retry_failed(
     State(state): State<AppState>,

@@ -27,6 +27,7 @@ pub async fn overview(
 #[into_params(parameter_in = Query)]
 pub struct AccountStatsParams {
     /// 1–1000, default 100.
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<i64>,
 }
 

@@ -147,7 +147,7 @@ pub struct TranslationJob {
 
 /// The state of a background translation, and its result once done.
 #[utoipa::path(get, path = "/api/translate/jobs/{id}", tag = "translation", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Job id from POST /api/translate")),
+    params(("id" = uuid::Uuid, Path, description = "Job id from POST /api/translate")),
     responses((status = 200, body = TranslationJob), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn job(
     State(state): State<AppState>,

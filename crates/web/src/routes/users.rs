@@ -26,6 +26,7 @@ pub struct UserList {
 pub struct CreateUser {
     username: String,
     email: String,
+    #[schema(min_length = 8, max_length = 256)]
     password: String,
     role: Role,
 }
@@ -83,7 +84,7 @@ pub async fn create(
 }
 
 #[utoipa::path(get, path = "/api/users/{id}", tag = "users", security(("bearer" = [])),
-    params(("id" = String, Path, description = "User id (UUID)")), responses(
+    params(("id" = uuid::Uuid, Path, description = "User id (UUID)")), responses(
     (status = 200, body = icf_core::auth::User), (status = 404, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
 pub async fn get_one(
     State(state): State<AppState>,
@@ -97,7 +98,7 @@ pub async fn get_one(
 }
 
 #[utoipa::path(put, path = "/api/users/{id}", tag = "users", security(("bearer" = [])), request_body = UpdateUser,
-    params(("id" = String, Path, description = "User id (UUID)")), responses((status = 403, body = crate::error::ErrorBody), 
+    params(("id" = uuid::Uuid, Path, description = "User id (UUID)")), responses((status = 403, body = crate::error::ErrorBody), 
     (status = 200, body = icf_core::auth::User), (status = 404, body = crate::error::ErrorBody), (status = 409, description = "The last active admin", body = crate::error::ErrorBody),
     (status = 422, body = crate::error::ErrorBody)))]
 pub async fn update(
@@ -156,7 +157,7 @@ pub async fn update(
 }
 
 #[utoipa::path(delete, path = "/api/users/{id}", tag = "users", security(("bearer" = [])),
-    params(("id" = String, Path, description = "User id (UUID)")), responses((status = 403, body = crate::error::ErrorBody), 
+    params(("id" = uuid::Uuid, Path, description = "User id (UUID)")), responses((status = 403, body = crate::error::ErrorBody), 
     (status = 204, description = "Deleted"), (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
 pub async fn delete(
     State(state): State<AppState>,
