@@ -280,6 +280,9 @@ async fn run_job(
     tokio::pin!(soft, hard);
     let mut beat = tokio::time::interval((shared.lease / 3).max(Duration::from_millis(100)));
     beat.tick().await; // the first tick is immediate; the claim just set the lease
+    // When the lease surely ends, as far as this worker knows: renewed by each beat that
+    // reaches the database.
+    let mut lease_until = tokio::time::Instant::now() + shared.lease;
     let ended = loop {
         tokio::select! {
             r = &mut task => break match r {
@@ -292,11 +295,20 @@ async fn run_job(
                 break Ended::TimedOut(limits.hard);
             }
             _ = beat.tick() => match jobs::heartbeat(&shared.db, &job, &shared.id, shared.lease).await {
-                Ok(true) => {}
+                Ok(true) => lease_until = tokio::time::Instant::now() + shared.lease,
                 Ok(false) => {
                     task.abort();
                     tracing::warn!(job = %job.id, kind = %job.kind,
                         "lease lost (the job was given to another worker); stopped it here");
+                    return;
+                }
+                // Cut off from the database past the lease's end: the job may already be
+                // another worker's (expired leases are given back to the queue), and two
+                // runs of one job must not act side by side. Stopped here; the job runs again.
+                Err(e) if tokio::time::Instant::now() >= lease_until => {
+                    task.abort();
+                    tracing::warn!(job = %job.id, kind = %job.kind, error = %e,
+                        "the lease ran out while the database was unreachable; stopped the job here");
                     return;
                 }
                 // The lease is still valid for a while; the next beat may get through.

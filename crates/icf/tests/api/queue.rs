@@ -36,6 +36,7 @@ engine_tests!(
     finished_jobs_past_the_retention_are_pruned_by_the_periodic_job,
     a_configured_cap_holds_across_workers,
     a_worker_that_lost_its_lease_stops_the_job_and_leaves_it_to_the_new_owner,
+    a_worker_cut_off_from_the_database_stops_the_job_when_its_lease_runs_out,
 );
 
 const KIND: &str = "test_kind";
@@ -978,4 +979,52 @@ async fn a_worker_that_lost_its_lease_stops_the_job_and_leaves_it_to_the_new_own
         "the new owner's run is untouched"
     );
     assert_eq!(job.lease_owner.as_deref(), Some("new-owner"));
+}
+
+/// A worker that cannot reach the database cannot renew its lease; once the lease has run out
+/// another worker may be given the job, so this one stops its run instead of acting beside it.
+async fn a_worker_cut_off_from_the_database_stops_the_job_when_its_lease_runs_out(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let db = &app.db;
+    // The worker's own connections, which the test takes away.
+    let worker_db = Db::connect(&app.test_db.url, &icf_store::PoolSettings::default())
+        .await
+        .unwrap();
+    let dropped = Arc::new(AtomicBool::new(false));
+    let mut registry = Registry::new();
+    registry.register(Holder {
+        dropped: dropped.clone(),
+    });
+    let id = enqueue(db, registry.new_job("holder", json!({}))).await;
+    let config = WorkerConfig {
+        lease: Duration::from_secs(1),
+        ..quick_config(1)
+    };
+    let stop = CancellationToken::new();
+    let worker = Worker::new(worker_db.clone(), registry, config);
+    let handle = tokio::spawn({
+        let stop = stop.clone();
+        // Its other work fails too while it is cut off; only the job matters here.
+        async move { worker.run(stop.cancelled_owned()).await.map(|_| ()) }
+    });
+    wait_until("the job to start", Duration::from_secs(20), || async {
+        state_of(db, id).await == JobState::Running
+    })
+    .await;
+    worker_db.close().await;
+    wait_until(
+        "the handler to be stopped",
+        Duration::from_secs(20),
+        || async { dropped.load(Ordering::SeqCst) },
+    )
+    .await;
+    stop.cancel();
+    handle.abort();
+    let job = jobs::get(db, id).await.unwrap();
+    assert_eq!(job.state, JobState::Running, "left for lease recovery");
+    assert!(
+        job.lease_expires_at.is_some_and(|t| t <= Utc::now()),
+        "the lease has run out: {:?}",
+        job.lease_expires_at
+    );
 }

@@ -566,10 +566,12 @@ impl Campaign {
         eprintln!("{unconfirmed} of {} executions unconfirmed", self.n);
         // The simulator is slow on purpose (60 ms before it acts on each request) and, like a
         // server whose client vanished mid-request, drops a configure whose worker was killed
-        // while it waited: 1–3 % of the executions a kill lands on end so. More would mean the
-        // marker is written too early.
+        // while it waited: 1–3 % of the executions a kill lands on end so, and up to 6 % when
+        // the two cores are busy with other work (the sleeps between kills stay the same while
+        // every request takes longer). Far more would mean the marker is written too early
+        // (before the upload, a kill would leave most of them so).
         assert!(
-            unconfirmed * 20 <= self.n,
+            unconfirmed * 10 <= self.n,
             "{unconfirmed} of {} unconfirmed: the crash window is too wide",
             self.n
         );
