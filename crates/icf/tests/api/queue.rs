@@ -936,9 +936,9 @@ impl JobHandler for Holder {
     }
 }
 
-async fn a_worker_that_lost_its_lease_stops_the_job_and_leaves_it_to_the_new_owner(engine: Engine) {
-    let app = TestApp::spawn(engine).await;
-    let db = &app.db;
+/// A queued job that a [`Holder`] runs until stopped, and a worker configuration with a
+/// one-second lease. The flag says when the run was stopped.
+async fn a_held_job(db: &Db) -> (Registry, JobId, Arc<AtomicBool>, WorkerConfig) {
     let dropped = Arc::new(AtomicBool::new(false));
     let mut registry = Registry::new();
     registry.register(Holder {
@@ -949,6 +949,13 @@ async fn a_worker_that_lost_its_lease_stops_the_job_and_leaves_it_to_the_new_own
         lease: Duration::from_secs(1),
         ..quick_config(1)
     };
+    (registry, id, dropped, config)
+}
+
+async fn a_worker_that_lost_its_lease_stops_the_job_and_leaves_it_to_the_new_owner(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let db = &app.db;
+    let (registry, id, dropped, config) = a_held_job(db).await;
     let (stop, handle) = start_worker(db, registry, config);
     wait_until("the job to start", Duration::from_secs(20), || async {
         state_of(db, id).await == JobState::Running
@@ -990,16 +997,7 @@ async fn a_worker_cut_off_from_the_database_stops_the_job_when_its_lease_runs_ou
     let worker_db = Db::connect(&app.test_db.url, &icf_store::PoolSettings::default())
         .await
         .unwrap();
-    let dropped = Arc::new(AtomicBool::new(false));
-    let mut registry = Registry::new();
-    registry.register(Holder {
-        dropped: dropped.clone(),
-    });
-    let id = enqueue(db, registry.new_job("holder", json!({}))).await;
-    let config = WorkerConfig {
-        lease: Duration::from_secs(1),
-        ..quick_config(1)
-    };
+    let (registry, id, dropped, config) = a_held_job(db).await;
     let stop = CancellationToken::new();
     let worker = Worker::new(worker_db.clone(), registry, config);
     let handle = tokio::spawn({
