@@ -108,12 +108,10 @@ pub async fn defer_in(
     Ok(())
 }
 
-/// Written after the upload and before configure; `None` clears it when configure surely
-/// did not happen.
-/// Writes the upload marker unless one is already there; `false` when another attempt of the
-/// same execution got there first (it will configure, or has). Workers cut off from the
-/// database while holding a job can come back after their lease was given to another worker;
-/// only one of the two may reach configure.
+/// Writes the upload marker (after the upload, before configure) unless one is already
+/// there; `false` when another attempt of the same execution got there first (it will
+/// configure, or has). Workers cut off from the database while holding a job can come back
+/// after their lease was given to another worker; only one of the two may reach configure.
 pub async fn claim_upload(db: &Db, id: ExecutionId, upload_id: &str) -> Result<bool, StoreError> {
     let claimed = on_pool!(db, |pool| sqlx::query(
         "UPDATE post_executions SET upload_id = $2, updated_at = $3 \
