@@ -200,11 +200,40 @@ impl Usdid {
     }
 }
 
-/// The constant network description instagrapi sends (`_caa_device_network_info`).
+/// The network description instagrapi 3.2.2 sends (`_caa_device_network_info`): one SIM of
+/// T-Mobile US on Wi-Fi, the same for every client. icf sends [`network_info`] with the
+/// carrier of the account's proxy country instead; this is its fallback.
 pub fn device_network_info() -> Value {
+    network_info("310260", "T-Mobile")
+}
+
+/// instagrapi's network description with another carrier: `sim_operator` is the SIM's
+/// MCC+MNC (`"26201"`), `operator_name` the carrier's display name. The shape, key order
+/// and JSON types are instagrapi's; only the carrier differs.
+pub fn network_info(sim_operator: &str, operator_name: &str) -> Value {
     json!({
-        "wifi_on": 1, "num_sims": 1, "sim_operator": "310260", "sim_operator_name": "T-Mobile",
-        "sim_state": 5, "airplane_mode": 0, "network_type": "WIFI"
+        "active_subscriptions_info": null,
+        "default_subscription_info": {
+            "network_type": null,
+            "is_data_roaming": 1,
+            "is_esim": null,
+            "is_gsm_roaming": 0,
+            "is_sim_sms_capable": null,
+            "is_mobile_data_enabled": 1,
+            "sim_carrier_id": 1,
+            "sim_carrier_id_name": null,
+            "sim_state": 5,
+            "sim_operator": sim_operator,
+            "sim_operator_name": operator_name,
+            "signal_strength": null,
+            "group_id_level_1": null,
+            "network_operator": sim_operator,
+        },
+        "is_airplane_mode": 0,
+        "is_active_network_cellular": 0,
+        "is_device_sms_capable": 1,
+        "sim_count": 1,
+        "is_wifi": 1,
     })
 }
 
