@@ -156,9 +156,18 @@ pub struct SimInstagramArgs {
     /// point INSTAGRAM_API_CA at that file.
     #[arg(long)]
     pub tls: bool,
-    /// Where --tls writes the certificate (PEM).
+    /// Be the clients' HTTP proxy instead: answer `CONNECT` for Instagram's hosts and
+    /// serve the tunnel with TLS under their names (certificate written to --cert-out).
+    /// Clients keep `https://i.instagram.com` and use `http://LISTEN` as their proxy.
+    #[arg(long, conflicts_with = "tls")]
+    pub proxy: bool,
+    /// Where --tls or --proxy writes the certificate (PEM).
     #[arg(long, default_value = "instagram-sim.pem")]
     pub cert_out: std::path::PathBuf,
+    /// Record every Instagram request, in order, as JSON lines in this file (the format
+    /// of the golden traces in crates/instagram/tests/golden).
+    #[arg(long)]
+    pub record: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -369,12 +378,21 @@ async fn sim(command: SimCommand) -> anyhow::Result<()> {
                 None => Vec::new(),
             };
             let accounts = seed.len();
-            let sim = if args.tls {
-                icf_instagram::sim::Simulator::start_tls(args.listen, seed).await
+            let mode = if args.proxy {
+                icf_instagram::sim::Mode::Proxy
+            } else if args.tls {
+                icf_instagram::sim::Mode::Tls
             } else {
-                icf_instagram::sim::Simulator::start(args.listen, seed).await
+                icf_instagram::sim::Mode::Plain
+            };
+            let sim = icf_instagram::sim::Simulator::start_mode(args.listen, seed, mode)
+                .await
+                .with_context(|| format!("cannot listen on {}", args.listen))?;
+            if let Some(path) = &args.record {
+                let file = std::fs::File::create(path)
+                    .with_context(|| format!("cannot create {}", path.display()))?;
+                sim.record(Some(file));
             }
-            .with_context(|| format!("cannot listen on {}", args.listen))?;
             if let Some(pem) = sim.cert_pem() {
                 std::fs::write(&args.cert_out, pem)
                     .with_context(|| format!("cannot write {}", args.cert_out.display()))?;
@@ -388,6 +406,9 @@ async fn sim(command: SimCommand) -> anyhow::Result<()> {
                 sim.addr(),
                 sim.base_url()
             );
+            if mode == icf_instagram::sim::Mode::Proxy {
+                println!("proxy: {}", sim.proxy_url());
+            }
             tokio::select! {
                 _ = sim.wait() => Ok(()),
                 _ = startup::shutdown_signal() => Ok(()),

@@ -4,8 +4,10 @@
 //!
 //! Control endpoints (not part of Instagram): `POST /__sim/accounts` (create or replace an
 //! account and its faults), `PUT /__sim/faults` (global faults), `GET /__sim/media`
-//! (`?username=`), `GET /__sim/stats` (how many Instagram requests arrived).
+//! (`?username=`), `GET /__sim/stats` (how many Instagram requests arrived), `POST` and
+//! `GET /__sim/trace` (the recording mode: start, then take what was recorded).
 
+pub mod record;
 mod state;
 mod tls;
 
@@ -28,58 +30,100 @@ use tokio::task::JoinHandle;
 use state::Sim;
 pub use state::{Faults, SimAccount, SimMedia};
 
+/// How the simulator is reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Plain HTTP on its own address (`INSTAGRAM_API_URL=http://…`).
+    Plain,
+    /// HTTPS (h2 and http/1.1 offered) on its own address, with a fresh self-signed
+    /// certificate for `localhost`, `127.0.0.1` and Instagram's hosts.
+    Tls,
+    /// The client's HTTP proxy: `CONNECT i.instagram.com:443` (or any host) is answered and
+    /// the tunnel served with TLS under Instagram's own names, so a client runs exactly as
+    /// in production (default hosts, a proxy, the certificate trusted).
+    Proxy,
+}
+
 /// A running simulator.
 pub struct Simulator {
     addr: SocketAddr,
     sim: Arc<Sim>,
     task: JoinHandle<()>,
     cert_pem: Option<String>,
+    mode: Mode,
 }
 
 impl Simulator {
     /// Starts on `addr` (port 0 for a free one) with seed accounts.
     pub async fn start(addr: SocketAddr, seed: Vec<SimAccount>) -> std::io::Result<Simulator> {
-        let listener = TcpListener::bind(addr).await?;
-        let addr = listener.local_addr()?;
-        let sim = Arc::new(Sim::new(seed));
-        let app = router(sim.clone());
-        let task = tokio::spawn(async move {
-            if let Err(e) = axum::serve(listener, app).await {
-                tracing::error!(error = %e, "instagram simulator stopped");
-            }
-        });
-        Ok(Simulator {
-            addr,
-            sim,
-            task,
-            cert_pem: None,
-        })
+        Self::start_mode(addr, seed, Mode::Plain).await
     }
 
     /// Starts behind TLS (h2 and http/1.1 offered) with a fresh self-signed certificate
-    /// for `localhost`, `127.0.0.1` and `i.instagram.com`; clients must trust
+    /// for `localhost`, `127.0.0.1` and Instagram's hosts; clients must trust
     /// [`Simulator::cert_pem`].
     pub async fn start_tls(addr: SocketAddr, seed: Vec<SimAccount>) -> std::io::Result<Simulator> {
-        let cert = SimCert::generate()?;
+        Self::start_mode(addr, seed, Mode::Tls).await
+    }
+
+    /// Starts as an HTTP proxy that stands in for Instagram's hosts ([`Mode::Proxy`]):
+    /// clients use [`Simulator::proxy_url`] as their proxy, their normal
+    /// `https://i.instagram.com` base and trust [`Simulator::cert_pem`].
+    pub async fn start_proxy(
+        addr: SocketAddr,
+        seed: Vec<SimAccount>,
+    ) -> std::io::Result<Simulator> {
+        Self::start_mode(addr, seed, Mode::Proxy).await
+    }
+
+    pub async fn start_mode(
+        addr: SocketAddr,
+        seed: Vec<SimAccount>,
+        mode: Mode,
+    ) -> std::io::Result<Simulator> {
         let tcp = TcpListener::bind(addr).await?;
         let addr = tcp.local_addr()?;
-        let listener = tls::TlsListener {
-            tcp,
-            acceptor: cert.acceptor()?,
-        };
         let sim = Arc::new(Sim::new(seed));
         let app = router(sim.clone());
-        let task = tokio::spawn(async move {
-            if let Err(e) = axum::serve(listener, app).await {
-                tracing::error!(error = %e, "instagram simulator stopped");
+        let (task, cert_pem) = match mode {
+            Mode::Plain => (serve(tcp, app), None),
+            Mode::Tls => {
+                let cert = SimCert::generate()?;
+                let listener = tls::TlsListener {
+                    tcp,
+                    acceptor: cert.acceptor()?,
+                };
+                (serve(listener, app), Some(cert.cert_pem))
             }
-        });
+            Mode::Proxy => {
+                let cert = SimCert::generate()?;
+                let listener = tls::ProxyListener::spawn(tcp, cert.acceptor()?)?;
+                (serve(listener, app), Some(cert.cert_pem))
+            }
+        };
         Ok(Simulator {
             addr,
             sim,
             task,
-            cert_pem: Some(cert.cert_pem),
+            cert_pem,
+            mode,
         })
+    }
+
+    /// Records every Instagram request from now on (see [`Simulator::take_trace`]); with a
+    /// file, each is also appended to it as a JSON line.
+    pub fn record(&self, file: Option<std::fs::File>) {
+        self.sim.recorder.start(file);
+    }
+
+    /// The requests recorded since the last call, in the order they arrived.
+    pub fn take_trace(&self) -> Vec<Value> {
+        self.sim.recorder.take()
+    }
+
+    /// The proxy URL clients use in [`Mode::Proxy`].
+    pub fn proxy_url(&self) -> String {
+        format!("http://{}", self.addr)
     }
 
     /// The certificate to trust when the simulator runs with TLS.
@@ -93,12 +137,11 @@ impl Simulator {
 
     /// The value for `INSTAGRAM_API_URL`.
     pub fn base_url(&self) -> String {
-        let scheme = if self.cert_pem.is_some() {
-            "https"
-        } else {
-            "http"
-        };
-        format!("{scheme}://{}", self.addr)
+        match self.mode {
+            Mode::Plain => format!("http://{}", self.addr),
+            Mode::Tls => format!("https://{}", self.addr),
+            Mode::Proxy => "https://i.instagram.com".to_owned(),
+        }
     }
 
     pub fn add_account(&self, account: SimAccount) {
@@ -140,6 +183,18 @@ impl Drop for Simulator {
     }
 }
 
+fn serve<L>(listener: L, app: Router) -> JoinHandle<()>
+where
+    L: axum::serve::Listener,
+    L::Addr: std::fmt::Debug,
+{
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app).await {
+            tracing::error!(error = %e, "instagram simulator stopped");
+        }
+    })
+}
+
 /// Reads a seed file: a JSON array of accounts (`username`, `password`, `totp_secret`,
 /// `faults`).
 pub fn read_seed(path: &std::path::Path) -> Result<Vec<SimAccount>, String> {
@@ -156,6 +211,7 @@ fn router(sim: Arc<Sim>) -> Router {
         .route("/__sim/faults", put(set_faults))
         .route("/__sim/media", get(list_media))
         .route("/__sim/stats", get(stats))
+        .route("/__sim/trace", post(start_trace).get(take_trace))
         .fallback(instagram)
         // Video uploads arrive in one body (rupload); axum's 2 MB default reset the
         // connection on any real-sized video.
@@ -213,6 +269,18 @@ async fn list_media(State(sim): State<Arc<Sim>>, Query(q): Query<MediaQuery>) ->
     axum::Json(json!({"items": sim.media(q.username.as_deref())})).into_response()
 }
 
+/// `POST /__sim/trace`: records from now on (in memory), forgetting what came before.
+async fn start_trace(State(sim): State<Arc<Sim>>) -> Response {
+    sim.recorder.start(None);
+    sim.recorder.take();
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// `GET /__sim/trace` → `{"requests":[…]}`: what was recorded since the last call.
+async fn take_trace(State(sim): State<Arc<Sim>>) -> Response {
+    axum::Json(json!({"requests": sim.recorder.take()})).into_response()
+}
+
 async fn stats(State(sim): State<Arc<Sim>>) -> Response {
     axum::Json(json!({"requests": sim.request_count(), "http2_requests": sim.http2_count()}))
         .into_response()
@@ -227,6 +295,7 @@ async fn instagram(
     body: Bytes,
 ) -> Response {
     sim.note_version(version);
+    sim.recorder.record(version, &method, &uri, &headers, &body);
     sim.handle(method, uri, headers, body).await
 }
 

@@ -55,6 +55,9 @@ pub struct Faults {
     pub drop_during_upload: bool,
     /// configure answers 500 with an HTML page without publishing.
     pub configure_error: bool,
+    /// The CAA login answers `CAA_LOGIN_FALLBACK:` even when it would succeed, so the
+    /// legacy `accounts/login/` completes it (as Instagram does for many accounts).
+    pub caa_fallback: bool,
     /// Every request is delayed this long.
     pub slow_ms: Option<u64>,
     /// configure cuts the connection without publishing.
@@ -84,6 +87,7 @@ impl Faults {
             upload_error: self.upload_error || g.upload_error,
             drop_during_upload: self.drop_during_upload || g.drop_during_upload,
             configure_error: self.configure_error || g.configure_error,
+            caa_fallback: self.caa_fallback || g.caa_fallback,
             slow_ms: self.slow_ms.or(g.slow_ms),
             drop_before_configure: self.drop_before_configure || g.drop_before_configure,
             drop_after_configure: self.drop_after_configure || g.drop_after_configure,
@@ -164,6 +168,8 @@ pub(super) struct Sim {
     key: RsaPrivateKey,
     key_id: u8,
     pub_b64: String,
+    /// The recording mode (off unless asked for).
+    pub(super) recorder: super::record::Recorder,
 }
 
 type Answer = Result<Response, Response>;
@@ -232,7 +238,12 @@ fn header<'a>(h: &'a HeaderMap, k: &str) -> Option<&'a str> {
 }
 
 fn user_json(a: &Account) -> Value {
-    json!({"pk": a.pk, "pk_id": a.pk.to_string(), "username": a.cfg.username, "full_name": "", "is_private": false, "is_verified": false})
+    json!({
+        "pk": a.pk, "pk_id": a.pk.to_string(), "username": a.cfg.username, "full_name": "",
+        "is_private": false, "is_verified": false, "is_business": false,
+        "profile_pic_url": "https://scontent.cdninstagram.com/v/t51.2885-19/44884218_345707102882519_2446069589734326272_n.jpg",
+        "biography": "", "external_url": ""
+    })
 }
 
 impl Sim {
@@ -264,6 +275,7 @@ impl Sim {
             key,
             key_id: rand::rng().random_range(1..=255),
             pub_b64: STANDARD.encode(pem),
+            recorder: Default::default(),
         };
         for a in seed {
             sim.upsert(a);
@@ -437,7 +449,10 @@ impl Sim {
         if faults.throttle {
             return StatusCode::TOO_MANY_REQUESTS.into_response();
         }
+        // The password key is fetched with the web session (instagrapi's
+        // `password_publickeys`), and Instagram hands it to any client.
         if !path.starts_with("/graphql_www")
+            && path != "/api/v1/qe/sync/"
             && let Err(r) = check_app_headers(&headers)
         {
             return r;
@@ -545,7 +560,11 @@ impl Sim {
         let take_last = "(bk.action.core.TakeLast (bk.action.i32.Const 0))";
         match action {
             "com.bloks.www.bloks.caa.login.process_client_data_and_redirect" => {
-                if sp.get("family_device_id").is_none() || sp.get("qe_device_id").is_none() {
+                // The homepage action takes one flat object (instagrapi 3.2.2's
+                // `bloks_caa_login_process_client_data`), not the client/server split of the
+                // later actions.
+                if params.get("family_device_id").is_none() || params.get("qe_device_id").is_none()
+                {
                     return Err(payload_null());
                 }
                 let aac = format!("AAC{}", uuid::Uuid::new_v4().simple());
@@ -630,12 +649,11 @@ impl Sim {
                 json!({"layout":{"bloks_payload":{"action": a}},"status":"ok"}),
             )
         };
-        if known && matches && (totp || faults.two_factor) && !faults.bad_password {
-            return Some(action(
-                "(bk.action.caa.PresentScreen \"com.bloks.www.ap.two_step_verification.entrypoint_async\" (f4i (dkc \"context_data\") (dkc \"ctx\")))".into(),
-            ));
-        }
-        let clean = known
+        // Two-factor accounts are not a clean login either: they fall back too, and the
+        // legacy endpoint asks for the code (the Bloks two-step screens are not simulated).
+        let clean = !faults.caa_fallback
+            && !(totp || faults.two_factor)
+            && known
             && matches
             && usdid_ok
             && !(faults.bad_password
@@ -644,8 +662,14 @@ impl Sim {
                 || faults.needs_upgrade)
             && (faults.challenge.is_none() || trusted);
         if !clean {
-            return Some(action(
-                "(bk.action.core.TakeLast (bk.action.caa.Log \"CAA_LOGIN_FALLBACK:fallback_triggered\"))".into(),
+            // The marker is a string value of its own in the payload, where the reference
+            // client looks for `CAA_` markers (instagrapi #2803), as well as in the action.
+            return Some(json_response(
+                StatusCode::OK,
+                json!({"layout":{"bloks_payload":{
+                    "data":[{"id":"caa_fallback","type":"gs","data":{"key":"CAA_LOGIN_FALLBACK:fallback_triggered","initial":true}}],
+                    "action":"(bk.action.core.TakeLast (bk.action.caa.Log \"CAA_LOGIN_FALLBACK:fallback_triggered\"))"
+                }},"status":"ok"}),
             ));
         }
         let user = self.lock().accounts.get(&username).map(user_json)?;

@@ -11,7 +11,8 @@ use tokio_rustls::rustls::ServerConfig;
 use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio_rustls::server::TlsStream;
 
-/// A self-signed certificate for the simulator; clients trust `cert_pem`.
+/// The simulator's server certificate and the CA that signed it; clients trust `cert_pem`
+/// (the CA).
 pub struct SimCert {
     pub cert_pem: String,
     der: CertificateDer<'static>,
@@ -20,16 +21,43 @@ pub struct SimCert {
 
 impl SimCert {
     pub fn generate() -> std::io::Result<SimCert> {
-        let names = vec![
-            "localhost".to_owned(),
-            "127.0.0.1".to_owned(),
-            "i.instagram.com".to_owned(),
+        // Every host the app (and instagrapi) talks to, so the proxy mode can stand in for
+        // all of them under their own names.
+        let names = [
+            "localhost",
+            "127.0.0.1",
+            "i.instagram.com",
+            "b.i.instagram.com",
+            "www.instagram.com",
+            "instagram.com",
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        // A CA of its own that signs the server certificate: every TLS stack trusts such a
+        // CA given as a file (OpenSSL and BoringSSL refuse a self-signed server certificate
+        // as its own anchor, rustls takes either).
+        let err = std::io::Error::other;
+        let ca_key = rcgen::KeyPair::generate().map_err(err)?;
+        let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).map_err(err)?;
+        ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        ca.key_usages = vec![
+            rcgen::KeyUsagePurpose::KeyCertSign,
+            rcgen::KeyUsagePurpose::DigitalSignature,
         ];
-        let key = rcgen::generate_simple_self_signed(names).map_err(std::io::Error::other)?;
+        ca.distinguished_name
+            .push(rcgen::DnType::CommonName, "icf Instagram simulator CA");
+        let ca_cert = ca.self_signed(&ca_key).map_err(err)?;
+        let issuer = rcgen::Issuer::new(ca, ca_key);
+        let key = rcgen::KeyPair::generate().map_err(err)?;
+        let mut leaf = rcgen::CertificateParams::new(names).map_err(err)?;
+        leaf.distinguished_name
+            .push(rcgen::DnType::CommonName, "i.instagram.com");
+        leaf.use_authority_key_identifier_extension = true;
+        let cert = leaf.signed_by(&key, &issuer).map_err(err)?;
         Ok(SimCert {
-            cert_pem: key.cert.pem(),
-            der: key.cert.der().clone(),
-            key: PrivatePkcs8KeyDer::from(key.signing_key.serialize_der()),
+            cert_pem: ca_cert.pem(),
+            der: cert.der().clone(),
+            key: PrivatePkcs8KeyDer::from(key.serialize_der()),
         })
     }
 
@@ -78,5 +106,87 @@ impl axum::serve::Listener for TlsListener {
 
     fn local_addr(&self) -> std::io::Result<Self::Addr> {
         self.tcp.local_addr()
+    }
+}
+
+/// The proxy mode: the simulator is the client's HTTP proxy. It answers `CONNECT host:443`
+/// for any host, then serves the tunnel with TLS under Instagram's names, so a client
+/// configured exactly as in production (its own hosts, a proxy, one extra trusted
+/// certificate) reaches the simulator, and the host it meant is kept (`:authority`/`Host`).
+/// Handshakes run in their own tasks so one slow client does not hold up the others.
+pub(super) struct ProxyListener {
+    pub(super) rx: tokio::sync::mpsc::Receiver<(TlsStream<TcpStream>, SocketAddr)>,
+    pub(super) addr: SocketAddr,
+}
+
+impl ProxyListener {
+    pub(super) fn spawn(tcp: TcpListener, acceptor: TlsAcceptor) -> std::io::Result<ProxyListener> {
+        let addr = tcp.local_addr()?;
+        let (tx, rx) = tokio::sync::mpsc::channel(64);
+        tokio::spawn(async move {
+            loop {
+                let Ok((stream, peer)) = tcp.accept().await else {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                };
+                if tx.is_closed() {
+                    return;
+                }
+                let acceptor = acceptor.clone();
+                let tx = tx.clone();
+                tokio::spawn(async move {
+                    let tunnel = async {
+                        let stream = answer_connect(stream).await?;
+                        acceptor.accept(stream).await
+                    };
+                    if let Ok(Ok(tls)) = tokio::time::timeout(Duration::from_secs(10), tunnel).await
+                    {
+                        let _ = tx.send((tls, peer)).await;
+                    }
+                });
+            }
+        });
+        Ok(ProxyListener { rx, addr })
+    }
+}
+
+/// Reads the proxy request head and opens the tunnel; anything but CONNECT is refused.
+async fn answer_connect(mut stream: TcpStream) -> std::io::Result<TcpStream> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut head = Vec::with_capacity(512);
+    let mut byte = [0u8; 1];
+    // Byte by byte: the TLS ClientHello follows the head at once, and must stay unread.
+    while !head.ends_with(b"\r\n\r\n") {
+        if head.len() > 8192 || stream.read(&mut byte).await? == 0 {
+            return Err(std::io::Error::other("no proxy request"));
+        }
+        head.push(byte[0]);
+    }
+    if !head.starts_with(b"CONNECT ") {
+        stream
+            .write_all(b"HTTP/1.1 405 Method Not Allowed\r\ncontent-length: 0\r\n\r\n")
+            .await?;
+        return Err(std::io::Error::other("not a CONNECT request"));
+    }
+    stream
+        .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        .await?;
+    Ok(stream)
+}
+
+impl axum::serve::Listener for ProxyListener {
+    type Io = TlsStream<TcpStream>;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        match self.rx.recv().await {
+            Some(conn) => conn,
+            // The accept task only ends with the runtime.
+            None => std::future::pending().await,
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        Ok(self.addr)
     }
 }

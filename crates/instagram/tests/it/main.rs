@@ -1,8 +1,10 @@
 //! End-to-end tests of the Instagram client against the simulator, through real proxies.
 
 mod common;
+mod conformance;
 mod errors;
 mod login;
 mod publish;
 mod session;
+mod trace_diff;
 mod transport;
