@@ -14,14 +14,17 @@ use serde_json::{Value, json};
 use crate::caa::{CaaAnswer, Usdid, extract_aac, read_login_answer};
 use crate::crypto::{PasswordKey, encrypt_password, totp_code};
 use crate::error::{ApiErrorKind, IgError, classify};
+use crate::headers::HeaderJar;
 use crate::session::Session;
-use crate::transport::{ProxySpec, TransportOptions, build_client, map_reqwest};
+use crate::transport::{ProxySpec, TransportOptions, build_client, build_web_client, map_reqwest};
 use crate::wire::{compact_json, py_json, signed_body};
 
 pub const APP_ID: &str = "567067343352427";
 const NAV_CHAIN: &str =
     "9MV:self_profile:2,ProfileMediaTabFragment:self_profile:3,9Xf:self_following:4";
 const DEFAULT_API_BASE: &str = "https://i.instagram.com";
+/// The navigation chain instagrapi sends with a photo's configure.
+const PHOTO_NAV_CHAIN: &str = "8rL:self_profile:4,ProfileMediaTabFragment:self_profile:5,UniversalCreationMenuFragment:universal_creation_menu:7,ProfileMediaTabFragment:self_profile:8,MediaCaptureFragment:tabbed_gallery_camera:9,Dd3:photo_filter:10,FollowersShareFragment:metadata_followers_share:11";
 
 /// Client settings that are not per account.
 #[derive(Debug, Clone)]
@@ -256,16 +259,34 @@ enum Body {
     Empty,
     Signed(Value),
     Form(Vec<(String, String)>),
-    Raw {
-        bytes: Bytes,
-        content_type: String,
-    },
+    Raw(Bytes),
     /// A file sent as the body, read as it goes out.
     File {
         path: std::path::PathBuf,
         len: u64,
-        content_type: String,
     },
+}
+
+const FORM_TYPE: &str = "application/x-www-form-urlencoded; charset=UTF-8";
+
+/// instagrapi's web user agent (`PublicRequestMixin.public_user_agent`).
+const PUBLIC_USER_AGENT: &str = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_13_6) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/11.1.2 Safari/605.1.15";
+
+/// The fixed signatures of instagrapi's synthetic `IG-U-*` headers (`base_headers`).
+const HINT_SIG: &str = "01f7bae7d8b131877d8e0ae1493252280d72f6d0d554447cb1dc9049b6b2c507c08605b7";
+const SHBID_SIG: &str = "01f778d9c9f7546cf3722578fbf9b85143cd6e5132723e5c93f40f55ca0459c8ef8a0d9f";
+const SHBTS_SIG: &str = "01f7ace11925d0388080078d0282b75b8059844855da27e23c90a362270fddfb3fae7e28";
+const RUR_SIG: &str = "01f7f627f9ae4ce2874b2e04463efdb184340968b1b006fa88cb4cc69a942a04201e544c";
+
+/// A float as Python's `str()` prints it: the shortest form that reads back, and `.0` on
+/// a whole number.
+fn py_float(x: f64) -> String {
+    let s = x.to_string();
+    if s.contains(['.', 'e', 'E']) || !x.is_finite() {
+        s
+    } else {
+        format!("{s}.0")
+    }
 }
 
 /// One account's connection to Instagram. Not shared between accounts; after each call the
@@ -273,10 +294,14 @@ enum Body {
 /// token Instagram handed out.
 pub struct InstagramClient {
     http: reqwest::Client,
+    /// The web session's client (HTTP/1.1), made when first needed.
+    web: Option<reqwest::Client>,
+    proxy: ProxySpec,
     cfg: ClientConfig,
     session: Session,
     pigeon_session_id: String,
-    password_key: Option<PasswordKey>,
+    /// The private session's header dictionary, as it stands after the calls so far.
+    jar: HeaderJar,
     usdid: Option<Usdid>,
     usdid_header: Option<(String, i64)>,
 }
@@ -295,15 +320,19 @@ impl InstagramClient {
     pub fn new(session: Session, proxy: &ProxySpec, cfg: ClientConfig) -> Result<Self, IgError> {
         let plain = cfg.api_base.starts_with("http://");
         let http = build_client(proxy, plain, cfg.transport, cfg.extra_ca_pem.as_deref())?;
-        Ok(InstagramClient {
+        let mut c = InstagramClient {
             http,
+            web: None,
+            proxy: proxy.clone(),
             cfg,
             usdid: session.usdid.as_ref().and_then(Usdid::from_settings),
             pigeon_session_id: format!("UFS-{}-1", uuid4()),
-            password_key: None,
+            jar: HeaderJar::requests_session(),
             usdid_header: None,
             session,
-        })
+        };
+        c.init_headers();
+        Ok(c)
     }
 
     pub fn session(&self) -> &Session {
@@ -326,81 +355,131 @@ impl InstagramClient {
         format!("{}/{}", self.cfg.api_base, path.trim_start_matches('/'))
     }
 
-    /// §3.3, in instagrapi's order.
-    fn base_headers(&self) -> Vec<(&'static str, String)> {
+    /// instagrapi's `base_headers` (§3.3), name for name and in its order, `None` where it
+    /// writes `None` (the name keeps its place in the session's dictionary, see
+    /// [`HeaderJar`]). `Host` and `Connection` keep their places and are left to the
+    /// transport.
+    fn base_headers(&mut self) -> Vec<(&'static str, Option<String>)> {
+        let usdid = self.usdid_header();
         let s = &self.session;
-        let locale = s.locale.clone();
-        let dash = locale.replace('_', "-");
-        let accept_language = if dash == "en-US" {
+        let locale = s.locale.replace('-', "_");
+        let lang = locale.replace('_', "-");
+        let accept_language = if lang.is_empty() || lang == "en-US" {
             "en-US".to_owned()
         } else {
-            format!("{dash}, en-US")
+            format!("{lang}, en-US")
         };
         let now = Utc::now();
+        let some = |v: &str| Some(v.to_owned());
         let mut h = vec![
-            ("User-Agent", s.user_agent()),
-            ("X-IG-App-Locale", locale.clone()),
-            ("X-IG-Device-Locale", locale.clone()),
-            ("X-IG-Mapped-Locale", locale),
-            ("X-Pigeon-Session-Id", self.pigeon_session_id.clone()),
+            ("X-IG-App-Locale", Some(locale.clone())),
+            ("X-IG-Device-Locale", Some(locale.clone())),
+            ("X-IG-Mapped-Locale", Some(locale)),
+            ("X-Pigeon-Session-Id", Some(self.pigeon_session_id.clone())),
             (
                 "X-Pigeon-Rawclienttime",
-                format!("{}.{:03}", now.timestamp(), now.timestamp_subsec_millis()),
+                Some(format!(
+                    "{}.{:03}",
+                    now.timestamp(),
+                    now.timestamp_subsec_millis()
+                )),
             ),
-            ("X-IG-Bandwidth-Speed-KBPS", "-1.000".into()),
-            ("X-IG-Bandwidth-TotalBytes-B", "0".into()),
-            ("X-IG-Bandwidth-TotalTime-MS", "0".into()),
-            ("X-IG-App-Startup-Country", s.country.to_uppercase()),
+            ("X-IG-Bandwidth-Speed-KBPS", some("-1.000")),
+            ("X-IG-Bandwidth-TotalBytes-B", some("0")),
+            ("X-IG-Bandwidth-TotalTime-MS", some("0")),
+            ("X-IG-App-Startup-Country", Some(s.country.to_uppercase())),
             (
                 "X-Bloks-Version-Id",
-                s.device_settings.bloks_versioning_id.clone(),
+                Some(s.device_settings.bloks_versioning_id.clone()),
             ),
-            (
-                "X-IG-WWW-Claim",
-                s.ig_www_claim
-                    .clone()
-                    .filter(|c| !c.is_empty())
-                    .unwrap_or_else(|| "0".into()),
-            ),
-            ("X-Bloks-Is-Layout-RTL", "false".into()),
-            ("X-Bloks-Is-Panorama-Enabled", "true".into()),
-            ("X-IG-Device-ID", s.uuids.uuid.clone()),
-            ("X-IG-Family-Device-ID", s.uuids.phone_id.clone()),
-            ("X-IG-Android-ID", s.uuids.android_device_id.clone()),
-            ("X-IG-Timezone-Offset", s.timezone_offset.to_string()),
-            ("X-IG-Connection-Type", "WIFI".into()),
-            ("X-IG-Capabilities", "3brTv10=".into()),
-            ("X-IG-App-ID", APP_ID.into()),
-            ("Priority", "u=3".into()),
-            ("Accept-Language", accept_language),
-            ("Accept-Encoding", "gzip, deflate".into()),
-            ("X-FB-HTTP-Engine", "Tigon/MNS/TCP".into()),
-            ("X-Tigon-Is-Retry", "False".into()),
-            ("X-Zero-Balance", "INIT".into()),
-            ("X-Zero-Eh", String::new()),
-            ("X-Zero-State", "unknown".into()),
-            ("Zero-HTTP-Network-Interface", "wifi".into()),
-            ("X-FB-Client-IP", "True".into()),
-            ("X-FB-Server-Cluster", "True".into()),
+            ("X-IG-WWW-Claim", some("0")),
+            ("X-Bloks-Is-Layout-RTL", some("false")),
+            ("X-Bloks-Is-Panorama-Enabled", some("true")),
+            ("X-IG-Device-ID", Some(s.uuids.uuid.clone())),
+            ("X-IG-Family-Device-ID", Some(s.uuids.phone_id.clone())),
+            ("X-IG-Android-ID", Some(s.uuids.android_device_id.clone())),
+            ("X-IG-Timezone-Offset", Some(s.timezone_offset.to_string())),
+            ("X-IG-Connection-Type", some("WIFI")),
+            ("X-IG-Capabilities", some("3brTv10=")),
+            ("X-IG-App-ID", some(APP_ID)),
+            ("Priority", some("u=3")),
+            ("User-Agent", Some(s.user_agent())),
+            ("Accept-Language", Some(accept_language)),
+            ("X-MID", s.mid.clone().filter(|m| !m.is_empty())),
+            ("Accept-Encoding", some("gzip, deflate")),
+            ("Host", some("i.instagram.com")),
+            ("X-FB-HTTP-Engine", some("Tigon/MNS/TCP")),
+            ("X-Tigon-Is-Retry", some("False")),
+            ("X-Zero-Balance", some("INIT")),
+            ("X-Zero-Eh", some("")),
+            ("X-Zero-State", some("unknown")),
+            ("Zero-HTTP-Network-Interface", some("wifi")),
+            ("Connection", some("keep-alive")),
+            ("X-FB-Client-IP", some("True")),
+            ("X-FB-Server-Cluster", some("True")),
             (
                 "IG-INTENDED-USER-ID",
-                s.user_id().unwrap_or_else(|| "0".into()),
+                Some(s.user_id().unwrap_or_else(|| "0".into())),
             ),
-            ("X-IG-Nav-Chain", NAV_CHAIN.into()),
+            ("X-IG-Nav-Chain", some(NAV_CHAIN)),
         ];
-        if let Some(mid) = s.mid.as_ref().filter(|m| !m.is_empty()) {
-            h.push(("X-MID", mid.clone()));
+        if let Some(uid) = s.user_id() {
+            // instagrapi's constants: routing hints with its own fixed signatures, valid
+            // for a year from now (a Python float, printed as Python prints it).
+            let next_year = py_float(now.timestamp_micros() as f64 / 1e6 + 31_536_000.0);
+            h.push(("IG-U-DS-USER-ID", Some(uid.clone())));
+            h.push((
+                "IG-U-IG-DIRECT-REGION-HINT",
+                Some(format!("LLA,{uid},{next_year}:{HINT_SIG}")),
+            ));
+            h.push((
+                "IG-U-SHBID",
+                Some(format!("12695,{uid},{next_year}:{SHBID_SIG}")),
+            ));
+            h.push((
+                "IG-U-SHBTS",
+                Some(format!("{},{uid},{next_year}:{SHBTS_SIG}", now.timestamp())),
+            ));
+            h.push(("IG-U-RUR", Some(format!("RVA,{uid},{next_year}:{RUR_SIG}"))));
         }
-        if let Some(auth) = s.authorization_header() {
-            h.push(("Authorization", auth));
-            if let Some(uid) = s.user_id() {
-                h.push(("IG-U-DS-USER-ID", uid));
-            }
-            if let Some(rur) = s.ig_u_rur.as_ref().filter(|r| !r.is_empty()) {
-                h.push(("IG-U-RUR", rur.clone()));
-            }
+        if let Some(rur) = s.ig_u_rur.clone().filter(|r| !r.is_empty()) {
+            h.push(("IG-U-RUR", Some(rur)));
+        }
+        if let Some(claim) = s.ig_www_claim.clone().filter(|c| !c.is_empty()) {
+            h.push(("X-IG-WWW-Claim", Some(claim)));
+        }
+        if let Some(u) = usdid {
+            h.push(("X-Meta-Usdid", Some(u)));
         }
         h
+    }
+
+    /// `X-Meta-Usdid`, rebuilt when less than 5 minutes of its hour remain (§1.5).
+    fn usdid_header(&mut self) -> Option<String> {
+        let u = self.usdid.as_ref()?;
+        let now = Utc::now().timestamp();
+        let fresh = self
+            .usdid_header
+            .as_ref()
+            .is_some_and(|(_, exp)| exp - now > 300);
+        if !fresh {
+            self.usdid_header = Some((u.header(now + 3600), now + 3600));
+        }
+        self.usdid_header.as_ref().map(|(h, _)| h.clone())
+    }
+
+    /// What instagrapi's `init()` writes into a new client's session headers.
+    fn init_headers(&mut self) {
+        let mut h = self.base_headers();
+        if let Some(auth) = self.session.authorization_header() {
+            h.push(("Authorization", Some(auth)));
+        } else {
+            self.jar.pop("Authorization");
+        }
+        if self.session.ig_u_rur.as_deref().is_none_or(str::is_empty) {
+            self.jar.pop("IG-U-RUR");
+        }
+        self.jar.update(h);
     }
 
     /// Stores what Instagram hands out on every response (§3.6).
@@ -439,20 +518,11 @@ impl InstagramClient {
                 }
             }
         }
-        if let Some(mid) = self.session.cookies.get("mid").cloned()
-            && self.session.mid.is_none()
-        {
-            self.session.mid = Some(mid);
-        }
-        if let (Some(id), Some(key)) = (
-            get("ig-set-password-encryption-key-id"),
-            get("ig-set-password-encryption-pub-key"),
-        ) && let Ok(k) = PasswordKey::from_headers(&id, &key)
-        {
-            self.password_key = Some(k);
-        }
     }
 
+    /// instagrapi's `private_request`: the standard headers laid over the session's,
+    /// `Content-Type` kept for a POST and dropped for a GET, `Authorization` with the
+    /// request's own headers.
     async fn send(
         &mut self,
         method: Method,
@@ -464,57 +534,119 @@ impl InstagramClient {
         if !login && !self.cfg.pace.is_zero() {
             tokio::time::sleep(self.cfg.pace).await;
         }
+        let base = self.base_headers();
+        self.jar.update(base);
+        let mut request: Vec<(String, Option<String>)> = extra
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), Some(v)))
+            .collect();
+        if let Some(auth) = self.session.authorization_header()
+            && !request
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+        {
+            request.push(("Authorization".into(), Some(auth)));
+        }
+        match body {
+            Body::Empty => self.jar.pop("Content-Type"),
+            _ => self.jar.set("Content-Type", Some(FORM_TYPE.into())),
+        }
+        self.transmit(method, url, body, request).await
+    }
+
+    /// instagrapi's `private_headers(extra)`: the standard headers, then the request's,
+    /// then `Authorization`; sent beside the session's headers without changing them (the
+    /// uploads call `requests.Session.post` directly).
+    fn private_headers(
+        &mut self,
+        extra: Vec<(&'static str, String)>,
+    ) -> Vec<(String, Option<String>)> {
+        let mut h: Vec<(String, Option<String>)> = Vec::new();
+        let mut put = |k: &str, v: Option<String>| match h
+            .iter()
+            .position(|(n, _)| n.eq_ignore_ascii_case(k))
+        {
+            Some(i) => h[i].1 = v,
+            None => h.push((k.to_owned(), v)),
+        };
+        for (k, v) in self.base_headers() {
+            put(k, v);
+        }
+        for (k, v) in extra {
+            put(k, Some(v));
+        }
+        if let Some(auth) = self.session.authorization_header()
+            && !h
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+        {
+            h.push(("Authorization".into(), Some(auth)));
+        }
+        h
+    }
+
+    /// instagrapi's `request_timeout` sleep before a request that is not part of a login.
+    async fn pace(&self) {
+        if !self.cfg.pace.is_zero() {
+            tokio::time::sleep(self.cfg.pace).await;
+        }
+    }
+
+    /// Sends one request: the session's headers with the request's merged in, then the
+    /// cookies and the length as the transport adds them.
+    async fn transmit(
+        &mut self,
+        method: Method,
+        url: String,
+        body: Body,
+        request: Vec<(String, Option<String>)>,
+    ) -> Result<(u16, Bytes), IgError> {
         let is_post = method == Method::POST;
         let mut req = self.http.request(method, url);
-        let mut headers = self.base_headers();
-        if let Some(u) = &self.usdid {
-            // Rebuilt when less than 5 minutes of its hour remain (§1.5).
-            let now = Utc::now().timestamp();
-            let fresh = self
-                .usdid_header
-                .as_ref()
-                .is_some_and(|(_, exp)| exp - now > 300);
-            if !fresh {
-                self.usdid_header = Some((u.header(now + 3600), now + 3600));
-            }
-            if let Some((h, _)) = &self.usdid_header {
-                headers.push(("X-Meta-Usdid", h.clone()));
-            }
-        }
-        // Per-request headers replace standard ones of the same name.
-        headers.retain(|(k, _)| !extra.iter().any(|(e, _)| e.eq_ignore_ascii_case(k)));
-        headers.extend(extra);
+        let headers = self.jar.merged(&request);
+        let explicit_length = headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("content-length"));
         for (k, v) in headers {
             req = req.header(k, v);
         }
-        let form_type = "application/x-www-form-urlencoded; charset=UTF-8";
-        req = match body {
-            Body::Empty => req,
-            Body::Signed(v) => req.header("Content-Type", form_type).body(signed_body(&v)),
-            Body::Form(pairs) => {
-                let enc = form_urlencoded::Serializer::new(String::new())
-                    .extend_pairs(pairs)
-                    .finish();
-                req.header("Content-Type", form_type).body(enc)
-            }
-            Body::Raw {
-                bytes,
-                content_type,
-            } => req.header("Content-Type", content_type).body(bytes),
-            Body::File {
-                path,
-                len,
-                content_type,
-            } => {
+        let (bytes, file) = match body {
+            Body::Empty => (None, None),
+            Body::Signed(v) => (Some(Bytes::from(signed_body(&v))), None),
+            Body::Form(pairs) => (
+                Some(Bytes::from(
+                    form_urlencoded::Serializer::new(String::new())
+                        .extend_pairs(pairs)
+                        .finish(),
+                )),
+                None,
+            ),
+            Body::Raw(bytes) => (Some(bytes), None),
+            Body::File { path, len } => (None, Some((path, len))),
+        };
+        let len = bytes
+            .as_ref()
+            .map(|b| b.len() as u64)
+            .or(file.as_ref().map(|(_, l)| *l));
+        // The transport adds the cookies after the request's headers, and the length
+        // last unless the request named it.
+        if let Some(cookie) = self.cookie_header() {
+            req = req.header("Cookie", cookie);
+        }
+        if let (Some(len), false) = (len, explicit_length) {
+            req = req.header("Content-Length", len.to_string());
+        }
+        req = match (bytes, file) {
+            (Some(b), _) => req.body(b),
+            (None, Some((path, _))) => {
                 // Checked when the media was prepared; gone since means the post was deleted.
                 let file = tokio::fs::File::open(&path).await.map_err(|e| {
                     IgError::BadMedia(format!("the stored video cannot be read: {e}"))
                 })?;
                 let stream = tokio_util::io::ReaderStream::with_capacity(file, 256 * 1024);
-                req.header("Content-Type", content_type)
-                    .header("Content-Length", len.to_string())
-                    .body(reqwest::Body::wrap_stream(stream))
+                req.body(reqwest::Body::wrap_stream(stream))
             }
+            (None, None) => req,
         };
         // Once connected, a POST may have reached Instagram even if no answer came back.
         let resp = req.send().await.map_err(|e| map_reqwest(e, is_post))?;
@@ -539,6 +671,45 @@ impl InstagramClient {
         Ok((status, bytes))
     }
 
+    /// The session's cookies as the `Cookie` header.
+    fn cookie_header(&self) -> Option<String> {
+        let c = &self.session.cookies;
+        (!c.is_empty()).then(|| {
+            c.iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
+    }
+
+    /// instagrapi's web session (`Client.public`): HTTP/1.1 with a desktop Safari's
+    /// headers, used for the password key (`password_publickeys`). Same proxy, no cookies.
+    async fn public_get(&mut self, url: String) -> Result<(u16, HeaderMap, Bytes), IgError> {
+        if self.web.is_none() {
+            self.web = Some(build_web_client(&self.proxy, &self.cfg)?);
+        }
+        let Some(web) = &self.web else {
+            return Err(IgError::Protocol("no web client".into()));
+        };
+        let host = reqwest::Url::parse(&url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_owned))
+            .unwrap_or_default();
+        let req = web
+            .get(url)
+            .header("Host", host)
+            .header("User-Agent", PUBLIC_USER_AGENT)
+            .header("Accept-Encoding", "gzip,deflate")
+            .header("Accept", "*/*")
+            .header("Connection", "Keep-Alive")
+            .header("Accept-Language", "en-US");
+        let resp = req.send().await.map_err(|e| map_reqwest(e, false))?;
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let bytes = resp.bytes().await.map_err(|e| map_reqwest(e, false))?;
+        Ok((status, headers, bytes))
+    }
+
     /// A private API call: the answer as JSON, or the classified error.
     async fn call(
         &mut self,
@@ -556,24 +727,28 @@ impl InstagramClient {
             .map_err(|_| IgError::Protocol("the answer is not JSON".into()))
     }
 
-    fn default_data(&self, mut v: Value) -> Value {
-        if let Some(m) = v.as_object_mut() {
-            m.insert("_uuid".into(), json!(self.session.uuids.uuid));
-            m.insert(
-                "device_id".into(),
-                json!(self.session.uuids.android_device_id),
-            );
+    /// instagrapi's `with_default_data`: `_uuid` and `device_id` first, then the data.
+    fn default_data(&self, v: Value) -> Value {
+        let mut m = serde_json::Map::new();
+        m.insert("_uuid".into(), json!(self.session.uuids.uuid));
+        m.insert(
+            "device_id".into(),
+            json!(self.session.uuids.android_device_id),
+        );
+        if let Value::Object(data) = v {
+            m.extend(data);
         }
-        v
+        Value::Object(m)
     }
 
+    /// instagrapi's `device` property.
     fn device_object(&self) -> Value {
         let d = &self.session.device_settings;
         json!({
-            "manufacturer": d.manufacturer,
-            "model": d.model,
             "android_version": d.android_version,
             "android_release": d.android_release,
+            "manufacturer": d.manufacturer,
+            "model": d.model,
         })
     }
 
@@ -681,15 +856,12 @@ impl InstagramClient {
         format!("{base}/{}", endpoint.trim_start_matches('/'))
     }
 
-    fn bloks_form(&self, client_input: Value, server: Value) -> Vec<(String, String)> {
+    /// instagrapi's `_bloks_payload`: the params as compact JSON, then the device and the
+    /// Bloks version.
+    fn bloks_form(&self, params: Value) -> Vec<(String, String)> {
         let hash = self.session.device_settings.bloks_versioning_id.clone();
         vec![
-            (
-                "params".into(),
-                compact_json(
-                    &json!({"client_input_params": client_input, "server_params": server}),
-                ),
-            ),
+            ("params".into(), compact_json(&params)),
             ("_uuid".into(), self.session.uuids.uuid.clone()),
             (
                 "bk_client_context".into(),
@@ -702,13 +874,15 @@ impl InstagramClient {
     async fn bloks_action(
         &mut self,
         action: &str,
-        form: Vec<(String, String)>,
-        mut extra: Vec<(&'static str, String)>,
+        params: Value,
+        extra: Vec<(&'static str, String)>,
     ) -> Result<Value, IgError> {
         let endpoint = format!("bloks/async_action/{action}/");
-        extra.push(("X-FB-Friendly-Name", format!("IgApi: {endpoint}")));
+        let mut headers = vec![("X-FB-Friendly-Name", format!("IgApi: {endpoint}"))];
+        headers.extend(extra);
         let url = self.caa_url(&format!("api/v1/{endpoint}"));
-        self.call(Method::POST, url, Body::Form(form), extra, true)
+        let form = self.bloks_form(params);
+        self.call(Method::POST, url, Body::Form(form), headers, true)
             .await
     }
 
@@ -753,13 +927,17 @@ impl InstagramClient {
                 "X-FB-Friendly-Name",
                 "IGUSDIDRegistrationMutation".to_owned(),
             ),
+            ("Content-Type", FORM_TYPE.to_owned()),
             ("X-Client-Doc-Id", doc_id.to_owned()),
             ("X-Root-Field-Name", "usdid_registration".to_owned()),
             ("X-Graphql-Client-Library", "pando".to_owned()),
         ];
+        // `private_graphql_www_request`: the standard headers and these as the request's
+        // own, beside the session's (which it leaves as they are).
+        let headers = self.private_headers(headers);
         let url = self.caa_url("graphql_www");
         let (status, body) = self
-            .send(Method::POST, url, Body::Form(form), headers, true)
+            .transmit(Method::POST, url, Body::Form(form), headers)
             .await?;
         if let Some(e) = classify(status, &body) {
             if e.kind == ApiErrorKind::NotFound {
@@ -809,25 +987,39 @@ impl InstagramClient {
             .unwrap_or_else(crate::caa::device_network_info);
         let ids = self.session.uuids.clone();
         let waterfall = uuid4();
-        let device_params = json!({
-            "family_device_id": ids.phone_id, "device_id": ids.android_device_id,
-            "qe_device_id": ids.uuid, "waterfall_id": waterfall,
+        let group = "caa_iteration_v3_perf_ig_4";
+        let homepage = "Deploy: Not in Experiment";
+        // The login homepage: one flat object (`bloks_caa_login_process_client_data`).
+        let params = json!({
+            "is_from_logged_out": false,
+            "logged_out_user": "",
+            "qpl_join_id": null,
+            "family_device_id": ids.phone_id,
+            "device_id": ids.android_device_id,
+            "offline_experiment_group": group,
+            "waterfall_id": waterfall,
+            "logout_source": "",
+            "show_internal_settings": false,
+            "last_auto_login_time": 0,
+            "disable_auto_login": false,
+            "qe_device_id": ids.uuid,
+            "use_auto_login_interstitial": true,
+            "disable_recursive_auto_login_interstitial": true,
+            "auto_login_interstitial_experiment_group_name": "",
+            "is_from_logged_in_switcher": false,
+            "switcher_logged_in_uid": "",
+            "account_list": [],
+            "blocked_uid": [],
+            "INTERNAL_INFRA_THEME": "THREE_NEUTRAL_GRAY",
+            "layered_homepage_experiment_group": homepage,
+            "launched_url": "",
+            "sim_phone_numbers": [],
+            "is_from_registration_reminder": false,
         });
-        let mut server = device_params.clone();
-        server["offline_experiment_group"] = json!("caa_iteration_v3_perf_ig_4");
-        server["layered_homepage_experiment_group"] = json!("Deploy: Not in Experiment");
-        server["INTERNAL_INFRA_THEME"] = json!("THREE_NEUTRAL_GRAY");
-        server["is_from_logged_out"] = json!(0);
-        let client_input = json!({
-            "device_id": ids.android_device_id, "family_device_id": ids.phone_id,
-            "lois_settings": {"lois_token": ""}, "zero_balance_state": "", "network_bssid": null,
-            "aymh_accounts": [], "accounts_list": [], "sso_accounts_auth_data": []
-        });
-        let form = self.bloks_form(client_input, server);
         let v = self
             .bloks_action(
                 "com.bloks.www.bloks.caa.login.process_client_data_and_redirect",
-                form,
+                params,
                 vec![],
             )
             .await?;
@@ -848,29 +1040,40 @@ impl InstagramClient {
         let nonce = k
             .get("challenge_nonce")
             .and_then(Value::as_str)
+            .filter(|n| !n.is_empty())
             .map(str::to_owned);
 
-        let instance = Utc::now().timestamp_millis();
-        let mut server = device_params.clone();
-        for (key, val) in [
-            ("login_surface", json!("login_home")),
-            ("login_entry_point", json!("logged_out")),
-            ("access_flow_version", json!("pre_mt_behavior")),
-            ("INTERNAL__latency_qpl_marker_id", json!(36707139)),
-            ("INTERNAL__latency_qpl_instance_id", json!(instance)),
-        ] {
-            server[key] = val;
-        }
         if let Some(aac) = &aac {
-            let client_input = json!({
-                "username_input": creds.username, "si_device_param_network_info": network_info.clone(),
-                "aac": aac, "lois_settings": {"lois_token": ""}, "cloud_trust_token": null,
-                "zero_balance_state": "", "network_bssid": null
+            let params = json!({
+                "client_input_params": {
+                    "username_input": creds.username,
+                    "si_device_param_network_info": network_info.clone(),
+                    "aac": aac,
+                    "lois_settings": {"lois_token": ""},
+                    "cloud_trust_token": null,
+                    "zero_balance_state": "",
+                    "network_bssid": null,
+                },
+                "server_params": {
+                    "is_from_logged_out": 0,
+                    "layered_homepage_experiment_group": homepage,
+                    "device_id": ids.android_device_id,
+                    "login_surface": "login_home",
+                    "waterfall_id": waterfall,
+                    "INTERNAL__latency_qpl_instance_id": now_ms(),
+                    "is_platform_login": 0,
+                    "login_entry_point": "logged_out",
+                    "INTERNAL__latency_qpl_marker_id": 36707139,
+                    "family_device_id": ids.phone_id,
+                    "offline_experiment_group": group,
+                    "access_flow_version": "pre_mt_behavior",
+                    "is_from_logged_in_switcher": 0,
+                    "qe_device_id": ids.uuid,
+                },
             });
-            let form = self.bloks_form(client_input, server.clone());
             self.bloks_action(
                 "com.bloks.www.caa.login.oauth.token.fetch.async",
-                form,
+                params,
                 vec![],
             )
             .await?;
@@ -883,71 +1086,129 @@ impl InstagramClient {
 
         let key = self.fetch_password_key().await?;
         let enc = encrypt_password(creds.password, &key, Utc::now().timestamp())?;
-        let input_id: String = format!("{:04x}", rand::rng().random_range(0..0x10000u32));
-        let client_input = json!({
-            "contact_point": creds.username, "password": enc, "aac": aac,
-            "device_id": ids.android_device_id, "family_device_id": ids.phone_id,
-            "machine_id": self.session.mid.clone().unwrap_or_default(),
-            "login_attempt_count": 1, "try_num": 1,
-            "event_flow": "login_manual", "event_step": "home_page",
-            "password_contains_non_ascii": if creds.password.is_ascii() { "false" } else { "true" },
-            "flash_call_permission_status": {"READ_PHONE_STATE": "DENIED", "READ_CALL_LOG": "DENIED", "ANSWER_PHONE_CALLS": "DENIED"},
-            "gms_incoming_call_retriever_eligibility": "eligible",
-            "si_device_param_network_info": network_info.clone(),
-            "sim_phones": [], "aymh_accounts": [], "accounts_list": [],
-            "sso_token_map_json_string": "", "openid_tokens": {}, "secure_family_device_id": "",
-            "has_whatsapp_installed": 0, "headers_infra_flow_id": "", "lois_settings": {"lois_token": ""},
-            "cloud_trust_token": null, "zero_balance_state": "", "network_bssid": null,
-            "fb_ig_device_id": [], "encrypted_msisdn": "", "auth_secure_device_id": "",
-            "block_store_machine_id": "", "device_emails": [], "login_credential_type": "none"
+        // Four hex digits then `ig`, as instagrapi writes the text-input ids (#2725).
+        let input_id = format!("{}ig", &uuid::Uuid::new_v4().simple().to_string()[..4]);
+        let params = json!({
+            "client_input_params": {
+                "blocked_uids": [],
+                "aac": aac,
+                "sim_phones": [],
+                "aymh_accounts": [],
+                "network_bssid": null,
+                "secure_family_device_id": "",
+                "has_granted_read_contacts_permissions": 0,
+                "auth_secure_device_id": "",
+                "has_whatsapp_installed": 0,
+                "si_device_param_network_info": network_info,
+                "password": enc,
+                "sso_token_map_json_string": "",
+                "block_store_machine_id": "",
+                "ig_vetted_device_nonces": null,
+                "cloud_trust_token": null,
+                "event_flow": "login_manual",
+                "password_contains_non_ascii": if creds.password.is_ascii() { "false" } else { "true" },
+                "client_known_key_hash": "",
+                "sso_accounts_auth_data": [],
+                "encrypted_msisdn": "",
+                "has_granted_read_phone_permissions": 0,
+                "app_manager_id": "",
+                "should_show_nested_nta_from_aymh": 0,
+                "device_id": ids.android_device_id,
+                "zero_balance_state": "",
+                "login_attempt_count": 1,
+                "machine_id": self.session.mid.clone(),
+                "flash_call_permission_status": {
+                    "READ_PHONE_STATE": "DENIED",
+                    "READ_CALL_LOG": "DENIED",
+                    "ANSWER_PHONE_CALLS": "DENIED",
+                },
+                "accounts_list": [],
+                "gms_incoming_call_retriever_eligibility": "eligible",
+                "family_device_id": ids.phone_id,
+                "fb_ig_device_id": [],
+                "device_emails": [],
+                "try_num": 1,
+                "lois_settings": {"lois_token": ""},
+                "event_step": "home_page",
+                "headers_infra_flow_id": "",
+                "openid_tokens": {},
+                "contact_point": creds.username,
+            },
+            "server_params": {
+                "should_trigger_override_login_2fa_action": 0,
+                "is_from_logged_out": 0,
+                "should_trigger_override_login_success_action": 0,
+                "login_credential_type": "none",
+                "server_login_source": "login",
+                "waterfall_id": waterfall,
+                "two_step_login_type": "one_step_login",
+                "login_source": "Login",
+                "is_platform_login": 0,
+                "login_entry_point": "logged_out",
+                "INTERNAL__latency_qpl_marker_id": 36707139,
+                "is_from_aymh": 0,
+                "offline_experiment_group": group,
+                "is_from_landing_page": 0,
+                "left_nav_button_action": "NONE",
+                "password_text_input_id": format!("{input_id}:82"),
+                "is_from_empty_password": 0,
+                "is_from_msplit_fallback": 0,
+                "ar_event_source": "login_home_page",
+                "qe_device_id": ids.uuid,
+                "username_text_input_id": format!("{input_id}:81"),
+                "layered_homepage_experiment_group": homepage,
+                "device_id": ids.android_device_id,
+                "login_surface": "login_home",
+                "INTERNAL__latency_qpl_instance_id": now_ms(),
+                "reg_flow_source": "login_home_native_integration_point",
+                "is_caa_perf_enabled": 1,
+                "credential_type": "password",
+                "is_from_password_entry_page": 0,
+                "caller": "gslr",
+                "family_device_id": ids.phone_id,
+                "is_from_assistive_id": 0,
+                "access_flow_version": "pre_mt_behavior",
+                "is_from_logged_in_switcher": 0,
+            },
         });
-        let mut server = device_params;
-        for (key, val) in [
-            ("login_source", json!("Login")),
-            ("server_login_source", json!("login")),
-            ("credential_type", json!("password")),
-            ("login_credential_type", json!("none")),
-            ("two_step_login_type", json!("one_step_login")),
-            ("caller", json!("gslr")),
-            (
-                "reg_flow_source",
-                json!("login_home_native_integration_point"),
-            ),
-            ("ar_event_source", json!("login_home_page")),
-            ("is_caa_perf_enabled", json!(1)),
-            ("username_text_input_id", json!(format!("{input_id}ig:81"))),
-            ("password_text_input_id", json!(format!("{input_id}ig:82"))),
-            ("INTERNAL__latency_qpl_marker_id", json!(36707139)),
-            ("INTERNAL__latency_qpl_instance_id", json!(instance)),
-        ] {
-            server[key] = val;
-        }
-        let attest = compact_json(&json!({"attestation": [{
+        let attest = py_json(&json!({"attestation": [{
             "version": 2, "type": "keystore", "errors": [-1013],
             "challenge_nonce": nonce, "signed_nonce": "", "key_hash": ""
         }]}));
-        let form = self.bloks_form(client_input, server);
         let v = self
             .bloks_action(
                 "com.bloks.www.bloks.caa.login.async.send_login_request",
-                form,
+                params,
                 vec![("X-IG-Attest-Params", attest)],
             )
             .await?;
         match read_login_answer(&v) {
             CaaAnswer::LoggedIn(l) => {
-                for (k, val) in &l.headers {
-                    let Some(val) = val.as_str() else { continue };
-                    match k.to_ascii_lowercase().as_str() {
-                        "ig-set-authorization" => self.session.set_authorization(val),
-                        "ig-set-ig-u-rur" => self.session.ig_u_rur = Some(val.to_owned()),
-                        "x-ig-set-www-claim" => self.session.ig_www_claim = Some(val.to_owned()),
-                        "ig-set-x-mid" => self.session.mid = Some(val.to_owned()),
-                        _ => {}
+                // As instagrapi's `bloks_apply_login_response`: the token, the cookies and
+                // the routing values go straight into the session's headers.
+                let header = |name: &str| {
+                    l.headers
+                        .iter()
+                        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                        .and_then(|(_, v)| v.as_str())
+                        .map(str::to_owned)
+                };
+                if let Some(auth) = header("ig-set-authorization") {
+                    self.session.set_authorization(&auth);
+                    if let Some(a) = self.session.authorization_header() {
+                        self.jar.set("Authorization", Some(a));
                     }
                 }
                 for (k, val) in l.cookies {
                     self.session.cookies.insert(k, val);
+                }
+                if let Some(rur) = header("ig-set-ig-u-rur") {
+                    self.session.ig_u_rur = Some(rur.clone());
+                    self.jar.set("IG-U-RUR", Some(rur));
+                }
+                if let Some(claim) = header("x-ig-set-www-claim") {
+                    self.session.ig_www_claim = Some(claim.clone());
+                    self.jar.set("X-IG-WWW-Claim", Some(claim));
                 }
                 let body = json!({"logged_in_user": l.logged_in_user});
                 self.logged_in(&body).await.map(Some)
@@ -977,21 +1238,24 @@ impl InstagramClient {
         }
     }
 
-    /// `GET qe/sync/`: the password key arrives in response headers (§4.3).
+    /// `GET qe/sync/` with the web session, for every password sent, as instagrapi's
+    /// `password_publickeys` does: the key arrives in response headers (§4.3).
     async fn fetch_password_key(&mut self) -> Result<PasswordKey, IgError> {
-        if let Some(k) = &self.password_key {
-            return Ok(k.clone());
-        }
         let url = self.api("qe/sync/");
-        let (status, body) = self
-            .send(Method::GET, url, Body::Empty, vec![], true)
-            .await?;
+        let (status, headers, body) = self.public_get(url).await?;
         if let Some(e) = classify(status, &body) {
             return Err(IgError::Api(e));
         }
-        self.password_key
-            .clone()
-            .ok_or_else(|| IgError::Protocol("qe/sync/ gave no password encryption key".into()))
+        let get = |k: &str| headers.get(k).and_then(|v| v.to_str().ok());
+        match (
+            get("ig-set-password-encryption-key-id"),
+            get("ig-set-password-encryption-pub-key"),
+        ) {
+            (Some(id), Some(key)) => Ok(PasswordKey::from_headers(id, key)?),
+            _ => Err(IgError::Protocol(
+                "qe/sync/ gave no password encryption key".into(),
+            )),
+        }
     }
 
     async fn logged_in(&mut self, v: &Value) -> Result<LoginOutcome, IgError> {
@@ -1013,15 +1277,17 @@ impl InstagramClient {
         Ok(LoginOutcome::LoggedIn(info))
     }
 
-    /// The app's first screens after login (§4.9). Failures here do not undo the login.
+    /// The app's first screens after login (§4.9), as instagrapi's `login_flow`:
+    /// `get_reels_tray_feed("cold_start")`, then `get_timeline_feed(["cold_start_fetch"])`.
+    /// Failures here do not undo the login.
     async fn warm_up(&mut self) {
         let s = &self.session;
         let tray = json!({
             "supported_capabilities_new": [
-                {"name": "SUPPORTED_SDK_VERSIONS", "value": "119.0,120.0,121.0,122.0,123.0,124.0,125.0,126.0,127.0,128.0,129.0,130.0,131.0,132.0,133.0,134.0,135.0,136.0,137.0,138.0,139.0,140.0,141.0,142.0"},
-                {"name": "FACE_TRACKER_VERSION", "value": "14"},
-                {"name": "COMPRESSION", "value": "ETC2_COMPRESSION"},
-                {"name": "gyroscope", "value": "gyroscope_enabled"}
+                {"value": "119.0,120.0,121.0,122.0,123.0,124.0,125.0,126.0,127.0,128.0,129.0,130.0,131.0,132.0,133.0,134.0,135.0,136.0,137.0,138.0,139.0,140.0,141.0,142.0", "name": "SUPPORTED_SDK_VERSIONS"},
+                {"value": "14", "name": "FACE_TRACKER_VERSION"},
+                {"value": "ETC2_COMPRESSION", "name": "COMPRESSION"},
+                {"value": "gyroscope_enabled", "name": "gyroscope"}
             ],
             "reason": "cold_start",
             "timezone_offset": s.timezone_offset.to_string(),
@@ -1031,26 +1297,42 @@ impl InstagramClient {
             "_uuid": s.uuids.uuid,
             "reel_tray_impressions": {},
         });
-        let now = Utc::now();
+        let now = now_ms().to_string();
+        let mut rng = rand::rng();
         let timeline = json!({
-            "reason": "cold_start_fetch",
-            "phone_id": s.uuids.phone_id,
-            "device_id": s.uuids.uuid,
-            "_uuid": s.uuids.uuid,
-            "session_id": s.uuids.client_session_id,
-            "request_id": s.uuids.request_id,
-            "timezone_offset": s.timezone_offset.to_string(),
-            "device_timezone_name": s.timezone_name.clone().unwrap_or_else(|| crate::session::timezone_name(s.timezone_offset)),
-            "battery_level": 100,
-            "is_charging": "0",
-            "is_dark_mode": 1,
-            "will_sound_on": "0",
-            "push_disabled": s.push_disabled.to_string(),
-            "bloks_versioning_id": s.device_settings.bloks_versioning_id,
+            "app_start_time": now,
+            "has_camera_permission": "1",
             "feed_view_info": "[]",
+            "client_recorded_request_time_ms": now,
+            "client_seen_store_media_list": "",
+            "client_view_state_media_list": "[]",
+            "device_timezone_name": s.timezone_name.clone().unwrap_or_else(|| crate::session::timezone_name(s.timezone_offset)),
+            "feed_reshare_info": "",
+            "phone_id": s.uuids.phone_id,
+            // instagrapi passes the reason as a list here.
+            "reason": ["cold_start_fetch"],
+            "battery_level": 100,
+            "timezone_offset": s.timezone_offset.to_string(),
+            "device_id": s.uuids.uuid,
+            "include_attribution_ui_data": "true",
+            "push_disabled": s.push_disabled.to_string(),
+            "request_id": s.uuids.request_id,
+            "request_build_time": now,
+            "_uuid": s.uuids.uuid,
+            "is_charging": rng.random_range(0..=1),
+            "is_dark_mode": 1,
+            "will_sound_on": rng.random_range(0..=1),
+            "session_id": s.uuids.client_session_id,
+            "session_level_signals": compact_json(&session_level_signals()),
+            "bloks_versioning_id": s.device_settings.bloks_versioning_id,
             "is_pull_to_refresh": "0",
-            "client_recorded_request_time_ms": now.timestamp_millis(),
         });
+        let headers = vec![
+            ("X-Ads-Opt-Out", "0".to_owned()),
+            ("X-DEVICE-ID", s.uuids.uuid.clone()),
+            ("X-CM-Bandwidth-KBPS", "-1.000".to_owned()),
+            ("X-CM-Latency", rng.random_range(1..=5).to_string()),
+        ];
         let url = self.api("feed/reels_tray/");
         if let Err(e) = self
             .call(Method::POST, url, Body::Signed(tray), vec![], false)
@@ -1059,11 +1341,9 @@ impl InstagramClient {
             tracing::debug!(error = %e, "reels tray warm-up failed");
         }
         let url = self.api("feed/timeline/");
-        let raw = Body::Raw {
-            bytes: Bytes::from(compact_json(&timeline)),
-            content_type: "application/x-www-form-urlencoded; charset=UTF-8".into(),
-        };
-        if let Err(e) = self.call(Method::POST, url, raw, vec![], false).await {
+        // `json.dumps(data)` posted as the form body, unsigned.
+        let raw = Body::Raw(Bytes::from(py_json(&timeline)));
+        if let Err(e) = self.call(Method::POST, url, raw, headers, false).await {
             tracing::debug!(error = %e, "timeline warm-up failed");
         }
     }
@@ -1126,9 +1406,19 @@ impl InstagramClient {
         if ch.get("native_flow").and_then(Value::as_bool) == Some(true) {
             return manual(ChallengeAsk::AppApproval);
         }
-        let context = compact_json(&json!({
-            "step_name": "", "nonce_code": "", "user_id": self.session.user_id(), "is_stateless": false
-        }));
+        // `challenge_resolve`: the context Instagram gave, else one made of the user id and
+        // nonce in the challenge's path (`/challenge/{user_id}/{nonce}/`).
+        let context = match ch.get("challenge_context").and_then(Value::as_str) {
+            Some(c) if !c.is_empty() => c.to_owned(),
+            _ => {
+                let mut parts = api_path.trim_matches('/').split('/').skip(1);
+                let user_id = parts.next().and_then(|u| u.parse::<u64>().ok());
+                let nonce = parts.next().unwrap_or_default();
+                py_json(&json!({
+                    "step_name": "", "nonce_code": nonce, "user_id": user_id, "is_stateless": false
+                }))
+            }
+        };
         let query = form_urlencoded::Serializer::new(String::new())
             .append_pair("guid", &self.session.uuids.uuid)
             .append_pair("device_id", &self.session.uuids.android_device_id)
@@ -1159,7 +1449,7 @@ impl InstagramClient {
                         "0"
                     };
                     let url = self.api(&api_path);
-                    let data = self.default_data(json!({"choice": choice}));
+                    let data = json!({"choice": choice});
                     step = self
                         .call(Method::POST, url, Body::Signed(data), vec![], true)
                         .await?;
@@ -1208,7 +1498,7 @@ impl InstagramClient {
         code: &str,
     ) -> Result<LoginOutcome, IgError> {
         let url = self.api(&pending.api_path);
-        let data = self.default_data(json!({"security_code": code.trim()}));
+        let data = json!({"security_code": code.trim()});
         let v = self
             .call(Method::POST, url, Body::Signed(data), vec![], true)
             .await?;
@@ -1240,6 +1530,12 @@ impl InstagramClient {
         self.require_login()?;
         match media {
             Media::Photo(p) => {
+                // instagrapi's `photo_upload` reads the account's feed first, to find the
+                // new post there should configure's answer lack it.
+                let uid = self.require_login()?;
+                if let Err(e) = self.user_feed(&uid).await {
+                    tracing::debug!(error = %e, "feed before the upload failed");
+                }
                 let id = now_ms().to_string();
                 self.rupload_photo(p, &id, false).await?;
                 Ok(Uploaded {
@@ -1279,7 +1575,9 @@ impl InstagramClient {
                         CarouselItem::Photo(p) => self.rupload_photo(p, &id, true).await?,
                         CarouselItem::Video(v) => {
                             self.rupload_video(v, &id, VideoKind::Sidecar).await?;
-                            self.rupload_photo(&v.cover, &id, true).await?;
+                            // The cover goes up as a plain photo (`photo_rupload(thumbnail,
+                            // upload_id)` in instagrapi's `album_upload`).
+                            self.rupload_photo(&v.cover, &id, false).await?;
                         }
                     }
                     children.push(id);
@@ -1372,6 +1670,20 @@ impl InstagramClient {
             .collect())
     }
 
+    /// `feed/user/{id}/` as instagrapi's `user_medias_paginated_v1` asks for it.
+    async fn user_feed(&mut self, uid: &str) -> Result<Value, IgError> {
+        let rank_token = format!("{uid}_{}", self.session.uuids.uuid);
+        let query = form_urlencoded::Serializer::new(String::new())
+            .append_pair("max_id", "")
+            .append_pair("count", "20")
+            .append_pair("rank_token", &rank_token)
+            .append_pair("ranked_content", "true")
+            .finish();
+        let url = self.api(&format!("feed/user/{uid}/?{query}"));
+        self.call(Method::GET, url, Body::Empty, vec![], false)
+            .await
+    }
+
     fn require_login(&self) -> Result<String, IgError> {
         self.session
             .user_id()
@@ -1413,27 +1725,21 @@ impl InstagramClient {
             params["is_sidecar"] = json!("1");
         }
         let len = p.jpeg.len().to_string();
-        let headers = vec![
+        let headers = self.private_headers(vec![
+            ("Accept-Encoding", "gzip".into()),
             ("X-Instagram-Rupload-Params", py_json(&params)),
             ("X_FB_PHOTO_WATERFALL_ID", uuid4()),
             ("X-Entity-Type", "image/jpeg".into()),
             ("Offset", "0".into()),
             ("X-Entity-Name", name.clone()),
-            ("X-Entity-Length", len),
-            ("Accept-Encoding", "gzip".into()),
-        ];
+            ("X-Entity-Length", len.clone()),
+            ("Content-Type", "application/octet-stream".into()),
+            ("Content-Length", len),
+        ]);
         let url = self.root(&format!("rupload_igphoto/{name}"));
+        self.pace().await;
         let (status, body) = self
-            .send(
-                Method::POST,
-                url,
-                Body::Raw {
-                    bytes: p.jpeg.clone(),
-                    content_type: "application/octet-stream".into(),
-                },
-                headers,
-                false,
-            )
+            .transmit(Method::POST, url, Body::Raw(p.jpeg.clone()), headers)
             .await?;
         upload_result(status, &body, "photo")
     }
@@ -1454,7 +1760,7 @@ impl InstagramClient {
                 let mut params = json!({
                     "retry_context": Self::retry_context(),
                     "media_type": "2",
-                    "xsharing_user_ids": compact_json(&json!([self.session.user_id()])),
+                    "xsharing_user_ids": compact_json(&json!([self.session.user_id().and_then(|u| u.parse::<u64>().ok())])),
                     "upload_id": upload_id,
                     "upload_media_duration_ms": v.duration_ms.to_string(),
                     "upload_media_width": v.width.to_string(),
@@ -1510,39 +1816,55 @@ impl InstagramClient {
                 (name, params)
             }
         };
-        headers.push(("X-Instagram-Rupload-Params", compact_json(&params)));
-        headers.push(("X-Entity-Type", "video/mp4".into()));
+        // instagrapi sends these beside the session's headers only (not `private_headers`):
+        // the GET that opens the upload, then the POST with the bytes.
+        let mut first: Vec<(String, Option<String>)> = Vec::new();
+        if !matches!(kind, VideoKind::Feed) {
+            first.push(("Segment-Start-Offset".into(), Some("0".into())));
+            first.push(("Segment-Type".into(), Some("3".into())));
+        }
+        first.push(("Accept-Encoding".into(), Some("gzip, deflate".into())));
+        first.push((
+            "X-Instagram-Rupload-Params".into(),
+            Some(compact_json(&params)),
+        ));
+        for (k, v) in headers {
+            if !k.starts_with("Segment-") {
+                first.push((k.to_owned(), Some(v)));
+            }
+        }
         let url = self.root(&format!("rupload_igvideo/{name}"));
+        self.pace().await;
         let (status, body) = self
-            .send(
-                Method::GET,
-                url.clone(),
-                Body::Empty,
-                headers.clone(),
-                false,
-            )
+            .transmit(Method::GET, url.clone(), Body::Empty, first.clone())
             .await?;
         upload_result(status, &body, "video")?;
-        headers.push(("Offset", "0".into()));
-        headers.push(("X-Entity-Name", name.clone()));
-        headers.push(("X-Entity-Length", v.mp4.len().to_string()));
+        let len = v.mp4.len().to_string();
+        let mut second: Vec<(String, Option<String>)> = [
+            ("Offset", "0".to_owned()),
+            ("X-Entity-Name", name.clone()),
+            ("X-Entity-Length", len.clone()),
+            ("Content-Type", "application/octet-stream".into()),
+            ("Content-Length", len),
+            ("X-Entity-Type", "video/mp4".into()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), Some(v)))
+        .collect();
+        second.extend(first);
+        self.pace().await;
         let (status, body) = self
-            .send(
+            .transmit(
                 Method::POST,
                 url,
                 match &v.mp4 {
-                    VideoData::Bytes(bytes) => Body::Raw {
-                        bytes: bytes.clone(),
-                        content_type: "application/octet-stream".into(),
-                    },
+                    VideoData::Bytes(bytes) => Body::Raw(bytes.clone()),
                     VideoData::File { path, len } => Body::File {
                         path: path.clone(),
                         len: *len,
-                        content_type: "application/octet-stream".into(),
                     },
                 },
-                headers,
-                false,
+                second,
             )
             .await?;
         upload_result(status, &body, "video")
@@ -1586,19 +1908,13 @@ impl InstagramClient {
             ("X-Entity-Type", "application/json".into()),
             ("X-Entity-Length", text.len().to_string()),
             ("X_FB_VIDEO_WATERFALL_ID", format!("{composer}_settings")),
+            ("Content-Type", "application/json".into()),
         ];
+        let headers = self.private_headers(headers);
         let url = self.root(&format!("upload_settings/{composer}"));
+        self.pace().await;
         let (status, body) = self
-            .send(
-                Method::POST,
-                url,
-                Body::Raw {
-                    bytes: Bytes::from(text),
-                    content_type: "application/json".into(),
-                },
-                headers,
-                false,
-            )
+            .transmit(Method::POST, url, Body::Raw(Bytes::from(text)), headers)
             .await?;
         upload_result(status, &body, "reel settings")
     }
@@ -1621,24 +1937,24 @@ impl InstagramClient {
         );
         let now = self.local_time();
         let data = self.default_data(json!({
-            "caption": caption,
-            "upload_id": up.upload_id,
             "timezone_offset": self.session.timezone_offset.to_string(),
             "camera_model": d.model,
             "camera_make": d.manufacturer,
             "scene_type": "?",
-            "scene_capture_type": "standard",
-            "nav_chain": NAV_CHAIN,
+            "nav_chain": PHOTO_NAV_CHAIN,
             "date_time_original": now,
             "date_time_digitalized": now,
             "creation_logger_session_id": self.session.uuids.client_session_id,
+            "scene_capture_type": "standard",
             "software": software,
             "multi_sharing": "1",
+            "location": "{}",
             "media_folder": "Camera",
             "source_type": "4",
-            "location": "{}",
+            "caption": caption,
+            "upload_id": up.upload_id,
             "device": self.device_object(),
-            "usertags": compact_json(&json!({"in": []})),
+            "usertags": py_json(&json!({"in": []})),
             "edits": {"crop_original_size": [p.width as f64, p.height as f64], "crop_center": [0.0, 0.0], "crop_zoom": 1.0},
             "extra": {"source_width": p.width, "source_height": p.height},
         }));
@@ -1754,16 +2070,16 @@ impl InstagramClient {
             })
             .collect();
         let data = self.default_data(json!({
-            "caption": caption,
-            "client_sidecar_id": up.upload_id,
-            "upload_id": up.upload_id,
             "timezone_offset": tz,
             "source_type": "4",
             "creation_logger_session_id": self.session.uuids.client_session_id,
             "location": "{}",
+            "caption": caption,
+            "client_sidecar_id": up.upload_id,
+            "upload_id": up.upload_id,
             "suggested_venue_position": -1,
-            "is_suggested_venue": false,
             "device": self.device_object(),
+            "is_suggested_venue": false,
             "children_metadata": children,
         }));
         let url = self.api("media/configure_sidecar/");
@@ -1777,6 +2093,63 @@ enum VideoKind {
     Feed,
     Sidecar,
     Reel,
+}
+
+/// What the timeline request says of the app session (`_timeline_session_level_signals_json`):
+/// a fresh session with no activity.
+fn session_level_signals() -> Value {
+    let mut m = serde_json::Map::new();
+    for (k, v) in [
+        ("time_since_current_surface_session_start", 0),
+        ("time_since_fg_session_start", 0),
+        ("time_since_last_background", 0),
+        ("num_ad_seen_current_surface_current_session", 0),
+    ] {
+        m.insert(k.into(), json!(v));
+    }
+    m.insert("app_entry".into(), json!("normal"));
+    m.insert("last_surfaces_visited_current_session".into(), json!([]));
+    for k in [
+        "video_play_count",
+        "video_pause_count",
+        "video_dwell_time_sum",
+        "video_dwell_time_max",
+        "video_view_count",
+        "video_intentional_audio_on",
+        "video_intentional_audio_off",
+        "video_audio_on_count",
+        "feed_to_reels_iv_entry",
+    ] {
+        m.insert(k.into(), json!(0));
+    }
+    for k in [
+        "time_since_last_ad_click",
+        "time_since_last_ad_like",
+        "time_since_last_organic_like",
+        "time_since_last_like",
+        "time_since_last_organic_business_profile_visit",
+        "time_since_last_ad_imp",
+        "time_since_last_search",
+        "time_since_last_organic_engagement_event",
+        "time_since_last_ad_profile_visit",
+        "time_since_last_ad_cta",
+        "time_since_last_ad_caption_more_click",
+        "time_since_last_ad_comment_button",
+        "time_since_last_ad_share",
+        "time_since_last_ad_media_tap",
+        "time_since_last_ad_gesture",
+        "time_since_last_search_result_click",
+        "time_since_last_serp_click",
+        "time_since_last_organic_share",
+        "time_since_last_organic_comment",
+        "time_since_last_organic_caption_click",
+        "time_since_last_organic_media_tap",
+        "time_since_last_organic_gesture",
+    ] {
+        m.insert(k.into(), json!(-1));
+    }
+    m.insert("num_search_clicks_current_session".into(), json!(0));
+    Value::Object(m)
 }
 
 fn check_carousel(items: &[CarouselItem]) -> Result<(), IgError> {

@@ -9,6 +9,7 @@ pub mod caa;
 pub mod client;
 pub mod crypto;
 pub mod error;
+mod headers;
 pub mod session;
 pub mod sim;
 pub mod transport;

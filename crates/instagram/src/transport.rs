@@ -175,6 +175,30 @@ pub fn build_client(
         .map_err(|e| IgError::Proxy(format!("cannot build the HTTP client: {e}")))
 }
 
+/// The account's web-session client (instagrapi's `Client.public`): HTTP/1.1, through the
+/// same proxy, never direct.
+pub fn build_web_client(
+    proxy: &ProxySpec,
+    cfg: &crate::client::ClientConfig,
+) -> Result<reqwest::Client, IgError> {
+    let p = reqwest::Proxy::all(proxy.url())
+        .map_err(|_| IgError::Proxy("the proxy URL is not usable".into()))?;
+    let mut b = reqwest::Client::builder()
+        .proxy(p)
+        .connect_timeout(cfg.transport.connect_timeout)
+        .timeout(cfg.transport.timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .http1_only()
+        .pool_max_idle_per_host(0);
+    if let Some(pem) = cfg.extra_ca_pem.as_deref() {
+        let certs = reqwest::Certificate::from_pem_bundle(pem.as_bytes())
+            .map_err(|_| IgError::Protocol("the extra CA certificate is not PEM".into()))?;
+        b = b.tls_certs_merge(certs);
+    }
+    b.build()
+        .map_err(|e| IgError::Proxy(format!("cannot build the HTTP client: {e}")))
+}
+
 /// Maps a transport failure; connect failures are the proxy's since every byte goes
 /// through it.
 pub(crate) fn map_reqwest(e: reqwest::Error, sent: bool) -> IgError {

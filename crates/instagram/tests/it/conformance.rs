@@ -51,10 +51,14 @@ fn session() -> Session {
         "en",
         Some("US"),
     );
-    Session::new(
+    let mut s = Session::new(
         &device,
         icf_instagram::AppProfiles::built_in().default_profile(),
-    )
+    );
+    // instagrapi's default zone (icf's for the US is New York's standard time).
+    s.timezone_offset = -14400;
+    s.timezone_name = Some("GMT-04:00".into());
+    s
 }
 
 /// Production settings (Instagram's own hosts), through the simulator as the proxy.

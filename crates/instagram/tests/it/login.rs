@@ -28,7 +28,9 @@ async fn plain_login_through_tinyproxy_and_session_reuse_without_the_password() 
     assert_eq!(info.username, "anna");
     let session = c.session().clone();
     assert!(session.is_logged_in());
-    assert!(session.mid.is_some(), "X-MID written back");
+    // The CAA login takes the token, cookies and routing values, not X-MID (as
+    // instagrapi's `bloks_apply_login_response`); the machine id comes as a cookie.
+    assert!(session.cookies.contains_key("mid"));
     assert!(session.cookies.contains_key("csrftoken"));
     assert!(session.last_login.is_some());
     assert_eq!(c.check_session().await.unwrap().user_id, info.user_id);
@@ -284,10 +286,10 @@ async fn the_caa_network_info_can_match_the_accounts_country() {
     let mut c = client(&sim, &proxy.spec);
     c.login(creds("ivo", "pw-ivo-1")).await.unwrap();
     assert_eq!(
-        sim.network_info("ivo").unwrap()["sim_operator_name"],
+        sim.network_info("ivo").unwrap()["default_subscription_info"]["sim_operator_name"],
         "T-Mobile"
     );
-    let de = serde_json::json!({"wifi_on": 1, "num_sims": 1, "sim_operator": "26201", "sim_operator_name": "Telekom.de"});
+    let de = icf_instagram::caa::network_info("26201", "Telekom.de");
     let cfg = icf_instagram::ClientConfig {
         caa_network_info: Some(de.clone()),
         ..config(&sim)

@@ -227,8 +227,17 @@ impl<'a> Diff<'a> {
         }
         let wc: Vec<&&str> = w.iter().filter(|k| g.contains(k)).collect();
         let gc: Vec<&&str> = g.iter().filter(|k| w.contains(k)).collect();
-        if wc != gc {
-            self.say(at, format!("order {wc:?} expected, icf sent {gc:?}"));
+        if let Some(i) = (0..wc.len()).find(|&i| wc[i] != gc[i]) {
+            let from = i.saturating_sub(2);
+            self.say(
+                at,
+                format!(
+                    "order differs at {}: expected …{:?}…, icf sent …{:?}…",
+                    i + 1,
+                    &wc[from..wc.len().min(i + 4)],
+                    &gc[from..gc.len().min(i + 4)]
+                ),
+            );
         }
     }
 
