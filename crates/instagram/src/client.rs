@@ -1298,7 +1298,15 @@ impl InstagramClient {
             "reel_tray_impressions": {},
         });
         let now = now_ms().to_string();
-        let mut rng = rand::rng();
+        // Drawn before any await: the thread's generator cannot be held across one.
+        let (charging, sound, latency) = {
+            let mut rng = rand::rng();
+            (
+                rng.random_range(0..=1),
+                rng.random_range(0..=1),
+                rng.random_range(1..=5),
+            )
+        };
         let timeline = json!({
             "app_start_time": now,
             "has_camera_permission": "1",
@@ -1319,9 +1327,9 @@ impl InstagramClient {
             "request_id": s.uuids.request_id,
             "request_build_time": now,
             "_uuid": s.uuids.uuid,
-            "is_charging": rng.random_range(0..=1),
+            "is_charging": charging,
             "is_dark_mode": 1,
-            "will_sound_on": rng.random_range(0..=1),
+            "will_sound_on": sound,
             "session_id": s.uuids.client_session_id,
             "session_level_signals": compact_json(&session_level_signals()),
             "bloks_versioning_id": s.device_settings.bloks_versioning_id,
@@ -1331,7 +1339,7 @@ impl InstagramClient {
             ("X-Ads-Opt-Out", "0".to_owned()),
             ("X-DEVICE-ID", s.uuids.uuid.clone()),
             ("X-CM-Bandwidth-KBPS", "-1.000".to_owned()),
-            ("X-CM-Latency", rng.random_range(1..=5).to_string()),
+            ("X-CM-Latency", latency.to_string()),
         ];
         let url = self.api("feed/reels_tray/");
         if let Err(e) = self
@@ -1553,7 +1561,7 @@ impl InstagramClient {
             }
             Media::Reel(v) => {
                 let id = now_ms().to_string();
-                self.rupload_video(v, &id, VideoKind::Reel).await?;
+                self.rupload_reel(v, &id).await?;
                 Ok(Uploaded {
                     upload_id: id,
                     children: vec![],
@@ -1774,47 +1782,6 @@ impl InstagramClient {
                 }
                 (name, params)
             }
-            VideoKind::Reel => {
-                let composer = uuid4();
-                let asset_id: String = (0..12)
-                    .map(|_| {
-                        let n = rand::rng().random_range(0..16u32);
-                        char::from_digit(n, 16).unwrap_or('0').to_ascii_uppercase()
-                    })
-                    .collect();
-                self.upload_settings(v, &composer, &asset_id).await?;
-                let name = format!(
-                    "{}-0-{}-{upload_id}-{upload_id}",
-                    uuid::Uuid::new_v4().simple(),
-                    v.mp4.len()
-                );
-                let params = json!({
-                    "upload_id": upload_id,
-                    "session_id": upload_id,
-                    "media_type": "2",
-                    "retry_context": Self::retry_context(),
-                    "upload_media_width": v.width.to_string(),
-                    "upload_media_height": v.height.to_string(),
-                    "upload_media_duration_ms": v.duration_ms.to_string(),
-                    "share_type": "reels",
-                    "is_clips_video": "1",
-                    "is_optimistic_upload": "true",
-                    "extract_cover_frame": "1",
-                    "content_tags": "use_default_cover",
-                    "provenance_metadata": py_json(&json!({"origin": ["EXTERNAL"]})),
-                    "stella_data": "{}",
-                    "debug_segment_id": "0",
-                    "upload_engine_config_enum": "0",
-                    "xsharing_user_ids": "[]",
-                });
-                headers.push((
-                    "X_FB_VIDEO_WATERFALL_ID",
-                    format!("{composer}_{asset_id}_Mixed_0"),
-                ));
-                headers.push(("Segment-Start-Offset", "0".into()));
-                headers.push(("Segment-Type", "3".into()));
-                (name, params)
-            }
         };
         // instagrapi sends these beside the session's headers only (not `private_headers`):
         // the GET that opens the upload, then the POST with the bytes.
@@ -1870,53 +1837,147 @@ impl InstagramClient {
         upload_result(status, &body, "video")
     }
 
-    /// The reels preflight (§5.6 step 2).
-    async fn upload_settings(
-        &mut self,
-        v: &Video,
-        composer: &str,
-        asset_id: &str,
-    ) -> Result<(), IgError> {
-        let uid: i64 = self
-            .session
-            .user_id()
-            .and_then(|u| u.parse().ok())
-            .unwrap_or(0);
-        let body = json!({
+    /// A reel's upload as instagrapi's `clip_upload` makes it (§5.6): the
+    /// `upload_settings` preflight, then the rupload GET and POST, each with the standard
+    /// headers as its own.
+    async fn rupload_reel(&mut self, v: &Video, upload_id: &str) -> Result<(), IgError> {
+        let composer = uuid4();
+        let asset_id = uuid::Uuid::new_v4().simple().to_string()[..12].to_uppercase();
+        let len = v.mp4.len();
+        let name = format!(
+            "{}-0-{len}-{upload_id}-{upload_id}",
+            uuid::Uuid::new_v4().simple()
+        );
+        let mut context = json!({
+            "source_attribution": null,
+            "enable_video_dimension_upscale": false,
+            "source_type": "clips",
+            "quality": "",
+        });
+        if let Some(uid) = self.session.user_id().and_then(|u| u.parse::<u64>().ok()) {
+            context["target_id"] = json!(uid);
+        }
+        let settings = json!({
             "composer_session_id": composer,
             "upload_setting_properties": {
                 "upload_settings_version": "v0.1",
                 "codec": {},
-                "context": {"source_attribution": null, "enable_video_dimension_upscale": false, "source_type": "clips", "quality": "", "target_id": uid},
+                "context": context,
                 "video": {
-                    "video_height": v.height, "video_width": v.width, "video_rotation_angle": 0,
-                    "video_gop_size_sec": 0, "source_video_codec": null, "video_partial_frame_size_bytes": 0,
-                    "asset_id": asset_id, "video_key_frame_size_bytes": 0,
-                    "target_duration": v.duration_ms / 1000, "video_original_file_size": v.mp4.len(),
-                    "video_duration_milliseconds": v.duration_ms, "audio_bit_rate_bps": -1,
-                    "video_bit_rate_bps": 0, "audio_codec_type": null, "video_fps": 30
+                    "video_height": v.height,
+                    "video_gop_size_sec": 0,
+                    "video_rotation_angle": 0,
+                    "video_width": v.width,
+                    "source_video_codec": null,
+                    "video_partial_frame_size_bytes": 0,
+                    "asset_id": asset_id,
+                    "video_key_frame_size_bytes": 0,
+                    "target_duration": v.duration_ms / 1000,
+                    "video_original_file_size": len,
+                    "video_duration_milliseconds": v.duration_ms,
+                    "audio_bit_rate_bps": -1,
+                    "video_bit_rate_bps": 0,
+                    "audio_codec_type": null,
+                    "video_fps": 30,
                 },
                 "creative_tools": {"transmuxing_eligible": false, "transcoding_required": true},
-                "network": {"network_type": "ig_dummy", "network_subtype": "ig_dummy", "network_quality": "ig_dummy"}
+                "network": {
+                    "download_latency_connection_quality": "ig_dummy",
+                    "network_connection_name": "ig_dummy",
+                    "download_bandwidth_connection_quality": "ig_dummy",
+                },
             },
-            "preview_spec": {"spec_version": 1, "video_dur_ms": v.duration_ms, "audio_dur_ms": v.duration_ms}
+            "preview_spec": {
+                "spec_version": 1,
+                "video_dur_ms": v.duration_ms,
+                "audio_dur_ms": v.duration_ms,
+            },
         });
-        let text = compact_json(&body);
-        let headers = vec![
+        let text = py_json(&settings);
+        let text_len = text.len().to_string();
+        let headers = self.private_headers(vec![
+            ("Accept-Encoding", "gzip".into()),
+            ("Content-Type", "application/json".into()),
+            ("Content-Length", text_len.clone()),
             ("Offset", "0".into()),
+            ("X-Entity-Length", text_len),
             ("X-Entity-Name", "upload_settings".into()),
             ("X-Entity-Type", "application/json".into()),
-            ("X-Entity-Length", text.len().to_string()),
             ("X_FB_VIDEO_WATERFALL_ID", format!("{composer}_settings")),
-            ("Content-Type", "application/json".into()),
-        ];
-        let headers = self.private_headers(headers);
+        ]);
         let url = self.root(&format!("upload_settings/{composer}"));
         self.pace().await;
         let (status, body) = self
             .transmit(Method::POST, url, Body::Raw(Bytes::from(text)), headers)
             .await?;
-        upload_result(status, &body, "reel settings")
+        upload_result(status, &body, "reel settings")?;
+
+        let params = json!({
+            "provenance_metadata": py_json(&json!({"origin": ["EXTERNAL"]})),
+            "upload_media_height": v.height.to_string(),
+            "share_type": "reels",
+            "debug_segment_id": "0",
+            "extract_cover_frame": "1",
+            "upload_engine_config_enum": "0",
+            "xsharing_user_ids": "[]",
+            "upload_media_width": v.width.to_string(),
+            "stella_data": "{}",
+            "is_clips_video": "1",
+            "is_optimistic_upload": "true",
+            "upload_media_duration_ms": v.duration_ms.to_string(),
+            "content_tags": "use_default_cover",
+            "upload_id": upload_id,
+            "retry_context": compact_json(&json!({"num_reupload": 0, "num_step_manual_retry": 0, "num_step_auto_retry": 0})),
+            "session_id": upload_id,
+            "media_type": "2",
+        });
+        let opening = self.private_headers(vec![
+            ("Accept-Encoding", "gzip".into()),
+            ("X-Instagram-Rupload-Params", py_json(&params)),
+            (
+                "X_FB_VIDEO_WATERFALL_ID",
+                format!("{composer}_{asset_id}_Mixed_0"),
+            ),
+            ("X-Entity-Type", "video/mp4".into()),
+            ("Segment-Start-Offset", "0".into()),
+            ("Segment-Type", "3".into()),
+        ]);
+        let url = self.root(&format!("rupload_igvideo/{name}"));
+        self.pace().await;
+        let (status, body) = self
+            .transmit(Method::GET, url.clone(), Body::Empty, opening.clone())
+            .await?;
+        upload_result(status, &body, "reel")?;
+        // `{Offset, X-Entity-Name, X-Entity-Length, Content-Type, Content-Length, **headers}`.
+        let len = len.to_string();
+        let mut sending = dict(
+            [
+                ("Offset", "0".to_owned()),
+                ("X-Entity-Name", name),
+                ("X-Entity-Length", len.clone()),
+                ("Content-Type", "application/octet-stream".into()),
+                ("Content-Length", len),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), Some(v))),
+        );
+        sending = dict(sending.into_iter().chain(opening));
+        self.pace().await;
+        let (status, body) = self
+            .transmit(
+                Method::POST,
+                url,
+                match &v.mp4 {
+                    VideoData::Bytes(bytes) => Body::Raw(bytes.clone()),
+                    VideoData::File { path, len } => Body::File {
+                        path: path.clone(),
+                        len: *len,
+                    },
+                },
+                sending,
+            )
+            .await?;
+        upload_result(status, &body, "reel")
     }
 
     fn local_time(&self) -> String {
@@ -2001,16 +2062,16 @@ impl InstagramClient {
     ) -> Result<Value, IgError> {
         let secs = v.duration_ms as f64 / 1000.0;
         let data = self.default_data(json!({
-            "caption": caption,
-            "upload_id": up.upload_id,
-            "length": secs,
-            "device": self.device_object(),
             "filter_type": "0",
             "timezone_offset": self.session.timezone_offset.to_string(),
             "location": "{}",
             "source_type": "4",
-            "usertags": compact_json(&json!({"in": []})),
+            "caption": caption,
+            "usertags": py_json(&json!({"in": []})),
             "clips_share_preview_to_feed": "1",
+            "upload_id": up.upload_id,
+            "device": self.device_object(),
+            "length": secs,
             "clips_segments_metadata": {"num_segments": 1, "clips_segments": [{
                 "index": 0, "face_effect_id": null, "speed": 100, "source_type": 4,
                 "duration_ms": v.duration_ms, "audio_type": "original", "from_draft": 0,
@@ -2092,7 +2153,21 @@ impl InstagramClient {
 enum VideoKind {
     Feed,
     Sidecar,
-    Reel,
+}
+
+/// A Python dict built from pairs: a repeated name keeps its first place and takes the
+/// last value (case-insensitively, as requests' header dictionaries).
+fn dict(
+    pairs: impl IntoIterator<Item = (String, Option<String>)>,
+) -> Vec<(String, Option<String>)> {
+    let mut out: Vec<(String, Option<String>)> = Vec::new();
+    for (k, v) in pairs {
+        match out.iter().position(|(n, _)| n.eq_ignore_ascii_case(&k)) {
+            Some(i) => out[i].1 = v,
+            None => out.push((k, v)),
+        }
+    }
+    out
 }
 
 /// What the timeline request says of the app session (`_timeline_session_level_signals_json`):
