@@ -5,6 +5,13 @@
 //! device that changes between sessions is one of Instagram's strongest ban signals.
 //! The app profile (version, version code, Bloks id) is separate: it moves every few weeks
 //! for every account at once.
+//!
+//! The phone's SIM carrier, locale and time zone follow the country of the account's proxy
+//! (`data/carriers.json`), because a German IP whose phone reports a T-Mobile US SIM and a
+//! New York clock is as odd to Instagram as a phone that changes model.
+
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
 use rand::Rng;
 use rand::seq::IndexedRandom;
@@ -311,6 +318,33 @@ pub struct Device {
     pub country: String,
     /// Seconds east of UTC.
     pub timezone_offset: i32,
+    /// The SIM's carrier, chosen with the device. Devices stored before carriers existed
+    /// have none; [`Device::carrier`] derives theirs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network: Option<Carrier>,
+}
+
+/// The mobile network of the phone's SIM, as Android's `TelephonyManager` reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Carrier {
+    /// MCC and MNC together (`26201`), `getSimOperator()`.
+    pub mcc_mnc: String,
+    /// `getSimOperatorName()` (`Telekom.de`).
+    pub name: String,
+    /// The carrier's two-letter country, upper case.
+    pub country: String,
+}
+
+impl Carrier {
+    /// The mobile country code: the first three digits (ITU-T E.212).
+    pub fn mcc(&self) -> &str {
+        self.mcc_mnc.get(..3).unwrap_or(&self.mcc_mnc)
+    }
+
+    /// The mobile network code: the two or three digits after the MCC.
+    pub fn mnc(&self) -> &str {
+        self.mcc_mnc.get(3..).unwrap_or("")
+    }
 }
 
 /// The Instagram app release being emulated; the three values move together.
@@ -370,6 +404,9 @@ impl Device {
         );
         let (locale, country) = locale_for(language, country);
         let timezone_offset = timezone_offset_for(&country);
+        let network = carriers_of(&country)
+            .choose(rng)
+            .map(|c| c.to_carrier(&country));
         Device {
             manufacturer: model.manufacturer.into(),
             model: model.model.into(),
@@ -386,7 +423,34 @@ impl Device {
             locale,
             country,
             timezone_offset,
+            network,
         }
+    }
+
+    /// The SIM carrier this phone reports: the one chosen with it, or, for a device stored
+    /// before carriers existed, one of its country's carriers picked by a hash of its own
+    /// ids, so it is the same on every run and every worker. `None` when the country has
+    /// no carriers in the data file.
+    pub fn carrier(&self) -> Option<Carrier> {
+        if let Some(c) = &self.network {
+            return Some(c.clone());
+        }
+        let carriers = carriers_of(&self.country);
+        if carriers.is_empty() {
+            return None;
+        }
+        let seed = fnv1a(&[&self.ids.phone_id, &self.ids.android_device_id]);
+        let index = usize::try_from(seed % carriers.len() as u64).unwrap_or(0);
+        carriers.get(index).map(|c| c.to_carrier(&self.country))
+    }
+
+    /// The international calling code of the phone's country (`49`), what instagrapi calls
+    /// `country_code`; `None` for a country the data file does not know.
+    pub fn calling_code(&self) -> Option<u32> {
+        CARRIERS
+            .countries
+            .get(&self.country)
+            .map(|c| c.calling_code)
     }
 
     /// The User-Agent of fact sheet §1.3:
@@ -457,28 +521,84 @@ fn default_country(lang: &str) -> &'static str {
 }
 
 /// A representative UTC offset (seconds) for a country: its most populous time zone,
-/// standard time. Editable per account later; this only avoids a Moscow phone in GMT-4.
+/// standard time, from `data/carriers.json`; 0 for a country the file does not list.
+/// This only avoids a Moscow phone in GMT-4.
 pub fn timezone_offset_for(country: &str) -> i32 {
-    const H: i32 = 3600;
-    match country {
-        "US" => -5 * H,
-        "CA" => -5 * H,
-        "MX" => -6 * H,
-        "BR" => -3 * H,
-        "AR" => -3 * H,
-        "GB" | "PT" | "IE" => 0,
-        "ES" | "FR" | "DE" | "IT" | "NL" | "PL" | "CZ" | "SE" | "AT" | "BE" => H,
-        "UA" | "FI" | "GR" | "RO" => 2 * H,
-        "RU" | "TR" | "SA" | "BY" => 3 * H,
-        "AE" => 4 * H,
-        "KZ" => 5 * H,
-        "IN" => 5 * H + 1800,
-        "ID" | "TH" | "VN" => 7 * H,
-        "CN" | "SG" => 8 * H,
-        "JP" | "KR" => 9 * H,
-        "AU" => 10 * H,
-        _ => 0,
+    CARRIERS
+        .countries
+        .get(country)
+        .map_or(0, |c| c.timezone_offset)
+}
+
+/// The carriers of a country (two letters, upper case), largest first; empty when the data
+/// file does not list the country.
+pub fn carriers(country: &str) -> Vec<Carrier> {
+    carriers_of(country)
+        .iter()
+        .map(|c| c.to_carrier(country))
+        .collect()
+}
+
+/// The countries the data file knows, alphabetically.
+pub fn carrier_countries() -> impl Iterator<Item = &'static str> {
+    CARRIERS.countries.keys().map(String::as_str)
+}
+
+/// `data/carriers.json`: per country its calling code, a representative time zone and its
+/// largest mobile networks. Kept as data so a carrier can be added without touching code.
+const CARRIERS_JSON: &str = include_str!("../data/carriers.json");
+
+#[derive(Debug, Default, Deserialize)]
+struct CarrierFile {
+    countries: BTreeMap<String, CountryNetworks>,
+}
+
+#[derive(Debug, Deserialize)]
+struct CountryNetworks {
+    calling_code: u32,
+    timezone_offset: i32,
+    carriers: Vec<CarrierEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+struct CarrierEntry {
+    mcc_mnc: String,
+    name: String,
+}
+
+impl CarrierEntry {
+    fn to_carrier(&self, country: &str) -> Carrier {
+        Carrier {
+            mcc_mnc: self.mcc_mnc.clone(),
+            name: self.name.clone(),
+            country: country.to_owned(),
+        }
     }
+}
+
+// The file is compiled in and checked by the unit tests below, so an unreadable file
+// cannot reach a release; the empty fallback only keeps a bad edit from panicking.
+static CARRIERS: LazyLock<CarrierFile> =
+    LazyLock::new(|| serde_json::from_str(CARRIERS_JSON).unwrap_or_default());
+
+fn carriers_of(country: &str) -> &'static [CarrierEntry] {
+    CARRIERS
+        .countries
+        .get(country)
+        .map_or(&[], |c| c.carriers.as_slice())
+}
+
+/// 64-bit FNV-1a over the parts (with a separator), written out here because the derived
+/// carrier of an old device must not change when the standard library's hasher does.
+fn fnv1a(parts: &[&str]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for b in part.bytes().chain(std::iter::once(0)) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    h
 }
 
 #[cfg(test)]
@@ -522,6 +642,188 @@ mod tests {
         assert_eq!(locale_for("pt-BR", None), ("pt_BR".into(), "BR".into()));
         assert_eq!(locale_for("zh-Hans", None), ("zh_CN".into(), "CN".into()));
         assert_eq!(locale_for("en", None), ("en_US".into(), "US".into()));
+    }
+
+    /// Mobile country codes per country, from the ITU-T E.212 list, written here
+    /// independently of the data file so a typo in either shows.
+    const E212: &[(&str, &[&str])] = &[
+        ("AE", &["424", "430", "431"]),
+        ("AR", &["722"]),
+        ("AT", &["232"]),
+        ("AU", &["505"]),
+        ("AZ", &["400"]),
+        ("BE", &["206"]),
+        ("BR", &["724"]),
+        ("BY", &["257"]),
+        ("CA", &["302"]),
+        ("CH", &["228"]),
+        ("CL", &["730"]),
+        ("CN", &["460", "461"]),
+        ("CO", &["732"]),
+        ("CZ", &["230"]),
+        ("DE", &["262"]),
+        ("DK", &["238"]),
+        ("EG", &["602"]),
+        ("ES", &["214"]),
+        ("FI", &["244"]),
+        ("FR", &["208"]),
+        ("GB", &["234", "235"]),
+        ("GE", &["282"]),
+        ("GR", &["202"]),
+        ("HK", &["454"]),
+        ("HU", &["216"]),
+        ("ID", &["510"]),
+        ("IE", &["272"]),
+        ("IL", &["425"]),
+        ("IN", &["404", "405", "406"]),
+        ("IT", &["222"]),
+        ("JP", &["440", "441"]),
+        ("KR", &["450"]),
+        ("KZ", &["401"]),
+        ("MX", &["334"]),
+        ("MY", &["502"]),
+        ("NG", &["621"]),
+        ("NL", &["204"]),
+        ("NO", &["242"]),
+        ("NZ", &["530"]),
+        ("PE", &["716"]),
+        ("PH", &["515"]),
+        ("PK", &["410"]),
+        ("PL", &["260"]),
+        ("PT", &["268"]),
+        ("RO", &["226"]),
+        ("RU", &["250"]),
+        ("SA", &["420"]),
+        ("SE", &["240"]),
+        ("SG", &["525"]),
+        ("TH", &["520"]),
+        ("TR", &["286"]),
+        ("TW", &["466"]),
+        ("UA", &["255"]),
+        ("US", &["310", "311", "312", "313", "314", "315", "316"]),
+        ("UZ", &["434"]),
+        ("VN", &["452"]),
+        ("ZA", &["655"]),
+    ];
+
+    #[test]
+    fn every_country_of_the_data_has_real_carriers_of_its_own() {
+        let file: CarrierFile = serde_json::from_str(CARRIERS_JSON).unwrap();
+        assert!(!file.countries.is_empty());
+        assert_eq!(carrier_countries().count(), file.countries.len());
+        for (country, data) in &file.countries {
+            let mccs = E212
+                .iter()
+                .find(|(c, _)| c == country)
+                .map(|(_, m)| *m)
+                .unwrap_or_else(|| panic!("{country}: add its MCCs to E212"));
+            assert!(
+                (1..=4).contains(&data.carriers.len()),
+                "{country}: 1–4 carriers"
+            );
+            for c in carriers(country) {
+                assert!(
+                    (5..=6).contains(&c.mcc_mnc.len())
+                        && c.mcc_mnc.chars().all(|d| d.is_ascii_digit()),
+                    "{country}: {c:?}"
+                );
+                assert!(mccs.contains(&c.mcc()), "{country}: {c:?} is not {mccs:?}");
+                assert!(!c.name.trim().is_empty(), "{country}: {c:?}");
+            }
+            assert!((1..=999).contains(&data.calling_code), "{country}");
+            assert!(
+                data.timezone_offset.abs() <= 14 * 3600 && data.timezone_offset % 900 == 0,
+                "{country}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_data_covers_every_default_country_and_the_big_markets() {
+        let langs = [
+            "en", "ru", "es", "pt", "de", "fr", "it", "uk", "pl", "tr", "nl", "ja", "ko", "zh",
+            "ar", "id", "hi", "kk", "cs", "sv",
+        ];
+        let big = [
+            "US", "GB", "DE", "FR", "ES", "IT", "RU", "UA", "BR", "PT", "MX", "IN", "TR", "PL",
+            "NL", "JP", "KR", "CN", "ID", "AR", "CA", "AU", "KZ",
+        ];
+        for country in langs.iter().map(|l| default_country(l)).chain(big) {
+            assert!(!carriers(country).is_empty(), "{country} has no carriers");
+        }
+        // The offsets that were code before the data file moved them keep their values.
+        assert_eq!(timezone_offset_for("RU"), 3 * 3600);
+        assert_eq!(timezone_offset_for("IN"), 5 * 3600 + 1800);
+        assert_eq!(timezone_offset_for("US"), -5 * 3600);
+        assert_eq!(timezone_offset_for("XX"), 0);
+    }
+
+    #[test]
+    fn a_new_device_gets_a_carrier_of_its_proxys_country() {
+        let mut rng = StdRng::seed_from_u64(11);
+        let mut seen = std::collections::BTreeSet::new();
+        for _ in 0..40 {
+            let d = Device::generate(&mut rng, "en", Some("de"));
+            let c = d.network.clone().expect("DE has carriers");
+            assert_eq!((c.country.as_str(), c.mcc()), ("DE", "262"));
+            assert_eq!(d.carrier(), Some(c.clone()));
+            assert_eq!(d.calling_code(), Some(49));
+            assert_eq!((d.locale.as_str(), d.timezone_offset), ("en_DE", 3600));
+            seen.insert(c.mcc_mnc);
+        }
+        assert!(seen.len() > 1, "the carrier is drawn, not fixed: {seen:?}");
+
+        // Without a proxy the language's country decides; an unknown country has none.
+        let ru = Device::generate(&mut rng, "ru", None);
+        assert_eq!(ru.network.map(|c| c.country), Some("RU".to_owned()));
+        let unknown = Device::generate(&mut rng, "en", Some("LI"));
+        assert_eq!((&unknown.network, unknown.carrier()), (&None, None));
+        assert_eq!(unknown.calling_code(), None);
+    }
+
+    #[test]
+    fn a_stored_device_keeps_its_carrier() {
+        let mut rng = StdRng::seed_from_u64(5);
+        let d = Device::generate(&mut rng, "pt-BR", Some("BR"));
+        let json = serde_json::to_value(&d).unwrap();
+        assert_eq!(json["network"]["country"], "BR");
+        let back: Device = serde_json::from_value(json).unwrap();
+        assert_eq!(back, d);
+        assert_eq!(back.carrier(), d.network);
+    }
+
+    #[test]
+    fn an_old_device_without_a_carrier_gets_a_stable_one_from_its_ids() {
+        let mut rng = StdRng::seed_from_u64(9);
+        let mut seen = std::collections::BTreeSet::new();
+        for _ in 0..40 {
+            let mut json = serde_json::to_value(Device::generate(&mut rng, "ru", None)).unwrap();
+            json.as_object_mut().unwrap().remove("network");
+            let old: Device = serde_json::from_value(json.clone()).unwrap();
+            assert_eq!(old.network, None);
+            let c = old.carrier().expect("RU has carriers");
+            assert!(carriers("RU").contains(&c), "{c:?}");
+            let again: Device = serde_json::from_value(json).unwrap();
+            assert_eq!(again.carrier(), Some(c.clone()));
+            seen.insert(c.mcc_mnc);
+        }
+        assert!(
+            seen.len() > 1,
+            "old devices spread over the carriers: {seen:?}"
+        );
+        // Pinned, so a change of the derivation (which would move old accounts to another
+        // carrier) fails here first.
+        let old: Device = serde_json::from_value(serde_json::json!({
+            "manufacturer": "Google/google", "model": "Pixel 8", "device": "shiba",
+            "cpu": "shiba", "dpi": "420dpi", "resolution": "1080x2400",
+            "android_version": 34, "android_release": "14",
+            "ids": {"phone_id": "p-1", "uuid": "u", "client_session_id": "c",
+                    "advertising_id": "a", "android_device_id": "android-0123456789abcdef",
+                    "request_id": "r", "tray_session_id": "t"},
+            "locale": "de_DE", "country": "DE", "timezone_offset": 3600
+        }))
+        .unwrap();
+        assert_eq!(old.carrier().map(|c| c.mcc_mnc), Some("26202".to_owned()));
     }
 
     #[test]

@@ -104,6 +104,18 @@ impl Default for Cooldowns {
     }
 }
 
+/// Gives a session made for `device` the calling code of the device's country.
+/// `Session::new` leaves instagrapi's default (1, the US), which sessions icf made before
+/// carriers existed still hold; the legacy login sends it. A session whose country is not
+/// the device's (one imported from instagrapi) keeps what it says, as Instagram knows it.
+fn align_calling_code(session: &mut Session, device: &Device) {
+    if session.country == device.country
+        && let Some(code) = device.calling_code()
+    {
+        session.country_code = code;
+    }
+}
+
 /// The engine: cheap to clone, one per process.
 #[derive(Clone)]
 pub struct Engine {
@@ -121,15 +133,18 @@ pub struct Connection {
     password: SecretString,
     totp: Option<SecretString>,
     proxy: ProxySpec,
+    /// The process's client settings with this account's own SIM carrier.
+    cfg: ClientConfig,
     pub client: InstagramClient,
 }
 
 impl Connection {
-    /// Forgets the dead login but keeps the device and cookies, for one fresh login.
-    pub fn clear_login(&mut self, cfg: &ClientConfig) -> Result<(), IgError> {
+    /// Forgets the dead login but keeps the device, its carrier and the cookies, for one
+    /// fresh login.
+    pub fn clear_login(&mut self) -> Result<(), IgError> {
         let mut session = self.client.session().clone();
         session.clear_login();
-        self.client = InstagramClient::new(session, &self.proxy, cfg.clone())?;
+        self.client = InstagramClient::new(session, &self.proxy, self.cfg.clone())?;
         Ok(())
     }
 }
@@ -162,13 +177,30 @@ impl Engine {
             .as_deref()
             .map(|t| self.cipher.decrypt(t))
             .transpose()?;
+        let device: Result<Device, _> = serde_json::from_value(wire.device.clone());
         let session = match secrets.session_data_enc.as_deref() {
             Some(token) => {
                 let plain = self.cipher.decrypt(token)?;
-                Session::import(plain.expose_secret())
-                    .map_err(|e| EngineError::Device(format!("stored session: {e}")))?
+                let mut session = Session::import(plain.expose_secret())
+                    .map_err(|e| EngineError::Device(format!("stored session: {e}")))?;
+                if let Ok(device) = &device {
+                    align_calling_code(&mut session, device);
+                }
+                session
             }
-            None => self.fresh_session(&wire.device)?,
+            None => match &device {
+                Ok(device) => self.fresh_session(device),
+                Err(e) => return Err(EngineError::Device(e.to_string())),
+            },
+        };
+        let cfg = match &device {
+            Ok(device) => self.account_config(id, device).await?,
+            // A logged-in session carries everything else it needs; only the carrier is
+            // lost, and instagrapi's own constant is sent instead.
+            Err(e) => {
+                tracing::warn!(account = %id, error = %e, "the stored device is unreadable");
+                self.settings.client.clone()
+            }
         };
         let proxy_id = wire
             .proxy_id
@@ -187,23 +219,50 @@ impl Engine {
             ProxyType::Socks5 => ProxyScheme::Socks5,
         };
         let spec = ProxySpec::new(scheme, stored.proxy.host.clone(), stored.proxy.port, auth);
-        let client = InstagramClient::new(session, &spec, self.settings.client.clone())?;
+        let client = InstagramClient::new(session, &spec, cfg.clone())?;
         Ok(Connection {
             account,
             password,
             totp,
             proxy: spec,
+            cfg,
             client,
         })
     }
 
-    fn fresh_session(&self, device: &Value) -> Result<Session, EngineError> {
-        let device: Device = serde_json::from_value(device.clone())
-            .map_err(|e| EngineError::Device(e.to_string()))?;
-        Ok(Session::new(
-            &device,
-            self.settings.app_profiles.default_profile(),
-        ))
+    /// A logged-out session for the device: its locale, country, calling code and time
+    /// zone (name derived from the offset, as instagrapi does) are the device's own.
+    fn fresh_session(&self, device: &Device) -> Session {
+        let mut session = Session::new(device, self.settings.app_profiles.default_profile());
+        align_calling_code(&mut session, device);
+        session
+    }
+
+    /// The client settings for one account: the process's, with the SIM carrier of the
+    /// account's device in the CAA login. A device stored before carriers existed gets its
+    /// derived carrier written into it on first use, so that carrier stays for the
+    /// account's life even if `carriers.json` changes later.
+    async fn account_config(
+        &self,
+        id: AccountId,
+        device: &Device,
+    ) -> Result<ClientConfig, EngineError> {
+        let mut cfg = self.settings.client.clone();
+        let Some(carrier) = device.carrier() else {
+            return Ok(cfg);
+        };
+        if device.network.is_none() {
+            let mut kept = device.clone();
+            kept.network = Some(carrier.clone());
+            let json =
+                serde_json::to_value(&kept).map_err(|e| EngineError::Device(e.to_string()))?;
+            publishing::set_device(&self.db, id, &json).await?;
+        }
+        cfg.caa_network_info = Some(icf_instagram::caa::network_info(
+            &carrier.mcc_mnc,
+            &carrier.name,
+        ));
+        Ok(cfg)
     }
 
     /// Writes the session back, encrypted: cookies and headers of every answer survive a
@@ -610,5 +669,29 @@ pub fn class_name(c: ErrorClass) -> &'static str {
         ErrorClass::Credentials => "credentials",
         ErrorClass::Outdated => "outdated",
         ErrorClass::Failed => "failed",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_session_gets_the_calling_code_of_its_devices_country_unless_imported() {
+        let device = Device::generate(&mut rand::rng(), "de", Some("DE"));
+        let app = icf_core::device::AppProfile::default();
+        let mut made = Session::new(&device, &app);
+        assert_eq!(made.country_code, 1, "instagrapi's default before aligning");
+        align_calling_code(&mut made, &device);
+        assert_eq!((made.country.as_str(), made.country_code), ("DE", 49));
+        assert_eq!(made.timezone_name.as_deref(), Some("GMT+01:00"));
+
+        // A session imported from instagrapi says another country: it stays as it is.
+        let mut imported = Session::import("{}").unwrap();
+        align_calling_code(&mut imported, &device);
+        assert_eq!(
+            (imported.country.as_str(), imported.country_code),
+            ("US", 1)
+        );
     }
 }

@@ -92,7 +92,7 @@ impl Engine {
             }
             Ok(false) => {
                 if conn.client.session().is_logged_in()
-                    && let Err(e) = conn.clear_login(&self.settings.client)
+                    && let Err(e) = conn.clear_login()
                 {
                     return Ok(Err(e));
                 }

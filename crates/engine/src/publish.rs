@@ -246,7 +246,7 @@ impl PostToInstagram {
                 Err(e) if e.class() == ErrorClass::Relogin && !relogged => {
                     // Once, with the same device and proxy.
                     relogged = true;
-                    if let Err(e) = conn.clear_login(&engine.settings.client) {
+                    if let Err(e) = conn.clear_login() {
                         return self.on_error(&exec, Some(conn), e).await;
                     }
                     continue;

@@ -317,6 +317,20 @@ pub async fn account_wire(db: &Db, id: AccountId) -> Result<AccountWire, StoreEr
     })
 }
 
+/// Replaces the account's stored device (the JSON of `icf_core::device::Device`). Only for
+/// completing a device stored before a field existed: a device is otherwise never changed.
+pub async fn set_device(db: &Db, id: AccountId, device: &Value) -> Result<(), StoreError> {
+    on_pool!(db, |pool| sqlx::query(
+        "UPDATE accounts SET device = $2 WHERE id = $1"
+    )
+    .bind(DbUuid::from(id))
+    .bind(Json(device))
+    .execute(pool)
+    .await
+    .map(|_| ())?);
+    Ok(())
+}
+
 /// Writes the encrypted session back (after every Instagram call).
 pub async fn set_session(db: &Db, id: AccountId, session_enc: &str) -> Result<(), StoreError> {
     on_pool!(db, |pool| sqlx::query(

@@ -14,6 +14,7 @@ engine_tests!(
     login_challenge_and_status_go_through_the_accounts_proxy,
     sessions_are_imported_and_exported_by_admins_only,
     a_login_is_a_job_that_can_be_waited_for_or_read_later,
+    an_account_behind_a_german_proxy_logs_in_with_a_german_phone,
 );
 
 const FIXTURE: &str = include_str!("../../../instagram/tests/instagrapi-3.2.2-settings.json");
@@ -373,4 +374,130 @@ async fn a_login_is_a_job_that_can_be_waited_for_or_read_later(engine: Engine) {
         "one login for both requests"
     );
     drop(p1);
+}
+
+/// Creates a proxy in `country` for the SOCKS5 proxy `p` and an account `name` behind it;
+/// returns the account's id.
+async fn create_in(
+    app: &TestApp,
+    admin: &str,
+    name: &str,
+    proxy: (&ProxyProcess, &str, &str),
+    country: &str,
+) -> String {
+    let (p, user, pass) = proxy;
+    let (status, created) = post(
+        app,
+        admin,
+        "/api/proxies/",
+        Some(json!({"url": socks5_url(p.port, user, pass), "country": country})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    app.new_account(
+        admin,
+        json!({"username": name, "password": PASSWORD, "language": "en", "proxy_id": created["id"]}),
+    )
+    .await
+}
+
+/// The stored device of `id`.
+async fn stored_device(app: &TestApp, id: &str) -> icf_core::device::Device {
+    let wire = icf_store::publishing::account_wire(&app.db, id.parse().unwrap())
+        .await
+        .unwrap();
+    serde_json::from_value(wire.device).unwrap()
+}
+
+/// The SIM carrier (MCC+MNC, name) of the account's last CAA login, as the simulator saw
+/// it: instagrapi's nested `si_device_param_network_info`.
+fn sim_carrier(sim: &Simulator, username: &str) -> (String, String) {
+    let info = sim
+        .network_info(username)
+        .unwrap_or_else(|| panic!("{username} sent no network info"));
+    let sub = &info["default_subscription_info"];
+    (
+        sub["sim_operator"].as_str().unwrap_or_default().to_owned(),
+        sub["sim_operator_name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+    )
+}
+
+/// Issue 16 item 6: the phone's SIM, locale and clock are those of the proxy's country, on
+/// the wire and in the session; a device stored before carriers existed gets a derived
+/// one, written into it on first use.
+async fn an_account_behind_a_german_proxy_logs_in_with_a_german_phone(engine: Engine) {
+    let (Some(p1), Some(p2)) = (microsocks("de1", "pw1"), microsocks("de2", "pw2")) else {
+        return;
+    };
+    let (sim, mut app) = start(
+        engine,
+        vec![
+            sim_account("hans.ig", Faults::default()),
+            sim_account("greta.ig", Faults::default()),
+        ],
+    )
+    .await;
+    app.run_worker();
+    let admin = app.admin_token().await;
+    let german = icf_core::device::carriers("DE");
+
+    let hans = create_in(&app, &admin, "hans.ig", (&p1, "de1", "pw1"), "DE").await;
+    let device = stored_device(&app, &hans).await;
+    let carrier = device
+        .network
+        .clone()
+        .expect("a carrier chosen at creation");
+    assert!(german.contains(&carrier), "{carrier:?}");
+    assert_eq!(
+        (device.locale.as_str(), device.timezone_offset),
+        ("en_DE", 3600)
+    );
+
+    let (status, r) = post(&app, &admin, &format!("/api/accounts/{hans}/login"), None).await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    assert_eq!(r["outcome"], "logged_in", "{r}");
+    let (op, name) = sim_carrier(&sim, "hans.ig");
+    assert!(op.starts_with("262"), "{op} is not a German network");
+    assert_eq!((op, name), (carrier.mcc_mnc.clone(), carrier.name.clone()));
+
+    // The session follows the device: locale, country, calling code, clock.
+    let (status, session) = app
+        .call(
+            Method::GET,
+            &format!("/api/accounts/{hans}/session"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{session}");
+    assert_eq!(session["locale"], "en_DE");
+    assert_eq!(session["country"], "DE");
+    assert_eq!(session["country_code"], 49);
+    assert_eq!(session["timezone_offset"], 3600);
+    assert_eq!(session["timezone_name"], "GMT+01:00");
+    // Kept for life: the device after the login is the device before it.
+    assert_eq!(stored_device(&app, &hans).await, device);
+
+    // A device stored before carriers existed: it gets the carrier derived from its ids,
+    // sends it, and keeps it from then on.
+    let greta = create_in(&app, &admin, "greta.ig", (&p2, "de2", "pw2"), "DE").await;
+    let mut old = stored_device(&app, &greta).await;
+    old.network = None;
+    let mut json = serde_json::to_value(&old).unwrap();
+    json.as_object_mut().unwrap().remove("network");
+    icf_store::publishing::set_device(&app.db, greta.parse().unwrap(), &json)
+        .await
+        .unwrap();
+    let derived = old.carrier().expect("DE has carriers");
+    let (status, r) = post(&app, &admin, &format!("/api/accounts/{greta}/login"), None).await;
+    assert_eq!(r["outcome"], "logged_in", "{status} {r}");
+    assert_eq!(
+        sim_carrier(&sim, "greta.ig"),
+        (derived.mcc_mnc.clone(), derived.name.clone())
+    );
+    assert_eq!(stored_device(&app, &greta).await.network, Some(derived));
+    drop((p1, p2));
 }

@@ -18,6 +18,7 @@ engine_tests!(
     an_editor_gets_403_on_admin_screens,
     every_page_renders_for_an_admin_in_both_languages,
     the_event_stream_sends_queue_counts_and_execution_changes,
+    the_account_page_shows_the_phones_carrier_locale_and_clock,
 );
 
 fn no_redirects() -> Client {
@@ -604,4 +605,57 @@ async fn the_event_stream_sends_queue_counts_and_execution_changes(engine: Engin
     })
     .await;
     assert_eq!(change["post_id"], pid.as_str());
+}
+
+/// Issue 16 item 6: the account page shows the emulated phone's model, SIM carrier,
+/// locale and time zone, all of the proxy's country.
+async fn the_account_page_shows_the_phones_carrier_locale_and_clock(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let password = app.create_user("root", icf_core::enums::Role::Admin).await;
+    let token = app.login("root", &password).await;
+    let cookie = ui_cookie(&app, "root", &password).await;
+    let mut ids = Vec::new();
+    for (port, country) in [(9, "RU"), (10, "LI")] {
+        let (status, proxy) = app
+            .call(
+                Method::POST,
+                "/api/proxies/",
+                Some(&token),
+                Some(json!({"url": format!("socks5://127.0.0.1:{port}"), "country": country})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{proxy}");
+        let id = app
+            .new_account(
+                &token,
+                json!({"username": format!("phone_{port}"), "password": "pw-123456",
+                       "language": "ru", "proxy_id": proxy["id"]}),
+            )
+            .await;
+        ids.push(id);
+    }
+
+    let wire = icf_store::publishing::account_wire(&app.db, ids[0].parse().unwrap())
+        .await
+        .unwrap();
+    let device: icf_core::device::Device = serde_json::from_value(wire.device).unwrap();
+    let carrier = device.network.clone().expect("RU has carriers");
+    let (status, html) = page(&app, &cookie, &format!("/accounts/{}", ids[0])).await;
+    assert_eq!(status, StatusCode::OK);
+    for shown in [
+        device.model.as_str(),
+        "SIM carrier",
+        carrier.name.as_str(),
+        &format!("MCC 250 · MNC {}", carrier.mnc()),
+        "ru_RU",
+        "GMT+03:00",
+    ] {
+        assert!(html.contains(shown), "{shown} not on the page");
+    }
+
+    // A country without carriers in the data says so instead of inventing one.
+    let (status, html) = page(&app, &cookie, &format!("/accounts/{}", ids[1])).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("none for this country"), "{html}");
+    assert!(html.contains("ru_LI") && html.contains("GMT+00:00"));
 }

@@ -7,6 +7,7 @@ use axum::Json;
 use axum::extract::{Multipart, Path, State};
 use axum::response::{IntoResponse, Response};
 use icf_core::account::Account;
+use icf_core::device::Device;
 use icf_core::enums::AccountStatus;
 use icf_core::ids::AccountId;
 use serde::de::DeserializeOwned;
@@ -317,12 +318,57 @@ pub async fn import(
     }
 }
 
+/// The emulated phone as the account page shows it: what Instagram is told about the
+/// hardware, the SIM, the language and the clock.
+struct PhoneView {
+    /// `Google Pixel 8 Pro`.
+    model: String,
+    android: String,
+    /// Empty when the country has no carrier in the data file.
+    carrier: String,
+    mcc: String,
+    mnc: String,
+    country: String,
+    locale: String,
+    /// `GMT+01:00`, as instagrapi names the offset.
+    timezone: String,
+}
+
+impl PhoneView {
+    fn new(device: &Device) -> PhoneView {
+        let maker = device
+            .manufacturer
+            .split('/')
+            .next()
+            .unwrap_or(&device.manufacturer);
+        let carrier = device.carrier();
+        PhoneView {
+            model: format!("{maker} {}", device.model),
+            android: device.android_release.clone(),
+            mcc: carrier
+                .as_ref()
+                .map(|c| c.mcc().to_owned())
+                .unwrap_or_default(),
+            mnc: carrier
+                .as_ref()
+                .map(|c| c.mnc().to_owned())
+                .unwrap_or_default(),
+            carrier: carrier.map(|c| c.name).unwrap_or_default(),
+            country: device.country.clone(),
+            locale: device.locale.clone(),
+            timezone: icf_instagram::session::timezone_name(device.timezone_offset),
+        }
+    }
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "account.html")]
 struct AccountPage {
     ctx: Ctx,
     a: AccountRow,
     device: String,
+    /// `None` when the stored device cannot be read.
+    phone: Option<PhoneView>,
     challenge: String,
     cooldown: String,
     last_login: String,
@@ -376,7 +422,16 @@ pub async fn page(
         .into_iter()
         .map(|g| (g.id.to_string(), g.name))
         .collect();
+    // An unreadable device leaves out the phone's lines rather than failing the page: the
+    // rest of the page is what a person needs to repair the account.
+    let phone = match icf_store::publishing::account_wire(&state.db, id).await {
+        Ok(wire) => serde_json::from_value::<Device>(wire.device)
+            .ok()
+            .map(|d| PhoneView::new(&d)),
+        Err(e) => return error_page(l, ApiError::missing("account")(e)),
+    };
     AccountPage {
+        phone,
         groups,
         group_id: account.group_id.map(|g| g.to_string()).unwrap_or_default(),
         device: account.device_id.clone(),

@@ -105,6 +105,13 @@ pub(crate) const TABLE: &[(&str, &str)] = &[
     ("No group", "Без группы"),
     ("Proxy", "Прокси"),
     ("Device", "Устройство"),
+    ("SIM carrier", "Оператор SIM"),
+    (
+        "none for this country: instagrapi's T-Mobile US is sent",
+        "для этой страны нет: отправляется T-Mobile US из instagrapi",
+    ),
+    ("Locale", "Локаль"),
+    ("Time zone", "Часовой пояс"),
     ("Created", "Создано"),
     ("Updated", "Обновлено"),
     ("Actions", "Действия"),
