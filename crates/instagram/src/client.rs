@@ -691,9 +691,17 @@ impl InstagramClient {
         let Some(web) = &self.web else {
             return Err(IgError::Protocol("no web client".into()));
         };
+        // First, as urllib3 writes it over HTTP/1.1; with the port only when it is not the
+        // scheme's.
         let host = reqwest::Url::parse(&url)
             .ok()
-            .and_then(|u| u.host_str().map(str::to_owned))
+            .and_then(|u| {
+                let h = u.host_str()?.to_owned();
+                Some(match u.port() {
+                    Some(p) => format!("{h}:{p}"),
+                    None => h,
+                })
+            })
             .unwrap_or_default();
         let req = web
             .get(url)

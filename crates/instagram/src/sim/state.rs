@@ -651,12 +651,13 @@ impl Sim {
         };
         // Two-factor accounts are not a clean login either: they fall back too, and the
         // legacy endpoint asks for the code (the Bloks two-step screens are not simulated).
-        let clean = !faults.caa_fallback
-            && !(totp || faults.two_factor)
-            && known
+        let clean = known
             && matches
             && usdid_ok
-            && !(faults.bad_password
+            && !(faults.caa_fallback
+                || totp
+                || faults.two_factor
+                || faults.bad_password
                 || faults.please_wait
                 || faults.banned
                 || faults.needs_upgrade)
