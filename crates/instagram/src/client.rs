@@ -1179,7 +1179,7 @@ impl InstagramClient {
                 "is_from_logged_in_switcher": 0,
             },
         });
-        let attest = py_json(&json!({"attestation": [{
+        let attest = compact_json(&json!({"attestation": [{
             "version": 2, "type": "keystore", "errors": [-1013],
             "challenge_nonce": nonce, "signed_nonce": "", "key_hash": ""
         }]}));

@@ -117,15 +117,28 @@ pub fn entry(
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_ascii_lowercase();
-    if body.is_empty() {
-        return Value::Object(e);
+    let mut styles = Map::new();
+    for (k, v) in headers {
+        if let Some((text, j)) = v.to_str().ok().and_then(|t| json_of(t).map(|j| (t, j))) {
+            let at = format!("header:{}", k.as_str());
+            note_style(&mut styles, &at, text);
+            decode_at(&at, j, &mut styles);
+        }
     }
-    if let Some(v) = std::str::from_utf8(body)
+    let finish = |mut e: Map<String, Value>, styles: Map<String, Value>| {
+        e.insert("styles".into(), Value::Object(styles));
+        Value::Object(e)
+    };
+    if body.is_empty() {
+        return finish(e, styles);
+    }
+    if let Some((text, v)) = std::str::from_utf8(body)
         .ok()
         .filter(|s| s.trim_start().starts_with(['{', '[']))
-        .and_then(|s| serde_json::from_str::<Value>(s).ok())
+        .and_then(|s| serde_json::from_str::<Value>(s).ok().map(|v| (s, v)))
     {
-        e.insert("json".into(), deep_decode(v));
+        note_style(&mut styles, "body", text);
+        e.insert("json".into(), decode_at("body", v, &mut styles));
     } else if content_type.starts_with("multipart/") {
         e.insert("multipart".into(), json!(multipart_names(body)));
     } else if content_type.starts_with("application/x-www-form-urlencoded")
@@ -141,7 +154,8 @@ pub fn entry(
                 v.clone().into_owned()
             };
             if let Some(j) = json_of(&raw) {
-                decoded.insert(k.into_owned(), deep_decode(j));
+                note_style(&mut styles, &k, &raw);
+                decoded.insert(k.clone().into_owned(), decode_at(&k, j, &mut styles));
             }
         }
         e.insert("form".into(), Value::Array(fields));
@@ -152,7 +166,71 @@ pub fn entry(
             json!({"bytes": body.len(), "sha256": hex(&Sha256::digest(body))}),
         );
     }
-    Value::Object(e)
+    finish(e, styles)
+}
+
+/// How a JSON text was written: `spaced` as Python's `json.dumps` (`", "`, `": "`),
+/// `compact` as `separators=(",", ":")`, `mixed`; nothing when it has no separator.
+pub fn json_style(text: &str) -> Option<&'static str> {
+    let (mut in_str, mut esc, mut spaced, mut compact) = (false, false, false, false);
+    let b = text.as_bytes();
+    for (i, &c) in b.iter().enumerate() {
+        if in_str {
+            if esc {
+                esc = false;
+            } else if c == b'\\' {
+                esc = true;
+            } else if c == b'"' {
+                in_str = false;
+            }
+            continue;
+        }
+        match c {
+            b'"' => in_str = true,
+            b',' | b':' if b.get(i + 1) == Some(&b' ') => spaced = true,
+            b',' | b':' => compact = true,
+            _ => {}
+        }
+    }
+    match (spaced, compact) {
+        (false, false) => None,
+        (true, false) => Some("spaced"),
+        (false, true) => Some("compact"),
+        (true, true) => Some("mixed"),
+    }
+}
+
+/// Records, for the place `path`, that a JSON text stood there and how it was written.
+fn note_style(styles: &mut Map<String, Value>, path: &str, text: &str) {
+    styles.insert(path.to_owned(), json!(json_style(text).unwrap_or("plain")));
+}
+
+/// [`deep_decode`] that notes where each nested JSON string stood and how it was written.
+fn decode_at(path: &str, v: Value, styles: &mut Map<String, Value>) -> Value {
+    match v {
+        Value::String(s) => match json_of(&s) {
+            Some(inner) => {
+                note_style(styles, path, &s);
+                decode_at(path, inner, styles)
+            }
+            None => Value::String(s),
+        },
+        Value::Array(a) => Value::Array(
+            a.into_iter()
+                .enumerate()
+                .map(|(i, v)| decode_at(&format!("{path}[{i}]"), v, styles))
+                .collect(),
+        ),
+        Value::Object(m) => Value::Object(
+            m.into_iter()
+                .map(|(k, v)| {
+                    let at = format!("{path}.{k}");
+                    (k, decode_at(&at, v, styles))
+                })
+                .collect(),
+        ),
+        other => other,
+    }
 }
 
 /// A string that holds a JSON object or array.
@@ -221,6 +299,17 @@ mod tests {
         assert_eq!(e["headers"][0], json!(["user-agent", "Instagram x"]));
         let d = &e["decoded"]["signed_body"];
         assert_eq!(d.to_string(), r#"{"z":1,"a":{"y":2}}"#);
+        // Where JSON stood as a string, and how it was written, is kept.
+        assert_eq!(e["styles"]["signed_body"], "compact");
+        assert_eq!(e["styles"]["signed_body.a"], "compact");
+    }
+
+    #[test]
+    fn python_spacing_is_told_from_compact_json() {
+        assert_eq!(json_style(r#"{"a": 1, "b": [1, 2]}"#), Some("spaced"));
+        assert_eq!(json_style(r#"{"a":1,"b":"x, y: z"}"#), Some("compact"));
+        assert_eq!(json_style(r#"{"a": 1,"b":2}"#), Some("mixed"));
+        assert_eq!(json_style("{}"), None);
     }
 
     #[test]

@@ -330,6 +330,31 @@ impl<'a> Diff<'a> {
                 }
             }
         }
+        // Where JSON stood as a string and how it was written (Python's spacing or compact):
+        // invisible once decoded, visible to a server that reads the bytes.
+        if let (Some(ws), Some(gs)) = (want["styles"].as_object(), got["styles"].as_object()) {
+            for (place, style) in ws {
+                match gs.get(place) {
+                    Some(g) if g != style => self.say(
+                        at,
+                        format!("{place}: JSON written {style} expected, icf wrote it {g}"),
+                    ),
+                    Some(_) => {}
+                    None => self.say(
+                        at,
+                        format!(
+                            "{place}: a JSON text ({style}) expected, icf sent no JSON text there"
+                        ),
+                    ),
+                }
+            }
+            for place in gs.keys().filter(|p| !ws.contains_key(*p)) {
+                self.say(
+                    at,
+                    format!("{place}: icf sent a JSON text where the reference sends none"),
+                );
+            }
+        }
         if !want["json"].is_null() || !got["json"].is_null() {
             self.json(&format!("{at} json body"), "", &want["json"], &got["json"]);
         }
@@ -450,6 +475,18 @@ fn the_comparison_finds_what_it_must() {
     assert!(d.iter().any(|l| l.contains("order")));
     assert!(d.iter().any(|l| l.contains("int") && l.contains("string")));
     assert!(d.iter().any(|l| l.contains("string:uuid expected")));
+    // A JSON text where the reference sends one, written the other way, or sent as a value
+    // instead: invisible once decoded, so compared apart.
+    let mut a = req(
+        serde_json::json!([]),
+        serde_json::json!({}),
+        serde_json::json!([]),
+    );
+    let mut b = a.clone();
+    a["styles"] = serde_json::json!({"signed_body": "compact", "signed_body.usertags": "spaced"});
+    b["styles"] = serde_json::json!({"signed_body": "spaced"});
+    let d = Diff::new(&allow).traces(&[a], &[b]);
+    assert_eq!(d.len(), 2, "{d:#?}");
 }
 
 #[test]
