@@ -210,12 +210,16 @@ pub fn earliest_for(
 /// Assigns each account a time that breaks no rule, as early as the rules allow: accounts
 /// are served in the order they become free, each at least a random spacing after the
 /// previous slot (the first one, `after_previous`, may be the last slot of another post when
-/// the scope is global).
+/// the scope is global). Accounts free at the same moment go in the post's own shuffled
+/// order (`order_seed`, from the post): not by name or creation, which would have the same
+/// accounts publish first and last every time, and the same for every plan of one post, so
+/// a preview and the real plan agree.
 pub fn plan(
     rules: &PacingRules,
     accounts: &[AccountPacing],
     now: DateTime<Utc>,
     after_previous: Option<DateTime<Utc>>,
+    order_seed: u64,
     rng: &mut impl Rng,
 ) -> Plan {
     let mut plan = Plan::default();
@@ -226,7 +230,7 @@ pub fn plan(
             Err(why) => plan.excluded.push((a.id, why)),
         }
     }
-    ready.sort_by_key(|&(at, _, i)| (at, accounts[i].id));
+    ready.sort_by_key(|&(at, _, i)| (at, shuffle_key(order_seed, accounts[i].id)));
     let mut previous = after_previous;
     for (at, wait, i) in ready {
         let account = &accounts[i];
@@ -251,6 +255,23 @@ pub fn plan(
         });
     }
     plan
+}
+
+/// The account's place in a shuffle seeded by `seed` (splitmix64 of the seed and the id):
+/// a permutation that is the same for the same seed and unrelated between seeds.
+fn shuffle_key(seed: u64, id: AccountId) -> u64 {
+    let v = id.as_uuid().as_u128();
+    let mut x = seed ^ (v as u64) ^ ((v >> 64) as u64).rotate_left(32);
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
+
+/// The shuffle seed of a post (see [`plan`]).
+pub fn order_seed(post: crate::ids::PostId) -> u64 {
+    let v = post.as_uuid().as_u128();
+    (v as u64) ^ ((v >> 64) as u64)
 }
 
 fn random_spacing(rules: &PacingRules, rng: &mut impl Rng) -> Duration {
@@ -403,10 +424,45 @@ mod tests {
     }
 
     #[test]
+    fn plans_of_one_post_agree_and_are_neither_sorted_nor_alike_across_posts() {
+        let r = PacingRules::default();
+        let accounts: Vec<_> = (0..40).map(|_| account(30, vec![])).collect();
+        let order = |seed: u64, rng_seed: u64| -> Vec<AccountId> {
+            plan(
+                &r,
+                &accounts,
+                t0(),
+                None,
+                seed,
+                &mut StdRng::seed_from_u64(rng_seed),
+            )
+            .slots
+            .iter()
+            .map(|s| s.account_id)
+            .collect()
+        };
+        let (a, again) = (order(7, 1), order(7, 2));
+        assert_eq!(a, again, "the preview and the real plan of one post agree");
+        let mut by_id = a.clone();
+        by_id.sort();
+        assert_ne!(a, by_id, "not in id (creation) order");
+        let given: Vec<AccountId> = accounts.iter().map(|x| x.id).collect();
+        assert_ne!(a, given, "not in the order given (language, then name)");
+        let b = order(8, 1);
+        assert_ne!(a, b, "another post, another order");
+        let firsts: std::collections::HashSet<AccountId> =
+            (0..20).map(|seed| order(seed, 1)[0]).collect();
+        assert!(
+            firsts.len() > 5,
+            "the first account changes from post to post"
+        );
+    }
+
+    #[test]
     fn the_scenario_of_20_accounts_is_spaced_2_to_5_minutes() {
         let r = PacingRules::default();
         let accounts: Vec<_> = (0..20).map(|_| account(30, vec![])).collect();
-        let plan = plan(&r, &accounts, t0(), None, &mut StdRng::seed_from_u64(9));
+        let plan = plan(&r, &accounts, t0(), None, 1, &mut StdRng::seed_from_u64(9));
         assert_eq!(plan.slots.len(), 20);
         assert_eq!(plan.slots[0].eta, t0());
         for w in plan.slots.windows(2) {
@@ -488,7 +544,7 @@ mod tests {
         ) {
             let r = PacingRules::default();
             let now = t0();
-            let plan = plan(&r, &fleet, now, None, &mut StdRng::seed_from_u64(seed));
+            let plan = plan(&r, &fleet, now, None, seed, &mut StdRng::seed_from_u64(seed));
             prop_assert_eq!(plan.slots.len() + plan.excluded.len(), fleet.len());
             let mut sorted = plan.slots.clone();
             sorted.sort_by_key(|s| s.eta);

@@ -140,6 +140,27 @@ async fn publishing_to_twenty_accounts_queues_one_job_each_exactly_once(engine: 
     assert_eq!(published["status"], "pending");
     let items = published["items"].as_array().unwrap();
     assert_eq!(items.len(), 20);
+    // The accounts go in the post's own shuffled order: the preview and the real plan
+    // agree, and it is not language-then-name order (the same accounts first every time).
+    let names = |v: &Value| -> Vec<String> {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["username"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(names(&plan), names(&published), "preview and plan agree");
+    let mut sorted = names(&published);
+    sorted.sort_by_key(|n| {
+        let lang = &n[3..5];
+        (lang.to_owned(), n[6..].parse::<u32>().unwrap_or(0))
+    });
+    assert_ne!(
+        names(&published),
+        sorted,
+        "not in language, then name order"
+    );
     let etas: Vec<chrono::DateTime<chrono::Utc>> = items
         .iter()
         .map(|i| i["eta"].as_str().unwrap().parse().unwrap())

@@ -121,6 +121,7 @@ async fn compute(
         &pacing,
         start.max(now),
         after_previous,
+        icf_core::pacing::order_seed(post_id),
         &mut rand::rng(),
     );
     // By id: a plan of 10,000 accounts must not search 10,000 for each.
