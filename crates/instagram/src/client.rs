@@ -355,6 +355,24 @@ impl InstagramClient {
         format!("{}/{}", self.cfg.api_base, path.trim_start_matches('/'))
     }
 
+    /// Drops the login, and with it what instagrapi's `_clear_session_state` takes out of
+    /// the session's headers (the token, the `IG-U-*` values, the claim), so that a new
+    /// login in this client carries none of the dead one's.
+    fn forget_login(&mut self) {
+        self.session.clear_login();
+        self.jar.retain(|name| {
+            let n = name.to_ascii_lowercase();
+            !(n.starts_with("ig-u-")
+                || n == "ig-intended-user-id"
+                || n == "x-ig-www-claim"
+                || n == "authorization")
+        });
+        self.jar.update([
+            ("IG-INTENDED-USER-ID", Some("0".to_owned())),
+            ("X-IG-WWW-Claim", Some("0".to_owned())),
+        ]);
+    }
+
     /// instagrapi's `base_headers` (§3.3), name for name and in its order, `None` where it
     /// writes `None` (the name keeps its place in the session's dictionary, see
     /// [`HeaderJar`]). `Host` and `Connection` keep their places and are left to the
@@ -666,7 +684,7 @@ impl InstagramClient {
             && classify(status, &bytes).is_some_and(|e| e.kind == ApiErrorKind::LoginRequired)
         {
             // The session is dead; keep the device, drop the login (§4.2).
-            self.session.clear_login();
+            self.forget_login();
         }
         Ok((status, bytes))
     }
@@ -791,7 +809,7 @@ impl InstagramClient {
             match self.check_session().await {
                 Ok(info) => return Ok(LoginOutcome::LoggedIn(info)),
                 Err(e) if e.api_kind() == Some(&ApiErrorKind::LoginRequired) => {
-                    self.session.clear_login();
+                    self.forget_login();
                 }
                 Err(e) => return Err(e),
             }
@@ -1531,11 +1549,11 @@ impl InstagramClient {
     /// `accounts/logout/`, then forget the login (the device stays).
     pub async fn logout(&mut self) -> Result<(), IgError> {
         let url = self.api("accounts/logout/");
-        let data = self.default_data(json!({"one_tap_app_login": true}));
+        let data = json!({"one_tap_app_login": true});
         let r = self
             .call(Method::POST, url, Body::Signed(data), vec![], false)
             .await;
-        self.session.clear_login();
+        self.forget_login();
         r.map(|_| ())
     }
 

@@ -60,6 +60,11 @@ impl HeaderJar {
         }
     }
 
+    /// Keeps the names for which `keep` is true.
+    pub(crate) fn retain(&mut self, mut keep: impl FnMut(&str) -> bool) {
+        self.entries.retain(|(k, _)| keep(k));
+    }
+
     /// One request's headers: this dictionary with the request's own merged in (requests'
     /// `merge_setting`), `None` values dropped, and the names the transport owns removed.
     pub(crate) fn merged(&self, request: &[(String, Option<String>)]) -> Vec<(String, String)> {

@@ -244,3 +244,56 @@ async fn reel_is_instagrapis() {
     )
     .await;
 }
+
+/// After Instagram ends a session, the new login in the same client carries nothing of the
+/// dead one (instagrapi's `_clear_session_state`): no token, no `IG-U-*`, user id 0.
+#[tokio::test]
+async fn a_relogin_sends_nothing_of_the_dead_session() {
+    let sim = sim().await;
+    let faults = Faults {
+        // The warm-up's two requests, then the session dies.
+        session_expires_after: Some(2),
+        ..Faults::default()
+    };
+    let mut c = logged_in(&sim, "golden_relogin", faults).await;
+    trace(&sim);
+    let out = c
+        .login(Credentials {
+            username: "golden_relogin",
+            password: PASSWORD,
+            totp_secret: None,
+        })
+        .await
+        .unwrap();
+    assert!(matches!(out, LoginOutcome::LoggedIn(_)), "{out:?}");
+    let t = trace(&sim);
+    assert_eq!(
+        t[0]["path"], "/api/v1/accounts/current_user/",
+        "the check first"
+    );
+    let header = |e: &Value, name: &str| {
+        e["headers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|h| h[0] == name)
+            .map(|h| h[1].as_str().unwrap().to_owned())
+    };
+    let login: Vec<&Value> = t
+        .iter()
+        .skip(1)
+        .take_while(|e| !e["path"].as_str().unwrap().contains("feed/"))
+        .collect();
+    assert!(
+        login.len() >= 5,
+        "a full CAA login followed: {}",
+        login.len()
+    );
+    for e in login {
+        assert_eq!(header(e, "authorization"), None, "{}", e["path"]);
+        assert_eq!(header(e, "ig-u-ds-user-id"), None, "{}", e["path"]);
+        if e["http"] == "2" {
+            assert_eq!(header(e, "ig-intended-user-id").as_deref(), Some("0"));
+        }
+    }
+}
