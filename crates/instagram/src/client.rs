@@ -267,6 +267,19 @@ enum Body {
     },
 }
 
+impl Body {
+    /// A video's bytes, or its file streamed as it goes out.
+    fn video(data: &VideoData) -> Body {
+        match data {
+            VideoData::Bytes(bytes) => Body::Raw(bytes.clone()),
+            VideoData::File { path, len } => Body::File {
+                path: path.clone(),
+                len: *len,
+            },
+        }
+    }
+}
+
 const FORM_TYPE: &str = "application/x-www-form-urlencoded; charset=UTF-8";
 
 /// instagrapi's web user agent (`PublicRequestMixin.public_user_agent`).
@@ -1847,18 +1860,7 @@ impl InstagramClient {
         second.extend(first);
         self.pace().await;
         let (status, body) = self
-            .transmit(
-                Method::POST,
-                url,
-                match &v.mp4 {
-                    VideoData::Bytes(bytes) => Body::Raw(bytes.clone()),
-                    VideoData::File { path, len } => Body::File {
-                        path: path.clone(),
-                        len: *len,
-                    },
-                },
-                second,
-            )
+            .transmit(Method::POST, url, Body::video(&v.mp4), second)
             .await?;
         upload_result(status, &body, "video")
     }
@@ -1990,18 +1992,7 @@ impl InstagramClient {
         sending = dict(sending.into_iter().chain(opening));
         self.pace().await;
         let (status, body) = self
-            .transmit(
-                Method::POST,
-                url,
-                match &v.mp4 {
-                    VideoData::Bytes(bytes) => Body::Raw(bytes.clone()),
-                    VideoData::File { path, len } => Body::File {
-                        path: path.clone(),
-                        len: *len,
-                    },
-                },
-                sending,
-            )
+            .transmit(Method::POST, url, Body::video(&v.mp4), sending)
             .await?;
         upload_result(status, &body, "reel")
     }
