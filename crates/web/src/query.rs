@@ -60,9 +60,21 @@ impl Params {
         }
     }
 
+    /// A number. Unlike text filters (where an empty value is "any", as a form sends it), an
+    /// empty number is refused: `?per_page=` is a client's mistake, not the default.
+    pub fn number<T: FromStr>(&self, name: &str) -> Result<Option<T>, ApiError>
+    where
+        T::Err: Display,
+    {
+        if self.0.get(name).is_some_and(|v| v.trim().is_empty()) {
+            return Err(ApiError::validation(name, "expected a number"));
+        }
+        self.parse(name)
+    }
+
     pub fn page(&self) -> Result<Page, ApiError> {
-        let page = self.parse::<i64>("page")?.unwrap_or(1);
-        let per_page = self.parse::<i64>("per_page")?.unwrap_or(50);
+        let page = self.number::<i64>("page")?.unwrap_or(1);
+        let per_page = self.number::<i64>("per_page")?.unwrap_or(50);
         if !(1..=1_000_000).contains(&page) {
             return Err(ApiError::validation("page", "must be a number from 1"));
         }

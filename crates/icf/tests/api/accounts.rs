@@ -441,6 +441,25 @@ async fn account_input_is_validated(engine: Engine) {
         "validation_failed",
     );
     assert_eq!(err["field"], "per_page");
+    // An empty page size is a mistake, not the default (schemathesis found `?per_page=`
+    // accepted).
+    for query in ["per_page=", "page=", "page=%20"] {
+        let (status, resp) = app
+            .call(
+                Method::GET,
+                &format!("/api/accounts?{query}"),
+                Some(&admin),
+                None,
+            )
+            .await;
+        let err = assert_error(
+            status,
+            &resp,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        );
+        assert_eq!(err["field"], query.split('=').next().unwrap(), "{query}");
+    }
     let (status, resp) = app
         .call(
             Method::GET,
