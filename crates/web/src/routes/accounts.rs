@@ -527,7 +527,7 @@ pub async fn import(
         Some(l) => Language::parse(l)?,
         None => Language::parse("en")?,
     };
-    let limit = check_posts_limit(params.parse::<i64>("posts_limit_per_day")?.unwrap_or(10))?;
+    let limit = check_posts_limit(params.number::<i64>("posts_limit_per_day")?.unwrap_or(10))?;
     let report =
         crate::import::import_accounts(&state.db, &state.cipher, &text, dry_run, &language, limit)
             .await
