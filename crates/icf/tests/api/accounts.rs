@@ -426,24 +426,9 @@ async fn account_input_is_validated(engine: Engine) {
         "validation_failed",
     );
     assert_eq!(err["field"], "status");
-    let (status, resp) = app
-        .call(
-            Method::GET,
-            "/api/accounts?per_page=100000",
-            Some(&admin),
-            None,
-        )
-        .await;
-    let err = assert_error(
-        status,
-        &resp,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "validation_failed",
-    );
-    assert_eq!(err["field"], "per_page");
-    // An empty page size is a mistake, not the default (schemathesis found `?per_page=`
-    // accepted).
-    for query in ["per_page=", "page=", "page=%20"] {
+    // A page size out of range, or an empty one: a mistake, not the default (schemathesis
+    // found `?per_page=` accepted).
+    for query in ["per_page=100000", "per_page=", "page=", "page=%20"] {
         let (status, resp) = app
             .call(
                 Method::GET,
