@@ -1,7 +1,7 @@
 //! Instagram accounts, groups and proxies as operators see them (never with secrets), and
 //! the rules their fields follow.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use crate::auth::FieldError;
@@ -26,8 +26,13 @@ pub struct Account {
     pub posts_limit_per_day: i32,
     pub posts_today: i64,
     pub failed_attempts: i32,
+    /// 0–3, from the account's age: stages 0–2 post less than the daily limit.
     pub warmup_stage: i32,
-    /// Days since the account was registered on Instagram, or since it came to icf.
+    /// Posts allowed in any 24 h now: the daily limit, lowered during warm-up and capped by
+    /// `MAX_POSTS_PER_DAY_PER_ACCOUNT`.
+    pub posts_allowed_today: u32,
+    /// Days since the account was registered on Instagram (`registered_at`), or, when that
+    /// is unknown, since it came to icf: an account of unknown age warms up as a new one.
     pub account_age_days: i64,
     pub device_id: String,
     pub has_session: bool,
@@ -43,6 +48,17 @@ pub struct Account {
     pub updated_at: DateTime<Utc>,
 }
 
+impl Account {
+    /// Sets the warm-up stage and today's allowance from the account's age under `rules`.
+    pub fn apply_pacing(&mut self, rules: &crate::pacing::PacingRules) {
+        self.warmup_stage = i32::from(rules.warmup_stage(self.account_age_days));
+        self.posts_allowed_today = rules.daily_limit(
+            self.account_age_days,
+            u32::try_from(self.posts_limit_per_day).unwrap_or(0),
+        );
+    }
+}
+
 /// A group with live counts of its accounts.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -50,6 +66,9 @@ pub struct Group {
     pub id: GroupId,
     pub name: String,
     pub description: String,
+    /// The daily posting window in each account's own time zone (`08:00-23:00`); `null`:
+    /// any hour.
+    pub active_hours: Option<String>,
     pub accounts_count: i64,
     /// Accounts per language code.
     pub languages: std::collections::BTreeMap<String, i64>,
@@ -126,16 +145,104 @@ pub fn check_account_password(raw: &str) -> Result<(), FieldError> {
     Ok(())
 }
 
-/// The daily post limit of one account (the schema allows 0–100).
-pub fn check_posts_limit(limit: i64) -> Result<i32, FieldError> {
-    if (0..=100).contains(&limit) {
+/// The daily post limit of one account: 0 (never posts) up to `max`, the
+/// `MAX_POSTS_PER_DAY_PER_ACCOUNT` setting (itself at most 100, as the schema allows).
+pub fn check_posts_limit(limit: i64, max: u32) -> Result<i32, FieldError> {
+    if (0..=i64::from(max)).contains(&limit) {
         Ok(limit as i32)
     } else {
         Err(FieldError::new(
             "posts_limit_per_day",
-            "must be a whole number from 0 to 100",
+            format!(
+                "must be a whole number from 0 to {max} (MAX_POSTS_PER_DAY_PER_ACCOUNT, the \
+                 limit of every account)"
+            ),
         ))
     }
+}
+
+/// The day Instagram opened: no account is older.
+pub const INSTAGRAM_LAUNCH: NaiveDate = match NaiveDate::from_ymd_opt(2010, 10, 6) {
+    Some(d) => d,
+    None => panic!("a valid date"),
+};
+
+/// `YYYY-MM-DD` in shape (digits and two dashes), valid or not: a date someone meant.
+pub fn looks_like_date(raw: &str) -> bool {
+    let b = raw.as_bytes();
+    b.len() == 10
+        && b.iter().enumerate().all(|(i, c)| {
+            if i == 4 || i == 7 {
+                *c == b'-'
+            } else {
+                c.is_ascii_digit()
+            }
+        })
+}
+
+/// The day an account was registered on Instagram, as given: a date (`2019-04-01`) or an
+/// RFC 3339 time (its UTC day). Not before Instagram existed, not after `today`. It sets
+/// the account's warm-up: an account of unknown age is treated as new.
+pub fn parse_registered_on(
+    raw: &str,
+    field: &'static str,
+    today: NaiveDate,
+) -> Result<NaiveDate, FieldError> {
+    let raw = raw.trim();
+    let day = NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+        .ok()
+        .or_else(|| {
+            DateTime::parse_from_rfc3339(raw)
+                .ok()
+                .map(|t| t.with_timezone(&Utc).date_naive())
+        })
+        .ok_or_else(|| {
+            FieldError::new(
+                field,
+                "must be a date like 2019-04-01 (or an RFC 3339 time)",
+            )
+        })?;
+    check_registered(day, field, today)
+}
+
+/// The registration day of an account `days` old on `today`.
+pub fn registered_from_age(
+    days: i64,
+    field: &'static str,
+    today: NaiveDate,
+) -> Result<NaiveDate, FieldError> {
+    let max = (today - INSTAGRAM_LAUNCH).num_days();
+    if !(0..=max).contains(&days) {
+        return Err(FieldError::new(
+            field,
+            format!(
+                "must be a whole number of days from 0 to {max} (Instagram opened on {INSTAGRAM_LAUNCH})"
+            ),
+        ));
+    }
+    check_registered(today - chrono::Duration::days(days), field, today)
+}
+
+fn check_registered(
+    day: NaiveDate,
+    field: &'static str,
+    today: NaiveDate,
+) -> Result<NaiveDate, FieldError> {
+    if day > today {
+        return Err(FieldError::new(field, "must not be in the future"));
+    }
+    if day < INSTAGRAM_LAUNCH {
+        return Err(FieldError::new(
+            field,
+            format!("must not be before {INSTAGRAM_LAUNCH}, when Instagram opened"),
+        ));
+    }
+    Ok(day)
+}
+
+/// The stored form of a registration day: its first moment, UTC.
+pub fn registered_at(day: NaiveDate) -> DateTime<Utc> {
+    day.and_time(chrono::NaiveTime::MIN).and_utc()
 }
 
 /// Group names: 1–100 characters, trimmed; unique regardless of case.
@@ -188,9 +295,37 @@ mod tests {
     }
 
     #[test]
+    fn registration_days_are_dates_between_instagrams_launch_and_today() {
+        let today = NaiveDate::from_ymd_opt(2026, 12, 7).unwrap();
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        assert_eq!(
+            parse_registered_on("2019-04-01", "r", today),
+            Ok(day(2019, 4, 1))
+        );
+        assert_eq!(
+            parse_registered_on(" 2019-04-01T23:30:00-02:00 ", "r", today),
+            Ok(day(2019, 4, 2)),
+            "an RFC 3339 time counts by its UTC day"
+        );
+        for bad in ["2026-12-08", "2010-10-05", "01/04/2019", "", "2019-02-30"] {
+            let e = parse_registered_on(bad, "registered_at", today).unwrap_err();
+            assert_eq!(e.field, "registered_at", "{bad}");
+        }
+        assert_eq!(registered_from_age(0, "a", today), Ok(today));
+        assert_eq!(registered_from_age(365, "a", today), Ok(day(2025, 12, 7)));
+        assert!(registered_from_age(-1, "age_days", today).is_err());
+        let max = (today - INSTAGRAM_LAUNCH).num_days();
+        assert_eq!(registered_from_age(max, "a", today), Ok(INSTAGRAM_LAUNCH));
+        assert!(registered_from_age(max + 1, "a", today).is_err());
+        assert!(looks_like_date("2019-13-45") && !looks_like_date("host:1080"));
+    }
+
+    #[test]
     fn limits_and_names() {
-        assert!(check_posts_limit(101).is_err());
-        assert_eq!(check_posts_limit(5).unwrap(), 5);
+        assert!(check_posts_limit(101, 100).is_err());
+        assert!(check_posts_limit(11, 10).is_err());
+        assert_eq!(check_posts_limit(10, 10).unwrap(), 10);
+        assert_eq!(check_posts_limit(5, 10).unwrap(), 5);
         assert_eq!(group_name_key(" Finance "), "finance");
         assert!(parse_group_name("  ").is_err());
         assert!(check_account_password("").is_err());

@@ -1,14 +1,19 @@
 //! Parsing of bulk-import files: one result per line, so a bad line is reported with its
 //! number and reason instead of stopping the import.
 
-use crate::account::{check_account_password, parse_group_name, parse_instagram_username};
+use chrono::NaiveDate;
+
+use crate::account::{
+    check_account_password, looks_like_date, parse_group_name, parse_instagram_username,
+    parse_registered_on, registered_from_age,
+};
 use crate::auth::FieldError;
 use crate::enums::ProxyType;
 use crate::language::Language;
 use crate::proxy::{ProxySpec, parse_country};
 
-/// One account line: `username:password[:language[:group[:proxy_url]]]`, or a CSV row.
-/// `Debug` never prints the password.
+/// One account line: `username:password[:language[:group[:proxy_url]]][:registered]`, or a
+/// CSV row. `Debug` never prints the password.
 #[derive(Clone, PartialEq)]
 pub struct AccountLine {
     pub username: String,
@@ -17,6 +22,8 @@ pub struct AccountLine {
     pub language: Option<String>,
     pub group: Option<String>,
     pub proxy: Option<ProxySpec>,
+    /// When the account was registered on Instagram (its warm-up follows from it).
+    pub registered_on: Option<NaiveDate>,
 }
 
 impl std::fmt::Debug for AccountLine {
@@ -27,6 +34,7 @@ impl std::fmt::Debug for AccountLine {
             .field("language", &self.language)
             .field("group", &self.group)
             .field("proxy", &self.proxy)
+            .field("registered_on", &self.registered_on)
             .finish()
     }
 }
@@ -92,16 +100,42 @@ fn optional(v: Option<&str>) -> Option<&str> {
     v.map(str::trim).filter(|s| !s.is_empty())
 }
 
+/// The optional columns of an account line besides username and password.
+#[derive(Default)]
+struct Optional<'a> {
+    language: Option<&'a str>,
+    group: Option<&'a str>,
+    proxy: Option<&'a str>,
+    registered: Option<&'a str>,
+    age_days: Option<&'a str>,
+}
+
 fn account_from_parts(
     username: &str,
     password: &str,
-    language: Option<&str>,
-    group: Option<&str>,
-    proxy: Option<&str>,
+    o: Optional<'_>,
+    today: NaiveDate,
 ) -> Result<AccountLine, FieldError> {
     let username = parse_instagram_username(username)?;
     check_account_password(password)?;
+    let (language, group, proxy) = (o.language, o.group, o.proxy);
+    let registered_on = match (optional(o.registered), optional(o.age_days)) {
+        (Some(_), Some(_)) => {
+            return Err(FieldError::new(
+                "registered_at",
+                "give registered_at or age_days, not both",
+            ));
+        }
+        (Some(r), None) => Some(parse_registered_on(r, "registered_at", today)?),
+        (None, Some(a)) => Some(
+            a.parse::<i64>()
+                .map_err(|_| FieldError::new("age_days", "must be a whole number of days"))
+                .and_then(|d| registered_from_age(d, "age_days", today))?,
+        ),
+        (None, None) => None,
+    };
     Ok(AccountLine {
+        registered_on,
         username,
         password: password.to_owned(),
         language: optional(language)
@@ -127,8 +161,10 @@ fn account_from_parts(
 }
 
 /// Parses an accounts file: colon lines, or a CSV whose header names `username` and
-/// `password` (and optionally `language`, `group`, `proxy_url`/`proxy`).
-pub fn parse_accounts(text: &str) -> Vec<Parsed<AccountLine>> {
+/// `password` (and optionally `language`, `group`, `proxy_url`/`proxy`, and the account's
+/// age as `registered_at` (a date) or `age_days`). A registration date in the future is
+/// refused: `today` is the importer's day.
+pub fn parse_accounts(text: &str, today: NaiveDate) -> Vec<Parsed<AccountLine>> {
     if let Some((header_line, cols)) = csv_header(text, &["username"]) {
         let idx = |names: &[&str]| cols.iter().position(|c| names.contains(&c.as_str()));
         let (u, p) = (idx(&["username"]), idx(&["password"]));
@@ -137,19 +173,31 @@ pub fn parse_accounts(text: &str) -> Vec<Parsed<AccountLine>> {
             idx(&["group", "group_name"]),
             idx(&["proxy_url", "proxy"]),
         );
+        let (r, a) = (
+            idx(&["registered_at", "registered_on", "registered"]),
+            idx(&["age_days", "age"]),
+        );
         return csv_rows(text, header_line)
             .into_iter()
             .map(|(line, row)| {
-                let result = row.map_err(|m| FieldError::new("line", m)).and_then(|r| {
-                    let get = |i: Option<usize>| i.and_then(|i| r.get(i)).map(String::as_str);
-                    account_from_parts(
-                        get(u).unwrap_or(""),
-                        get(p).unwrap_or(""),
-                        get(l),
-                        get(g),
-                        get(x),
-                    )
-                });
+                let result = row
+                    .map_err(|m| FieldError::new("line", m))
+                    .and_then(|cells| {
+                        let get =
+                            |i: Option<usize>| i.and_then(|i| cells.get(i)).map(String::as_str);
+                        account_from_parts(
+                            get(u).unwrap_or(""),
+                            get(p).unwrap_or(""),
+                            Optional {
+                                language: get(l),
+                                group: get(g),
+                                proxy: get(x),
+                                registered: get(r),
+                                age_days: get(a),
+                            },
+                            today,
+                        )
+                    });
                 (line, result)
             })
             .collect();
@@ -161,10 +209,34 @@ pub fn parse_accounts(text: &str) -> Vec<Parsed<AccountLine>> {
             let result = match parts.next() {
                 None => Err(FieldError::new(
                     "line",
-                    "expected username:password[:language[:group[:proxy_url]]]",
+                    "expected username:password[:language[:group[:proxy_url]]][:registered]",
                 )),
                 Some(password) => {
-                    account_from_parts(username, password, parts.next(), parts.next(), parts.next())
+                    let (language, group) = (parts.next(), parts.next());
+                    // The proxy address has colons of its own: a registration date is
+                    // recognised as the rest's last part (`…:IT::2019-04-01` without a proxy).
+                    let (proxy, registered) = match parts.next() {
+                        Some(rest) if looks_like_date(rest) => (None, Some(rest)),
+                        Some(rest) => match rest.rsplit_once(':') {
+                            Some((proxy, date)) if looks_like_date(date) => {
+                                (Some(proxy), Some(date))
+                            }
+                            _ => (Some(rest), None),
+                        },
+                        None => (None, None),
+                    };
+                    account_from_parts(
+                        username,
+                        password,
+                        Optional {
+                            language,
+                            group,
+                            proxy,
+                            registered,
+                            age_days: None,
+                        },
+                        today,
+                    )
                 }
             };
             (line, result)
@@ -223,10 +295,45 @@ pub fn parse_proxies(text: &str, default_type: ProxyType) -> Vec<Parsed<ProxyLin
 mod tests {
     use super::*;
 
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 12, 7).unwrap()
+    }
+
+    #[test]
+    fn the_registration_day_is_an_optional_last_field_or_a_column() {
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d);
+        let text = "a1:pw:en:IT::2019-04-01\n\
+                    a2:pw:en:IT:socks5://u:p@h:1080:2018-01-31\n\
+                    a3:pw:en:IT:2017-06-30\n\
+                    a4:pw:en:IT:h:1080\n\
+                    a5:pw:en:IT::2030-01-01\n\
+                    a6:pw:en:IT::2019-02-30\n";
+        let p = parse_accounts(text, today());
+        let ok = |i: usize| p[i].1.as_ref().unwrap();
+        assert_eq!(ok(0).registered_on, day(2019, 4, 1));
+        assert_eq!(ok(0).proxy, None);
+        assert_eq!(ok(1).registered_on, day(2018, 1, 31));
+        assert_eq!(ok(1).proxy.as_ref().unwrap().port, 1080);
+        assert_eq!(ok(2).registered_on, day(2017, 6, 30));
+        assert_eq!(ok(3).registered_on, None, "a port is not a date");
+        assert_eq!(ok(3).proxy.as_ref().unwrap().port, 1080);
+        for i in [4, 5] {
+            assert_eq!(p[i].1.as_ref().unwrap_err().field, "registered_at");
+        }
+        let csv = "username,password,registered_at,age_days\nb1,pw,2019-04-01,\nb2,pw,,365\n\
+                   b3,pw,,\nb4,pw,2019-04-01,365\nb5,pw,,old\n";
+        let p = parse_accounts(csv, today());
+        assert_eq!(p[0].1.as_ref().unwrap().registered_on, day(2019, 4, 1));
+        assert_eq!(p[1].1.as_ref().unwrap().registered_on, day(2025, 12, 7));
+        assert_eq!(p[2].1.as_ref().unwrap().registered_on, None, "unknown age");
+        assert_eq!(p[3].1.as_ref().unwrap_err().field, "registered_at");
+        assert_eq!(p[4].1.as_ref().unwrap_err().field, "age_days");
+    }
+
     #[test]
     fn colon_lines_with_optional_parts() {
         let text = "# comment\n\nalice:pw1\nbob:pw2:pt-br:Finance:socks5://u:p@h:1080\nbad line\ncarol:pw:xx\n";
-        let parsed = parse_accounts(text);
+        let parsed = parse_accounts(text, today());
         assert_eq!(parsed.len(), 4);
         assert_eq!(parsed[0].0, 3);
         let bob = parsed[1].1.as_ref().unwrap();
@@ -245,7 +352,7 @@ mod tests {
     #[test]
     fn csv_with_a_header() {
         let text = "username,password,language,group\nalice,\"pw,with,commas\",en,IT\nbob,,ru,\n";
-        let parsed = parse_accounts(text);
+        let parsed = parse_accounts(text, today());
         assert_eq!(parsed.len(), 2);
         assert_eq!(parsed[0].0, 2);
         assert_eq!(parsed[0].1.as_ref().unwrap().password, "pw,with,commas");
@@ -325,6 +432,7 @@ mod tests {
                     group: language.as_ref().and(group),
                     proxy: language.as_ref().and(proxy),
                     language,
+                    registered_on: None,
                 })
                 .prop_map(|mut a| {
                     if a.group.is_none() {
@@ -376,7 +484,7 @@ mod tests {
 
             #[test]
             fn account_files_never_panic(text in any::<String>()) {
-                let parsed = parse_accounts(&text);
+                let parsed = parse_accounts(&text, today());
                 let lines = text.lines().count().max(1);
                 for (n, r) in &parsed {
                     prop_assert!(*n <= lines + 1, "line {} of {}", n, lines);
@@ -397,7 +505,7 @@ mod tests {
                 crlf in any::<bool>(),
             ) {
                 let text = lines.join(if crlf { "\r\n" } else { "\n" });
-                let parsed = parse_accounts(&text);
+                let parsed = parse_accounts(&text, today());
                 let numbers: Vec<usize> = parsed.iter().map(|(n, _)| *n).collect();
                 prop_assert_eq!(numbers, content_line_numbers(&text));
             }
@@ -430,7 +538,7 @@ mod tests {
                     line += 1;
                     want.push((line, Ok(a.clone())));
                 }
-                prop_assert_eq!(parse_accounts(&text), want, "{}", text);
+                prop_assert_eq!(parse_accounts(&text, today()), want, "{}", text);
             }
 
             #[test]
@@ -443,7 +551,7 @@ mod tests {
                     .enumerate()
                     .map(|(i, a)| (i + 2, Ok(a.clone())))
                     .collect();
-                prop_assert_eq!(parse_accounts(&text), want, "{}", text);
+                prop_assert_eq!(parse_accounts(&text, today()), want, "{}", text);
             }
 
             #[test]
@@ -461,11 +569,12 @@ mod tests {
                         language: Some(secret.clone()),
                         group: None,
                         proxy: None,
+                        registered_on: None,
                     }])
                 } else {
                     format!("{username}:{secret}\n")
                 };
-                for (_, r) in parse_accounts(&text) {
+                for (_, r) in parse_accounts(&text, today()) {
                     if let Err(e) = r {
                         for part in secret.split(':') {
                             prop_assert!(!e.message.contains(part), "{}", e.message);

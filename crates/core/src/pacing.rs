@@ -15,6 +15,7 @@ use chrono::{DateTime, Duration, Utc};
 use rand::Rng;
 use serde::Serialize;
 
+use crate::auth::FieldError;
 use crate::enums::AccountStatus;
 use crate::ids::AccountId;
 
@@ -42,6 +43,9 @@ pub struct PacingRules {
     /// Account age (days) at which stages 1, 2 and 3 begin.
     pub warmup_days: [u32; 3],
     pub window: Duration,
+    /// `MAX_POSTS_PER_DAY_PER_ACCOUNT`: the daily limit of every new account and the upper
+    /// bound of any account's own limit (a limit stored before it was lowered is capped).
+    pub max_daily: u32,
 }
 
 impl Default for PacingRules {
@@ -54,6 +58,7 @@ impl Default for PacingRules {
             warmup_limits: [2, 4, 7],
             warmup_days: [3, 7, 14],
             window: Duration::hours(24),
+            max_daily: 10,
         }
     }
 }
@@ -70,10 +75,116 @@ impl PacingRules {
 
     /// Posts allowed per rolling 24 h for an account of this age and configured limit.
     pub fn daily_limit(&self, age_days: i64, account_limit: u32) -> u32 {
+        let account_limit = account_limit.min(self.max_daily);
         match self.warmup_stage(age_days) {
             s @ 0..=2 => self.warmup_limits[usize::from(s)].min(account_limit),
             _ => account_limit,
         }
+    }
+}
+
+/// A daily posting window in the account's own local time (beyond the specification: what
+/// operators of large fleets ask for, as real people do not post at 4 a.m.). `from` is
+/// inclusive, `until` exclusive, both minutes after midnight; a window with `from > until`
+/// runs past midnight (22:00-02:00).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ActiveHours {
+    from: u16,
+    until: u16,
+}
+
+const DAY_MINUTES: u16 = 24 * 60;
+
+impl ActiveHours {
+    /// `08:00-23:00` (an en dash also separates); `24:00` ends at midnight.
+    pub fn parse(raw: &str) -> Result<ActiveHours, FieldError> {
+        let err = || {
+            FieldError::new(
+                "active_hours",
+                "expected a daily window like 08:00-23:00 (hours in the accounts' own time zone)",
+            )
+        };
+        let raw = raw.trim();
+        let (a, b) = raw
+            .split_once('-')
+            .or_else(|| raw.split_once('\u{2013}'))
+            .ok_or_else(err)?;
+        let minutes = |t: &str| -> Option<u16> {
+            let (h, m) = t.trim().split_once(':')?;
+            if h.len() > 2 || m.len() != 2 {
+                return None;
+            }
+            let (h, m): (u16, u16) = (h.parse().ok()?, m.parse().ok()?);
+            (m < 60 && (h < 24 || (h == 24 && m == 0))).then_some(h * 60 + m)
+        };
+        let (from, until) = (minutes(a).ok_or_else(err)?, minutes(b).ok_or_else(err)?);
+        ActiveHours::from_minutes(i64::from(from), i64::from(until)).ok_or_else(|| {
+            FieldError::new(
+                "active_hours",
+                "the window must not start where it ends (leave it empty to post at any hour)",
+            )
+        })
+    }
+
+    /// From stored minutes after midnight (0-1440); `None` when they are not a window.
+    pub fn from_minutes(from: i64, until: i64) -> Option<ActiveHours> {
+        let day = i64::from(DAY_MINUTES);
+        let ok = |m: i64| (0..=day).contains(&m);
+        (ok(from) && ok(until) && from % day != until % day).then(|| ActiveHours {
+            from: (from % day) as u16,
+            until: until as u16,
+        })
+    }
+
+    /// Minutes after midnight at which the window opens.
+    pub fn from_minute(self) -> u16 {
+        self.from
+    }
+
+    /// Minutes after midnight at which it closes (1440: midnight).
+    pub fn until_minute(self) -> u16 {
+        self.until
+    }
+
+    /// The earliest moment at or after `at` inside the window, for an account whose clock is
+    /// `utc_offset` seconds east of UTC.
+    pub fn next_open(self, at: DateTime<Utc>, utc_offset: i32) -> DateTime<Utc> {
+        let offset = Duration::seconds(i64::from(utc_offset));
+        let local = at + offset;
+        let midnight = local
+            .date_naive()
+            .and_time(chrono::NaiveTime::MIN)
+            .and_utc();
+        let minute = (local - midnight).num_minutes();
+        let (from, until) = (i64::from(self.from), i64::from(self.until));
+        let inside = if from < until {
+            (from..until).contains(&minute)
+        } else {
+            minute >= from || minute < until
+        };
+        if inside {
+            return at;
+        }
+        // Outside: the window opens today at `from` if that is still ahead, else tomorrow.
+        let day = if minute < from {
+            midnight
+        } else {
+            midnight + Duration::days(1)
+        };
+        day + Duration::minutes(from) - offset
+    }
+}
+
+impl std::fmt::Display for ActiveHours {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{:02}:{:02}-{:02}:{:02}",
+            self.from / 60,
+            self.from % 60,
+            self.until / 60,
+            self.until % 60
+        )
     }
 }
 
@@ -89,6 +200,10 @@ pub struct AccountPacing {
     /// Times of its publishes in the last 24 h and of publishes already planned for it,
     /// in any order.
     pub busy: Vec<DateTime<Utc>>,
+    /// Its group's posting window, if any, in its local time ...
+    pub active_hours: Option<ActiveHours>,
+    /// ... which is this many seconds east of UTC (its emulated phone's time zone).
+    pub utc_offset: i32,
 }
 
 /// Why an account gets no slot.
@@ -111,6 +226,8 @@ pub enum Wait {
     SameAccountGap,
     DailyLimit,
     Spacing,
+    /// Outside its group's posting window.
+    ActiveHours,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -162,6 +279,14 @@ pub fn earliest_for(
     // Moving `at` later can only satisfy more rules, so a few passes reach a fixed point.
     loop {
         let mut moved = false;
+        if let Some(hours) = account.active_hours {
+            let open = hours.next_open(at, account.utc_offset);
+            if open > at {
+                at = open;
+                wait = Wait::ActiveHours;
+                moved = true;
+            }
+        }
         // At least `min_gap` from every other publish of this account, before or after.
         for &t in &busy {
             if (t - at).abs() < rules.min_gap_same_account {
@@ -274,7 +399,8 @@ pub fn order_seed(post: crate::ids::PostId) -> u64 {
     (v as u64) ^ ((v >> 64) as u64)
 }
 
-fn random_spacing(rules: &PacingRules, rng: &mut impl Rng) -> Duration {
+/// A random gap between the minimum and maximum spacing.
+pub fn random_spacing(rules: &PacingRules, rng: &mut impl Rng) -> Duration {
     let lo = rules.min_spacing.num_milliseconds();
     let hi = rules.max_spacing.num_milliseconds().max(lo);
     Duration::milliseconds(rng.random_range(lo..=hi))
@@ -325,6 +451,7 @@ pub enum Deferral {
 
 #[cfg(test)]
 mod tests {
+    use chrono::Timelike;
     use proptest::prelude::*;
     use rand::SeedableRng;
     use rand::rngs::StdRng;
@@ -343,6 +470,8 @@ mod tests {
             age_days,
             posts_limit_per_day: 10,
             busy,
+            active_hours: None,
+            utc_offset: 0,
         }
     }
 
@@ -361,6 +490,30 @@ mod tests {
             5,
             "the account's own lower limit wins"
         );
+    }
+
+    #[test]
+    fn no_account_limit_goes_past_the_global_maximum() {
+        let r = PacingRules {
+            max_daily: 6,
+            ..PacingRules::default()
+        };
+        assert_eq!(r.daily_limit(400, 50), 6, "a stored larger limit is capped");
+        assert_eq!(r.daily_limit(400, 4), 4);
+        assert_eq!(
+            r.daily_limit(8, 50),
+            6,
+            "warm-up stage 2 allows 7, the cap 6"
+        );
+        let mut a = account(400, vec![]);
+        a.posts_limit_per_day = 50;
+        for i in 0..6 {
+            a.busy
+                .push(t0() - Duration::hours(6) + Duration::minutes(31 * i));
+        }
+        let (at, wait) = earliest_for(&r, &a, t0()).unwrap();
+        assert_eq!(wait, Wait::DailyLimit);
+        assert_eq!(at, t0() + Duration::hours(18));
     }
 
     #[test]
@@ -501,12 +654,44 @@ mod tests {
                         .into_iter()
                         .map(|m| now + Duration::minutes(m))
                         .collect(),
+                    active_hours: None,
+                    utc_offset: 0,
                 },
             )
     }
 
+    /// An account of a group with a posting window, somewhere on Earth.
+    fn arb_windowed(now: DateTime<Utc>) -> impl Strategy<Value = AccountPacing> {
+        (arb_account(now), 0i64..96, 1i64..96, -48i32..=56).prop_map(
+            |(mut a, from, len, quarter_hours)| {
+                // Windows of 15 min to 24 h less 15 min, possibly past midnight.
+                a.active_hours = ActiveHours::from_minutes(from * 15, (from + len) * 15 % 1440);
+                a.utc_offset = quarter_hours * 900;
+                a
+            },
+        )
+    }
+
+    /// Inside the account's window, computed apart from [`ActiveHours::next_open`].
+    fn inside_window(a: &AccountPacing, at: DateTime<Utc>) -> bool {
+        let Some(h) = a.active_hours else {
+            return true;
+        };
+        let local = at + Duration::seconds(i64::from(a.utc_offset));
+        let minute = i64::from(local.time().num_seconds_from_midnight() / 60);
+        let (from, until) = (i64::from(h.from_minute()), i64::from(h.until_minute()));
+        if from < until {
+            from <= minute && minute < until
+        } else {
+            minute >= from || minute < until
+        }
+    }
+
     /// Every rule, checked on the history plus the new slot.
     fn breaks_a_rule(r: &PacingRules, a: &AccountPacing, at: DateTime<Utc>) -> Option<String> {
+        if !inside_window(a, at) {
+            return Some("outside the group's active hours".into());
+        }
         if let Some(until) = a.cooldown_until
             && at < until
         {
@@ -534,8 +719,85 @@ mod tests {
         None
     }
 
+    #[test]
+    fn active_hours_parse_and_open_in_the_accounts_own_time() {
+        let h = ActiveHours::parse(" 08:00-23:00 ").unwrap();
+        assert_eq!(h.to_string(), "08:00-23:00");
+        assert_eq!(
+            ActiveHours::parse("22:30–02:00").unwrap().to_string(),
+            "22:30-02:00"
+        );
+        assert_eq!(
+            ActiveHours::parse("08:00-24:00").unwrap().until_minute(),
+            1440
+        );
+        for bad in [
+            "",
+            "8-23",
+            "08:00",
+            "25:00-26:00",
+            "08:00-08:00",
+            "00:00-24:00",
+            "08:60-09:00",
+            "0800-2300",
+        ] {
+            assert_eq!(
+                ActiveHours::parse(bad).unwrap_err().field,
+                "active_hours",
+                "{bad}"
+            );
+        }
+        let utc = |h: u32, m: u32| t0().date_naive().and_hms_opt(h, m, 0).unwrap().and_utc();
+        assert_eq!(t0(), utc(8, 0), "t0 is 2027-01-15 08:00 UTC");
+        let moscow = 3 * 3600;
+        // 08:00 UTC is 11:00 in Moscow: open. At 21:00 UTC (midnight there), closed until
+        // 08:00 local, 05:00 UTC the next day.
+        assert_eq!(h.next_open(utc(8, 0), moscow), utc(8, 0));
+        assert_eq!(
+            h.next_open(utc(21, 0), moscow),
+            utc(5, 0) + Duration::days(1)
+        );
+        // 04:00 UTC is 07:00 there: opens at 05:00 UTC the same day.
+        assert_eq!(h.next_open(utc(4, 0), moscow), utc(5, 0));
+        // A window past midnight in New York (UTC-5): 22:30-02:00 local.
+        let night = ActiveHours::parse("22:30-02:00").unwrap();
+        let ny = -5 * 3600;
+        assert_eq!(night.next_open(utc(4, 0), ny), utc(4, 0), "23:00 there");
+        assert_eq!(night.next_open(utc(6, 59), ny), utc(6, 59), "01:59 there");
+        assert_eq!(
+            night.next_open(utc(7, 0), ny),
+            utc(3, 30) + Duration::days(1)
+        );
+
+        let mut a = account(400, vec![]);
+        a.active_hours = Some(h);
+        a.utc_offset = moscow;
+        assert_eq!(
+            earliest_for(&PacingRules::default(), &a, utc(21, 0)),
+            Ok((utc(5, 0) + Duration::days(1), Wait::ActiveHours))
+        );
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(48))]
+
+        #[test]
+        fn nothing_is_planned_outside_active_hours(
+            seed in any::<u64>(),
+            fleet in prop::collection::vec(arb_windowed(t0()), 1..200),
+        ) {
+            let r = PacingRules::default();
+            let plan = plan(&r, &fleet, t0(), None, seed, &mut StdRng::seed_from_u64(seed));
+            prop_assert_eq!(plan.slots.len() + plan.excluded.len(), fleet.len());
+            for slot in &plan.slots {
+                let a = fleet.iter().find(|a| a.id == slot.account_id).unwrap();
+                if let Some(why) = breaks_a_rule(&r, a, slot.eta) {
+                    prop_assert!(false, "slot {} breaks a rule: {}", slot.eta, why);
+                }
+                // And the run-time check agrees: due then, it goes.
+                prop_assert_eq!(check_before_publish(&r, a, slot.eta), Ok(()));
+            }
+        }
 
         #[test]
         fn no_plan_breaks_a_rule_and_none_is_longer_than_needed(

@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use icf_core::enums::{AccountStatus, ExecutionStatus, MediaType};
 use icf_core::ids::ExecutionId;
-use icf_core::pacing::{AccountPacing, Deferral, check_before_publish};
+use icf_core::pacing::{
+    AccountPacing, Deferral, SpacingScope, Wait, check_before_publish, random_spacing,
+};
 use icf_core::post::{MediaKind, Post, PostMedia};
 use icf_instagram::{
     CarouselItem, ErrorClass, IgError, LoginOutcome, Media, Photo, Video, VideoData,
@@ -177,6 +179,8 @@ impl PostToInstagram {
             engine.settings.pacing.window,
         )
         .await?;
+        let (active_hours, utc_offset) =
+            publishing::posting_window(&engine.db, exec.account_id).await?;
         let pacing = AccountPacing {
             id: account.id,
             status: account.status,
@@ -184,6 +188,8 @@ impl PostToInstagram {
             age_days: account.account_age_days,
             posts_limit_per_day: u32::try_from(account.posts_limit_per_day).unwrap_or(0),
             busy,
+            active_hours,
+            utc_offset,
         };
         match check_before_publish(&engine.settings.pacing, &pacing, now) {
             Ok(()) => {}
@@ -209,6 +215,29 @@ impl PostToInstagram {
                 return Ok(End::Failed(msg));
             }
         }
+        // The random 2–5 min between the publishes of a scope, enforced here too and not
+        // only by the plan: after downtime every overdue job is due at once, and they must
+        // go out spaced exactly as a fresh plan would space them. A retry that only asks
+        // Instagram whether the last attempt published posts nothing and is not spaced.
+        if exec.upload_id.is_none() {
+            let rules = &engine.settings.pacing;
+            let scope = self.spacing_scope(exec);
+            if let Some(last) =
+                publishing::claim_spacing(&engine.db, &scope, now, rules.min_spacing).await?
+            {
+                let until = last + random_spacing(rules, &mut rand::rng());
+                engine
+                    .log(
+                        account.id,
+                        "publish_deferred",
+                        Instant::now(),
+                        json!({"execution_id": exec.id, "until": until, "waits_for": Wait::Spacing}),
+                        None,
+                    )
+                    .await;
+                return Ok(End::Defer(until, "moved by pacing (spacing)".into()));
+            }
+        }
         publishing::mark_posting(&engine.db, exec.id, ctx.attempt()).await?;
         publishing::mark_post_posting(&engine.db, exec.post_id).await?;
 
@@ -220,6 +249,14 @@ impl PostToInstagram {
         let end = self.with_session(exec, &mut conn).await;
         engine.save_session(&conn).await?;
         end
+    }
+
+    /// Which publishes the random spacing separates from this one (see `SpacingScope`).
+    fn spacing_scope(&self, exec: &ExecutionRun) -> String {
+        match self.engine.settings.pacing.scope {
+            SpacingScope::Post => format!("post:{}", exec.post_id),
+            SpacingScope::Global => "global".to_owned(),
+        }
     }
 
     async fn with_session(
@@ -330,8 +367,10 @@ impl PostToInstagram {
                         None,
                     )
                     .await;
-                publishing::mark_success(&engine.db, exec, &p.media_id, &p.code, Utc::now())
-                    .await?;
+                let at = Utc::now();
+                publishing::mark_success(&engine.db, exec, &p.media_id, &p.code, at).await?;
+                // The next publish of the scope is spaced from this moment.
+                publishing::touch_spacing(&engine.db, &self.spacing_scope(exec), at).await?;
                 Ok(Ok(End::Published))
             }
             Err(e) => {
@@ -381,12 +420,12 @@ impl PostToInstagram {
                 )
                 .await
                 .map(|_| End::Published),
-                None => publishing::mark_failed(&engine.db, exec.id, "unconfirmed", UNCONFIRMED)
+                None => publishing::mark_unconfirmed(&engine.db, exec, UNCONFIRMED)
                     .await
                     .map(|_| End::Failed(UNCONFIRMED.into())),
             },
             Err(e) if e.class() == ErrorClass::Retryable => Ok(End::Retry(e.to_string())),
-            Err(_) => publishing::mark_failed(&engine.db, exec.id, "unconfirmed", UNCONFIRMED)
+            Err(_) => publishing::mark_unconfirmed(&engine.db, exec, UNCONFIRMED)
                 .await
                 .map(|_| End::Failed(UNCONFIRMED.into())),
         };

@@ -77,6 +77,7 @@ pub fn pacing_rules(settings: &Settings) -> icf_core::pacing::PacingRules {
         ),
         min_gap_same_account: defaults.min_gap_same_account / speed as i32,
         scope: settings.spacing_scope,
+        max_daily: settings.max_posts_per_day_per_account,
         ..defaults
     }
 }

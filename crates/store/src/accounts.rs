@@ -44,6 +44,8 @@ pub struct NewAccount {
     pub group_id: Option<GroupId>,
     pub proxy: ProxyChoice,
     pub posts_limit_per_day: i32,
+    /// When it was registered on Instagram; `None`: unknown (treated as new).
+    pub registered_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, sqlx::FromRow)]
@@ -62,7 +64,6 @@ struct AccountRow {
     posts_limit_per_day: i32,
     posts_today: i64,
     failed_attempts: i32,
-    warmup_stage: i32,
     device_id: String,
     has_session: bool,
     has_totp: bool,
@@ -95,7 +96,7 @@ impl AccountRow {
             _ => None,
         };
         let since = self.registered_at.unwrap_or(self.created_at);
-        Ok(Account {
+        let mut account = Account {
             id: self.id.into_id(),
             username: self.username,
             status,
@@ -108,7 +109,10 @@ impl AccountRow {
             posts_limit_per_day: self.posts_limit_per_day,
             posts_today: self.posts_today,
             failed_attempts: self.failed_attempts,
-            warmup_stage: self.warmup_stage,
+            // Set from the age below, not read from the stored stage (moved once a day): an
+            // age given a moment ago shows at once.
+            warmup_stage: 0,
+            posts_allowed_today: 0,
             account_age_days: (now - since).num_days().max(0),
             device_id: self.device_id,
             has_session: self.has_session,
@@ -120,7 +124,10 @@ impl AccountRow {
             last_login_at: self.last_login_at,
             created_at: self.created_at,
             updated_at: self.updated_at,
-        })
+        };
+        // The specification's rules; the API applies the configured ones again.
+        account.apply_pacing(&icf_core::pacing::PacingRules::default());
+        Ok(account)
     }
 }
 
@@ -128,9 +135,9 @@ impl AccountRow {
 const COLUMNS: &str = "a.id, a.username, a.status, a.status_reason, a.group_id, \
     g.name AS group_name, a.language, a.proxy_id, p.proxy_type, p.host AS proxy_host, \
     p.port AS proxy_port, a.posts_limit_per_day, \
-    (SELECT COUNT(*) FROM post_executions e WHERE e.account_id = a.id \
-        AND e.status = 'success' AND e.posted_at >= $1) AS posts_today, \
-    a.failed_attempts, a.warmup_stage, a.device_id, \
+    (SELECT COUNT(*) FROM account_publishes h WHERE h.account_id = a.id \
+        AND h.outcome = 'success' AND h.at >= $1) AS posts_today, \
+    a.failed_attempts, a.device_id, \
     a.session_data_enc IS NOT NULL AS has_session, a.totp_secret_enc IS NOT NULL AS has_totp, \
     a.pending_challenge, a.cooldown_until, a.registered_at, a.last_post_at, a.last_login_at, \
     a.created_at, a.updated_at";
@@ -148,8 +155,8 @@ fn day_start(now: DateTime<Utc>) -> DateTime<Utc> {
 
 pub(crate) const INSERT: &str = "INSERT INTO accounts (id, username, password_enc, group_id, \
     language, proxy_id, status, device_id, user_agent, device, locale, timezone_offset, \
-    posts_limit_per_day, warmup_stage, failed_attempts, created_at, updated_at) \
-    VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8, $9, $10, $11, $12, 0, 0, $13, $13)";
+    posts_limit_per_day, warmup_stage, failed_attempts, registered_at, created_at, updated_at) \
+    VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8, $9, $10, $11, $12, 0, 0, $14, $13, $13)";
 
 /// A unique violation on `proxy_id` means the proxy already serves an account.
 pub(crate) fn account_conflict(e: sqlx::Error) -> StoreError {
@@ -185,6 +192,7 @@ async fn insert(
         .bind(device.timezone_offset)
         .bind(new.posts_limit_per_day)
         .bind(Utc::now())
+        .bind(new.registered_at)
         .execute(pool)
         .await
         .map(|_| ())
@@ -413,6 +421,8 @@ pub struct AccountChanges {
     /// `Some(None)` leaves the account without a proxy.
     pub proxy_id: Option<Option<ProxyId>>,
     pub posts_limit_per_day: Option<i32>,
+    /// `Some(None)`: the registration date becomes unknown (the account counts as new).
+    pub registered_at: Option<Option<DateTime<Utc>>>,
     pub status: Option<(AccountStatus, String)>,
 }
 
@@ -445,6 +455,7 @@ pub async fn update(db: &Db, id: AccountId, ch: &AccountChanges) -> Result<Accou
              posts_limit_per_day = COALESCE($8, posts_limit_per_day), \
              status = COALESCE($9, status), \
              status_reason = CASE WHEN $9 IS NULL THEN status_reason ELSE $10 END, \
+             registered_at = CASE WHEN $12 THEN $13 ELSE registered_at END, \
              updated_at = $11 WHERE id = $1",
         )
         .bind(DbUuid::from(id))
@@ -458,6 +469,8 @@ pub async fn update(db: &Db, id: AccountId, ch: &AccountChanges) -> Result<Accou
         .bind(status)
         .bind(reason)
         .bind(now)
+        .bind(ch.registered_at.is_some())
+        .bind(ch.registered_at.flatten())
         .execute(&mut *tx)
         .await
         .map_err(account_conflict)?;

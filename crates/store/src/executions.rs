@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Duration, Utc};
 use icf_core::enums::{AccountStatus, ExecutionStatus, JobPriority};
 use icf_core::ids::{AccountId, ExecutionId, GroupId, PostId};
+use icf_core::pacing::ActiveHours;
 use serde::Serialize;
 
 use crate::jobs::NewJob;
@@ -27,6 +28,10 @@ pub struct Candidate {
     pub has_proxy: bool,
     /// Its publishes of the last 24 h and the publishes already planned for it.
     pub busy: Vec<DateTime<Utc>>,
+    /// Its group's posting window, in its own time...
+    pub active_hours: Option<ActiveHours>,
+    /// ...this many seconds east of UTC.
+    pub utc_offset: i32,
 }
 
 #[derive(sqlx::FromRow)]
@@ -40,6 +45,9 @@ struct CandidateRow {
     created_at: DateTime<Utc>,
     posts_limit_per_day: i32,
     proxy_id: Option<DbUuid>,
+    timezone_offset: Option<i32>,
+    active_from: Option<i32>,
+    active_until: Option<i32>,
 }
 
 /// Every account of `groups`, with its recent and planned publishes.
@@ -52,22 +60,27 @@ pub async fn candidates(
     let mut out = Vec::new();
     for &g in groups {
         let rows: Vec<CandidateRow> = on_pool!(db, |pool| sqlx::query_as(
-            "SELECT id, username, language, status, cooldown_until, registered_at, created_at, \
-             posts_limit_per_day, proxy_id FROM accounts WHERE group_id = $1 ORDER BY username"
+            "SELECT a.id, a.username, a.language, a.status, a.cooldown_until, a.registered_at, \
+             a.created_at, a.posts_limit_per_day, a.proxy_id, a.timezone_offset, g.active_from, \
+             g.active_until FROM accounts a JOIN groups g ON g.id = a.group_id \
+             WHERE a.group_id = $1 ORDER BY a.username"
         )
         .bind(DbUuid::from(g))
         .fetch_all(pool)
         .await?);
         let busy: Vec<(DbUuid, DateTime<Utc>)> = on_pool!(db, |pool| {
             sqlx::query_as(
-            "SELECT e.account_id, COALESCE(e.posted_at, e.planned_at) FROM post_executions e \
+                "SELECT h.account_id, h.at FROM account_publishes h \
+             JOIN accounts a ON a.id = h.account_id WHERE a.group_id = $1 AND h.at > $2 \
+             UNION ALL \
+             SELECT e.account_id, e.planned_at FROM post_executions e \
              JOIN accounts a ON a.id = e.account_id WHERE a.group_id = $1 AND \
-             ((e.status = 'success' AND e.posted_at > $2) OR (e.status IN ('queued', 'posting') AND e.planned_at IS NOT NULL))"
-        )
-        .bind(DbUuid::from(g))
-        .bind(since)
-        .fetch_all(pool)
-        .await?
+             e.status IN ('queued', 'posting') AND e.planned_at IS NOT NULL",
+            )
+            .bind(DbUuid::from(g))
+            .bind(since)
+            .fetch_all(pool)
+            .await?
         });
         let mut by_account: HashMap<uuid::Uuid, Vec<DateTime<Utc>>> = HashMap::new();
         for (id, t) in busy {
@@ -87,12 +100,20 @@ pub async fn candidates(
                 age_days: (now - r.registered_at.unwrap_or(r.created_at)).num_days(),
                 posts_limit_per_day: u32::try_from(r.posts_limit_per_day).unwrap_or(0),
                 has_proxy: r.proxy_id.is_some(),
+                active_hours: window(r.active_from, r.active_until),
+                utc_offset: r.timezone_offset.unwrap_or(0),
             });
         }
     }
     out.sort_by(|a, b| a.username.cmp(&b.username));
     out.dedup_by_key(|c| c.id);
     Ok(out)
+}
+
+/// A group's stored posting window.
+pub(crate) fn window(from: Option<i32>, until: Option<i32>) -> Option<ActiveHours> {
+    from.zip(until)
+        .and_then(|(f, u)| ActiveHours::from_minutes(f.into(), u.into()))
 }
 
 /// An execution to create, with the time the planner gave it.

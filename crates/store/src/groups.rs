@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use icf_core::account::{Group, group_name_key};
 use icf_core::ids::GroupId;
+use icf_core::pacing::ActiveHours;
 
 use crate::tx::BeginWrite;
 use crate::{Db, DbUuid, StoreError, on_pool};
@@ -14,6 +15,8 @@ struct GroupRow {
     id: DbUuid,
     name: String,
     description: String,
+    active_from: Option<i32>,
+    active_until: Option<i32>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -40,6 +43,8 @@ impl GroupRow {
             id: self.id.into_id(),
             name: self.name,
             description: self.description,
+            active_hours: crate::executions::window(self.active_from, self.active_until)
+                .map(|h| h.to_string()),
             accounts_count: total,
             languages,
             statuses,
@@ -49,7 +54,18 @@ impl GroupRow {
     }
 }
 
-const COLUMNS: &str = "id, name, description, created_at, updated_at";
+const COLUMNS: &str = "id, name, description, active_from, active_until, created_at, updated_at";
+
+/// A window as stored: its two ends in minutes, or two NULLs.
+fn minutes(hours: Option<ActiveHours>) -> (Option<i32>, Option<i32>) {
+    match hours {
+        Some(h) => (
+            Some(i32::from(h.from_minute())),
+            Some(i32::from(h.until_minute())),
+        ),
+        None => (None, None),
+    }
+}
 
 async fn counts(db: &Db, only: Option<GroupId>) -> Result<Vec<CountRow>, StoreError> {
     let rows = on_pool!(db, |pool| sqlx::query_as(
@@ -63,11 +79,17 @@ async fn counts(db: &Db, only: Option<GroupId>) -> Result<Vec<CountRow>, StoreEr
     Ok(rows)
 }
 
-pub async fn create(db: &Db, name: &str, description: &str) -> Result<Group, StoreError> {
+pub async fn create(
+    db: &Db,
+    name: &str,
+    description: &str,
+    hours: Option<ActiveHours>,
+) -> Result<Group, StoreError> {
     let now = Utc::now();
+    let (from, until) = minutes(hours);
     let sql = format!(
-        "INSERT INTO groups (id, name, name_key, description, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $5) RETURNING {COLUMNS}"
+        "INSERT INTO groups (id, name, name_key, description, created_at, updated_at, \
+         active_from, active_until) VALUES ($1, $2, $3, $4, $5, $5, $6, $7) RETURNING {COLUMNS}"
     );
     let row: GroupRow = on_pool!(db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
         .bind(DbUuid::from(GroupId::new()))
@@ -75,6 +97,8 @@ pub async fn create(db: &Db, name: &str, description: &str) -> Result<Group, Sto
         .bind(group_name_key(name))
         .bind(description)
         .bind(now)
+        .bind(from)
+        .bind(until)
         .fetch_one(pool)
         .await
         .map_err(name_conflict)?);
@@ -133,15 +157,22 @@ pub async fn update(
     id: GroupId,
     name: Option<&str>,
     description: Option<&str>,
+    hours: Option<Option<ActiveHours>>,
 ) -> Result<Group, StoreError> {
+    let (from, until) = minutes(hours.flatten());
     let sql = "UPDATE groups SET name = COALESCE($2, name), name_key = COALESCE($3, name_key), \
-               description = COALESCE($4, description), updated_at = $5 WHERE id = $1";
+               description = COALESCE($4, description), updated_at = $5, \
+               active_from = CASE WHEN $6 THEN $7 ELSE active_from END, \
+               active_until = CASE WHEN $6 THEN $8 ELSE active_until END WHERE id = $1";
     let done = on_pool!(db, |pool| sqlx::query(sql)
         .bind(DbUuid::from(id))
         .bind(name)
         .bind(name.map(group_name_key))
         .bind(description)
         .bind(Utc::now())
+        .bind(hours.is_some())
+        .bind(from)
+        .bind(until)
         .execute(pool)
         .await
         .map_err(name_conflict)?

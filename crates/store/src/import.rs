@@ -5,7 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use icf_core::account::group_name_key;
 use icf_core::ids::{AccountId, GroupId, ProxyId};
 use sqlx::types::Json;
@@ -18,7 +18,7 @@ type ProxyKey = (String, String, i32, String);
 
 const INSERT_ACCOUNT_COLUMNS: &str = "INSERT INTO accounts (id, username, password_enc, group_id, \
     language, proxy_id, status, device_id, user_agent, device, locale, timezone_offset, \
-    posts_limit_per_day, warmup_stage, failed_attempts, created_at, updated_at) ";
+    posts_limit_per_day, warmup_stage, failed_attempts, registered_at, created_at, updated_at) ";
 
 const INSERT_PROXY_COLUMNS: &str = "INSERT INTO proxies (id, proxy_type, host, port, \
     credentials_enc, credentials_key, country, status, success_rate, checks_total, checks_ok, \
@@ -61,6 +61,8 @@ pub struct ImportAccount {
     pub group: Option<String>,
     pub proxy: Option<NewProxy>,
     pub posts_limit_per_day: i32,
+    /// When it was registered on Instagram; `None`: unknown (treated as new).
+    pub registered_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone)]
@@ -278,6 +280,7 @@ pub async fn import_accounts(
                         .push_bind(row.posts_limit_per_day)
                         .push_bind(0i32)
                         .push_bind(0i32)
+                        .push_bind(row.registered_at)
                         .push_bind(now)
                         .push_bind(now);
                 });

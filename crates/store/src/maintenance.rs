@@ -97,15 +97,15 @@ pub async fn reset_failed_attempts(db: &Db, id: AccountId) -> Result<(), StoreEr
     Ok(())
 }
 
-/// When the account's posts went out since `since` (successful executions).
+/// When the account published since `since`, from its posting history (which outlives
+/// deleted posts): successes and "unconfirmed" attempts (configure may have gone through).
 pub async fn posted_since(
     db: &Db,
     id: AccountId,
     since: DateTime<Utc>,
 ) -> Result<Vec<DateTime<Utc>>, StoreError> {
     Ok(on_pool!(db, |pool| sqlx::query_scalar(
-        "SELECT posted_at FROM post_executions \
-         WHERE account_id = $1 AND status = 'success' AND posted_at > $2 ORDER BY posted_at"
+        "SELECT at FROM account_publishes WHERE account_id = $1 AND at > $2 ORDER BY at"
     )
     .bind(DbUuid::from(id))
     .bind(since)

@@ -6,6 +6,7 @@ use icf_core::ids::{GroupId, PostId, UserId};
 use icf_core::post::{Post, PostMedia};
 use sqlx::types::Json;
 
+use crate::tx::BeginWrite;
 use crate::{Db, DbUuid, StoreError, on_pool};
 
 #[derive(Debug, sqlx::FromRow)]
@@ -161,16 +162,40 @@ pub async fn update(db: &Db, id: PostId, changes: PostChanges) -> Result<Post, S
     row.try_into()
 }
 
+/// A deleted post, and how many of its publishes stay in the accounts' posting history.
+#[derive(Debug, Clone)]
+pub struct Deleted {
+    pub post: Post,
+    pub publishes_kept: i64,
+}
+
 /// Deletes the post (its translations and executions go with it) and returns it, so the
-/// caller can remove its media files.
-pub async fn delete(db: &Db, id: PostId) -> Result<Post, StoreError> {
+/// caller can remove its media files. Its publishes stay in the accounts' posting history
+/// (pacing still counts them); its spacing mark goes.
+pub async fn delete(db: &Db, id: PostId) -> Result<Deleted, StoreError> {
     let post = get(db, id).await?;
-    on_pool!(db, |pool| sqlx::query("DELETE FROM posts WHERE id = $1")
-        .bind(DbUuid::from(id))
-        .execute(pool)
-        .await
-        .map(|_| ())?);
-    Ok(post)
+    let publishes_kept = on_pool!(db, |pool| {
+        let mut tx = pool.begin_write().await?;
+        let kept: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM account_publishes WHERE post_id = $1")
+                .bind(DbUuid::from(id))
+                .fetch_one(&mut *tx)
+                .await?;
+        sqlx::query("DELETE FROM posts WHERE id = $1")
+            .bind(DbUuid::from(id))
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM pacing_marks WHERE scope = $1")
+            .bind(format!("post:{id}"))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        kept
+    });
+    Ok(Deleted {
+        post,
+        publishes_kept,
+    })
 }
 
 /// The ids among `groups` that do not exist.

@@ -203,6 +203,53 @@ pub async fn mark_success(
         .bind(at)
         .execute(&mut *tx)
         .await?;
+        sqlx::query(HISTORY_INSERT)
+            .bind(DbUuid::from(exec.id))
+            .bind("success")
+            .bind(DbUuid::from(exec.account_id))
+            .bind(DbUuid::from(exec.post_id))
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+    });
+    Ok(())
+}
+
+/// One publish in the account's posting history (see migration 0006): written with the
+/// execution's end, kept when the post is deleted.
+const HISTORY_INSERT: &str = "INSERT INTO account_publishes \
+    (execution_id, outcome, account_id, post_id, at) VALUES ($1, $2, $3, $4, $5) \
+    ON CONFLICT (execution_id, outcome) DO NOTHING";
+
+/// Ended as "unconfirmed": configure may have published, nobody can tell. Failed for the
+/// post, but a publish for the account's pacing (its history), in one transaction.
+pub async fn mark_unconfirmed(
+    db: &Db,
+    exec: &ExecutionRun,
+    message: &str,
+) -> Result<(), StoreError> {
+    let now = Utc::now();
+    on_pool!(db, |pool| {
+        let mut tx = pool.begin_write().await?;
+        sqlx::query(
+            "UPDATE post_executions SET status = 'failed', error_class = 'unconfirmed', \
+             error_message = $2, updated_at = $3 WHERE id = $1 AND status IN ('queued', 'posting')",
+        )
+        .bind(DbUuid::from(exec.id))
+        .bind(message)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(HISTORY_INSERT)
+            .bind(DbUuid::from(exec.id))
+            .bind("unconfirmed")
+            .bind(DbUuid::from(exec.account_id))
+            .bind(DbUuid::from(exec.post_id))
+            // When the attempt that may have published wrote its marker.
+            .bind(exec.upload_at.unwrap_or(now))
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
     });
     Ok(())
@@ -277,7 +324,8 @@ pub async fn mark_post_posting(db: &Db, post: PostId) -> Result<(), StoreError> 
     Ok(())
 }
 
-/// The account's publishes that count for pacing: those of the last `window`, and those
+/// The account's publishes that count for pacing: its posting history of the last
+/// `window` (successes and "unconfirmed", kept when posts are deleted), and the publishes
 /// other executions have in progress, this one excluded.
 pub async fn busy_times(
     db: &Db,
@@ -287,14 +335,81 @@ pub async fn busy_times(
     window: Duration,
 ) -> Result<Vec<DateTime<Utc>>, StoreError> {
     Ok(on_pool!(db, |pool| sqlx::query_scalar(
-        "SELECT COALESCE(posted_at, updated_at) FROM post_executions WHERE account_id = $1 \
-         AND id <> $2 AND ((status = 'success' AND posted_at > $3) OR status = 'posting')"
+        "SELECT at FROM account_publishes WHERE account_id = $1 AND at > $3 \
+         UNION ALL \
+         SELECT updated_at FROM post_executions WHERE account_id = $1 AND id <> $2 \
+         AND status = 'posting'"
     )
     .bind(DbUuid::from(account))
     .bind(DbUuid::from(except))
     .bind(now - window)
     .fetch_all(pool)
     .await?))
+}
+
+/// Claims the start of a publish in a spacing scope: `None` when at least `min_spacing`
+/// has passed since the scope's last start or publish (the mark is now `now`), else the
+/// time of that last one. A compare-and-set, so two workers due at the same moment cannot
+/// both go.
+pub async fn claim_spacing(
+    db: &Db,
+    scope: &str,
+    now: DateTime<Utc>,
+    min_spacing: Duration,
+) -> Result<Option<DateTime<Utc>>, StoreError> {
+    let claimed = on_pool!(db, |pool| sqlx::query(
+        "INSERT INTO pacing_marks (scope, last_at) VALUES ($1, $2) \
+         ON CONFLICT (scope) DO UPDATE SET last_at = excluded.last_at \
+         WHERE pacing_marks.last_at <= $3"
+    )
+    .bind(scope)
+    .bind(now)
+    .bind(now - min_spacing)
+    .execute(pool)
+    .await?
+    .rows_affected());
+    if claimed == 1 {
+        return Ok(None);
+    }
+    let last: Option<DateTime<Utc>> = on_pool!(db, |pool| sqlx::query_scalar(
+        "SELECT last_at FROM pacing_marks WHERE scope = $1"
+    )
+    .bind(scope)
+    .fetch_optional(pool)
+    .await?);
+    // Gone between the two statements (a post deleted): nothing to wait for.
+    Ok(Some(last.unwrap_or(now)))
+}
+
+/// Moves the scope's mark to the moment a publish went out, so the next one is spaced
+/// from the publish itself rather than from the start of its upload.
+pub async fn touch_spacing(db: &Db, scope: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
+    on_pool!(db, |pool| sqlx::query(
+        "UPDATE pacing_marks SET last_at = $2 WHERE scope = $1 AND last_at < $2"
+    )
+    .bind(scope)
+    .bind(at)
+    .execute(pool)
+    .await
+    .map(|_| ())?);
+    Ok(())
+}
+
+/// The account's group's posting window and the account's clock (seconds east of UTC), for
+/// the check before a publish.
+pub async fn posting_window(
+    db: &Db,
+    account: AccountId,
+) -> Result<(Option<icf_core::pacing::ActiveHours>, i32), StoreError> {
+    let (offset, from, until): (Option<i32>, Option<i32>, Option<i32>) =
+        on_pool!(db, |pool| sqlx::query_as(
+            "SELECT a.timezone_offset, g.active_from, g.active_until FROM accounts a \
+             LEFT JOIN groups g ON g.id = a.group_id WHERE a.id = $1"
+        )
+        .bind(DbUuid::from(account))
+        .fetch_one(pool)
+        .await?);
+    Ok((crate::executions::window(from, until), offset.unwrap_or(0)))
 }
 
 /// What logging in needs beyond [`crate::accounts::get`]: the stored device.

@@ -125,7 +125,7 @@ pub async fn import_accounts(
     let mut lines = Vec::new();
     let mut rows = Vec::new();
     let mut names = std::collections::HashMap::new();
-    for (line, parsed) in parse_accounts(text) {
+    for (line, parsed) in parse_accounts(text, chrono::Utc::now().date_naive()) {
         match parsed {
             Ok(a) => {
                 names.insert(line, a.username.clone());
@@ -139,6 +139,7 @@ pub async fn import_accounts(
                     proxy: a.proxy.as_ref().map(|p| new_proxy(cipher, p, None)),
                     username: a.username,
                     posts_limit_per_day,
+                    registered_at: a.registered_on.map(icf_core::account::registered_at),
                 });
             }
             Err(e) => lines.push(LineReport {

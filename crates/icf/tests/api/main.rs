@@ -9,6 +9,7 @@ mod helpers;
 mod account_instagram;
 mod accounts;
 mod alerts;
+mod antiban;
 mod auth;
 mod cli;
 mod demo;

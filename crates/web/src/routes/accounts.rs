@@ -8,6 +8,7 @@ use axum::http::{StatusCode, header};
 use chrono::{DateTime, Utc};
 use icf_core::account::{
     Account, check_account_password, check_posts_limit, parse_instagram_username,
+    parse_registered_on, registered_at as registered_at_of, registered_from_age,
 };
 use icf_core::enums::AccountStatus;
 use icf_core::ids::{AccountId, GroupId, ProxyId};
@@ -46,6 +47,12 @@ pub struct CreateAccount {
     #[serde(default = "yes")]
     auto_proxy: bool,
     posts_limit_per_day: Option<i64>,
+    /// When the account was registered on Instagram (`2019-04-01` or an RFC 3339 time):
+    /// its warm-up follows from its age. Unknown: it warms up as a new account.
+    #[schema(example = "2019-04-01")]
+    registered_at: Option<String>,
+    /// The account's age in days, instead of `registered_at`.
+    age_days: Option<i64>,
 }
 
 fn yes() -> bool {
@@ -62,8 +69,43 @@ pub struct UpdateAccount {
     #[serde(default, deserialize_with = "nullable")]
     proxy_id: Option<Option<ProxyId>>,
     posts_limit_per_day: Option<i64>,
+    /// When the account was registered on Instagram (`2019-04-01` or an RFC 3339 time);
+    /// `null`: unknown (it warms up as a new account).
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, example = "2019-04-01")]
+    registered_at: Option<Option<String>>,
+    /// The account's age in days, instead of `registered_at`.
+    age_days: Option<i64>,
     status: Option<AccountStatus>,
     status_reason: Option<String>,
+}
+
+/// The registration time from `registered_at` or `age_days` (not both): `None` when
+/// neither is given, `Some(None)` when `registered_at` is `null`.
+fn registration(
+    registered_at: Option<Option<&str>>,
+    age_days: Option<i64>,
+) -> ApiResult<Option<Option<DateTime<Utc>>>> {
+    let today = Utc::now().date_naive();
+    let day = match (registered_at, age_days) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::validation(
+                "age_days",
+                "give registered_at or age_days, not both",
+            ));
+        }
+        (Some(None), None) => return Ok(Some(None)),
+        (Some(Some(raw)), None) => parse_registered_on(raw, "registered_at", today)?,
+        (None, Some(days)) => registered_from_age(days, "age_days", today)?,
+        (None, None) => return Ok(None),
+    };
+    Ok(Some(Some(registered_at_of(day))))
+}
+
+/// The account as the API shows it: warm-up and allowance under the configured rules.
+pub(crate) fn shown(state: &AppState, mut account: Account) -> Account {
+    account.apply_pacing(&state.pacing);
+    account
 }
 
 pub(crate) fn account_error(e: StoreError) -> ApiError {
@@ -181,6 +223,7 @@ pub(crate) async fn list_accounts(
         page.offset(),
     )
     .await?;
+    let items = items.into_iter().map(|a| shown(state, a)).collect();
     Ok(Paged::new(items, total, page))
 }
 
@@ -210,7 +253,13 @@ pub async fn create(
     let username = parse_instagram_username(&req.username)?;
     check_account_password(&req.password)?;
     let language = Language::parse(&req.language)?;
-    let posts_limit_per_day = check_posts_limit(req.posts_limit_per_day.unwrap_or(10))?;
+    let posts_limit_per_day = check_posts_limit(
+        req.posts_limit_per_day
+            .unwrap_or(i64::from(state.pacing.max_daily)),
+        state.pacing.max_daily,
+    )?;
+    let registered_at =
+        registration(req.registered_at.as_deref().map(Some), req.age_days)?.flatten();
     if req.proxy_id.is_some() && req.proxy_url.is_some() {
         return Err(ApiError::validation(
             "proxy_url",
@@ -247,12 +296,13 @@ pub async fn create(
             group_id: req.group_id,
             proxy,
             posts_limit_per_day,
+            registered_at,
         },
         &new_device,
     )
     .await
     .map_err(account_error)?;
-    Ok((StatusCode::CREATED, Json(account)))
+    Ok((StatusCode::CREATED, Json(shown(&state, account))))
 }
 
 #[utoipa::path(get, path = "/api/accounts/{id}", tag = "accounts", security(("bearer" = [])), params(("id" = uuid::Uuid, Path, description = "Account id (UUID)")),
@@ -262,11 +312,12 @@ pub async fn get_one(
     _: CurrentUser,
     IdPath(id): IdPath<AccountId>,
 ) -> ApiResult<Json<Account>> {
-    Ok(Json(
+    Ok(Json(shown(
+        &state,
         icf_store::accounts::get(&state.db, id)
             .await
             .map_err(account_error)?,
-    ))
+    )))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -311,11 +362,12 @@ pub async fn set_totp(
     icf_store::accounts::set_totp(&state.db, id, token.as_deref())
         .await
         .map_err(account_error)?;
-    Ok(Json(
+    Ok(Json(shown(
+        &state,
         icf_store::accounts::get(&state.db, id)
             .await
             .map_err(account_error)?,
-    ))
+    )))
 }
 
 /// One change of an account's status.
@@ -374,13 +426,20 @@ pub async fn update(
         check_account_password(p)?;
     }
     let language = req.language.as_deref().map(Language::parse).transpose()?;
-    let posts_limit_per_day = req.posts_limit_per_day.map(check_posts_limit).transpose()?;
+    let posts_limit_per_day = req
+        .posts_limit_per_day
+        .map(|n| check_posts_limit(n, state.pacing.max_daily))
+        .transpose()?;
     if let Some(Some(g)) = req.group_id {
         ensure_group(&state, g).await?;
     }
     if let Some(Some(p)) = req.proxy_id {
         ensure_free_proxy(&state, p, Some(id)).await?;
     }
+    let registered_at = registration(
+        req.registered_at.as_ref().map(|r| r.as_deref()),
+        req.age_days,
+    )?;
     let reason = req.status_reason.unwrap_or_default();
     if reason.chars().count() > 500 {
         return Err(ApiError::validation(
@@ -397,12 +456,13 @@ pub async fn update(
             group_id: req.group_id,
             proxy_id: req.proxy_id,
             posts_limit_per_day,
+            registered_at,
             status: req.status.map(|s| (s, reason)),
         },
     )
     .await
     .map_err(account_error)?;
-    Ok(Json(account))
+    Ok(Json(shown(&state, account)))
 }
 
 #[utoipa::path(delete, path = "/api/accounts/{id}", tag = "accounts", security(("bearer" = [])), params(("id" = uuid::Uuid, Path, description = "Account id (UUID)")),
@@ -527,7 +587,12 @@ pub async fn import(
         Some(l) => Language::parse(l)?,
         None => Language::parse("en")?,
     };
-    let limit = check_posts_limit(params.number::<i64>("posts_limit_per_day")?.unwrap_or(10))?;
+    let limit = check_posts_limit(
+        params
+            .number::<i64>("posts_limit_per_day")?
+            .unwrap_or(i64::from(state.pacing.max_daily)),
+        state.pacing.max_daily,
+    )?;
     let report =
         crate::import::import_accounts(&state.db, &state.cipher, &text, dry_run, &language, limit)
             .await

@@ -5,6 +5,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use icf_core::account::{Account, Group, check_description, parse_group_name};
 use icf_core::ids::GroupId;
+use icf_core::pacing::ActiveHours;
 use icf_store::StoreError;
 use icf_store::groups::OnDelete;
 use serde::{Deserialize, Serialize};
@@ -28,6 +29,10 @@ pub struct CreateGroup {
     name: String,
     #[serde(default)]
     description: String,
+    /// A daily posting window (`08:00-23:00`) in each account's own time zone: nothing of
+    /// the group is published outside it. Absent or `null`: any hour.
+    #[schema(example = "08:00-23:00")]
+    active_hours: Option<String>,
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -35,6 +40,18 @@ pub struct CreateGroup {
 pub struct UpdateGroup {
     name: Option<String>,
     description: Option<String>,
+    /// `08:00-23:00`, or `null` (or an empty string) for any hour.
+    #[serde(default, deserialize_with = "crate::routes::accounts::nullable")]
+    #[schema(value_type = Option<String>, example = "08:00-23:00")]
+    active_hours: Option<Option<String>>,
+}
+
+/// A window from the API: `None` (or an empty string) is no window.
+fn active_hours(raw: Option<&str>) -> ApiResult<Option<ActiveHours>> {
+    match raw.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(r) => Ok(Some(ActiveHours::parse(r)?)),
+    }
 }
 
 pub(crate) fn group_not_found(e: StoreError) -> ApiError {
@@ -66,7 +83,8 @@ pub async fn create(
 ) -> ApiResult<(StatusCode, Json<Group>)> {
     let name = parse_group_name(&req.name)?;
     let description = check_description(&req.description)?;
-    let group = icf_store::groups::create(&state.db, &name, &description)
+    let hours = active_hours(req.active_hours.as_deref())?;
+    let group = icf_store::groups::create(&state.db, &name, &description, hours)
         .await
         .map_err(group_not_found)?;
     Ok((StatusCode::CREATED, Json(group)))
@@ -100,9 +118,19 @@ pub async fn update(
         .as_deref()
         .map(check_description)
         .transpose()?;
-    let group = icf_store::groups::update(&state.db, id, name.as_deref(), description.as_deref())
-        .await
-        .map_err(group_not_found)?;
+    let hours = req
+        .active_hours
+        .map(|h| active_hours(h.as_deref()))
+        .transpose()?;
+    let group = icf_store::groups::update(
+        &state.db,
+        id,
+        name.as_deref(),
+        description.as_deref(),
+        hours,
+    )
+    .await
+    .map_err(group_not_found)?;
     Ok(Json(group))
 }
 

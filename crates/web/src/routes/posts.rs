@@ -7,6 +7,7 @@ use axum::Json;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
+use axum::response::IntoResponse;
 use chrono::{DateTime, Utc};
 use futures_util::TryStreamExt;
 use icf_core::enums::{JobPriority, MediaType, PostStatus};
@@ -597,13 +598,15 @@ pub async fn update(
 
 #[utoipa::path(delete, path = "/api/posts/{id}", tag = "posts", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path, description = "Post id (UUID)")), responses(
-    (status = 204, description = "Deleted with its media; its queued jobs are cancelled"), (status = 404, body = crate::error::ErrorBody),
+    (status = 204, description = "Deleted with its media; its queued jobs are cancelled"),
+    (status = 200, description = "Deleted, and its publishes stay in the accounts' posting history", body = DeletedPost),
+    (status = 404, body = crate::error::ErrorBody),
     (status = 409, description = "An account is publishing it right now", body = crate::error::ErrorBody)))]
 pub async fn delete(
     State(state): State<AppState>,
     _: CurrentUser,
     IdPath(id): IdPath<PostId>,
-) -> ApiResult<StatusCode> {
+) -> ApiResult<axum::response::Response> {
     let executions = icf_store::executions::list(&state.db, id).await?;
     if executions
         .iter()
@@ -616,9 +619,10 @@ pub async fn delete(
     }
     // Queued work goes first, so no worker picks up an execution that is about to vanish.
     icf_store::executions::cancel_queued(&state.db, id).await?;
-    let post = icf_store::posts::delete(&state.db, id)
+    let deleted = icf_store::posts::delete(&state.db, id)
         .await
         .map_err(ApiError::missing("post"))?;
+    let post = deleted.post;
     for m in &post.media {
         for key in std::iter::once(&m.key).chain(m.cover_key.as_ref()) {
             if let Ok(k) = MediaKey::parse(key)
@@ -628,5 +632,26 @@ pub async fn delete(
             }
         }
     }
-    Ok(StatusCode::NO_CONTENT)
+    if deleted.publishes_kept == 0 {
+        return Ok(StatusCode::NO_CONTENT.into_response());
+    }
+    Ok(Json(DeletedPost {
+        id,
+        publishes_kept: deleted.publishes_kept,
+        message: format!(
+            "the post is deleted; its {} publish(es) stay in the accounts' posting history, \
+             so the 30-minute gap and the daily limits still count them",
+            deleted.publishes_kept
+        ),
+    })
+    .into_response())
+}
+
+/// What deleting a post that went out says: its publishes are not forgotten.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct DeletedPost {
+    id: PostId,
+    /// Publishes of this post (successful or unconfirmed) kept in the posting history.
+    publishes_kept: i64,
+    message: String,
 }

@@ -32,7 +32,8 @@ pub struct PlanItem {
     language: String,
     /// When this account is expected to publish (UTC).
     eta: DateTime<Utc>,
-    /// What the time waits for: none, cooldown, same_account_gap, daily_limit, spacing.
+    /// What the time waits for: none, cooldown, same_account_gap, daily_limit, spacing,
+    /// active_hours (the group's posting window), planned.
     waits_for: String,
 }
 
@@ -109,6 +110,8 @@ async fn compute(
             age_days: c.age_days,
             posts_limit_per_day: c.posts_limit_per_day,
             busy: c.busy.clone(),
+            active_hours: c.active_hours,
+            utc_offset: c.utc_offset,
         })
         .collect();
     // A global scope spaces this post after every publish already planned.

@@ -310,8 +310,15 @@ pub async fn import(
         Ok(l) => l,
         Err(e) => return field_errors(FIELDS, e.into()),
     };
-    match crate::import::import_accounts(&state.db, &state.cipher, &text, dry_run, &language, 10)
-        .await
+    match crate::import::import_accounts(
+        &state.db,
+        &state.cipher,
+        &text,
+        dry_run,
+        &language,
+        state.pacing.max_daily as i32,
+    )
+    .await
     {
         Ok(r) => ImportResult { l: ui.l, r }.into_response(),
         Err(e) => field_errors(FIELDS, api::import_error(e)),
@@ -377,6 +384,12 @@ struct AccountPage {
     executions: Vec<(String, String, String, String)>,
     groups: Vec<(String, String)>,
     group_id: String,
+    age_days: i64,
+    /// `YYYY-MM-DD`, empty when unknown.
+    registered: String,
+    warmup_stage: i32,
+    allowance: u32,
+    max_daily: u32,
 }
 
 pub async fn page(
@@ -389,7 +402,7 @@ pub async fn page(
         return error_page(l, ApiError::NotFound("account"));
     };
     let account = match icf_store::accounts::get(&state.db, id).await {
-        Ok(a) => a,
+        Ok(a) => api::shown(&state, a),
         Err(e) => return error_page(l, ApiError::missing("account")(e)),
     };
     let filter = icf_store::activity::LogFilter {
@@ -443,6 +456,14 @@ pub async fn page(
         cooldown: opt_time(&account.cooldown_until),
         last_login: opt_time(&account.last_login_at),
         created: iso(&account.created_at),
+        age_days: account.account_age_days,
+        registered: account
+            .registered_at
+            .map(|t| t.date_naive().to_string())
+            .unwrap_or_default(),
+        warmup_stage: account.warmup_stage,
+        allowance: account.posts_allowed_today,
+        max_daily: state.pacing.max_daily,
         a: AccountRow::from(account),
         logs,
         executions,
@@ -505,6 +526,10 @@ pub async fn action(
             }
             if let Some(n) = limit {
                 changes["posts_limit_per_day"] = json!(n);
+            }
+            let registered = first(&pairs, "registered_at").trim();
+            if !registered.is_empty() {
+                changes["registered_at"] = json!(registered);
             }
             match body(changes) {
                 Ok(req) => api::update(State(state), admin, IdPath(id), ApiJson(req))

@@ -19,12 +19,14 @@ use crate::query::Params;
 use crate::routes::groups as api;
 use crate::state::AppState;
 
-const FIELDS: &[&str] = &["name", "description", "form"];
+const FIELDS: &[&str] = &["name", "description", "active_hours", "form"];
 
 struct GroupRow {
     id: String,
     name: String,
     description: String,
+    /// `08:00-23:00`, empty: any hour.
+    hours: String,
     accounts: i64,
     languages: String,
     statuses: String,
@@ -56,6 +58,7 @@ fn row(l: super::i18n::Lang, g: icf_core::account::Group) -> GroupRow {
         statuses: join(&g.statuses, true),
         name: g.name,
         description: g.description,
+        hours: g.active_hours.unwrap_or_default(),
         accounts: g.accounts_count,
     }
 }
@@ -76,6 +79,16 @@ pub struct GroupForm {
     name: String,
     #[serde(default)]
     description: String,
+    /// Empty: any hour.
+    #[serde(default)]
+    active_hours: String,
+}
+
+impl GroupForm {
+    fn json(&self) -> serde_json::Value {
+        json!({ "name": self.name, "description": self.description,
+            "active_hours": self.active_hours })
+    }
 }
 
 pub async fn create(
@@ -83,7 +96,7 @@ pub async fn create(
     UiAdmin(ui): UiAdmin,
     axum::Form(form): axum::Form<GroupForm>,
 ) -> Response {
-    let req = match body(json!({ "name": form.name, "description": form.description })) {
+    let req = match body(form.json()) {
         Ok(r) => r,
         Err(e) => return field_errors(FIELDS, e),
     };
@@ -156,7 +169,7 @@ pub async fn update(
     let Ok(id) = raw.parse::<GroupId>() else {
         return error_page(ui.l, ApiError::NotFound("group"));
     };
-    let req = match body(json!({ "name": form.name, "description": form.description })) {
+    let req = match body(form.json()) {
         Ok(r) => r,
         Err(e) => return field_errors(FIELDS, e),
     };
