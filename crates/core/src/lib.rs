@@ -6,6 +6,7 @@
 pub mod account;
 pub mod activity;
 pub mod auth;
+pub mod caption;
 pub mod device;
 pub mod enums;
 pub mod ids;

@@ -1,10 +1,12 @@
 //! Rules of a post before anything is uploaded: what its media make it, and what a caption
-//! may hold (Instagram's own limits, so a caption never fails on the 50th account).
+//! may hold (Instagram's own limits, [`CaptionRules`], so a caption never fails on the 50th
+//! account).
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::FieldError;
+use crate::caption::CaptionRules;
 use crate::enums::{JobPriority, MediaType, PostStatus, TranslationOrigin};
 use crate::ids::{GroupId, PostId, UserId};
 
@@ -53,9 +55,6 @@ pub struct Post {
     pub posted_at: Option<DateTime<Utc>>,
 }
 
-pub const MAX_CAPTION_CHARS: usize = 2200;
-pub const MAX_HASHTAGS: usize = 30;
-pub const MAX_MENTIONS: usize = 20;
 pub const MAX_CAROUSEL_ITEMS: usize = 10;
 
 /// One uploaded file, as far as the post's type is concerned.
@@ -114,53 +113,17 @@ pub fn media_type_for(
     }
 }
 
-/// Hashtags and mentions as Instagram counts them: `#` or `@` followed by a word character.
-pub fn count_tags(caption: &str) -> (usize, usize) {
-    let mut hashtags = 0;
-    let mut mentions = 0;
-    let mut prev: Option<char> = None;
-    let mut chars = caption.chars().peekable();
-    while let Some(c) = chars.next() {
-        let starts_word = prev.is_none_or(|p| !p.is_alphanumeric() && p != '_');
-        if starts_word
-            && (c == '#' || c == '@')
-            && let Some(&next) = chars.peek()
-            && (next.is_alphanumeric() || next == '_')
-        {
-            if c == '#' {
-                hashtags += 1;
-            } else {
-                mentions += 1;
-            }
-        }
-        prev = Some(c);
-    }
-    (hashtags, mentions)
-}
-
-/// Instagram's caption limits: 2,200 characters, 30 hashtags, 20 mentions.
-pub fn check_caption(field: &'static str, caption: &str) -> Result<(), FieldError> {
-    let chars = caption.chars().count();
-    if chars > MAX_CAPTION_CHARS {
-        return Err(FieldError::new(
-            field,
-            format!("{chars} characters; Instagram allows at most {MAX_CAPTION_CHARS}"),
-        ));
-    }
-    let (hashtags, mentions) = count_tags(caption);
-    if hashtags > MAX_HASHTAGS {
-        return Err(FieldError::new(
-            field,
-            format!("{hashtags} hashtags; Instagram allows at most {MAX_HASHTAGS}"),
-        ));
-    }
-    if mentions > MAX_MENTIONS {
-        return Err(FieldError::new(
-            field,
-            format!("{mentions} mentions; Instagram allows at most {MAX_MENTIONS}"),
-        ));
-    }
-    Ok(())
+/// A caption in `language` against Instagram's caption rules; the error names the language:
+/// "the es caption has 6 hashtags; Instagram allows at most 5".
+pub fn check_caption(
+    field: &'static str,
+    language: &str,
+    caption: &str,
+    rules: &CaptionRules,
+) -> Result<(), FieldError> {
+    rules
+        .check(caption)
+        .map_err(|problem| FieldError::new(field, format!("the {language} caption {problem}")))
 }
 
 #[cfg(test)]
@@ -200,18 +163,25 @@ mod tests {
     }
 
     #[test]
-    fn tags_are_counted_like_instagram() {
-        assert_eq!(count_tags("#a #b c#d mail@x.io @me @_x # @"), (2, 2));
-        assert_eq!(count_tags("Новый курс #питон @школа 🔥"), (1, 1));
-    }
-
-    #[test]
-    fn caption_limits() {
-        assert!(check_caption("caption", &"é".repeat(2200)).is_ok());
-        assert!(check_caption("caption", &"é".repeat(2201)).is_err());
-        let tags: String = (0..31).map(|i| format!("#t{i} ")).collect();
+    fn caption_limits_name_the_language() {
+        let rules = CaptionRules::default();
+        assert!(check_caption("caption", "en", &"é".repeat(2200), &rules).is_ok());
+        assert!(check_caption("caption", "en", &"é".repeat(2201), &rules).is_err());
+        let tags = |n: usize| (0..n).map(|i| format!("#t{i} ")).collect::<String>();
+        assert!(check_caption("text", "es", &tags(5), &rules).is_ok());
+        let err = check_caption("text", "es", &tags(6), &rules).unwrap_err();
+        assert_eq!(err.field, "text");
+        assert_eq!(
+            err.message,
+            "the es caption has 6 hashtags; Instagram allows at most 5"
+        );
+        let thirty = CaptionRules {
+            max_hashtags: 30,
+            ..rules
+        };
+        assert!(check_caption("caption", "en", &tags(30), &thirty).is_ok());
         assert!(
-            check_caption("caption", &tags)
+            check_caption("caption", "en", &tags(31), &thirty)
                 .unwrap_err()
                 .message
                 .contains("31 hashtags")

@@ -9,8 +9,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+use icf_core::caption::CaptionRules;
 use icf_core::language::Language;
-use icf_translate::caption::Limits;
 use icf_translate::{ProviderConfig, ProviderKind, RetryPolicy, TranslationConfig};
 use secrecy::{ExposeSecret, SecretString};
 
@@ -73,10 +73,12 @@ pub struct Settings {
     pub translation_english_variant: Language,
     /// `TRANSLATION_PORTUGUESE_VARIANT` (`pt-BR` default, or `pt-PT`): what plain `pt` means.
     pub translation_portuguese_variant: Language,
-    /// `ICF_CAPTION_MAX_HASHTAGS` (default 5, Instagram's limit since December 2025).
-    pub caption_max_hashtags: u32,
-    /// `ICF_CAPTION_MAX_MENTIONS` (default 20).
-    pub caption_max_mentions: u32,
+    /// Instagram's caption rules, checked for every language's caption on save and on
+    /// publish, shown by the UI's counters and kept by the translator:
+    /// `ICF_MAX_HASHTAGS` (default 5, Instagram's limit since December 2025; 0 to 30; the
+    /// deprecated name `ICF_CAPTION_MAX_HASHTAGS` is still read), `ICF_CAPTION_MAX_MENTIONS`
+    /// (default 20) and 2,200 characters.
+    pub caption_rules: CaptionRules,
     /// `ICF_TRANSLATION_RETRY_INITIAL_MS` (default 1000): the first backoff delay.
     pub translation_retry_initial_ms: u64,
     /// `ICF_TRANSLATION_MAX_RETRIES` (default 5).
@@ -547,30 +549,17 @@ impl Settings {
             "TRANSLATION_PORTUGUESE_VARIANT",
             &["pt-BR", "pt-PT"],
         )?;
-        let caption_max_hashtags = parse_var(
-            &lookup,
-            "ICF_CAPTION_MAX_HASHTAGS",
-            5u32,
-            "a whole number from 0 to 30",
-        )?;
-        if caption_max_hashtags > 30 {
-            return Err(ConfigError::new(
-                "ICF_CAPTION_MAX_HASHTAGS",
-                format!("expected a whole number from 0 to 30, got {caption_max_hashtags}"),
-            ));
-        }
-        let caption_max_mentions = parse_var(
-            &lookup,
-            "ICF_CAPTION_MAX_MENTIONS",
-            20u32,
-            "a whole number from 0 to 20",
-        )?;
-        if caption_max_mentions > 20 {
-            return Err(ConfigError::new(
+        let caption_rules = CaptionRules {
+            max_hashtags: max_hashtags_var(&lookup)?,
+            max_mentions: ranged_var(
+                &lookup,
                 "ICF_CAPTION_MAX_MENTIONS",
-                format!("expected a whole number from 0 to 20, got {caption_max_mentions}"),
-            ));
-        }
+                CaptionRules::INSTAGRAM.max_mentions,
+                0,
+                CaptionRules::INSTAGRAM.max_mentions,
+            )?,
+            ..CaptionRules::INSTAGRAM
+        };
         let translation_timeout_secs = parse_var(
             &lookup,
             "ICF_TRANSLATION_TIMEOUT_SECS",
@@ -673,8 +662,7 @@ impl Settings {
             libretranslate_api_key: secret_var(&lookup, "LIBRETRANSLATE_API_KEY"),
             translation_english_variant,
             translation_portuguese_variant,
-            caption_max_hashtags,
-            caption_max_mentions,
+            caption_rules,
             translation_retry_initial_ms: parse_var(
                 &lookup,
                 "ICF_TRANSLATION_RETRY_INITIAL_MS",
@@ -879,11 +867,35 @@ impl Settings {
                 timeout: std::time::Duration::from_secs(self.translation_timeout_secs),
                 ..RetryPolicy::default()
             },
-            limits: Limits {
-                max_hashtags: self.caption_max_hashtags as usize,
-                max_mentions: self.caption_max_mentions as usize,
-            },
+            limits: self.caption_rules,
         }
+    }
+}
+
+/// The old name of `ICF_MAX_HASHTAGS`, still read so that existing deployments keep their
+/// setting. Deprecated: set `ICF_MAX_HASHTAGS` instead.
+const DEPRECATED_MAX_HASHTAGS: &str = "ICF_CAPTION_MAX_HASHTAGS";
+
+/// `ICF_MAX_HASHTAGS`, or the deprecated `ICF_CAPTION_MAX_HASHTAGS` when only that is set;
+/// both set to different numbers is a mistake to fix, not to guess.
+fn max_hashtags_var(lookup: &impl Fn(&str) -> Option<String>) -> Result<usize, ConfigError> {
+    let default = CaptionRules::INSTAGRAM.max_hashtags;
+    let read = |name: &'static str| -> Result<Option<usize>, ConfigError> {
+        if lookup(name).is_none_or(|v| v.trim().is_empty()) {
+            return Ok(None);
+        }
+        ranged_var(lookup, name, default, 0, CaptionRules::MAX_HASHTAGS_SETTING).map(Some)
+    };
+    match (read("ICF_MAX_HASHTAGS")?, read(DEPRECATED_MAX_HASHTAGS)?) {
+        (Some(new), Some(old)) if new != old => Err(ConfigError::new(
+            "ICF_MAX_HASHTAGS",
+            format!(
+                "is {new} but the deprecated {DEPRECATED_MAX_HASHTAGS} is {old}: \
+                 remove {DEPRECATED_MAX_HASHTAGS}"
+            ),
+        )),
+        (Some(n), _) | (None, Some(n)) => Ok(n),
+        (None, None) => Ok(default),
     }
 }
 
@@ -1134,9 +1146,22 @@ mod tests {
                 &[("TRANSLATION_ENGLISH_VARIANT", "pt-BR")],
                 "TRANSLATION_ENGLISH_VARIANT",
             ),
+            (&[("ICF_MAX_HASHTAGS", "31")], "ICF_MAX_HASHTAGS"),
+            (&[("ICF_MAX_HASHTAGS", "five")], "ICF_MAX_HASHTAGS"),
             (
                 &[("ICF_CAPTION_MAX_HASHTAGS", "31")],
                 "ICF_CAPTION_MAX_HASHTAGS",
+            ),
+            (
+                &[
+                    ("ICF_MAX_HASHTAGS", "5"),
+                    ("ICF_CAPTION_MAX_HASHTAGS", "30"),
+                ],
+                "ICF_MAX_HASHTAGS",
+            ),
+            (
+                &[("ICF_CAPTION_MAX_MENTIONS", "21")],
+                "ICF_CAPTION_MAX_MENTIONS",
             ),
         ];
         for (vars, variable) in cases {
@@ -1146,6 +1171,30 @@ mod tests {
         }
         let s = settings(&[("DEEPL_API_KEY", "hunter2")]).unwrap();
         assert!(!format!("{s:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn caption_rules_are_instagrams_with_a_configurable_hashtag_limit() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(s.caption_rules, CaptionRules::INSTAGRAM);
+        assert_eq!(s.caption_rules.max_hashtags, 5);
+        let hashtags = |vars: &[(&str, &str)]| settings(vars).unwrap().caption_rules.max_hashtags;
+        assert_eq!(hashtags(&[("ICF_MAX_HASHTAGS", "10")]), 10);
+        assert_eq!(hashtags(&[("ICF_MAX_HASHTAGS", "0")]), 0);
+        assert_eq!(hashtags(&[("ICF_MAX_HASHTAGS", "")]), 5);
+        // The deprecated name still works, alone or agreeing with the new one.
+        assert_eq!(hashtags(&[("ICF_CAPTION_MAX_HASHTAGS", "30")]), 30);
+        assert_eq!(
+            hashtags(&[("ICF_MAX_HASHTAGS", "7"), ("ICF_CAPTION_MAX_HASHTAGS", "7")]),
+            7
+        );
+        // The translator gets the same rules.
+        let s = settings(&[("ICF_MAX_HASHTAGS", "3"), ("ICF_CAPTION_MAX_MENTIONS", "4")]).unwrap();
+        assert_eq!(s.translation_config().limits, s.caption_rules);
+        assert_eq!(
+            (s.caption_rules.max_hashtags, s.caption_rules.max_mentions),
+            (3, 4)
+        );
     }
 
     #[test]

@@ -126,6 +126,7 @@ impl App {
         )
         .with_translation(translation)
         .with_pacing(pacing_rules(settings))
+        .with_caption_rules(settings.caption_rules)
         .with_metrics_token(
             settings
                 .metrics_token

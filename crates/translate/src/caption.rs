@@ -1,209 +1,16 @@
 //! Captions that survive translation. Pure: no I/O.
 //!
 //! A caption is cut into prose and protected tokens (hashtags, @mentions, URLs, emoji
-//! grapheme clusters, line breaks). Protected tokens never go to a provider as text:
+//! grapheme clusters, line breaks) by icf-core's tokenizer, the same one that counts
+//! hashtags for Instagram's rules. Protected tokens never go to a provider as text:
 //! either they become XML placeholders (`<x id="N"/>`, for providers with tag handling)
 //! or only the prose between them is sent, fragment by fragment. Every result is then
-//! checked by [`validate`] against the source before anyone may use it.
+//! checked by [`validate`] against the source before anyone may use it: a translation
+//! never adds, drops or changes a hashtag.
 
 use std::collections::BTreeMap;
 
-use unicode_properties::{GeneralCategoryGroup, UnicodeEmoji, UnicodeGeneralCategory};
-use unicode_segmentation::UnicodeSegmentation;
-
-/// Instagram's caption limit. Meta does not say how it counts; UTF-16 code units are the
-/// safe upper bound (an emoji counts 2).
-pub const MAX_CAPTION_UTF16: usize = 2200;
-
-/// What kind of protected token a piece is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Kind {
-    Hashtag,
-    Mention,
-    Url,
-    Emoji,
-    /// A run of whitespace containing at least one line break, kept byte for byte.
-    Break,
-}
-
-impl Kind {
-    fn noun(self) -> &'static str {
-        match self {
-            Kind::Hashtag => "hashtag",
-            Kind::Mention => "mention",
-            Kind::Url => "link",
-            Kind::Emoji => "emoji",
-            Kind::Break => "line break",
-        }
-    }
-}
-
-/// One piece of a caption.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Piece {
-    Text(String),
-    Protected(Kind, String),
-}
-
-impl Piece {
-    pub fn as_str(&self) -> &str {
-        match self {
-            Piece::Text(t) | Piece::Protected(_, t) => t,
-        }
-    }
-}
-
-/// Limits a caption must respect; the counts are configurable because Instagram changed
-/// them (30 hashtags in the API reference, 5 in the app since December 2025).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
-    pub max_hashtags: usize,
-    pub max_mentions: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Self {
-            max_hashtags: 5,
-            max_mentions: 20,
-        }
-    }
-}
-
-fn is_word_char(c: char) -> bool {
-    c.is_alphanumeric()
-        || c == '_'
-        // Combining marks belong to words in Devanagari, Thai, Arabic… (#हिन्दी).
-        || c.general_category_group() == GeneralCategoryGroup::Mark
-        // ZWNJ/ZWJ are written inside Persian and Indic words.
-        || c == '\u{200C}'
-        || c == '\u{200D}'
-}
-
-/// A grapheme cluster shown as an emoji: pictographs, flags, keycaps, ZWJ sequences,
-/// skin-tone variants. Plain ASCII digits, `#` and `*` are emoji-capable characters but
-/// only count when they form a keycap.
-fn is_emoji_grapheme(g: &str) -> bool {
-    g.chars()
-        .any(|c| c == '\u{20E3}' || (!c.is_ascii() && c.is_emoji_char()))
-}
-
-fn is_word_grapheme(g: &str) -> bool {
-    !is_emoji_grapheme(g) && g.chars().next().is_some_and(is_word_char)
-}
-
-fn url_start(rest: &str) -> bool {
-    let lower: String = rest
-        .chars()
-        .take(8)
-        .collect::<String>()
-        .to_ascii_lowercase();
-    lower.starts_with("https://") || lower.starts_with("http://") || lower.starts_with("www.")
-}
-
-/// Punctuation that ends a sentence after a URL rather than belonging to it.
-fn url_trailing(c: char) -> bool {
-    matches!(
-        c,
-        '.' | ',' | ';' | ':' | '!' | '?' | ')' | ']' | '}' | '\'' | '"' | '»' | '…' | '”' | '’'
-    )
-}
-
-/// Cuts a caption into pieces. Concatenating the pieces gives the caption back exactly.
-pub fn tokenize(caption: &str) -> Vec<Piece> {
-    let graphemes: Vec<(usize, &str)> = caption.grapheme_indices(true).collect();
-    let mut pieces: Vec<Piece> = Vec::new();
-    let mut text = String::new();
-    let flush = |text: &mut String, pieces: &mut Vec<Piece>| {
-        if !text.is_empty() {
-            pieces.push(Piece::Text(std::mem::take(text)));
-        }
-    };
-    let mut i = 0;
-    while i < graphemes.len() {
-        let (at, g) = graphemes[i];
-        let prev_is_word = i > 0 && is_word_grapheme(graphemes[i - 1].1);
-        let prev = if i > 0 { graphemes[i - 1].1 } else { "" };
-
-        // URLs: up to the next whitespace, without trailing sentence punctuation.
-        if !prev_is_word && prev != "/" && url_start(&caption[at..]) {
-            let mut j = i;
-            while j < graphemes.len() && !graphemes[j].1.chars().all(char::is_whitespace) {
-                j += 1;
-            }
-            while j > i + 1 && graphemes[j - 1].1.chars().all(url_trailing) {
-                j -= 1;
-            }
-            let end = graphemes.get(j).map_or(caption.len(), |(a, _)| *a);
-            flush(&mut text, &mut pieces);
-            pieces.push(Piece::Protected(Kind::Url, caption[at..end].to_owned()));
-            i = j;
-            continue;
-        }
-        if is_emoji_grapheme(g) {
-            flush(&mut text, &mut pieces);
-            pieces.push(Piece::Protected(Kind::Emoji, g.to_owned()));
-            i += 1;
-            continue;
-        }
-        if (g == "#" || g == "＃") && !prev_is_word && prev != "&" {
-            let mut j = i + 1;
-            while j < graphemes.len() && is_word_grapheme(graphemes[j].1) {
-                j += 1;
-            }
-            if j > i + 1 {
-                let end = graphemes.get(j).map_or(caption.len(), |(a, _)| *a);
-                flush(&mut text, &mut pieces);
-                pieces.push(Piece::Protected(Kind::Hashtag, caption[at..end].to_owned()));
-                i = j;
-                continue;
-            }
-        }
-        if g == "@" && !prev_is_word {
-            let mut j = i + 1;
-            while j < graphemes.len()
-                && graphemes[j].1.len() == 1
-                && graphemes[j]
-                    .1
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_')
-            {
-                j += 1;
-            }
-            // A full stop after a name ends the sentence.
-            while j > i + 1 && graphemes[j - 1].1 == "." {
-                j -= 1;
-            }
-            if j > i + 1 {
-                let end = graphemes.get(j).map_or(caption.len(), |(a, _)| *a);
-                flush(&mut text, &mut pieces);
-                pieces.push(Piece::Protected(Kind::Mention, caption[at..end].to_owned()));
-                i = j;
-                continue;
-            }
-        }
-        if g.chars().all(char::is_whitespace) {
-            let mut j = i;
-            while j < graphemes.len() && graphemes[j].1.chars().all(char::is_whitespace) {
-                j += 1;
-            }
-            let end = graphemes.get(j).map_or(caption.len(), |(a, _)| *a);
-            let run = &caption[at..end];
-            if run.contains(['\n', '\r', '\u{2028}', '\u{2029}']) {
-                flush(&mut text, &mut pieces);
-                pieces.push(Piece::Protected(Kind::Break, run.to_owned()));
-            } else {
-                text.push_str(run);
-            }
-            i = j;
-            continue;
-        }
-        text.push_str(g);
-        i += 1;
-    }
-    flush(&mut text, &mut pieces);
-    pieces
-}
+pub use icf_core::caption::{CaptionRules, Kind, Piece, caption_len, tokenize};
 
 /// Whether a prose fragment has anything a translator could change (letters or digits).
 pub fn is_translatable(text: &str) -> bool {
@@ -411,48 +218,18 @@ fn census(pieces: &[Piece]) -> BTreeMap<(Kind, &str), usize> {
     map
 }
 
-fn count(pieces: &[Piece], kind: Kind) -> usize {
-    pieces
+/// The rules a caption breaks, whatever it came from, as sentences for the user.
+pub fn limit_problems(text: &str, rules: &CaptionRules) -> Vec<String> {
+    rules
+        .problems(text)
         .iter()
-        .filter(|p| matches!(p, Piece::Protected(k, _) if *k == kind))
-        .count()
-}
-
-/// The length Instagram's limit is checked against.
-pub fn caption_len(text: &str) -> usize {
-    text.encode_utf16().count()
-}
-
-/// The limits a caption breaks, whatever it came from.
-pub fn limit_problems(text: &str, limits: &Limits) -> Vec<String> {
-    let pieces = tokenize(text);
-    let mut problems = Vec::new();
-    let len = caption_len(text);
-    if len > MAX_CAPTION_UTF16 {
-        problems.push(format!(
-            "the caption is {len} characters long; Instagram allows {MAX_CAPTION_UTF16}"
-        ));
-    }
-    let hashtags = count(&pieces, Kind::Hashtag);
-    if hashtags > limits.max_hashtags {
-        problems.push(format!(
-            "the caption has {hashtags} hashtags; the limit is {}",
-            limits.max_hashtags
-        ));
-    }
-    let mentions = count(&pieces, Kind::Mention);
-    if mentions > limits.max_mentions {
-        problems.push(format!(
-            "the caption has {mentions} @mentions; the limit is {}",
-            limits.max_mentions
-        ));
-    }
-    problems
+        .map(|p| format!("the caption {p}"))
+        .collect()
 }
 
 /// Checks a translated caption against its source: every hashtag, mention, link and emoji
 /// identical and as often, the same line breaks in the same order, and the limits.
-pub fn validate(source: &str, result: &str, limits: &Limits) -> Report {
+pub fn validate(source: &str, result: &str, limits: &CaptionRules) -> Report {
     let src = tokenize(source);
     let res = tokenize(result);
     let mut report = Report::default();
@@ -499,50 +276,6 @@ pub fn validate(source: &str, result: &str, limits: &Limits) -> Report {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn kinds(caption: &str) -> Vec<(Option<Kind>, String)> {
-        tokenize(caption)
-            .into_iter()
-            .map(|p| match p {
-                Piece::Text(t) => (None, t),
-                Piece::Protected(k, t) => (Some(k), t),
-            })
-            .collect()
-    }
-
-    #[test]
-    fn tokens_are_recognised() {
-        let c = "Hi @anna.k! See https://ex.com/a?b=1. #Sun #солнце #日本 #हिन्दी 👨‍👩‍👧 🇺🇦 👍🏽\n\nBye";
-        let got = kinds(c);
-        let protected: Vec<(Kind, &str)> = got
-            .iter()
-            .filter_map(|(k, t)| k.map(|k| (k, t.as_str())))
-            .collect();
-        assert_eq!(
-            protected,
-            vec![
-                (Kind::Mention, "@anna.k"),
-                (Kind::Url, "https://ex.com/a?b=1"),
-                (Kind::Hashtag, "#Sun"),
-                (Kind::Hashtag, "#солнце"),
-                (Kind::Hashtag, "#日本"),
-                (Kind::Hashtag, "#हिन्दी"),
-                (Kind::Emoji, "👨‍👩‍👧"),
-                (Kind::Emoji, "🇺🇦"),
-                (Kind::Emoji, "👍🏽"),
-                (Kind::Break, "\n\n"),
-            ]
-        );
-        let joined: String = tokenize(c).iter().map(Piece::as_str).collect();
-        assert_eq!(joined, c);
-    }
-
-    #[test]
-    fn not_everything_with_a_sign_is_a_token() {
-        let got = kinds("mail me@example.com, 5 # of us, &#39; C# rocks, 1️⃣ ok");
-        let protected: Vec<_> = got.iter().filter(|(k, _)| k.is_some()).collect();
-        assert_eq!(protected, vec![&(Some(Kind::Emoji), "1️⃣".to_owned())]);
-    }
 
     #[test]
     fn placeholders_round_trip_and_escape_markup() {
@@ -595,7 +328,7 @@ mod tests {
 
     #[test]
     fn validation_finds_changed_tokens_and_limits() {
-        let limits = Limits::default();
+        let limits = CaptionRules::default();
         let src = "Go #sun @ann 🌞\nnow";
         assert!(validate(src, "Geh #sun @ann 🌞\njetzt", &limits).is_intact());
         for bad in [
@@ -613,5 +346,23 @@ mod tests {
         let report = validate(tags, tags, &limits);
         assert!(report.is_intact());
         assert!(report.limit_problems[0].contains("6 hashtags"));
+    }
+
+    #[test]
+    fn a_translation_never_adds_a_hashtag() {
+        // Five hashtags, Instagram's limit: a sixth from the provider would break it.
+        let limits = CaptionRules::default();
+        let src = "Sale: 5 # of us love it #a #b #c #d #e";
+        assert!(validate(src, "Venta: a 5 # nos encanta #a #b #c #d #e", &limits).is_intact());
+        for added in [
+            "Venta: a 5 # nos encanta #a #b #c #d #e #f",
+            "Venta: #oferta a 5 # nos encanta #a #b #c #d #e",
+            "Venta: a 5 #nosotros encanta #a #b #c #d #e",
+            "Venta: a 5 # nos encanta #a #a #b #c #d #e",
+            "Venta: a 5 # nos encanta ＃extra #a #b #c #d #e",
+        ] {
+            let report = validate(src, added, &limits);
+            assert!(!report.is_intact(), "{added}");
+        }
     }
 }

@@ -16,7 +16,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use unicode_normalization::UnicodeNormalization;
 
-use crate::caption::{self, Limits, MAX_CAPTION_UTF16, Piece};
+use crate::caption::{self, CaptionRules, Piece};
 use crate::error::TranslateError;
 use crate::provider::{Batch, ProviderConfig, ProviderKind, RetryPolicy, Translator};
 
@@ -28,14 +28,14 @@ pub struct TranslationConfig {
     /// Used when the primary provider's quota is used up.
     pub fallback: Option<ProviderConfig>,
     pub retry: RetryPolicy,
-    pub limits: Limits,
+    pub limits: CaptionRules,
 }
 
 /// The configured providers, the caption limits and the in-process bookkeeping.
 pub struct Translation {
     primary: Arc<dyn Translator>,
     fallback: Option<Arc<dyn Translator>>,
-    limits: Limits,
+    limits: CaptionRules,
     /// One lock per cache key being translated, so concurrent requests for the same
     /// text make one provider call.
     inflight: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
@@ -87,7 +87,7 @@ impl Translation {
     pub fn new(
         primary: Arc<dyn Translator>,
         fallback: Option<Arc<dyn Translator>>,
-        limits: Limits,
+        limits: CaptionRules,
     ) -> Translation {
         Translation {
             primary,
@@ -103,7 +103,7 @@ impl Translation {
         self.primary.kind()
     }
 
-    pub fn limits(&self) -> Limits {
+    pub fn limits(&self) -> CaptionRules {
         self.limits
     }
 
@@ -308,7 +308,7 @@ async fn translate_text(
     text: &str,
     source: Language,
     target: Language,
-    limits: &Limits,
+    limits: &CaptionRules,
 ) -> Result<Done, TranslateError> {
     let pieces = caption::tokenize(text);
     let (body, tail) = caption::split_tail(&pieces);
@@ -316,9 +316,10 @@ async fn translate_text(
     let mut warnings = Vec::new();
     let done = |candidate: String, mut warnings: Vec<String>| -> Result<Done, TranslateError> {
         let len = caption::caption_len(&candidate);
-        if len > MAX_CAPTION_UTF16 && caption::caption_len(text) <= MAX_CAPTION_UTF16 {
+        let max = limits.max_chars;
+        if len > max && caption::caption_len(text) <= max {
             return Err(TranslateError::OverLimit(format!(
-                "the translation is {len} characters long; Instagram allows {MAX_CAPTION_UTF16}. \
+                "the translation is {len} characters long; Instagram allows {max}. \
                  Shorten the caption or write this language by hand"
             )));
         }
@@ -395,6 +396,43 @@ async fn translate_text(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A provider that slips a hashtag of its own into everything it translates.
+    struct AddsAHashtag;
+
+    impl Translator for AddsAHashtag {
+        fn kind(&self) -> ProviderKind {
+            ProviderKind::DeepL
+        }
+
+        fn supports_markup(&self, _target: Language) -> bool {
+            true
+        }
+
+        fn translate<'a>(
+            &'a self,
+            batch: Batch<'a>,
+        ) -> futures_util::future::BoxFuture<'a, Result<Vec<String>, TranslateError>> {
+            let out = batch.texts.iter().map(|t| format!("{t} #extra")).collect();
+            Box::pin(async move { Ok(out) })
+        }
+    }
+
+    #[tokio::test]
+    async fn a_translation_that_adds_a_hashtag_is_never_used() {
+        let es = Language::parse("es").unwrap();
+        let en = Language::parse("en").unwrap();
+        let caption = "Sunny day at the beach, come along!\n\n#a #b #c #d #e";
+        let result = translate_text(&AddsAHashtag, caption, en, es, &CaptionRules::default()).await;
+        match result {
+            Err(TranslateError::Corrupted(why)) => assert!(why.contains("#extra"), "{why}"),
+            Err(other) => panic!("expected a corrupted translation, got {other}"),
+            Ok(done) => panic!(
+                "a translation with an added hashtag was used: {}",
+                done.text
+            ),
+        }
+    }
 
     #[test]
     fn normalisation_makes_equal_captions_share_a_key() {

@@ -3,7 +3,7 @@
 //! URLs and paragraph breaks.
 
 use icf_translate::caption::{
-    self, Kind, Limits, Piece, fragments, from_fragments, from_placeholders, split_tail,
+    self, CaptionRules, Kind, Piece, fragments, from_fragments, from_placeholders, split_tail,
     to_placeholders, tokenize, validate,
 };
 use proptest::prelude::*;
@@ -147,7 +147,7 @@ proptest! {
 
     #[test]
     fn a_caption_validates_against_itself((text, _) in caption_with_tokens()) {
-        let report = validate(&text, &text, &Limits { max_hashtags: 100, max_mentions: 100 });
+        let report = validate(&text, &text, &CaptionRules { max_hashtags: 100, max_mentions: 100, ..CaptionRules::default() });
         prop_assert!(report.is_intact(), "{:?}", report);
         prop_assert!(report.limit_problems.is_empty());
     }
@@ -173,7 +173,7 @@ proptest! {
         let translated: Vec<String> =
             fragments(&pieces).iter().map(|(_, f)| fake_translate(f)).collect();
         let result = from_fragments(&pieces, &translated).unwrap();
-        let report = validate(&text, &result, &Limits { max_hashtags: 100, max_mentions: 100 });
+        let report = validate(&text, &result, &CaptionRules { max_hashtags: 100, max_mentions: 100, ..CaptionRules::default() });
         prop_assert!(report.is_intact(), "{:?}\nsource: {:?}\nresult: {:?}", report, text, result);
     }
 
@@ -208,7 +208,7 @@ proptest! {
             }
             broken.push_str(p.as_str());
         }
-        let report = validate(&text, &broken, &Limits::default());
+        let report = validate(&text, &broken, &CaptionRules::default());
         prop_assert!(!report.is_intact(), "not caught\nsource: {:?}\nbroken: {:?}", text, broken);
     }
 
@@ -231,9 +231,9 @@ proptest! {
     #[test]
     fn length_is_counted_in_utf16_units(n in 0usize..3000) {
         let text = "👍".repeat(n);
-        let over = caption::limit_problems(&text, &Limits::default())
+        let over = caption::limit_problems(&text, &CaptionRules::default())
             .iter()
             .any(|p| p.contains("characters long"));
-        prop_assert_eq!(over, 2 * n > caption::MAX_CAPTION_UTF16);
+        prop_assert_eq!(over, 2 * n > CaptionRules::default().max_chars);
     }
 }

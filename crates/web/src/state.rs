@@ -58,6 +58,9 @@ pub struct AppState {
     pub metrics_token: Option<Arc<String>>,
     /// The anti-ban rules every publish time obeys.
     pub pacing: Arc<icf_core::pacing::PacingRules>,
+    /// Instagram's caption rules (`ICF_MAX_HASHTAGS`…): every language's caption keeps them
+    /// on save and on publish, and the UI's counters show them. The translator has the same.
+    pub caption_rules: icf_core::caption::CaptionRules,
     /// What icf does with Instagram (login, session checks); `None` in a build that does
     /// not talk to Instagram, where those routes answer 503.
     pub engine: Option<icf_engine::Engine>,
@@ -91,6 +94,7 @@ impl AppState {
             cipher,
             proxy_check: Arc::new(ProxyCheckSettings::default()),
             pacing: Arc::new(icf_core::pacing::PacingRules::default()),
+            caption_rules: icf_core::caption::CaptionRules::default(),
             metrics_token: None,
             engine: None,
             shutdown: CancellationToken::new(),
@@ -106,6 +110,11 @@ impl AppState {
 
     pub fn with_pacing(mut self, rules: icf_core::pacing::PacingRules) -> Self {
         self.pacing = Arc::new(rules);
+        self
+    }
+
+    pub fn with_caption_rules(mut self, rules: icf_core::caption::CaptionRules) -> Self {
+        self.caption_rules = rules;
         self
     }
 

@@ -13,14 +13,28 @@
     });
   }
 
-  // Counts as Instagram does, near enough: characters (code points), #hashtags, @mentions.
+  // Counts as the server does (icf_core::caption), near enough: characters in UTF-16 units
+  // (an emoji counts 2), #hashtags in any script (not in links, not "&#39;"), @mentions of
+  // Instagram usernames (ASCII letters, digits, "." and "_").
+  var WORD = "\\p{L}\\p{N}\\p{M}_\\u200C\\u200D";
+  var URL_RE = new RegExp("(^|[^" + WORD + "/])(?:https?://|www\\.)\\S+", "giu");
+  var TAG_RE = new RegExp("(^|[^" + WORD + "&])[#\\uFF03][\\p{L}\\p{N}_][" + WORD + "]*", "gu");
+  var MENTION_RE = new RegExp("(^|[^" + WORD + "])@[A-Za-z0-9._]*[A-Za-z0-9_]", "gu");
   function counts(text) {
-    var chars = Array.from(text).length;
-    var tags = (text.match(/(^|[^\w&])#[\p{L}\p{N}_]+/gu) || []).length;
-    var mentions = (text.match(/(^|[^\w])@[A-Za-z0-9._]+/g) || []).length;
-    return { chars: chars, tags: tags, mentions: mentions };
+    var prose = text.replace(URL_RE, "$1 ");
+    return {
+      chars: text.length,
+      tags: (prose.match(TAG_RE) || []).length,
+      mentions: (prose.match(MENTION_RE) || []).length
+    };
   }
   window.icfCounts = counts;
+
+  // The limits are the server's (ICF_MAX_HASHTAGS…), carried by <body data-caption-max-*>.
+  function limit(name, fallback) {
+    var n = parseInt(document.body.getAttribute("data-caption-max-" + name), 10);
+    return isNaN(n) ? fallback : n;
+  }
 
   function counter(area) {
     var out = document.getElementById(area.getAttribute("data-counter"));
@@ -30,9 +44,9 @@
       var cls = n > max ? "over" : "";
       return '<span class="' + cls + '">' + n + "/" + max + " " + label + "</span>";
     }
-    out.innerHTML = [part(c.chars, 2200, out.dataset.chars || "characters"),
-      part(c.tags, 30, out.dataset.tags || "hashtags"),
-      part(c.mentions, 20, out.dataset.mentions || "mentions")].join(" · ");
+    out.innerHTML = [part(c.chars, limit("chars", 2200), out.dataset.chars || "characters"),
+      part(c.tags, limit("hashtags", 5), out.dataset.tags || "hashtags"),
+      part(c.mentions, limit("mentions", 20), out.dataset.mentions || "mentions")].join(" · ");
   }
 
   function init(root) {

@@ -15,6 +15,8 @@ engine_tests!(
     bad_uploads_are_refused_and_leave_nothing_behind,
     posts_are_listed_edited_and_deleted,
     one_posts_files_together_stay_within_the_upload_limit,
+    a_caption_with_six_hashtags_is_refused_on_save,
+    the_hashtag_limit_is_icf_max_hashtags,
 );
 
 pub fn png(w: u32, h: u32) -> Vec<u8> {
@@ -492,5 +494,168 @@ async fn one_posts_files_together_stay_within_the_upload_limit(engine: Engine) {
         status,
         StatusCode::CREATED,
         "one file within the limit: {body}"
+    );
+}
+
+const FIVE_TAGS: &str = "Summer sale #a #b #c #d #e";
+const SIX_TAGS: &str = "Summer sale #a #b #c #d #e #f";
+
+/// Since December 2025 Instagram allows 5 hashtags per caption: a sixth is refused in every
+/// language, on the post's caption and on a hand-written translation, naming the language.
+async fn a_caption_with_six_hashtags_is_refused_on_save(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let token = app.editor_token().await;
+    let photo = || vec![("ok.jpg", jpeg(800, 800))];
+    let (status, body) = upload(
+        &app,
+        &token,
+        form(
+            photo(),
+            &[("original_language", "es"), ("caption", SIX_TAGS)],
+        ),
+    )
+    .await;
+    let err = assert_error(
+        status,
+        &body,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    );
+    assert_eq!(err["field"], "caption");
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("the es caption has 6 hashtags; Instagram allows at most 5"),
+        "{err}"
+    );
+    let (_, list) = app
+        .call(Method::GET, "/api/posts", Some(&token), None)
+        .await;
+    assert_eq!(list["total"], 0, "the refused post was not created");
+
+    let (status, post) = upload(
+        &app,
+        &token,
+        form(
+            photo(),
+            &[("original_language", "es"), ("caption", FIVE_TAGS)],
+        ),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "five hashtags are allowed: {post}"
+    );
+    let id = post["id"].as_str().unwrap();
+
+    // Editing the caption.
+    let (status, body) = app
+        .call(
+            Method::PUT,
+            &format!("/api/posts/{id}"),
+            Some(&token),
+            Some(json!({"caption": SIX_TAGS})),
+        )
+        .await;
+    let err = assert_error(
+        status,
+        &body,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    );
+    assert_eq!(err["field"], "caption");
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("es caption has 6 hashtags"),
+        "{err}"
+    );
+    let post = app.get_ok(&token, &format!("/api/posts/{id}")).await;
+    assert_eq!(post["caption_original"], FIVE_TAGS);
+
+    // A hand-written caption for another language.
+    let (status, body) = app
+        .call(
+            Method::PUT,
+            &format!("/api/posts/{id}/translations/en"),
+            Some(&token),
+            Some(json!({"text": SIX_TAGS})),
+        )
+        .await;
+    let err = assert_error(
+        status,
+        &body,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    );
+    assert_eq!(err["field"], "text");
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("en caption has 6 hashtags"),
+        "{err}"
+    );
+    let translations = app
+        .get_ok(&token, &format!("/api/posts/{id}/translations"))
+        .await;
+    assert!(
+        !translations
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["language"] == "en"),
+        "{translations}"
+    );
+    let (status, body) = app
+        .call(
+            Method::PUT,
+            &format!("/api/posts/{id}/translations/en"),
+            Some(&token),
+            Some(json!({"text": FIVE_TAGS})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+/// `ICF_MAX_HASHTAGS` moves the limit (Instagram may change it again).
+async fn the_hashtag_limit_is_icf_max_hashtags(engine: Engine) {
+    let app = TestApp::spawn_with(engine, &[("ICF_MAX_HASHTAGS", "6")]).await;
+    let token = app.editor_token().await;
+    let caption = |extra: &str| format!("{SIX_TAGS}{extra}");
+    let (status, body) = upload(
+        &app,
+        &token,
+        form(
+            vec![("ok.jpg", jpeg(800, 800))],
+            &[("original_language", "en"), ("caption", &caption(""))],
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let id = body["id"].as_str().unwrap();
+    let (status, body) = app
+        .call(
+            Method::PUT,
+            &format!("/api/posts/{id}"),
+            Some(&token),
+            Some(json!({"caption": caption(" #g")})),
+        )
+        .await;
+    let err = assert_error(
+        status,
+        &body,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    );
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("7 hashtags; Instagram allows at most 6"),
+        "{err}"
     );
 }

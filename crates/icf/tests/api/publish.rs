@@ -14,6 +14,7 @@ engine_tests!(
     publishing_to_twenty_accounts_queues_one_job_each_exactly_once,
     publishing_needs_a_caption_for_every_language,
     only_one_attempt_of_an_execution_may_reach_configure,
+    a_language_over_instagrams_hashtag_limit_stops_publishing,
 );
 
 /// Group IT with 10 en, 5 ru, 5 es accounts, each on its own proxy. Returns the group id.
@@ -727,4 +728,126 @@ async fn only_one_attempt_of_an_execution_may_reach_configure(engine: Engine) {
         execution(&app.db, id).await.unwrap().upload_id.as_deref(),
         Some("third")
     );
+}
+
+/// Since December 2025 Instagram allows 5 hashtags per caption. Every language's final
+/// caption is checked before anything is queued: a hand edit with a sixth is refused on
+/// save, and a caption that got in anyway (a machine translation or a source caption
+/// stored under the old limit of 30) stops the publish with an error naming its language.
+async fn a_language_over_instagrams_hashtag_limit_stops_publishing(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let admin = app.admin_token().await;
+    let group = it_group(&app, &admin).await;
+    let post = photo_post(&app, &admin, &group, "Летняя распродажа #a #b #c #d #e").await;
+    let six = "Rebajas de verano #a #b #c #d #e #f";
+
+    // On save.
+    let (status, body) = app
+        .call(
+            Method::PUT,
+            &format!("/api/posts/{post}/translations/es"),
+            Some(&admin),
+            Some(json!({"text": six})),
+        )
+        .await;
+    let err = assert_error(
+        status,
+        &body,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    );
+    assert_eq!(err["field"], "text");
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("es caption has 6 hashtags"),
+        "{err}"
+    );
+    edit_captions(&app, &admin, &post, "Summer sale #a #b #c #d #e").await;
+
+    // On publish: a Spanish machine translation with six hashtags, stored before the limit
+    // went down, stops every account, not only the Spanish ones.
+    let post_id: icf_core::ids::PostId = post.parse().unwrap();
+    icf_store::post_translations::put(
+        &app.db,
+        post_id,
+        "es",
+        six,
+        icf_core::enums::TranslationOrigin::Machine,
+        Some("deepl"),
+        true,
+    )
+    .await
+    .unwrap();
+    let publish_path = format!("/api/posts/{post}/publish");
+    let publish = || app.call(Method::POST, &publish_path, Some(&admin), None);
+    let nothing_queued = async || {
+        assert!(
+            jobs_of_kind(&app, "post_to_instagram").await.is_empty(),
+            "nothing queued"
+        );
+        let executions = app
+            .get_ok(&admin, &format!("/api/posts/{post}/executions"))
+            .await;
+        assert_eq!(executions["totals"]["total"], 0, "{executions}");
+        let p = app.get_ok(&admin, &format!("/api/posts/{post}")).await;
+        assert_eq!(p["status"], "draft");
+    };
+    let (status, body) = publish().await;
+    let err = assert_error(
+        status,
+        &body,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    );
+    assert_eq!(err["field"], "translations.es.text");
+    let message = err["message"].as_str().unwrap();
+    assert!(
+        message.contains("the es caption has 6 hashtags; Instagram allows at most 5"),
+        "{message}"
+    );
+    nothing_queued().await;
+
+    // The source language's caption is checked too.
+    edit_captions(&app, &admin, &post, "Summer sale #a #b #c #d #e").await;
+    icf_store::on_pool!(&app.db, |pool| sqlx::query(
+        "UPDATE posts SET caption_original = $1 WHERE id = $2"
+    )
+    .bind("Летняя распродажа #a #b #c #d #e #f")
+    .bind(icf_store::DbUuid(post.parse().unwrap()))
+    .execute(pool)
+    .await
+    .map(|_| ())
+    .unwrap());
+    let (status, body) = publish().await;
+    let err = assert_error(
+        status,
+        &body,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    );
+    assert_eq!(err["field"], "caption");
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("ru caption has 6 hashtags"),
+        "{err}"
+    );
+    nothing_queued().await;
+
+    // Corrected, the post goes out to every account.
+    let (status, body) = app
+        .call(
+            Method::PUT,
+            &format!("/api/posts/{post}"),
+            Some(&admin),
+            Some(json!({"caption": "Летняя распродажа #a #b #c #d #e"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = publish().await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["created"], 20, "{body}");
 }

@@ -375,7 +375,7 @@ async fn libretranslate_says_which_languages_it_cannot_do(engine: Engine) {
 
 async fn over_limit_captions_carry_warnings(engine: Engine) {
     let deepl = sim(ProviderKind::DeepL).await;
-    let app = app_with_deepl(engine, &deepl, &[("ICF_CAPTION_MAX_HASHTAGS", "2")]).await;
+    let app = app_with_deepl(engine, &deepl, &[("ICF_MAX_HASHTAGS", "2")]).await;
     let token = app.editor_token().await;
     let (status, body) = translate(&app, &token, "Tags #a #b #c", &["it"]).await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -389,7 +389,7 @@ async fn over_limit_captions_carry_warnings(engine: Engine) {
     let it = result(&body, "it");
     assert_eq!(it["text"], "[IT] Tags #a #b #c");
     assert!(
-        it["warnings"][0].as_str().unwrap().contains("limit is 2"),
+        it["warnings"][0].as_str().unwrap().contains("at most 2"),
         "{it}"
     );
 }

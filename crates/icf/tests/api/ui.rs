@@ -19,6 +19,7 @@ engine_tests!(
     every_page_renders_for_an_admin_in_both_languages,
     the_event_stream_sends_queue_counts_and_execution_changes,
     the_account_page_shows_the_phones_carrier_locale_and_clock,
+    the_caption_counters_get_the_servers_limits,
 );
 
 fn no_redirects() -> Client {
@@ -246,6 +247,38 @@ async fn an_editor_gets_403_on_admin_screens(engine: Engine) {
         assert!(
             !html.contains("href=\"/accounts\""),
             "{path}: no admin tabs"
+        );
+    }
+}
+
+/// The composer's and the translation cards' counters count against the limits the server
+/// checks (app.js reads them from `<body>`), not numbers of their own.
+async fn the_caption_counters_get_the_servers_limits(engine: Engine) {
+    for (vars, hashtags) in [(&[][..], "5"), (&[("ICF_MAX_HASHTAGS", "3")][..], "3")] {
+        let app = TestApp::spawn_with(engine, vars).await;
+        let password = app
+            .create_user("writer", icf_core::enums::Role::Editor)
+            .await;
+        let cookie = ui_cookie(&app, "writer", &password).await;
+        let (status, html) = page(&app, &cookie, "/posts/new").await;
+        assert_eq!(status, StatusCode::OK);
+        for attribute in [
+            "data-caption-max-chars=\"2200\"".to_owned(),
+            format!("data-caption-max-hashtags=\"{hashtags}\""),
+            "data-caption-max-mentions=\"20\"".to_owned(),
+        ] {
+            assert!(html.contains(&attribute), "{attribute} in the composer");
+        }
+        assert!(html.contains("data-counter=\"caption-counter\""));
+        let (status, app_js) = page(&app, &cookie, "/static/app.js").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            app_js.contains("data-caption-max-"),
+            "app.js reads the limits"
+        );
+        assert!(
+            !app_js.contains("part(c.tags, 30"),
+            "no hard-coded hashtag limit"
         );
     }
 }

@@ -240,7 +240,7 @@ pub async fn edit(
     if req.text.trim().is_empty() {
         return Err(ApiError::validation("text", "must not be empty"));
     }
-    check_caption("text", &req.text)?;
+    check_caption("text", lang.code(), &req.text, &state.caption_rules)?;
     icf_store::post_translations::put(
         &state.db,
         id,

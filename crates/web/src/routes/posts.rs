@@ -271,10 +271,10 @@ async fn create_inner(
 
     // Everything that does not need the files is checked before any decoding.
     let caption = form.caption.unwrap_or_default();
-    check_caption("caption", &caption)?;
     let language = text(form.original_language)
         .ok_or_else(|| ApiError::validation("original_language", "required"))?;
     let language = check_language("original_language", &language)?;
+    check_caption("caption", &language, &caption, &state.caption_rules)?;
     let target_groups = parse_groups(text(form.target_groups).as_deref())?;
     let missing = icf_store::posts::missing_groups(&state.db, &target_groups).await?;
     if let Some(g) = missing.first() {
@@ -528,14 +528,17 @@ pub async fn update(
             message: format!("a {} post cannot be edited", post.status),
         });
     }
-    if let Some(c) = &req.caption {
-        check_caption("caption", c)?;
-    }
     let original_language = req
         .original_language
         .as_deref()
         .map(|l| check_language("original_language", l))
         .transpose()?;
+    if let Some(c) = &req.caption {
+        let language = original_language
+            .as_deref()
+            .unwrap_or(&post.original_language);
+        check_caption("caption", language, c, &state.caption_rules)?;
+    }
     if let Some(groups) = &req.target_groups {
         let missing = icf_store::posts::missing_groups(&state.db, groups).await?;
         if let Some(g) = missing.first() {

@@ -247,12 +247,13 @@ pub(crate) async fn plan_at(
 }
 
 /// Publishes the post to every account of its groups that can post, now or at a time:
-/// captions are ensured for every language, then one execution per account (with its final
+/// captions are ensured for every language and checked against Instagram's caption rules
+/// (422 naming the language, nothing queued), then one execution per account (with its final
 /// caption) and its job are written in one transaction. Publishing again creates nothing twice.
 #[utoipa::path(post, path = "/api/posts/{id}/publish", tag = "posts", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path, description = "Post id (UUID)")), request_body(content = PublishRequest, description = "Optional"),
     responses((status = 200, body = PlanResponse), (status = 404, body = crate::error::ErrorBody),
-    (status = 409, body = crate::error::ErrorBody), (status = 422, description = "A language has no caption", body = crate::error::ErrorBody)))]
+    (status = 409, body = crate::error::ErrorBody), (status = 422, description = "A language has no caption, or a language's caption breaks Instagram's caption rules", body = crate::error::ErrorBody)))]
 pub async fn publish(
     State(state): State<AppState>,
     _: CurrentUser,
@@ -349,6 +350,33 @@ pub(crate) async fn publish_post(
                 "translations",
                 format!(
                     "no caption for {list}: translate the post or write them with PUT /api/posts/{{id}}/translations/{{lang}}"
+                ),
+            ));
+        }
+    }
+
+    // Every language's final caption keeps Instagram's rules, machine translations and
+    // captions saved under older rules included: one that does not stops the whole post.
+    let mut languages: Vec<&String> = computed.items.iter().map(|(c, _, _)| &c.language).collect();
+    languages.sort();
+    languages.dedup();
+    for language in languages {
+        let Some(caption) = captions.get(language) else {
+            continue;
+        };
+        if let Err(problem) = state.caption_rules.check(caption) {
+            let (field, fix) = if *language == post.original_language {
+                ("caption".to_owned(), "PUT /api/posts/{id}".to_owned())
+            } else {
+                (
+                    format!("translations.{language}.text"),
+                    format!("PUT /api/posts/{{id}}/translations/{language}"),
+                )
+            };
+            return Err(ApiError::validation(
+                field,
+                format!(
+                    "the {language} caption {problem}: correct it with {fix} and publish again"
                 ),
             ));
         }

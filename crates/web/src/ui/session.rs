@@ -76,6 +76,8 @@ pub struct Ui {
     pub l: Lang,
     /// The page's path and query, for the language switcher's way back.
     pub path: String,
+    /// Instagram's caption rules as configured, for the caption counters.
+    pub caption: icf_core::caption::CaptionRules,
 }
 
 impl Ui {
@@ -86,6 +88,7 @@ impl Ui {
             admin: self.user.is_admin(),
             nav,
             path: self.path.clone(),
+            caption: self.caption,
         }
     }
 }
@@ -120,7 +123,12 @@ impl FromRequestParts<AppState> for Ui {
             .uri
             .path_and_query()
             .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned());
-        Ok(Ui { user, l, path })
+        Ok(Ui {
+            user,
+            l,
+            path,
+            caption: state.caption_rules,
+        })
     }
 }
 

@@ -16,6 +16,8 @@ pub struct Ctx {
     pub admin: bool,
     pub nav: &'static str,
     pub path: String,
+    /// Instagram's caption rules, for the caption counters (app.js reads them from `<body>`).
+    pub caption: icf_core::caption::CaptionRules,
 }
 
 #[derive(Template, WebTemplate)]
