@@ -203,13 +203,16 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
             .await?;
         group_ids.insert(g, body["id"].as_str().unwrap_or_default().to_owned());
     }
-    for ((username, password, lang, group), proxy) in people.iter().zip(&proxies) {
+    for (i, ((username, password, lang, group), proxy)) in people.iter().zip(&proxies).enumerate() {
+        // Mostly accounts of some years, and every seventh a new one still warming up, so
+        // the account pages show both.
+        let age_days = if i % 7 == 6 { 2 } else { 200 + 53 * i };
         client
             .post(format!("{base}/api/accounts/"))
             .bearer_auth(&token)
             .json(&json!({
                 "username": username, "password": password, "language": lang,
-                "group_id": group_ids[*group], "proxy_url": proxy,
+                "group_id": group_ids[*group], "proxy_url": proxy, "age_days": age_days,
             }))
             .send()
             .await?

@@ -69,6 +69,9 @@ pub async fn run(store: &Store, minutes: u64) -> anyhow::Result<Vec<Figure>> {
             // 2–5 min between accounts becomes 0.4–1 s: a publish every 0.7 s on average.
             ("ICF_PACING_SPEED", "300".into()),
             ("ICF_DB_MAX_CONNECTIONS", "10".into()),
+            // The soak posts many times a day to each account: the cap of every account's
+            // limit must let the limit of 100 set below stand.
+            ("MAX_POSTS_PER_DAY_PER_ACCOUNT", "100".into()),
         ],
     )
     .await?;

@@ -310,7 +310,10 @@ pub(crate) const TABLE: &[(&str, &str)] = &[
     ("Settings", "Настройки"),
     ("Delete the group", "Удалить группу"),
     ("Delete the group?", "Удалить группу?"),
-    ("Delete this post?", "Удалить эту публикацию?"),
+    (
+        "Delete this post? Whatever it published stays in the accounts' posting history, which pacing still counts.",
+        "Удалить эту публикацию? Всё, что она опубликовала, останется в истории публикаций аккаунтов и по-прежнему учитывается в лимитах.",
+    ),
     ("Its accounts", "Её аккаунты"),
     ("keep them, without a group", "оставить без группы"),
     ("move them to", "перенести в"),
