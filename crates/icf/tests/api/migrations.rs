@@ -37,6 +37,8 @@ const EXPECTED: &[(&str, &[&str])] = &[
             "description",
             "created_at",
             "updated_at",
+            "active_from",
+            "active_until",
         ],
     ),
     (
@@ -90,6 +92,11 @@ const EXPECTED: &[(&str, &[&str])] = &[
             "updated_at",
         ],
     ),
+    (
+        "account_publishes",
+        &["execution_id", "outcome", "account_id", "post_id", "at"],
+    ),
+    ("pacing_marks", &["scope", "last_at"]),
     (
         "account_status_history",
         &[
