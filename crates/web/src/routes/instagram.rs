@@ -1,6 +1,7 @@
 //! An account's Instagram sign-in: log in now (through its own proxy, with its own
 //! device), answer a two-factor code or a challenge, check the session cheaply, and bring
-//! or take a session in instagrapi's settings format (admins only, logged).
+//! or take a session in instagrapi's settings format (admins only, logged). Logins and
+//! checks run as jobs of the account, never beside its publishing; the API waits for them.
 
 use std::time::{Duration, Instant};
 
@@ -10,8 +11,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use icf_core::enums::JobState;
 use icf_core::ids::{AccountId, JobId};
+use icf_engine::checks::{CHECK_ACCOUNT_STATUS, CheckReport};
 use icf_engine::login::{LOGIN_ACCOUNT, LoginReport};
-use icf_engine::{Engine, EngineError, class_name};
+use icf_engine::{Engine, EngineError};
 use icf_instagram::{IgError, Session};
 use icf_store::StoreError;
 use secrecy::ExposeSecret;
@@ -291,49 +293,213 @@ pub struct SessionStatus {
     session: String,
     error_class: Option<String>,
     error: Option<String>,
+    /// The `check_account_status` job that ran the check (absent when there was nothing to
+    /// check).
+    #[schema(value_type = Option<String>)]
+    job_id: Option<JobId>,
     #[serde(flatten)]
     account: AccountState,
 }
 
+/// A check still waiting for the account (its publishing goes first) or for a worker: ask
+/// again with `GET /api/accounts/{id}/status/check`.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct StatusPending {
+    #[schema(value_type = String)]
+    job_id: JobId,
+    /// `queued` or `running`.
+    state: String,
+    status_url: String,
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StatusParams {
+    /// How long to wait for the check to end before answering 202 (seconds, 0–120,
+    /// default 30).
+    #[param(maximum = 120)]
+    wait: Option<u32>,
+}
+
+impl StatusParams {
+    fn wait(&self) -> ApiResult<Duration> {
+        let wait = self.wait.unwrap_or(30);
+        if wait > 120 {
+            return Err(ApiError::bad_request(
+                Some("wait"),
+                "wait is at most 120 seconds",
+            ));
+        }
+        Ok(Duration::from_secs(u64::from(wait)))
+    }
+}
+
 /// The account's state, with the session checked against Instagram when there is one
-/// (`accounts/current_user`, through the account's proxy).
+/// (`accounts/current_user`, through the account's proxy). The check is a
+/// `check_account_status` job, queued after whatever the account is doing (its publishing)
+/// like every Instagram action of the account; a check already queued is joined. Answers
+/// when the check ends within `wait` seconds, else 202 (read the outcome at `status_url`).
+/// Without a stored session nothing is asked of Instagram: `none`, at once.
 #[utoipa::path(get, path = "/api/accounts/{id}/status", tag = "accounts", security(("bearer" = [])),
-    params(("id" = uuid::Uuid, Path, description = "Account id (UUID)")),
-    responses((status = 200, body = SessionStatus), (status = 404, body = crate::error::ErrorBody)))]
+    params(("id" = uuid::Uuid, Path, description = "Account id (UUID)"), StatusParams),
+    responses((status = 200, body = SessionStatus), (status = 202, body = StatusPending),
+        (status = 400, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn status(
     State(state): State<AppState>,
     _: CurrentUser,
     IdPath(id): IdPath<AccountId>,
-) -> ApiResult<Json<SessionStatus>> {
-    let account = icf_store::accounts::get(&state.db, id)
+    ApiQuery(p): ApiQuery<StatusParams>,
+) -> ApiResult<Response> {
+    Ok(status_job(&state, id, p.wait()?).await?.into_response())
+}
+
+/// Checks the account's session now: the same as `GET /api/accounts/{id}/status`, for
+/// clients that would rather not start work with a GET.
+#[utoipa::path(post, path = "/api/accounts/{id}/status/check", tag = "accounts", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Account id (UUID)"), StatusParams),
+    responses((status = 200, body = SessionStatus), (status = 202, body = StatusPending),
+        (status = 400, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn check_status(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    id: IdPath<AccountId>,
+    p: ApiQuery<StatusParams>,
+) -> ApiResult<Response> {
+    status(State(state), user, id, p).await
+}
+
+/// The account's latest session check (periodic or asked for): its outcome when it has
+/// ended (200), or 202 while it waits or runs. Starts nothing.
+#[utoipa::path(get, path = "/api/accounts/{id}/status/check", tag = "accounts", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Account id (UUID)")),
+    responses((status = 200, body = SessionStatus), (status = 202, body = StatusPending),
+        (status = 404, body = crate::error::ErrorBody)))]
+pub async fn last_check(
+    State(state): State<AppState>,
+    _: CurrentUser,
+    IdPath(id): IdPath<AccountId>,
+) -> ApiResult<Response> {
+    icf_store::accounts::get(&state.db, id)
         .await
         .map_err(account_error)?;
-    let (session, err) = match (&state.engine, account.has_session) {
-        (Some(engine), true) => {
-            let checked = match instagram_result(engine.connect(id).await)? {
-                Ok(mut conn) => instagram_result(engine.check_session(&mut conn).await)?,
-                Err(e) => {
-                    engine.apply_error(id, &e).await.map_err(engine_error)?;
-                    Err(e)
-                }
-            };
-            match checked {
-                Ok(true) => ("valid", None),
-                Ok(false) => ("expired", None),
-                Err(e) => ("failed", Some(e)),
-            }
+    let job = icf_store::jobs::latest_due(
+        &state.db,
+        CHECK_ACCOUNT_STATUS,
+        &id.to_string(),
+        chrono::Utc::now(),
+    )
+    .await?
+    .ok_or(ApiError::NotFound("status check"))?;
+    Ok(status_answer(&state, id, job.id, Duration::ZERO)
+        .await?
+        .into_response())
+}
+
+/// What a status request came to: the checked session, or still waiting.
+pub(crate) enum StatusAnswer {
+    Done(Box<SessionStatus>),
+    Pending(StatusPending),
+}
+
+impl StatusAnswer {
+    fn into_response(self) -> Response {
+        match self {
+            StatusAnswer::Done(r) => Json(*r).into_response(),
+            StatusAnswer::Pending(p) => (StatusCode::ACCEPTED, Json(p)).into_response(),
         }
-        _ => ("none", None),
-    };
+    }
+
+    /// As JSON, for the web UI.
+    pub(crate) fn to_value(&self) -> Value {
+        match self {
+            StatusAnswer::Done(r) => serde_json::to_value(r).unwrap_or(Value::Null),
+            StatusAnswer::Pending(p) => serde_json::to_value(p).unwrap_or(Value::Null),
+        }
+    }
+}
+
+async fn session_status(
+    state: &AppState,
+    id: AccountId,
+    report: CheckReport,
+    job_id: Option<JobId>,
+) -> ApiResult<SessionStatus> {
     let account = icf_store::accounts::get(&state.db, id)
         .await
         .map_err(account_error)?;
-    Ok(Json(SessionStatus {
-        session: session.into(),
-        error_class: err.as_ref().map(|e| class_name(e.class()).to_owned()),
-        error: err.map(|e| e.to_string()),
+    Ok(SessionStatus {
+        session: report.session,
+        error_class: report.error_class,
+        error: report.error,
+        job_id,
         account: account.into(),
-    }))
+    })
+}
+
+/// Queues a check of the account (joining one already queued) and waits up to `wait` for
+/// it. An account without a session, or a server that does not talk to Instagram, is
+/// answered at once with `none`.
+pub(crate) async fn status_job(
+    state: &AppState,
+    id: AccountId,
+    wait: Duration,
+) -> ApiResult<StatusAnswer> {
+    let account = icf_store::accounts::get(&state.db, id)
+        .await
+        .map_err(account_error)?;
+    if state.engine.is_none() || !account.has_session {
+        let r = session_status(state, id, CheckReport::none(), None).await?;
+        return Ok(StatusAnswer::Done(Box::new(r)));
+    }
+    let job = icf_engine::checks::enqueue_check(&state.db, id).await?;
+    status_answer(state, id, job, wait).await
+}
+
+/// Waits (polling the job row, so a worker in another process counts too) until the check
+/// ends or `wait` runs out.
+async fn status_answer(
+    state: &AppState,
+    id: AccountId,
+    job_id: JobId,
+    wait: Duration,
+) -> ApiResult<StatusAnswer> {
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        let job = icf_store::jobs::get(&state.db, job_id).await?;
+        let failed = |error: String| CheckReport {
+            session: "failed".into(),
+            error_class: Some("internal".into()),
+            error: Some(error),
+        };
+        // A failed attempt records what it met before it ends, as a success does.
+        let recorded = job
+            .result
+            .and_then(|r| serde_json::from_value::<CheckReport>(r).ok());
+        let report = match job.state {
+            JobState::Succeeded => {
+                Some(recorded.unwrap_or_else(|| failed("the check recorded no outcome".into())))
+            }
+            JobState::Failed | JobState::Cancelled => Some(recorded.unwrap_or_else(|| {
+                failed(
+                    job.last_error
+                        .unwrap_or_else(|| format!("the check was {}", job.state.as_str())),
+                )
+            })),
+            JobState::Queued | JobState::Running => None,
+        };
+        if let Some(report) = report {
+            let r = session_status(state, id, report, Some(job_id)).await?;
+            return Ok(StatusAnswer::Done(Box::new(r)));
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Ok(StatusAnswer::Pending(StatusPending {
+                job_id,
+                state: job.state.as_str().to_owned(),
+                status_url: format!("/api/accounts/{id}/status/check"),
+            }));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 async fn log(state: &AppState, id: AccountId, action: &str, details: Value) {
