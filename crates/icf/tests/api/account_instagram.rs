@@ -151,6 +151,22 @@ async fn login_challenge_and_status_go_through_the_accounts_proxy(engine: Engine
     assert_eq!(r["outcome"], "logged_in", "{r}");
     assert_eq!(r["status"], "active");
     assert!(r["pending_challenge"].is_null(), "{r}");
+    // The code was answered by a job of bob's, queued like his other Instagram work, and
+    // is not kept in plain text; the login's last outcome is the code's.
+    let job = icf_store::jobs::get(&app.db, r["job_id"].as_str().unwrap().parse().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(job.kind, "login_account");
+    assert_eq!(job.concurrency_key.as_deref(), Some(bob.as_str()));
+    assert!(
+        !job.payload.to_string().contains("123456"),
+        "{}",
+        job.payload
+    );
+    let last = app
+        .get_ok(&editor, &format!("/api/accounts/{bob}/login"))
+        .await;
+    assert_eq!(last["job_id"], r["job_id"]);
     let history: i64 = icf_store::on_pool!(&app.db, |pool| sqlx::query_scalar(
         "SELECT COUNT(*) FROM account_status_history h JOIN accounts a ON a.id = h.account_id \
          WHERE a.username = 'bob.ig'"

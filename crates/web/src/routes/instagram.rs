@@ -11,10 +11,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use icf_core::enums::JobState;
 use icf_core::ids::{AccountId, JobId};
+use icf_engine::Engine;
 use icf_engine::checks::{CHECK_ACCOUNT_STATUS, CheckReport};
-use icf_engine::login::{LOGIN_ACCOUNT, LoginReport};
-use icf_engine::{Engine, EngineError};
-use icf_instagram::{IgError, Session};
+use icf_engine::login::{LOGIN_ACCOUNT, LoginReport, NO_PENDING_CODE};
+use icf_instagram::Session;
 use icf_store::StoreError;
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
@@ -33,13 +33,6 @@ fn engine(state: &AppState) -> ApiResult<&Engine> {
         .ok_or_else(|| ApiError::Unavailable("this server does not talk to Instagram".into()))
 }
 
-fn engine_error(e: EngineError) -> ApiError {
-    match e {
-        EngineError::Store(e) => account_error(e),
-        other => ApiError::internal(other),
-    }
-}
-
 /// What a login (or a submitted code) came to, with the account's state after it.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct LoginResult {
@@ -52,7 +45,7 @@ pub struct LoginResult {
     /// When it failed: `proxy`, `credentials`, `challenge`, `banned`, `cooldown`, …
     error_class: Option<String>,
     error: Option<String>,
-    /// The `login_account` job that ran it (absent for a submitted code, answered at once).
+    /// The `login_account` job that ran it (a login, or the answer to a code).
     #[schema(value_type = Option<String>)]
     job_id: Option<JobId>,
     #[serde(flatten)]
@@ -87,16 +80,6 @@ async fn result(
         job_id,
         account: account.into(),
     }))
-}
-
-/// Splits engine failures: Instagram's (and the proxy's) answers are results to show,
-/// anything else is an API error.
-fn instagram_result<T>(r: Result<T, EngineError>) -> ApiResult<Result<T, IgError>> {
-    match r {
-        Ok(v) => Ok(Ok(v)),
-        Err(EngineError::Instagram(e)) => Ok(Err(e)),
-        Err(e) => Err(engine_error(e)),
-    }
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -249,40 +232,62 @@ pub struct CodeRequest {
     code: String,
 }
 
-/// Answers the pending two-factor code or challenge with the code a person received.
+/// Answers the pending two-factor code or challenge with the code a person received, as a
+/// `login_account` job queued after whatever the account is doing (the code stored
+/// encrypted). Answers with the outcome when the job ends within `wait` seconds, else 202
+/// (read the outcome with `GET /api/accounts/{id}/login`); 409 when nothing is pending.
 #[utoipa::path(post, path = "/api/accounts/{id}/challenge", tag = "accounts", security(("bearer" = [])),
-    params(("id" = uuid::Uuid, Path, description = "Account id (UUID)")), request_body = CodeRequest,
-    responses((status = 403, body = crate::error::ErrorBody), (status = 200, body = LoginResult), (status = 404, body = crate::error::ErrorBody),
-        (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+    params(("id" = uuid::Uuid, Path, description = "Account id (UUID)"), LoginParams), request_body = CodeRequest,
+    responses((status = 403, body = crate::error::ErrorBody), (status = 200, body = LoginResult), (status = 202, body = LoginPending),
+        (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody), (status = 503, body = crate::error::ErrorBody)))]
 pub async fn challenge(
     State(state): State<AppState>,
     _: AdminUser,
     IdPath(id): IdPath<AccountId>,
+    ApiQuery(p): ApiQuery<LoginParams>,
     ApiJson(req): ApiJson<CodeRequest>,
-) -> ApiResult<Json<LoginResult>> {
-    let code = req.code.trim();
+) -> ApiResult<Response> {
+    let wait = p.wait.unwrap_or(30);
+    if wait > 120 {
+        return Err(ApiError::bad_request(
+            Some("wait"),
+            "wait is at most 120 seconds",
+        ));
+    }
+    Ok(
+        code_job(&state, id, &req.code, Duration::from_secs(u64::from(wait)))
+            .await?
+            .into_response(),
+    )
+}
+
+/// Queues the answer `code` to the account's pending prompt and waits up to `wait` for it.
+pub(crate) async fn code_job(
+    state: &AppState,
+    id: AccountId,
+    code: &str,
+    wait: Duration,
+) -> ApiResult<LoginAnswer> {
+    let code = code.trim();
     if code.len() < 4 || code.len() > 10 || !code.chars().all(|c| c.is_ascii_digit()) {
         return Err(ApiError::validation(
             "code",
             "expected the digits Instagram sent",
         ));
     }
-    let engine = engine(&state)?;
-    icf_store::accounts::get(&state.db, id)
+    engine(state)?;
+    let account = icf_store::accounts::get(&state.db, id)
         .await
         .map_err(account_error)?;
-    let mut conn = match instagram_result(engine.connect(id).await)? {
-        Ok(c) => c,
-        Err(e) => return result(&state, id, LoginReport::from_result(Err(e)), None).await,
-    };
-    match instagram_result(engine.submit_code(&mut conn, code).await)? {
-        Ok(Some(outcome)) => result(&state, id, LoginReport::from_result(Ok(outcome)), None).await,
-        Ok(None) => Err(ApiError::Conflict {
+    if account.pending_challenge.is_none() {
+        return Err(ApiError::Conflict {
             field: Some("code".into()),
-            message: "no code is pending for this account: log in first".into(),
-        }),
-        Err(e) => result(&state, id, LoginReport::from_result(Err(e)), None).await,
+            message: NO_PENDING_CODE.into(),
+        });
     }
+    let job = icf_engine::login::enqueue_code(&state.db, &state.cipher, id, code).await?;
+    login_answer(state, id, job, wait).await
 }
 
 /// The cheap session check, and the state after it.

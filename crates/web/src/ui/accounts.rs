@@ -479,12 +479,14 @@ pub async fn action(
         "check" => instagram::status_job(&state, id, std::time::Duration::from_secs(20))
             .await
             .map(|a| a.to_value()),
-        "code" => match body(json!({ "code": first(&pairs, "code") })) {
-            Ok(req) => instagram::challenge(State(state), admin, IdPath(id), ApiJson(req))
-                .await
-                .map(|Json(r)| serde_json::to_value(r).unwrap_or(Value::Null)),
-            Err(e) => Err(e),
-        },
+        "code" => instagram::code_job(
+            &state,
+            id,
+            first(&pairs, "code"),
+            std::time::Duration::from_secs(20),
+        )
+        .await
+        .map(|a| a.to_value()),
         "session" => match serde_json::from_str::<Value>(first(&pairs, "session")) {
             Ok(v) => instagram::import_session(State(state), admin, IdPath(id), ApiJson(v))
                 .await
