@@ -1,16 +1,23 @@
-//! Periodic account status checks (`check_account_status`): is each account's session still
-//! accepted by Instagram? A cheap request through the account's own proxy; what Instagram
-//! answers (a ban, a challenge, a cooldown, a dead proxy) updates the account's status.
+//! Account status checks (`check_account_status`): is the account's session still accepted
+//! by Instagram? A cheap request through the account's own proxy; what Instagram answers (a
+//! ban, a challenge, a cooldown, a dead proxy) updates the account's status. Run as jobs
+//! with the account's concurrency key, like everything that talks to Instagram, so a check
+//! never overlaps the account's publishing (nor races its session write): periodically for
+//! every account, and on demand (`GET /api/accounts/{id}/status`), when the API waits for
+//! the outcome the job records.
 
 use std::time::Duration;
 
-use icf_core::ids::AccountId;
+use icf_core::enums::{JobPriority, JobState};
+use icf_core::ids::{AccountId, JobId};
+use icf_instagram::IgError;
+use icf_store::jobs::NewJob;
 use icf_worker::{JobContext, JobHandler, Outcome};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::{Engine, EngineError};
+use crate::{Engine, EngineError, class_name};
 
 pub const CHECK_ACCOUNT_STATUS: &str = icf_worker::kinds::CHECK_ACCOUNT_STATUS;
 /// The periodic job that enqueues one check per account.
@@ -22,7 +29,102 @@ pub struct CheckPayload {
     pub account_id: AccountId,
 }
 
-/// Checks one account's session.
+/// What a check came to, as recorded on its job.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CheckReport {
+    /// `valid`, `expired` (icf logs in again before the next action), `none` (no session
+    /// stored) or `failed` (the check itself failed: see `error`).
+    pub session: String,
+    /// When it failed: `proxy`, `banned`, `challenge`, `cooldown`, `retryable`, …
+    pub error_class: Option<String>,
+    pub error: Option<String>,
+}
+
+impl CheckReport {
+    pub fn none() -> CheckReport {
+        CheckReport::session("none")
+    }
+
+    fn session(session: &str) -> CheckReport {
+        CheckReport {
+            session: session.into(),
+            error_class: None,
+            error: None,
+        }
+    }
+
+    fn failed(e: &IgError) -> CheckReport {
+        CheckReport {
+            session: "failed".into(),
+            error_class: Some(class_name(e.class()).into()),
+            error: Some(e.to_string()),
+        }
+    }
+}
+
+impl Engine {
+    /// Checks the account's session (`accounts/current_user`, through its proxy), unless
+    /// it has none. Instagram's (and the proxy's) answers are in the report, the
+    /// account's status already moved by them; `Err` is icf's own trouble. Call it only
+    /// from a job holding the account's concurrency key.
+    pub async fn check_account(&self, id: AccountId) -> Result<CheckReport, EngineError> {
+        if !icf_store::accounts::get(&self.db, id).await?.has_session {
+            return Ok(CheckReport::none());
+        }
+        let mut conn = match self.connect(id).await {
+            Ok(c) => c,
+            Err(EngineError::Instagram(e)) => {
+                // No usable proxy and the like: the account's status says so.
+                self.apply_error(id, &e).await?;
+                return Ok(CheckReport::failed(&e));
+            }
+            Err(e) => return Err(e),
+        };
+        // An expired session is not a problem yet: the next action logs in again with the
+        // same device. The check is logged either way; errors already moved the status.
+        match self.check_session(&mut conn).await {
+            Ok(true) => Ok(CheckReport::session("valid")),
+            Ok(false) => Ok(CheckReport::session("expired")),
+            Err(EngineError::Instagram(e)) => Ok(CheckReport::failed(&e)),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// A check of the account asked for by a person: high priority, one attempt (the person
+/// asks again), serialized with the account's other Instagram work. A check already
+/// running or due for the account is joined rather than doubled; the unique key (the
+/// account and the check it follows) keeps simultaneous requests to one new job.
+pub async fn enqueue_check(
+    db: &icf_store::Db,
+    id: AccountId,
+) -> Result<JobId, icf_store::StoreError> {
+    let key = id.to_string();
+    // A second pass finds the job a simultaneous request enqueued under the same key.
+    for _ in 0..2 {
+        let latest =
+            icf_store::jobs::latest_due(db, CHECK_ACCOUNT_STATUS, &key, chrono::Utc::now()).await?;
+        if let Some(job) = &latest
+            && matches!(job.state, JobState::Queued | JobState::Running)
+        {
+            return Ok(job.id);
+        }
+        let after = latest.map_or_else(|| "none".to_owned(), |j| j.id.to_string());
+        let job = NewJob::new(CHECK_ACCOUNT_STATUS, json!({ "account_id": id }))
+            .priority(JobPriority::High)
+            .max_attempts(1)
+            .unique_key(format!("status_check:{id}:after:{after}"))
+            .concurrency_key(key.clone());
+        if let Some(job) = icf_store::jobs::enqueue_now(db, &job).await? {
+            return Ok(job);
+        }
+    }
+    Err(icf_store::StoreError::Constraint(
+        "another status check of the account was being queued: ask again".into(),
+    ))
+}
+
+/// Checks one account's session, and records what it came to on the job.
 pub struct CheckAccountStatus {
     pub engine: Engine,
 }
@@ -36,34 +138,28 @@ impl JobHandler for CheckAccountStatus {
         3
     }
 
-    async fn run(&self, _ctx: JobContext, payload: Value) -> Outcome {
+    async fn run(&self, ctx: JobContext, payload: Value) -> Outcome {
         let p: CheckPayload = match serde_json::from_value(payload) {
             Ok(p) => p,
             Err(e) => return Outcome::Abandon(format!("invalid payload: {e}")),
         };
-        let mut conn = match self.engine.connect(p.account_id).await {
-            Ok(c) => c,
+        let report = match self.engine.check_account(p.account_id).await {
+            Ok(r) => r,
             Err(EngineError::Store(icf_store::StoreError::NotFound)) => {
                 return Outcome::Abandon("the account no longer exists".into());
             }
-            Err(EngineError::Instagram(e)) => {
-                // No usable proxy and the like: the account's status says so.
-                if let Err(e) = self.engine.apply_error(p.account_id, &e).await {
-                    return Outcome::Failure(e.to_string());
-                }
-                return Outcome::Success;
-            }
             Err(e) => return Outcome::Failure(e.to_string()),
         };
-        // An expired session is not a problem yet: the next action logs in again with the
-        // same device. The check is logged either way; errors already moved the status.
-        match self.engine.check_session(&mut conn).await {
-            Ok(_) => Outcome::Success,
-            Err(e) if e.class() == Some(icf_instagram::ErrorClass::Retryable) => {
-                Outcome::Failure(e.to_string())
-            }
-            Err(_) => Outcome::Success,
+        let value = serde_json::to_value(&report).unwrap_or(Value::Null);
+        if let Err(e) = icf_store::jobs::set_result(&ctx.db, ctx.job_id(), &value).await {
+            return Outcome::Failure(e.to_string());
         }
+        // A passing fault (a timeout, a 5xx) is tried again while attempts remain; the
+        // report already says what this attempt met.
+        if report.error_class.as_deref() == Some(class_name(icf_instagram::ErrorClass::Retryable)) {
+            return Outcome::Failure(report.error.unwrap_or_default());
+        }
+        Outcome::Success
     }
 }
 

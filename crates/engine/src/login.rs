@@ -2,13 +2,15 @@
 //! serialized with its publishing (the job's concurrency key is the account), never
 //! retried in a loop (one attempt: a failed password is not something to repeat). The
 //! outcome is recorded on the job, so the API can answer with it or a client can read it
-//! later.
+//! later. Answering a pending two-factor code or challenge is a step of the login, run by
+//! the same kind of job: the code travels encrypted in its payload.
 
 use icf_core::enums::{JobPriority, JobState};
 use icf_core::ids::{AccountId, JobId};
 use icf_instagram::{IgError, LoginOutcome};
 use icf_store::jobs::NewJob;
 use icf_worker::{JobContext, JobHandler, Outcome};
+use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -20,7 +22,14 @@ pub const LOGIN_ACCOUNT: &str = "login_account";
 #[serde(deny_unknown_fields)]
 pub struct LoginPayload {
     pub account_id: AccountId,
+    /// The code a person received for the pending two-factor prompt or challenge,
+    /// encrypted (`ENCRYPTION_KEY`): the job answers it instead of logging in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code_enc: Option<String>,
 }
+
+/// Recorded when a code arrives for an account with nothing pending any more.
+pub const NO_PENDING_CODE: &str = "no code is pending for this account: log in first";
 
 /// What a login came to, as recorded on its job.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -104,12 +113,61 @@ impl Engine {
     }
 }
 
+impl Engine {
+    /// Answers the account's pending two-factor prompt or challenge with `code`; a passed
+    /// challenge logs in once more. `Ok(None)` when nothing is pending. Instagram's
+    /// answers are in the inner result, the account's status already moved by them.
+    pub async fn answer_code(
+        &self,
+        id: AccountId,
+        code: &str,
+    ) -> Result<Option<Result<LoginOutcome, IgError>>, EngineError> {
+        let mut conn = match self.connect(id).await {
+            Ok(c) => c,
+            Err(EngineError::Instagram(e)) => {
+                self.apply_error(id, &e).await?;
+                return Ok(Some(Err(e)));
+            }
+            Err(e) => return Err(e),
+        };
+        Ok(split(self.submit_code(&mut conn, code).await)?.transpose())
+    }
+}
+
 fn split<T>(r: Result<T, EngineError>) -> Result<Result<T, IgError>, EngineError> {
     match r {
         Ok(v) => Ok(Ok(v)),
         Err(EngineError::Instagram(e)) => Ok(Err(e)),
         Err(e) => Err(e),
     }
+}
+
+/// A person's code for the account's pending two-factor prompt or challenge, as a
+/// `login_account` job: high priority, one attempt, after whatever the account is doing.
+/// Never joined with another job (each code is its own answer); the code is stored
+/// encrypted with `cipher`.
+pub async fn enqueue_code(
+    db: &icf_store::Db,
+    cipher: &icf_crypto::Cipher,
+    id: AccountId,
+    code: &str,
+) -> Result<JobId, icf_store::StoreError> {
+    let payload = LoginPayload {
+        account_id: id,
+        code_enc: Some(cipher.encrypt(code)),
+    };
+    let job = NewJob::new(
+        LOGIN_ACCOUNT,
+        serde_json::to_value(&payload).unwrap_or(Value::Null),
+    )
+    .priority(JobPriority::High)
+    .max_attempts(1)
+    .concurrency_key(id.to_string());
+    icf_store::jobs::enqueue_now(db, &job)
+        .await?
+        .ok_or_else(|| {
+            icf_store::StoreError::Corrupt("a code job without a unique key was refused".into())
+        })
 }
 
 /// The login of an account as a job: high priority (a person is waiting), one attempt,
@@ -154,8 +212,26 @@ impl JobHandler for LoginAccount {
             Ok(p) => p,
             Err(e) => return Outcome::Abandon(format!("invalid payload: {e}")),
         };
-        let report = match self.engine.login_account(p.account_id).await {
-            Ok(r) => LoginReport::from_result(r),
+        let done = match &p.code_enc {
+            Some(token) => {
+                let code = match self.engine.cipher.decrypt(token) {
+                    Ok(c) => c,
+                    Err(e) => return Outcome::Abandon(format!("the code: {e}")),
+                };
+                self.engine
+                    .answer_code(p.account_id, code.expose_secret())
+                    .await
+            }
+            None => self.engine.login_account(p.account_id).await.map(Some),
+        };
+        let report = match done {
+            Ok(Some(r)) => LoginReport::from_result(r),
+            Ok(None) => LoginReport {
+                outcome: "failed".into(),
+                details: None,
+                error_class: None,
+                error: Some(NO_PENDING_CODE.into()),
+            },
             Err(EngineError::Store(icf_store::StoreError::NotFound)) => {
                 return Outcome::Abandon("the account no longer exists".into());
             }

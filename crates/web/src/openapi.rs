@@ -54,6 +54,8 @@ use crate::routes;
         routes::accounts::set_totp,
         routes::instagram::challenge,
         routes::instagram::status,
+        routes::instagram::check_status,
+        routes::instagram::last_check,
         routes::instagram::export_session,
         routes::instagram::import_session,
         routes::accounts::import,

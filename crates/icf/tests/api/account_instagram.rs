@@ -1,6 +1,7 @@
 //! An account's Instagram sign-in through the API (issue 5): login now through the
 //! account's own REAL proxy against the in-process simulator, a challenge answered with
-//! the emailed code, the cheap session check, and instagrapi session import/export.
+//! the emailed code, the cheap session check (a job of the account, never beside its
+//! publishing), and instagrapi session import/export.
 
 use icf_instagram::sim::{Faults, SimAccount, Simulator};
 use reqwest::{Method, StatusCode};
@@ -15,6 +16,8 @@ engine_tests!(
     sessions_are_imported_and_exported_by_admins_only,
     a_login_is_a_job_that_can_be_waited_for_or_read_later,
     an_account_behind_a_german_proxy_logs_in_with_a_german_phone,
+    a_status_check_is_a_job_that_can_be_waited_for_or_read_later,
+    a_status_check_waits_for_the_accounts_publish,
 );
 
 const FIXTURE: &str = include_str!("../../../instagram/tests/instagrapi-3.2.2-settings.json");
@@ -148,6 +151,22 @@ async fn login_challenge_and_status_go_through_the_accounts_proxy(engine: Engine
     assert_eq!(r["outcome"], "logged_in", "{r}");
     assert_eq!(r["status"], "active");
     assert!(r["pending_challenge"].is_null(), "{r}");
+    // The code was answered by a job of bob's, queued like his other Instagram work, and
+    // is not kept in plain text; the login's last outcome is the code's.
+    let job = icf_store::jobs::get(&app.db, r["job_id"].as_str().unwrap().parse().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(job.kind, "login_account");
+    assert_eq!(job.concurrency_key.as_deref(), Some(bob.as_str()));
+    assert!(
+        !job.payload.to_string().contains("123456"),
+        "{}",
+        job.payload
+    );
+    let last = app
+        .get_ok(&editor, &format!("/api/accounts/{bob}/login"))
+        .await;
+    assert_eq!(last["job_id"], r["job_id"]);
     let history: i64 = icf_store::on_pool!(&app.db, |pool| sqlx::query_scalar(
         "SELECT COUNT(*) FROM account_status_history h JOIN accounts a ON a.id = h.account_id \
          WHERE a.username = 'bob.ig'"
@@ -500,4 +519,202 @@ async fn an_account_behind_a_german_proxy_logs_in_with_a_german_phone(engine: En
     );
     assert_eq!(stored_device(&app, &greta).await.network, Some(derived));
     drop((p1, p2));
+}
+
+/// The status check runs as a `check_account_status` job: a client that cannot wait gets
+/// 202 and reads the outcome later; asking again while it waits joins the same job; the
+/// answer, once there, is the one the endpoint always gave.
+async fn a_status_check_is_a_job_that_can_be_waited_for_or_read_later(engine: Engine) {
+    let Some(p1) = microsocks("s1", "t1") else {
+        return;
+    };
+    let (sim, mut app) = start(engine, vec![sim_account("ivy.ig", Faults::default())]).await;
+    let admin = app.admin_token().await;
+    let editor = app.editor_token().await;
+    let ivy = create(&app, &admin, "ivy.ig", Some((&p1, "s1", "t1"))).await;
+    let status = format!("/api/accounts/{ivy}/status");
+    let check = format!("/api/accounts/{ivy}/status/check");
+
+    // Never checked; a wait is bounded.
+    let (code, body) = app.call(Method::GET, &check, Some(&editor), None).await;
+    assert_error(code, &body, StatusCode::NOT_FOUND, "not_found");
+    let (code, body) = app
+        .call(
+            Method::GET,
+            &format!("{status}?wait=121"),
+            Some(&editor),
+            None,
+        )
+        .await;
+    assert_error(code, &body, StatusCode::BAD_REQUEST, "bad_request");
+    assert_eq!(body["error"]["field"], "wait");
+
+    // A session Instagram does not know (instagrapi's fixture): there is something to
+    // check. No worker yet: the check waits in the queue, and asking again joins it.
+    let fixture: Value = serde_json::from_str(FIXTURE).unwrap();
+    app.put_ok(&admin, &format!("/api/accounts/{ivy}/session"), fixture)
+        .await;
+    let (code, first) = app
+        .call(
+            Method::GET,
+            &format!("{status}?wait=0"),
+            Some(&editor),
+            None,
+        )
+        .await;
+    assert_eq!(code, StatusCode::ACCEPTED, "{first}");
+    assert_eq!(first["state"], "queued");
+    assert_eq!(first["status_url"], check);
+    let (code, second) = post(&app, &editor, &format!("{check}?wait=1"), None).await;
+    assert_eq!(code, StatusCode::ACCEPTED, "{second}");
+    assert_eq!(second["job_id"], first["job_id"]);
+    let (code, body) = app.call(Method::GET, &check, Some(&editor), None).await;
+    assert_eq!(code, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(body["job_id"], first["job_id"]);
+    assert_eq!(sim.request_count(), 0, "nothing reached Instagram yet");
+    let job = icf_store::jobs::get(&app.db, first["job_id"].as_str().unwrap().parse().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(job.kind, "check_account_status");
+    assert_eq!(job.concurrency_key.as_deref(), Some(ivy.as_str()));
+
+    app.run_worker();
+    let mut done = Value::Null;
+    for _ in 0..100 {
+        let (code, body) = app.call(Method::GET, &check, Some(&editor), None).await;
+        if code == StatusCode::OK {
+            done = body;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // Instagram does not know the session: expired, the account still active (the next
+    // action logs in again).
+    assert_eq!(done["session"], "expired", "{done}");
+    assert_eq!(done["job_id"], first["job_id"]);
+    assert_eq!(done["status"], "active");
+    assert_eq!(done["has_session"], true);
+    assert!(done["error"].is_null(), "{done}");
+    assert_eq!(
+        count_logs(&app, "check_session").await,
+        1,
+        "one check for three asks"
+    );
+
+    // Asked again once it has ended: a new check, waited for (the default).
+    let (code, again) = app.call(Method::GET, &status, Some(&editor), None).await;
+    assert_eq!(code, StatusCode::OK, "{again}");
+    assert_eq!(again["session"], "expired", "{again}");
+    assert_ne!(again["job_id"], first["job_id"]);
+    // The first check dropped the dead login from the session: nothing to ask Instagram.
+    assert_eq!(count_logs(&app, "check_session").await, 1);
+    drop(p1);
+}
+
+/// How many publish jobs are in `state`.
+async fn publish_jobs(app: &TestApp, state: &str) -> i64 {
+    icf_store::on_pool!(&app.db, |pool| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM jobs WHERE kind = 'post_to_instagram' AND state = $1"
+    )
+    .bind(state)
+    .fetch_one(pool)
+    .await
+    .unwrap())
+}
+
+/// Issue 17 item 6: the status check is one more action of the account, queued behind
+/// its publishing. Asked for while a slow publish holds the account, it meets Instagram
+/// only once the publish has ended; the answer is the one it always was.
+async fn a_status_check_waits_for_the_accounts_publish(engine: Engine) {
+    let Some(p1) = microsocks("w1", "x1") else {
+        return;
+    };
+    // Every request of the account takes a while: the publish holds it for seconds.
+    let slow = Faults {
+        slow_ms: Some(400),
+        ..Faults::default()
+    };
+    let (sim, mut app) = app_with_simulator(
+        engine,
+        vec![sim_account("jade.ig", slow)],
+        &[
+            ("ICF_PACING_SPEED", "3600"),
+            ("MIN_DELAY_BETWEEN_POSTS_SEC", "0"),
+            ("MAX_DELAY_BETWEEN_POSTS_SEC", "0"),
+            ("ICF_WORKER_POLL_SECS", "1"),
+        ],
+    )
+    .await;
+    app.run_worker();
+    let admin = app.admin_token().await;
+    let editor = app.editor_token().await;
+    let group = app.new_group(&admin, "Slow").await;
+    let jade = app
+        .new_account(
+            &admin,
+            json!({"username": "jade.ig", "password": PASSWORD, "language": "en",
+                   "group_id": group, "proxy_url": socks5_url(p1.port, "w1", "x1")}),
+        )
+        .await;
+    let (code, r) = post(&app, &admin, &format!("/api/accounts/{jade}/login"), None).await;
+    assert_eq!(code, StatusCode::OK, "{r}");
+    assert_eq!(r["outcome"], "logged_in", "{r}");
+
+    let post_id = app
+        .new_photo_post(&admin, &group, "Slow and steady #icf", "en")
+        .await;
+    app.publish_now(&admin, &post_id).await;
+    // The publish holds the account.
+    crate::helpers::wait_for(
+        async || publish_jobs(&app, "running").await == 1,
+        "the publish to start",
+    )
+    .await;
+
+    let (code, st) = app
+        .call(
+            Method::GET,
+            &format!("/api/accounts/{jade}/status"),
+            Some(&editor),
+            None,
+        )
+        .await;
+    assert_eq!(code, StatusCode::OK, "{st}");
+    assert_eq!(st["session"], "valid", "{st}");
+    assert_eq!(st["status"], "active");
+    assert_eq!(st["has_session"], true);
+    assert!(st["error"].is_null() && st["error_class"].is_null(), "{st}");
+    crate::helpers::wait_for(
+        async || publish_jobs(&app, "succeeded").await == 1,
+        "the publish to end",
+    )
+    .await;
+    assert_eq!(sim.media(Some("jade.ig")).len(), 1, "the post went out");
+
+    // What Instagram saw, from the activity log: the check began after configure ended.
+    let logs: Vec<(String, i32, chrono::DateTime<chrono::Utc>)> =
+        icf_store::on_pool!(&app.db, |pool| sqlx::query_as(
+            "SELECT action, duration_ms, created_at FROM activity_logs \
+             WHERE action IN ('upload', 'configure', 'check_session') ORDER BY created_at"
+        )
+        .fetch_all(pool)
+        .await
+        .unwrap());
+    let at = |action: &str| {
+        let found: Vec<_> = logs.iter().filter(|(a, _, _)| a == action).collect();
+        assert_eq!(found.len(), 1, "one {action}: {logs:?}");
+        let (_, took, logged) = found[0];
+        (
+            *logged - chrono::Duration::milliseconds(i64::from(*took)),
+            *logged,
+        )
+    };
+    let (_, configured) = at("configure");
+    let (check_began, _) = at("check_session");
+    assert!(
+        check_began >= configured,
+        "the status check met Instagram at {check_began} while the publish held the account \
+         (configure ended at {configured}): {logs:?}"
+    );
+    drop(p1);
 }

@@ -38,6 +38,16 @@ async fn role_matrix_for_accounts_and_groups(engine: Engine) {
         ),
         (Method::GET, format!("/api/accounts/{id}/login"), true),
         (Method::GET, format!("/api/accounts/{id}/status"), true),
+        (
+            Method::POST,
+            format!("/api/accounts/{id}/status/check?wait=0"),
+            true,
+        ),
+        (
+            Method::GET,
+            format!("/api/accounts/{id}/status/check"),
+            true,
+        ),
         (Method::GET, "/api/groups".to_owned(), true),
         (Method::GET, "/api/groups/".to_owned(), true),
         (Method::POST, "/api/groups".to_owned(), false),

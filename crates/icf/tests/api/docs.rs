@@ -35,6 +35,7 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/api/accounts/{id}", &["get", "put", "delete"]),
     ("/api/accounts/{id}/login", &["get", "post"]),
     ("/api/accounts/{id}/status", &["get"]),
+    ("/api/accounts/{id}/status/check", &["get", "post"]),
     ("/api/accounts/{id}/challenge", &["post"]),
     ("/api/accounts/{id}/history", &["get"]),
     ("/api/accounts/{id}/totp", &["put"]),

@@ -349,6 +349,29 @@ pub async fn latest(db: &Db, kind: &str, concurrency_key: &str) -> Result<Option
     row.map(Job::try_from).transpose()
 }
 
+/// The newest job of `kind` for `concurrency_key` that is due by `now` (running, finished,
+/// or queued to run already): a job queued for later (a periodic check spread over the
+/// coming hours, a retry waiting out its backoff) is left out.
+pub async fn latest_due(
+    db: &Db,
+    kind: &str,
+    concurrency_key: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<Job>, StoreError> {
+    let sql = format!(
+        "SELECT {JOB_COLUMNS} FROM jobs WHERE kind = $1 AND concurrency_key = $2 \
+         AND run_at <= $3 ORDER BY created_at DESC LIMIT 1"
+    );
+    let row: Option<JobRow> =
+        crate::on_pool!(db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(kind)
+            .bind(concurrency_key)
+            .bind(now)
+            .fetch_optional(pool)
+            .await?);
+    row.map(Job::try_from).transpose()
+}
+
 /// One recorded attempt of a job.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Attempt {

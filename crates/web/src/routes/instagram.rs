@@ -1,6 +1,7 @@
 //! An account's Instagram sign-in: log in now (through its own proxy, with its own
 //! device), answer a two-factor code or a challenge, check the session cheaply, and bring
-//! or take a session in instagrapi's settings format (admins only, logged).
+//! or take a session in instagrapi's settings format (admins only, logged). Logins and
+//! checks run as jobs of the account, never beside its publishing; the API waits for them.
 
 use std::time::{Duration, Instant};
 
@@ -10,9 +11,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use icf_core::enums::JobState;
 use icf_core::ids::{AccountId, JobId};
-use icf_engine::login::{LOGIN_ACCOUNT, LoginReport};
-use icf_engine::{Engine, EngineError, class_name};
-use icf_instagram::{IgError, Session};
+use icf_engine::Engine;
+use icf_engine::checks::{CHECK_ACCOUNT_STATUS, CheckReport};
+use icf_engine::login::{LOGIN_ACCOUNT, LoginReport, NO_PENDING_CODE};
+use icf_instagram::Session;
 use icf_store::StoreError;
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
@@ -31,13 +33,6 @@ fn engine(state: &AppState) -> ApiResult<&Engine> {
         .ok_or_else(|| ApiError::Unavailable("this server does not talk to Instagram".into()))
 }
 
-fn engine_error(e: EngineError) -> ApiError {
-    match e {
-        EngineError::Store(e) => account_error(e),
-        other => ApiError::internal(other),
-    }
-}
-
 /// What a login (or a submitted code) came to, with the account's state after it.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct LoginResult {
@@ -50,7 +45,7 @@ pub struct LoginResult {
     /// When it failed: `proxy`, `credentials`, `challenge`, `banned`, `cooldown`, …
     error_class: Option<String>,
     error: Option<String>,
-    /// The `login_account` job that ran it (absent for a submitted code, answered at once).
+    /// The `login_account` job that ran it (a login, or the answer to a code).
     #[schema(value_type = Option<String>)]
     job_id: Option<JobId>,
     #[serde(flatten)]
@@ -85,16 +80,6 @@ async fn result(
         job_id,
         account: account.into(),
     }))
-}
-
-/// Splits engine failures: Instagram's (and the proxy's) answers are results to show,
-/// anything else is an API error.
-fn instagram_result<T>(r: Result<T, EngineError>) -> ApiResult<Result<T, IgError>> {
-    match r {
-        Ok(v) => Ok(Ok(v)),
-        Err(EngineError::Instagram(e)) => Ok(Err(e)),
-        Err(e) => Err(engine_error(e)),
-    }
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -247,40 +232,62 @@ pub struct CodeRequest {
     code: String,
 }
 
-/// Answers the pending two-factor code or challenge with the code a person received.
+/// Answers the pending two-factor code or challenge with the code a person received, as a
+/// `login_account` job queued after whatever the account is doing (the code stored
+/// encrypted). Answers with the outcome when the job ends within `wait` seconds, else 202
+/// (read the outcome with `GET /api/accounts/{id}/login`); 409 when nothing is pending.
 #[utoipa::path(post, path = "/api/accounts/{id}/challenge", tag = "accounts", security(("bearer" = [])),
-    params(("id" = uuid::Uuid, Path, description = "Account id (UUID)")), request_body = CodeRequest,
-    responses((status = 403, body = crate::error::ErrorBody), (status = 200, body = LoginResult), (status = 404, body = crate::error::ErrorBody),
-        (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+    params(("id" = uuid::Uuid, Path, description = "Account id (UUID)"), LoginParams), request_body = CodeRequest,
+    responses((status = 403, body = crate::error::ErrorBody), (status = 200, body = LoginResult), (status = 202, body = LoginPending),
+        (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody), (status = 503, body = crate::error::ErrorBody)))]
 pub async fn challenge(
     State(state): State<AppState>,
     _: AdminUser,
     IdPath(id): IdPath<AccountId>,
+    ApiQuery(p): ApiQuery<LoginParams>,
     ApiJson(req): ApiJson<CodeRequest>,
-) -> ApiResult<Json<LoginResult>> {
-    let code = req.code.trim();
+) -> ApiResult<Response> {
+    let wait = p.wait.unwrap_or(30);
+    if wait > 120 {
+        return Err(ApiError::bad_request(
+            Some("wait"),
+            "wait is at most 120 seconds",
+        ));
+    }
+    Ok(
+        code_job(&state, id, &req.code, Duration::from_secs(u64::from(wait)))
+            .await?
+            .into_response(),
+    )
+}
+
+/// Queues the answer `code` to the account's pending prompt and waits up to `wait` for it.
+pub(crate) async fn code_job(
+    state: &AppState,
+    id: AccountId,
+    code: &str,
+    wait: Duration,
+) -> ApiResult<LoginAnswer> {
+    let code = code.trim();
     if code.len() < 4 || code.len() > 10 || !code.chars().all(|c| c.is_ascii_digit()) {
         return Err(ApiError::validation(
             "code",
             "expected the digits Instagram sent",
         ));
     }
-    let engine = engine(&state)?;
-    icf_store::accounts::get(&state.db, id)
+    engine(state)?;
+    let account = icf_store::accounts::get(&state.db, id)
         .await
         .map_err(account_error)?;
-    let mut conn = match instagram_result(engine.connect(id).await)? {
-        Ok(c) => c,
-        Err(e) => return result(&state, id, LoginReport::from_result(Err(e)), None).await,
-    };
-    match instagram_result(engine.submit_code(&mut conn, code).await)? {
-        Ok(Some(outcome)) => result(&state, id, LoginReport::from_result(Ok(outcome)), None).await,
-        Ok(None) => Err(ApiError::Conflict {
+    if account.pending_challenge.is_none() {
+        return Err(ApiError::Conflict {
             field: Some("code".into()),
-            message: "no code is pending for this account: log in first".into(),
-        }),
-        Err(e) => result(&state, id, LoginReport::from_result(Err(e)), None).await,
+            message: NO_PENDING_CODE.into(),
+        });
     }
+    let job = icf_engine::login::enqueue_code(&state.db, &state.cipher, id, code).await?;
+    login_answer(state, id, job, wait).await
 }
 
 /// The cheap session check, and the state after it.
@@ -291,49 +298,213 @@ pub struct SessionStatus {
     session: String,
     error_class: Option<String>,
     error: Option<String>,
+    /// The `check_account_status` job that ran the check (absent when there was nothing to
+    /// check).
+    #[schema(value_type = Option<String>)]
+    job_id: Option<JobId>,
     #[serde(flatten)]
     account: AccountState,
 }
 
+/// A check still waiting for the account (its publishing goes first) or for a worker: ask
+/// again with `GET /api/accounts/{id}/status/check`.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct StatusPending {
+    #[schema(value_type = String)]
+    job_id: JobId,
+    /// `queued` or `running`.
+    state: String,
+    status_url: String,
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StatusParams {
+    /// How long to wait for the check to end before answering 202 (seconds, 0–120,
+    /// default 30).
+    #[param(maximum = 120)]
+    wait: Option<u32>,
+}
+
+impl StatusParams {
+    fn wait(&self) -> ApiResult<Duration> {
+        let wait = self.wait.unwrap_or(30);
+        if wait > 120 {
+            return Err(ApiError::bad_request(
+                Some("wait"),
+                "wait is at most 120 seconds",
+            ));
+        }
+        Ok(Duration::from_secs(u64::from(wait)))
+    }
+}
+
 /// The account's state, with the session checked against Instagram when there is one
-/// (`accounts/current_user`, through the account's proxy).
+/// (`accounts/current_user`, through the account's proxy). The check is a
+/// `check_account_status` job, queued after whatever the account is doing (its publishing)
+/// like every Instagram action of the account; a check already queued is joined. Answers
+/// when the check ends within `wait` seconds, else 202 (read the outcome at `status_url`).
+/// Without a stored session nothing is asked of Instagram: `none`, at once.
 #[utoipa::path(get, path = "/api/accounts/{id}/status", tag = "accounts", security(("bearer" = [])),
-    params(("id" = uuid::Uuid, Path, description = "Account id (UUID)")),
-    responses((status = 200, body = SessionStatus), (status = 404, body = crate::error::ErrorBody)))]
+    params(("id" = uuid::Uuid, Path, description = "Account id (UUID)"), StatusParams),
+    responses((status = 200, body = SessionStatus), (status = 202, body = StatusPending),
+        (status = 400, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn status(
     State(state): State<AppState>,
     _: CurrentUser,
     IdPath(id): IdPath<AccountId>,
-) -> ApiResult<Json<SessionStatus>> {
-    let account = icf_store::accounts::get(&state.db, id)
+    ApiQuery(p): ApiQuery<StatusParams>,
+) -> ApiResult<Response> {
+    Ok(status_job(&state, id, p.wait()?).await?.into_response())
+}
+
+/// Checks the account's session now: the same as `GET /api/accounts/{id}/status`, for
+/// clients that would rather not start work with a GET.
+#[utoipa::path(post, path = "/api/accounts/{id}/status/check", tag = "accounts", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Account id (UUID)"), StatusParams),
+    responses((status = 200, body = SessionStatus), (status = 202, body = StatusPending),
+        (status = 400, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn check_status(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    id: IdPath<AccountId>,
+    p: ApiQuery<StatusParams>,
+) -> ApiResult<Response> {
+    status(State(state), user, id, p).await
+}
+
+/// The account's latest session check (periodic or asked for): its outcome when it has
+/// ended (200), or 202 while it waits or runs. Starts nothing.
+#[utoipa::path(get, path = "/api/accounts/{id}/status/check", tag = "accounts", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Account id (UUID)")),
+    responses((status = 200, body = SessionStatus), (status = 202, body = StatusPending),
+        (status = 404, body = crate::error::ErrorBody)))]
+pub async fn last_check(
+    State(state): State<AppState>,
+    _: CurrentUser,
+    IdPath(id): IdPath<AccountId>,
+) -> ApiResult<Response> {
+    icf_store::accounts::get(&state.db, id)
         .await
         .map_err(account_error)?;
-    let (session, err) = match (&state.engine, account.has_session) {
-        (Some(engine), true) => {
-            let checked = match instagram_result(engine.connect(id).await)? {
-                Ok(mut conn) => instagram_result(engine.check_session(&mut conn).await)?,
-                Err(e) => {
-                    engine.apply_error(id, &e).await.map_err(engine_error)?;
-                    Err(e)
-                }
-            };
-            match checked {
-                Ok(true) => ("valid", None),
-                Ok(false) => ("expired", None),
-                Err(e) => ("failed", Some(e)),
-            }
+    let job = icf_store::jobs::latest_due(
+        &state.db,
+        CHECK_ACCOUNT_STATUS,
+        &id.to_string(),
+        chrono::Utc::now(),
+    )
+    .await?
+    .ok_or(ApiError::NotFound("status check"))?;
+    Ok(status_answer(&state, id, job.id, Duration::ZERO)
+        .await?
+        .into_response())
+}
+
+/// What a status request came to: the checked session, or still waiting.
+pub(crate) enum StatusAnswer {
+    Done(Box<SessionStatus>),
+    Pending(StatusPending),
+}
+
+impl StatusAnswer {
+    fn into_response(self) -> Response {
+        match self {
+            StatusAnswer::Done(r) => Json(*r).into_response(),
+            StatusAnswer::Pending(p) => (StatusCode::ACCEPTED, Json(p)).into_response(),
         }
-        _ => ("none", None),
-    };
+    }
+
+    /// As JSON, for the web UI.
+    pub(crate) fn to_value(&self) -> Value {
+        match self {
+            StatusAnswer::Done(r) => serde_json::to_value(r).unwrap_or(Value::Null),
+            StatusAnswer::Pending(p) => serde_json::to_value(p).unwrap_or(Value::Null),
+        }
+    }
+}
+
+async fn session_status(
+    state: &AppState,
+    id: AccountId,
+    report: CheckReport,
+    job_id: Option<JobId>,
+) -> ApiResult<SessionStatus> {
     let account = icf_store::accounts::get(&state.db, id)
         .await
         .map_err(account_error)?;
-    Ok(Json(SessionStatus {
-        session: session.into(),
-        error_class: err.as_ref().map(|e| class_name(e.class()).to_owned()),
-        error: err.map(|e| e.to_string()),
+    Ok(SessionStatus {
+        session: report.session,
+        error_class: report.error_class,
+        error: report.error,
+        job_id,
         account: account.into(),
-    }))
+    })
+}
+
+/// Queues a check of the account (joining one already queued) and waits up to `wait` for
+/// it. An account without a session, or a server that does not talk to Instagram, is
+/// answered at once with `none`.
+pub(crate) async fn status_job(
+    state: &AppState,
+    id: AccountId,
+    wait: Duration,
+) -> ApiResult<StatusAnswer> {
+    let account = icf_store::accounts::get(&state.db, id)
+        .await
+        .map_err(account_error)?;
+    if state.engine.is_none() || !account.has_session {
+        let r = session_status(state, id, CheckReport::none(), None).await?;
+        return Ok(StatusAnswer::Done(Box::new(r)));
+    }
+    let job = icf_engine::checks::enqueue_check(&state.db, id).await?;
+    status_answer(state, id, job, wait).await
+}
+
+/// Waits (polling the job row, so a worker in another process counts too) until the check
+/// ends or `wait` runs out.
+async fn status_answer(
+    state: &AppState,
+    id: AccountId,
+    job_id: JobId,
+    wait: Duration,
+) -> ApiResult<StatusAnswer> {
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        let job = icf_store::jobs::get(&state.db, job_id).await?;
+        let failed = |error: String| CheckReport {
+            session: "failed".into(),
+            error_class: Some("internal".into()),
+            error: Some(error),
+        };
+        // A failed attempt records what it met before it ends, as a success does.
+        let recorded = job
+            .result
+            .and_then(|r| serde_json::from_value::<CheckReport>(r).ok());
+        let report = match job.state {
+            JobState::Succeeded => {
+                Some(recorded.unwrap_or_else(|| failed("the check recorded no outcome".into())))
+            }
+            JobState::Failed | JobState::Cancelled => Some(recorded.unwrap_or_else(|| {
+                failed(
+                    job.last_error
+                        .unwrap_or_else(|| format!("the check was {}", job.state.as_str())),
+                )
+            })),
+            JobState::Queued | JobState::Running => None,
+        };
+        if let Some(report) = report {
+            let r = session_status(state, id, report, Some(job_id)).await?;
+            return Ok(StatusAnswer::Done(Box::new(r)));
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Ok(StatusAnswer::Pending(StatusPending {
+                job_id,
+                state: job.state.as_str().to_owned(),
+                status_url: format!("/api/accounts/{id}/status/check"),
+            }));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 async fn log(state: &AppState, id: AccountId, action: &str, details: Value) {

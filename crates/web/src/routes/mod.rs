@@ -115,6 +115,10 @@ fn accounts_routes(router: Router<AppState>) -> Router<AppState> {
         .route("/api/accounts/{id}/totp", put(accounts::set_totp))
         .route("/api/accounts/{id}/status", get(instagram::status))
         .route(
+            "/api/accounts/{id}/status/check",
+            post(instagram::check_status).get(instagram::last_check),
+        )
+        .route(
             "/api/accounts/{id}/session",
             get(instagram::export_session).put(instagram::import_session),
         );

@@ -202,9 +202,10 @@ pub async fn bulk(
                     Err(e) => Err(e),
                 }
             }
-            "check" => instagram::status(State(state.clone()), ui.user.clone(), IdPath(id))
+            // Queued too: each check waits for its account's publishing, not for the others.
+            "check" => instagram::status_job(&state, id, std::time::Duration::ZERO)
                 .await
-                .map(|Json(s)| summary(l, &serde_json::to_value(s).unwrap_or(Value::Null))),
+                .map(|a| summary(l, &a.to_value())),
             // Queued for the workers, which log the accounts in side by side.
             "login" => instagram::login_job(&state, id, std::time::Duration::ZERO)
                 .await
@@ -236,7 +237,7 @@ fn summary(l: Lang, v: &Value) -> String {
     if let Some(s) = v["status"].as_str() {
         parts.push(l.word(s));
     }
-    // A login still waiting for a worker.
+    // A login or a check still waiting for its account or a worker.
     if let Some(s) = v["state"].as_str() {
         parts.push(l.word(s));
     }
@@ -496,15 +497,17 @@ pub async fn action(
         "login" => instagram::login_job(&state, id, std::time::Duration::from_secs(20))
             .await
             .map(|a| a.to_value()),
-        "check" => instagram::status(State(state), ui.user.clone(), IdPath(id))
+        "check" => instagram::status_job(&state, id, std::time::Duration::from_secs(20))
             .await
-            .map(|Json(r)| serde_json::to_value(r).unwrap_or(Value::Null)),
-        "code" => match body(json!({ "code": first(&pairs, "code") })) {
-            Ok(req) => instagram::challenge(State(state), admin, IdPath(id), ApiJson(req))
-                .await
-                .map(|Json(r)| serde_json::to_value(r).unwrap_or(Value::Null)),
-            Err(e) => Err(e),
-        },
+            .map(|a| a.to_value()),
+        "code" => instagram::code_job(
+            &state,
+            id,
+            first(&pairs, "code"),
+            std::time::Duration::from_secs(20),
+        )
+        .await
+        .map(|a| a.to_value()),
         "session" => match serde_json::from_str::<Value>(first(&pairs, "session")) {
             Ok(v) => instagram::import_session(State(state), admin, IdPath(id), ApiJson(v))
                 .await
