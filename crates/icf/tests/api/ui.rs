@@ -20,6 +20,7 @@ engine_tests!(
     the_event_stream_sends_queue_counts_and_execution_changes,
     the_account_page_shows_the_phones_carrier_locale_and_clock,
     the_caption_counters_get_the_servers_limits,
+    the_account_page_shows_and_sets_the_accounts_age,
 );
 
 fn no_redirects() -> Client {
@@ -691,4 +692,55 @@ async fn the_account_page_shows_the_phones_carrier_locale_and_clock(engine: Engi
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("none for this country"), "{html}");
     assert!(html.contains("ru_LI") && html.contains("GMT+00:00"));
+}
+
+/// The account page shows the account's age, warm-up stage and allowance, and its form sets
+/// the registration date (issue #17: every account used to be treated as new).
+async fn the_account_page_shows_and_sets_the_accounts_age(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let password = app.create_user("root", icf_core::enums::Role::Admin).await;
+    let token = app.login("root", &password).await;
+    let cookie = ui_cookie(&app, "root", &password).await;
+    let id = app
+        .new_account(
+            &token,
+            json!({"username": "aged_one", "password": "pw-123456", "language": "en",
+                   "auto_proxy": false}),
+        )
+        .await;
+    let dd = |html: &str, id: &str| -> String {
+        let start = html
+            .find(&format!("id=\"{id}\""))
+            .unwrap_or_else(|| panic!("{id}"));
+        let rest = &html[start..];
+        rest[rest.find('>').unwrap() + 1..rest.find("</dd>").unwrap()].to_owned()
+    };
+    let (_, html) = page(&app, &cookie, &format!("/accounts/{id}")).await;
+    assert!(
+        dd(&html, "account-age").contains("registration date unknown"),
+        "{html}"
+    );
+    assert_eq!(dd(&html, "account-warmup"), "stage 0/3");
+    assert_eq!(dd(&html, "account-allowance"), "2");
+
+    let resp = no_redirects()
+        .post(app.url(&format!("/accounts/{id}/action")))
+        .header("cookie", &cookie)
+        .form(&[
+            ("action", "edit"),
+            ("group_id", ""),
+            ("registered_at", "2019-04-01"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let (_, html) = page(&app, &cookie, &format!("/accounts/{id}")).await;
+    assert!(dd(&html, "account-age").contains("2019-04-01"), "{html}");
+    assert_eq!(dd(&html, "account-warmup"), "done");
+    assert_eq!(dd(&html, "account-allowance"), "10");
+    assert!(
+        html.contains("value=\"2019-04-01\""),
+        "the form shows the date"
+    );
 }
