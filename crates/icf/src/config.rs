@@ -188,6 +188,23 @@ pub struct Settings {
     /// `ICF_TRUST_PROXY_HEADERS` (default false): icf runs behind a reverse proxy (nginx)
     /// on a private or loopback address; the client's address is its `X-Real-IP`.
     pub trust_proxy_headers: bool,
+    /// `ICF_HTTP_HEADER_TIMEOUT_SECS` (default 30, 1–600): a client must send a request's
+    /// whole head (request line and headers) within this time, and an idle keep-alive
+    /// connection is closed after it (waiting for the next request counts as reading its
+    /// head). Slow clients cannot hold connections open.
+    pub http_header_timeout_secs: u64,
+    /// `ICF_HTTP_BODY_TIMEOUT_SECS` (default 60, 1–3600): the longest wait for the next
+    /// piece of a request body. It is per piece, not for the whole body, so a large upload
+    /// on a slow but moving link is never cut.
+    pub http_body_timeout_secs: u64,
+    /// `ICF_HTTP_MAX_CONNECTIONS` (default 1024, 1–1000000): open HTTP connections at most;
+    /// beyond it new connections wait in the listen queue. Keep it well below the
+    /// process's file limit (`ulimit -n`), which database and Instagram connections share.
+    pub http_max_connections: usize,
+    /// `ICF_SECURE_COOKIES` (default false): mark the UI's cookies `Secure` always, for
+    /// icf behind a TLS-terminating proxy. Without it they are `Secure` when the request
+    /// says it came over HTTPS (`X-Forwarded-Proto: https` or an `https://` Origin).
+    pub secure_cookies: bool,
 }
 
 /// The private API's host.
@@ -781,6 +798,28 @@ impl Settings {
                 false,
                 "true or false",
             )?,
+            http_header_timeout_secs: ranged_var(
+                &lookup,
+                "ICF_HTTP_HEADER_TIMEOUT_SECS",
+                30u64,
+                1,
+                600,
+            )?,
+            http_body_timeout_secs: ranged_var(
+                &lookup,
+                "ICF_HTTP_BODY_TIMEOUT_SECS",
+                60u64,
+                1,
+                3600,
+            )?,
+            http_max_connections: ranged_var(
+                &lookup,
+                "ICF_HTTP_MAX_CONNECTIONS",
+                1024usize,
+                1,
+                1_000_000,
+            )?,
+            secure_cookies: parse_var(&lookup, "ICF_SECURE_COOKIES", false, "true or false")?,
             alert_post_completed: parse_var(
                 &lookup,
                 "ICF_ALERT_POST_COMPLETED",
@@ -1282,6 +1321,37 @@ mod tests {
         let mut again = settings(&[("ICF_DATA_DIR", dir_s)]).unwrap();
         assert!(again.ensure_secrets().unwrap().is_empty());
         assert_eq!(again.secret_key.unwrap().expose_secret(), first);
+    }
+
+    #[test]
+    fn http_limits_have_safe_defaults_and_bounds() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(s.http_header_timeout_secs, 30);
+        assert_eq!(s.http_body_timeout_secs, 60);
+        assert_eq!(s.http_max_connections, 1024);
+        assert!(!s.secure_cookies);
+        let s = settings(&[
+            ("ICF_HTTP_HEADER_TIMEOUT_SECS", "5"),
+            ("ICF_HTTP_BODY_TIMEOUT_SECS", "120"),
+            ("ICF_HTTP_MAX_CONNECTIONS", "200"),
+            ("ICF_SECURE_COOKIES", "true"),
+        ])
+        .unwrap();
+        assert_eq!(s.http_header_timeout_secs, 5);
+        assert_eq!(s.http_body_timeout_secs, 120);
+        assert_eq!(s.http_max_connections, 200);
+        assert!(s.secure_cookies);
+        for (var, bad) in [
+            ("ICF_HTTP_HEADER_TIMEOUT_SECS", "0"),
+            ("ICF_HTTP_HEADER_TIMEOUT_SECS", "601"),
+            ("ICF_HTTP_BODY_TIMEOUT_SECS", "0"),
+            ("ICF_HTTP_MAX_CONNECTIONS", "0"),
+            ("ICF_HTTP_MAX_CONNECTIONS", "many"),
+            ("ICF_SECURE_COOKIES", "yes please"),
+        ] {
+            let err = settings(&[(var, bad)]).unwrap_err();
+            assert_eq!(err.variable, var, "{bad}");
+        }
     }
 
     #[test]

@@ -6,5 +6,6 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod doctor;
+pub mod serve;
 pub mod startup;
 pub mod telemetry;

@@ -86,6 +86,7 @@ pub fn pacing_rules(settings: &Settings) -> icf_core::pacing::PacingRules {
 pub struct App {
     listener: TcpListener,
     state: AppState,
+    limits: crate::serve::HttpLimits,
 }
 
 impl App {
@@ -135,11 +136,16 @@ impl App {
         )
         .with_engine(instagram)
         .with_proxy_check(proxy_check_settings(settings))
-        .with_trusted_proxy_headers(settings.trust_proxy_headers);
+        .with_trusted_proxy_headers(settings.trust_proxy_headers)
+        .with_secure_cookies(settings.secure_cookies);
         let listener = TcpListener::bind(settings.listen)
             .await
             .with_context(|| format!("cannot listen on {} (ICF_LISTEN)", settings.listen))?;
-        Ok(App { listener, state })
+        Ok(App {
+            listener,
+            state,
+            limits: http_limits(settings),
+        })
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -166,16 +172,17 @@ impl App {
     ) -> anyhow::Result<()> {
         let stopping = self.state.shutdown.clone();
         let router = icf_web::app(self.state);
-        axum::serve(
-            self.listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            stopping.cancel();
-        })
-        .await
-        .context("HTTP server failed")
+        crate::serve::serve_until(self.listener, router, self.limits, stopping, shutdown).await;
+        Ok(())
+    }
+}
+
+/// The HTTP server's limits on slow clients and open connections.
+pub fn http_limits(settings: &Settings) -> crate::serve::HttpLimits {
+    crate::serve::HttpLimits {
+        header_timeout: std::time::Duration::from_secs(settings.http_header_timeout_secs),
+        body_timeout: std::time::Duration::from_secs(settings.http_body_timeout_secs),
+        max_connections: settings.http_max_connections,
     }
 }
 

@@ -10,6 +10,7 @@ pub mod proxy_check;
 mod query;
 pub mod routes;
 pub mod secrets;
+pub mod security;
 pub mod state;
 pub mod ui;
 
@@ -55,9 +56,13 @@ pub fn app(state: AppState) -> Router {
         .merge(ui::router())
         .merge(
             utoipa_swagger_ui::SwaggerUi::new("/docs")
-                .url("/openapi.json", openapi::ApiDoc::openapi()),
+                .url("/openapi.json", openapi::ApiDoc::openapi())
+                // No badge from validator.swagger.io: the CSP allows icf's own images only.
+                .config(utoipa_swagger_ui::Config::default().validator_url("none")),
         )
         .fallback(error::not_found_fallback)
         .with_state(state)
         .layer(middleware)
+        // Outermost, so errors, CSRF refusals and panics get the headers too.
+        .layer(axum::middleware::map_response(security::add_headers))
 }

@@ -72,6 +72,9 @@ pub struct AppState {
     /// the client's address is its `X-Real-IP`, so sign-in throttling counts each client
     /// rather than the proxy.
     pub trust_proxy_headers: bool,
+    /// `ICF_SECURE_COOKIES`: the UI's cookies are always `Secure` (behind a TLS-terminating
+    /// proxy); otherwise only when the request says it came over HTTPS.
+    pub secure_cookies: bool,
     /// The live event stream of `/api/events`.
     pub events: crate::routes::events::EventHub,
 }
@@ -99,6 +102,7 @@ impl AppState {
             engine: None,
             shutdown: CancellationToken::new(),
             trust_proxy_headers: false,
+            secure_cookies: false,
             events: Default::default(),
         }
     }
@@ -135,6 +139,11 @@ impl AppState {
 
     pub fn with_trusted_proxy_headers(mut self, trust: bool) -> Self {
         self.trust_proxy_headers = trust;
+        self
+    }
+
+    pub fn with_secure_cookies(mut self, secure: bool) -> Self {
+        self.secure_cookies = secure;
         self
     }
 

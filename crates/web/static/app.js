@@ -49,8 +49,17 @@
       part(c.mentions, limit("mentions", 20), out.dataset.mentions || "mentions")].join(" · ");
   }
 
+  // Progress bars: the width comes from data-percent (the CSP allows no inline style).
+  function progress(root) {
+    root.querySelectorAll("[data-percent]").forEach(function (bar) {
+      var p = Math.max(0, Math.min(100, parseFloat(bar.getAttribute("data-percent")) || 0));
+      bar.style.width = p + "%";
+    });
+  }
+
   function init(root) {
     localTimes(root);
+    progress(root);
     root.querySelectorAll("textarea[data-counter]").forEach(function (a) {
       counter(a);
       a.addEventListener("input", function () { counter(a); });

@@ -18,6 +18,7 @@ mod docs;
 mod e2e;
 mod faults;
 mod groups;
+mod hardening_http;
 mod health;
 mod import;
 mod logs;

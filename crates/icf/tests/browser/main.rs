@@ -547,6 +547,28 @@ async fn an_operator_publishes_to_twenty_accounts_from_the_browser() {
         wait_for(&c, "main h1").await;
         shots.step(&c, shot).await;
     }
+    // Swagger UI works under the same Content-Security-Policy (a violation is a console
+    // error, which the step fails on).
+    c.goto(&app.url("/docs/")).await.unwrap();
+    wait_for(&c, "#swagger-ui .opblock").await;
+    shots.step(&c, "docs").await;
+    // The policy is in force and its violations do reach the console: an inline style
+    // is refused, so the clean steps above mean something.
+    c.goto(&app.url("/posts")).await.unwrap();
+    wait_for(&c, "main h1").await;
+    c.execute(
+        "document.querySelector('main').setAttribute('style', 'color: red'); return null;",
+        vec![],
+    )
+    .await
+    .unwrap();
+    let refused = console_errors(&c).await;
+    assert!(
+        refused
+            .iter()
+            .any(|e| e.contains("Content Security Policy")),
+        "an inline style was not refused: {refused:#?}"
+    );
     c.goto(&app.url("/accounts?search=it_es_15")).await.unwrap();
     wait_for(&c, "#accounts-table a")
         .await

@@ -48,7 +48,12 @@ fn guest_lang(headers: &HeaderMap) -> Lang {
         .unwrap_or_else(|| Lang::from_headers(headers))
 }
 
-/// Secure cookies when the page is served over HTTPS (directly or behind a proxy).
+/// Secure cookies when configured (`ICF_SECURE_COOKIES`) or when the page is served over
+/// HTTPS (directly or behind a proxy).
+fn secure_cookie(state: &AppState, headers: &HeaderMap) -> bool {
+    state.secure_cookies || is_https(headers)
+}
+
 fn is_https(headers: &HeaderMap) -> bool {
     let forwarded = headers
         .get("x-forwarded-proto")
@@ -160,7 +165,11 @@ pub struct LangQuery {
     lang: Option<String>,
 }
 
-pub async fn login_page(headers: HeaderMap, Query(q): Query<LangQuery>) -> Response {
+pub async fn login_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<LangQuery>,
+) -> Response {
     let chosen = q.lang.as_deref().and_then(Lang::from_code);
     let l = chosen.unwrap_or_else(|| guest_lang(&headers));
     let mut response = LoginPage {
@@ -169,7 +178,8 @@ pub async fn login_page(headers: HeaderMap, Query(q): Query<LangQuery>) -> Respo
         error: None,
     }
     .into_response();
-    if let Some(c) = chosen.and_then(|l| set_cookie(LANG_COOKIE, l.code(), 31_536_000, false)) {
+    let secure = secure_cookie(&state, &headers);
+    if let Some(c) = chosen.and_then(|l| set_cookie(LANG_COOKIE, l.code(), 31_536_000, secure)) {
         response.headers_mut().append(header::SET_COOKIE, c);
     }
     response
@@ -193,7 +203,8 @@ pub async fn login_submit(
         Ok(token) => {
             let mut r = Redirect::to("/").into_response();
             let max_age = state.auth.token_ttl.num_seconds();
-            if let Some(c) = set_cookie(SESSION_COOKIE, &token, max_age, is_https(&headers)) {
+            let secure = secure_cookie(&state, &headers);
+            if let Some(c) = set_cookie(SESSION_COOKIE, &token, max_age, secure) {
                 r.headers_mut().append(header::SET_COOKIE, c);
             }
             r
@@ -218,9 +229,9 @@ pub async fn login_submit(
     }
 }
 
-pub async fn logout(headers: HeaderMap) -> Response {
+pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let mut r = Redirect::to("/login").into_response();
-    if let Some(c) = set_cookie(SESSION_COOKIE, "", 0, is_https(&headers)) {
+    if let Some(c) = set_cookie(SESSION_COOKIE, "", 0, secure_cookie(&state, &headers)) {
         r.headers_mut().append(header::SET_COOKIE, c);
     }
     r
@@ -245,10 +256,51 @@ pub async fn set_language(
     if let Err(e) = icf_store::users::set_ui_language(&state.db, ui.user.id, lang.code()).await {
         return error_page(ui.l, e.into());
     }
-    // Only a local path: never bounce to another site.
-    let back = form
-        .back
-        .filter(|b| b.starts_with('/') && !b.starts_with("//"))
-        .unwrap_or_else(|| "/".into());
-    Redirect::to(&back).into_response()
+    let back = form.back.as_deref().and_then(local_path).unwrap_or("/");
+    Redirect::to(back).into_response()
+}
+
+/// `to` when it is a path on this site, fit for a `Location` header; else `None`.
+///
+/// Browsers read `//host` and `/\host` as another site (a backslash counts as a slash),
+/// and drop tabs and newlines before deciding, so the path must start with one `/`, hold
+/// no backslash and only visible ASCII (the UI's own paths arrive percent-encoded).
+pub fn local_path(to: &str) -> Option<&str> {
+    let rest = to.strip_prefix('/')?;
+    let fits = !rest.starts_with('/') && to.bytes().all(|b| b.is_ascii_graphic() && b != b'\\');
+    fits.then_some(to)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local_path;
+
+    #[test]
+    fn only_paths_on_this_site_are_redirect_targets() {
+        for ok in [
+            "/",
+            "/posts?page=2&status=draft",
+            "/groups/1#x",
+            "/a/http://b",
+        ] {
+            assert_eq!(local_path(ok), Some(ok));
+        }
+        for bad in [
+            "",
+            "posts",
+            "//evil.example/x",
+            "/\\evil.example/x",
+            "\\/evil.example",
+            "/\t/evil.example",
+            "/\r\nSet-Cookie: a=b",
+            "/x\ny",
+            "https://evil.example/",
+            "javascript:alert(1)",
+            "/caf\u{e9}",
+            "/a b",
+            "/a\\b",
+        ] {
+            assert_eq!(local_path(bad), None, "{bad:?}");
+        }
+    }
 }
