@@ -14,6 +14,7 @@ engine_tests!(
     expired_tokens_are_refused,
     repeated_failures_are_throttled,
     behind_a_trusted_proxy_each_client_is_throttled_alone,
+    concurrent_guesses_check_no_more_passwords_than_the_budget,
     password_and_role_changes_revoke_old_tokens,
     malformed_login_bodies_name_the_problem,
 );
@@ -273,6 +274,60 @@ async fn behind_a_trusted_proxy_each_client_is_throttled_alone(engine: Engine) {
             );
         }
     }
+}
+
+/// Sixty wrong passwords at once from one address: the attempt is reserved before the
+/// password is checked, so no more than the address's five free attempts are checked (401)
+/// and the rest wait (429). The attack does not lock the operator out: the right password
+/// from another address signs in, on the API and on the sign-in form.
+async fn concurrent_guesses_check_no_more_passwords_than_the_budget(engine: Engine) {
+    let app = TestApp::spawn_with(engine, &[("ICF_TRUST_PROXY_HEADERS", "true")]).await;
+    let pw = app.create_user("admin", Role::Admin).await;
+    let attempt = async |who: &str, password: &str| {
+        app.request(Method::POST, "/api/auth/login", None)
+            .header("x-real-ip", who)
+            .json(&json!({"username": "admin", "password": password}))
+            .send()
+            .await
+            .unwrap()
+            .status()
+    };
+    let guesses = (0..60).map(|_| attempt("203.0.113.7", "guess-1234"));
+    let statuses = futures_util::future::join_all(guesses).await;
+    let checked = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    assert!(
+        statuses
+            .iter()
+            .all(|s| matches!(*s, StatusCode::UNAUTHORIZED | StatusCode::TOO_MANY_REQUESTS)),
+        "{statuses:?}"
+    );
+    assert_eq!(checked, 5, "passwords checked: {statuses:?}");
+
+    assert_eq!(
+        attempt("203.0.113.7", &pw).await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the guessing address waits"
+    );
+    assert_eq!(
+        attempt("198.51.100.9", &pw).await,
+        StatusCode::OK,
+        "the operator elsewhere is not locked out"
+    );
+    let form = reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(app.url("/login"))
+        .header("x-real-ip", "198.51.100.10")
+        .form(&[("username", "admin"), ("password", pw.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(form.status(), StatusCode::SEE_OTHER, "the sign-in form too");
 }
 
 async fn password_and_role_changes_revoke_old_tokens(engine: Engine) {
