@@ -103,6 +103,21 @@ pub(crate) async fn sign_in(
     Ok(token)
 }
 
+/// Sign out: the token this request carries (bearer header, else the UI's cookie) is
+/// revoked server-side and refused from now on; the user's other sessions go on.
+#[utoipa::path(post, path = "/api/auth/logout", tag = "auth", security(("bearer" = [])), responses(
+    (status = 204, description = "The token is revoked"),
+    (status = 401, body = crate::error::ErrorBody)))]
+pub async fn logout(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+) -> ApiResult<axum::http::StatusCode> {
+    let token = crate::auth::request_token(&headers)?;
+    let user = crate::auth::revoke_token(&state, &token).await?;
+    tracing::info!(user = %user.username, "signed out");
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
 /// The signed-in operator.
 #[utoipa::path(get, path = "/api/auth/me", tag = "auth", security(("bearer" = [])), responses(
     (status = 200, body = icf_core::auth::User),
