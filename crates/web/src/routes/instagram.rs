@@ -57,6 +57,24 @@ pub struct LoginResult {
     account: AccountState,
 }
 
+impl LoginResult {
+    /// As `viewer` may see it: an editor gets only the human side of the details and no
+    /// proxy address.
+    fn for_role(self, viewer: icf_core::enums::Role) -> Self {
+        match viewer {
+            icf_core::enums::Role::Admin => self,
+            icf_core::enums::Role::Editor => Self {
+                details: self
+                    .details
+                    .as_ref()
+                    .map(icf_core::account::challenge_for_editor),
+                account: self.account.for_role(viewer),
+                ..self
+            },
+        }
+    }
+}
+
 /// A login still waiting for a worker (or still running): ask again with
 /// `GET /api/accounts/{id}/login`.
 #[derive(Serialize, utoipa::ToSchema)]
@@ -141,7 +159,7 @@ pub async fn login(
         (status = 404, body = crate::error::ErrorBody)))]
 pub async fn last_login(
     State(state): State<AppState>,
-    _: CurrentUser,
+    user: CurrentUser,
     IdPath(id): IdPath<AccountId>,
 ) -> ApiResult<Response> {
     icf_store::accounts::get(&state.db, id)
@@ -150,9 +168,11 @@ pub async fn last_login(
     let job = icf_store::jobs::latest(&state.db, LOGIN_ACCOUNT, &id.to_string())
         .await?
         .ok_or(ApiError::NotFound("login"))?;
-    Ok(login_answer(&state, id, job.id, Duration::ZERO)
-        .await?
-        .into_response())
+    let answer = match login_answer(&state, id, job.id, Duration::ZERO).await? {
+        LoginAnswer::Done(r) => LoginAnswer::Done(Box::new(r.for_role(user.role))),
+        pending => pending,
+    };
+    Ok(answer.into_response())
 }
 
 /// What a login request came to: its outcome, or still waiting.
@@ -302,7 +322,7 @@ pub struct SessionStatus {
     responses((status = 200, body = SessionStatus), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn status(
     State(state): State<AppState>,
-    _: CurrentUser,
+    user: CurrentUser,
     IdPath(id): IdPath<AccountId>,
 ) -> ApiResult<Json<SessionStatus>> {
     let account = icf_store::accounts::get(&state.db, id)
@@ -332,7 +352,7 @@ pub async fn status(
         session: session.into(),
         error_class: err.as_ref().map(|e| class_name(e.class()).to_owned()),
         error: err.map(|e| e.to_string()),
-        account: account.into(),
+        account: AccountState::from(account).for_role(user.role),
     }))
 }
 
