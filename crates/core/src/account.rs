@@ -21,7 +21,7 @@ pub struct Account {
     pub group_name: Option<String>,
     pub language: String,
     pub proxy_id: Option<ProxyId>,
-    /// `socks5://host:port`, no credentials.
+    /// `socks5://host:port`, no credentials. Admins only: `null` for editors.
     pub proxy: Option<String>,
     pub posts_limit_per_day: i32,
     pub posts_today: i64,
@@ -37,7 +37,8 @@ pub struct Account {
     pub device_id: String,
     pub has_session: bool,
     pub has_totp: bool,
-    /// What Instagram asks a person for, if anything.
+    /// What Instagram asks a person for, if anything. Editors see only what the person
+    /// must do and where the code went, not Instagram's API path and identifiers.
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub pending_challenge: Option<serde_json::Value>,
     pub cooldown_until: Option<DateTime<Utc>>,
@@ -48,7 +49,48 @@ pub struct Account {
     pub updated_at: DateTime<Utc>,
 }
 
+/// What of a pending challenge (or a login's outcome details) an editor may see: what the
+/// person must do (`kind`, `asks`, the `message`, which two-factor methods are on) and
+/// where the code went (`contact`, `obfuscated_phone_number`). Instagram's internals — the
+/// challenge's API path and step, the two-factor identifier — are admin-only.
+pub fn challenge_for_editor(value: &serde_json::Value) -> serde_json::Value {
+    const SHOWN: &[&str] = &[
+        "kind",
+        "outcome",
+        "message",
+        "asks",
+        "contact",
+        "totp_on",
+        "sms_on",
+        "obfuscated_phone_number",
+    ];
+    match value {
+        serde_json::Value::Object(map) => serde_json::Value::Object(
+            map.iter()
+                .filter_map(|(k, v)| match k.as_str() {
+                    "details" => Some((k.clone(), challenge_for_editor(v))),
+                    k2 if SHOWN.contains(&k2) && !v.is_object() && !v.is_array() => {
+                        Some((k.clone(), v.clone()))
+                    }
+                    _ => None,
+                })
+                .collect(),
+        ),
+        serde_json::Value::Null => serde_json::Value::Null,
+        // A bare value says nothing a person needs; drop it.
+        _ => serde_json::Value::Object(Default::default()),
+    }
+}
+
 impl Account {
+    /// The account as an editor sees it: no proxy address (for a proxy authorised by IP,
+    /// host and port are the credential) and only the human side of a pending challenge.
+    pub fn for_editor(mut self) -> Self {
+        self.proxy = None;
+        self.pending_challenge = self.pending_challenge.as_ref().map(challenge_for_editor);
+        self
+    }
+
     /// Sets the warm-up stage and today's allowance from the account's age under `rules`.
     pub fn apply_pacing(&mut self, rules: &crate::pacing::PacingRules) {
         self.warmup_stage = i32::from(rules.warmup_stage(self.account_age_days));
@@ -330,5 +372,30 @@ mod tests {
         assert!(parse_group_name("  ").is_err());
         assert!(check_account_password("").is_err());
         assert!(check_account_password("p:a@s s").is_ok());
+    }
+}
+
+#[cfg(test)]
+mod editor_view_tests {
+    use super::challenge_for_editor;
+    use serde_json::json;
+
+    #[test]
+    fn editors_see_what_to_do_not_instagrams_internals() {
+        let pending = json!({"kind": "challenge", "details": {
+            "api_path": "/challenge/1/abc/", "asks": "email_code", "step_name": "verify_email",
+            "contact": "j***@example.com"}});
+        assert_eq!(
+            challenge_for_editor(&pending),
+            json!({"kind": "challenge", "details": {"asks": "email_code", "contact": "j***@example.com"}})
+        );
+        let two_factor = json!({"kind": "two_factor", "details": {"username": "shop",
+            "two_factor_identifier": "secret-id", "totp_on": true, "sms_on": false,
+            "obfuscated_phone_number": "•••12"}});
+        assert_eq!(
+            challenge_for_editor(&two_factor),
+            json!({"kind": "two_factor", "details": {"totp_on": true, "sms_on": false,
+                "obfuscated_phone_number": "•••12"}})
+        );
     }
 }

@@ -165,6 +165,19 @@ pub async fn delete(db: &Db, id: UserId) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Revokes every token the user holds (their `token_version` moves on).
+pub async fn revoke_tokens(db: &Db, id: UserId) -> Result<(), StoreError> {
+    on_pool!(db, |pool| sqlx::query(
+        "UPDATE users SET token_version = token_version + 1, updated_at = $2 WHERE id = $1"
+    )
+    .bind(DbUuid::from(id))
+    .bind(Utc::now())
+    .execute(pool)
+    .await
+    .map(|_| ())?);
+    Ok(())
+}
+
 pub async fn record_login(db: &Db, id: UserId) -> Result<(), StoreError> {
     on_pool!(db, |pool| sqlx::query(
         "UPDATE users SET last_login_at = $2 WHERE id = $1"

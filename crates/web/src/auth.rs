@@ -14,7 +14,8 @@ use crate::error::ApiError;
 use crate::state::{AppState, AuthSettings};
 
 /// What a token says. `ver` must equal the user's `token_version`, so a password, role or
-/// activity change revokes every token issued before it.
+/// activity change revokes every token issued before it. `jti` names this one token, so
+/// signing out revokes it alone (tokens issued before icf had `jti` have none).
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Claims {
     pub sub: UserId,
@@ -22,6 +23,8 @@ pub struct Claims {
     pub ver: i32,
     pub iat: i64,
     pub exp: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jti: Option<uuid::Uuid>,
 }
 
 pub fn issue_token(
@@ -37,6 +40,7 @@ pub fn issue_token(
         ver: version,
         iat: now.timestamp(),
         exp: (now + settings.token_ttl).timestamp(),
+        jti: Some(uuid::Uuid::new_v4()),
     };
     jsonwebtoken::encode(
         &Header::new(Algorithm::HS256),
@@ -84,32 +88,48 @@ impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let token = match parts.headers.get(header::AUTHORIZATION) {
-            Some(value) => value
-                .to_str()
-                .ok()
-                .and_then(|v| {
-                    v.strip_prefix("Bearer ")
-                        .or_else(|| v.strip_prefix("bearer "))
-                })
-                .map(str::trim)
-                .ok_or(ApiError::Unauthorized(
-                    "the Authorization header must be 'Bearer <token>'",
-                ))?
-                .to_owned(),
-            // The web UI's browser sends the same token as a SameSite cookie; the CSRF
-            // layer keeps other sites from riding on it.
-            None => crate::ui::session::cookie_token(&parts.headers).ok_or(
-                ApiError::Unauthorized("sign in first: no Authorization header"),
-            )?,
-        };
+        let token = request_token(&parts.headers)?;
         user_for_token(state, &token).await
+    }
+}
+
+/// The token a request carries: the `Authorization: Bearer` header, else the web UI's cookie.
+pub fn request_token(headers: &axum::http::HeaderMap) -> Result<String, ApiError> {
+    match headers.get(header::AUTHORIZATION) {
+        Some(value) => Ok(value
+            .to_str()
+            .ok()
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .map(str::trim)
+            .ok_or(ApiError::Unauthorized(
+                "the Authorization header must be 'Bearer <token>'",
+            ))?
+            .to_owned()),
+        // The web UI's browser sends the same token as a SameSite cookie; the CSRF
+        // layer keeps other sites from riding on it.
+        None => crate::ui::session::cookie_token(headers).ok_or(ApiError::Unauthorized(
+            "sign in first: no Authorization header",
+        )),
     }
 }
 
 /// The active user a token names, if the token is still valid.
 pub async fn user_for_token(state: &AppState, token: &str) -> Result<CurrentUser, ApiError> {
     let claims = decode_token(&state.auth, token)?;
+    user_for_claims(state, &claims).await
+}
+
+async fn user_for_claims(state: &AppState, claims: &Claims) -> Result<CurrentUser, ApiError> {
+    if let Some(jti) = claims.jti
+        && icf_store::revoked_tokens::is_revoked(&state.db, jti).await?
+    {
+        return Err(ApiError::Unauthorized(
+            "the token was signed out; sign in again",
+        ));
+    }
     let creds = match icf_store::users::get(&state.db, claims.sub).await {
         Ok(c) => c,
         Err(icf_store::StoreError::NotFound) => {
@@ -127,6 +147,26 @@ pub async fn user_for_token(state: &AppState, token: &str) -> Result<CurrentUser
         username: creds.user.username,
         role: creds.user.role,
     })
+}
+
+/// Signs a token out, server-side: it is refused from now on, while the user's other
+/// sessions go on. A token without a `jti` (issued by an older icf) cannot be told apart
+/// from the user's others, so all of that user's tokens are revoked instead.
+pub async fn revoke_token(state: &AppState, token: &str) -> Result<CurrentUser, ApiError> {
+    let claims = decode_token(&state.auth, token)?;
+    let user = user_for_claims(state, &claims).await?;
+    let now = Utc::now();
+    match claims.jti {
+        Some(jti) => {
+            let expires_at = chrono::DateTime::from_timestamp(claims.exp, 0)
+                .ok_or(ApiError::Unauthorized("the token is not valid"))?
+                // The decoder's leeway keeps a token a little past `exp`.
+                + chrono::Duration::seconds(60);
+            icf_store::revoked_tokens::revoke(&state.db, jti, user.id, expires_at, now).await?;
+        }
+        None => icf_store::users::revoke_tokens(&state.db, user.id).await?,
+    }
+    Ok(user)
 }
 
 /// A signed-in admin: 401 without a valid token, 403 for an editor.

@@ -18,6 +18,7 @@ use crate::routes;
         routes::health::healthz,
         routes::health::readyz,
         routes::auth::login,
+        routes::auth::logout,
         routes::auth::me,
         routes::users::list,
         routes::users::create,

@@ -3,7 +3,7 @@
 use std::sync::{Arc, Mutex};
 
 use chrono::Duration;
-use icf_core::auth::LoginThrottle;
+use icf_core::auth::{LoginThrottle, ThrottlePolicy};
 use icf_crypto::Cipher;
 use icf_media::MediaStore;
 use icf_store::Db;
@@ -44,8 +44,8 @@ pub struct AppState {
     pub auth: Arc<AuthSettings>,
     pub media: MediaStore,
     pub uploads: Arc<UploadSettings>,
-    /// Failed sign-ins per username and per client address. In memory: per process,
-    /// which is enough to make guessing slow.
+    /// Sign-in attempts per client address and per account (`LoginThrottle`). In memory:
+    /// per process, which is enough to make guessing slow.
     pub login_throttle: Arc<Mutex<LoginThrottle>>,
     /// The caption translator; `None` when no provider is configured (captions are then
     /// written by hand in every language).
@@ -92,7 +92,7 @@ impl AppState {
             auth: Arc::new(auth),
             media,
             uploads: Arc::new(uploads),
-            login_throttle: Arc::new(Mutex::new(LoginThrottle::new(5, Duration::minutes(15)))),
+            login_throttle: Arc::new(Mutex::new(LoginThrottle::new(ThrottlePolicy::default()))),
             translation: None,
             cipher,
             proxy_check: Arc::new(ProxyCheckSettings::default()),

@@ -14,6 +14,7 @@ engine_tests!(
     account_input_is_validated,
     one_proxy_serves_one_account_in_the_database,
     no_plaintext_secret_is_stored,
+    editors_see_no_proxy_address_and_no_challenge_internals,
 );
 
 async fn role_matrix_for_accounts_and_groups(engine: Engine) {
@@ -627,5 +628,75 @@ async fn no_plaintext_secret_is_stored(engine: Engine) {
                 assert!(!dump.contains(s), "{s} is in the PostgreSQL rows");
             }
         }
+    }
+}
+
+/// An editor's account views (list, one account, a group's accounts, the state) lack the
+/// proxy address (for a proxy authorised by IP, host:port is the credential) and the
+/// challenge's Instagram internals; they keep what the person must do and where the code
+/// went. An admin's views keep everything.
+async fn editors_see_no_proxy_address_and_no_challenge_internals(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let admin = app.admin_token().await;
+    let editor = app.editor_token().await;
+    let group = app.new_group(&admin, "Shops").await;
+    let created = create_account(
+        &app,
+        &admin,
+        json!({"username": "shop.one", "password": "pw", "language": "en",
+               "group_id": group, "proxy_url": "http://10.0.0.9:3128"}),
+    )
+    .await;
+    let id = created["id"].as_str().unwrap().to_owned();
+    icf_store::publishing::set_state(
+        &app.db,
+        id.parse::<icf_core::ids::AccountId>().unwrap(),
+        &icf_store::publishing::InstagramState {
+            status: icf_core::enums::AccountStatus::LoginRequired,
+            reason: "Instagram asks for a code".into(),
+            cooldown_until: None,
+            pending_challenge: Some(json!({"kind": "challenge", "details": {
+                "api_path": "/challenge/4242/AbCdEf/", "asks": "email_code",
+                "step_name": "verify_email", "contact": "j***@example.com"}})),
+        },
+    )
+    .await
+    .unwrap();
+
+    let views = async |token: &str| -> Vec<Value> {
+        let list = app.get_ok(token, "/api/accounts/").await;
+        let in_group = app
+            .get_ok(token, &format!("/api/groups/{group}/accounts"))
+            .await;
+        vec![
+            list["items"][0].clone(),
+            in_group["items"][0].clone(),
+            app.get_ok(token, &format!("/api/accounts/{id}")).await,
+            app.get_ok(token, &format!("/api/accounts/{id}/status"))
+                .await,
+        ]
+    };
+    for view in views(&editor).await {
+        assert_eq!(view["id"], id.as_str(), "{view}");
+        assert!(view["proxy"].is_null(), "no proxy address: {view}");
+        let text = view.to_string();
+        for internal in ["10.0.0.9", "3128", "/challenge/4242", "verify_email"] {
+            assert!(
+                !text.contains(internal),
+                "{internal} shown to an editor: {view}"
+            );
+        }
+        assert_eq!(
+            view["pending_challenge"],
+            json!({"kind": "challenge", "details": {"asks": "email_code",
+                "contact": "j***@example.com"}})
+        );
+    }
+    for view in views(&admin).await {
+        assert_eq!(view["proxy"], "http://10.0.0.9:3128", "{view}");
+        assert_eq!(
+            view["pending_challenge"]["details"]["api_path"],
+            "/challenge/4242/AbCdEf/"
+        );
     }
 }

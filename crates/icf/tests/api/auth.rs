@@ -14,6 +14,8 @@ engine_tests!(
     expired_tokens_are_refused,
     repeated_failures_are_throttled,
     behind_a_trusted_proxy_each_client_is_throttled_alone,
+    concurrent_guesses_check_no_more_passwords_than_the_budget,
+    signing_out_revokes_that_token_on_the_api_and_the_ui,
     password_and_role_changes_revoke_old_tokens,
     malformed_login_bodies_name_the_problem,
 );
@@ -272,6 +274,125 @@ async fn behind_a_trusted_proxy_each_client_is_throttled_alone(engine: Engine) {
                 "the header is not trusted"
             );
         }
+    }
+}
+
+/// Sixty wrong passwords at once from one address: the attempt is reserved before the
+/// password is checked, so no more than the address's five free attempts are checked (401)
+/// and the rest wait (429). The attack does not lock the operator out: the right password
+/// from another address signs in, on the API and on the sign-in form.
+async fn concurrent_guesses_check_no_more_passwords_than_the_budget(engine: Engine) {
+    let app = TestApp::spawn_with(engine, &[("ICF_TRUST_PROXY_HEADERS", "true")]).await;
+    let pw = app.create_user("admin", Role::Admin).await;
+    let attempt = async |who: &str, password: &str| {
+        app.request(Method::POST, "/api/auth/login", None)
+            .header("x-real-ip", who)
+            .json(&json!({"username": "admin", "password": password}))
+            .send()
+            .await
+            .unwrap()
+            .status()
+    };
+    let guesses = (0..60).map(|_| attempt("203.0.113.7", "guess-1234"));
+    let statuses = futures_util::future::join_all(guesses).await;
+    let checked = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    assert!(
+        statuses
+            .iter()
+            .all(|s| matches!(*s, StatusCode::UNAUTHORIZED | StatusCode::TOO_MANY_REQUESTS)),
+        "{statuses:?}"
+    );
+    assert_eq!(checked, 5, "passwords checked: {statuses:?}");
+
+    assert_eq!(
+        attempt("203.0.113.7", &pw).await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the guessing address waits"
+    );
+    assert_eq!(
+        attempt("198.51.100.9", &pw).await,
+        StatusCode::OK,
+        "the operator elsewhere is not locked out"
+    );
+    let form = reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(app.url("/login"))
+        .header("x-real-ip", "198.51.100.10")
+        .form(&[("username", "admin"), ("password", pw.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(form.status(), StatusCode::SEE_OTHER, "the sign-in form too");
+}
+
+/// `POST /api/auth/logout` revokes the token it is given, server-side: the API and the UI
+/// refuse it from then on, while the user's other sessions go on.
+async fn signing_out_revokes_that_token_on_the_api_and_the_ui(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let pw = app.create_user("erin", Role::Editor).await;
+    let gone = app.login("erin", &pw).await;
+    let kept = app.login("erin", &pw).await;
+
+    let (status, body) = app
+        .call(Method::POST, "/api/auth/logout", Some(&gone), None)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let (status, body) = app
+        .call(Method::GET, "/api/auth/me", Some(&gone), None)
+        .await;
+    let err = assert_error(status, &body, StatusCode::UNAUTHORIZED, "unauthorized");
+    assert!(
+        err["message"].as_str().unwrap().contains("signed out"),
+        "{err}"
+    );
+    let ui = reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(app.url("/posts"))
+        .header("cookie", format!("icf_session={gone}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ui.status(), StatusCode::SEE_OTHER);
+    assert_eq!(ui.headers()["location"], "/login", "the UI refuses it too");
+    let (status, _) = app
+        .call(Method::POST, "/api/auth/logout", Some(&gone), None)
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "signing out twice");
+
+    let (status, _) = app
+        .call(Method::GET, "/api/auth/me", Some(&kept), None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "another session goes on");
+
+    // A token from before tokens had a `jti` cannot be revoked alone: signing it out
+    // revokes all of the user's tokens.
+    let creds = icf_store::users::find_by_username(&app.db, "erin")
+        .await
+        .unwrap()
+        .unwrap();
+    let now = Utc::now().timestamp();
+    let old = forge(
+        json!({"sub": creds.user.id, "role": "editor", "ver": creds.token_version, "iat": now, "exp": now + 600}),
+        TEST_SECRET,
+    );
+    let (status, _) = app
+        .call(Method::POST, "/api/auth/logout", Some(&old), None)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    for token in [&old, &kept] {
+        let (status, _) = app
+            .call(Method::GET, "/api/auth/me", Some(token), None)
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
     }
 }
 

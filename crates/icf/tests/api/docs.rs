@@ -9,6 +9,7 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/healthz", &["get"]),
     ("/readyz", &["get"]),
     ("/api/auth/login", &["post"]),
+    ("/api/auth/logout", &["post"]),
     ("/api/auth/me", &["get"]),
     ("/api/users/", &["get", "post"]),
     ("/api/users/{id}", &["get", "put", "delete"]),

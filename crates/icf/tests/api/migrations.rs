@@ -243,6 +243,7 @@ const EXPECTED: &[(&str, &[&str])] = &[
         "job_selftest_runs",
         &["job_id", "batch", "attempt", "worker", "finished_at"],
     ),
+    ("revoked_tokens", &["jti", "user_id", "expires_at"]),
 ];
 
 pub async fn schema_columns(db: &Db) -> BTreeSet<(String, String)> {

@@ -84,7 +84,10 @@ const PUBLIC_UI: &[(&str, &str)] = &[
         "/static/{file}",
         "the sign-in page's stylesheet and scripts",
     ),
-    ("/logout", "clears the cookie; a stranger has none to clear"),
+    (
+        "/logout",
+        "revokes the cookie's token and clears it; a stranger has none",
+    ),
 ];
 
 /// UI routes behind `UiAdmin` (crates/web/src/ui): editors get the 403 page.
@@ -235,6 +238,15 @@ async fn every_documented_operation_answers_each_role_as_its_guard_says(engine: 
                 );
             }
 
+            // Signing out revokes the token it is given: use one of its own.
+            let (editor, admin) = if path == "/api/auth/logout" {
+                (
+                    app.login("writer", "pw-writer-1234").await,
+                    app.login("root", "pw-root-1234").await,
+                )
+            } else {
+                (editor.clone(), admin.clone())
+            };
             let ed = call_operation(&app, method, path, op, Some(&editor)).await;
             assert!(
                 ed.status != StatusCode::UNAUTHORIZED && !ed.status.is_server_error(),
@@ -339,6 +351,18 @@ async fn every_ui_route_sends_strangers_to_sign_in_and_editors_away_from_admin_s
             if !public {
                 assert!(to_login(anon), "{what} as a stranger: {anon}");
             }
+            // Signing out revokes the cookie's token: give it one of its own.
+            let (editor, admin) = if path == "/logout" {
+                (
+                    format!(
+                        "icf_session={}",
+                        app.login("writer", "pw-writer-1234").await
+                    ),
+                    format!("icf_session={}", app.login("root", "pw-root-1234").await),
+                )
+            } else {
+                (editor.clone(), admin.clone())
+            };
             let ed = ui_call(&app, &method, &url, Some(&editor)).await;
             assert!(!ed.is_server_error(), "{what} as an editor: {ed}");
             if admin_only {

@@ -153,6 +153,20 @@ async fn signing_in_sets_an_httponly_samesite_cookie_and_signing_out_clears_it(e
     let cleared = resp.headers()[SET_COOKIE].to_str().unwrap();
     assert!(cleared.starts_with("icf_session=;"), "{cleared}");
     assert!(cleared.contains("Max-Age=0"), "{cleared}");
+    // The token itself is revoked: a copy of the cookie no longer works anywhere.
+    let (status, _) = page(&app, &cookie, "/").await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "the UI sends it to sign in");
+    let resp = no_redirects()
+        .get(app.url("/api/auth/me"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        resp.status(),
+        StatusCode::UNAUTHORIZED,
+        "the API refuses it"
+    );
 }
 
 async fn a_cross_site_post_is_refused(engine: Engine) {

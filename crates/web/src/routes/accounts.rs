@@ -10,7 +10,7 @@ use icf_core::account::{
     Account, check_account_password, check_posts_limit, parse_instagram_username,
     parse_registered_on, registered_at as registered_at_of, registered_from_age,
 };
-use icf_core::enums::AccountStatus;
+use icf_core::enums::{AccountStatus, Role};
 use icf_core::ids::{AccountId, GroupId, ProxyId};
 use icf_core::language::Language;
 use icf_core::proxy::ProxySpec;
@@ -102,10 +102,14 @@ fn registration(
     Ok(Some(Some(registered_at_of(day))))
 }
 
-/// The account as the API shows it: warm-up and allowance under the configured rules.
-pub(crate) fn shown(state: &AppState, mut account: Account) -> Account {
+/// The account as the API shows it to `viewer`: warm-up and allowance under the configured
+/// rules; for an editor without the proxy address and Instagram's challenge internals.
+pub(crate) fn shown(state: &AppState, viewer: Role, mut account: Account) -> Account {
     account.apply_pacing(&state.pacing);
-    account
+    match viewer {
+        Role::Admin => account,
+        Role::Editor => account.for_editor(),
+    }
 }
 
 pub(crate) fn account_error(e: StoreError) -> ApiError {
@@ -174,6 +178,7 @@ async fn proxy_for_url(state: &AppState, raw: &str) -> ApiResult<ProxyId> {
 
 pub(crate) async fn list_accounts(
     state: &AppState,
+    viewer: Role,
     params: &Params,
     group: Option<GroupId>,
 ) -> ApiResult<Paged<Account>> {
@@ -223,11 +228,12 @@ pub(crate) async fn list_accounts(
         page.offset(),
     )
     .await?;
-    let items = items.into_iter().map(|a| shown(state, a)).collect();
+    let items = items.into_iter().map(|a| shown(state, viewer, a)).collect();
     Ok(Paged::new(items, total, page))
 }
 
-/// Accounts, never with passwords, sessions or proxy credentials. Editors may read.
+/// Accounts, never with passwords, sessions or proxy credentials. Editors may read, without
+/// the proxy address and with only the human side of a pending challenge.
 #[utoipa::path(get, path = "/api/accounts/", tag = "accounts", security(("bearer" = [])), params(("page" = Option<i64>, Query, description = "1-based page", minimum = 1, maximum = 1000000), ("per_page" = Option<i64>, Query, description = "1–500, default 50", minimum = 1, maximum = 500),
         ("group_id" = Option<String>, Query), ("status" = Option<String>, Query), ("language" = Option<String>, Query),
         ("search" = Option<String>, Query, description = "Part of the username"),
@@ -236,10 +242,12 @@ pub(crate) async fn list_accounts(
     responses((status = 200, body = Paged<icf_core::account::Account>), (status = 401, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
-    _: CurrentUser,
+    user: CurrentUser,
     params: Params,
 ) -> ApiResult<Json<Paged<Account>>> {
-    list_accounts(&state, &params, None).await.map(Json)
+    list_accounts(&state, user.role, &params, None)
+        .await
+        .map(Json)
 }
 
 /// Adds an account. Without `proxy_id` or `proxy_url` a free proxy of the pool is assigned.
@@ -302,18 +310,22 @@ pub async fn create(
     )
     .await
     .map_err(account_error)?;
-    Ok((StatusCode::CREATED, Json(shown(&state, account))))
+    Ok((
+        StatusCode::CREATED,
+        Json(shown(&state, Role::Admin, account)),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/accounts/{id}", tag = "accounts", security(("bearer" = [])), params(("id" = uuid::Uuid, Path, description = "Account id (UUID)")),
     responses((status = 200, body = icf_core::account::Account), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn get_one(
     State(state): State<AppState>,
-    _: CurrentUser,
+    user: CurrentUser,
     IdPath(id): IdPath<AccountId>,
 ) -> ApiResult<Json<Account>> {
     Ok(Json(shown(
         &state,
+        user.role,
         icf_store::accounts::get(&state.db, id)
             .await
             .map_err(account_error)?,
@@ -364,6 +376,7 @@ pub async fn set_totp(
         .map_err(account_error)?;
     Ok(Json(shown(
         &state,
+        Role::Admin,
         icf_store::accounts::get(&state.db, id)
             .await
             .map_err(account_error)?,
@@ -462,7 +475,7 @@ pub async fn update(
     )
     .await
     .map_err(account_error)?;
-    Ok(Json(shown(&state, account)))
+    Ok(Json(shown(&state, Role::Admin, account)))
 }
 
 #[utoipa::path(delete, path = "/api/accounts/{id}", tag = "accounts", security(("bearer" = [])), params(("id" = uuid::Uuid, Path, description = "Account id (UUID)")),
@@ -492,6 +505,23 @@ pub struct AccountState {
     last_login_at: Option<DateTime<Utc>>,
     failed_attempts: i32,
     proxy: Option<String>,
+}
+
+impl AccountState {
+    /// As `viewer` may see it (see [`shown`]).
+    pub(crate) fn for_role(self, viewer: Role) -> Self {
+        match viewer {
+            Role::Admin => self,
+            Role::Editor => Self {
+                proxy: None,
+                pending_challenge: self
+                    .pending_challenge
+                    .as_ref()
+                    .map(icf_core::account::challenge_for_editor),
+                ..self
+            },
+        }
+    }
 }
 
 impl From<Account> for AccountState {

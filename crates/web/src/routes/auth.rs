@@ -25,8 +25,11 @@ pub struct TokenResponse {
     expires_in: i64,
 }
 
-/// Sign in. Five failed attempts for a username, or from one client address, within
-/// 15 minutes make further attempts wait (429 with `Retry-After`).
+/// Sign in. After five failed attempts from one client address, each further attempt from
+/// it waits (30 s, doubling per failure, up to 15 minutes). An account takes at most ten
+/// failures per 15 minutes (at most three from any one address) from addresses it has not
+/// signed in from; a known address is not held by that. Waiting answers 429 with
+/// `Retry-After`.
 #[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest, responses(
     (status = 200, body = TokenResponse),
     (status = 401, description = "Wrong username or password, or a disabled user", body = crate::error::ErrorBody),
@@ -47,7 +50,8 @@ pub async fn login(
     }))
 }
 
-/// Checks a username and password (throttled per username and per client address) and
+/// Checks a username and password (throttled per client address and per account, see
+/// `icf_core::auth::LoginThrottle`) and
 /// issues a token. The API and the web UI's sign-in form both go through here.
 pub(crate) async fn sign_in(
     state: &AppState,
@@ -58,23 +62,14 @@ pub(crate) async fn sign_in(
     let username = username.trim().to_lowercase();
     // The sign-in form's fields reach here unchecked; PostgreSQL cannot look up a NUL.
     crate::extract::refuse_nul("username", &username)?;
-    let keys = [format!("user:{username}"), format!("ip:{client}")];
+    // Reserve the attempt (counted as a failure) before the password is checked, in one
+    // step under the lock: concurrent guesses cannot all pass the check first.
     let now = Utc::now();
-    {
-        let mut throttle = state
-            .login_throttle
-            .lock()
-            .map_err(|_| ApiError::internal("login throttle poisoned"))?;
-        if let Some(until) = keys
-            .iter()
-            .filter_map(|k| throttle.blocked_until(k, now))
-            .max()
-        {
-            return Err(ApiError::TooManyRequests {
-                retry_after_secs: (until - now).num_seconds().max(1) as u64,
-            });
-        }
-    }
+    let attempt = throttle(state)?
+        .reserve(&username, client, now)
+        .map_err(|until| ApiError::TooManyRequests {
+            retry_after_secs: (until - now).num_seconds().max(1) as u64,
+        })?;
 
     let creds = icf_store::users::find_by_username(&state.db, &username).await?;
     let (hash, known) = match &creds {
@@ -89,22 +84,14 @@ pub(crate) async fn sign_in(
     let creds = match creds {
         Some(c) if known && matches && c.user.is_active => c,
         _ => {
-            let mut throttle = state
-                .login_throttle
-                .lock()
-                .map_err(|_| ApiError::internal("login throttle poisoned"))?;
-            for key in &keys {
-                throttle.record_failure(key, now);
-            }
+            throttle(state)?.failed(attempt);
             // One message for unknown user, wrong password and disabled user alike.
             return Err(ApiError::Unauthorized(
                 "wrong username or password, or the user is disabled",
             ));
         }
     };
-    if let Ok(mut throttle) = state.login_throttle.lock() {
-        throttle.record_success(&keys[0]);
-    }
+    throttle(state)?.succeeded(attempt, Utc::now());
     icf_store::users::record_login(&state.db, creds.user.id).await?;
     let token = issue_token(
         &state.auth,
@@ -116,6 +103,21 @@ pub(crate) async fn sign_in(
     Ok(token)
 }
 
+/// Sign out: the token this request carries (bearer header, else the UI's cookie) is
+/// revoked server-side and refused from now on; the user's other sessions go on.
+#[utoipa::path(post, path = "/api/auth/logout", tag = "auth", security(("bearer" = [])), responses(
+    (status = 204, description = "The token is revoked"),
+    (status = 401, body = crate::error::ErrorBody)))]
+pub async fn logout(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+) -> ApiResult<axum::http::StatusCode> {
+    let token = crate::auth::request_token(&headers)?;
+    let user = crate::auth::revoke_token(&state, &token).await?;
+    tracing::info!(user = %user.username, "signed out");
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
 /// The signed-in operator.
 #[utoipa::path(get, path = "/api/auth/me", tag = "auth", security(("bearer" = [])), responses(
     (status = 200, body = icf_core::auth::User),
@@ -123,4 +125,13 @@ pub(crate) async fn sign_in(
 pub async fn me(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<User>> {
     let creds = icf_store::users::get(&state.db, user.id).await?;
     Ok(Json(creds.user))
+}
+
+fn throttle(
+    state: &AppState,
+) -> ApiResult<std::sync::MutexGuard<'_, icf_core::auth::LoginThrottle>> {
+    state
+        .login_throttle
+        .lock()
+        .map_err(|_| ApiError::internal("login throttle poisoned"))
 }

@@ -187,12 +187,14 @@ pub async fn delete(
     responses((status = 200, body = Paged<icf_core::account::Account>), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn accounts(
     State(state): State<AppState>,
-    _: CurrentUser,
+    user: CurrentUser,
     IdPath(id): IdPath<GroupId>,
     params: Params,
 ) -> ApiResult<Json<Paged<Account>>> {
     icf_store::groups::get(&state.db, id)
         .await
         .map_err(group_not_found)?;
-    list_accounts(&state, &params, Some(id)).await.map(Json)
+    list_accounts(&state, user.role, &params, Some(id))
+        .await
+        .map(Json)
 }

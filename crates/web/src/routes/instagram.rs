@@ -52,6 +52,24 @@ pub struct LoginResult {
     account: AccountState,
 }
 
+impl LoginResult {
+    /// As `viewer` may see it: an editor gets only the human side of the details and no
+    /// proxy address.
+    fn for_role(self, viewer: icf_core::enums::Role) -> Self {
+        match viewer {
+            icf_core::enums::Role::Admin => self,
+            icf_core::enums::Role::Editor => Self {
+                details: self
+                    .details
+                    .as_ref()
+                    .map(icf_core::account::challenge_for_editor),
+                account: self.account.for_role(viewer),
+                ..self
+            },
+        }
+    }
+}
+
 /// A login still waiting for a worker (or still running): ask again with
 /// `GET /api/accounts/{id}/login`.
 #[derive(Serialize, utoipa::ToSchema)]
@@ -126,7 +144,7 @@ pub async fn login(
         (status = 404, body = crate::error::ErrorBody)))]
 pub async fn last_login(
     State(state): State<AppState>,
-    _: CurrentUser,
+    user: CurrentUser,
     IdPath(id): IdPath<AccountId>,
 ) -> ApiResult<Response> {
     icf_store::accounts::get(&state.db, id)
@@ -135,9 +153,11 @@ pub async fn last_login(
     let job = icf_store::jobs::latest(&state.db, LOGIN_ACCOUNT, &id.to_string())
         .await?
         .ok_or(ApiError::NotFound("login"))?;
-    Ok(login_answer(&state, id, job.id, Duration::ZERO)
-        .await?
-        .into_response())
+    let answer = match login_answer(&state, id, job.id, Duration::ZERO).await? {
+        LoginAnswer::Done(r) => LoginAnswer::Done(Box::new(r.for_role(user.role))),
+        pending => pending,
+    };
+    Ok(answer.into_response())
 }
 
 /// What a login request came to: its outcome, or still waiting.
@@ -351,11 +371,14 @@ impl StatusParams {
         (status = 400, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn status(
     State(state): State<AppState>,
-    _: CurrentUser,
+    user: CurrentUser,
     IdPath(id): IdPath<AccountId>,
     ApiQuery(p): ApiQuery<StatusParams>,
 ) -> ApiResult<Response> {
-    Ok(status_job(&state, id, p.wait()?).await?.into_response())
+    Ok(status_job(&state, id, p.wait()?)
+        .await?
+        .for_role(user.role)
+        .into_response())
 }
 
 /// Checks the account's session now: the same as `GET /api/accounts/{id}/status`, for
@@ -381,7 +404,7 @@ pub async fn check_status(
         (status = 404, body = crate::error::ErrorBody)))]
 pub async fn last_check(
     State(state): State<AppState>,
-    _: CurrentUser,
+    user: CurrentUser,
     IdPath(id): IdPath<AccountId>,
 ) -> ApiResult<Response> {
     icf_store::accounts::get(&state.db, id)
@@ -397,6 +420,7 @@ pub async fn last_check(
     .ok_or(ApiError::NotFound("status check"))?;
     Ok(status_answer(&state, id, job.id, Duration::ZERO)
         .await?
+        .for_role(user.role)
         .into_response())
 }
 
@@ -407,6 +431,17 @@ pub(crate) enum StatusAnswer {
 }
 
 impl StatusAnswer {
+    /// What `role` may see of it (editors: no proxy, no challenge internals).
+    fn for_role(self, role: icf_core::enums::Role) -> StatusAnswer {
+        match self {
+            StatusAnswer::Done(r) => StatusAnswer::Done(Box::new(SessionStatus {
+                account: r.account.for_role(role),
+                ..*r
+            })),
+            pending => pending,
+        }
+    }
+
     fn into_response(self) -> Response {
         match self {
             StatusAnswer::Done(r) => Json(*r).into_response(),

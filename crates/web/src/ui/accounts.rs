@@ -102,17 +102,17 @@ pub async fn list(State(state): State<AppState>, UiAdmin(ui): UiAdmin, params: P
         .collect();
     languages.sort();
     languages.dedup();
-    let (rows, total, page, per_page, error) = match api::list_accounts(&state, &params, None).await
-    {
-        Ok(p) => (
-            p.items.into_iter().map(AccountRow::from).collect(),
-            p.total,
-            p.page,
-            p.per_page,
-            String::new(),
-        ),
-        Err(e) => (Vec::new(), 0, 1, 50, e.to_string()),
-    };
+    let (rows, total, page, per_page, error) =
+        match api::list_accounts(&state, ui.user.role, &params, None).await {
+            Ok(p) => (
+                p.items.into_iter().map(AccountRow::from).collect(),
+                p.total,
+                p.page,
+                p.per_page,
+                String::new(),
+            ),
+            Err(e) => (Vec::new(), 0, 1, 50, e.to_string()),
+        };
     let get = |k: &str| params.get(k).unwrap_or_default().to_owned();
     let (f_group, f_status, f_language, f_search) = (
         get("group_id"),
@@ -403,7 +403,7 @@ pub async fn page(
         return error_page(l, ApiError::NotFound("account"));
     };
     let account = match icf_store::accounts::get(&state.db, id).await {
-        Ok(a) => api::shown(&state, a),
+        Ok(a) => api::shown(&state, ui.user.role, a),
         Err(e) => return error_page(l, ApiError::missing("account")(e)),
     };
     let filter = icf_store::activity::LogFilter {

@@ -129,21 +129,23 @@ pub async fn page(
         Ok(g) => g,
         Err(e) => return error_page(l, api::group_not_found(e)),
     };
-    let accounts = match crate::routes::accounts::list_accounts(&state, &params, Some(id)).await {
-        Ok(p) => p
-            .items
-            .into_iter()
-            .map(|a| {
-                (
-                    a.id.to_string(),
-                    a.username,
-                    a.status.as_str().to_owned(),
-                    a.language,
-                )
-            })
-            .collect(),
-        Err(e) => return error_page(l, e),
-    };
+    let accounts =
+        match crate::routes::accounts::list_accounts(&state, ui.user.role, &params, Some(id)).await
+        {
+            Ok(p) => p
+                .items
+                .into_iter()
+                .map(|a| {
+                    (
+                        a.id.to_string(),
+                        a.username,
+                        a.status.as_str().to_owned(),
+                        a.language,
+                    )
+                })
+                .collect(),
+            Err(e) => return error_page(l, e),
+        };
     let others = icf_store::groups::list(&state.db)
         .await
         .unwrap_or_default()

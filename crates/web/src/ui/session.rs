@@ -229,7 +229,17 @@ pub async fn login_submit(
     }
 }
 
+/// Signs out: the cookie's token is revoked server-side (a copy of it no longer works),
+/// then the cookie is cleared.
 pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(token) = cookie_token(&headers) {
+        match crate::auth::revoke_token(&state, &token).await {
+            Ok(user) => tracing::info!(user = %user.username, "signed out"),
+            // Already invalid (expired, revoked, forged): nothing to revoke.
+            Err(ApiError::Unauthorized(_)) => {}
+            Err(e) => return error_page(guest_lang(&headers), e),
+        }
+    }
     let mut r = Redirect::to("/login").into_response();
     if let Some(c) = set_cookie(SESSION_COOKIE, "", 0, secure_cookie(&state, &headers)) {
         r.headers_mut().append(header::SET_COOKIE, c);
