@@ -43,8 +43,8 @@ pub enum MediaError {
         "the image is {width}×{height} pixels at {bits_per_pixel} bits per pixel: decoding it \
          takes {} MB, more than the {} MB icf allows for one image; save it with 8 bits per \
          channel or make it smaller",
-        bytes.div_ceil(1024 * 1024),
-        max_bytes / (1024 * 1024)
+        bytes.div_ceil(1_000_000),
+        max_bytes / 1_000_000
     )]
     TooMuchMemory {
         width: u32,

@@ -233,7 +233,7 @@ fn bad_image(e: image::ImageError, width: u32, height: u32, options: &PhotoOptio
             MediaError::BadImage(format!(
                 "decoding the {width}×{height} image needs more than the {} MB icf allows for \
                  one image",
-                options.max_decoded_bytes / (1024 * 1024)
+                options.max_decoded_bytes / 1_000_000
             ))
         }
         other => MediaError::BadImage(other.to_string()),
