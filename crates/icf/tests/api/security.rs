@@ -32,6 +32,7 @@ engine_tests!(
     hostile_file_names_never_leave_the_media_dir,
     oversized_malformed_and_bomb_uploads_are_refused,
     image_bombs_are_refused_within_the_memory_ceiling,
+    free_text_names_refuse_hidden_and_disguising_characters,
 );
 
 /// Operations anyone may call, and why.
@@ -1176,6 +1177,69 @@ fn crc32(data: &[u8]) -> u32 {
         }
     }
     !crc
+}
+
+/// Issue #18: group names took right-to-left overrides, zero-width characters and terminal
+/// escapes that usernames refuse. Every free-text name and description now follows one
+/// rule (icf_core::text), refused naming the field; ordinary text in any script is kept.
+async fn free_text_names_refuse_hidden_and_disguising_characters(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let admin = app.admin_token().await;
+    let t = Some(admin.as_str());
+    let hostile = [
+        "invoice\u{202E}fdp.exe",
+        "a\u{2066}isolated\u{2069}",
+        "admin\u{200B}",
+        "\u{FEFF}bom",
+        "\u{1b}[2J\u{1b}[31mred",
+        "bell\u{7}",
+    ];
+    for bad in hostile {
+        let (status, body) = app
+            .call(
+                Method::POST,
+                "/api/groups/",
+                t,
+                Some(json!({"name": bad})),
+            )
+            .await;
+        let err = assert_error(
+            status,
+            &body,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        );
+        assert_eq!(err["field"], "name", "{bad:?}: {body}");
+    }
+    let group = app.new_group(&admin, "Финансы 🚀 مالية").await;
+    for bad in hostile {
+        let (status, body) = app
+            .call(
+                Method::PUT,
+                &format!("/api/groups/{group}"),
+                t,
+                Some(json!({"description": format!("ok\n{bad}")})),
+            )
+            .await;
+        let err = assert_error(
+            status,
+            &body,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        );
+        assert_eq!(err["field"], "description", "{bad:?}: {body}");
+    }
+    let (status, body) = app
+        .call(
+            Method::PUT,
+            &format!("/api/groups/{group}"),
+            t,
+            Some(json!({"description": "two lines\nand a\ttab"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["description"], "two lines\nand a\ttab");
+    assert_eq!(body["name"], "Финансы 🚀 مالية");
 }
 
 /// Bits into bytes, least significant first, as deflate wants them.
