@@ -5,9 +5,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use crate::auth::FieldError;
-use crate::text::{Lines, check_free_text};
 use crate::enums::{AccountStatus, ProxyStatus, ProxyType};
 use crate::ids::{AccountId, GroupId, ProxyId};
+use crate::text::{Lines, check_free_text};
 
 /// An account as the API shows it: status and counters, the proxy masked, no password,
 /// no session, no TOTP secret.
@@ -328,7 +328,12 @@ mod tests {
         assert_eq!(check_posts_limit(5, 10).unwrap(), 5);
         assert_eq!(group_name_key(" Finance "), "finance");
         assert!(parse_group_name("  ").is_err());
-        for bad in ["evil\u{202E}gpj", "zero\u{200B}", "\u{1b}[2Jclear", "tab\there"] {
+        for bad in [
+            "evil\u{202E}gpj",
+            "zero\u{200B}",
+            "\u{1b}[2Jclear",
+            "tab\there",
+        ] {
             assert_eq!(parse_group_name(bad).unwrap_err().field, "name", "{bad:?}");
         }
         assert_eq!(parse_group_name(" Финансы 🚀 ").unwrap(), "Финансы 🚀");

@@ -35,14 +35,14 @@ fn refused(c: char, lines: Lines) -> Option<&'static str> {
 /// Refuses control characters (tab and line breaks allowed in [`Lines::Many`]),
 /// text-direction overrides and isolates, and zero-width characters, naming `field`.
 pub fn check_free_text(field: &'static str, text: &str, lines: Lines) -> Result<(), FieldError> {
-    match text.chars().find_map(|c| refused(c, lines).map(|what| (c, what))) {
+    match text
+        .chars()
+        .find_map(|c| refused(c, lines).map(|what| (c, what)))
+    {
         None => Ok(()),
         Some((c, what)) => Err(FieldError::new(
             field,
-            format!(
-                "must not contain {what}; found U+{:04X}",
-                u32::from(c)
-            ),
+            format!("must not contain {what}; found U+{:04X}", u32::from(c)),
         )),
     }
 }
@@ -71,7 +71,14 @@ mod tests {
             assert_eq!(err.field, "name", "{bad:?}");
             assert!(err.message.contains("U+"), "{bad:?}: {}", err.message);
         }
-        for good in ["Finance", "Финансы", "مالية", "金融 🚀", "Café · Ünïcode", "a-b_c.d"] {
+        for good in [
+            "Finance",
+            "Финансы",
+            "مالية",
+            "金融 🚀",
+            "Café · Ünïcode",
+            "a-b_c.d",
+        ] {
             assert_eq!(check_free_text("name", good, Lines::One), Ok(()), "{good}");
         }
         // Descriptions may run over lines and hold tabs, nothing else hidden.

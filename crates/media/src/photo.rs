@@ -148,8 +148,7 @@ pub fn prepare_photo(bytes: &[u8], options: &PhotoOptions) -> Result<PreparedPho
     let orientation = decoder
         .orientation()
         .map_err(|e| MediaError::BadImage(e.to_string()))?;
-    let mut image =
-        DynamicImage::from_decoder(decoder).map_err(|e| bad_image(e, w, h, options))?;
+    let mut image = DynamicImage::from_decoder(decoder).map_err(|e| bad_image(e, w, h, options))?;
     image.apply_orientation(orientation);
 
     // The decoded image is consumed here, so at most it and its 8-bit copy live at once.
@@ -457,10 +456,7 @@ mod tests {
         JpegEncoder::new_with_quality(&mut jpeg, 90)
             .encode_image(&RgbImage::new(16, 16))
             .unwrap();
-        let sof = jpeg
-            .windows(2)
-            .position(|w| w == [0xFF, 0xC0])
-            .unwrap();
+        let sof = jpeg.windows(2).position(|w| w == [0xFF, 0xC0]).unwrap();
         jpeg[sof + 5..sof + 7].copy_from_slice(&60_000u16.to_be_bytes());
         jpeg[sof + 7..sof + 9].copy_from_slice(&60_000u16.to_be_bytes());
         let err = prepare_photo(&jpeg, &PhotoOptions::default()).unwrap_err();

@@ -364,7 +364,10 @@ mod tests {
             "the file: Invalid data found when processing input"
         );
         let said = "Error opening output file 0192abcd-ef.upload.";
-        assert_eq!(without_paths(said, &args), "Error opening output file the file.");
+        assert_eq!(
+            without_paths(said, &args),
+            "Error opening output file the file."
+        );
         let said = "could not open '/etc/fonts/fonts.conf': moov atom not found";
         assert_eq!(
             without_paths(said, &args),

@@ -99,7 +99,9 @@ impl AppState {
             db,
             auth: Arc::new(auth),
             media,
-            media_work: Arc::new(tokio::sync::Semaphore::new(uploads.media_concurrency.max(1))),
+            media_work: Arc::new(tokio::sync::Semaphore::new(
+                uploads.media_concurrency.max(1),
+            )),
             uploads: Arc::new(uploads),
             login_throttle: Arc::new(Mutex::new(LoginThrottle::new(5, Duration::minutes(15)))),
             translation: None,

@@ -1196,12 +1196,7 @@ async fn free_text_names_refuse_hidden_and_disguising_characters(engine: Engine)
     ];
     for bad in hostile {
         let (status, body) = app
-            .call(
-                Method::POST,
-                "/api/groups/",
-                t,
-                Some(json!({"name": bad})),
-            )
+            .call(Method::POST, "/api/groups/", t, Some(json!({"name": bad})))
             .await;
         let err = assert_error(
             status,
@@ -1345,7 +1340,12 @@ async fn image_bombs_are_refused_within_the_memory_ceiling(engine: Engine) {
         .with_guessed_format()
         .unwrap()
         .into_decoder()
-        .map(|d| (image::ImageDecoder::dimensions(&d), image::ImageDecoder::total_bytes(&d)));
+        .map(|d| {
+            (
+                image::ImageDecoder::dimensions(&d),
+                image::ImageDecoder::total_bytes(&d),
+            )
+        });
     assert_eq!(decoder.unwrap(), ((12_000, 12_000), 864_000_000));
 
     // The ceiling DEPLOY.md gives: one decode's peak per permit, plus the files in memory.
