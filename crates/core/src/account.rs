@@ -7,6 +7,7 @@ use serde::Serialize;
 use crate::auth::FieldError;
 use crate::enums::{AccountStatus, ProxyStatus, ProxyType};
 use crate::ids::{AccountId, GroupId, ProxyId};
+use crate::text::{Lines, check_free_text};
 
 /// An account as the API shows it: status and counters, the proxy masked, no password,
 /// no session, no TOTP secret.
@@ -287,18 +288,15 @@ pub fn registered_at(day: NaiveDate) -> DateTime<Utc> {
     day.and_time(chrono::NaiveTime::MIN).and_utc()
 }
 
-/// Group names: 1–100 characters, trimmed; unique regardless of case.
+/// Group names: 1–100 characters, trimmed, one line of free text (no control characters,
+/// text-direction overrides or zero-width characters: [`check_free_text`]); unique
+/// regardless of case.
 pub fn parse_group_name(raw: &str) -> Result<String, FieldError> {
     let name = raw.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(FieldError::new("name", "must be 1 to 100 characters long"));
     }
-    if name.chars().any(char::is_control) {
-        return Err(FieldError::new(
-            "name",
-            "must not contain control characters",
-        ));
-    }
+    check_free_text("name", name, Lines::One)?;
     Ok(name.to_owned())
 }
 
@@ -307,6 +305,7 @@ pub fn group_name_key(name: &str) -> String {
     name.trim().to_lowercase()
 }
 
+/// A group's description: at most 2000 characters of free text over any number of lines.
 pub fn check_description(raw: &str) -> Result<String, FieldError> {
     if raw.chars().count() > 2000 {
         return Err(FieldError::new(
@@ -314,6 +313,7 @@ pub fn check_description(raw: &str) -> Result<String, FieldError> {
             "must be at most 2000 characters long",
         ));
     }
+    check_free_text("description", raw, Lines::Many)?;
     Ok(raw.trim().to_owned())
 }
 
@@ -370,6 +370,20 @@ mod tests {
         assert_eq!(check_posts_limit(5, 10).unwrap(), 5);
         assert_eq!(group_name_key(" Finance "), "finance");
         assert!(parse_group_name("  ").is_err());
+        for bad in [
+            "evil\u{202E}gpj",
+            "zero\u{200B}",
+            "\u{1b}[2Jclear",
+            "tab\there",
+        ] {
+            assert_eq!(parse_group_name(bad).unwrap_err().field, "name", "{bad:?}");
+        }
+        assert_eq!(parse_group_name(" Финансы 🚀 ").unwrap(), "Финансы 🚀");
+        assert_eq!(
+            check_description("x\u{2067}y").unwrap_err().field,
+            "description"
+        );
+        assert_eq!(check_description(" two\nlines ").unwrap(), "two\nlines");
         assert!(check_account_password("").is_err());
         assert!(check_account_password("p:a@s s").is_ok());
     }

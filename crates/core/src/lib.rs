@@ -17,5 +17,6 @@ pub mod password;
 pub mod post;
 pub mod proxy;
 pub mod redact;
+pub mod text;
 
 pub use enums::ParseEnumError;

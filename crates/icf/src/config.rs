@@ -119,6 +119,14 @@ pub struct Settings {
     pub max_upload_mb: u64,
     /// `ICF_MAX_PHOTO_MB` (default 30): the largest photo.
     pub max_photo_mb: u64,
+    /// `ICF_MAX_IMAGE_PIXELS` (default 50000000, i.e. 50 megapixels): the most pixels a
+    /// photo may have, read from its header before it is decoded. The decoded buffer may
+    /// take at most 4 bytes per pixel of it (an 8-bit RGBA image of that size), so a 16-bit
+    /// image gets fewer pixels. One decode holds about 8 bytes per pixel of it at most.
+    pub max_image_pixels: u64,
+    /// `ICF_MEDIA_CONCURRENCY` (default 2): how many photo decodes and ffprobe/ffmpeg runs
+    /// go at once; further uploads wait their turn. Bounds their memory together.
+    pub media_concurrency: usize,
     /// `ICF_PROXY_CHECK_URL`: what a proxy check fetches through the proxy. Default:
     /// Instagram's robots.txt, or `robots.txt` on `INSTAGRAM_API_URL` when that is set
     /// (a proxy is healthy when it reaches the Instagram icf talks to).
@@ -510,6 +518,14 @@ impl Settings {
                 "expected a number of megabytes above 0",
             ));
         }
+        let max_image_pixels = ranged_var(
+            &lookup,
+            "ICF_MAX_IMAGE_PIXELS",
+            icf_media::photo::DEFAULT_MAX_PIXELS,
+            100_000,
+            1_000_000_000,
+        )?;
+        let media_concurrency = ranged_var(&lookup, "ICF_MEDIA_CONCURRENCY", 2usize, 1, 64)?;
         let deepl_api_key = secret_var(&lookup, "DEEPL_API_KEY");
         let google_translate_api_key = secret_var(&lookup, "GOOGLE_TRANSLATE_API_KEY");
         let deepl_api_url = url_var(&lookup, "DEEPL_API_URL")?;
@@ -671,6 +687,8 @@ impl Settings {
             s3,
             max_upload_mb,
             max_photo_mb,
+            max_image_pixels,
+            media_concurrency,
             translation_provider,
             translation_fallback_provider,
             deepl_api_url,
@@ -1279,6 +1297,30 @@ mod tests {
         for bad in ["0", "4000", "fast"] {
             let err = settings(&[("ICF_PACING_SPEED", bad)]).unwrap_err();
             assert_eq!(err.variable, "ICF_PACING_SPEED", "{bad}");
+        }
+    }
+
+    #[test]
+    fn image_pixels_and_media_concurrency_are_bounded() {
+        let s = settings(&[]).unwrap();
+        assert_eq!((s.max_image_pixels, s.media_concurrency), (50_000_000, 2));
+        let s = settings(&[
+            ("ICF_MAX_IMAGE_PIXELS", "24000000"),
+            ("ICF_MEDIA_CONCURRENCY", "1"),
+        ])
+        .unwrap();
+        assert_eq!((s.max_image_pixels, s.media_concurrency), (24_000_000, 1));
+        for (var, bad) in [
+            ("ICF_MAX_IMAGE_PIXELS", "0"),
+            ("ICF_MAX_IMAGE_PIXELS", "50MP"),
+            ("ICF_MAX_IMAGE_PIXELS", "2000000000"),
+            ("ICF_MEDIA_CONCURRENCY", "0"),
+            ("ICF_MEDIA_CONCURRENCY", "many"),
+            ("ICF_MEDIA_CONCURRENCY", "65"),
+        ] {
+            let err = settings(&[(var, bad)]).unwrap_err();
+            assert_eq!(err.variable, var, "{bad}");
+            assert!(err.to_string().contains("a whole number from"), "{err}");
         }
     }
 

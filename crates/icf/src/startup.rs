@@ -122,6 +122,8 @@ impl App {
             UploadSettings {
                 max_file_bytes: settings.max_upload_mb * 1024 * 1024,
                 max_photo_bytes: settings.max_photo_mb * 1024 * 1024,
+                max_image_pixels: settings.max_image_pixels,
+                media_concurrency: settings.media_concurrency,
             },
             cipher,
         )

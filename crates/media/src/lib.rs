@@ -25,6 +25,34 @@ pub enum MediaError {
     BadImage(String),
     #[error("the image is {width}×{height} pixels, more than the {max}×{max} icf accepts")]
     TooLarge { width: u32, height: u32, max: u32 },
+    /// More pixels than `ICF_MAX_IMAGE_PIXELS`, checked from the header before decoding.
+    #[error(
+        "the image is {width}×{height} pixels ({:.1} megapixels), more than the {:.1} \
+         megapixels icf accepts; make it smaller",
+        megapixels(u64::from(*width) * u64::from(*height)),
+        megapixels(*max_pixels)
+    )]
+    TooManyPixels {
+        width: u32,
+        height: u32,
+        max_pixels: u64,
+    },
+    /// Decoding would need a buffer larger than the budget (16-bit images need twice the
+    /// memory of 8-bit ones), checked from the header before decoding.
+    #[error(
+        "the image is {width}×{height} pixels at {bits_per_pixel} bits per pixel: decoding it \
+         takes {} MB, more than the {} MB icf allows for one image; save it with 8 bits per \
+         channel or make it smaller",
+        bytes.div_ceil(1_000_000),
+        max_bytes / 1_000_000
+    )]
+    TooMuchMemory {
+        width: u32,
+        height: u32,
+        bits_per_pixel: u16,
+        bytes: u64,
+        max_bytes: u64,
+    },
     #[error(
         "the aspect ratio {ratio:.2}:1 is outside Instagram's range for feed photos \
          (4:5 to 1.91:1); crop or pad the photo"
@@ -62,6 +90,10 @@ impl From<std::io::Error> for MediaError {
             MediaError::Io(e)
         }
     }
+}
+
+fn megapixels(pixels: u64) -> f64 {
+    pixels as f64 / 1_000_000.0
 }
 
 /// Whether an error (or one of its causes) is the disk being full.

@@ -25,6 +25,14 @@ pub enum AspectFit {
     Pad,
 }
 
+/// How many bytes of decoded image each pixel of the budget stands for: an 8-bit RGBA pixel.
+/// An image whose decoded buffer is larger than `max_pixels × 4` bytes (a 16-bit image of
+/// more than half the pixel budget, say) is refused too.
+pub const BUDGET_BYTES_PER_PIXEL: u64 = 4;
+
+/// The default `max_pixels`: 50 megapixels (a 8192×6144 photo, more than any phone's).
+pub const DEFAULT_MAX_PIXELS: u64 = 50_000_000;
+
 #[derive(Debug, Clone, Copy)]
 pub struct PhotoOptions {
     pub fit: AspectFit,
@@ -33,6 +41,38 @@ pub struct PhotoOptions {
     pub jpeg_quality: u8,
     /// Refuse images claiming more pixels per side than this (decompression bombs).
     pub max_dimension: u32,
+    /// Refuse images of more pixels than this, from the header, before decoding.
+    pub max_pixels: u64,
+    /// Refuse images whose decoded buffer would be larger than this many bytes, from the
+    /// header, before decoding (a 16-bit RGB pixel takes 6 bytes, an 8-bit one 3).
+    pub max_decoded_bytes: u64,
+}
+
+impl PhotoOptions {
+    /// Options whose pixel budget is `max_pixels` and whose decoded-buffer budget is
+    /// `max_pixels ×` [`BUDGET_BYTES_PER_PIXEL`] bytes.
+    pub fn with_pixel_budget(mut self, max_pixels: u64) -> Self {
+        self.max_pixels = max_pixels;
+        self.max_decoded_bytes = max_pixels.saturating_mul(BUDGET_BYTES_PER_PIXEL);
+        self
+    }
+
+    /// About the most memory one call of [`prepare_photo`] holds at once, in bytes (besides
+    /// the file itself), for any image the budget lets through. Either the decoded buffer
+    /// (at most `max_decoded_bytes`) and its 8-bit RGB(A) copy — 8 bytes per pixel of the
+    /// budget at worst, for a 16-bit grey-and-alpha image — or, later, the RGB image and
+    /// the resampler's buffer (16 bytes per pixel of the source's width × the output's
+    /// height). Documented in DEPLOY.md.
+    pub fn peak_bytes(&self) -> u64 {
+        let p = self.max_pixels;
+        let copies = self.max_decoded_bytes.saturating_add(p.saturating_mul(4));
+        // After the aspect fit the picture is at most 1.25 times taller than wide.
+        let tallest = ((p as f64) * 1.25).sqrt() as u64;
+        let resize = p
+            .saturating_mul(3)
+            .saturating_add(16 * u64::from(self.max_width) * tallest);
+        copies.max(resize)
+    }
 }
 
 impl Default for PhotoOptions {
@@ -43,7 +83,10 @@ impl Default for PhotoOptions {
             min_width: 320,
             jpeg_quality: 90,
             max_dimension: 12_000,
+            max_pixels: 0,
+            max_decoded_bytes: 0,
         }
+        .with_pixel_budget(DEFAULT_MAX_PIXELS)
     }
 }
 
@@ -62,31 +105,55 @@ pub fn prepare_photo(bytes: &[u8], options: &PhotoOptions) -> Result<PreparedPho
         return Err(MediaError::Empty);
     }
     ensure_complete(bytes)?;
-    let mut reader = ImageReader::new(Cursor::new(bytes))
-        .with_guessed_format()
-        .map_err(|e| MediaError::BadImage(e.to_string()))?;
+    let reader = || {
+        ImageReader::new(Cursor::new(bytes))
+            .with_guessed_format()
+            .map_err(|e| MediaError::BadImage(e.to_string()))
+    };
+    // The size, from the header alone, so that a refusal can say it.
+    let (w, h) = match png_header_size(bytes) {
+        Some(size) => size,
+        None => {
+            let mut header = reader()?;
+            header.no_limits();
+            header
+                .into_dimensions()
+                .map_err(|e| MediaError::BadImage(e.to_string()))?
+        }
+    };
+    check_size(w, h, options)?;
+
+    let mut reader = reader()?;
     let mut limits = Limits::default();
     limits.max_image_width = Some(options.max_dimension);
     limits.max_image_height = Some(options.max_dimension);
-    limits.max_alloc = Some(1024 * 1024 * 1024);
+    // Also bounds what the decoders allocate for themselves.
+    limits.max_alloc = Some(options.max_decoded_bytes);
     reader.limits(limits);
-    let mut decoder = reader.into_decoder().map_err(|e| bad_image(e, options))?;
+    let mut decoder = reader
+        .into_decoder()
+        .map_err(|e| bad_image(e, w, h, options))?;
     let (w, h) = decoder.dimensions();
-    if w > options.max_dimension || h > options.max_dimension {
-        return Err(MediaError::TooLarge {
+    check_size(w, h, options)?;
+    let bytes_needed = decoder.total_bytes();
+    if bytes_needed > options.max_decoded_bytes {
+        return Err(MediaError::TooMuchMemory {
             width: w,
             height: h,
-            max: options.max_dimension,
+            bits_per_pixel: decoder.color_type().bits_per_pixel(),
+            bytes: bytes_needed,
+            max_bytes: options.max_decoded_bytes,
         });
     }
     let orientation = decoder
         .orientation()
         .map_err(|e| MediaError::BadImage(e.to_string()))?;
-    let mut image = DynamicImage::from_decoder(decoder).map_err(|e| bad_image(e, options))?;
+    let mut image = DynamicImage::from_decoder(decoder).map_err(|e| bad_image(e, w, h, options))?;
     image.apply_orientation(orientation);
 
-    let rgb = flatten_on_white(&image);
-    let rgb = fit_aspect(rgb, options.fit)?;
+    // The decoded image is consumed here, so at most it and its 8-bit copy live at once.
+    let rgb = flatten_on_white(image);
+    let rgb = fit_aspect(rgb, options)?;
     let rgb = resize_width(rgb, options);
     let (width, height) = rgb.dimensions();
 
@@ -126,23 +193,58 @@ fn ensure_complete(bytes: &[u8]) -> Result<(), MediaError> {
     Ok(())
 }
 
-fn bad_image(e: image::ImageError, options: &PhotoOptions) -> MediaError {
-    match e {
-        image::ImageError::Limits(_) => MediaError::TooLarge {
-            width: 0,
-            height: 0,
+/// A PNG's size from its IHDR, which must come first (the PNG decoder wants to see image
+/// data before it answers, and a bomb need not have any).
+fn png_header_size(bytes: &[u8]) -> Option<(u32, u32)> {
+    if !bytes.starts_with(b"\x89PNG\r\n\x1a\n") || bytes.get(12..16)? != b"IHDR" {
+        return None;
+    }
+    let word = |at: usize| Some(u32::from_be_bytes(bytes.get(at..at + 4)?.try_into().ok()?));
+    Some((word(16)?, word(20)?))
+}
+
+/// Sides and pixel count against the limits, before any pixel is decoded.
+fn check_size(width: u32, height: u32, options: &PhotoOptions) -> Result<(), MediaError> {
+    if width > options.max_dimension || height > options.max_dimension {
+        return Err(MediaError::TooLarge {
+            width,
+            height,
             max: options.max_dimension,
-        },
+        });
+    }
+    if u64::from(width) * u64::from(height) > options.max_pixels {
+        return Err(MediaError::TooManyPixels {
+            width,
+            height,
+            max_pixels: options.max_pixels,
+        });
+    }
+    Ok(())
+}
+
+/// A decoder's error; one about limits says the image's real size.
+fn bad_image(e: image::ImageError, width: u32, height: u32, options: &PhotoOptions) -> MediaError {
+    match e {
+        image::ImageError::Limits(_) => {
+            if let Err(size) = check_size(width, height, options) {
+                return size;
+            }
+            MediaError::BadImage(format!(
+                "decoding the {width}×{height} image needs more than the {} MB icf allows for \
+                 one image",
+                options.max_decoded_bytes / 1_000_000
+            ))
+        }
         other => MediaError::BadImage(other.to_string()),
     }
 }
 
 /// Transparent pixels become white, as Instagram would show them.
-fn flatten_on_white(image: &DynamicImage) -> RgbImage {
+fn flatten_on_white(image: DynamicImage) -> RgbImage {
     if !image.color().has_alpha() {
-        return image.to_rgb8();
+        return image.into_rgb8();
     }
-    let rgba: RgbaImage = image.to_rgba8();
+    let rgba: RgbaImage = image.into_rgba8();
     let mut out = RgbImage::new(rgba.width(), rgba.height());
     for (x, y, Rgba([r, g, b, a])) in rgba.enumerate_pixels().map(|(x, y, p)| (x, y, *p)) {
         let a = u16::from(a);
@@ -152,7 +254,7 @@ fn flatten_on_white(image: &DynamicImage) -> RgbImage {
     out
 }
 
-fn fit_aspect(img: RgbImage, fit: AspectFit) -> Result<RgbImage, MediaError> {
+fn fit_aspect(img: RgbImage, options: &PhotoOptions) -> Result<RgbImage, MediaError> {
     let (w, h) = img.dimensions();
     let ratio = f64::from(w) / f64::from(h);
     // A hair of tolerance: 1080×1350 is exactly 0.8 but float math may say 0.7999…
@@ -164,7 +266,7 @@ fn fit_aspect(img: RgbImage, fit: AspectFit) -> Result<RgbImage, MediaError> {
     } else {
         MAX_ASPECT
     };
-    match fit {
+    match options.fit {
         AspectFit::Reject => Err(MediaError::AspectRatio { ratio }),
         AspectFit::Crop => {
             let (nw, nh) = if ratio < MIN_ASPECT {
@@ -176,6 +278,22 @@ fn fit_aspect(img: RgbImage, fit: AspectFit) -> Result<RgbImage, MediaError> {
             Ok(image::imageops::crop_imm(&img, x, y, nw, nh).to_image())
         }
         AspectFit::Pad => {
+            // Padding adds blank pixels (up to 2.4 times as many); a canvas wider than the
+            // JPEG will be is shrunk first rather than built full size and shrunk after.
+            let padded_width = if ratio < MIN_ASPECT {
+                (f64::from(h) * target).round() as u32
+            } else {
+                w
+            };
+            let img = if padded_width > options.max_width {
+                let scale = f64::from(options.max_width) / f64::from(padded_width);
+                let nw = ((f64::from(w) * scale).round() as u32).max(1);
+                let nh = ((f64::from(h) * scale).round() as u32).max(1);
+                image::imageops::resize(&img, nw, nh, FilterType::CatmullRom)
+            } else {
+                img
+            };
+            let (w, h) = img.dimensions();
             let (nw, nh) = if ratio < MIN_ASPECT {
                 ((f64::from(h) * target).round() as u32, h)
             } else {
@@ -328,6 +446,79 @@ mod tests {
         png.extend_from_slice(&crc32(b"IEND").to_be_bytes());
         let err = prepare_photo(&png, &PhotoOptions::default()).unwrap_err();
         assert!(matches!(err, MediaError::TooLarge { .. }), "{err}");
+        // Its real size and the limit, never "0×0".
+        let message = err.to_string();
+        assert!(message.contains("100000×100000"), "{message}");
+        assert!(message.contains("12000×12000"), "{message}");
+
+        // A JPEG whose frame header claims 60000×60000.
+        let mut jpeg = Vec::new();
+        JpegEncoder::new_with_quality(&mut jpeg, 90)
+            .encode_image(&RgbImage::new(16, 16))
+            .unwrap();
+        let sof = jpeg.windows(2).position(|w| w == [0xFF, 0xC0]).unwrap();
+        jpeg[sof + 5..sof + 7].copy_from_slice(&60_000u16.to_be_bytes());
+        jpeg[sof + 7..sof + 9].copy_from_slice(&60_000u16.to_be_bytes());
+        let err = prepare_photo(&jpeg, &PhotoOptions::default()).unwrap_err();
+        assert!(matches!(err, MediaError::TooLarge { .. }), "{err}");
+        assert!(err.to_string().contains("60000×60000"), "{err}");
+    }
+
+    fn png16(w: u32, h: u32) -> Vec<u8> {
+        let img = image::ImageBuffer::<image::Rgb<u16>, _>::from_pixel(w, h, image::Rgb([0; 3]));
+        let mut out = Vec::new();
+        DynamicImage::ImageRgb16(img)
+            .write_to(&mut Cursor::new(&mut out), image::ImageFormat::Png)
+            .unwrap();
+        out
+    }
+
+    #[test]
+    fn the_pixel_budget_is_checked_from_the_header() {
+        let small = PhotoOptions {
+            min_width: 1,
+            ..PhotoOptions::default()
+        }
+        .with_pixel_budget(1_000);
+        assert_eq!(small.max_decoded_bytes, 4_000);
+        // 40×30 = 1,200 pixels: over the budget, whatever the bit depth.
+        let err = prepare_photo(&png(40, 30), &small).unwrap_err();
+        assert!(matches!(err, MediaError::TooManyPixels { .. }), "{err}");
+        assert!(err.to_string().contains("40×30 pixels"), "{err}");
+        // 30×25 = 750 pixels: 8-bit RGB (2,250 bytes) fits, 16-bit RGB (4,500 bytes) does not.
+        assert!(prepare_photo(&png(30, 25), &small).is_ok());
+        let err = prepare_photo(&png16(30, 25), &small).unwrap_err();
+        let MediaError::TooMuchMemory {
+            bits_per_pixel,
+            bytes,
+            max_bytes,
+            ..
+        } = err
+        else {
+            panic!("{err}");
+        };
+        assert_eq!((bits_per_pixel, bytes, max_bytes), (48, 4_500, 4_000));
+        assert!(err.to_string().contains("30×25 pixels at 48 bits"), "{err}");
+    }
+
+    #[test]
+    fn the_default_budget_bounds_one_decode() {
+        let options = PhotoOptions::default();
+        assert_eq!(options.max_pixels, 50_000_000);
+        assert_eq!(options.max_decoded_bytes, 200_000_000);
+        // 200 MB decoded + a 200 MB 8-bit RGBA copy; the resampler's phase is smaller.
+        assert_eq!(options.peak_bytes(), 400_000_000);
+    }
+
+    #[test]
+    fn padding_never_builds_a_canvas_wider_than_the_output() {
+        let pad = PhotoOptions {
+            fit: AspectFit::Pad,
+            ..Default::default()
+        };
+        // 300×3000 would pad to 2400×3000 (7.2 Mpx) before shrinking; it is shrunk first.
+        let out = prepare_photo(&png(300, 3000), &pad).unwrap();
+        assert_eq!((out.width, out.height), (1440, 1800));
     }
 
     fn crc32(data: &[u8]) -> u32 {

@@ -146,7 +146,7 @@ async fn run(tool: &'static str, args: &[&std::ffi::OsStr]) -> Result<Vec<u8>, M
         })??;
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
-        let last = stderr.lines().last().unwrap_or("").trim().to_owned();
+        let last = without_paths(stderr.lines().last().unwrap_or("").trim(), args);
         return Err(MediaError::Tool {
             tool,
             message: if last.is_empty() {
@@ -157,6 +157,38 @@ async fn run(tool: &'static str, args: &[&std::ffi::OsStr]) -> Result<Vec<u8>, M
         });
     }
     Ok(output.stdout)
+}
+
+/// The tools name the files they were given ("/srv/icf/uploads/.staging/…: Invalid data");
+/// a message goes back to whoever uploaded, who must never see the server's paths.
+fn without_paths(message: &str, args: &[&std::ffi::OsStr]) -> String {
+    let mut out = message.to_owned();
+    for arg in args {
+        let arg = arg.to_string_lossy();
+        if !arg.contains('/') {
+            continue;
+        }
+        out = out.replace(arg.as_ref(), "the file");
+        if let Some(name) = Path::new(arg.as_ref()).file_name() {
+            let name = name.to_string_lossy();
+            if name.len() > 3 {
+                out = out.replace(name.as_ref(), "the file");
+            }
+        }
+    }
+    // Any other absolute path the tool mentions (its configuration, a library…).
+    out.split(' ')
+        .map(|word| {
+            let bare = word.trim_matches(|c: char| "'\"(),:;".contains(c));
+            let bare = bare.strip_prefix("file:").unwrap_or(bare);
+            if bare.starts_with('/') && bare.len() > 1 {
+                "[path]"
+            } else {
+                word
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Runs `ffprobe` on a local file.
@@ -320,6 +352,27 @@ mod tests {
         let mut vp9 = info(1080, 1080, 10.0);
         vp9.codec = "vp9".into();
         assert!(vp9.check(VideoProduct::Feed, &l).is_err());
+    }
+
+    #[test]
+    fn tool_messages_never_quote_server_paths() {
+        let path = std::ffi::OsStr::new("/srv/icf/uploads/.staging/0192abcd-ef.upload");
+        let args = ["-v".as_ref(), "error".as_ref(), path];
+        let said = "/srv/icf/uploads/.staging/0192abcd-ef.upload: Invalid data found when processing input";
+        assert_eq!(
+            without_paths(said, &args),
+            "the file: Invalid data found when processing input"
+        );
+        let said = "Error opening output file 0192abcd-ef.upload.";
+        assert_eq!(
+            without_paths(said, &args),
+            "Error opening output file the file."
+        );
+        let said = "could not open '/etc/fonts/fonts.conf': moov atom not found";
+        assert_eq!(
+            without_paths(said, &args),
+            "could not open [path] moov atom not found"
+        );
     }
 
     #[test]

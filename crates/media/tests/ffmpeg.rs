@@ -66,6 +66,11 @@ async fn files_that_are_not_video_are_refused_clearly() {
     std::fs::write(&fake, b"\0\0\0\x18ftypmp42 this is not really a video").unwrap();
     let err = probe(&fake).await.unwrap_err();
     assert!(matches!(err, icf_media::MediaError::BadVideo(_)), "{err}");
+    // The message goes to whoever uploaded: never the server's path.
+    let message = err.to_string();
+    assert!(!message.contains(dir.path().to_str().unwrap()), "{message}");
+    assert!(!message.contains("fake.mp4"), "{message}");
+    assert!(!message.contains('/'), "{message}");
 
     let short = dir.path().join("short.mp4");
     make_video(&short, "640x640", 1);

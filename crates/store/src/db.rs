@@ -13,6 +13,47 @@ use crate::{StoreError, on_pool};
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
 
+/// The SQLite file holds password hashes and encrypted secrets: only icf's user may read
+/// it, whatever the umask. Before opening, the file is created 0600 (SQLite creates its
+/// `-wal` and `-shm` files with the main file's mode); `after_open`, the three are set to
+/// 0600 if they are more open (a database created by an older icf). In-memory databases
+/// have no file.
+fn private_sqlite_files(file: &std::path::Path, after_open: bool) -> std::io::Result<()> {
+    let name = file.to_string_lossy();
+    if name.is_empty() || name.starts_with(':') || name.contains("mode=memory") {
+        return Ok(());
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        if !after_open {
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(file)
+            {
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                // A missing folder and the like: SQLite's own error says it better.
+                Err(_) => return Ok(()),
+            }
+        }
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let path = std::path::PathBuf::from(format!("{name}{suffix}"));
+            let Ok(meta) = std::fs::metadata(&path) else {
+                continue;
+            };
+            if meta.permissions().mode() & 0o077 != 0 {
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = after_open;
+    Ok(())
+}
+
 /// The database engine behind a [`Db`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Engine {
@@ -84,11 +125,16 @@ impl Db {
                     .synchronous(SqliteSynchronous::Normal)
                     .foreign_keys(true)
                     .busy_timeout(Duration::from_secs(10));
+                let file = options.get_filename().to_owned();
+                private_sqlite_files(&file, false).map_err(|e| StoreError::Database(e.into()))?;
                 let pool = SqlitePoolOptions::new()
                     .max_connections(settings.max_connections)
                     .acquire_timeout(settings.acquire_timeout)
                     .connect_with(options)
                     .await?;
+                // SQLite gives -wal and -shm the main file's mode; files left by an older
+                // icf (0644) are tightened too.
+                private_sqlite_files(&file, true).map_err(|e| StoreError::Database(e.into()))?;
                 Ok(Db::Sqlite(pool))
             }
             Some(Engine::Postgres) => {
@@ -179,5 +225,50 @@ impl Db {
 
     pub async fn close(&self) {
         on_pool!(self, |pool| pool.close().await)
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    fn mode(path: &std::path::Path) -> u32 {
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    #[tokio::test]
+    async fn the_sqlite_files_are_private() {
+        let dir = std::env::temp_dir().join(format!("icf-db-mode-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let fresh = dir.join("fresh.db");
+        let db = Db::connect(
+            &format!("sqlite://{}", fresh.display()),
+            &PoolSettings::default(),
+        )
+        .await
+        .unwrap();
+        db.migrate().await.unwrap();
+        for suffix in ["", "-wal", "-shm"] {
+            let path = std::path::PathBuf::from(format!("{}{suffix}", fresh.display()));
+            assert_eq!(mode(&path), 0o600, "{}", path.display());
+        }
+        db.close().await;
+
+        // A database an older icf left world-readable is tightened when opened.
+        let old = dir.join("old.db");
+        std::fs::write(&old, b"").unwrap();
+        std::fs::set_permissions(&old, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let db = Db::connect(
+            &format!("sqlite://{}", old.display()),
+            &PoolSettings::default(),
+        )
+        .await
+        .unwrap();
+        db.migrate().await.unwrap();
+        assert_eq!(mode(&old), 0o600);
+        db.close().await;
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -27,6 +27,11 @@ pub struct UploadSettings {
     pub max_file_bytes: u64,
     /// The largest photo, in bytes (photos are decoded in memory).
     pub max_photo_bytes: u64,
+    /// The most pixels a photo may have (`ICF_MAX_IMAGE_PIXELS`); its decoded buffer may
+    /// take 4 bytes per pixel of this, checked from the header before decoding.
+    pub max_image_pixels: u64,
+    /// How many photo decodes and ffprobe/ffmpeg runs go at once (`ICF_MEDIA_CONCURRENCY`).
+    pub media_concurrency: usize,
 }
 
 impl Default for UploadSettings {
@@ -34,6 +39,8 @@ impl Default for UploadSettings {
         Self {
             max_file_bytes: 1024 * 1024 * 1024,
             max_photo_bytes: 30 * 1024 * 1024,
+            max_image_pixels: icf_media::photo::DEFAULT_MAX_PIXELS,
+            media_concurrency: 2,
         }
     }
 }
@@ -44,6 +51,10 @@ pub struct AppState {
     pub auth: Arc<AuthSettings>,
     pub media: MediaStore,
     pub uploads: Arc<UploadSettings>,
+    /// Permits for the memory-hungry media work: decoding a photo, running ffprobe or
+    /// ffmpeg. `uploads.media_concurrency` of them, so that whatever is uploaded at once,
+    /// the decodes together stay under a known ceiling (DEPLOY.md).
+    pub media_work: Arc<tokio::sync::Semaphore>,
     /// Sign-in attempts per client address and per account (`LoginThrottle`). In memory:
     /// per process, which is enough to make guessing slow.
     pub login_throttle: Arc<Mutex<LoginThrottle>>,
@@ -91,6 +102,9 @@ impl AppState {
             db,
             auth: Arc::new(auth),
             media,
+            media_work: Arc::new(tokio::sync::Semaphore::new(
+                uploads.media_concurrency.max(1),
+            )),
             uploads: Arc::new(uploads),
             login_throttle: Arc::new(Mutex::new(LoginThrottle::new(ThrottlePolicy::default()))),
             translation: None,

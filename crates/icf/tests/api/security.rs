@@ -31,6 +31,8 @@ engine_tests!(
     markup_in_stored_text_is_escaped_on_every_page,
     hostile_file_names_never_leave_the_media_dir,
     oversized_malformed_and_bomb_uploads_are_refused,
+    image_bombs_are_refused_within_the_memory_ceiling,
+    free_text_names_refuse_hidden_and_disguising_characters,
 );
 
 /// Operations anyone may call, and why.
@@ -1199,6 +1201,236 @@ fn crc32(data: &[u8]) -> u32 {
         }
     }
     !crc
+}
+
+/// Issue #18: group names took right-to-left overrides, zero-width characters and terminal
+/// escapes that usernames refuse. Every free-text name and description now follows one
+/// rule (icf_core::text), refused naming the field; ordinary text in any script is kept.
+async fn free_text_names_refuse_hidden_and_disguising_characters(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let admin = app.admin_token().await;
+    let t = Some(admin.as_str());
+    let hostile = [
+        "invoice\u{202E}fdp.exe",
+        "a\u{2066}isolated\u{2069}",
+        "admin\u{200B}",
+        "\u{FEFF}bom",
+        "\u{1b}[2J\u{1b}[31mred",
+        "bell\u{7}",
+    ];
+    for bad in hostile {
+        let (status, body) = app
+            .call(Method::POST, "/api/groups/", t, Some(json!({"name": bad})))
+            .await;
+        let err = assert_error(
+            status,
+            &body,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        );
+        assert_eq!(err["field"], "name", "{bad:?}: {body}");
+    }
+    let group = app.new_group(&admin, "Финансы 🚀 مالية").await;
+    for bad in hostile {
+        let (status, body) = app
+            .call(
+                Method::PUT,
+                &format!("/api/groups/{group}"),
+                t,
+                Some(json!({"description": format!("ok\n{bad}")})),
+            )
+            .await;
+        let err = assert_error(
+            status,
+            &body,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        );
+        assert_eq!(err["field"], "description", "{bad:?}: {body}");
+    }
+    let (status, body) = app
+        .call(
+            Method::PUT,
+            &format!("/api/groups/{group}"),
+            t,
+            Some(json!({"description": "two lines\nand a\ttab"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["description"], "two lines\nand a\ttab");
+    assert_eq!(body["name"], "Финансы 🚀 مالية");
+}
+
+/// Bits into bytes, least significant first, as deflate wants them.
+#[derive(Default)]
+struct BitWriter {
+    out: Vec<u8>,
+    acc: u64,
+    n: u32,
+}
+
+impl BitWriter {
+    fn bits(&mut self, value: u32, count: u32) {
+        self.acc |= u64::from(value) << self.n;
+        self.n += count;
+        while self.n >= 8 {
+            self.out.push(self.acc as u8);
+            self.acc >>= 8;
+            self.n -= 8;
+        }
+    }
+
+    /// A Huffman code: sent most significant bit first.
+    fn code(&mut self, code: u32, len: u32) {
+        self.bits(code.reverse_bits() >> (32 - len), len);
+    }
+
+    fn finish(mut self) -> Vec<u8> {
+        if self.n > 0 {
+            self.out.push(self.acc as u8);
+        }
+        self.out
+    }
+}
+
+/// A real, complete `side`×`side` 16-bit RGB PNG, all black: 6 bytes a pixel decoded
+/// (864 MB at 12000 px), a few MB on the wire. Its zlib stream is written by hand (one
+/// fixed-Huffman block: a zero, then runs of 258 zeros at distance 1), so making it costs
+/// nothing like the 864 MB an encoder would want.
+fn png16_bomb(side: u32) -> Vec<u8> {
+    let raw_len = u64::from(side) * (1 + u64::from(side) * 6); // a filter byte per row
+    let mut bits = BitWriter::default();
+    bits.bits(1, 1); // the final block
+    bits.bits(1, 2); // fixed Huffman codes
+    bits.code(0x30, 8); // literal 0
+    let rest = raw_len - 1;
+    for _ in 0..rest / 258 {
+        bits.code(0b1100_0101, 8); // length 258 (code 285)
+        bits.code(0, 5); // distance 1
+    }
+    for _ in 0..rest % 258 {
+        bits.code(0x30, 8);
+    }
+    bits.code(0, 7); // end of block
+    let mut zlib = vec![0x78, 0x01];
+    zlib.extend(bits.finish());
+    let adler = (((raw_len % 65_521) as u32) << 16) | 1;
+    zlib.extend_from_slice(&adler.to_be_bytes());
+
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut chunk = |kind: &[u8], data: &[u8]| {
+        png.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        let mut body = kind.to_vec();
+        body.extend_from_slice(data);
+        png.extend_from_slice(&body);
+        png.extend_from_slice(&crc32(&body).to_be_bytes());
+    };
+    let mut ihdr = side.to_be_bytes().to_vec();
+    ihdr.extend_from_slice(&side.to_be_bytes());
+    ihdr.extend_from_slice(&[16, 2, 0, 0, 0]); // 16 bits, RGB
+    chunk(b"IHDR", &ihdr);
+    chunk(b"IDAT", &zlib);
+    chunk(b"IEND", &[]);
+    png
+}
+
+/// This process's peak resident memory (`VmHWM`) in bytes, after resetting it to the
+/// current resident size when `reset` (the app runs in-process).
+fn peak_rss(reset: bool) -> u64 {
+    if reset {
+        std::fs::write("/proc/self/clear_refs", "5").expect("reset VmHWM");
+    }
+    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
+    let kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmHWM");
+    kb * 1024
+}
+
+/// Issue #18: a 12000×12000 16-bit PNG (a few MB) used to be decoded — 1.5 GB of memory
+/// each, four at once took a server from 1.4 to 7.3 GB. Now the header is checked against
+/// ICF_MAX_IMAGE_PIXELS and the decoded-byte budget first, decodes wait for one of
+/// ICF_MEDIA_CONCURRENCY permits, and the peak stays under the documented ceiling.
+async fn image_bombs_are_refused_within_the_memory_ceiling(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let token = app.editor_token().await;
+    let lang = [("original_language", "en")];
+    let bomb = png16_bomb(12_000);
+    assert!(bomb.len() < 8 * 1024 * 1024, "{} bytes", bomb.len());
+    // It is a real image: the decoder agrees on what it claims.
+    let decoder = image::ImageReader::new(std::io::Cursor::new(&bomb))
+        .with_guessed_format()
+        .unwrap()
+        .into_decoder()
+        .map(|d| {
+            (
+                image::ImageDecoder::dimensions(&d),
+                image::ImageDecoder::total_bytes(&d),
+            )
+        });
+    assert_eq!(decoder.unwrap(), ((12_000, 12_000), 864_000_000));
+
+    // The ceiling DEPLOY.md gives: one decode's peak per permit, plus the files in memory.
+    let options = icf_media::PhotoOptions::default();
+    let ceiling = 2 * options.peak_bytes() + 4 * bomb.len() as u64;
+    let before = peak_rss(true);
+    let uploads = (0..4).map(|i| {
+        let (app, token, bomb) = (&app, &token, bomb.clone());
+        async move {
+            let name = format!("bomb{i}.png");
+            upload_post(app, token, &lang, (&name, bomb)).await
+        }
+    });
+    let answers = tokio::time::timeout(
+        Duration::from_secs(60),
+        futures_util::future::join_all(uploads),
+    )
+    .await
+    .expect("four bombs answered within a minute");
+    let grown = peak_rss(false).saturating_sub(before);
+    eprintln!(
+        "four bombs at once: peak memory grew by {} MB (ceiling {} MB)",
+        grown >> 20,
+        ceiling >> 20
+    );
+    for (status, body) in answers {
+        let err = assert_error(
+            status,
+            &body,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        );
+        assert_eq!(err["field"], "media[0]", "{body}");
+        let message = err["message"].as_str().unwrap();
+        assert!(message.contains("12000×12000 pixels"), "{message}");
+        assert!(message.contains("50.0 megapixels"), "{message}");
+    }
+    assert!(
+        grown < ceiling,
+        "peak memory grew by {} MB, over the {} MB ceiling",
+        grown >> 20,
+        ceiling >> 20
+    );
+
+    // Under the pixel budget but 16 bits deep: refused by the decoded-byte budget.
+    let deep = png16_bomb(6_000); // 36 Mpx, 216 MB decoded > 200 MB
+    let (status, body) = upload_post(&app, &token, &lang, ("deep.png", deep)).await;
+    let err = assert_error(
+        status,
+        &body,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    );
+    let message = err["message"].as_str().unwrap();
+    assert!(message.contains("6000×6000 pixels at 48 bits"), "{message}");
+    assert!(message.contains("200 MB"), "{message}");
+
+    // A normal photo is still welcome, and nothing of the bombs was kept.
+    let (status, post) = upload_post(&app, &token, &lang, ("ok.jpg", square_jpeg(1080))).await;
+    assert_eq!(status, StatusCode::CREATED, "{post}");
+    assert!(files_under(&app.settings.media_dir.join(".staging")).is_empty());
 }
 
 /// A small, valid PNG whose header claims `side` × `side` pixels.

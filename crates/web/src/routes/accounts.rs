@@ -460,6 +460,7 @@ pub async fn update(
             "must be at most 500 characters long",
         ));
     }
+    icf_core::text::check_free_text("status_reason", &reason, icf_core::text::Lines::Many)?;
     let account = icf_store::accounts::update(
         &state.db,
         id,

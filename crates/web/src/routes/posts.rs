@@ -360,14 +360,23 @@ async fn store_photo(
             limit_mb: state.uploads.max_photo_bytes / (1024 * 1024),
         });
     }
+    // One of `ICF_MEDIA_CONCURRENCY` permits, held by the decoding thread itself: were the
+    // request dropped (the client gone), the decode would go on and must still count.
+    let permit = media_permit(state).await?;
     let bytes = tokio::fs::read(&staged.path).await?;
     let options = PhotoOptions {
         fit,
         ..PhotoOptions::default()
-    };
-    let prepared = tokio::task::spawn_blocking(move || icf_media::prepare_photo(&bytes, &options))
-        .await
-        .map_err(|e| MediaError::Storage(e.to_string()))??;
+    }
+    .with_pixel_budget(state.uploads.max_image_pixels);
+    let prepared = tokio::task::spawn_blocking(move || {
+        let prepared = icf_media::prepare_photo(&bytes, &options);
+        drop(bytes);
+        drop(permit);
+        prepared
+    })
+    .await
+    .map_err(|e| MediaError::Storage(e.to_string()))??;
     let key = MediaKey::generate("posts", "jpg");
     let stored = state.media.put_bytes(&key, prepared.jpeg.into()).await?;
     cleanup.stored.push(key.clone());
@@ -384,18 +393,31 @@ async fn store_photo(
     })
 }
 
+/// Waits for one of the permits that bound concurrent decodes and transcodes.
+async fn media_permit(state: &AppState) -> Result<tokio::sync::OwnedSemaphorePermit, MediaError> {
+    state
+        .media_work
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|e| MediaError::Storage(e.to_string()))
+}
+
 async fn store_video(
     state: &AppState,
     staged: StagedUpload,
     product: VideoProduct,
     cleanup: &mut Cleanup,
 ) -> Result<PostMedia, MediaError> {
+    // ffprobe and ffmpeg take a permit too (they are killed if the request is dropped).
+    let permit = media_permit(state).await?;
     let info = icf_media::video::probe(&staged.path).await?;
     info.check(product, &VideoLimits::default())?;
     let cover_path = staged.path.with_extension("cover.jpg");
     cleanup.staged.push(cover_path.clone());
     icf_media::video::extract_cover(&staged.path, &cover_path, (info.duration_s / 2.0).min(1.0))
         .await?;
+    drop(permit);
     let cover_size = tokio::fs::metadata(&cover_path).await?.len();
 
     let key = MediaKey::generate("posts", "mp4");
