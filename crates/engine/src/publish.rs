@@ -117,9 +117,12 @@ impl PostToInstagram {
             return Ok(Outcome::Success);
         }
         let end = self.publish(ctx, &exec).await?;
-        // Jobs queued before this handler existed may allow more attempts: the
-        // specification's 3 retries win.
-        let last = ctx.attempt() >= ctx.max_attempts().min(MAX_ATTEMPTS as i32);
+        // The last attempt of the job, or of the execution: moves continue in new jobs,
+        // whose attempts start again, and the specification's 3 retries are the execution's
+        // (jobs queued before this handler existed may also allow more).
+        let last = ctx.attempt() >= ctx.max_attempts().min(MAX_ATTEMPTS as i32)
+            || (matches!(end, End::Retry(_))
+                && publishing::attempts(&engine.db, exec.id).await? >= MAX_ATTEMPTS as i32);
         let outcome = match end {
             End::Published => {
                 engine.cool_down_at_the_limit(exec.account_id).await?;
@@ -219,8 +222,9 @@ impl PostToInstagram {
         // only by the plan: after downtime every overdue job is due at once, and they must
         // go out spaced exactly as a fresh plan would space them. A retry that only asks
         // Instagram whether the last attempt published posts nothing and is not spaced.
-        if exec.upload_id.is_none() {
-            let rules = &engine.settings.pacing;
+        let rules = &engine.settings.pacing;
+        if exec.upload_id.is_none() && rules.min_spacing > chrono::Duration::zero() {
+            let now = Utc::now();
             let scope = self.spacing_scope(exec);
             if let Some(last) =
                 publishing::claim_spacing(&engine.db, &scope, now, rules.min_spacing).await?
@@ -238,7 +242,7 @@ impl PostToInstagram {
                 return Ok(End::Defer(until, "moved by pacing (spacing)".into()));
             }
         }
-        publishing::mark_posting(&engine.db, exec.id, ctx.attempt()).await?;
+        publishing::mark_posting(&engine.db, exec.id).await?;
         publishing::mark_post_posting(&engine.db, exec.post_id).await?;
 
         let mut conn = match engine.connect(exec.account_id).await {

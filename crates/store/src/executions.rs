@@ -383,7 +383,7 @@ pub async fn cancel_queued(db: &Db, post: PostId) -> Result<usize, StoreError> {
 }
 
 /// Puts the post's failed executions back in the queue, `spacing` apart from `start`, each
-/// with a new job, in one transaction; the handler re-checks the pacing rules before it
+/// with a new job and a fresh count of attempts, in one transaction; the handler re-checks the pacing rules before it
 /// publishes. Returns how many. A second call finds none failed and creates nothing.
 pub async fn retry_failed(
     db: &Db,
@@ -407,7 +407,8 @@ pub async fn retry_failed(
         on_tx!(tx, |conn| {
             sqlx::query(
             "UPDATE post_executions SET status = 'queued', error_class = NULL, error_message = NULL, \
-             upload_id = NULL, planned_at = $2, updated_at = $3 WHERE id = $1 AND status = 'failed'"
+             upload_id = NULL, retry_count = 0, planned_at = $2, updated_at = $3 \
+             WHERE id = $1 AND status = 'failed'"
         )
         .bind(*id)
         .bind(at)

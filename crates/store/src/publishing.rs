@@ -63,20 +63,31 @@ pub async fn execution(db: &Db, id: ExecutionId) -> Result<ExecutionRun, StoreEr
     })
 }
 
-/// The attempt starts: `posting`, with the attempt number.
-pub async fn mark_posting(db: &Db, id: ExecutionId, attempt: i32) -> Result<(), StoreError> {
+/// The attempt starts: `posting`, and one more attempt counted on the execution. Counted
+/// here rather than taken from the job: a move (pacing, a cooldown) continues in a new job
+/// whose attempts start again, and the specification's 3 retries are the execution's.
+pub async fn mark_posting(db: &Db, id: ExecutionId) -> Result<(), StoreError> {
     let now = Utc::now();
     on_pool!(db, |pool| sqlx::query(
-        "UPDATE post_executions SET status = 'posting', retry_count = $2, updated_at = $3 \
-         WHERE id = $1 AND status IN ('queued', 'posting')"
+        "UPDATE post_executions SET status = 'posting', retry_count = retry_count + 1, \
+         updated_at = $2 WHERE id = $1 AND status IN ('queued', 'posting')"
     )
     .bind(DbUuid::from(id))
-    .bind(attempt)
     .bind(now)
     .execute(pool)
     .await
     .map(|_| ())?);
     Ok(())
+}
+
+/// How many attempts of the execution have started (across its jobs).
+pub async fn attempts(db: &Db, id: ExecutionId) -> Result<i32, StoreError> {
+    Ok(on_pool!(db, |pool| sqlx::query_scalar(
+        "SELECT retry_count FROM post_executions WHERE id = $1"
+    )
+    .bind(DbUuid::from(id))
+    .fetch_one(pool)
+    .await?))
 }
 
 /// Moved to a later time (pacing, a cooldown), with the reason: the execution stays

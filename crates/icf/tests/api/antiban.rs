@@ -18,6 +18,7 @@ engine_tests!(
     one_daily_limit_caps_every_path,
     warm_up_follows_the_accounts_real_age,
     nothing_is_published_outside_the_groups_posting_hours,
+    a_moved_execution_keeps_its_count_of_attempts,
 );
 
 const PW: &str = "ig-antiban-pw";
@@ -569,5 +570,52 @@ async fn nothing_is_published_outside_the_groups_posting_hours(engine: Engine) {
         .get_ok(&admin, &format!("/api/accounts/{}", ids[0]))
         .await;
     assert_eq!(acc["status"], "active");
+    drop(proxy);
+}
+
+/// The specification's 3 retries belong to the execution, not to one job: a move (pacing,
+/// the spacing, a cooldown) continues in a new job whose attempts start again, so the count
+/// is kept on the execution. Here an execution that already used 3 attempts (in jobs before
+/// moves) fails for good at its next failure instead of starting 3 more.
+async fn a_moved_execution_keeps_its_count_of_attempts(engine: Engine) {
+    let Some(proxy) = microsocks_on("0.0.0.0", "ab", "pw") else {
+        return;
+    };
+    let broken = Faults {
+        upload_error: true,
+        ..Faults::default()
+    };
+    let seed = vec![sim_account("moved.often", PW, broken)];
+    let (_sim, mut app) = app_with_simulator(
+        engine,
+        seed.clone(),
+        &[("ICF_PACING_SPEED", "3600"), ("ICF_WORKER_POLL_SECS", "1")],
+    )
+    .await;
+    let admin = app.admin_token().await;
+    let (group, _) = group_of(&app, &admin, "Moved", &seed, &proxy).await;
+    let post = app.new_photo_post(&admin, &group, "Again", "en").await;
+    app.publish_now(&admin, &post).await;
+    icf_store::on_pool!(&app.db, |pool| sqlx::query(
+        "UPDATE post_executions SET retry_count = 3"
+    )
+    .execute(pool)
+    .await
+    .map(|_| ())
+    .unwrap());
+    app.run_worker();
+    until_done(&app, &admin, &post).await;
+    let e = &executions(&app, &admin, &post).await[0];
+    assert_eq!(e["status"], "failed", "{e}");
+    assert_eq!(e["error_class"], "retryable", "{e}");
+    assert_eq!(e["attempts"], 4, "{e}");
+    let runs: i64 = icf_store::on_pool!(&app.db, |pool| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM job_attempts a JOIN jobs j ON j.id = a.job_id \
+         WHERE j.kind = 'post_to_instagram'"
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap());
+    assert_eq!(runs, 1, "one attempt was left, not a new job's four");
     drop(proxy);
 }
