@@ -116,7 +116,7 @@ impl PostToInstagram {
         ) {
             return Ok(Outcome::Success);
         }
-        let end = self.publish(ctx, &exec).await?;
+        let end = self.publish(&exec).await?;
         // The last attempt of the job, or of the execution: moves continue in new jobs,
         // whose attempts start again, and the specification's 3 retries are the execution's
         // (jobs queued before this handler existed may also allow more).
@@ -157,7 +157,7 @@ impl PostToInstagram {
         Ok(outcome)
     }
 
-    async fn publish(&self, ctx: &JobContext, exec: &ExecutionRun) -> Result<End, EngineError> {
+    async fn publish(&self, exec: &ExecutionRun) -> Result<End, EngineError> {
         let engine = &self.engine;
         let now = Utc::now();
         let account = icf_store::accounts::get(&engine.db, exec.account_id).await?;

@@ -197,52 +197,57 @@ pub(crate) async fn login_job(
     login_answer(state, id, job, wait).await
 }
 
-/// Waits (polling the job row, so a worker in another process counts too) until the job
-/// ends or `wait` runs out.
+/// The job once it has ended, or as it is when `wait` runs out (polling the job row, so a
+/// worker in another process counts too).
+async fn await_job(
+    state: &AppState,
+    job_id: JobId,
+    wait: Duration,
+) -> ApiResult<icf_store::jobs::Job> {
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        let job = icf_store::jobs::get(&state.db, job_id).await?;
+        let open = matches!(job.state, JobState::Queued | JobState::Running);
+        if !open || tokio::time::Instant::now() >= deadline {
+            return Ok(job);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The login's outcome when its job ends within `wait`, else where to read it later.
 async fn login_answer(
     state: &AppState,
     id: AccountId,
     job_id: JobId,
     wait: Duration,
 ) -> ApiResult<LoginAnswer> {
-    let deadline = tokio::time::Instant::now() + wait;
-    loop {
-        let job = icf_store::jobs::get(&state.db, job_id).await?;
-        let report = match job.state {
-            JobState::Succeeded => Some(
-                job.result
-                    .and_then(|r| serde_json::from_value::<LoginReport>(r).ok())
-                    .unwrap_or_else(|| LoginReport {
-                        outcome: "failed".into(),
-                        details: None,
-                        error_class: Some("internal".into()),
-                        error: Some("the login recorded no outcome".into()),
-                    }),
-            ),
-            JobState::Failed | JobState::Cancelled => Some(LoginReport {
-                outcome: "failed".into(),
-                details: None,
-                error_class: Some("internal".into()),
-                error: Some(
-                    job.last_error
-                        .unwrap_or_else(|| format!("the login job was {}", job.state.as_str())),
-                ),
-            }),
-            JobState::Queued | JobState::Running => None,
-        };
-        if let Some(report) = report {
-            let Json(r) = result(state, id, report, Some(job_id)).await?;
-            return Ok(LoginAnswer::Done(Box::new(r)));
-        }
-        if tokio::time::Instant::now() >= deadline {
+    let job = await_job(state, job_id, wait).await?;
+    let failed = |error: String| LoginReport {
+        outcome: "failed".into(),
+        details: None,
+        error_class: Some("internal".into()),
+        error: Some(error),
+    };
+    let report = match job.state {
+        JobState::Succeeded => job
+            .result
+            .and_then(|r| serde_json::from_value::<LoginReport>(r).ok())
+            .unwrap_or_else(|| failed("the login recorded no outcome".into())),
+        JobState::Failed | JobState::Cancelled => failed(
+            job.last_error
+                .unwrap_or_else(|| format!("the login job was {}", job.state.as_str())),
+        ),
+        JobState::Queued | JobState::Running => {
             return Ok(LoginAnswer::Pending(LoginPending {
                 job_id,
                 state: job.state.as_str().to_owned(),
                 status_url: format!("/api/accounts/{id}/login"),
             }));
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    };
+    let Json(r) = result(state, id, report, Some(job_id)).await?;
+    Ok(LoginAnswer::Done(Box::new(r)))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -495,51 +500,43 @@ pub(crate) async fn status_job(
     status_answer(state, id, job, wait).await
 }
 
-/// Waits (polling the job row, so a worker in another process counts too) until the check
-/// ends or `wait` runs out.
+/// The check's outcome when its job ends within `wait`, else where to read it later.
 async fn status_answer(
     state: &AppState,
     id: AccountId,
     job_id: JobId,
     wait: Duration,
 ) -> ApiResult<StatusAnswer> {
-    let deadline = tokio::time::Instant::now() + wait;
-    loop {
-        let job = icf_store::jobs::get(&state.db, job_id).await?;
-        let failed = |error: String| CheckReport {
-            session: "failed".into(),
-            error_class: Some("internal".into()),
-            error: Some(error),
-        };
-        // A failed attempt records what it met before it ends, as a success does.
-        let recorded = job
-            .result
-            .and_then(|r| serde_json::from_value::<CheckReport>(r).ok());
-        let report = match job.state {
-            JobState::Succeeded => {
-                Some(recorded.unwrap_or_else(|| failed("the check recorded no outcome".into())))
-            }
-            JobState::Failed | JobState::Cancelled => Some(recorded.unwrap_or_else(|| {
-                failed(
-                    job.last_error
-                        .unwrap_or_else(|| format!("the check was {}", job.state.as_str())),
-                )
-            })),
-            JobState::Queued | JobState::Running => None,
-        };
-        if let Some(report) = report {
-            let r = session_status(state, id, report, Some(job_id)).await?;
-            return Ok(StatusAnswer::Done(Box::new(r)));
+    let job = await_job(state, job_id, wait).await?;
+    let failed = |error: String| CheckReport {
+        session: "failed".into(),
+        error_class: Some("internal".into()),
+        error: Some(error),
+    };
+    // A failed attempt records what it met before it ends, as a success does.
+    let recorded = job
+        .result
+        .and_then(|r| serde_json::from_value::<CheckReport>(r).ok());
+    let report = match job.state {
+        JobState::Succeeded => {
+            recorded.unwrap_or_else(|| failed("the check recorded no outcome".into()))
         }
-        if tokio::time::Instant::now() >= deadline {
+        JobState::Failed | JobState::Cancelled => recorded.unwrap_or_else(|| {
+            failed(
+                job.last_error
+                    .unwrap_or_else(|| format!("the check was {}", job.state.as_str())),
+            )
+        }),
+        JobState::Queued | JobState::Running => {
             return Ok(StatusAnswer::Pending(StatusPending {
                 job_id,
                 state: job.state.as_str().to_owned(),
                 status_url: format!("/api/accounts/{id}/status/check"),
             }));
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    };
+    let r = session_status(state, id, report, Some(job_id)).await?;
+    Ok(StatusAnswer::Done(Box::new(r)))
 }
 
 async fn log(state: &AppState, id: AccountId, action: &str, details: Value) {
