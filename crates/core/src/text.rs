@@ -23,6 +23,9 @@ fn refused(c: char, lines: Lines) -> Option<&'static str> {
         '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{061C}' => {
             Some("text-direction controls (U+202A–U+202E, U+2066–U+2069)")
         }
+        // Joiners build emoji sequences (a family) and words of Persian or Indic scripts:
+        // fine in a description, where nothing is told apart by its look.
+        '\u{200C}' | '\u{200D}' if lines == Lines::Many => None,
         // Zero-width spaces, joiners and marks, the BOM: two names that look the same.
         '\u{200B}'..='\u{200F}' | '\u{2060}' | '\u{FEFF}' => {
             Some("invisible characters (zero-width spaces, joiners and marks)")
@@ -50,6 +53,17 @@ pub fn check_free_text(field: &'static str, text: &str, lines: Lines) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn joiners_are_for_descriptions_not_names() {
+        let family = "Our team \u{1F468}\u{200D}\u{1F469}\u{200D}\u{1F467}";
+        let persian = "\u{0645}\u{06CC}\u{200C}\u{062E}\u{0648}\u{0627}\u{0647}\u{0645}";
+        for text in [family, persian] {
+            assert!(check_free_text("description", text, Lines::Many).is_ok(), "{text}");
+            assert!(check_free_text("name", text, Lines::One).is_err(), "{text}");
+        }
+        assert!(check_free_text("description", "zero\u{200B}width", Lines::Many).is_err());
+    }
 
     #[test]
     fn hidden_and_disguising_characters_are_refused_by_field() {
