@@ -59,7 +59,10 @@ mod tests {
         let family = "Our team \u{1F468}\u{200D}\u{1F469}\u{200D}\u{1F467}";
         let persian = "\u{0645}\u{06CC}\u{200C}\u{062E}\u{0648}\u{0627}\u{0647}\u{0645}";
         for text in [family, persian] {
-            assert!(check_free_text("description", text, Lines::Many).is_ok(), "{text}");
+            assert!(
+                check_free_text("description", text, Lines::Many).is_ok(),
+                "{text}"
+            );
             assert!(check_free_text("name", text, Lines::One).is_err(), "{text}");
         }
         assert!(check_free_text("description", "zero\u{200B}width", Lines::Many).is_err());

@@ -2,9 +2,19 @@
 //! (fact sheet §3.2, §7 "one stable proxy per account"). Production traffic is HTTP/2 with
 //! ALPN offering only `h2` and TLS 1.3 only, as instagrapi 3.x's curl transport does; a
 //! plain `http://` API base (the simulator) uses HTTP/1.1.
+//!
+//! The TLS configuration (root store, protocol versions, ALPN) is built once per process and
+//! per distinct extra CA, and shared by every account's clients (issue 20): loading and
+//! parsing the system's root certificates for each client cost more CPU than the rest of
+//! building it. Each client still gets its own TLS session cache, so no session ticket one
+//! account got is ever offered on another account's connections.
 
+use std::collections::HashMap;
 use std::fmt;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
+
+use tokio_rustls::rustls;
 
 use crate::error::IgError;
 
@@ -140,6 +150,90 @@ impl Default for TransportOptions {
     }
 }
 
+/// The TLS configurations shared by every account's clients that trust the same extra CA.
+struct SharedTls {
+    /// TLS 1.3 only, ALPN `h2` only: the API client over https.
+    h2_tls13: rustls::ClientConfig,
+    /// TLS 1.2 and 1.3, ALPN `http/1.1`: the web client, and the API client on a plain
+    /// `http://` base (the simulator). What reqwest builds for `http1_only()`.
+    http1: rustls::ClientConfig,
+}
+
+/// Distinct extra CAs come from configuration: one per process in production, one per
+/// simulator in tests. The bound only keeps a test process that starts many simulators from
+/// growing it without end; dropping an entry costs one more root store load, nothing else.
+const SHARED_TLS_MAX: usize = 16;
+
+/// The shared TLS configurations for `extra_ca_pem` (`None` and an empty PEM are the same:
+/// the system's roots alone), built on first use. The system's roots are read then, as
+/// reqwest's `rustls` feature reads them (rustls-platform-verifier: the native store on
+/// Linux), and are not read again while the process lives.
+fn shared_tls(extra_ca_pem: Option<&str>) -> Result<Arc<SharedTls>, IgError> {
+    static CACHE: OnceLock<Mutex<HashMap<String, Arc<SharedTls>>>> = OnceLock::new();
+    let key = extra_ca_pem.unwrap_or_default();
+    let mut cache = CACHE
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(shared) = cache.get(key) {
+        return Ok(shared.clone());
+    }
+    // Built under the lock, so concurrent first clients load the roots once, not each.
+    let shared = Arc::new(build_shared_tls(key)?);
+    if cache.len() >= SHARED_TLS_MAX {
+        cache.clear();
+    }
+    cache.insert(key.to_owned(), shared.clone());
+    Ok(shared)
+}
+
+/// What reqwest 0.13's `rustls` backend builds for a client (its `TlsBackend::Rustls`
+/// branch): the runtime's default crypto provider or aws-lc-rs, rustls-platform-verifier
+/// with the extra roots merged in, no client certificate, SNI on, no key log.
+fn build_shared_tls(extra_ca_pem: &str) -> Result<SharedTls, IgError> {
+    use rustls::pki_types::{CertificateDer, pem::PemObject};
+
+    let not_pem = || IgError::Protocol("the extra CA certificate is not PEM".into());
+    let cannot =
+        |e: &dyn fmt::Display| IgError::Proxy(format!("cannot build the HTTP client: {e}"));
+    let extra = CertificateDer::pem_slice_iter(extra_ca_pem.as_bytes())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| not_pem())?;
+    let provider = rustls::crypto::CryptoProvider::get_default()
+        .cloned()
+        .unwrap_or_else(|| Arc::new(rustls::crypto::aws_lc_rs::default_provider()));
+    let verifier = if extra.is_empty() {
+        rustls_platform_verifier::Verifier::new(provider.clone())
+    } else {
+        rustls_platform_verifier::Verifier::new_with_extra_roots(extra, provider.clone())
+    }
+    .map_err(|e| cannot(&e))?;
+    let verifier = Arc::new(verifier);
+    let config = |versions: &[&'static rustls::SupportedProtocolVersion], alpn: &[u8]| {
+        let mut c = rustls::ClientConfig::builder_with_provider(provider.clone())
+            .with_protocol_versions(versions)
+            .map_err(|e| cannot(&e))?
+            .dangerous()
+            .with_custom_certificate_verifier(verifier.clone())
+            .with_no_client_auth();
+        c.alpn_protocols = vec![alpn.to_vec()];
+        Ok::<_, IgError>(c)
+    };
+    Ok(SharedTls {
+        h2_tls13: config(&[&rustls::version::TLS13], b"h2")?,
+        http1: config(rustls::ALL_VERSIONS, b"http/1.1")?,
+    })
+}
+
+/// A client's copy of a shared configuration: the verifier (with its root store) and the
+/// crypto provider are shared; the TLS session cache is the client's own, as it was when
+/// each client built its configuration.
+fn client_tls(shared: &rustls::ClientConfig) -> rustls::ClientConfig {
+    let mut c = shared.clone();
+    c.resumption = rustls::client::Resumption::default();
+    c
+}
+
 /// Builds the account's client. `plain_http` is for an `http://` API base (the simulator):
 /// HTTP/1.1 then, since there is no TLS to negotiate h2 on.
 pub fn build_client(
@@ -157,19 +251,20 @@ pub fn build_client(
         .timeout(opts.timeout)
         .redirect(reqwest::redirect::Policy::none())
         .pool_idle_timeout(Duration::from_secs(90));
+    let tls = shared_tls(extra_ca_pem)?;
     if plain_http {
         // Plain-HTTP forwarding proxies (tinyproxy) close the client side after each
         // answer; a pooled connection would race that close and lose a request.
-        b = b.http1_only().pool_max_idle_per_host(0);
+        b = b
+            .http1_only()
+            .pool_max_idle_per_host(0)
+            .tls_backend_preconfigured(client_tls(&tls.http1));
     } else {
+        // TLS 1.3 only and ALPN `h2` only are in the shared configuration: reqwest applies
+        // neither `tls_version_min` nor its ALPN choice to a preconfigured one.
         b = b
             .http2_prior_knowledge()
-            .tls_version_min(reqwest::tls::Version::TLS_1_3);
-    }
-    if let Some(pem) = extra_ca_pem {
-        let certs = reqwest::Certificate::from_pem_bundle(pem.as_bytes())
-            .map_err(|_| IgError::Protocol("the extra CA certificate is not PEM".into()))?;
-        b = b.tls_certs_merge(certs);
+            .tls_backend_preconfigured(client_tls(&tls.h2_tls13));
     }
     b.build()
         .map_err(|e| IgError::Proxy(format!("cannot build the HTTP client: {e}")))
@@ -183,18 +278,14 @@ pub fn build_web_client(
 ) -> Result<reqwest::Client, IgError> {
     let p = reqwest::Proxy::all(proxy.url())
         .map_err(|_| IgError::Proxy("the proxy URL is not usable".into()))?;
-    let mut b = reqwest::Client::builder()
+    let b = reqwest::Client::builder()
         .proxy(p)
         .connect_timeout(cfg.transport.connect_timeout)
         .timeout(cfg.transport.timeout)
         .redirect(reqwest::redirect::Policy::none())
         .http1_only()
-        .pool_max_idle_per_host(0);
-    if let Some(pem) = cfg.extra_ca_pem.as_deref() {
-        let certs = reqwest::Certificate::from_pem_bundle(pem.as_bytes())
-            .map_err(|_| IgError::Protocol("the extra CA certificate is not PEM".into()))?;
-        b = b.tls_certs_merge(certs);
-    }
+        .pool_max_idle_per_host(0)
+        .tls_backend_preconfigured(client_tls(&shared_tls(cfg.extra_ca_pem.as_deref())?.http1));
     b.build()
         .map_err(|e| IgError::Proxy(format!("cannot build the HTTP client: {e}")))
 }
@@ -246,6 +337,21 @@ mod tests {
             ProxySpec::parse("h:8080").unwrap().scheme,
             ProxyScheme::Http
         );
+    }
+
+    #[test]
+    fn the_tls_configuration_is_built_once_per_extra_ca() {
+        let a = shared_tls(None).unwrap();
+        assert!(Arc::ptr_eq(&a, &shared_tls(None).unwrap()));
+        assert!(
+            Arc::ptr_eq(&a, &shared_tls(Some("")).unwrap()),
+            "no PEM, no extra CA"
+        );
+        assert_eq!(a.h2_tls13.alpn_protocols, vec![b"h2".to_vec()]);
+        assert_eq!(a.http1.alpn_protocols, vec![b"http/1.1".to_vec()]);
+        let bad = "-----BEGIN CERTIFICATE-----\n!!!\n-----END CERTIFICATE-----\n";
+        let e = shared_tls(Some(bad)).err().unwrap();
+        assert!(matches!(e, IgError::Protocol(_)), "{e}");
     }
 
     #[test]
