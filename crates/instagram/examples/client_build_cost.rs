@@ -1,6 +1,7 @@
 //! What it costs to build account HTTP clients (issue #20): builds N API clients (h2, TLS 1.3)
 //! and N web clients (HTTP/1.1), each through its own proxy, and prints the CPU time and wall
-//! time per client. A figure printer, not a test: nothing is asserted.
+//! time per client. A figure printer, not a test: nothing is asserted. Some kernels account
+//! thread CPU time in scheduler ticks (4 ms here); for totals of a few ms read the wall time.
 //!
 //! `cargo run --release -p icf-instagram --example client_build_cost -- [N] [extra-ca.pem]`
 
