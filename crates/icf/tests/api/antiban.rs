@@ -236,25 +236,17 @@ async fn one_daily_limit_caps_every_path(engine: Engine) {
         )
         .await;
     assert_eq!(created["posts_limit_per_day"], 5, "the default: {created}");
-    let (status, body) = app
-        .call(
+    let err = app
+        .refused(
             Method::POST,
             "/api/accounts/",
-            Some(&admin),
-            Some(
-                json!({"username": "lim.big", "password": PW, "language": "en",
+            &admin,
+            json!({"username": "lim.big", "password": PW, "language": "en",
                 "auto_proxy": false, "posts_limit_per_day": 6}),
-            ),
         )
         .await;
-    let err = assert_error(
-        status,
-        &body,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "validation_failed",
-    );
-    assert_eq!(err["field"], "posts_limit_per_day", "{body}");
-    assert!(body.to_string().contains("from 0 to 5"), "{body}");
+    assert_eq!(err["field"], "posts_limit_per_day", "{err}");
+    assert!(err.to_string().contains("from 0 to 5"), "{err}");
 
     let path = format!("/api/accounts/{}", created["id"].as_str().unwrap());
     let (status, body) = app
@@ -505,21 +497,10 @@ async fn nothing_is_published_outside_the_groups_posting_hours(engine: Engine) {
 
     // Bad windows are refused, naming the field.
     for bad in ["8-23", "08:00-08:00", "25:00-26:00"] {
-        let (status, body) = app
-            .call(
-                Method::PUT,
-                &gpath,
-                Some(&admin),
-                Some(json!({ "active_hours": bad })),
-            )
+        let err = app
+            .refused(Method::PUT, &gpath, &admin, json!({ "active_hours": bad }))
             .await;
-        let err = assert_error(
-            status,
-            &body,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "validation_failed",
-        );
-        assert_eq!(err["field"], "active_hours", "{bad}: {body}");
+        assert_eq!(err["field"], "active_hours", "{bad}: {err}");
     }
 
     // Closed now: the plan waits for the window to open, on the account's clock.

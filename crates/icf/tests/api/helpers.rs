@@ -496,6 +496,18 @@ impl TestApp {
         answer
     }
 
+    /// Sends `body` expecting a 422 field error; returns the error object (`field`,
+    /// `message`).
+    pub async fn refused(&self, method: Method, path: &str, token: &str, body: Value) -> Value {
+        let (status, answer) = self.call(method, path, Some(token), Some(body)).await;
+        assert_error(
+            status,
+            &answer,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        )
+    }
+
     /// `POST path` with a JSON body, expecting 201; returns what was created.
     pub async fn post_created(&self, token: &str, path: &str, body: Value) -> Value {
         self.send_expecting(StatusCode::CREATED, Method::POST, path, token, body)

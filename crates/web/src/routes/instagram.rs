@@ -70,10 +70,10 @@ impl LoginResult {
     }
 }
 
-/// A login still waiting for a worker (or still running): ask again with
-/// `GET /api/accounts/{id}/login`.
+/// A login or a session check still waiting for the account (its publishing goes first) or
+/// for a worker, or running: ask again at `status_url`.
 #[derive(Serialize, utoipa::ToSchema)]
-pub struct LoginPending {
+pub struct JobPending {
     #[schema(value_type = String)]
     job_id: JobId,
     /// `queued` or `running`.
@@ -116,7 +116,7 @@ pub struct LoginParams {
 /// job ends within `wait` seconds, else 202; a login already queued is joined, not doubled.
 #[utoipa::path(post, path = "/api/accounts/{id}/login", tag = "accounts", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path, description = "Account id (UUID)"), LoginParams),
-    responses((status = 403, body = crate::error::ErrorBody), (status = 200, body = LoginResult), (status = 202, body = LoginPending),
+    responses((status = 403, body = crate::error::ErrorBody), (status = 200, body = LoginResult), (status = 202, body = JobPending),
         (status = 404, body = crate::error::ErrorBody), (status = 503, body = crate::error::ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
@@ -140,7 +140,7 @@ pub async fn login(
 /// waits or runs.
 #[utoipa::path(get, path = "/api/accounts/{id}/login", tag = "accounts", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path, description = "Account id (UUID)")),
-    responses((status = 200, body = LoginResult), (status = 202, body = LoginPending),
+    responses((status = 200, body = LoginResult), (status = 202, body = JobPending),
         (status = 404, body = crate::error::ErrorBody)))]
 pub async fn last_login(
     State(state): State<AppState>,
@@ -160,26 +160,39 @@ pub async fn last_login(
     Ok(answer.into_response())
 }
 
-/// What a login request came to: its outcome, or still waiting.
-pub(crate) enum LoginAnswer {
-    Done(Box<LoginResult>),
-    Pending(LoginPending),
+/// What a request for an account's job (a login, a session check) came to: its outcome, or
+/// still waiting.
+pub(crate) enum JobAnswer<T> {
+    Done(Box<T>),
+    Pending(JobPending),
 }
 
-impl LoginAnswer {
+pub(crate) type LoginAnswer = JobAnswer<LoginResult>;
+pub(crate) type StatusAnswer = JobAnswer<SessionStatus>;
+
+impl<T: Serialize> JobAnswer<T> {
     fn into_response(self) -> Response {
         match self {
-            LoginAnswer::Done(r) => Json(*r).into_response(),
-            LoginAnswer::Pending(p) => (StatusCode::ACCEPTED, Json(p)).into_response(),
+            JobAnswer::Done(r) => Json(*r).into_response(),
+            JobAnswer::Pending(p) => (StatusCode::ACCEPTED, Json(p)).into_response(),
         }
     }
 
     /// As JSON, for the web UI.
     pub(crate) fn to_value(&self) -> Value {
         match self {
-            LoginAnswer::Done(r) => serde_json::to_value(r).unwrap_or(Value::Null),
-            LoginAnswer::Pending(p) => serde_json::to_value(p).unwrap_or(Value::Null),
+            JobAnswer::Done(r) => serde_json::to_value(r).unwrap_or(Value::Null),
+            JobAnswer::Pending(p) => serde_json::to_value(p).unwrap_or(Value::Null),
         }
+    }
+}
+
+/// Where to read a job's outcome later, while it waits or runs.
+fn pending(job: &icf_store::jobs::Job, status_url: String) -> JobPending {
+    JobPending {
+        job_id: job.id,
+        state: job.state.as_str().to_owned(),
+        status_url,
     }
 }
 
@@ -239,11 +252,8 @@ async fn login_answer(
                 .unwrap_or_else(|| format!("the login job was {}", job.state.as_str())),
         ),
         JobState::Queued | JobState::Running => {
-            return Ok(LoginAnswer::Pending(LoginPending {
-                job_id,
-                state: job.state.as_str().to_owned(),
-                status_url: format!("/api/accounts/{id}/login"),
-            }));
+            let url = format!("/api/accounts/{id}/login");
+            return Ok(JobAnswer::Pending(pending(&job, url)));
         }
     };
     let Json(r) = result(state, id, report, Some(job_id)).await?;
@@ -263,7 +273,7 @@ pub struct CodeRequest {
 /// (read the outcome with `GET /api/accounts/{id}/login`); 409 when nothing is pending.
 #[utoipa::path(post, path = "/api/accounts/{id}/challenge", tag = "accounts", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path, description = "Account id (UUID)"), LoginParams), request_body = CodeRequest,
-    responses((status = 403, body = crate::error::ErrorBody), (status = 200, body = LoginResult), (status = 202, body = LoginPending),
+    responses((status = 403, body = crate::error::ErrorBody), (status = 200, body = LoginResult), (status = 202, body = JobPending),
         (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody),
         (status = 422, body = crate::error::ErrorBody), (status = 503, body = crate::error::ErrorBody)))]
 pub async fn challenge(
@@ -331,17 +341,6 @@ pub struct SessionStatus {
     account: AccountState,
 }
 
-/// A check still waiting for the account (its publishing goes first) or for a worker: ask
-/// again with `GET /api/accounts/{id}/status/check`.
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct StatusPending {
-    #[schema(value_type = String)]
-    job_id: JobId,
-    /// `queued` or `running`.
-    state: String,
-    status_url: String,
-}
-
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct StatusParams {
@@ -372,7 +371,7 @@ impl StatusParams {
 /// Without a stored session nothing is asked of Instagram: `none`, at once.
 #[utoipa::path(get, path = "/api/accounts/{id}/status", tag = "accounts", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path, description = "Account id (UUID)"), StatusParams),
-    responses((status = 200, body = SessionStatus), (status = 202, body = StatusPending),
+    responses((status = 200, body = SessionStatus), (status = 202, body = JobPending),
         (status = 400, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn status(
     State(state): State<AppState>,
@@ -390,7 +389,7 @@ pub async fn status(
 /// clients that would rather not start work with a GET.
 #[utoipa::path(post, path = "/api/accounts/{id}/status/check", tag = "accounts", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path, description = "Account id (UUID)"), StatusParams),
-    responses((status = 200, body = SessionStatus), (status = 202, body = StatusPending),
+    responses((status = 200, body = SessionStatus), (status = 202, body = JobPending),
         (status = 400, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn check_status(
     State(state): State<AppState>,
@@ -405,7 +404,7 @@ pub async fn check_status(
 /// ended (200), or 202 while it waits or runs. Starts nothing.
 #[utoipa::path(get, path = "/api/accounts/{id}/status/check", tag = "accounts", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path, description = "Account id (UUID)")),
-    responses((status = 200, body = SessionStatus), (status = 202, body = StatusPending),
+    responses((status = 200, body = SessionStatus), (status = 202, body = JobPending),
         (status = 404, body = crate::error::ErrorBody)))]
 pub async fn last_check(
     State(state): State<AppState>,
@@ -429,36 +428,15 @@ pub async fn last_check(
         .into_response())
 }
 
-/// What a status request came to: the checked session, or still waiting.
-pub(crate) enum StatusAnswer {
-    Done(Box<SessionStatus>),
-    Pending(StatusPending),
-}
-
 impl StatusAnswer {
     /// What `role` may see of it (editors: no proxy, no challenge internals).
     fn for_role(self, role: icf_core::enums::Role) -> StatusAnswer {
         match self {
-            StatusAnswer::Done(r) => StatusAnswer::Done(Box::new(SessionStatus {
+            JobAnswer::Done(r) => JobAnswer::Done(Box::new(SessionStatus {
                 account: r.account.for_role(role),
                 ..*r
             })),
             pending => pending,
-        }
-    }
-
-    fn into_response(self) -> Response {
-        match self {
-            StatusAnswer::Done(r) => Json(*r).into_response(),
-            StatusAnswer::Pending(p) => (StatusCode::ACCEPTED, Json(p)).into_response(),
-        }
-    }
-
-    /// As JSON, for the web UI.
-    pub(crate) fn to_value(&self) -> Value {
-        match self {
-            StatusAnswer::Done(r) => serde_json::to_value(r).unwrap_or(Value::Null),
-            StatusAnswer::Pending(p) => serde_json::to_value(p).unwrap_or(Value::Null),
         }
     }
 }
@@ -516,6 +494,7 @@ async fn status_answer(
     // A failed attempt records what it met before it ends, as a success does.
     let recorded = job
         .result
+        .clone()
         .and_then(|r| serde_json::from_value::<CheckReport>(r).ok());
     let report = match job.state {
         JobState::Succeeded => {
@@ -528,11 +507,8 @@ async fn status_answer(
             )
         }),
         JobState::Queued | JobState::Running => {
-            return Ok(StatusAnswer::Pending(StatusPending {
-                job_id,
-                state: job.state.as_str().to_owned(),
-                status_url: format!("/api/accounts/{id}/status/check"),
-            }));
+            let url = format!("/api/accounts/{id}/status/check");
+            return Ok(JobAnswer::Pending(pending(&job, url)));
         }
     };
     let r = session_status(state, id, report, Some(job_id)).await?;
