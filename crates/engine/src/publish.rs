@@ -371,10 +371,16 @@ impl PostToInstagram {
                         None,
                     )
                     .await;
-                let at = Utc::now();
-                publishing::mark_success(&engine.db, exec, &p.media_id, &p.code, at).await?;
-                // The next publish of the scope is spaced from this moment.
-                publishing::touch_spacing(&engine.db, &self.spacing_scope(exec), at).await?;
+                let scope = self.spacing_scope(exec);
+                publishing::mark_success(
+                    &engine.db,
+                    exec,
+                    &p.media_id,
+                    &p.code,
+                    Utc::now(),
+                    &scope,
+                )
+                .await?;
                 Ok(Ok(End::Published))
             }
             Err(e) => {
@@ -421,6 +427,7 @@ impl PostToInstagram {
                     p.taken_at
                         .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
                         .unwrap_or_else(Utc::now),
+                    &self.spacing_scope(exec),
                 )
                 .await
                 .map(|_| End::Published),

@@ -185,13 +185,15 @@ async fn set_error(
     Ok(())
 }
 
-/// Published: the media, the time, and the account's `last_post_at`, together.
+/// Published: the media, the time, the account's `last_post_at`, its posting history and
+/// the spacing mark of `scope` (the next publish there is spaced from this one), together.
 pub async fn mark_success(
     db: &Db,
     exec: &ExecutionRun,
     media_id: &str,
     code: &str,
     at: DateTime<Utc>,
+    scope: &str,
 ) -> Result<(), StoreError> {
     on_pool!(db, |pool| {
         let mut tx = pool.begin_write().await?;
@@ -222,10 +224,19 @@ pub async fn mark_success(
             .bind(at)
             .execute(&mut *tx)
             .await?;
+        sqlx::query(TOUCH_SPACING)
+            .bind(scope)
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
     });
     Ok(())
 }
+
+/// Moves a scope's spacing mark forward to a publish's moment (never back).
+const TOUCH_SPACING: &str =
+    "UPDATE pacing_marks SET last_at = $2 WHERE scope = $1 AND last_at < $2";
 
 /// One publish in the account's posting history (see migration 0006): written with the
 /// execution's end, kept when the post is deleted.
@@ -390,20 +401,6 @@ pub async fn claim_spacing(
     .await?);
     // Gone between the two statements (a post deleted): nothing to wait for.
     Ok(Some(last.unwrap_or(now)))
-}
-
-/// Moves the scope's mark to the moment a publish went out, so the next one is spaced
-/// from the publish itself rather than from the start of its upload.
-pub async fn touch_spacing(db: &Db, scope: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
-    on_pool!(db, |pool| sqlx::query(
-        "UPDATE pacing_marks SET last_at = $2 WHERE scope = $1 AND last_at < $2"
-    )
-    .bind(scope)
-    .bind(at)
-    .execute(pool)
-    .await
-    .map(|_| ())?);
-    Ok(())
 }
 
 /// The account's group's posting window and the account's clock (seconds east of UTC), for
