@@ -112,12 +112,9 @@ impl App {
         }
         let cipher = cipher(settings)?;
         let instagram = engine(&db, settings)?;
-        let state = AppState::new(
+        let app = icf_app::App::new(
             db,
-            AuthSettings {
-                secret_key,
-                token_ttl: chrono::Duration::minutes(i64::from(settings.token_ttl_minutes)),
-            },
+            cipher,
             media_store(settings)?,
             UploadSettings {
                 max_file_bytes: settings.max_upload_mb * 1024 * 1024,
@@ -125,19 +122,25 @@ impl App {
                 max_image_pixels: settings.max_image_pixels,
                 media_concurrency: settings.media_concurrency,
             },
-            cipher,
         )
         .with_translation(translation)
         .with_pacing(pacing_rules(settings))
         .with_caption_rules(settings.caption_rules)
+        .with_engine(instagram)
+        .with_proxy_check(proxy_check_settings(settings));
+        let state = AppState::new(
+            app,
+            AuthSettings {
+                secret_key,
+                token_ttl: chrono::Duration::minutes(i64::from(settings.token_ttl_minutes)),
+            },
+        )
         .with_metrics_token(
             settings
                 .metrics_token
                 .as_ref()
                 .map(|t| t.expose_secret().to_owned()),
         )
-        .with_engine(instagram)
-        .with_proxy_check(proxy_check_settings(settings))
         .with_trusted_proxy_headers(settings.trust_proxy_headers)
         .with_secure_cookies(settings.secure_cookies);
         let listener = TcpListener::bind(settings.listen)
@@ -157,7 +160,7 @@ impl App {
     }
 
     pub fn db(&self) -> &Db {
-        &self.state.db
+        &self.state.app.db
     }
 
     /// Cancelled when [`App::run`]'s shutdown begins (what long-lived responses end on).

@@ -110,7 +110,7 @@ pub fn request_token(headers: &axum::http::HeaderMap) -> Result<String, ApiError
             .to_owned()),
         // The web UI's browser sends the same token as a SameSite cookie; the CSRF
         // layer keeps other sites from riding on it.
-        None => crate::ui::session::cookie_token(headers).ok_or(ApiError::Unauthorized(
+        None => crate::cookies::cookie_token(headers).ok_or(ApiError::Unauthorized(
             "sign in first: no Authorization header",
         )),
     }
@@ -124,13 +124,13 @@ pub async fn user_for_token(state: &AppState, token: &str) -> Result<CurrentUser
 
 async fn user_for_claims(state: &AppState, claims: &Claims) -> Result<CurrentUser, ApiError> {
     if let Some(jti) = claims.jti
-        && icf_store::revoked_tokens::is_revoked(&state.db, jti).await?
+        && icf_store::revoked_tokens::is_revoked(&state.app.db, jti).await?
     {
         return Err(ApiError::Unauthorized(
             "the token was signed out; sign in again",
         ));
     }
-    let creds = match icf_store::users::get(&state.db, claims.sub).await {
+    let creds = match icf_store::users::get(&state.app.db, claims.sub).await {
         Ok(c) => c,
         Err(icf_store::StoreError::NotFound) => {
             return Err(ApiError::Unauthorized("the token is not valid"));
@@ -162,9 +162,9 @@ pub async fn revoke_token(state: &AppState, token: &str) -> Result<CurrentUser, 
                 .ok_or(ApiError::Unauthorized("the token is not valid"))?
                 // The decoder's leeway keeps a token a little past `exp`.
                 + chrono::Duration::seconds(60);
-            icf_store::revoked_tokens::revoke(&state.db, jti, user.id, expires_at, now).await?;
+            icf_store::revoked_tokens::revoke(&state.app.db, jti, user.id, expires_at, now).await?;
         }
-        None => icf_store::users::revoke_tokens(&state.db, user.id).await?,
+        None => icf_store::users::revoke_tokens(&state.app.db, user.id).await?,
     }
     Ok(user)
 }

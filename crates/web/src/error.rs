@@ -210,22 +210,27 @@ impl From<StoreError> for ApiError {
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
-/// Unknown paths answer in the same JSON shape as everything else; a browser asking for a
-/// page outside `/api/` gets the web UI's 404 page.
-pub async fn not_found_fallback(uri: axum::http::Uri, headers: axum::http::HeaderMap) -> Response {
-    let wants_page = !uri.path().starts_with("/api/")
-        && headers
-            .get(header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.contains("text/html"));
-    if wants_page {
-        let l = crate::ui::i18n::Lang::from_headers(&headers);
-        return crate::ui::error_page(l, ApiError::NotFound("page"));
-    }
-    ApiError::NotFound("route").into_response()
-}
-
 /// A panicking handler still answers with the JSON error shape, without the panic text.
 pub fn panic_response(_: Box<dyn Any + Send + 'static>) -> Response {
     ApiError::Internal("handler panicked".into()).into_response()
+}
+
+/// The use cases' errors over HTTP: the one place their statuses are chosen.
+impl From<icf_app::AppError> for ApiError {
+    fn from(e: icf_app::AppError) -> Self {
+        use icf_app::AppError as E;
+        match e {
+            E::BadRequest { field, message } => ApiError::BadRequest { field, message },
+            E::Validation { field, message } => ApiError::Validation { field, message },
+            E::Forbidden => ApiError::Forbidden,
+            E::NotFound(what) => ApiError::NotFound(what),
+            E::Conflict { field, message } => ApiError::Conflict { field, message },
+            E::PayloadTooLarge { field, message } => ApiError::PayloadTooLarge { field, message },
+            E::InsufficientStorage { field, message } => {
+                ApiError::InsufficientStorage { field, message }
+            }
+            E::Unavailable(message) => ApiError::Unavailable(message),
+            E::Internal(cause) => ApiError::Internal(cause),
+        }
+    }
 }

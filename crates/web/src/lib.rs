@@ -2,9 +2,11 @@
 //! store, map the result. Every error leaves through [`error::ApiError`].
 
 pub mod auth;
+mod cookies;
 pub mod error;
 pub mod extract;
 pub mod import;
+pub mod live;
 pub mod openapi;
 pub mod proxy_check;
 mod query;
@@ -14,7 +16,8 @@ pub mod security;
 pub mod state;
 pub mod ui;
 
-pub use state::{AppState, AuthSettings, UploadSettings};
+pub use icf_app::UploadSettings;
+pub use state::{AppState, AuthSettings};
 
 use axum::Router;
 use axum::http::{HeaderName, header};
@@ -60,7 +63,7 @@ pub fn app(state: AppState) -> Router {
                 // No badge from validator.swagger.io: the CSP allows icf's own images only.
                 .config(utoipa_swagger_ui::Config::default().validator_url("none")),
         )
-        .fallback(error::not_found_fallback)
+        .fallback(ui::not_found_fallback)
         .with_state(state)
         .layer(middleware)
         // Outermost, so errors, CSRF refusals and panics get the headers too.

@@ -105,7 +105,7 @@ fn registration(
 /// The account as the API shows it to `viewer`: warm-up and allowance under the configured
 /// rules; for an editor without the proxy address and Instagram's challenge internals.
 pub(crate) fn shown(state: &AppState, viewer: Role, mut account: Account) -> Account {
-    account.apply_pacing(&state.pacing);
+    account.apply_pacing(&state.app.pacing);
     match viewer {
         Role::Admin => account,
         Role::Editor => account.for_editor(),
@@ -128,7 +128,7 @@ pub(crate) fn account_error(e: StoreError) -> ApiError {
 }
 
 async fn ensure_group(state: &AppState, id: GroupId) -> ApiResult<()> {
-    match icf_store::groups::get(&state.db, id).await {
+    match icf_store::groups::get(&state.app.db, id).await {
         Ok(_) => Ok(()),
         Err(StoreError::NotFound) => Err(ApiError::validation("group_id", "no such group")),
         Err(e) => Err(e.into()),
@@ -141,7 +141,7 @@ async fn ensure_free_proxy(
     id: ProxyId,
     account: Option<AccountId>,
 ) -> ApiResult<()> {
-    match icf_store::proxies::get(&state.db, id).await {
+    match icf_store::proxies::get(&state.app.db, id).await {
         Ok(p) => match p.proxy.assigned_account_id {
             Some(owner) if Some(owner) != account => Err(ApiError::Conflict {
                 field: Some("proxy_id".into()),
@@ -157,9 +157,9 @@ async fn ensure_free_proxy(
 /// The pool's proxy for an address, added if new; refused if it serves an account.
 async fn proxy_for_url(state: &AppState, raw: &str) -> ApiResult<ProxyId> {
     let spec = ProxySpec::parse_with(raw, icf_core::enums::ProxyType::Http, "proxy_url")?;
-    let new = new_proxy(&state.cipher, &spec, None);
+    let new = new_proxy(&state.app.cipher, &spec, None);
     let existing = icf_store::proxies::find(
-        &state.db,
+        &state.app.db,
         new.proxy_type,
         &new.host,
         new.port,
@@ -172,7 +172,7 @@ async fn proxy_for_url(state: &AppState, raw: &str) -> ApiResult<ProxyId> {
             message: "the proxy already serves another account".into(),
         }),
         Some(p) => Ok(p.proxy.id),
-        None => Ok(icf_store::proxies::create(&state.db, &new).await?.id),
+        None => Ok(icf_store::proxies::create(&state.app.db, &new).await?.id),
     }
 }
 
@@ -220,7 +220,7 @@ pub(crate) async fn list_accounts(
         search: search.map(str::to_owned),
     };
     let (items, total) = icf_store::accounts::list(
-        &state.db,
+        &state.app.db,
         &filter,
         sort,
         descending,
@@ -263,8 +263,8 @@ pub async fn create(
     let language = Language::parse(&req.language)?;
     let posts_limit_per_day = check_posts_limit(
         req.posts_limit_per_day
-            .unwrap_or(i64::from(state.pacing.max_daily)),
-        state.pacing.max_daily,
+            .unwrap_or(i64::from(state.app.pacing.max_daily)),
+        state.app.pacing.max_daily,
     )?;
     let registered_at =
         registration(req.registered_at.as_deref().map(Some), req.age_days)?.flatten();
@@ -277,7 +277,7 @@ pub async fn create(
     if let Some(g) = req.group_id {
         ensure_group(&state, g).await?;
     }
-    if icf_store::accounts::find_by_username(&state.db, &username)
+    if icf_store::accounts::find_by_username(&state.app.db, &username)
         .await?
         .is_some()
     {
@@ -296,10 +296,10 @@ pub async fn create(
         (None, None) => ProxyChoice::Direct,
     };
     let account = icf_store::accounts::create(
-        &state.db,
+        &state.app.db,
         &NewAccount {
             username,
-            password_enc: state.cipher.encrypt(&req.password),
+            password_enc: state.app.cipher.encrypt(&req.password),
             language: language.code().to_owned(),
             group_id: req.group_id,
             proxy,
@@ -326,7 +326,7 @@ pub async fn get_one(
     Ok(Json(shown(
         &state,
         user.role,
-        icf_store::accounts::get(&state.db, id)
+        icf_store::accounts::get(&state.app.db, id)
             .await
             .map_err(account_error)?,
     )))
@@ -368,16 +368,16 @@ pub async fn set_totp(
                     "expected the base32 secret of an authenticator app (16 or more characters)",
                 ));
             }
-            Some(state.cipher.encrypt(&secret))
+            Some(state.app.cipher.encrypt(&secret))
         }
     };
-    icf_store::accounts::set_totp(&state.db, id, token.as_deref())
+    icf_store::accounts::set_totp(&state.app.db, id, token.as_deref())
         .await
         .map_err(account_error)?;
     Ok(Json(shown(
         &state,
         Role::Admin,
-        icf_store::accounts::get(&state.db, id)
+        icf_store::accounts::get(&state.app.db, id)
             .await
             .map_err(account_error)?,
     )))
@@ -408,10 +408,10 @@ pub async fn history(
     _: CurrentUser,
     IdPath(id): IdPath<AccountId>,
 ) -> ApiResult<Json<StatusHistory>> {
-    icf_store::accounts::get(&state.db, id)
+    icf_store::accounts::get(&state.app.db, id)
         .await
         .map_err(account_error)?;
-    let items = icf_store::accounts::status_history(&state.db, id, 200)
+    let items = icf_store::accounts::status_history(&state.app.db, id, 200)
         .await?
         .into_iter()
         .map(|c| StatusChange {
@@ -432,7 +432,7 @@ pub async fn update(
     IdPath(id): IdPath<AccountId>,
     ApiJson(req): ApiJson<UpdateAccount>,
 ) -> ApiResult<Json<Account>> {
-    icf_store::accounts::get(&state.db, id)
+    icf_store::accounts::get(&state.app.db, id)
         .await
         .map_err(account_error)?;
     if let Some(p) = &req.password {
@@ -441,7 +441,7 @@ pub async fn update(
     let language = req.language.as_deref().map(Language::parse).transpose()?;
     let posts_limit_per_day = req
         .posts_limit_per_day
-        .map(|n| check_posts_limit(n, state.pacing.max_daily))
+        .map(|n| check_posts_limit(n, state.app.pacing.max_daily))
         .transpose()?;
     if let Some(Some(g)) = req.group_id {
         ensure_group(&state, g).await?;
@@ -462,10 +462,10 @@ pub async fn update(
     }
     icf_core::text::check_free_text("status_reason", &reason, icf_core::text::Lines::Many)?;
     let account = icf_store::accounts::update(
-        &state.db,
+        &state.app.db,
         id,
         &AccountChanges {
-            password_enc: req.password.as_deref().map(|p| state.cipher.encrypt(p)),
+            password_enc: req.password.as_deref().map(|p| state.app.cipher.encrypt(p)),
             language: language.map(|l| l.code().to_owned()),
             group_id: req.group_id,
             proxy_id: req.proxy_id,
@@ -486,7 +486,7 @@ pub async fn delete(
     _: AdminUser,
     IdPath(id): IdPath<AccountId>,
 ) -> ApiResult<StatusCode> {
-    icf_store::accounts::delete(&state.db, id)
+    icf_store::accounts::delete(&state.app.db, id)
         .await
         .map_err(account_error)?;
     Ok(StatusCode::NO_CONTENT)
@@ -621,12 +621,18 @@ pub async fn import(
     let limit = check_posts_limit(
         params
             .number::<i64>("posts_limit_per_day")?
-            .unwrap_or(i64::from(state.pacing.max_daily)),
-        state.pacing.max_daily,
+            .unwrap_or(i64::from(state.app.pacing.max_daily)),
+        state.app.pacing.max_daily,
     )?;
-    let report =
-        crate::import::import_accounts(&state.db, &state.cipher, &text, dry_run, &language, limit)
-            .await
-            .map_err(import_error)?;
+    let report = crate::import::import_accounts(
+        &state.app.db,
+        &state.app.cipher,
+        &text,
+        dry_run,
+        &language,
+        limit,
+    )
+    .await
+    .map_err(import_error)?;
     Ok(Json(report))
 }

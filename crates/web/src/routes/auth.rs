@@ -71,7 +71,7 @@ pub(crate) async fn sign_in(
             retry_after_secs: (until - now).num_seconds().max(1) as u64,
         })?;
 
-    let creds = icf_store::users::find_by_username(&state.db, &username).await?;
+    let creds = icf_store::users::find_by_username(&state.app.db, &username).await?;
     let (hash, known) = match &creds {
         Some(c) => (c.password_hash.clone(), true),
         None => (icf_core::password::dummy_hash().to_owned(), false),
@@ -92,7 +92,7 @@ pub(crate) async fn sign_in(
         }
     };
     throttle(state)?.succeeded(attempt, Utc::now());
-    icf_store::users::record_login(&state.db, creds.user.id).await?;
+    icf_store::users::record_login(&state.app.db, creds.user.id).await?;
     let token = issue_token(
         &state.auth,
         creds.user.id,
@@ -123,7 +123,7 @@ pub async fn logout(
     (status = 200, body = icf_core::auth::User),
     (status = 401, body = crate::error::ErrorBody)))]
 pub async fn me(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<User>> {
-    let creds = icf_store::users::get(&state.db, user.id).await?;
+    let creds = icf_store::users::get(&state.app.db, user.id).await?;
     Ok(Json(creds.user))
 }
 

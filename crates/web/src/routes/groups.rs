@@ -67,7 +67,7 @@ pub(crate) fn group_not_found(e: StoreError) -> ApiError {
 
 #[utoipa::path(get, path = "/api/groups/", tag = "groups", security(("bearer" = [])), responses((status = 200, body = GroupList), (status = 401, body = crate::error::ErrorBody)))]
 pub async fn list(State(state): State<AppState>, _: CurrentUser) -> ApiResult<Json<GroupList>> {
-    let items = icf_store::groups::list(&state.db).await?;
+    let items = icf_store::groups::list(&state.app.db).await?;
     Ok(Json(GroupList {
         total: items.len(),
         items,
@@ -84,7 +84,7 @@ pub async fn create(
     let name = parse_group_name(&req.name)?;
     let description = check_description(&req.description)?;
     let hours = active_hours(req.active_hours.as_deref())?;
-    let group = icf_store::groups::create(&state.db, &name, &description, hours)
+    let group = icf_store::groups::create(&state.app.db, &name, &description, hours)
         .await
         .map_err(group_not_found)?;
     Ok((StatusCode::CREATED, Json(group)))
@@ -98,7 +98,7 @@ pub async fn get_one(
     IdPath(id): IdPath<GroupId>,
 ) -> ApiResult<Json<Group>> {
     Ok(Json(
-        icf_store::groups::get(&state.db, id)
+        icf_store::groups::get(&state.app.db, id)
             .await
             .map_err(group_not_found)?,
     ))
@@ -123,7 +123,7 @@ pub async fn update(
         .map(|h| active_hours(h.as_deref()))
         .transpose()?;
     let group = icf_store::groups::update(
-        &state.db,
+        &state.app.db,
         id,
         name.as_deref(),
         description.as_deref(),
@@ -169,7 +169,7 @@ pub async fn delete(
             ));
         }
     };
-    match icf_store::groups::delete(&state.db, id, mode).await {
+    match icf_store::groups::delete(&state.app.db, id, mode).await {
         Ok(_) => Ok(StatusCode::NO_CONTENT),
         Err(StoreError::Constraint(message)) if message.contains("target group") => {
             Err(ApiError::validation("target_group_id", message))
@@ -191,7 +191,7 @@ pub async fn accounts(
     IdPath(id): IdPath<GroupId>,
     params: Params,
 ) -> ApiResult<Json<Paged<Account>>> {
-    icf_store::groups::get(&state.db, id)
+    icf_store::groups::get(&state.app.db, id)
         .await
         .map_err(group_not_found)?;
     list_accounts(&state, user.role, &params, Some(id))

@@ -20,6 +20,7 @@ pub async fn healthz() -> Json<Value> {
 /// Ready: the database answers and every migration this binary knows is applied.
 pub async fn readyz(State(state): State<AppState>) -> ApiResult<Json<Value>> {
     let readiness = state
+        .app
         .db
         .readiness()
         .await

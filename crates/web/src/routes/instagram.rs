@@ -28,6 +28,7 @@ use crate::state::AppState;
 
 fn engine(state: &AppState) -> ApiResult<&Engine> {
     state
+        .app
         .engine
         .as_ref()
         .ok_or_else(|| ApiError::Unavailable("this server does not talk to Instagram".into()))
@@ -87,7 +88,7 @@ async fn result(
     report: LoginReport,
     job_id: Option<JobId>,
 ) -> ApiResult<Json<LoginResult>> {
-    let account = icf_store::accounts::get(&state.db, id)
+    let account = icf_store::accounts::get(&state.app.db, id)
         .await
         .map_err(account_error)?;
     Ok(Json(LoginResult {
@@ -147,10 +148,10 @@ pub async fn last_login(
     user: CurrentUser,
     IdPath(id): IdPath<AccountId>,
 ) -> ApiResult<Response> {
-    icf_store::accounts::get(&state.db, id)
+    icf_store::accounts::get(&state.app.db, id)
         .await
         .map_err(account_error)?;
-    let job = icf_store::jobs::latest(&state.db, LOGIN_ACCOUNT, &id.to_string())
+    let job = icf_store::jobs::latest(&state.app.db, LOGIN_ACCOUNT, &id.to_string())
         .await?
         .ok_or(ApiError::NotFound("login"))?;
     let answer = match login_answer(&state, id, job.id, Duration::ZERO).await? {
@@ -203,10 +204,10 @@ pub(crate) async fn login_job(
     wait: Duration,
 ) -> ApiResult<LoginAnswer> {
     engine(state)?;
-    icf_store::accounts::get(&state.db, id)
+    icf_store::accounts::get(&state.app.db, id)
         .await
         .map_err(account_error)?;
-    let job = icf_engine::login::enqueue_login(&state.db, id).await?;
+    let job = icf_engine::login::enqueue_login(&state.app.db, id).await?;
     login_answer(state, id, job, wait).await
 }
 
@@ -219,7 +220,7 @@ async fn await_job(
 ) -> ApiResult<icf_store::jobs::Job> {
     let deadline = tokio::time::Instant::now() + wait;
     loop {
-        let job = icf_store::jobs::get(&state.db, job_id).await?;
+        let job = icf_store::jobs::get(&state.app.db, job_id).await?;
         let open = matches!(job.state, JobState::Queued | JobState::Running);
         if !open || tokio::time::Instant::now() >= deadline {
             return Ok(job);
@@ -312,7 +313,7 @@ pub(crate) async fn code_job(
         ));
     }
     engine(state)?;
-    let account = icf_store::accounts::get(&state.db, id)
+    let account = icf_store::accounts::get(&state.app.db, id)
         .await
         .map_err(account_error)?;
     if account.pending_challenge.is_none() {
@@ -321,7 +322,7 @@ pub(crate) async fn code_job(
             message: NO_PENDING_CODE.into(),
         });
     }
-    let job = icf_engine::login::enqueue_code(&state.db, &state.cipher, id, code).await?;
+    let job = icf_engine::login::enqueue_code(&state.app.db, &state.app.cipher, id, code).await?;
     login_answer(state, id, job, wait).await
 }
 
@@ -411,11 +412,11 @@ pub async fn last_check(
     user: CurrentUser,
     IdPath(id): IdPath<AccountId>,
 ) -> ApiResult<Response> {
-    icf_store::accounts::get(&state.db, id)
+    icf_store::accounts::get(&state.app.db, id)
         .await
         .map_err(account_error)?;
     let job = icf_store::jobs::latest_due(
-        &state.db,
+        &state.app.db,
         CHECK_ACCOUNT_STATUS,
         &id.to_string(),
         chrono::Utc::now(),
@@ -447,7 +448,7 @@ async fn session_status(
     report: CheckReport,
     job_id: Option<JobId>,
 ) -> ApiResult<SessionStatus> {
-    let account = icf_store::accounts::get(&state.db, id)
+    let account = icf_store::accounts::get(&state.app.db, id)
         .await
         .map_err(account_error)?;
     Ok(SessionStatus {
@@ -467,14 +468,14 @@ pub(crate) async fn status_job(
     id: AccountId,
     wait: Duration,
 ) -> ApiResult<StatusAnswer> {
-    let account = icf_store::accounts::get(&state.db, id)
+    let account = icf_store::accounts::get(&state.app.db, id)
         .await
         .map_err(account_error)?;
-    if state.engine.is_none() || !account.has_session {
+    if state.app.engine.is_none() || !account.has_session {
         let r = session_status(state, id, CheckReport::none(), None).await?;
         return Ok(StatusAnswer::Done(Box::new(r)));
     }
-    let job = icf_engine::checks::enqueue_check(&state.db, id).await?;
+    let job = icf_engine::checks::enqueue_check(&state.app.db, id).await?;
     status_answer(state, id, job, wait).await
 }
 
@@ -516,11 +517,11 @@ async fn status_answer(
 }
 
 async fn log(state: &AppState, id: AccountId, action: &str, details: Value) {
-    if let Some(engine) = &state.engine {
+    if let Some(engine) = &state.app.engine {
         engine.log(id, action, Instant::now(), details, None).await;
     } else {
         let _ = icf_store::activity::record(
-            &state.db,
+            &state.app.db,
             icf_core::activity::NewActivity {
                 account_id: Some(id),
                 action: action.into(),
@@ -545,13 +546,17 @@ pub async fn export_session(
     admin: AdminUser,
     IdPath(id): IdPath<AccountId>,
 ) -> ApiResult<Json<Value>> {
-    let secrets = icf_store::accounts::get_secrets(&state.db, id)
+    let secrets = icf_store::accounts::get_secrets(&state.app.db, id)
         .await
         .map_err(account_error)?;
     let token = secrets
         .session_data_enc
         .ok_or(ApiError::NotFound("session"))?;
-    let plain = state.cipher.decrypt(&token).map_err(ApiError::internal)?;
+    let plain = state
+        .app
+        .cipher
+        .decrypt(&token)
+        .map_err(ApiError::internal)?;
     let session = Session::import(plain.expose_secret()).map_err(ApiError::internal)?;
     let value: Value = serde_json::from_str(&session.export()).map_err(ApiError::internal)?;
     log(
@@ -583,14 +588,14 @@ pub async fn import_session(
             "expected instagrapi's settings JSON object",
         ));
     }
-    icf_store::accounts::get(&state.db, id)
+    icf_store::accounts::get(&state.app.db, id)
         .await
         .map_err(account_error)?;
     let session = Session::import(&body.to_string()).map_err(|e| {
         ApiError::validation("session", format!("not an instagrapi settings file: {e}"))
     })?;
-    let token = state.cipher.encrypt(&session.export());
-    icf_store::publishing::set_session(&state.db, id, &token)
+    let token = state.app.cipher.encrypt(&session.export());
+    icf_store::publishing::set_session(&state.app.db, id, &token)
         .await
         .map_err(|e: StoreError| account_error(e))?;
     log(
@@ -600,7 +605,7 @@ pub async fn import_session(
         json!({"by": admin.0.username, "logged_in": session.is_logged_in()}),
     )
     .await;
-    let account = icf_store::accounts::get(&state.db, id)
+    let account = icf_store::accounts::get(&state.app.db, id)
         .await
         .map_err(account_error)?;
     Ok(Json(account.into()))

@@ -71,7 +71,7 @@ pub async fn list(
         from: p.from,
         to: p.to,
     };
-    let (items, next) = icf_store::activity::page(&state.db, &filter, after, limit).await?;
+    let (items, next) = icf_store::activity::page(&state.app.db, &filter, after, limit).await?;
     Ok(Json(LogPage {
         items,
         next_cursor: next.map(|c| c.encode()),

@@ -42,7 +42,7 @@ pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> ApiRe
             ));
         }
     }
-    let snap = icf_store::stats::metrics(&state.db, Utc::now()).await?;
+    let snap = icf_store::stats::metrics(&state.app.db, Utc::now()).await?;
     let mut r = Registry::default();
     family(
         &mut r,
@@ -116,7 +116,7 @@ pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> ApiRe
         "Times a cached translation was reused (all processes)",
         [(vec![], snap.translation_cache_hits)],
     );
-    if let Some(t) = state.translation.as_deref() {
+    if let Some(t) = state.app.translation.as_deref() {
         let c = t.counters();
         let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
         family(

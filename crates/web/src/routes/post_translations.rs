@@ -53,7 +53,8 @@ async fn needed_languages(
     extra: &[String],
 ) -> ApiResult<Vec<Language>> {
     let mut codes =
-        icf_store::post_translations::languages_of_groups(&state.db, &post.target_groups).await?;
+        icf_store::post_translations::languages_of_groups(&state.app.db, &post.target_groups)
+            .await?;
     codes.push(post.original_language.clone());
     let mut langs = Vec::new();
     for (i, raw) in extra.iter().enumerate() {
@@ -79,7 +80,7 @@ pub async fn refresh(
     let source = Language::parse_field(&post.original_language, "original_language")?;
     let langs = needed_languages(state, post, extra).await?;
     icf_store::post_translations::put(
-        &state.db,
+        &state.app.db,
         post.id,
         source.code(),
         &post.caption_original,
@@ -88,7 +89,7 @@ pub async fn refresh(
         true,
     )
     .await?;
-    let existing = icf_store::post_translations::list(&state.db, post.id).await?;
+    let existing = icf_store::post_translations::list(&state.app.db, post.id).await?;
     let is_edit = |code: &str| {
         existing
             .iter()
@@ -103,10 +104,10 @@ pub async fn refresh(
     let mut fresh = Vec::new();
     let mut no_provider = None;
     if !targets.is_empty() {
-        match state.translation.as_deref() {
+        match state.app.translation.as_deref() {
             Some(t) if !post.caption_original.trim().is_empty() => {
                 fresh = icf_translate::service::translate_caption(
-                    &state.db,
+                    &state.app.db,
                     t,
                     &post.caption_original,
                     source,
@@ -121,7 +122,7 @@ pub async fn refresh(
     for r in &fresh {
         if let Some(text) = &r.text {
             icf_store::post_translations::put(
-                &state.db,
+                &state.app.db,
                 post.id,
                 r.language.code(),
                 text,
@@ -133,7 +134,7 @@ pub async fn refresh(
         }
     }
 
-    let stored = icf_store::post_translations::list(&state.db, post.id).await?;
+    let stored = icf_store::post_translations::list(&state.app.db, post.id).await?;
     let items =
         langs
             .iter()
@@ -183,7 +184,7 @@ pub async fn translate(
     } else {
         crate::extract::parse_json(&body)?
     };
-    let post = icf_store::posts::get(&state.db, id)
+    let post = icf_store::posts::get(&state.app.db, id)
         .await
         .map_err(ApiError::missing("post"))?;
     Ok(Json(
@@ -199,11 +200,11 @@ pub async fn list(
     _: CurrentUser,
     IdPath(id): IdPath<PostId>,
 ) -> ApiResult<Json<Vec<PostTranslation>>> {
-    icf_store::posts::get(&state.db, id)
+    icf_store::posts::get(&state.app.db, id)
         .await
         .map_err(ApiError::missing("post"))?;
     Ok(Json(
-        icf_store::post_translations::list(&state.db, id).await?,
+        icf_store::post_translations::list(&state.app.db, id).await?,
     ))
 }
 
@@ -228,7 +229,7 @@ pub async fn edit(
         .parse()
         .map_err(|_| ApiError::bad_request(Some("id"), "id must be a UUID"))?;
     let lang = Language::parse_field(&lang, "lang")?;
-    let post = icf_store::posts::get(&state.db, id)
+    let post = icf_store::posts::get(&state.app.db, id)
         .await
         .map_err(ApiError::missing("post"))?;
     if lang.code() == post.original_language {
@@ -240,9 +241,9 @@ pub async fn edit(
     if req.text.trim().is_empty() {
         return Err(ApiError::validation("text", "must not be empty"));
     }
-    check_caption("text", lang.code(), &req.text, &state.caption_rules)?;
+    check_caption("text", lang.code(), &req.text, &state.app.caption_rules)?;
     icf_store::post_translations::put(
-        &state.db,
+        &state.app.db,
         id,
         lang.code(),
         &req.text,
@@ -251,7 +252,7 @@ pub async fn edit(
         true,
     )
     .await?;
-    let stored = icf_store::post_translations::list(&state.db, id).await?;
+    let stored = icf_store::post_translations::list(&state.app.db, id).await?;
     stored
         .into_iter()
         .find(|t| t.language == lang.code())

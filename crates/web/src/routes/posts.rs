@@ -66,7 +66,7 @@ pub async fn list(
             "offset must not be negative",
         ));
     }
-    let (items, total) = icf_store::posts::list(&state.db, p.status, limit, offset).await?;
+    let (items, total) = icf_store::posts::list(&state.app.db, p.status, limit, offset).await?;
     Ok(Json(PostList {
         items,
         total,
@@ -84,7 +84,7 @@ pub async fn get_one(
     IdPath(id): IdPath<PostId>,
 ) -> ApiResult<Json<Post>> {
     Ok(Json(
-        icf_store::posts::get(&state.db, id)
+        icf_store::posts::get(&state.app.db, id)
             .await
             .map_err(ApiError::missing("post"))?,
     ))
@@ -114,7 +114,7 @@ impl Cleanup {
             let _ = tokio::fs::remove_file(p).await;
         }
         for k in self.stored {
-            let _ = state.media.delete(&k).await;
+            let _ = state.app.media.delete(&k).await;
         }
     }
 }
@@ -231,20 +231,20 @@ async fn create_inner(
             // One post's files together stay within the same limit as one file (as nginx's
             // request limit does), so ten large files cannot fill the disk.
             let used: u64 = files.iter().map(|f| f.size).sum();
-            let remaining = state.uploads.max_file_bytes.saturating_sub(used);
+            let remaining = state.app.uploads.max_file_bytes.saturating_sub(used);
             let staged = stage_stream(
-                state.media.staging_dir(),
+                state.app.media.staging_dir(),
                 Box::pin(body),
-                state.uploads.max_file_bytes.min(remaining),
+                state.app.uploads.max_file_bytes.min(remaining),
             )
             .await
             .map_err(|e| match e {
-                MediaError::FileTooLarge { .. } if remaining < state.uploads.max_file_bytes => {
+                MediaError::FileTooLarge { .. } if remaining < state.app.uploads.max_file_bytes => {
                     ApiError::PayloadTooLarge {
                         field: "media".into(),
                         message: format!(
                             "media: the files of one post may total at most {} MB",
-                            state.uploads.max_file_bytes / (1024 * 1024)
+                            state.app.uploads.max_file_bytes / (1024 * 1024)
                         ),
                     }
                 }
@@ -274,9 +274,9 @@ async fn create_inner(
     let language = text(form.original_language)
         .ok_or_else(|| ApiError::validation("original_language", "required"))?;
     let language = check_language("original_language", &language)?;
-    check_caption("caption", &language, &caption, &state.caption_rules)?;
+    check_caption("caption", &language, &caption, &state.app.caption_rules)?;
     let target_groups = parse_groups(text(form.target_groups).as_deref())?;
-    let missing = icf_store::posts::missing_groups(&state.db, &target_groups).await?;
+    let missing = icf_store::posts::missing_groups(&state.app.db, &target_groups).await?;
     if let Some(g) = missing.first() {
         return Err(ApiError::validation(
             "target_groups",
@@ -332,7 +332,7 @@ async fn create_inner(
     }
 
     let post = icf_store::posts::create(
-        &state.db,
+        &state.app.db,
         NewPost {
             media,
             media_type,
@@ -355,9 +355,9 @@ async fn store_photo(
     fit: AspectFit,
     cleanup: &mut Cleanup,
 ) -> Result<PostMedia, MediaError> {
-    if staged.size > state.uploads.max_photo_bytes {
+    if staged.size > state.app.uploads.max_photo_bytes {
         return Err(MediaError::FileTooLarge {
-            limit_mb: state.uploads.max_photo_bytes / (1024 * 1024),
+            limit_mb: state.app.uploads.max_photo_bytes / (1024 * 1024),
         });
     }
     // One of `ICF_MEDIA_CONCURRENCY` permits, held by the decoding thread itself: were the
@@ -368,7 +368,7 @@ async fn store_photo(
         fit,
         ..PhotoOptions::default()
     }
-    .with_pixel_budget(state.uploads.max_image_pixels);
+    .with_pixel_budget(state.app.uploads.max_image_pixels);
     let prepared = tokio::task::spawn_blocking(move || {
         let prepared = icf_media::prepare_photo(&bytes, &options);
         drop(bytes);
@@ -378,7 +378,11 @@ async fn store_photo(
     .await
     .map_err(|e| MediaError::Storage(e.to_string()))??;
     let key = MediaKey::generate("posts", "jpg");
-    let stored = state.media.put_bytes(&key, prepared.jpeg.into()).await?;
+    let stored = state
+        .app
+        .media
+        .put_bytes(&key, prepared.jpeg.into())
+        .await?;
     cleanup.stored.push(key.clone());
     let _ = tokio::fs::remove_file(&staged.path).await;
     Ok(PostMedia {
@@ -396,6 +400,7 @@ async fn store_photo(
 /// Waits for one of the permits that bound concurrent decodes and transcodes.
 async fn media_permit(state: &AppState) -> Result<tokio::sync::OwnedSemaphorePermit, MediaError> {
     state
+        .app
         .media_work
         .clone()
         .acquire_owned()
@@ -422,12 +427,14 @@ async fn store_video(
 
     let key = MediaKey::generate("posts", "mp4");
     let stored = state
+        .app
         .media
         .put_file(&key, &staged.path, staged.size, &staged.sha256)
         .await?;
     cleanup.stored.push(key.clone());
     let cover_key = MediaKey::generate("posts", "jpg");
     state
+        .app
         .media
         .put_file(&cover_key, &cover_path, cover_size, "")
         .await?;
@@ -541,7 +548,7 @@ pub async fn update(
     IdPath(id): IdPath<PostId>,
     ApiJson(req): ApiJson<UpdatePost>,
 ) -> ApiResult<Json<Post>> {
-    let post = icf_store::posts::get(&state.db, id)
+    let post = icf_store::posts::get(&state.app.db, id)
         .await
         .map_err(ApiError::missing("post"))?;
     if !matches!(post.status, PostStatus::Draft | PostStatus::Pending) {
@@ -559,10 +566,10 @@ pub async fn update(
         let language = original_language
             .as_deref()
             .unwrap_or(&post.original_language);
-        check_caption("caption", language, c, &state.caption_rules)?;
+        check_caption("caption", language, c, &state.app.caption_rules)?;
     }
     if let Some(groups) = &req.target_groups {
-        let missing = icf_store::posts::missing_groups(&state.db, groups).await?;
+        let missing = icf_store::posts::missing_groups(&state.app.db, groups).await?;
         if let Some(g) = missing.first() {
             return Err(ApiError::validation(
                 "target_groups",
@@ -573,7 +580,7 @@ pub async fn update(
     // A pending post is re-planned: its queued accounts are taken back (only while none has
     // started) and planned again with the new caption, groups and time.
     let replan = post.status == PostStatus::Pending;
-    if replan && !icf_store::executions::withdraw_plan(&state.db, id).await? {
+    if replan && !icf_store::executions::withdraw_plan(&state.app.db, id).await? {
         return Err(ApiError::Conflict {
             field: None,
             message: "the post is already going out to some accounts: cancel its queued \
@@ -589,7 +596,7 @@ pub async fn update(
         .as_ref()
         .is_some_and(|l| *l != post.original_language);
     let post = icf_store::posts::update(
-        &state.db,
+        &state.app.db,
         id,
         PostChanges {
             caption_original: req.caption,
@@ -603,8 +610,8 @@ pub async fn update(
     .map_err(ApiError::missing("post"))?;
     if caption_changed || language_changed {
         // Old machine translations no longer match; edits are kept and flagged for review.
-        icf_store::post_translations::source_changed(&state.db, id).await?;
-        if state.translation.is_some() {
+        icf_store::post_translations::source_changed(&state.app.db, id).await?;
+        if state.app.translation.is_some() {
             super::post_translations::refresh(&state, &post, &[], false).await?;
         }
     }
@@ -613,7 +620,7 @@ pub async fn update(
         // draft with the edit, and the error says what is missing.
         let when = post.scheduled_at.filter(|t| *t > chrono::Utc::now());
         super::publish::publish_post(&state, id, when, post.priority).await?;
-        let post = icf_store::posts::get(&state.db, id)
+        let post = icf_store::posts::get(&state.app.db, id)
             .await
             .map_err(ApiError::missing("post"))?;
         return Ok(Json(post));
@@ -632,7 +639,7 @@ pub async fn delete(
     _: CurrentUser,
     IdPath(id): IdPath<PostId>,
 ) -> ApiResult<axum::response::Response> {
-    let executions = icf_store::executions::list(&state.db, id).await?;
+    let executions = icf_store::executions::list(&state.app.db, id).await?;
     if executions
         .iter()
         .any(|e| e.status == icf_core::enums::ExecutionStatus::Posting)
@@ -643,15 +650,15 @@ pub async fn delete(
         });
     }
     // Queued work goes first, so no worker picks up an execution that is about to vanish.
-    icf_store::executions::cancel_queued(&state.db, id).await?;
-    let deleted = icf_store::posts::delete(&state.db, id)
+    icf_store::executions::cancel_queued(&state.app.db, id).await?;
+    let deleted = icf_store::posts::delete(&state.app.db, id)
         .await
         .map_err(ApiError::missing("post"))?;
     let post = deleted.post;
     for m in &post.media {
         for key in std::iter::once(&m.key).chain(m.cover_key.as_ref()) {
             if let Ok(k) = MediaKey::parse(key)
-                && let Err(e) = state.media.delete(&k).await
+                && let Err(e) = state.app.media.delete(&k).await
             {
                 tracing::warn!(%key, error = %e, "could not remove a deleted post's media");
             }

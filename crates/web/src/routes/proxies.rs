@@ -69,7 +69,7 @@ pub async fn list(
         assigned: params.flag("assigned")?,
     };
     let (items, total) =
-        icf_store::proxies::list(&state.db, &filter, page.per_page, page.offset()).await?;
+        icf_store::proxies::list(&state.app.db, &filter, page.per_page, page.offset()).await?;
     Ok(Json(Paged::new(items, total, page)))
 }
 
@@ -82,9 +82,10 @@ pub async fn create(
 ) -> ApiResult<(StatusCode, Json<Proxy>)> {
     let spec = ProxySpec::parse_with(&req.url, req.proxy_type.unwrap_or(ProxyType::Http), "url")?;
     let country = req.country.as_deref().map(parse_country).transpose()?;
-    let proxy = icf_store::proxies::create(&state.db, &new_proxy(&state.cipher, &spec, country))
-        .await
-        .map_err(proxy_error)?;
+    let proxy =
+        icf_store::proxies::create(&state.app.db, &new_proxy(&state.app.cipher, &spec, country))
+            .await
+            .map_err(proxy_error)?;
     recover_waiting_accounts(&state).await;
     Ok((StatusCode::CREATED, Json(proxy)))
 }
@@ -92,11 +93,11 @@ pub async fn create(
 /// A new proxy may be what an account in `proxy_error` waits for: the recovery runs now
 /// rather than at the next periodic check. Failing to queue it only delays it.
 async fn recover_waiting_accounts(state: &AppState) {
-    if state.engine.is_none() {
+    if state.app.engine.is_none() {
         return;
     }
     let job = icf_engine::proxy_health::recover_job();
-    if let Err(e) = icf_store::jobs::enqueue_now(&state.db, &job).await {
+    if let Err(e) = icf_store::jobs::enqueue_now(&state.app.db, &job).await {
         tracing::warn!(error = %e, "cannot queue the recovery of accounts waiting for a proxy");
     }
 }
@@ -109,7 +110,7 @@ pub async fn get_one(
     IdPath(id): IdPath<ProxyId>,
 ) -> ApiResult<Json<Proxy>> {
     Ok(Json(
-        icf_store::proxies::get(&state.db, id)
+        icf_store::proxies::get(&state.app.db, id)
             .await
             .map_err(proxy_error)?
             .proxy,
@@ -129,14 +130,14 @@ pub async fn update(
         .as_deref()
         .map(|u| ProxySpec::parse_with(u, req.proxy_type.unwrap_or(ProxyType::Http), "url"))
         .transpose()?
-        .map(|spec| new_proxy(&state.cipher, &spec, None));
+        .map(|spec| new_proxy(&state.app.cipher, &spec, None));
     let country = match req.country {
         Some(Some(c)) => Some(Some(parse_country(&c)?)),
         Some(None) => Some(None),
         None => None,
     };
     let proxy = icf_store::proxies::update(
-        &state.db,
+        &state.app.db,
         id,
         &ProxyChanges {
             address,
@@ -161,7 +162,7 @@ pub async fn delete(
     params: Params,
 ) -> ApiResult<StatusCode> {
     let force = params.flag("force")?.unwrap_or(false);
-    match icf_store::proxies::delete(&state.db, id, force).await {
+    match icf_store::proxies::delete(&state.app.db, id, force).await {
         Ok(()) => Ok(StatusCode::NO_CONTENT),
         Err(StoreError::Constraint(message)) => Err(ApiError::Conflict {
             field: Some("force".into()),
@@ -182,13 +183,18 @@ pub async fn check(
     _: AdminUser,
     IdPath(id): IdPath<ProxyId>,
 ) -> ApiResult<Json<Proxy>> {
-    let proxy = crate::proxy_check::check_proxy(&state.db, &state.cipher, &state.proxy_check, id)
-        .await
-        .map_err(|e| match e {
-            CheckError::Store(s) => proxy_error(s),
-            CheckError::Crypto(c) => ApiError::internal(c),
-        })?;
-    if let Some(engine) = &state.engine {
+    let proxy = crate::proxy_check::check_proxy(
+        &state.app.db,
+        &state.app.cipher,
+        &state.app.proxy_check,
+        id,
+    )
+    .await
+    .map_err(|e| match e {
+        CheckError::Store(s) => proxy_error(s),
+        CheckError::Crypto(c) => ApiError::internal(c),
+    })?;
+    if let Some(engine) = &state.app.engine {
         engine.after_check(&proxy).await.map_err(|e| match e {
             icf_engine::EngineError::Store(s) => proxy_error(s),
             other => ApiError::internal(other),
@@ -212,10 +218,15 @@ pub async fn import(
     let default_type = params
         .parse::<ProxyType>("proxy_type")?
         .unwrap_or(ProxyType::Http);
-    let report =
-        crate::import::import_proxies(&state.db, &state.cipher, &text, dry_run, default_type)
-            .await
-            .map_err(import_error)?;
+    let report = crate::import::import_proxies(
+        &state.app.db,
+        &state.app.cipher,
+        &text,
+        dry_run,
+        default_type,
+    )
+    .await
+    .map_err(import_error)?;
     if !dry_run {
         recover_waiting_accounts(&state).await;
     }

@@ -81,8 +81,8 @@ async fn compute(
     start: DateTime<Utc>,
 ) -> ApiResult<Computed> {
     let now = Utc::now();
-    let candidates = icf_store::executions::candidates(&state.db, groups, now).await?;
-    let before = icf_store::executions::list(&state.db, post_id).await?;
+    let candidates = icf_store::executions::candidates(&state.app.db, groups, now).await?;
+    let before = icf_store::executions::list(&state.app.db, post_id).await?;
     let existing: std::collections::HashSet<AccountId> =
         before.iter().map(|e| e.account_id).collect();
     let mut excluded = Vec::new();
@@ -115,12 +115,12 @@ async fn compute(
         })
         .collect();
     // A global scope spaces this post after every publish already planned.
-    let after_previous = match state.pacing.scope {
-        SpacingScope::Global => icf_store::executions::latest_planned(&state.db).await?,
+    let after_previous = match state.app.pacing.scope {
+        SpacingScope::Global => icf_store::executions::latest_planned(&state.app.db).await?,
         SpacingScope::Post => None,
     };
     let the_plan = plan(
-        &state.pacing,
+        &state.app.pacing,
         &pacing,
         start.max(now),
         after_previous,
@@ -237,7 +237,7 @@ pub(crate) async fn plan_at(
     id: PostId,
     start: Option<DateTime<Utc>>,
 ) -> ApiResult<PlanResponse> {
-    let post = icf_store::posts::get(&state.db, id)
+    let post = icf_store::posts::get(&state.app.db, id)
         .await
         .map_err(ApiError::missing("post"))?;
     let start = start.or(post.scheduled_at).unwrap_or_else(Utc::now);
@@ -284,7 +284,7 @@ pub(crate) async fn publish_post(
     priority: JobPriority,
 ) -> ApiResult<PlanResponse> {
     let state = state.clone();
-    let post = icf_store::posts::get(&state.db, id)
+    let post = icf_store::posts::get(&state.app.db, id)
         .await
         .map_err(ApiError::missing("post"))?;
     if post.target_groups.is_empty() {
@@ -306,7 +306,7 @@ pub(crate) async fn publish_post(
     let mut computed = compute(&state, id, &post.target_groups, start).await?;
 
     // Every language must have a caption before anything is queued.
-    let translations = icf_store::post_translations::list(&state.db, id).await?;
+    let translations = icf_store::post_translations::list(&state.app.db, id).await?;
     let mut captions = std::collections::HashMap::new();
     captions.insert(
         post.original_language.clone(),
@@ -364,7 +364,7 @@ pub(crate) async fn publish_post(
         let Some(caption) = captions.get(language) else {
             continue;
         };
-        if let Err(problem) = state.caption_rules.check(caption) {
+        if let Err(problem) = state.app.caption_rules.check(caption) {
             let (field, fix) = if *language == post.original_language {
                 ("caption".to_owned(), "PUT /api/posts/{id}".to_owned())
             } else {
@@ -392,7 +392,7 @@ pub(crate) async fn publish_post(
             planned_at: *eta,
         })
         .collect();
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.app.db.begin().await?;
     let created = icf_store::executions::create_with_jobs(&mut tx, id, priority, &rows).await?;
     let scheduled = when.filter(|t| *t > Utc::now()).or(post.scheduled_at);
     icf_store::posts::mark_pending(&mut tx, id, priority, scheduled).await?;
@@ -436,10 +436,10 @@ pub async fn executions(
     _: CurrentUser,
     IdPath(id): IdPath<PostId>,
 ) -> ApiResult<Json<Executions>> {
-    icf_store::posts::get(&state.db, id)
+    icf_store::posts::get(&state.app.db, id)
         .await
         .map_err(ApiError::missing("post"))?;
-    let items = icf_store::executions::list(&state.db, id).await?;
+    let items = icf_store::executions::list(&state.app.db, id).await?;
     let mut totals = Totals {
         total: items.len(),
         ..Totals::default()
@@ -470,10 +470,10 @@ pub async fn cancel(
     _: CurrentUser,
     IdPath(id): IdPath<PostId>,
 ) -> ApiResult<Json<Cancelled>> {
-    icf_store::posts::get(&state.db, id)
+    icf_store::posts::get(&state.app.db, id)
         .await
         .map_err(ApiError::missing("post"))?;
-    let cancelled = icf_store::executions::cancel_queued(&state.db, id).await?;
+    let cancelled = icf_store::executions::cancel_queued(&state.app.db, id).await?;
     Ok(Json(Cancelled { cancelled }))
 }
 
@@ -492,15 +492,15 @@ pub async fn retry_failed(
     _: CurrentUser,
     IdPath(id): IdPath<PostId>,
 ) -> ApiResult<Json<Retried>> {
-    let post = icf_store::posts::get(&state.db, id)
+    let post = icf_store::posts::get(&state.app.db, id)
         .await
         .map_err(ApiError::missing("post"))?;
     let retried = icf_store::executions::retry_failed(
-        &state.db,
+        &state.app.db,
         id,
         post.priority,
         Utc::now(),
-        state.pacing.min_spacing,
+        state.app.pacing.min_spacing,
     )
     .await?;
     Ok(Json(Retried { retried }))

@@ -64,7 +64,7 @@ impl QueueView {
 pub async fn overview(State(state): State<AppState>, _: AdminUser) -> ApiResult<Json<QueueView>> {
     let now = Utc::now();
     let q = icf_store::jobs::overview(
-        &state.db,
+        &state.app.db,
         now - chrono::Duration::seconds(WORKER_ALIVE_SECS),
         RUNNING_LIMIT,
     )

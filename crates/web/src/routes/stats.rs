@@ -19,7 +19,7 @@ pub async fn overview(
     _: CurrentUser,
 ) -> ApiResult<Json<icf_store::stats::Overview>> {
     Ok(Json(
-        icf_store::stats::overview(&state.db, Utc::now()).await?,
+        icf_store::stats::overview(&state.app.db, Utc::now()).await?,
     ))
 }
 
@@ -47,7 +47,9 @@ pub async fn accounts(
             "limit must be between 1 and 1000",
         ));
     }
-    Ok(Json(icf_store::stats::accounts(&state.db, limit).await?))
+    Ok(Json(
+        icf_store::stats::accounts(&state.app.db, limit).await?,
+    ))
 }
 
 /// Published posts by hour (48 h) and day (30 days), per group and per language.
@@ -57,5 +59,7 @@ pub async fn posts(
     State(state): State<AppState>,
     _: CurrentUser,
 ) -> ApiResult<Json<icf_store::stats::PostStats>> {
-    Ok(Json(icf_store::stats::posts(&state.db, Utc::now()).await?))
+    Ok(Json(
+        icf_store::stats::posts(&state.app.db, Utc::now()).await?,
+    ))
 }

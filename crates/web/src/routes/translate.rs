@@ -86,7 +86,7 @@ pub async fn translate(
             .map_err(|e| ApiError::validation(format!("target_langs[{i}]"), e.message))?;
         targets.push(lang);
     }
-    let Some(translation) = state.translation.as_deref() else {
+    let Some(translation) = state.app.translation.as_deref() else {
         return Err(ApiError::Unavailable(
             TranslateError::NotConfigured.to_string(),
         ));
@@ -102,7 +102,7 @@ pub async fn translate(
             serde_json::to_value(&payload).map_err(ApiError::internal)?,
         )
         .max_attempts(4);
-        let id = icf_store::jobs::enqueue_now(&state.db, &job)
+        let id = icf_store::jobs::enqueue_now(&state.app.db, &job)
             .await?
             .ok_or_else(|| ApiError::internal("the job was not enqueued"))?;
         return Ok((
@@ -115,7 +115,7 @@ pub async fn translate(
         )
             .into_response());
     }
-    let results = translate_caption(&state.db, translation, &req.text, source, &targets).await;
+    let results = translate_caption(&state.app.db, translation, &req.text, source, &targets).await;
     Ok(Json(TranslateResponse {
         source_lang: source,
         provider: translation.provider().as_str(),
@@ -154,7 +154,7 @@ pub async fn job(
     _: CurrentUser,
     crate::extract::IdPath(id): crate::extract::IdPath<icf_core::ids::JobId>,
 ) -> ApiResult<Json<TranslationJob>> {
-    let job = match icf_store::jobs::get(&state.db, id).await {
+    let job = match icf_store::jobs::get(&state.app.db, id).await {
         Ok(j) if j.kind == icf_translate::job::KIND => j,
         Ok(_) | Err(icf_store::StoreError::NotFound) => {
             return Err(ApiError::NotFound("translation job"));
@@ -163,7 +163,7 @@ pub async fn job(
     };
     let mut result = None;
     if job.state == icf_core::enums::JobState::Succeeded
-        && let Some(translation) = state.translation.as_deref()
+        && let Some(translation) = state.app.translation.as_deref()
         && let Ok(p) =
             serde_json::from_value::<icf_translate::job::TranslateTextPayload>(job.payload.clone())
         && let Ok(source) = Language::parse(&p.source_lang)
@@ -173,7 +173,8 @@ pub async fn job(
             .iter()
             .filter_map(|l| Language::parse(l).ok())
             .collect();
-        let results = translate_caption(&state.db, translation, &p.text, source, &targets).await;
+        let results =
+            translate_caption(&state.app.db, translation, &p.text, source, &targets).await;
         result = Some(TranslateResponse {
             source_lang: source,
             provider: translation.provider().as_str(),
@@ -209,11 +210,15 @@ pub async fn stats(
     State(state): State<AppState>,
     _: CurrentUser,
 ) -> ApiResult<Json<TranslationStats>> {
-    let cache = icf_store::translations::stats(&state.db).await?;
+    let cache = icf_store::translations::stats(&state.app.db).await?;
     Ok(Json(TranslationStats {
-        provider: state.translation.as_ref().map(|t| t.provider().as_str()),
+        provider: state
+            .app
+            .translation
+            .as_ref()
+            .map(|t| t.provider().as_str()),
         cache_entries: cache.entries,
         cache_hits: cache.hits,
-        since_start: state.translation.as_ref().map(|t| t.counters()),
+        since_start: state.app.translation.as_ref().map(|t| t.counters()),
     }))
 }

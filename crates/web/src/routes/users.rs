@@ -52,7 +52,7 @@ async fn hash(password: String) -> ApiResult<String> {
 #[utoipa::path(get, path = "/api/users/", tag = "users", security(("bearer" = [])), responses(
     (status = 200, body = UserList), (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
 pub async fn list(State(state): State<AppState>, _: AdminUser) -> ApiResult<Json<UserList>> {
-    let items = icf_store::users::list(&state.db).await?;
+    let items = icf_store::users::list(&state.app.db).await?;
     Ok(Json(UserList {
         total: items.len(),
         items,
@@ -71,7 +71,7 @@ pub async fn create(
     let email = parse_email(&req.email)?;
     check_password(&req.password)?;
     let user = icf_store::users::create(
-        &state.db,
+        &state.app.db,
         NewUser {
             username,
             email,
@@ -91,7 +91,7 @@ pub async fn get_one(
     _: AdminUser,
     IdPath(id): IdPath<UserId>,
 ) -> ApiResult<Json<User>> {
-    let creds = icf_store::users::get(&state.db, id)
+    let creds = icf_store::users::get(&state.app.db, id)
         .await
         .map_err(ApiError::missing("user"))?;
     Ok(Json(creds.user))
@@ -107,14 +107,14 @@ pub async fn update(
     IdPath(id): IdPath<UserId>,
     ApiJson(req): ApiJson<UpdateUser>,
 ) -> ApiResult<Json<User>> {
-    let target = icf_store::users::get(&state.db, id)
+    let target = icf_store::users::get(&state.app.db, id)
         .await
         .map_err(ApiError::missing("user"))?
         .user;
     let loses_admin = target.role == Role::Admin
         && target.is_active
         && (req.role == Some(Role::Editor) || req.is_active == Some(false));
-    if loses_admin && icf_store::users::count_active_admins(&state.db).await? <= 1 {
+    if loses_admin && icf_store::users::count_active_admins(&state.app.db).await? <= 1 {
         return Err(ApiError::Conflict {
             field: Some(
                 if req.is_active == Some(false) {
@@ -142,7 +142,7 @@ pub async fn update(
         None => None,
     };
     let user = icf_store::users::update(
-        &state.db,
+        &state.app.db,
         id,
         UserChanges {
             email,
@@ -170,20 +170,20 @@ pub async fn delete(
             message: "you cannot delete yourself".into(),
         });
     }
-    let target = icf_store::users::get(&state.db, id)
+    let target = icf_store::users::get(&state.app.db, id)
         .await
         .map_err(ApiError::missing("user"))?
         .user;
     if target.role == Role::Admin
         && target.is_active
-        && icf_store::users::count_active_admins(&state.db).await? <= 1
+        && icf_store::users::count_active_admins(&state.app.db).await? <= 1
     {
         return Err(ApiError::Conflict {
             field: None,
             message: "this is the last active admin".into(),
         });
     }
-    icf_store::users::delete(&state.db, id)
+    icf_store::users::delete(&state.app.db, id)
         .await
         .map_err(ApiError::missing("user"))?;
     Ok(StatusCode::NO_CONTENT)

@@ -92,7 +92,7 @@ struct ListPage {
 
 pub async fn list(State(state): State<AppState>, UiAdmin(ui): UiAdmin, params: Params) -> Response {
     let l = ui.l;
-    let groups = match icf_store::groups::list(&state.db).await {
+    let groups = match icf_store::groups::list(&state.app.db).await {
         Ok(g) => g,
         Err(e) => return error_page(l, e.into()),
     };
@@ -179,7 +179,7 @@ pub async fn bulk(
     let admin = AdminUser(ui.user.clone());
     let mut lines = Vec::with_capacity(ids.len());
     for id in ids {
-        let name = icf_store::accounts::get(&state.db, id)
+        let name = icf_store::accounts::get(&state.app.db, id)
             .await
             .map(|a| a.username)
             .unwrap_or_else(|_| id.to_string());
@@ -312,12 +312,12 @@ pub async fn import(
         Err(e) => return field_errors(FIELDS, e.into()),
     };
     match crate::import::import_accounts(
-        &state.db,
-        &state.cipher,
+        &state.app.db,
+        &state.app.cipher,
         &text,
         dry_run,
         &language,
-        state.pacing.max_daily as i32,
+        state.app.pacing.max_daily as i32,
     )
     .await
     {
@@ -402,7 +402,7 @@ pub async fn page(
     let Ok(id) = raw.parse::<AccountId>() else {
         return error_page(l, ApiError::NotFound("account"));
     };
-    let account = match icf_store::accounts::get(&state.db, id).await {
+    let account = match icf_store::accounts::get(&state.app.db, id).await {
         Ok(a) => api::shown(&state, ui.user.role, a),
         Err(e) => return error_page(l, ApiError::missing("account")(e)),
     };
@@ -410,14 +410,14 @@ pub async fn page(
         account_id: Some(id),
         ..Default::default()
     };
-    let logs = match icf_store::activity::page(&state.db, &filter, None, 30).await {
+    let logs = match icf_store::activity::page(&state.app.db, &filter, None, 30).await {
         Ok((items, _)) => items
             .into_iter()
             .map(|e| super::logs::LogRow::new(l, e))
             .collect(),
         Err(e) => return error_page(l, e.into()),
     };
-    let executions = icf_store::executions::recent_for_account(&state.db, id, 20)
+    let executions = icf_store::executions::recent_for_account(&state.app.db, id, 20)
         .await
         .unwrap_or_default()
         .into_iter()
@@ -430,7 +430,7 @@ pub async fn page(
             )
         })
         .collect();
-    let groups = icf_store::groups::list(&state.db)
+    let groups = icf_store::groups::list(&state.app.db)
         .await
         .unwrap_or_default()
         .into_iter()
@@ -438,7 +438,7 @@ pub async fn page(
         .collect();
     // An unreadable device leaves out the phone's lines rather than failing the page: the
     // rest of the page is what a person needs to repair the account.
-    let phone = match icf_store::publishing::account_wire(&state.db, id).await {
+    let phone = match icf_store::publishing::account_wire(&state.app.db, id).await {
         Ok(wire) => serde_json::from_value::<Device>(wire.device)
             .ok()
             .map(|d| PhoneView::new(&d)),
@@ -464,7 +464,7 @@ pub async fn page(
             .unwrap_or_default(),
         warmup_stage: account.warmup_stage,
         allowance: account.posts_allowed_today,
-        max_daily: state.pacing.max_daily,
+        max_daily: state.app.pacing.max_daily,
         a: AccountRow::from(account),
         logs,
         executions,

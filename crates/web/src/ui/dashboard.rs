@@ -57,12 +57,13 @@ pub async fn page(State(state): State<AppState>, ui: Ui) -> Response {
     let l = ui.l;
     let now = Utc::now();
     let loaded = async {
-        let o = icf_store::stats::overview(&state.db, now).await?;
-        let posts: PostStats = icf_store::stats::posts(&state.db, now).await?;
-        let accounts: Vec<AccountStats> = icf_store::stats::accounts(&state.db, 5).await?;
-        let groups = icf_store::groups::list(&state.db).await?;
+        let o = icf_store::stats::overview(&state.app.db, now).await?;
+        let posts: PostStats = icf_store::stats::posts(&state.app.db, now).await?;
+        let accounts: Vec<AccountStats> = icf_store::stats::accounts(&state.app.db, 5).await?;
+        let groups = icf_store::groups::list(&state.app.db).await?;
         let outcomes =
-            icf_store::stats::group_outcomes(&state.db, now - chrono::Duration::days(30)).await?;
+            icf_store::stats::group_outcomes(&state.app.db, now - chrono::Duration::days(30))
+                .await?;
         Ok::<_, icf_store::StoreError>((o, posts, accounts, groups, outcomes))
     }
     .await;

@@ -64,7 +64,7 @@ fn row(l: super::i18n::Lang, g: icf_core::account::Group) -> GroupRow {
 }
 
 pub async fn list(State(state): State<AppState>, UiAdmin(ui): UiAdmin) -> Response {
-    match icf_store::groups::list(&state.db).await {
+    match icf_store::groups::list(&state.app.db).await {
         Ok(gs) => GroupsPage {
             groups: gs.into_iter().map(|g| row(ui.l, g)).collect(),
             ctx: ui.ctx("groups"),
@@ -125,7 +125,7 @@ pub async fn page(
     let Ok(id) = raw.parse::<GroupId>() else {
         return error_page(l, ApiError::NotFound("group"));
     };
-    let g = match icf_store::groups::get(&state.db, id).await {
+    let g = match icf_store::groups::get(&state.app.db, id).await {
         Ok(g) => g,
         Err(e) => return error_page(l, api::group_not_found(e)),
     };
@@ -146,7 +146,7 @@ pub async fn page(
                 .collect(),
             Err(e) => return error_page(l, e),
         };
-    let others = icf_store::groups::list(&state.db)
+    let others = icf_store::groups::list(&state.app.db)
         .await
         .unwrap_or_default()
         .into_iter()

@@ -114,13 +114,14 @@ pub async fn list(
     filter.from = day(&q.from, false);
     filter.to = day(&q.to, true);
     let cursor = text(&q.cursor).and_then(|c| icf_store::activity::Cursor::decode(&c));
-    let (rows, next) = match icf_store::activity::page(&state.db, &filter, cursor, PER_PAGE).await {
-        Ok((items, next)) => (
-            items.into_iter().map(|e| LogRow::new(l, e)).collect(),
-            next.map(|c| c.encode()).unwrap_or_default(),
-        ),
-        Err(e) => return error_page(l, e.into()),
-    };
+    let (rows, next) =
+        match icf_store::activity::page(&state.app.db, &filter, cursor, PER_PAGE).await {
+            Ok((items, next)) => (
+                items.into_iter().map(|e| LogRow::new(l, e)).collect(),
+                next.map(|c| c.encode()).unwrap_or_default(),
+            ),
+            Err(e) => return error_page(l, e.into()),
+        };
     let next = if next.is_empty() {
         String::new()
     } else {

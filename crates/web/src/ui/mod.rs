@@ -16,6 +16,8 @@ mod view;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
 
 use crate::state::AppState;
@@ -82,4 +84,19 @@ pub fn router() -> Router<AppState> {
         .fold(Router::new(), |router, (path, handlers)| {
             router.route(path, handlers)
         })
+}
+
+/// Unknown paths answer in the same JSON shape as everything else; a browser asking for a
+/// page outside `/api/` gets the web UI's 404 page.
+pub async fn not_found_fallback(uri: axum::http::Uri, headers: axum::http::HeaderMap) -> Response {
+    let wants_page = !uri.path().starts_with("/api/")
+        && headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/html"));
+    if wants_page {
+        let l = i18n::Lang::from_headers(&headers);
+        return error_page(l, crate::error::ApiError::NotFound("page"));
+    }
+    crate::error::ApiError::NotFound("route").into_response()
 }

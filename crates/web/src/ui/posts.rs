@@ -89,14 +89,20 @@ pub async fn list(State(state): State<AppState>, ui: Ui, Query(q): Query<ListQue
         },
     };
     let page = q.page.unwrap_or(1).max(1);
-    let (posts, total) =
-        match icf_store::posts::list(&state.db, status, PER_PAGE, (page - 1) * PER_PAGE).await {
-            Ok(r) => r,
-            Err(e) => return error_page(l, e.into()),
-        };
+    let (posts, total) = match icf_store::posts::list(
+        &state.app.db,
+        status,
+        PER_PAGE,
+        (page - 1) * PER_PAGE,
+    )
+    .await
+    {
+        Ok(r) => r,
+        Err(e) => return error_page(l, e.into()),
+    };
     let mut rows = Vec::with_capacity(posts.len());
     for p in posts {
-        let counts = match icf_store::executions::status_counts(&state.db, p.id).await {
+        let counts = match icf_store::executions::status_counts(&state.app.db, p.id).await {
             Ok(c) => c,
             Err(e) => return error_page(l, e.into()),
         };
@@ -161,7 +167,7 @@ fn language_list(groups: &[icf_core::account::Group]) -> String {
 }
 
 pub async fn composer(State(state): State<AppState>, ui: Ui) -> Response {
-    let groups = match icf_store::groups::list(&state.db).await {
+    let groups = match icf_store::groups::list(&state.app.db).await {
         Ok(g) => g,
         Err(e) => return error_page(ui.l, e.into()),
     };
@@ -252,7 +258,7 @@ async fn executions_fragment(
     l: Lang,
     id: PostId,
 ) -> Result<ExecutionsFragment, ApiError> {
-    let items = icf_store::executions::list(&state.db, id).await?;
+    let items = icf_store::executions::list(&state.app.db, id).await?;
     let mut t = Totals {
         total: items.len(),
         queued: 0,
@@ -341,17 +347,17 @@ pub async fn page(State(state): State<AppState>, ui: Ui, Path(raw): Path<String>
         return error_page(l, ApiError::NotFound("post"));
     };
     let result = async {
-        let post = icf_store::posts::get(&state.db, id)
+        let post = icf_store::posts::get(&state.app.db, id)
             .await
             .map_err(ApiError::missing("post"))?;
-        let all_groups = icf_store::groups::list(&state.db).await?;
+        let all_groups = icf_store::groups::list(&state.app.db).await?;
         let groups = post
             .target_groups
             .iter()
             .filter_map(|g| all_groups.iter().find(|x| x.id == *g))
             .map(|g| format!("{} ({})", g.name, g.accounts_count))
             .collect();
-        let stored = icf_store::post_translations::list(&state.db, id).await?;
+        let stored = icf_store::post_translations::list(&state.app.db, id).await?;
         let mut cards: Vec<LangCard> = stored
             .into_iter()
             .map(|t| card_from_stored(&post, t))
@@ -412,7 +418,7 @@ pub async fn executions(
     let Some(id) = parse_id(&raw) else {
         return error_page(ui.l, ApiError::NotFound("post"));
     };
-    let status = icf_store::posts::get(&state.db, id)
+    let status = icf_store::posts::get(&state.app.db, id)
         .await
         .map(|p| p.status.as_str().to_owned())
         .ok();
@@ -435,7 +441,7 @@ pub async fn translate(State(state): State<AppState>, ui: Ui, Path(raw): Path<St
             axum::body::Bytes::new(),
         )
         .await?;
-        let post = icf_store::posts::get(&state.db, id)
+        let post = icf_store::posts::get(&state.app.db, id)
             .await
             .map_err(ApiError::missing("post"))?;
         let mut cards: Vec<LangCard> = preview
@@ -486,7 +492,7 @@ pub async fn edit_translation(
         return error_page(l, ApiError::NotFound("post"));
     };
     // The source language's card edits the caption itself.
-    let is_source = icf_store::posts::get(&state.db, id)
+    let is_source = icf_store::posts::get(&state.app.db, id)
         .await
         .is_ok_and(|p| p.original_language == lang);
     if is_source {
@@ -779,7 +785,7 @@ pub async fn calendar(
         )
     };
     // A page shows at most this many posts of the newest; enough for a month of work.
-    let posts = match icf_store::posts::list(&state.db, None, 500, 0).await {
+    let posts = match icf_store::posts::list(&state.app.db, None, 500, 0).await {
         Ok((p, _)) => p,
         Err(e) => return error_page(l, e.into()),
     };

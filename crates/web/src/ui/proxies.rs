@@ -108,7 +108,9 @@ pub async fn import(
         );
     }
     let kind = form.proxy_type.parse().unwrap_or(ProxyType::Http);
-    match crate::import::import_proxies(&state.db, &state.cipher, &form.lines, false, kind).await {
+    match crate::import::import_proxies(&state.app.db, &state.app.cipher, &form.lines, false, kind)
+        .await
+    {
         Ok(r) => ImportResult { l: ui.l, r }.into_response(),
         Err(e) => field_errors(FIELDS, crate::routes::accounts::import_error(e)),
     }

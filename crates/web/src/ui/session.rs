@@ -17,28 +17,11 @@ use serde::Deserialize;
 use super::i18n::Lang;
 use super::view::{Ctx, error_page};
 use crate::auth::{CurrentUser, user_for_token};
+use crate::cookies::{SESSION_COOKIE, cookie, cookie_token};
 use crate::error::ApiError;
 use crate::state::AppState;
 
-pub const SESSION_COOKIE: &str = "icf_session";
 const LANG_COOKIE: &str = "icf_lang";
-
-fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
-        .filter(|v| !v.is_empty())
-}
-
-/// The UI's token from the request's cookies.
-pub fn cookie_token(headers: &HeaderMap) -> Option<String> {
-    cookie(headers, SESSION_COOKIE).map(str::to_owned)
-}
 
 /// The language of a page: the user's choice, else the language cookie (set on the
 /// sign-in page), else the browser's.
@@ -118,7 +101,7 @@ impl FromRequestParts<AppState> for Ui {
             Err(ApiError::Unauthorized(_)) => return Err(to_login(parts)),
             Err(e) => return Err(error_page(guest_lang(&parts.headers), e)),
         };
-        let chosen = icf_store::users::ui_language(&state.db, user.id)
+        let chosen = icf_store::users::ui_language(&state.app.db, user.id)
             .await
             .ok()
             .flatten()
@@ -132,7 +115,7 @@ impl FromRequestParts<AppState> for Ui {
             user,
             l,
             path,
-            caption: state.caption_rules,
+            caption: state.app.caption_rules,
         })
     }
 }
@@ -263,7 +246,8 @@ pub async fn set_language(
     let Some(lang) = Lang::from_code(&form.language) else {
         return error_page(ui.l, ApiError::validation("language", "expected en or ru"));
     };
-    if let Err(e) = icf_store::users::set_ui_language(&state.db, ui.user.id, lang.code()).await {
+    if let Err(e) = icf_store::users::set_ui_language(&state.app.db, ui.user.id, lang.code()).await
+    {
         return error_page(ui.l, e.into());
     }
     let back = form.back.as_deref().and_then(local_path).unwrap_or("/");

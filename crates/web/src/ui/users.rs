@@ -36,7 +36,7 @@ struct UsersPage {
 }
 
 pub async fn list(State(state): State<AppState>, UiAdmin(ui): UiAdmin) -> Response {
-    match icf_store::users::list(&state.db).await {
+    match icf_store::users::list(&state.app.db).await {
         Ok(us) => UsersPage {
             users: us
                 .into_iter()
