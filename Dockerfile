@@ -11,6 +11,7 @@ ENV CARGO_TERM_COLOR=never CARGO_INCREMENTAL=0
 # 1. Every dependency, built against empty crates. Each crate under crates/ must have its
 #    manifest copied here (crates/icf/tests/api/deploy.rs checks that none is missing).
 COPY Cargo.toml Cargo.lock ./
+COPY crates/app/Cargo.toml crates/app/Cargo.toml
 COPY crates/core/Cargo.toml crates/core/Cargo.toml
 COPY crates/crypto/Cargo.toml crates/crypto/Cargo.toml
 COPY crates/engine/Cargo.toml crates/engine/Cargo.toml
