@@ -1285,7 +1285,7 @@ fn verify_usdid_token(token: &str) -> Option<(String, p256::ecdsa::VerifyingKey)
         .decode(sig0.get("signature")?.as_str()?)
         .ok()?;
     let payload: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload_b64).ok()?).ok()?;
-    if payload.get("aud")?.as_str()? != crate::client::APP_ID
+    if payload.get("aud")?.as_str()? != crate::app_profile::APP_ID
         || payload.get("alg")?.as_str()? != "ES256"
     {
         return None;
@@ -1303,7 +1303,7 @@ fn check_app_headers(h: &HeaderMap) -> Result<(), Response> {
     let ua_ok = header(h, "user-agent").is_some_and(|ua| {
         ua.starts_with("Instagram ") && ua.contains(" Android (") && ua.ends_with(')')
     });
-    let app_ok = header(h, "x-ig-app-id") == Some(crate::client::APP_ID);
+    let app_ok = header(h, "x-ig-app-id") == Some(crate::app_profile::APP_ID);
     let bloks_ok = header(h, "x-bloks-version-id")
         .is_some_and(|b| b.len() == 64 && b.chars().all(|c| c.is_ascii_hexdigit()));
     let ids_ok = [
