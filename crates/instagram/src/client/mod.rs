@@ -1,15 +1,13 @@
 //! The per-account client's core: the account's connection and session, the standard
 //! headers of fact sheet §3.3 kept as instagrapi's session keeps them, and the request path
-//! with the session write-back of §3.6 (`request`). Login (`crate::login`) and publishing
-//! (`crate::publish`) add their calls in `impl InstagramClient` blocks of their own.
+//! with the session write-back of §3.6 (`request`). Login and publishing add their calls in
+//! `impl InstagramClient` blocks of their own, in the `login` and `publish` modules.
 
-mod config;
+pub(crate) mod config;
 pub(crate) mod jar;
-mod request;
+pub(crate) mod request;
 
 pub use config::ClientConfig;
-pub(crate) use config::DEFAULT_API_BASE;
-pub(crate) use request::{Body, FORM_TYPE};
 
 use chrono::Utc;
 use serde_json::{Value, json};

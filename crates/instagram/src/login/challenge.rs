@@ -5,7 +5,8 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::client::{Body, InstagramClient};
+use crate::client::InstagramClient;
+use crate::client::request::Body;
 use crate::error::IgError;
 use crate::types::{ChallengeAsk, ChallengePending, LoginOutcome};
 use crate::wire::py_json;

@@ -6,7 +6,8 @@ use reqwest::Method;
 use serde_json::json;
 
 use super::two_factor::two_factor_pending;
-use crate::client::{Body, InstagramClient};
+use crate::client::InstagramClient;
+use crate::client::request::Body;
 use crate::crypto::totp_code;
 use crate::error::{ErrorShape, IgError};
 use crate::types::{Credentials, LoginOutcome};

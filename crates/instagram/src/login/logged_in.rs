@@ -7,7 +7,8 @@ use rand::Rng;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::client::{Body, InstagramClient, now_ms};
+use crate::client::request::Body;
+use crate::client::{InstagramClient, now_ms};
 use crate::error::IgError;
 use crate::types::{AccountInfo, LoginOutcome};
 use crate::wire::{compact_json, py_json};

@@ -14,7 +14,8 @@ mod two_factor;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::client::{Body, InstagramClient};
+use crate::client::InstagramClient;
+use crate::client::request::Body;
 use crate::error::{ErrorAnswer, ErrorShape, IgError};
 use crate::types::{AccountInfo, Credentials, LoginOutcome};
 use logged_in::account_info;

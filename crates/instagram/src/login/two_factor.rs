@@ -4,7 +4,8 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::client::{Body, InstagramClient, uuid4};
+use crate::client::request::Body;
+use crate::client::{InstagramClient, uuid4};
 use crate::error::IgError;
 use crate::types::{LoginOutcome, TwoFactorPending};
 

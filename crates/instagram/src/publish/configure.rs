@@ -5,7 +5,8 @@ use chrono::Utc;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::client::{Body, InstagramClient};
+use crate::client::InstagramClient;
+use crate::client::request::Body;
 use crate::error::{ErrorShape, IgError};
 use crate::types::{CarouselItem, Media, Photo, Published, Uploaded, Video};
 use crate::wire::{compact_json, py_json};

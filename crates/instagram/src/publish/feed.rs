@@ -5,7 +5,8 @@ use chrono::{DateTime, Utc};
 use reqwest::Method;
 use serde_json::Value;
 
-use crate::client::{Body, InstagramClient};
+use crate::client::InstagramClient;
+use crate::client::request::Body;
 use crate::error::IgError;
 use crate::types::Published;
 

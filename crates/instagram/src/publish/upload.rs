@@ -8,7 +8,8 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::client::jar::dict;
-use crate::client::{Body, InstagramClient, now_ms, uuid4};
+use crate::client::request::Body;
+use crate::client::{InstagramClient, now_ms, uuid4};
 use crate::error::{ErrorShape, IgError, classify};
 use crate::types::{CarouselItem, Media, Photo, Uploaded, Video};
 use crate::wire::{compact_json, py_json};

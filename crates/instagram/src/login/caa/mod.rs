@@ -13,7 +13,9 @@ use chrono::Utc;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::client::{Body, DEFAULT_API_BASE, FORM_TYPE, InstagramClient, uuid4};
+use crate::client::config::DEFAULT_API_BASE;
+use crate::client::request::{Body, FORM_TYPE};
+use crate::client::{InstagramClient, uuid4};
 use crate::error::{ErrorShape, IgError, classify};
 use crate::types::{Credentials, LoginOutcome};
 use crate::usdid::Usdid;
