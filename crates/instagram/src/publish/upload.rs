@@ -373,6 +373,7 @@ fn reel_rupload_params(v: &Video, upload_id: &str) -> Value {
         "upload_media_duration_ms": v.duration_ms.to_string(),
         "content_tags": "use_default_cover",
         "upload_id": upload_id,
+        // The same values as `retry_context()`, in `clip_upload`'s key order.
         "retry_context": compact_json(&json!({"num_reupload": 0, "num_step_manual_retry": 0, "num_step_auto_retry": 0})),
         "session_id": upload_id,
         "media_type": "2",

@@ -28,6 +28,8 @@ const TOKEN_FETCH_ACTION: &str = "com.bloks.www.caa.login.oauth.token.fetch.asyn
 const SEND_LOGIN_ACTION: &str = "com.bloks.www.bloks.caa.login.async.send_login_request";
 
 impl InstagramClient {
+    /// The CAA calls' URL: on `b.i.instagram.com` in production, on the configured base
+    /// otherwise (the simulator serves both hosts).
     fn caa_url(&self, endpoint: &str) -> String {
         let base = match &self.cfg.caa_api_base {
             Some(b) => b.trim_end_matches('/').to_owned(),
@@ -52,6 +54,7 @@ impl InstagramClient {
         ]
     }
 
+    /// `bloks/async_action/{action}/` with its friendly name.
     async fn bloks_action(
         &mut self,
         action: &str,
@@ -162,6 +165,8 @@ impl InstagramClient {
         }
     }
 
+    /// USDID registration, the homepage (→ `aac`), the keystore nonce, the token fetch,
+    /// then `send_login_request` with the encrypted password.
     async fn caa_steps(&mut self, creds: Credentials<'_>) -> Result<Option<LoginOutcome>, IgError> {
         self.register_usdid().await?;
         let flow = CaaFlow {
