@@ -27,7 +27,7 @@ use icf_core::proxy::ProxyCredentials;
 use icf_crypto::Cipher;
 use icf_instagram::{
     AppProfiles, ClientConfig, Credentials, ErrorClass, IgError, InstagramClient, LoginOutcome,
-    Media, ProxyScheme, ProxySpec, Session,
+    Media, ProxyEndpoint, ProxyScheme, Session,
 };
 use icf_media::MediaStore;
 use icf_store::publishing::{self, InstagramState};
@@ -132,7 +132,7 @@ pub struct Connection {
     pub account: Account,
     password: SecretString,
     totp: Option<SecretString>,
-    proxy: ProxySpec,
+    proxy: ProxyEndpoint,
     /// The process's client settings with this account's own SIM carrier.
     cfg: ClientConfig,
     pub client: InstagramClient,
@@ -218,7 +218,7 @@ impl Engine {
             ProxyType::Http => ProxyScheme::Http,
             ProxyType::Socks5 => ProxyScheme::Socks5,
         };
-        let spec = ProxySpec::new(scheme, stored.proxy.host.clone(), stored.proxy.port, auth);
+        let spec = ProxyEndpoint::new(scheme, stored.proxy.host.clone(), stored.proxy.port, auth);
         let client = InstagramClient::new(session, &spec, cfg.clone())?;
         Ok(Connection {
             account,
@@ -576,10 +576,10 @@ impl Engine {
     pub fn class_of(&self, e: &IgError) -> ErrorClass {
         let now = Utc::now();
         match e.api_kind() {
-            Some(icf_instagram::ApiErrorKind::PleaseWait) => ErrorClass::Cooldown {
+            Some(icf_instagram::ErrorShape::PleaseWait) => ErrorClass::Cooldown {
                 until: now + self.settings.cooldowns.please_wait,
             },
-            Some(icf_instagram::ApiErrorKind::FeedbackRequired) => ErrorClass::Cooldown {
+            Some(icf_instagram::ErrorShape::FeedbackRequired) => ErrorClass::Cooldown {
                 until: now + self.settings.cooldowns.feedback,
             },
             _ => e.class_at(now),

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use icf_instagram::client::ClientConfig;
 use icf_instagram::transport::{
-    ProxyScheme, ProxySpec, TransportOptions, build_client, build_web_client,
+    ProxyEndpoint, ProxyScheme, TransportOptions, build_client, build_web_client,
 };
 
 /// CPU time of the whole process (user + system), from /proc (Linux); 0 elsewhere.
@@ -44,9 +44,9 @@ fn main() {
         extra_ca_pem: extra_ca.clone(),
         ..ClientConfig::default()
     };
-    let proxies: Vec<ProxySpec> = (0..n)
+    let proxies: Vec<ProxyEndpoint> = (0..n)
         .map(|i| {
-            ProxySpec::new(
+            ProxyEndpoint::new(
                 ProxyScheme::Http,
                 format!("10.{}.{}.{}", i / 65536 % 256, i / 256 % 256, i % 256),
                 3128,
@@ -72,7 +72,7 @@ fn main() {
         let mut kept = Vec::with_capacity(n);
         for proxy in &proxies {
             let client = if web {
-                build_web_client(proxy, &cfg)
+                build_web_client(proxy, cfg.transport, cfg.extra_ca_pem.as_deref())
             } else {
                 build_client(
                     proxy,

@@ -9,6 +9,10 @@ use serde::Deserialize;
 
 const BUILT_IN: &str = include_str!("../data/app_profiles.json");
 
+/// The Instagram Android app's Facebook app id (`X-IG-App-ID`, the USDID token's audience).
+/// Unlike the profile's values it has not changed between releases.
+pub const APP_ID: &str = "567067343352427";
+
 /// Why a profile file cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum AppProfileError {

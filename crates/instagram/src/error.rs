@@ -32,7 +32,7 @@ pub enum ErrorClass {
 
 /// The §6.1 shapes, one variant per instagrapi exception icf distinguishes.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ApiErrorKind {
+pub enum ErrorShape {
     PleaseWait,
     LoginRequired,
     Forbidden,
@@ -63,11 +63,12 @@ pub enum ApiErrorKind {
     MediaNeedsReupload,
 }
 
-/// Instagram answered, but not with success.
+/// Instagram answered, but not with success: an error answer of the private API, read as
+/// one of the §6.1 shapes.
 #[derive(Debug, Clone)]
-pub struct ApiError {
+pub struct ErrorAnswer {
     pub status: u16,
-    pub kind: ApiErrorKind,
+    pub kind: ErrorShape,
     /// The body's `message` (Instagram's text, no secrets), or a short description.
     pub message: String,
     /// The decoded body (`Null` when it was not JSON).
@@ -85,7 +86,7 @@ pub enum IgError {
     #[error("network error: {message}")]
     Network { message: String, maybe_sent: bool },
     #[error("instagram answered HTTP {}: {:?} ({})", .0.status, .0.kind, .0.message)]
-    Api(ApiError),
+    Api(ErrorAnswer),
     /// The media was rejected by the upload endpoint.
     #[error("media rejected: {0}")]
     BadMedia(String),
@@ -131,13 +132,13 @@ impl IgError {
             IgError::Network { maybe_sent, .. } => *maybe_sent,
             IgError::Api(e) => matches!(
                 e.kind,
-                ApiErrorKind::ServerError | ApiErrorKind::NotJson | ApiErrorKind::Timeout
+                ErrorShape::ServerError | ErrorShape::NotJson | ErrorShape::Timeout
             ),
             _ => false,
         }
     }
 
-    pub fn api_kind(&self) -> Option<&ApiErrorKind> {
+    pub fn api_kind(&self) -> Option<&ErrorShape> {
         match self {
             IgError::Api(e) => Some(&e.kind),
             _ => None,
@@ -145,9 +146,20 @@ impl IgError {
     }
 }
 
-impl ApiError {
+impl ErrorAnswer {
+    /// What a call that needs a login answers when the session holds none, without asking
+    /// Instagram: the same class as Instagram's own `login_required`.
+    pub(crate) fn login_required(message: &str) -> ErrorAnswer {
+        ErrorAnswer {
+            status: 403,
+            kind: ErrorShape::LoginRequired,
+            message: message.into(),
+            body: Value::Null,
+        }
+    }
+
     pub fn class_at(&self, now: DateTime<Utc>) -> ErrorClass {
-        use ApiErrorKind as K;
+        use ErrorShape as K;
         match self.kind {
             K::PleaseWait => ErrorClass::Cooldown {
                 until: now + PLEASE_WAIT_COOLDOWN,
@@ -185,14 +197,14 @@ fn text<'a>(body: &'a Value, key: &str) -> &'a str {
 }
 
 /// Maps one HTTP answer to an error, in instagrapi's order (§6.1); `None` is success.
-pub fn classify(status: u16, raw: &[u8]) -> Option<ApiError> {
-    use ApiErrorKind as K;
+pub fn classify(status: u16, raw: &[u8]) -> Option<ErrorAnswer> {
+    use ErrorShape as K;
     let parsed: Option<Value> = serde_json::from_slice(raw).ok();
     let body = parsed.clone().unwrap_or(Value::Null);
     let message = text(&body, "message").to_owned();
     let error_type = text(&body, "error_type").to_owned();
     let err = |kind: K| {
-        Some(ApiError {
+        Some(ErrorAnswer {
             status,
             kind,
             message: if message.is_empty() {
@@ -292,7 +304,7 @@ pub fn classify(status: u16, raw: &[u8]) -> Option<ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ApiErrorKind as K;
+    use ErrorShape as K;
 
     fn now() -> DateTime<Utc> {
         DateTime::from_timestamp(1_764_000_000, 0).unwrap()

@@ -3,24 +3,33 @@
 //! per-account proxy-only transport, login with two-factor and challenges, publishing of
 //! photos, videos, carousels and reels, and the error classes icf acts on. `sim` is a
 //! simulator of the same protocol for tests and demos.
+//!
+//! The client is one type, [`InstagramClient`], whose methods live with their concern:
+//! `client` (the connection, the standard headers, the request path and write-back),
+//! `login` (legacy, CAA, two-factor, challenges) and `publish` (upload, configure, recent
+//! media); `types` holds what they take and give back.
 
 pub mod app_profile;
-pub mod caa;
 pub mod client;
 pub mod crypto;
 pub mod error;
-mod headers;
+mod login;
+mod publish;
 pub mod session;
 pub mod sim;
 pub mod transport;
+pub mod types;
+pub mod usdid;
 pub mod wire;
 
-pub use app_profile::{AppProfile, AppProfileError, AppProfiles};
-pub use client::{
-    AccountInfo, CarouselItem, ChallengeAsk, ChallengePending, ClientConfig, Credentials,
-    InstagramClient, LoginOutcome, Media, Photo, Published, TwoFactorPending, Uploaded, Video,
-    VideoData,
-};
-pub use error::{ApiError, ApiErrorKind, ErrorClass, IgError};
+pub use app_profile::{APP_ID, AppProfile, AppProfileError, AppProfiles};
+pub use client::{ClientConfig, InstagramClient};
+pub use error::{ErrorAnswer, ErrorClass, ErrorShape, IgError};
+/// The CAA login's answer reading and network description (`icf_instagram::caa`).
+pub use login::caa;
 pub use session::Session;
-pub use transport::{ProxyScheme, ProxySpec, TransportOptions};
+pub use transport::{ProxyEndpoint, ProxyScheme, TransportOptions};
+pub use types::{
+    AccountInfo, CarouselItem, ChallengeAsk, ChallengePending, Credentials, LoginOutcome, Media,
+    Photo, Published, TwoFactorPending, Uploaded, Video, VideoData,
+};

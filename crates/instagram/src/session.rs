@@ -349,7 +349,11 @@ impl Session {
     /// Bloks id back, a missing one (or `override_app_version`) gets the default profile, an
     /// unknown one is kept. When the profile changes the User-Agent is rebuilt, so headers
     /// and UA never name two different releases.
-    pub fn apply_app_profile(&mut self, profiles: &crate::AppProfiles, override_app_version: bool) {
+    pub fn apply_app_profile(
+        &mut self,
+        profiles: &crate::app_profile::AppProfiles,
+        override_app_version: bool,
+    ) {
         let d = &self.device_settings;
         let target = if override_app_version || d.app_version.is_empty() {
             Some(profiles.default_profile().clone())
@@ -507,7 +511,7 @@ mod tests {
 
     #[test]
     fn app_profiles_move_together_like_instagrapis_set_app() {
-        let profiles = crate::AppProfiles::built_in();
+        let profiles = crate::app_profile::AppProfiles::built_in();
         let mut s = Session::import(
             r#"{"device_settings":{"android_version":34,"android_release":"14","dpi":"480dpi","resolution":"1344x2992","manufacturer":"Google/google","device":"husky","model":"Pixel 8 Pro","cpu":"husky","app_version":"428.0.0.47.67","version_code":"1","bloks_versioning_id":"stale"}}"#,
         )

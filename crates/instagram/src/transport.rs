@@ -27,9 +27,11 @@ pub enum ProxyScheme {
     Socks5,
 }
 
-/// An account's proxy. Its credentials never appear in `Debug` or errors.
+/// An account's proxy as the transport dials it. Its credentials never appear in `Debug` or
+/// errors. (The stored, validated form of a proxy is `icf_core::proxy::ProxySpec`; the
+/// engine turns one into this.)
 #[derive(Clone, PartialEq, Eq)]
-pub struct ProxySpec {
+pub struct ProxyEndpoint {
     pub scheme: ProxyScheme,
     pub host: String,
     pub port: u16,
@@ -37,9 +39,9 @@ pub struct ProxySpec {
     pub password: Option<String>,
 }
 
-impl fmt::Debug for ProxySpec {
+impl fmt::Debug for ProxyEndpoint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ProxySpec")
+        f.debug_struct("ProxyEndpoint")
             .field("scheme", &self.scheme)
             .field("host", &self.host)
             .field("port", &self.port)
@@ -54,18 +56,18 @@ fn enc(s: &str) -> String {
         .replace('+', "%20")
 }
 
-impl ProxySpec {
+impl ProxyEndpoint {
     pub fn new(
         scheme: ProxyScheme,
         host: impl Into<String>,
         port: u16,
         auth: Option<(String, String)>,
-    ) -> ProxySpec {
+    ) -> ProxyEndpoint {
         let (username, password) = match auth {
             Some((u, p)) => (Some(u), Some(p)),
             None => (None, None),
         };
-        ProxySpec {
+        ProxyEndpoint {
             scheme,
             host: host.into(),
             port,
@@ -76,7 +78,7 @@ impl ProxySpec {
 
     /// `http://user:pass@host:port`, `socks5://…` or `socks5h://…`; a bare `host:port` is
     /// HTTP, as in instagrapi.
-    pub fn parse(url: &str) -> Result<ProxySpec, IgError> {
+    pub fn parse(url: &str) -> Result<ProxyEndpoint, IgError> {
         let url = url.trim();
         let full = if url.contains("://") {
             url.to_owned()
@@ -112,7 +114,7 @@ impl ProxySpec {
             .filter(|u| !u.is_empty())
             .map(decode);
         let password = parsed.password().map(decode);
-        Ok(ProxySpec {
+        Ok(ProxyEndpoint {
             scheme,
             host,
             port,
@@ -237,7 +239,7 @@ fn client_tls(shared: &rustls::ClientConfig) -> rustls::ClientConfig {
 /// Builds the account's client. `plain_http` is for an `http://` API base (the simulator):
 /// HTTP/1.1 then, since there is no TLS to negotiate h2 on.
 pub fn build_client(
-    proxy: &ProxySpec,
+    proxy: &ProxyEndpoint,
     plain_http: bool,
     opts: TransportOptions,
     extra_ca_pem: Option<&str>,
@@ -273,19 +275,20 @@ pub fn build_client(
 /// The account's web-session client (instagrapi's `Client.public`): HTTP/1.1, through the
 /// same proxy, never direct.
 pub fn build_web_client(
-    proxy: &ProxySpec,
-    cfg: &crate::client::ClientConfig,
+    proxy: &ProxyEndpoint,
+    opts: TransportOptions,
+    extra_ca_pem: Option<&str>,
 ) -> Result<reqwest::Client, IgError> {
     let p = reqwest::Proxy::all(proxy.url())
         .map_err(|_| IgError::Proxy("the proxy URL is not usable".into()))?;
     let b = reqwest::Client::builder()
         .proxy(p)
-        .connect_timeout(cfg.transport.connect_timeout)
-        .timeout(cfg.transport.timeout)
+        .connect_timeout(opts.connect_timeout)
+        .timeout(opts.timeout)
         .redirect(reqwest::redirect::Policy::none())
         .http1_only()
         .pool_max_idle_per_host(0)
-        .tls_backend_preconfigured(client_tls(&shared_tls(cfg.extra_ca_pem.as_deref())?.http1));
+        .tls_backend_preconfigured(client_tls(&shared_tls(extra_ca_pem)?.http1));
     b.build()
         .map_err(|e| IgError::Proxy(format!("cannot build the HTTP client: {e}")))
 }
@@ -326,15 +329,15 @@ mod tests {
 
     #[test]
     fn proxy_urls_parse_and_hide_credentials() {
-        let p = ProxySpec::parse("http://bob:s%40cret@10.0.0.1:3128").unwrap();
+        let p = ProxyEndpoint::parse("http://bob:s%40cret@10.0.0.1:3128").unwrap();
         assert_eq!(p.scheme, ProxyScheme::Http);
         assert_eq!(p.password.as_deref(), Some("s@cret"));
         assert!(!format!("{p:?}").contains("cret"));
         assert_eq!(p.url(), "http://bob:s%40cret@10.0.0.1:3128");
-        let s = ProxySpec::parse("socks5://u:p@h:1080").unwrap();
+        let s = ProxyEndpoint::parse("socks5://u:p@h:1080").unwrap();
         assert_eq!(s.url(), "socks5h://u:p@h:1080");
         assert_eq!(
-            ProxySpec::parse("h:8080").unwrap().scheme,
+            ProxyEndpoint::parse("h:8080").unwrap().scheme,
             ProxyScheme::Http
         );
     }
@@ -357,7 +360,7 @@ mod tests {
     #[test]
     fn unusable_proxies_are_proxy_errors() {
         for bad in ["ftp://h:21", "http://h", "", "socks4://h:1"] {
-            let e = ProxySpec::parse(bad).unwrap_err();
+            let e = ProxyEndpoint::parse(bad).unwrap_err();
             assert_eq!(e.class(), crate::ErrorClass::Proxy, "{bad}");
         }
     }

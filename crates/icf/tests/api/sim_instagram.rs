@@ -4,7 +4,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use icf_instagram::{
-    ClientConfig, Credentials, InstagramClient, LoginOutcome, ProxyScheme, ProxySpec, Session,
+    ClientConfig, Credentials, InstagramClient, LoginOutcome, ProxyEndpoint, ProxyScheme, Session,
 };
 
 fn free_port() -> u16 {
@@ -110,7 +110,7 @@ async fn standalone_instagram_simulator_serves_seeded_accounts() {
             .spawn()
             .unwrap();
         wait_listening(sport).await;
-        let proxy = ProxySpec::new(
+        let proxy = ProxyEndpoint::new(
             ProxyScheme::Socks5,
             "127.0.0.1",
             sport,

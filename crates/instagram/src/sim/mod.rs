@@ -7,6 +7,15 @@
 //! (`?username=`), `GET /__sim/stats` (how many Instagram requests arrived), `POST` and
 //! `GET /__sim/trace` (the recording mode: start, then take what was recorded).
 
+// Handlers return Instagram's error answer as `Err(Response)` so `?` reads like the
+// protocol's checks; the size of a Response does not matter in a test server.
+#![allow(clippy::result_large_err)]
+
+mod answers;
+mod caa;
+mod handle;
+mod login;
+mod publish;
 pub mod record;
 mod state;
 mod tls;
@@ -17,7 +26,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -297,26 +306,4 @@ async fn instagram(
     sim.note_version(version);
     sim.recorder.record(version, &method, &uri, &headers, &body);
     sim.handle(method, uri, headers, body).await
-}
-
-/// An answer the connection is cut in the middle of: the client sees a broken response,
-/// as when a phone loses its network.
-pub(crate) fn dropped_connection() -> Response {
-    let stream = futures_util::stream::once(async {
-        Err::<Bytes, std::io::Error>(std::io::Error::other("connection dropped by the simulator"))
-    });
-    Response::builder()
-        .status(StatusCode::OK)
-        .header("content-type", "application/json; charset=utf-8")
-        .body(Body::from_stream(stream))
-        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
-}
-
-pub(crate) fn json_response(status: StatusCode, v: Value) -> Response {
-    (
-        status,
-        [("content-type", "application/json; charset=utf-8")],
-        v.to_string(),
-    )
-        .into_response()
 }

@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use icf_instagram::sim::{Faults, SimAccount, Simulator};
-use icf_instagram::{ClientConfig, InstagramClient, Photo, ProxyScheme, ProxySpec, Session, Video};
+use icf_instagram::{
+    ClientConfig, InstagramClient, Photo, ProxyEndpoint, ProxyScheme, Session, Video,
+};
 use tokio::process::{Child, Command};
 
 /// Whether the external tools are here; without them the test is skipped with a message,
@@ -55,7 +57,7 @@ async fn wait_listening(port: u16) {
 
 /// A proxy process with its log, stopped on drop.
 pub struct ProxyProcess {
-    pub spec: ProxySpec,
+    pub spec: ProxyEndpoint,
     pub log: PathBuf,
     _child: Child,
     _dir: tempfile::TempDir,
@@ -92,7 +94,7 @@ pub async fn tinyproxy() -> ProxyProcess {
         .unwrap();
     wait_listening(port).await;
     ProxyProcess {
-        spec: ProxySpec::new(
+        spec: ProxyEndpoint::new(
             ProxyScheme::Http,
             "127.0.0.1",
             port,
@@ -128,7 +130,7 @@ pub async fn microsocks() -> ProxyProcess {
         .unwrap();
     wait_listening(port).await;
     ProxyProcess {
-        spec: ProxySpec::new(
+        spec: ProxyEndpoint::new(
             ProxyScheme::Socks5,
             "127.0.0.1",
             port,
@@ -176,7 +178,7 @@ pub fn fresh_session() -> Session {
     )
 }
 
-pub fn client(sim: &Simulator, proxy: &ProxySpec) -> InstagramClient {
+pub fn client(sim: &Simulator, proxy: &ProxyEndpoint) -> InstagramClient {
     InstagramClient::new(fresh_session(), proxy, config(sim)).unwrap()
 }
 

@@ -16,7 +16,7 @@ use bytes::Bytes;
 use icf_instagram::sim::{Faults, SimAccount, Simulator};
 use icf_instagram::{
     CarouselItem, ClientConfig, Credentials, InstagramClient, LoginOutcome, Media, Photo,
-    ProxySpec, Session, Video,
+    ProxyEndpoint, Session, Video,
 };
 use serde_json::Value;
 
@@ -70,7 +70,7 @@ fn client(sim: &Simulator, session: Session) -> InstagramClient {
         transcode_wait: Duration::from_millis(10),
         ..ClientConfig::default()
     };
-    let proxy = ProxySpec::parse(&sim.proxy_url()).unwrap();
+    let proxy = ProxyEndpoint::parse(&sim.proxy_url()).unwrap();
     InstagramClient::new(session, &proxy, cfg).unwrap()
 }
 

@@ -1,11 +1,12 @@
 use icf_instagram::sim::{Faults, Simulator};
 use icf_instagram::{
-    CarouselItem, Credentials, ErrorClass, IgError, InstagramClient, LoginOutcome, Media, ProxySpec,
+    CarouselItem, Credentials, ErrorClass, IgError, InstagramClient, LoginOutcome, Media,
+    ProxyEndpoint,
 };
 
 use crate::common::*;
 
-async fn logged_in(sim: &Simulator, proxy: &ProxySpec, user: &str) -> InstagramClient {
+async fn logged_in(sim: &Simulator, proxy: &ProxyEndpoint, user: &str) -> InstagramClient {
     let mut c = client(sim, proxy);
     let out = c
         .login(Credentials {

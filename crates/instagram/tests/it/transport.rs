@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use icf_instagram::{
-    ClientConfig, Credentials, ErrorClass, InstagramClient, ProxyScheme, ProxySpec,
+    ClientConfig, Credentials, ErrorClass, InstagramClient, ProxyEndpoint, ProxyScheme,
 };
 use tokio::io::AsyncReadExt;
 
@@ -22,7 +22,7 @@ async fn a_proxy_that_is_down_means_a_proxy_error_and_no_traffic_at_all() {
     let sim = simulator(vec![account("tom", "pw-transport-1")]).await;
     let dead = free_port();
     for scheme in [ProxyScheme::Http, ProxyScheme::Socks5] {
-        let spec = ProxySpec::new(scheme, "127.0.0.1", dead, Some(("u".into(), "p".into())));
+        let spec = ProxyEndpoint::new(scheme, "127.0.0.1", dead, Some(("u".into(), "p".into())));
         let mut c = InstagramClient::new(fresh_session(), &spec, config(&sim)).unwrap();
         let e = c.login(creds()).await.unwrap_err();
         assert_eq!(e.class(), ErrorClass::Proxy, "{scheme:?}: {e}");

@@ -80,6 +80,16 @@ impl HeaderJar {
     }
 }
 
+/// A Python dict built from pairs: a repeated name keeps its first place and takes the
+/// last value (case-insensitively, as requests' header dictionaries).
+pub(crate) fn dict(
+    pairs: impl IntoIterator<Item = (String, Option<String>)>,
+) -> Vec<(String, Option<String>)> {
+    let mut d = HeaderJar::default();
+    d.update(pairs);
+    d.entries
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
