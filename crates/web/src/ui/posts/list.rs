@@ -32,11 +32,8 @@ struct Row {
 
 impl Row {
     fn percent(&self) -> usize {
-        if self.total == 0 {
-            0
-        } else {
-            self.done * 100 / self.total
-        }
+        // A post planned for no account yet is at 0 %.
+        (self.done * 100).checked_div(self.total).unwrap_or(0)
     }
 }
 
