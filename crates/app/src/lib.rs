@@ -4,6 +4,9 @@
 //! forms or terminals, so the three surfaces stay thin and cannot drift apart.
 
 pub mod error;
+pub mod posts;
+pub mod publishing;
+pub mod translations;
 
 use std::sync::Arc;
 

@@ -1,0 +1,117 @@
+//! Editing a draft or pending post. A pending post is re-planned: its queued accounts are
+//! taken back (only while none has started) and planned again with the new caption,
+//! groups and time.
+
+use chrono::{DateTime, Utc};
+use icf_core::enums::{JobPriority, PostStatus};
+use icf_core::ids::{GroupId, PostId};
+use icf_core::post::{Post, check_caption};
+use icf_store::posts::PostChanges;
+use serde::Deserialize;
+
+use super::fields::{check_language, groups_exist};
+use crate::publishing::publish::{PublishOptions, publish};
+use crate::translations::refresh::refresh;
+use crate::{App, AppError, AppResult};
+
+/// Fields to change on a draft or pending post; `scheduled_at: null` clears the schedule.
+#[derive(Debug, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct UpdatePost {
+    pub caption: Option<String>,
+    pub original_language: Option<String>,
+    pub target_groups: Option<Vec<GroupId>>,
+    #[serde(default, with = "double_option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub scheduled_at: Option<Option<DateTime<Utc>>>,
+    pub priority: Option<JobPriority>,
+}
+
+/// Tells an absent field (leave it) from an explicit `null` (clear it).
+mod double_option {
+    use serde::{Deserialize, Deserializer};
+
+    pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Option<T>>, D::Error> {
+        Option::<T>::deserialize(d).map(Some)
+    }
+}
+
+/// Edits the post. Refused once it is neither a draft nor pending, and for a pending post
+/// once any account has started publishing it; a new plan that cannot be made (a language
+/// without a caption) leaves the edited post a draft and says why.
+pub async fn update(app: &App, id: PostId, req: UpdatePost) -> AppResult<Post> {
+    let post = icf_store::posts::get(&app.db, id)
+        .await
+        .map_err(AppError::missing("post"))?;
+    if !matches!(post.status, PostStatus::Draft | PostStatus::Pending) {
+        return Err(AppError::conflict(
+            None,
+            format!("a {} post cannot be edited", post.status),
+        ));
+    }
+    let original_language = req
+        .original_language
+        .as_deref()
+        .map(|l| check_language("original_language", l))
+        .transpose()?;
+    if let Some(c) = &req.caption {
+        let language = original_language
+            .as_deref()
+            .unwrap_or(&post.original_language);
+        check_caption("caption", language, c, &app.caption_rules)?;
+    }
+    if let Some(groups) = &req.target_groups {
+        groups_exist(app, groups).await?;
+    }
+    let replan = post.status == PostStatus::Pending;
+    if replan && !icf_store::executions::withdraw_plan(&app.db, id).await? {
+        return Err(AppError::conflict(
+            None,
+            "the post is already going out to some accounts: cancel its queued \
+             accounts (POST /api/posts/{id}/cancel) and publish a new post instead",
+        ));
+    }
+    let caption_changed = req
+        .caption
+        .as_ref()
+        .is_some_and(|c| *c != post.caption_original);
+    let language_changed = original_language
+        .as_ref()
+        .is_some_and(|l| *l != post.original_language);
+    let post = icf_store::posts::update(
+        &app.db,
+        id,
+        PostChanges {
+            caption_original: req.caption,
+            original_language,
+            target_groups: req.target_groups,
+            scheduled_at: req.scheduled_at,
+            priority: req.priority,
+        },
+    )
+    .await
+    .map_err(AppError::missing("post"))?;
+    if caption_changed || language_changed {
+        // Old machine translations no longer match; edits are kept and flagged for review.
+        icf_store::post_translations::source_changed(&app.db, id).await?;
+        if app.translation.is_some() {
+            refresh(app, &post, &[], false).await?;
+        }
+    }
+    if !replan {
+        return Ok(post);
+    }
+    // If the new plan cannot be made, the post stays a draft with the edit, and the
+    // error says what is missing.
+    let options = PublishOptions {
+        start: post.scheduled_at.filter(|t| *t > Utc::now()),
+        priority: post.priority,
+    };
+    publish(app, id, options).await?;
+    icf_store::posts::get(&app.db, id)
+        .await
+        .map_err(AppError::missing("post"))
+}

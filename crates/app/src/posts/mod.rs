@@ -1,0 +1,10 @@
+//! Posts: creating a draft from an upload (its media converted and stored), reading,
+//! editing (a pending post is re-planned) and deleting. Editors and admins alike:
+//! posting is what an editor is for.
+
+pub mod create;
+pub mod delete;
+pub mod edit;
+mod fields;
+mod media;
+pub mod read;

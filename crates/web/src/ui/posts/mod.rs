@@ -1,0 +1,20 @@
+//! Posts: the list, the composer, the post page (translations, plan, publish, live
+//! executions) and the calendar. Each handler reads its form, calls the use case in
+//! `icf_app` and renders the answer.
+
+mod calendar;
+mod composer;
+mod executions;
+mod list;
+mod page;
+mod publish;
+mod translations;
+mod view;
+
+pub use calendar::calendar;
+pub use composer::composer;
+pub use executions::{cancel, executions, retry};
+pub use list::list;
+pub use page::{delete, page};
+pub use publish::{plan, publish};
+pub use translations::{edit_translation, translate};
