@@ -308,7 +308,7 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<()> {
                 &text,
                 dry_run,
                 &language,
-                i32::try_from(settings.max_posts_per_day_per_account.min(100)).unwrap_or(10),
+                i32::try_from(settings.pacing.max_posts_per_day_per_account.min(100)).unwrap_or(10),
             )
             .await;
             db.close().await;
@@ -462,7 +462,7 @@ fn print_report(report: &icf_web::import::ImportReport) {
 }
 
 async fn serve(settings: Settings, args: ServeArgs) -> anyhow::Result<()> {
-    let migrate = settings.auto_migrate && !args.no_migrate;
+    let migrate = settings.database.auto_migrate && !args.no_migrate;
     let app = startup::App::build(&settings, migrate).await?;
     if migrate && icf_store::users::list(app.db()).await?.is_empty() {
         tracing::warn!(
@@ -517,7 +517,7 @@ async fn serve(settings: Settings, args: ServeArgs) -> anyhow::Result<()> {
 
 async fn worker(settings: Settings, args: WorkerArgs) -> anyhow::Result<()> {
     let db = startup::connect(&settings).await?;
-    if settings.auto_migrate && !args.no_migrate {
+    if settings.database.auto_migrate && !args.no_migrate {
         db.migrate().await.context("applying migrations")?;
     }
     let result = startup::run_worker(
@@ -548,7 +548,7 @@ async fn jobs_command(
     match cmd {
         JobsCommand::Status => {
             let alive_since = chrono::Utc::now()
-                - chrono::Duration::seconds(i64::try_from(settings.job_lease_secs * 2)?);
+                - chrono::Duration::seconds(i64::try_from(settings.worker.job_lease_secs * 2)?);
             let q = jobs::overview(db, alive_since, 50).await?;
             println!("{:<24} {:<10} {:>8}", "kind", "state", "jobs");
             for c in &q.counts {

@@ -152,21 +152,21 @@ pub async fn run(settings: &Settings) -> Vec<Check> {
 }
 
 fn configuration(settings: &Settings) -> Check {
-    let engine = icf_store::Engine::from_url(&settings.database_url)
+    let engine = icf_store::Engine::from_url(&settings.database.url)
         .map(|e| e.as_str())
         .unwrap_or("?");
-    let media = match &settings.s3 {
+    let media = match &settings.media.s3 {
         Some(s3) => format!("S3 bucket {}", s3.bucket),
-        None => format!("{}", settings.media_dir.display()),
+        None => format!("{}", settings.media.dir.display()),
     };
     let detail = format!(
         "parsed; database {engine}, media in {media}, listening on {}",
-        settings.listen
+        settings.server.listen
     );
     // Several processes share a PostgreSQL database; each would generate its own keys.
     let unset: Vec<&str> = [
-        ("SECRET_KEY", settings.secret_key.is_none()),
-        ("ENCRYPTION_KEY", settings.encryption_keys.is_none()),
+        ("SECRET_KEY", settings.auth.secret_key.is_none()),
+        ("ENCRYPTION_KEY", settings.auth.encryption_keys.is_none()),
     ]
     .into_iter()
     .filter_map(|(name, missing)| missing.then_some(name))
@@ -186,9 +186,9 @@ fn configuration(settings: &Settings) -> Check {
 
 async fn database(settings: &Settings) -> Result<(Db, Check), Check> {
     const NAME: &str = "database";
-    let shown = redact_url(&settings.database_url);
+    let shown = redact_url(&settings.database.url);
     // Connecting would create a missing SQLite file: say it is missing instead.
-    if let Some(path) = settings.database_url.strip_prefix("sqlite://") {
+    if let Some(path) = settings.database.url.strip_prefix("sqlite://") {
         let path = path.split('?').next().unwrap_or(path);
         if !Path::new(path).exists() {
             return Err(Check::fail(
@@ -202,7 +202,7 @@ async fn database(settings: &Settings) -> Result<(Db, Check), Check> {
         max_connections: 2,
         acquire_timeout: Duration::from_secs(5),
     };
-    match Db::connect(&settings.database_url, &pool).await {
+    match Db::connect(&settings.database.url, &pool).await {
         Ok(db) => match db.readiness().await {
             Ok(_) => Ok((db, Check::ok(NAME, format!("{shown} is reachable")))),
             Err(e) => Err(Check::fail(
@@ -250,7 +250,7 @@ async fn migrations(db: &Db) -> (Check, bool) {
 /// The keys `icf serve` would use: `ENCRYPTION_KEY`, else the file generated in the data
 /// dir. The doctor never generates one.
 fn resolve_keys(settings: &Settings) -> Result<Option<(SecretString, &'static str)>, String> {
-    if let Some(keys) = &settings.encryption_keys {
+    if let Some(keys) = &settings.auth.encryption_keys {
         return Ok(Some((keys.clone(), "ENCRYPTION_KEY")));
     }
     let path = settings.data_dir.join("encryption_key");
@@ -423,14 +423,14 @@ async fn tools() -> Vec<Check> {
 
 async fn media_storage(settings: &Settings) -> Check {
     const NAME: &str = "media storage";
-    let (place, fix) = match &settings.s3 {
+    let (place, fix) = match &settings.media.s3 {
         Some(s3) => (
             format!("S3 bucket {}", s3.bucket),
             "check ICF_S3_BUCKET (it must exist), ICF_S3_ENDPOINT, ICF_S3_REGION and the \
              access key's write permission on the bucket",
         ),
         None => (
-            settings.media_dir.display().to_string(),
+            settings.media.dir.display().to_string(),
             "create ICF_MEDIA_DIR and make it writable by the user icf runs as \
              (e.g. `chown -R icf: /var/lib/icf`)",
         ),
@@ -460,9 +460,9 @@ async fn media_storage(settings: &Settings) -> Check {
         store.put_bytes(&key, body.clone()).await?;
         let back = store.get(&key).await?;
         store.delete(&key).await?;
-        if settings.s3.is_none() {
+        if settings.media.s3.is_none() {
             // The folder the probe created; removed only when empty.
-            let _ = tokio::fs::remove_dir(settings.media_dir.join("doctor")).await;
+            let _ = tokio::fs::remove_dir(settings.media.dir.join("doctor")).await;
         }
         Ok::<_, icf_media::MediaError>(back == body)
     };
@@ -487,7 +487,7 @@ async fn translation(settings: &Settings) -> Vec<Check> {
             "no provider configured: captions are written by hand in each language",
         )];
     };
-    let timeout = Duration::from_secs(settings.translation_timeout_secs.max(1));
+    let timeout = Duration::from_secs(settings.translation.timeout_secs.max(1));
     let mut checks = vec![provider(NAME, &primary, timeout).await];
     if let Some(fallback) = config.fallback {
         checks.push(provider("translation fallback", &fallback, timeout).await);
@@ -687,7 +687,7 @@ async fn workers(settings: &Settings, db: Option<&Db>) -> Check {
         );
     };
     // Workers report every lease period; two missed reports mean gone.
-    let lease = i64::try_from(settings.job_lease_secs).unwrap_or(60);
+    let lease = i64::try_from(settings.worker.job_lease_secs).unwrap_or(60);
     let alive_since = Utc::now() - chrono::Duration::seconds(lease * 2);
     let q = match icf_store::jobs::overview(db, alive_since, 0).await {
         Ok(q) => q,
@@ -746,7 +746,7 @@ pub fn estimated_release(app_version: &str) -> Option<NaiveDate> {
 
 fn app_profile(settings: &Settings, today: NaiveDate) -> Check {
     const NAME: &str = "instagram app profile";
-    let profile = settings.instagram_app_profiles.default_profile();
+    let profile = settings.instagram.app_profiles.default_profile();
     let version = &profile.app_version;
     let source = if std::env::var_os("INSTAGRAM_APP_PROFILE").is_some_and(|v| !v.is_empty()) {
         "INSTAGRAM_APP_PROFILE"

@@ -96,7 +96,8 @@ pub async fn run(store: &Store, minutes: u64) -> anyhow::Result<Vec<Figure>> {
     let db_name = match store {
         Store::Postgres(_) => fx
             .settings
-            .database_url
+            .database
+            .url
             .rsplit('/')
             .next()
             .map(|s| s.split('?').next().unwrap_or(s).to_owned()),
