@@ -11,7 +11,7 @@ use rand::SeedableRng;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use super::Figure;
+use super::figure::Figure;
 use super::fixture::{Fixture, Store};
 use super::throughput::WorkerProcess;
 use super::world::{World, age_accounts};
