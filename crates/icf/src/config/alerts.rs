@@ -4,6 +4,7 @@ use secrecy::SecretString;
 
 use super::vars::{ConfigError, Vars};
 
+/// Where alerts go and which events raise one.
 #[derive(Clone)]
 pub struct AlertSettings {
     /// `ICF_ALERT_WEBHOOK_URLS`: comma-separated URLs that receive alerts as JSON.

@@ -8,6 +8,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::vars::{ConfigError, Vars};
 
+/// The signing and encryption keys, and how long a sign-in lasts.
 #[derive(Clone)]
 pub struct AuthSettings {
     /// `SECRET_KEY`: signs the JWTs. Generated into the data dir when unset.

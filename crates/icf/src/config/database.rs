@@ -4,6 +4,7 @@ use std::path::Path;
 
 use super::vars::{ConfigError, Vars, redact_url};
 
+/// Where the database is and how it is used.
 #[derive(Clone)]
 pub struct DatabaseSettings {
     /// `DATABASE_URL`: `sqlite://…` or `postgres://…`; default `sqlite://$ICF_DATA_DIR/icf.db`.

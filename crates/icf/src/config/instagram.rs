@@ -11,6 +11,7 @@ use super::vars::{ConfigError, Vars, redact_url};
 /// The private API's host.
 pub const DEFAULT_INSTAGRAM_API_URL: &str = "https://i.instagram.com";
 
+/// The Instagram icf talks to, and the rules it keeps there.
 #[derive(Clone)]
 pub struct InstagramSettings {
     /// `INSTAGRAM_API_URL` (default `https://i.instagram.com`): the simulator in tests/demos.

@@ -7,6 +7,7 @@ use icf_media::storage::S3Settings;
 
 use super::vars::{ConfigError, Vars};
 
+/// Where uploads are kept and their limits.
 #[derive(Clone)]
 pub struct MediaSettings {
     /// `ICF_MEDIA_DIR` (default `$ICF_DATA_DIR/uploads`): uploaded media on disk.

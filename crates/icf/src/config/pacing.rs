@@ -5,6 +5,7 @@ use icf_core::pacing::SpacingScope;
 
 use super::vars::{ConfigError, Vars};
 
+/// The anti-ban limits, spacing and cooldowns.
 #[derive(Clone)]
 pub struct PacingSettings {
     /// `MAX_POSTS_PER_DAY_PER_ACCOUNT` (default 10)

@@ -7,6 +7,7 @@ use super::vars::{ConfigError, Vars};
 /// Instagram's own host: a proxy that reaches it is what icf needs.
 pub const DEFAULT_PROXY_CHECK_URL: &str = "https://www.instagram.com/robots.txt";
 
+/// How and how often the accounts' proxies are checked.
 #[derive(Clone)]
 pub struct ProxySettings {
     /// `ICF_PROXY_CHECK_URL`: what a proxy check fetches through the proxy. Default:

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 
 use super::vars::{ConfigError, Vars};
 
+/// The HTTP listener and its protections.
 #[derive(Clone)]
 pub struct ServerSettings {
     /// `ICF_LISTEN` (default `127.0.0.1:8000`).

@@ -11,6 +11,7 @@ pub enum LogFormat {
     Json,
 }
 
+/// Logs, error reports and metrics.
 #[derive(Clone)]
 pub struct TelemetrySettings {
     /// `ICF_LOG_FORMAT`: `text` (default) or `json`.

@@ -8,6 +8,7 @@ use secrecy::SecretString;
 
 use super::vars::{ConfigError, Vars};
 
+/// The translation providers and how they are called.
 #[derive(Clone)]
 pub struct TranslationSettings {
     /// `TRANSLATION_PROVIDER` (`deepl`, `google`, `libretranslate` or `none`); when unset,

@@ -3,6 +3,7 @@
 
 use super::vars::{ConfigError, Vars};
 
+/// How workers take, hold and keep jobs.
 #[derive(Clone)]
 pub struct WorkerSettings {
     /// `MAX_CONCURRENT_TASKS` (default 50): publishing jobs running at once, across every
