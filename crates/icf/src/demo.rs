@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -84,57 +85,9 @@ fn random_password() -> String {
 }
 
 pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
-    let data_dir = std::env::var("ICF_DATA_DIR")
-        .ok()
-        .filter(|v| !v.trim().is_empty())
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| "./data".into())
-        .join("demo");
-    // The demo starts from scratch each time: its proxies get new ports on every run.
-    for f in ["icf.db", "icf.db-wal", "icf.db-shm"] {
-        let _ = std::fs::remove_file(data_dir.join(f));
-    }
-    std::fs::create_dir_all(&data_dir)
-        .with_context(|| format!("cannot create {}", data_dir.display()))?;
-
-    // The specification's scenario: IT has 20 accounts (10 en, 5 ru, 5 es); two small
-    // groups show that a post reaches only the groups it targets.
-    let layout: [(&str, &[(&str, usize)]); 3] = [
-        ("IT", &[("en", 10), ("ru", 5), ("es", 5)]),
-        ("Finance", &[("en", 2), ("ru", 2)]),
-        ("News", &[("en", 2), ("es", 2)]),
-    ];
-    let groups: Vec<&str> = layout.iter().map(|(g, _)| *g).collect();
-    let mut people: Vec<(String, String, &str, &str)> = Vec::new();
-    for (group, langs) in layout {
-        for (lang, n) in langs {
-            for i in 0..*n {
-                let username = format!("demo_{}_{lang}_{i:02}", group.to_lowercase());
-                people.push((username, format!("ig-{}", random_password()), lang, group));
-            }
-        }
-    }
-    let seed: Vec<SimAccount> = people
-        .iter()
-        .map(|(u, p, _, _)| serde_json::from_value(json!({"username": u, "password": p})))
-        .collect::<Result<_, _>>()?;
-    let instagram = Simulator::start(SocketAddr::from(([127, 0, 0, 1], 0)), seed)
-        .await
-        .context("cannot start the Instagram simulator")?;
-    let deepl = icf_translate::sim::Sim::start(
-        icf_translate::ProviderKind::DeepL,
-        SocketAddr::from(([127, 0, 0, 1], 0)),
-    )
-    .await
-    .context("cannot start the DeepL simulator")?;
-    let mut proxies = Vec::new();
-    for (i, _) in people.iter().enumerate() {
-        let (user, pass) = (format!("proxy{i}"), random_password());
-        let port = start_proxy(user.clone(), pass.clone())
-            .await
-            .context("cannot start a demo proxy")?;
-        proxies.push(format!("socks5://{user}:{pass}@127.0.0.1:{port}"));
-    }
+    let data_dir = fresh_data_dir()?;
+    let people = people();
+    let (instagram, deepl, proxies) = start_world(&people).await?;
 
     let mut vars: HashMap<&str, String> = HashMap::new();
     vars.insert("ICF_DATA_DIR", data_dir.display().to_string());
@@ -163,12 +116,108 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     };
 
     // Seed through icf's own API, so the demo data went through every check a user's would.
+    let base = format!("http://{addr}");
+    let admin_password = seed(&db, &base, &people, &proxies).await?;
+    print_welcome(
+        &base,
+        &admin_password,
+        people.len(),
+        &instagram.base_url(),
+        &deepl.url(),
+        args.speed,
+        &data_dir,
+    );
+
+    startup::shutdown_signal().await;
+    let _ = stop.send(true);
+    let _ = server.await;
+    let _ = worker.await;
+    Ok(())
+}
+
+/// `$ICF_DATA_DIR/demo`, emptied of the previous run's database.
+fn fresh_data_dir() -> anyhow::Result<PathBuf> {
+    let data_dir = std::env::var("ICF_DATA_DIR")
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| "./data".into())
+        .join("demo");
+    // The demo starts from scratch each time: its proxies get new ports on every run.
+    for f in ["icf.db", "icf.db-wal", "icf.db-shm"] {
+        let _ = std::fs::remove_file(data_dir.join(f));
+    }
+    std::fs::create_dir_all(&data_dir)
+        .with_context(|| format!("cannot create {}", data_dir.display()))?;
+    Ok(data_dir)
+}
+
+/// A demo account: username, password, language and group.
+type Person = (String, String, &'static str, &'static str);
+
+/// The specification's scenario: IT has 20 accounts (10 en, 5 ru, 5 es); two small
+/// groups show that a post reaches only the groups it targets.
+const LAYOUT: [(&str, &[(&str, usize)]); 3] = [
+    ("IT", &[("en", 10), ("ru", 5), ("es", 5)]),
+    ("Finance", &[("en", 2), ("ru", 2)]),
+    ("News", &[("en", 2), ("es", 2)]),
+];
+
+fn people() -> Vec<Person> {
+    let mut people: Vec<Person> = Vec::new();
+    for (group, langs) in LAYOUT {
+        for (lang, n) in langs {
+            for i in 0..*n {
+                let username = format!("demo_{}_{lang}_{i:02}", group.to_lowercase());
+                people.push((username, format!("ig-{}", random_password()), lang, group));
+            }
+        }
+    }
+    people
+}
+
+/// What the demo's icf talks to: the Instagram simulator with every account, the DeepL
+/// simulator, and one proxy (its URL) per account.
+async fn start_world(
+    people: &[Person],
+) -> anyhow::Result<(Simulator, icf_translate::sim::Sim, Vec<String>)> {
+    let seed: Vec<SimAccount> = people
+        .iter()
+        .map(|(u, p, _, _)| serde_json::from_value(json!({"username": u, "password": p})))
+        .collect::<Result<_, _>>()?;
+    let instagram = Simulator::start(SocketAddr::from(([127, 0, 0, 1], 0)), seed)
+        .await
+        .context("cannot start the Instagram simulator")?;
+    let deepl = icf_translate::sim::Sim::start(
+        icf_translate::ProviderKind::DeepL,
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+    )
+    .await
+    .context("cannot start the DeepL simulator")?;
+    let mut proxies = Vec::new();
+    for (i, _) in people.iter().enumerate() {
+        let (user, pass) = (format!("proxy{i}"), random_password());
+        let port = start_proxy(user.clone(), pass.clone())
+            .await
+            .context("cannot start a demo proxy")?;
+        proxies.push(format!("socks5://{user}:{pass}@127.0.0.1:{port}"));
+    }
+    Ok((instagram, deepl, proxies))
+}
+
+/// The admin (its password is returned), the groups and the accounts.
+async fn seed(
+    db: &icf_store::Db,
+    base: &str,
+    people: &[Person],
+    proxies: &[String],
+) -> anyhow::Result<String> {
     let admin_password = std::env::var("ICF_ADMIN_PASSWORD")
         .ok()
         .filter(|p| p.len() >= 8)
         .unwrap_or_else(random_password);
     icf_store::users::create(
-        &db,
+        db,
         icf_store::users::NewUser {
             username: "admin".into(),
             email: "admin@demo.local".into(),
@@ -177,7 +226,6 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         },
     )
     .await?;
-    let base = format!("http://{addr}");
     let client = reqwest::Client::builder().no_proxy().build()?;
     let token = client
         .post(format!("{base}/api/auth/login"))
@@ -191,7 +239,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         .context("no token")?
         .to_owned();
     let mut group_ids = HashMap::new();
-    for g in groups.iter().copied() {
+    for (g, _) in LAYOUT {
         let body: Value = client
             .post(format!("{base}/api/groups/"))
             .bearer_auth(&token)
@@ -203,7 +251,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
             .await?;
         group_ids.insert(g, body["id"].as_str().unwrap_or_default().to_owned());
     }
-    for (i, ((username, password, lang, group), proxy)) in people.iter().zip(&proxies).enumerate() {
+    for (i, ((username, password, lang, group), proxy)) in people.iter().zip(proxies).enumerate() {
         // Mostly accounts of some years, and every seventh a new one still warming up, so
         // the account pages show both.
         let age_days = if i % 7 == 6 { 2 } else { 200 + 53 * i };
@@ -219,7 +267,18 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
             .error_for_status()
             .with_context(|| format!("cannot create the demo account {username}"))?;
     }
+    Ok(admin_password)
+}
 
+fn print_welcome(
+    base: &str,
+    admin_password: &str,
+    accounts: usize,
+    instagram: &str,
+    deepl: &str,
+    speed: u32,
+    data_dir: &Path,
+) {
     println!(
         "\nicf demo is running on {base}\n\
          \n  sign in:     admin / {admin_password}\
@@ -239,19 +298,13 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
          \n  curl -s -X POST -H \"Authorization: Bearer $TOKEN\" {base}/api/posts/<post id>/publish\
          \n  curl -s -H \"Authorization: Bearer $TOKEN\" {base}/api/posts/<post id>/executions\
          \n\nCtrl-C stops everything.\n",
-        people.len(),
-        instagram.base_url(),
-        instagram.base_url(),
-        deepl.url(),
-        args.speed,
-        120.0 / f64::from(args.speed.max(1)),
-        300.0 / f64::from(args.speed.max(1)),
+        accounts,
+        instagram,
+        instagram,
+        deepl,
+        speed,
+        120.0 / f64::from(speed.max(1)),
+        300.0 / f64::from(speed.max(1)),
         data_dir.display(),
     );
-
-    startup::shutdown_signal().await;
-    let _ = stop.send(true);
-    let _ = server.await;
-    let _ = worker.await;
-    Ok(())
 }

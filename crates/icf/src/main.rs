@@ -17,8 +17,9 @@ async fn main() -> std::process::ExitCode {
         }
     };
     let _sentry = icf::telemetry::init(
-        settings.log_format,
+        settings.telemetry.log_format,
         settings
+            .telemetry
             .sentry_dsn
             .as_ref()
             .map(secrecy::ExposeSecret::expose_secret),

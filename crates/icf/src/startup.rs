@@ -17,7 +17,7 @@ use crate::config::{Settings, redact_url};
 
 /// Opens the database described by the settings.
 pub async fn connect(settings: &Settings) -> anyhow::Result<Db> {
-    if let Some(path) = settings.database_url.strip_prefix("sqlite://")
+    if let Some(path) = settings.database.url.strip_prefix("sqlite://")
         && let Some(parent) = std::path::Path::new(path.split('?').next().unwrap_or(path)).parent()
         && !parent.as_os_str().is_empty()
     {
@@ -25,9 +25,9 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<Db> {
             .with_context(|| format!("cannot create the directory {}", parent.display()))?;
     }
     Db::connect(
-        &settings.database_url,
+        &settings.database.url,
         &PoolSettings {
-            max_connections: settings.db_max_connections,
+            max_connections: settings.database.max_connections,
             ..PoolSettings::default()
         },
     )
@@ -35,20 +35,20 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<Db> {
     .with_context(|| {
         format!(
             "cannot open the database at {}",
-            redact_url(&settings.database_url)
+            redact_url(&settings.database.url)
         )
     })
 }
 
 /// The media store the settings describe: S3 when a bucket is set, else the media dir.
 pub fn media_store(settings: &Settings) -> anyhow::Result<MediaStore> {
-    match &settings.s3 {
-        Some(s3) => MediaStore::s3(s3, &settings.media_dir)
+    match &settings.media.s3 {
+        Some(s3) => MediaStore::s3(s3, &settings.media.dir)
             .context("cannot set up S3 media storage (ICF_S3_*)"),
-        None => MediaStore::local(&settings.media_dir).with_context(|| {
+        None => MediaStore::local(&settings.media.dir).with_context(|| {
             format!(
                 "cannot use {} for media (ICF_MEDIA_DIR)",
-                settings.media_dir.display()
+                settings.media.dir.display()
             )
         }),
     }
@@ -57,6 +57,7 @@ pub fn media_store(settings: &Settings) -> anyhow::Result<MediaStore> {
 /// The cipher of the secrets at rest, from `ENCRYPTION_KEY` (already resolved).
 pub fn cipher(settings: &Settings) -> anyhow::Result<Cipher> {
     let keys = settings
+        .auth
         .encryption_keys
         .as_ref()
         .context("ENCRYPTION_KEY is not resolved")?;
@@ -66,18 +67,18 @@ pub fn cipher(settings: &Settings) -> anyhow::Result<Cipher> {
 /// The anti-ban rules from the settings (specification §3.2 defaults).
 pub fn pacing_rules(settings: &Settings) -> icf_core::pacing::PacingRules {
     // ICF_PACING_SPEED shrinks every wait alike (demos and tests), never the limits.
-    let speed = i64::from(settings.pacing_speed.max(1));
+    let speed = i64::from(settings.pacing.speed.max(1));
     let defaults = icf_core::pacing::PacingRules::default();
     icf_core::pacing::PacingRules {
         min_spacing: chrono::Duration::milliseconds(
-            settings.min_delay_between_posts_sec as i64 * 1000 / speed,
+            settings.pacing.min_delay_between_posts_sec as i64 * 1000 / speed,
         ),
         max_spacing: chrono::Duration::milliseconds(
-            settings.max_delay_between_posts_sec as i64 * 1000 / speed,
+            settings.pacing.max_delay_between_posts_sec as i64 * 1000 / speed,
         ),
         min_gap_same_account: defaults.min_gap_same_account / speed as i32,
-        scope: settings.spacing_scope,
-        max_daily: settings.max_posts_per_day_per_account,
+        scope: settings.pacing.spacing_scope,
+        max_daily: settings.pacing.max_posts_per_day_per_account,
         ..defaults
     }
 }
@@ -98,6 +99,7 @@ impl App {
             db.migrate().await.context("applying migrations")?;
         }
         let secret_key = settings
+            .auth
             .secret_key
             .clone()
             .context("SECRET_KEY is not resolved")?;
@@ -117,35 +119,36 @@ impl App {
             cipher,
             media_store(settings)?,
             UploadSettings {
-                max_file_bytes: settings.max_upload_mb * 1024 * 1024,
-                max_photo_bytes: settings.max_photo_mb * 1024 * 1024,
-                max_image_pixels: settings.max_image_pixels,
-                media_concurrency: settings.media_concurrency,
+                max_file_bytes: settings.media.max_upload_mb * 1024 * 1024,
+                max_photo_bytes: settings.media.max_photo_mb * 1024 * 1024,
+                max_image_pixels: settings.media.max_image_pixels,
+                media_concurrency: settings.media.concurrency,
             },
         )
         .with_translation(translation)
         .with_pacing(pacing_rules(settings))
-        .with_caption_rules(settings.caption_rules)
+        .with_caption_rules(settings.instagram.caption_rules)
         .with_engine(instagram)
         .with_proxy_check(proxy_check_settings(settings));
         let state = AppState::new(
             app,
             AuthSettings {
                 secret_key,
-                token_ttl: chrono::Duration::minutes(i64::from(settings.token_ttl_minutes)),
+                token_ttl: chrono::Duration::minutes(i64::from(settings.auth.token_ttl_minutes)),
             },
         )
         .with_metrics_token(
             settings
+                .telemetry
                 .metrics_token
                 .as_ref()
                 .map(|t| t.expose_secret().to_owned()),
         )
-        .with_trusted_proxy_headers(settings.trust_proxy_headers)
-        .with_secure_cookies(settings.secure_cookies);
-        let listener = TcpListener::bind(settings.listen)
+        .with_trusted_proxy_headers(settings.server.trust_proxy_headers)
+        .with_secure_cookies(settings.server.secure_cookies);
+        let listener = TcpListener::bind(settings.server.listen)
             .await
-            .with_context(|| format!("cannot listen on {} (ICF_LISTEN)", settings.listen))?;
+            .with_context(|| format!("cannot listen on {} (ICF_LISTEN)", settings.server.listen))?;
         Ok(App {
             listener,
             state,
@@ -185,22 +188,22 @@ impl App {
 /// The HTTP server's limits on slow clients and open connections.
 pub fn http_limits(settings: &Settings) -> crate::serve::HttpLimits {
     crate::serve::HttpLimits {
-        header_timeout: std::time::Duration::from_secs(settings.http_header_timeout_secs),
-        body_timeout: std::time::Duration::from_secs(settings.http_body_timeout_secs),
-        max_connections: settings.http_max_connections,
+        header_timeout: std::time::Duration::from_secs(settings.server.header_timeout_secs),
+        body_timeout: std::time::Duration::from_secs(settings.server.body_timeout_secs),
+        max_connections: settings.server.max_connections,
     }
 }
 
 /// The Instagram settings: API base (the simulator in tests and demos), app profiles and
 /// the pacing speed-up.
 pub fn instagram_client_config(settings: &Settings) -> icf_instagram::ClientConfig {
-    let speed = settings.pacing_speed.max(1);
-    let base = icf_instagram::ClientConfig::with_api_base(settings.instagram_api_url.clone());
+    let speed = settings.pacing.speed.max(1);
+    let base = icf_instagram::ClientConfig::with_api_base(settings.instagram.api_url.clone());
     icf_instagram::ClientConfig {
         pace: base.pace / speed,
         configure_interval: base.configure_interval / speed,
         transcode_wait: base.transcode_wait / speed,
-        extra_ca_pem: settings.instagram_api_ca_pem.clone(),
+        extra_ca_pem: settings.instagram.api_ca_pem.clone(),
         ..base
     }
 }
@@ -213,23 +216,25 @@ pub fn engine(db: &Db, settings: &Settings) -> anyhow::Result<icf_engine::Engine
         media_store(settings)?,
         icf_engine::EngineSettings {
             client: instagram_client_config(settings),
-            app_profiles: settings.instagram_app_profiles.clone(),
+            app_profiles: settings.instagram.app_profiles.clone(),
             pacing: pacing_rules(settings),
-            speed: settings.pacing_speed.max(1),
+            speed: settings.pacing.speed.max(1),
             proxy_check: proxy_check_settings(settings),
             proxy_recheck: std::time::Duration::from_secs(
-                u64::from(settings.proxy_recheck_minutes) * 60,
+                u64::from(settings.proxies.recheck_minutes) * 60,
             ),
             cooldowns: icf_engine::Cooldowns {
                 please_wait: chrono::Duration::minutes(i64::from(
-                    settings.cooldown_please_wait_minutes,
+                    settings.pacing.cooldown_please_wait_minutes,
                 )),
-                feedback: chrono::Duration::hours(i64::from(settings.cooldown_feedback_hours)),
+                feedback: chrono::Duration::hours(i64::from(
+                    settings.pacing.cooldown_feedback_hours,
+                )),
                 failed_attempts: chrono::Duration::minutes(i64::from(
-                    settings.failed_attempts_cooldown_minutes,
+                    settings.pacing.failed_attempts_cooldown_minutes,
                 )),
             },
-            max_failed_attempts: settings.max_failed_attempts,
+            max_failed_attempts: settings.pacing.max_failed_attempts,
             alerts: alert_settings(settings),
         },
     ))
@@ -238,26 +243,29 @@ pub fn engine(db: &Db, settings: &Settings) -> anyhow::Result<icf_engine::Engine
 /// Where alerts go.
 pub fn alert_settings(settings: &Settings) -> icf_engine::alerts::AlertSettings {
     icf_engine::alerts::AlertSettings {
-        webhooks: settings.alert_webhook_urls.clone(),
-        telegram: match (&settings.telegram_bot_token, &settings.telegram_chat_id) {
+        webhooks: settings.alerts.webhook_urls.clone(),
+        telegram: match (
+            &settings.alerts.telegram_bot_token,
+            &settings.alerts.telegram_chat_id,
+        ) {
             (Some(token), Some(chat)) => Some(icf_engine::alerts::Telegram {
-                api_url: settings.telegram_api_url.clone(),
+                api_url: settings.alerts.telegram_api_url.clone(),
                 token: token.clone(),
                 chat_id: chat.clone(),
             }),
             _ => None,
         },
-        group_window: std::time::Duration::from_secs(settings.alert_group_secs),
-        failed_share: f64::from(settings.alert_failed_percent) / 100.0,
-        post_completed: settings.alert_post_completed,
+        group_window: std::time::Duration::from_secs(settings.alerts.group_secs),
+        failed_share: f64::from(settings.alerts.failed_percent) / 100.0,
+        post_completed: settings.alerts.post_completed,
     }
 }
 
 /// Where and how long proxy checks go.
 pub fn proxy_check_settings(settings: &Settings) -> ProxyCheckSettings {
     ProxyCheckSettings {
-        url: settings.proxy_check_url.clone(),
-        timeout: std::time::Duration::from_secs(settings.proxy_check_timeout_secs),
+        url: settings.proxies.check_url.clone(),
+        timeout: std::time::Duration::from_secs(settings.proxies.check_timeout_secs),
     }
 }
 
@@ -266,8 +274,9 @@ pub fn job_registry(settings: &Settings, db: &Db) -> anyhow::Result<Registry> {
     let mut registry = Registry::new();
     let engine = engine(db, settings)?;
     let check_every =
-        std::time::Duration::from_secs(u64::from(settings.account_check_hours) * 3600);
-    let proxy_every = std::time::Duration::from_secs(u64::from(settings.proxy_check_minutes) * 60);
+        std::time::Duration::from_secs(u64::from(settings.instagram.account_check_hours) * 3600);
+    let proxy_every =
+        std::time::Duration::from_secs(u64::from(settings.proxies.check_minutes) * 60);
     registry
         .register(icf_engine::PostToInstagram {
             engine: engine.clone(),
@@ -289,10 +298,10 @@ pub fn job_registry(settings: &Settings, db: &Db) -> anyhow::Result<Registry> {
             engine: engine.clone(),
             retention: icf_engine::maintenance::Retention {
                 session_lifetime: chrono::Duration::days(i64::from(
-                    settings.instagram_session_lifetime_days,
+                    settings.instagram.session_lifetime_days,
                 )),
-                logs: (settings.log_retention_days > 0)
-                    .then(|| chrono::Duration::days(i64::from(settings.log_retention_days))),
+                logs: (settings.worker.log_retention_days > 0)
+                    .then(|| chrono::Duration::days(i64::from(settings.worker.log_retention_days))),
             },
         })
         .every(
@@ -306,16 +315,16 @@ pub fn job_registry(settings: &Settings, db: &Db) -> anyhow::Result<Registry> {
         .register(icf_engine::checks::CheckAccountStatus { engine })
         .register(icf_engine::checks::ScheduleAccountChecks {
             every: check_every,
-            speed: settings.pacing_speed,
+            speed: settings.pacing.speed,
         });
-    if settings.proxy_check_minutes > 0 {
+    if settings.proxies.check_minutes > 0 {
         registry.every(
             icf_engine::proxy_health::SCHEDULE_PROXY_CHECKS,
             proxy_every,
             serde_json::json!({}),
         );
     }
-    if settings.account_check_hours > 0 {
+    if settings.instagram.account_check_hours > 0 {
         registry.every(
             icf_engine::checks::SCHEDULE_ACCOUNT_CHECKS,
             check_every,
@@ -324,7 +333,7 @@ pub fn job_registry(settings: &Settings, db: &Db) -> anyhow::Result<Registry> {
     }
     registry
         .register(builtin::PruneFinishedJobs {
-            retention: chrono::Duration::days(i64::from(settings.job_retention_days)),
+            retention: chrono::Duration::days(i64::from(settings.worker.job_retention_days)),
         })
         .register(builtin::Selftest)
         .every(
@@ -333,7 +342,10 @@ pub fn job_registry(settings: &Settings, db: &Db) -> anyhow::Result<Registry> {
             serde_json::json!({}),
         )
         // Instagram actions, across every worker process (specification §6).
-        .cap(kinds::POST_TO_INSTAGRAM, settings.max_concurrent_tasks);
+        .cap(
+            kinds::POST_TO_INSTAGRAM,
+            settings.worker.max_concurrent_tasks,
+        );
     // Background translation of large batches, when a provider is configured.
     if let Ok(Some(t)) = icf_translate::Translation::from_config(&settings.translation_config()) {
         registry.register(icf_translate::job::TranslateText {
@@ -347,9 +359,9 @@ pub fn job_registry(settings: &Settings, db: &Db) -> anyhow::Result<Registry> {
 pub fn worker_config(settings: &Settings, concurrency: u32) -> WorkerConfig {
     WorkerConfig {
         concurrency: concurrency.max(1),
-        lease: std::time::Duration::from_secs(settings.job_lease_secs),
-        poll_interval: std::time::Duration::from_secs(settings.worker_poll_secs),
-        shutdown_grace: std::time::Duration::from_secs(settings.worker_shutdown_grace_secs),
+        lease: std::time::Duration::from_secs(settings.worker.job_lease_secs),
+        poll_interval: std::time::Duration::from_secs(settings.worker.poll_secs),
+        shutdown_grace: std::time::Duration::from_secs(settings.worker.shutdown_grace_secs),
     }
 }
 

@@ -7,8 +7,8 @@ use anyhow::{Context, bail};
 use reqwest::Method;
 use serde_json::json;
 
+use super::figure::{Figure, ms};
 use super::fixture::{Fixture, Store};
-use super::{Figure, ms};
 
 pub const LANGUAGES: [&str; 5] = ["en", "ru", "es", "de", "pt-BR"];
 

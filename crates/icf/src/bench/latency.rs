@@ -9,8 +9,8 @@ use icf_store::{Db, DbUuid};
 use sqlx::types::Json;
 
 use super::fanout::{LANGUAGES, account_lines};
+use super::figure::{Figure, ms};
 use super::fixture::{Fixture, Store, quantile};
-use super::{Figure, ms};
 
 const SAMPLES: usize = 400;
 

@@ -7,7 +7,7 @@ use anyhow::{Context, bail};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use super::Figure;
+use super::figure::Figure;
 use super::fixture::{Fixture, Store};
 use super::throughput::WorkerProcess;
 use super::world::{World, age_accounts, wait_all_ended};

@@ -3,8 +3,10 @@
 //! its figures next to its goal; none of them is a test (timings vary with the machine).
 
 mod fanout;
+mod figure;
 mod fixture;
 mod latency;
+mod load;
 mod memory;
 mod punctuality;
 mod soak;
@@ -12,9 +14,9 @@ mod throughput;
 mod translation;
 mod world;
 
-use std::time::Duration;
-
+pub use figure::{Figure, ms};
 pub use fixture::Store;
+pub use load::{LoadArgs, load};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Which {
@@ -61,58 +63,6 @@ pub struct BenchArgs {
     /// Minutes the soak runs (B7).
     #[arg(long, default_value_t = 30)]
     pub soak_minutes: u64,
-}
-
-/// One measured figure.
-#[derive(Debug, Clone)]
-pub struct Figure {
-    pub bench: &'static str,
-    pub what: String,
-    pub store: &'static str,
-    pub value: String,
-    pub goal: Option<&'static str>,
-    /// Whether the goal is met, when there is one.
-    pub met: Option<bool>,
-}
-
-impl Figure {
-    pub fn new(bench: &'static str, store: &Store, what: impl Into<String>, value: String) -> Self {
-        Figure {
-            bench,
-            what: what.into(),
-            store: store.name(),
-            value,
-            goal: None,
-            met: None,
-        }
-    }
-
-    pub fn goal(mut self, goal: &'static str, met: bool) -> Self {
-        self.goal = Some(goal);
-        self.met = Some(met);
-        self
-    }
-
-    fn print(&self) {
-        let verdict = match self.met {
-            Some(true) => "met",
-            Some(false) => "MISSED",
-            None => "",
-        };
-        println!(
-            "| {} | {} | {} | {} | {} {} |",
-            self.bench,
-            self.what,
-            self.store,
-            self.value,
-            self.goal.unwrap_or(""),
-            verdict
-        );
-    }
-}
-
-pub fn ms(d: Duration) -> String {
-    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
 }
 
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
@@ -186,54 +136,4 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         f.print();
     }
     Ok(())
-}
-
-/// `icf bench-load`: the second process of B3, requesting the given paths in a loop until
-/// killed, and printing how many requests it made each second.
-#[derive(Debug, clap::Args)]
-pub struct LoadArgs {
-    #[arg(long)]
-    pub base: String,
-    #[arg(long, env = "ICF_BENCH_TOKEN")]
-    pub token: String,
-    #[arg(long, default_value_t = 4)]
-    pub concurrency: usize,
-    /// Paths to request, in turn.
-    pub paths: Vec<String>,
-}
-
-pub async fn load(args: LoadArgs) -> anyhow::Result<()> {
-    if args.paths.is_empty() {
-        anyhow::bail!("name at least one path to request");
-    }
-    let client = reqwest::Client::builder().no_proxy().build()?;
-    let count = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let mut tasks = Vec::new();
-    for n in 0..args.concurrency.max(1) {
-        let (client, count) = (client.clone(), count.clone());
-        let (base, token, paths) = (args.base.clone(), args.token.clone(), args.paths.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut i = n;
-            loop {
-                let path = &paths[i % paths.len()];
-                i += 1;
-                if let Ok(r) = client
-                    .get(format!("{base}{path}"))
-                    .bearer_auth(&token)
-                    .send()
-                    .await
-                {
-                    let _ = r.bytes().await;
-                }
-                count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            }
-        }));
-    }
-    let mut last = 0;
-    loop {
-        tokio::time::sleep(Duration::from_secs(1)).await;
-        let now = count.load(std::sync::atomic::Ordering::Relaxed);
-        println!("{}", now - last);
-        last = now;
-    }
 }

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use reqwest::Method;
 use serde_json::json;
 
-use super::Figure;
+use super::figure::Figure;
 use super::fixture::{Fixture, Store, quantile};
 use super::world::{World, age_accounts, wait_all_ended};
 

@@ -11,7 +11,7 @@ use rand::SeedableRng;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use super::Figure;
+use super::figure::Figure;
 use super::fixture::{Fixture, Store};
 use super::throughput::WorkerProcess;
 use super::world::{World, age_accounts};
@@ -93,15 +93,7 @@ pub async fn run(store: &Store, minutes: u64) -> anyhow::Result<Vec<Figure>> {
         .collect::<Result<_, _>>()?;
     let mut pids = vec![serve.id().unwrap_or(0)];
     pids.extend(workers.iter().filter_map(WorkerProcess::pid));
-    let db_name = match store {
-        Store::Postgres(_) => fx
-            .settings
-            .database_url
-            .rsplit('/')
-            .next()
-            .map(|s| s.split('?').next().unwrap_or(s).to_owned()),
-        Store::Sqlite => None,
-    };
+    let db_name = db_name(store, &fx);
 
     let start = Instant::now();
     let mut samples: Vec<Sample> = Vec::new();
@@ -129,30 +121,62 @@ pub async fn run(store: &Store, minutes: u64) -> anyhow::Result<Vec<Figure>> {
         }
         if start.elapsed() >= Duration::from_secs(minute * 60) {
             let s = sample(&fx, minute, &pids, db_name.as_deref()).await?;
-            println!(
-                "| {} | {} | {} | {} | {:.1} | {} | {} |",
-                s.minute,
-                s.rss_mb
-                    .iter()
-                    .map(|m| format!("{m:.0}"))
-                    .collect::<Vec<_>>()
-                    .join(" / "),
-                s.fds
-                    .iter()
-                    .map(usize::to_string)
-                    .collect::<Vec<_>>()
-                    .join(" / "),
-                s.db_connections.map_or("–".into(), |c| c.to_string()),
-                s.lag_s,
-                s.success,
-                s.failed
-            );
+            print_row(&s);
             samples.push(s);
             minute += 1;
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
     let last = sample(&fx, minute, &pids, db_name.as_deref()).await?;
+    let (stuck, expired) = stuck_and_expired(&fx).await?;
+    for w in workers {
+        w.stop().await;
+    }
+    drop(serve);
+    let out = figures(store, minutes, &samples, &last, stuck, expired);
+    fx.finish().await?;
+    Ok(out)
+}
+
+/// The benchmark's own PostgreSQL database, whose connections are counted.
+fn db_name(store: &Store, fx: &Fixture) -> Option<String> {
+    match store {
+        Store::Postgres(_) => fx
+            .settings
+            .database
+            .url
+            .rsplit('/')
+            .next()
+            .map(|s| s.split('?').next().unwrap_or(s).to_owned()),
+        Store::Sqlite => None,
+    }
+}
+
+/// One row of the table printed while the soak runs.
+fn print_row(s: &Sample) {
+    println!(
+        "| {} | {} | {} | {} | {:.1} | {} | {} |",
+        s.minute,
+        s.rss_mb
+            .iter()
+            .map(|m| format!("{m:.0}"))
+            .collect::<Vec<_>>()
+            .join(" / "),
+        s.fds
+            .iter()
+            .map(usize::to_string)
+            .collect::<Vec<_>>()
+            .join(" / "),
+        s.db_connections.map_or("–".into(), |c| c.to_string()),
+        s.lag_s,
+        s.success,
+        s.failed
+    );
+}
+
+/// Executions left `posting` for ten minutes and jobs whose lease ran out a minute ago:
+/// what a soak must end without.
+async fn stuck_and_expired(fx: &Fixture) -> anyhow::Result<(i64, i64)> {
     let stuck: i64 = icf_store::on_pool!(&fx.db, |pool| {
         sqlx::query_scalar(
             "SELECT COUNT(*) FROM post_executions WHERE status = 'posting' AND updated_at < $1",
@@ -169,10 +193,19 @@ pub async fn run(store: &Store, minutes: u64) -> anyhow::Result<Vec<Figure>> {
         .fetch_one(pool)
         .await?
     });
-    for w in workers {
-        w.stop().await;
-    }
-    drop(serve);
+    Ok((stuck, expired))
+}
+
+/// B7's figures: each process's growth, the database connections, and what the soak
+/// left behind.
+fn figures(
+    store: &Store,
+    minutes: u64,
+    samples: &[Sample],
+    last: &Sample,
+    stuck: i64,
+    expired: i64,
+) -> Vec<Figure> {
     // Growth: the last sample against the one at minute 5 (after start-up and the first
     // sessions), so warming caches do not count as a leak.
     let base_sample = samples.iter().find(|s| s.minute >= 5).or(samples.first());
@@ -219,8 +252,7 @@ pub async fn run(store: &Store, minutes: u64) -> anyhow::Result<Vec<Figure>> {
         )
         .goal("none stuck", stuck == 0 && expired == 0),
     );
-    fx.finish().await?;
-    Ok(out)
+    out
 }
 
 async fn sample(

@@ -11,7 +11,7 @@ use icf_core::ids::{AccountId, PostId};
 use icf_store::DbUuid;
 use icf_store::executions::PlannedExecution;
 
-use super::Figure;
+use super::figure::Figure;
 use super::fixture::{Fixture, Store};
 use super::world::{World, age_accounts, wait_all_ended};
 

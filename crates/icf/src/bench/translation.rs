@@ -5,8 +5,8 @@
 use reqwest::Method;
 use serde_json::json;
 
-use super::Figure;
 use super::fanout::account_lines;
+use super::figure::Figure;
 use super::fixture::{Fixture, Store};
 
 const LANGUAGES: [&str; 8] = ["en", "ru", "es", "de", "fr", "it", "pt-BR", "tr"];

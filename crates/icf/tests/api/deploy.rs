@@ -142,9 +142,9 @@ fn nginx_lets_icf_s_largest_upload_through_and_streams_events_unbuffered() {
         .expect("client_max_body_size in megabytes");
     let defaults = icf::config::Settings::from_lookup(|_| None).unwrap();
     assert!(
-        limit_mb >= defaults.max_upload_mb,
+        limit_mb >= defaults.media.max_upload_mb,
         "nginx refuses uploads icf accepts: {limit_mb} MB < ICF_MAX_UPLOAD_MB {}",
-        defaults.max_upload_mb
+        defaults.media.max_upload_mb
     );
     let events = site
         .split("location /api/events {")

@@ -634,7 +634,7 @@ async fn a_video_kept_in_an_s3_bucket_goes_out_from_a_local_copy(engine: Engine)
     else {
         return;
     };
-    let media_dir = s.app.settings.media_dir.clone();
+    let media_dir = s.app.settings.media.dir.clone();
     let in_bucket = s3.keys().await;
     assert!(
         in_bucket.iter().any(|k| k.ends_with(".mp4")),

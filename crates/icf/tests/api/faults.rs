@@ -541,7 +541,7 @@ async fn arbitrary_uploads_get_a_4xx_naming_the_field_or_a_stored_file(engine: E
             for m in json["media"].as_array().unwrap() {
                 let key = m["key"].as_str().unwrap();
                 assert!(
-                    app.settings.media_dir.join(key).is_file(),
+                    app.settings.media.dir.join(key).is_file(),
                     "case {case}: {json}"
                 );
             }
@@ -560,9 +560,9 @@ async fn arbitrary_uploads_get_a_4xx_naming_the_field_or_a_stored_file(engine: E
         }
     }
     // Refused uploads leave nothing behind; stored files all belong to posts.
-    let staged = files_under(&app.settings.media_dir.join(".staging"));
+    let staged = files_under(&app.settings.media.dir.join(".staging"));
     assert!(staged.is_empty(), "{staged:?}");
-    let stored = files_under(&app.settings.media_dir.join("posts")).len();
+    let stored = files_under(&app.settings.media.dir.join("posts")).len();
     assert_eq!(post_count(&app).await, created);
     // Generated uploads are photos: one stored file each.
     assert_eq!(

@@ -110,7 +110,7 @@ fn stored_files(app: &TestApp) -> Vec<std::path::PathBuf> {
         }
     }
     let mut out = Vec::new();
-    walk(&app.settings.media_dir, &mut out);
+    walk(&app.settings.media.dir, &mut out);
     out
 }
 
@@ -143,7 +143,7 @@ async fn a_photo_post_is_stored_as_a_jpeg(engine: Engine) {
         (media["width"].as_u64(), media["height"].as_u64()),
         (Some(1440), Some(1080))
     );
-    let path = app.settings.media_dir.join(media["key"].as_str().unwrap());
+    let path = app.settings.media.dir.join(media["key"].as_str().unwrap());
     let bytes = std::fs::read(&path).expect("stored in the media dir");
     assert_eq!(&bytes[..3], &[0xFF, 0xD8, 0xFF], "stored as JPEG");
 
@@ -192,7 +192,8 @@ async fn carousels_and_reels_keep_order_and_covers(engine: Engine) {
     assert!(video["duration_s"].as_f64().unwrap() > 3.5);
     let cover = app
         .settings
-        .media_dir
+        .media
+        .dir
         .join(video["cover_key"].as_str().unwrap());
     assert!(image::open(&cover).is_ok(), "the cover is a readable JPEG");
 
@@ -341,7 +342,7 @@ async fn bad_uploads_are_refused_and_leave_nothing_behind(engine: Engine) {
     assert!(key.starts_with("posts/") && !key.contains(".."), "{key}");
     let files = stored_files(&app);
     assert_eq!(files.len(), 1);
-    assert!(files[0].starts_with(&app.settings.media_dir));
+    assert!(files[0].starts_with(&app.settings.media.dir));
 
     // Anonymous uploads are refused before anything is read.
     let resp = app

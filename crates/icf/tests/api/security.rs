@@ -1147,8 +1147,8 @@ async fn hostile_file_names_never_leave_the_media_dir(engine: Engine) {
     assert!(status.is_client_error(), "{status} {body}");
     assert!(!body.to_string().contains("passwd") || body["error"]["field"] == "key");
 
-    let stored = files_under(&app.settings.media_dir);
-    let posts = files_under(&app.settings.media_dir.join("posts"));
+    let stored = files_under(&app.settings.media.dir);
+    let posts = files_under(&app.settings.media.dir.join("posts"));
     assert_eq!(
         posts.len(),
         names.len() - refused,
@@ -1157,7 +1157,7 @@ async fn hostile_file_names_never_leave_the_media_dir(engine: Engine) {
     for f in &stored {
         let canonical = f.canonicalize().unwrap();
         assert!(
-            canonical.starts_with(app.settings.media_dir.canonicalize().unwrap()),
+            canonical.starts_with(app.settings.media.dir.canonicalize().unwrap()),
             "{f:?}"
         );
         let name = f.file_name().unwrap().to_string_lossy();
@@ -1430,7 +1430,7 @@ async fn image_bombs_are_refused_within_the_memory_ceiling(engine: Engine) {
     // A normal photo is still welcome, and nothing of the bombs was kept.
     let (status, post) = upload_post(&app, &token, &lang, ("ok.jpg", square_jpeg(1080))).await;
     assert_eq!(status, StatusCode::CREATED, "{post}");
-    assert!(files_under(&app.settings.media_dir.join(".staging")).is_empty());
+    assert!(files_under(&app.settings.media.dir.join(".staging")).is_empty());
 }
 
 /// A small, valid PNG whose header claims `side` × `side` pixels.
@@ -1567,7 +1567,7 @@ async fn oversized_malformed_and_bomb_uploads_are_refused(engine: Engine) {
         .call(Method::GET, "/api/posts/", Some(&token), None)
         .await;
     assert_eq!(list["total"], 0, "{list}");
-    assert!(files_under(&app.settings.media_dir.join("posts")).is_empty());
+    assert!(files_under(&app.settings.media.dir.join("posts")).is_empty());
     let (status, post) = upload_post(&app, &token, &lang, ("ok.jpg", square_jpeg(400))).await;
     assert_eq!(status, StatusCode::CREATED, "{post}");
 }
