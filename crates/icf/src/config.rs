@@ -359,7 +359,7 @@ impl Settings {
         let database_url = match lookup("DATABASE_URL").filter(|v| !v.trim().is_empty()) {
             Some(url) => {
                 let url = url.trim().to_owned();
-                if icf_store::Engine::from_url(&url).is_none() {
+                if icf_store::DbKind::from_url(&url).is_none() {
                     return Err(ConfigError::new(
                         "DATABASE_URL",
                         format!(

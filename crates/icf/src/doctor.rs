@@ -152,7 +152,7 @@ pub async fn run(settings: &Settings) -> Vec<Check> {
 }
 
 fn configuration(settings: &Settings) -> Check {
-    let engine = icf_store::Engine::from_url(&settings.database_url)
+    let engine = icf_store::DbKind::from_url(&settings.database_url)
         .map(|e| e.as_str())
         .unwrap_or("?");
     let media = match &settings.s3 {

@@ -27,7 +27,7 @@ pub mod tx;
 pub mod types;
 pub mod users;
 
-pub use db::{Db, Engine, PoolSettings, Readiness};
+pub use db::{Db, DbKind, PoolSettings, Readiness};
 pub use error::StoreError;
 pub use tx::Tx;
 pub use types::DbUuid;
