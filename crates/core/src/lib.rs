@@ -11,6 +11,7 @@ pub mod device;
 pub mod enums;
 pub mod ids;
 pub mod import;
+pub mod jobs;
 pub mod language;
 pub mod pacing;
 pub mod password;

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use icf_core::enums::{AccountStatus, ExecutionStatus, MediaType};
 use icf_core::ids::ExecutionId;
+use icf_core::jobs::{self, JobPayload};
 use icf_core::pacing::{
     AccountPacing, Deferral, SpacingScope, Wait, check_before_publish, random_spacing,
 };
@@ -19,7 +20,7 @@ use icf_instagram::{
 };
 use icf_media::{MediaKey, MediaStore};
 use icf_store::publishing::{self, ExecutionRun};
-use icf_worker::{JobContext, JobHandler, Outcome, TimeLimits, default_backoff};
+use icf_worker::{JobContext, JobHandler, Outcome, TimeLimits, default_backoff, parse_payload};
 use serde_json::{Value, json};
 
 use crate::proxy_health::Failover;
@@ -37,7 +38,7 @@ pub struct PostToInstagram {
 
 impl JobHandler for PostToInstagram {
     fn kind(&self) -> &'static str {
-        icf_worker::kinds::POST_TO_INSTAGRAM
+        jobs::PostToInstagram::KIND.as_str()
     }
 
     fn max_attempts(&self) -> u32 {
@@ -59,12 +60,9 @@ impl JobHandler for PostToInstagram {
     }
 
     async fn run(&self, ctx: JobContext, payload: Value) -> Outcome {
-        let Some(id) = payload
-            .get("execution_id")
-            .and_then(Value::as_str)
-            .and_then(|s| s.parse::<ExecutionId>().ok())
-        else {
-            return Outcome::Abandon("the payload has no execution_id".into());
+        let id = match parse_payload::<jobs::PostToInstagram>(payload) {
+            Ok(p) => p.execution_id,
+            Err(abandon) => return abandon,
         };
         match self.attempt(&ctx, id).await {
             Ok(o) => o,

@@ -594,13 +594,10 @@ async fn jobs_command(
             let registry = startup::job_registry(settings, db)?;
             let mut tx = db.begin().await?;
             for _ in 0..count {
-                let job = registry.new_job(
-                    icf_worker::kinds::SELFTEST,
-                    serde_json::to_value(icf_worker::builtin::SelftestPayload {
-                        batch: batch.clone(),
-                        work_ms,
-                    })?,
-                );
+                let job = registry.job(&icf_core::jobs::Selftest {
+                    batch: batch.clone(),
+                    work_ms,
+                });
                 jobs::enqueue(&mut tx, &job).await?;
             }
             tx.commit().await?;

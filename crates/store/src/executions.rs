@@ -5,15 +5,13 @@ use std::collections::HashMap;
 use chrono::{DateTime, Duration, Utc};
 use icf_core::enums::{AccountStatus, ExecutionStatus, JobPriority};
 use icf_core::ids::{AccountId, ExecutionId, GroupId, PostId};
+use icf_core::jobs;
 use icf_core::pacing::ActiveHours;
 use serde::Serialize;
 
 use crate::jobs::NewJob;
 use crate::tx::Tx;
 use crate::{Db, DbUuid, StoreError, on_pool, on_tx};
-
-/// The job kind that publishes one execution.
-pub const JOB_KIND: &str = "post_to_instagram";
 
 /// What the planner needs of an account in a post's groups.
 #[derive(Debug, Clone)]
@@ -194,7 +192,7 @@ pub async fn create_with_jobs(
         .zip(&ids)
         .filter(|(_, id)| created.contains(&uuid::Uuid::from(**id)))
         .map(|(r, id)| {
-            NewJob::new(JOB_KIND, serde_json::json!({ "execution_id": id }))
+            NewJob::of(&jobs::PostToInstagram { execution_id: *id })
                 .priority(priority)
                 .run_at(r.planned_at)
                 .unique_key(job_key(*id, 0))
@@ -418,7 +416,7 @@ pub async fn retry_failed(
         .map(|_| ())?
         });
         let exec: ExecutionId = id.into_id();
-        let job = NewJob::new(JOB_KIND, serde_json::json!({ "execution_id": exec }))
+        let job = NewJob::of(&jobs::PostToInstagram { execution_id: exec })
             .priority(priority)
             .run_at(at)
             .unique_key(format!(

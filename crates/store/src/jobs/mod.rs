@@ -20,6 +20,7 @@ use std::sync::OnceLock;
 use chrono::{DateTime, Utc};
 use icf_core::enums::JobPriority;
 use icf_core::ids::JobId;
+use icf_core::jobs::JobPayload;
 use serde_json::Value;
 use tokio::sync::Notify;
 
@@ -67,6 +68,11 @@ impl NewJob {
             unique_key: None,
             concurrency_key: None,
         }
+    }
+
+    /// A job of one of icf's kinds (`icf_core::jobs`), its payload serialized here, once.
+    pub fn of<P: JobPayload>(payload: &P) -> Self {
+        Self::new(P::KIND.as_str(), payload.to_json())
     }
 
     pub fn priority(mut self, priority: JobPriority) -> Self {

@@ -92,16 +92,12 @@ pub async fn translate(
         ));
     };
     if req.background || targets.len() > SYNC_MAX_LANGUAGES {
-        let payload = icf_translate::job::TranslateTextPayload {
+        let payload = icf_core::jobs::TranslateText {
             text: req.text.clone(),
             source_lang: source.code().to_owned(),
             target_langs: targets.iter().map(|l| l.code().to_owned()).collect(),
         };
-        let job = icf_store::jobs::NewJob::new(
-            icf_translate::job::KIND,
-            serde_json::to_value(&payload).map_err(ApiError::internal)?,
-        )
-        .max_attempts(4);
+        let job = icf_store::jobs::NewJob::of(&payload).max_attempts(4);
         let id = icf_store::jobs::enqueue_now(&state.db, &job)
             .await?
             .ok_or_else(|| ApiError::internal("the job was not enqueued"))?;
@@ -155,7 +151,7 @@ pub async fn job(
     crate::extract::IdPath(id): crate::extract::IdPath<icf_core::ids::JobId>,
 ) -> ApiResult<Json<TranslationJob>> {
     let job = match icf_store::jobs::get(&state.db, id).await {
-        Ok(j) if j.kind == icf_translate::job::KIND => j,
+        Ok(j) if j.kind == icf_core::jobs::JobKind::TranslateText.as_str() => j,
         Ok(_) | Err(icf_store::StoreError::NotFound) => {
             return Err(ApiError::NotFound("translation job"));
         }
@@ -164,8 +160,7 @@ pub async fn job(
     let mut result = None;
     if job.state == icf_core::enums::JobState::Succeeded
         && let Some(translation) = state.translation.as_deref()
-        && let Ok(p) =
-            serde_json::from_value::<icf_translate::job::TranslateTextPayload>(job.payload.clone())
+        && let Ok(p) = serde_json::from_value::<icf_core::jobs::TranslateText>(job.payload.clone())
         && let Ok(source) = Language::parse(&p.source_lang)
     {
         let targets: Vec<Language> = p
