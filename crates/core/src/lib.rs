@@ -9,6 +9,7 @@ pub mod auth;
 pub mod caption;
 pub mod device;
 pub mod enums;
+pub mod execution;
 pub mod ids;
 pub mod import;
 pub mod jobs;
