@@ -18,7 +18,8 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::{Engine, EngineError, class_name};
+use crate::engine::Engine;
+use crate::error::{EngineError, class_name};
 
 /// What a check came to, as recorded on its job.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -15,7 +15,8 @@ use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::{Engine, EngineError, class_name};
+use crate::engine::Engine;
+use crate::error::{EngineError, class_name};
 
 /// Recorded when a code arrives for an account with nothing pending any more.
 pub const NO_PENDING_CODE: &str = "no code is pending for this account: log in first";

@@ -13,7 +13,8 @@ use icf_store::maintenance;
 use icf_worker::{JobContext, JobHandler, Outcome, parse_payload};
 use serde_json::{Value, json};
 
-use crate::{Engine, EngineError};
+use crate::engine::Engine;
+use crate::error::EngineError;
 /// How often the upkeep runs.
 pub const MAINTENANCE_EVERY: Duration = Duration::from_secs(300);
 

@@ -17,8 +17,9 @@ use icf_worker::{JobContext, JobHandler, Outcome, parse_payload};
 use rand::Rng;
 use serde_json::{Value, json};
 
+use crate::engine::Engine;
+use crate::error::EngineError;
 use crate::proxy_check::{self, CheckError};
-use crate::{Engine, EngineError};
 
 /// What became of an account after its proxy was looked at.
 #[derive(Debug, Clone, PartialEq, Eq)]
