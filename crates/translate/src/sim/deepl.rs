@@ -92,7 +92,7 @@ async fn answer(
     }
     let req = match TranslateRequest::read(state, headers, body) {
         Ok(req) => req,
-        Err(refused) => return refused,
+        Err((status, text)) => return message(status, text),
     };
     let chars: u64 = req.texts.iter().map(|t| t.chars().count() as u64).sum();
     if !state.bill(chars) {
@@ -153,13 +153,15 @@ struct TranslateRequest {
 }
 
 impl TranslateRequest {
-    fn read(state: &SimState, headers: &HeaderMap, body: &Bytes) -> Result<Self, Response> {
-        let bad = |text: &str| message(StatusCode::BAD_REQUEST, text);
+    /// The body's fields, or the status and message DeepL refuses it with.
+    fn read(
+        state: &SimState,
+        headers: &HeaderMap,
+        body: &Bytes,
+    ) -> Result<Self, (StatusCode, &'static str)> {
+        let bad = |text: &'static str| (StatusCode::BAD_REQUEST, text);
         if body.len() > MAX_BODY_BYTES {
-            return Err(message(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "Request Entity Too Large",
-            ));
+            return Err((StatusCode::PAYLOAD_TOO_LARGE, "Request Entity Too Large"));
         }
         let req = parse_body(headers, body)
             .ok_or_else(|| bad("Invalid request: expected a JSON body."))?;
