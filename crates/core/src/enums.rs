@@ -1,11 +1,6 @@
 //! The closed sets of values the specification names. Stored as text with a CHECK
 //! constraint, shown in the API as the same lowercase words.
 
-use std::fmt;
-use std::str::FromStr;
-
-use serde::{Deserialize, Serialize};
-
 /// A value outside an enum's set; names the set so the message is useful on its own.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("'{value}' is not one of: {allowed}")]
@@ -14,10 +9,12 @@ pub struct ParseEnumError {
     pub allowed: &'static str,
 }
 
+/// A closed set of words: the enum, `ALL`, `as_str`, `Display` and a `FromStr` whose error
+/// names the set. Paths are absolute so other modules of the crate (`jobs`) can use it.
 macro_rules! text_enum {
     ($(#[$doc:meta])* $name:ident { $($variant:ident = $text:tt),+ $(,)? }) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize)]
         #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         pub enum $name {
             $(#[serde(rename = $text)] $variant),+
@@ -36,18 +33,18 @@ macro_rules! text_enum {
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
 
-        impl FromStr for $name {
-            type Err = ParseEnumError;
+        impl ::std::str::FromStr for $name {
+            type Err = $crate::enums::ParseEnumError;
             fn from_str(s: &str) -> Result<Self, Self::Err> {
                 match s {
                     $($text => Ok($name::$variant),)+
-                    _ => Err(ParseEnumError {
+                    _ => Err($crate::enums::ParseEnumError {
                         value: s.chars().take(64).collect(),
                         allowed: $name::allowed().trim_end_matches(", "),
                     }),
@@ -56,6 +53,8 @@ macro_rules! text_enum {
         }
     };
 }
+
+pub(crate) use text_enum;
 
 text_enum!(
     /// What an operator may do: `admin` everything, `editor` posting only.

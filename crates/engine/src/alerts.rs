@@ -10,13 +10,12 @@ use std::time::Duration;
 
 use chrono::Utc;
 use icf_core::ids::PostId;
+use icf_core::jobs::{self, JobPayload};
 use icf_store::jobs::NewJob;
 use icf_store::{Db, StoreError};
-use icf_worker::{JobContext, JobHandler, Outcome};
+use icf_worker::{JobContext, JobHandler, Outcome, parse_payload};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
-
-pub const DELIVER_ALERTS: &str = "deliver_alerts";
 
 /// What an alert is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -141,10 +140,12 @@ async fn try_raise(
 /// A delivery of the kind's events one window from now; one at a time per kind.
 fn delivery(settings: &AlertSettings, kind: &str) -> NewJob {
     let at = Utc::now() + chrono::Duration::from_std(settings.group_window).unwrap_or_default();
-    NewJob::new(DELIVER_ALERTS, json!({ "kind": kind }))
-        .run_at(at)
-        .max_attempts(8)
-        .concurrency_key(format!("alerts:{kind}"))
+    NewJob::of(&jobs::DeliverAlerts {
+        kind: kind.to_owned(),
+    })
+    .run_at(at)
+    .max_attempts(8)
+    .concurrency_key(format!("alerts:{kind}"))
 }
 
 /// A post just ended: report it when too many of its accounts failed (and, when asked,
@@ -254,7 +255,7 @@ impl DeliverAlerts {
 
 impl JobHandler for DeliverAlerts {
     fn kind(&self) -> &'static str {
-        DELIVER_ALERTS
+        jobs::DeliverAlerts::KIND.as_str()
     }
 
     fn max_attempts(&self) -> u32 {
@@ -262,12 +263,9 @@ impl JobHandler for DeliverAlerts {
     }
 
     async fn run(&self, ctx: JobContext, payload: Value) -> Outcome {
-        let Some(kind) = payload
-            .get("kind")
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-        else {
-            return Outcome::Abandon("invalid payload: no kind".into());
+        let kind = match parse_payload::<jobs::DeliverAlerts>(payload) {
+            Ok(p) => p.kind,
+            Err(abandon) => return abandon,
         };
         let events = match icf_store::alerts::unsent(&ctx.db, &kind, 500).await {
             Ok(e) => e,

@@ -10,24 +10,16 @@ use std::time::Duration;
 
 use icf_core::enums::{JobPriority, JobState};
 use icf_core::ids::{AccountId, JobId};
+use icf_core::jobs::{self, JobKind, JobPayload};
 use icf_instagram::IgError;
 use icf_store::jobs::NewJob;
-use icf_worker::{JobContext, JobHandler, Outcome};
+use icf_worker::{JobContext, JobHandler, Outcome, parse_payload};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use crate::{Engine, EngineError, class_name};
-
-pub const CHECK_ACCOUNT_STATUS: &str = icf_worker::kinds::CHECK_ACCOUNT_STATUS;
-/// The periodic job that enqueues one check per account.
-pub const SCHEDULE_ACCOUNT_CHECKS: &str = "schedule_account_checks";
-
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CheckPayload {
-    pub account_id: AccountId,
-}
+use crate::engine::Engine;
+use crate::error::{EngineError, class_name};
 
 /// What a check came to, as recorded on its job.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -102,15 +94,20 @@ pub async fn enqueue_check(
     let key = id.to_string();
     // A second pass finds the job a simultaneous request enqueued under the same key.
     for _ in 0..2 {
-        let latest =
-            icf_store::jobs::latest_due(db, CHECK_ACCOUNT_STATUS, &key, chrono::Utc::now()).await?;
+        let latest = icf_store::jobs::latest_due(
+            db,
+            JobKind::CheckAccountStatus.as_str(),
+            &key,
+            chrono::Utc::now(),
+        )
+        .await?;
         if let Some(job) = &latest
             && matches!(job.state, JobState::Queued | JobState::Running)
         {
             return Ok(job.id);
         }
         let after = latest.map_or_else(|| "none".to_owned(), |j| j.id.to_string());
-        let job = NewJob::new(CHECK_ACCOUNT_STATUS, json!({ "account_id": id }))
+        let job = NewJob::of(&jobs::CheckAccountStatus { account_id: id })
             .priority(JobPriority::High)
             .max_attempts(1)
             .unique_key(format!("status_check:{id}:after:{after}"))
@@ -124,14 +121,15 @@ pub async fn enqueue_check(
     ))
 }
 
-/// Checks one account's session, and records what it came to on the job.
+/// Runs [`jobs::CheckAccountStatus`]: checks one account's session, and records what it
+/// came to on the job.
 pub struct CheckAccountStatus {
     pub engine: Engine,
 }
 
 impl JobHandler for CheckAccountStatus {
     fn kind(&self) -> &'static str {
-        CHECK_ACCOUNT_STATUS
+        jobs::CheckAccountStatus::KIND.as_str()
     }
 
     fn max_attempts(&self) -> u32 {
@@ -139,9 +137,9 @@ impl JobHandler for CheckAccountStatus {
     }
 
     async fn run(&self, ctx: JobContext, payload: Value) -> Outcome {
-        let p: CheckPayload = match serde_json::from_value(payload) {
+        let p: jobs::CheckAccountStatus = match parse_payload(payload) {
             Ok(p) => p,
-            Err(e) => return Outcome::Abandon(format!("invalid payload: {e}")),
+            Err(abandon) => return abandon,
         };
         let report = match self.engine.check_account(p.account_id).await {
             Ok(r) => r,
@@ -163,7 +161,7 @@ impl JobHandler for CheckAccountStatus {
     }
 }
 
-/// Enqueues a `check_account_status` for every account with a session that is not banned,
+/// Runs [`jobs::ScheduleAccountChecks`]: enqueues a `check_account_status` for every account with a session that is not banned,
 /// about a minute apart (at most over half the period), so hundreds of accounts do not all
 /// check at once. Unique per account and period, however often the scheduler runs; the
 /// concurrency key keeps a check from running beside the account's publishing.
@@ -175,10 +173,13 @@ pub struct ScheduleAccountChecks {
 
 impl JobHandler for ScheduleAccountChecks {
     fn kind(&self) -> &'static str {
-        SCHEDULE_ACCOUNT_CHECKS
+        jobs::ScheduleAccountChecks::KIND.as_str()
     }
 
-    async fn run(&self, ctx: JobContext, _payload: Value) -> Outcome {
+    async fn run(&self, ctx: JobContext, payload: Value) -> Outcome {
+        if let Err(abandon) = parse_payload::<jobs::ScheduleAccountChecks>(payload) {
+            return abandon;
+        }
         let ids = match icf_store::publishing::accounts_to_check(&ctx.db).await {
             Ok(ids) => ids,
             Err(e) => return Outcome::Failure(e.to_string()),
@@ -190,13 +191,12 @@ impl JobHandler for ScheduleAccountChecks {
             / u64::from(self.speed.max(1));
         for id in ids {
             let delay = rand::rng().random_range(0..=spread_ms);
-            let job =
-                icf_store::jobs::NewJob::new(CHECK_ACCOUNT_STATUS, json!({ "account_id": id }))
-                    .priority(icf_core::enums::JobPriority::Low)
-                    .run_at(now + chrono::Duration::milliseconds(delay as i64))
-                    .max_attempts(3)
-                    .unique_key(format!("check:{id}:{period}"))
-                    .concurrency_key(id.to_string());
+            let job = NewJob::of(&jobs::CheckAccountStatus { account_id: id })
+                .priority(JobPriority::Low)
+                .run_at(now + chrono::Duration::milliseconds(delay as i64))
+                .max_attempts(3)
+                .unique_key(format!("check:{id}:{period}"))
+                .concurrency_key(id.to_string());
             if let Err(e) = icf_store::jobs::enqueue_now(&ctx.db, &job).await {
                 return Outcome::Failure(e.to_string());
             }

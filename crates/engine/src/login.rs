@@ -7,26 +7,16 @@
 
 use icf_core::enums::{JobPriority, JobState};
 use icf_core::ids::{AccountId, JobId};
+use icf_core::jobs::{self, JobKind, JobPayload};
 use icf_instagram::{IgError, LoginOutcome};
 use icf_store::jobs::NewJob;
-use icf_worker::{JobContext, JobHandler, Outcome};
+use icf_worker::{JobContext, JobHandler, Outcome, parse_payload};
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::{Engine, EngineError, class_name};
-
-pub const LOGIN_ACCOUNT: &str = "login_account";
-
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LoginPayload {
-    pub account_id: AccountId,
-    /// The code a person received for the pending two-factor prompt or challenge,
-    /// encrypted (`ENCRYPTION_KEY`): the job answers it instead of logging in.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code_enc: Option<String>,
-}
+use crate::engine::Engine;
+use crate::error::{EngineError, class_name};
 
 /// Recorded when a code arrives for an account with nothing pending any more.
 pub const NO_PENDING_CODE: &str = "no code is pending for this account: log in first";
@@ -152,14 +142,10 @@ pub async fn enqueue_code(
     id: AccountId,
     code: &str,
 ) -> Result<JobId, icf_store::StoreError> {
-    let payload = LoginPayload {
+    let job = NewJob::of(&jobs::LoginAccount {
         account_id: id,
         code_enc: Some(cipher.encrypt(code)),
-    };
-    let job = NewJob::new(
-        LOGIN_ACCOUNT,
-        serde_json::to_value(&payload).unwrap_or(Value::Null),
-    )
+    })
     .priority(JobPriority::High)
     .max_attempts(1)
     .concurrency_key(id.to_string());
@@ -178,15 +164,18 @@ pub async fn enqueue_login(
     id: AccountId,
 ) -> Result<JobId, icf_store::StoreError> {
     let key = id.to_string();
-    if let Some(job) = icf_store::jobs::latest(db, LOGIN_ACCOUNT, &key).await?
+    if let Some(job) = icf_store::jobs::latest(db, JobKind::LoginAccount.as_str(), &key).await?
         && matches!(job.state, JobState::Queued | JobState::Running)
     {
         return Ok(job.id);
     }
-    let job = NewJob::new(LOGIN_ACCOUNT, json!({ "account_id": id }))
-        .priority(JobPriority::High)
-        .max_attempts(1)
-        .concurrency_key(key);
+    let job = NewJob::of(&jobs::LoginAccount {
+        account_id: id,
+        code_enc: None,
+    })
+    .priority(JobPriority::High)
+    .max_attempts(1)
+    .concurrency_key(key);
     icf_store::jobs::enqueue_now(db, &job)
         .await?
         .ok_or_else(|| {
@@ -194,13 +183,14 @@ pub async fn enqueue_login(
         })
 }
 
+/// Runs [`jobs::LoginAccount`].
 pub struct LoginAccount {
     pub engine: Engine,
 }
 
 impl JobHandler for LoginAccount {
     fn kind(&self) -> &'static str {
-        LOGIN_ACCOUNT
+        jobs::LoginAccount::KIND.as_str()
     }
 
     fn max_attempts(&self) -> u32 {
@@ -208,9 +198,9 @@ impl JobHandler for LoginAccount {
     }
 
     async fn run(&self, ctx: JobContext, payload: Value) -> Outcome {
-        let p: LoginPayload = match serde_json::from_value(payload) {
+        let p: jobs::LoginAccount = match parse_payload(payload) {
             Ok(p) => p,
-            Err(e) => return Outcome::Abandon(format!("invalid payload: {e}")),
+            Err(abandon) => return abandon,
         };
         let done = match &p.code_enc {
             Some(token) => {

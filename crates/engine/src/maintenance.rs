@@ -8,13 +8,13 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use icf_core::enums::AccountStatus;
+use icf_core::jobs::{self, JobPayload};
 use icf_store::maintenance;
-use icf_worker::{JobContext, JobHandler, Outcome};
+use icf_worker::{JobContext, JobHandler, Outcome, parse_payload};
 use serde_json::{Value, json};
 
-use crate::{Engine, EngineError};
-
-pub const MAINTAIN_ACCOUNTS: &str = "maintain_accounts";
+use crate::engine::Engine;
+use crate::error::EngineError;
 /// How often the upkeep runs.
 pub const MAINTENANCE_EVERY: Duration = Duration::from_secs(300);
 
@@ -79,6 +79,7 @@ impl Engine {
     }
 }
 
+/// Runs [`jobs::MaintainAccounts`].
 pub struct MaintainAccounts {
     pub engine: Engine,
     pub retention: Retention,
@@ -86,10 +87,13 @@ pub struct MaintainAccounts {
 
 impl JobHandler for MaintainAccounts {
     fn kind(&self) -> &'static str {
-        MAINTAIN_ACCOUNTS
+        jobs::MaintainAccounts::KIND.as_str()
     }
 
-    async fn run(&self, _ctx: JobContext, _payload: Value) -> Outcome {
+    async fn run(&self, _ctx: JobContext, payload: Value) -> Outcome {
+        if let Err(abandon) = parse_payload::<jobs::MaintainAccounts>(payload) {
+            return abandon;
+        }
         match self.engine.maintain(&self.retention).await {
             Ok(done) => {
                 if done != Upkeep::default() {

@@ -10,22 +10,16 @@ use std::time::{Duration, Instant};
 use icf_core::account::Proxy;
 use icf_core::enums::{AccountStatus, JobPriority, ProxyStatus};
 use icf_core::ids::{AccountId, ProxyId};
+use icf_core::jobs::{self, JobPayload};
 use icf_store::jobs::NewJob;
 use icf_store::proxy_health::{self, ServedAccount};
-use icf_worker::{JobContext, JobHandler, Outcome};
+use icf_worker::{JobContext, JobHandler, Outcome, parse_payload};
 use rand::Rng;
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::engine::Engine;
+use crate::error::EngineError;
 use crate::proxy_check::{self, CheckError};
-use crate::{Engine, EngineError};
-
-pub const CHECK_PROXY: &str = icf_worker::kinds::CHECK_PROXY;
-/// The periodic job that enqueues one check per proxy, then recovers waiting accounts.
-pub const SCHEDULE_PROXY_CHECKS: &str = "schedule_proxy_checks";
-/// Gives accounts in `proxy_error` a working proxy (after a proxy is added, and
-/// periodically).
-pub const RECOVER_PROXY_ERRORS: &str = "recover_proxy_errors";
 
 /// What became of an account after its proxy was looked at.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -227,20 +221,14 @@ impl Engine {
     }
 }
 
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CheckProxyPayload {
-    pub proxy_id: ProxyId,
-}
-
-/// Checks one proxy and acts for its account.
+/// Runs [`jobs::CheckProxy`]: checks one proxy and acts for its account.
 pub struct CheckProxy {
     pub engine: Engine,
 }
 
 impl JobHandler for CheckProxy {
     fn kind(&self) -> &'static str {
-        CHECK_PROXY
+        jobs::CheckProxy::KIND.as_str()
     }
 
     fn max_attempts(&self) -> u32 {
@@ -248,9 +236,9 @@ impl JobHandler for CheckProxy {
     }
 
     async fn run(&self, _ctx: JobContext, payload: Value) -> Outcome {
-        let p: CheckProxyPayload = match serde_json::from_value(payload) {
+        let p: jobs::CheckProxy = match parse_payload(payload) {
             Ok(p) => p,
-            Err(e) => return Outcome::Abandon(format!("invalid payload: {e}")),
+            Err(abandon) => return abandon,
         };
         match self.engine.check_proxy_and_act(p.proxy_id).await {
             Ok(_) => Outcome::Success,
@@ -262,7 +250,7 @@ impl JobHandler for CheckProxy {
     }
 }
 
-/// Enqueues a `check_proxy` for every proxy, spread over a few seconds per proxy (at most
+/// Runs [`jobs::ScheduleProxyChecks`]: enqueues a `check_proxy` for every proxy, spread over a few seconds per proxy (at most
 /// half the period), unique per proxy and period; then recovers waiting accounts.
 pub struct ScheduleProxyChecks {
     pub engine: Engine,
@@ -271,10 +259,13 @@ pub struct ScheduleProxyChecks {
 
 impl JobHandler for ScheduleProxyChecks {
     fn kind(&self) -> &'static str {
-        SCHEDULE_PROXY_CHECKS
+        jobs::ScheduleProxyChecks::KIND.as_str()
     }
 
-    async fn run(&self, ctx: JobContext, _payload: Value) -> Outcome {
+    async fn run(&self, ctx: JobContext, payload: Value) -> Outcome {
+        if let Err(abandon) = parse_payload::<jobs::ScheduleProxyChecks>(payload) {
+            return abandon;
+        }
         let ids = match proxy_health::all_ids(&ctx.db).await {
             Ok(ids) => ids,
             Err(e) => return Outcome::Failure(e.to_string()),
@@ -285,7 +276,7 @@ impl JobHandler for ScheduleProxyChecks {
         let spread_ms = (ids.len() as u64 * 2_000).min(self.every.as_millis() as u64 / 2);
         for id in ids {
             let delay = rand::rng().random_range(0..=spread_ms);
-            let job = NewJob::new(CHECK_PROXY, json!({ "proxy_id": id }))
+            let job = NewJob::of(&jobs::CheckProxy { proxy_id: id })
                 .priority(JobPriority::Low)
                 .run_at(now + chrono::Duration::milliseconds(delay as i64))
                 .max_attempts(1)
@@ -301,17 +292,21 @@ impl JobHandler for ScheduleProxyChecks {
     }
 }
 
-/// Recovers accounts in `proxy_error` now (enqueued when proxies are added).
+/// Runs [`jobs::RecoverProxyErrors`]: recovers accounts in `proxy_error` now (enqueued
+/// when proxies are added).
 pub struct RecoverProxyErrors {
     pub engine: Engine,
 }
 
 impl JobHandler for RecoverProxyErrors {
     fn kind(&self) -> &'static str {
-        RECOVER_PROXY_ERRORS
+        jobs::RecoverProxyErrors::KIND.as_str()
     }
 
-    async fn run(&self, _ctx: JobContext, _payload: Value) -> Outcome {
+    async fn run(&self, _ctx: JobContext, payload: Value) -> Outcome {
+        if let Err(abandon) = parse_payload::<jobs::RecoverProxyErrors>(payload) {
+            return abandon;
+        }
         match self.engine.recover_proxy_errors().await {
             Ok(_) => Outcome::Success,
             Err(e) => Outcome::Failure(e.to_string()),
@@ -321,5 +316,5 @@ impl JobHandler for RecoverProxyErrors {
 
 /// The job that recovers waiting accounts, to enqueue when proxies are added.
 pub fn recover_job() -> NewJob {
-    NewJob::new(RECOVER_PROXY_ERRORS, json!({})).priority(JobPriority::High)
+    NewJob::of(&jobs::RecoverProxyErrors {}).priority(JobPriority::High)
 }

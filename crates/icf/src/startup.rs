@@ -9,7 +9,7 @@ use icf_media::MediaStore;
 use icf_store::{Db, PoolSettings};
 use icf_web::proxy_check::ProxyCheckSettings;
 use icf_web::{AppState, AuthSettings, UploadSettings};
-use icf_worker::{Registry, Worker, WorkerConfig, builtin, kinds};
+use icf_worker::{Registry, Worker, WorkerConfig, builtin};
 use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 
@@ -304,10 +304,9 @@ pub fn job_registry(settings: &Settings, db: &Db) -> anyhow::Result<Registry> {
                     .then(|| chrono::Duration::days(i64::from(settings.worker.log_retention_days))),
             },
         })
-        .every(
-            icf_engine::maintenance::MAINTAIN_ACCOUNTS,
+        .every_job(
             icf_engine::maintenance::MAINTENANCE_EVERY,
-            serde_json::json!({}),
+            &icf_core::jobs::MaintainAccounts {},
         )
         .register(icf_engine::alerts::DeliverAlerts::new(alert_settings(
             settings,
@@ -318,32 +317,23 @@ pub fn job_registry(settings: &Settings, db: &Db) -> anyhow::Result<Registry> {
             speed: settings.pacing.speed,
         });
     if settings.proxies.check_minutes > 0 {
-        registry.every(
-            icf_engine::proxy_health::SCHEDULE_PROXY_CHECKS,
-            proxy_every,
-            serde_json::json!({}),
-        );
+        registry.every_job(proxy_every, &icf_core::jobs::ScheduleProxyChecks {});
     }
     if settings.instagram.account_check_hours > 0 {
-        registry.every(
-            icf_engine::checks::SCHEDULE_ACCOUNT_CHECKS,
-            check_every,
-            serde_json::json!({}),
-        );
+        registry.every_job(check_every, &icf_core::jobs::ScheduleAccountChecks {});
     }
     registry
         .register(builtin::PruneFinishedJobs {
             retention: chrono::Duration::days(i64::from(settings.worker.job_retention_days)),
         })
         .register(builtin::Selftest)
-        .every(
-            kinds::PRUNE_FINISHED_JOBS,
+        .every_job(
             std::time::Duration::from_secs(3600),
-            serde_json::json!({}),
+            &icf_core::jobs::PruneFinishedJobs {},
         )
         // Instagram actions, across every worker process (specification §6).
         .cap(
-            kinds::POST_TO_INSTAGRAM,
+            icf_core::jobs::JobKind::PostToInstagram.as_str(),
             settings.worker.max_concurrent_tasks,
         );
     // Background translation of large batches, when a provider is configured.

@@ -8,7 +8,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 
-use crate::{StoreError, on_pool};
+use crate::StoreError;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
@@ -54,30 +54,43 @@ fn private_sqlite_files(file: &std::path::Path, after_open: bool) -> std::io::Re
     Ok(())
 }
 
-/// The database engine behind a [`Db`].
+/// Which database engine a [`Db`] runs on. Not called `Engine`: `icf_engine::Engine` is
+/// icf's Instagram engine, and one name should mean one thing across the workspace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Engine {
+pub enum DbKind {
     Sqlite,
     Postgres,
 }
 
-impl Engine {
+impl DbKind {
     /// Which engine a `DATABASE_URL` names, or `None` for anything else.
-    pub fn from_url(url: &str) -> Option<Engine> {
+    pub fn from_url(url: &str) -> Option<DbKind> {
         let scheme = url.split(':').next().unwrap_or_default();
         match scheme {
-            "sqlite" => Some(Engine::Sqlite),
-            "postgres" | "postgresql" => Some(Engine::Postgres),
+            "sqlite" => Some(DbKind::Sqlite),
+            "postgres" | "postgresql" => Some(DbKind::Postgres),
             _ => None,
         }
     }
 
     pub const fn as_str(self) -> &'static str {
         match self {
-            Engine::Sqlite => "sqlite",
-            Engine::Postgres => "postgres",
+            DbKind::Sqlite => "sqlite",
+            DbKind::Postgres => "postgres",
         }
     }
+}
+
+/// Runs the same expression against whichever pool `db` holds. The body is compiled
+/// twice, once per engine, so a query that only one engine can bind fails the build.
+#[macro_export]
+macro_rules! on_pool {
+    ($db:expr, |$pool:ident| $body:expr) => {
+        match $db {
+            $crate::Db::Sqlite($pool) => $body,
+            $crate::Db::Postgres($pool) => $body,
+        }
+    };
 }
 
 /// Pool sizing and waits.
@@ -106,7 +119,7 @@ pub enum Db {
 /// What `/readyz` reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Readiness {
-    pub engine: Engine,
+    pub kind: DbKind,
     /// Migrations shipped in this binary that the database has not applied.
     pub pending_migrations: usize,
 }
@@ -115,8 +128,8 @@ impl Db {
     /// Opens a pool for `url` (`sqlite://path` or `postgres://…`). A SQLite file is
     /// created if missing, in WAL mode with foreign keys on.
     pub async fn connect(url: &str, settings: &PoolSettings) -> Result<Db, StoreError> {
-        match Engine::from_url(url) {
-            Some(Engine::Sqlite) => {
+        match DbKind::from_url(url) {
+            Some(DbKind::Sqlite) => {
                 let options = SqliteConnectOptions::from_str(url)
                     .map_err(|e| StoreError::BadUrl(e.to_string()))?
                     .create_if_missing(true)
@@ -137,7 +150,7 @@ impl Db {
                 private_sqlite_files(&file, true).map_err(|e| StoreError::Database(e.into()))?;
                 Ok(Db::Sqlite(pool))
             }
-            Some(Engine::Postgres) => {
+            Some(DbKind::Postgres) => {
                 let options = PgConnectOptions::from_str(url)
                     .map_err(|e| StoreError::BadUrl(e.to_string()))?
                     .application_name("icf");
@@ -154,10 +167,10 @@ impl Db {
         }
     }
 
-    pub fn engine(&self) -> Engine {
+    pub fn kind(&self) -> DbKind {
         match self {
-            Db::Sqlite(_) => Engine::Sqlite,
-            Db::Postgres(_) => Engine::Postgres,
+            Db::Sqlite(_) => DbKind::Sqlite,
+            Db::Postgres(_) => DbKind::Postgres,
         }
     }
 
@@ -218,7 +231,7 @@ impl Db {
             .filter(|m| m.migration_type.is_up_migration() && !applied.contains(&m.version))
             .count();
         Ok(Readiness {
-            engine: self.engine(),
+            kind: self.kind(),
             pending_migrations: pending,
         })
     }

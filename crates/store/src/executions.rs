@@ -4,16 +4,15 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
 use icf_core::enums::{AccountStatus, ExecutionStatus, JobPriority};
+use icf_core::execution::ExecutionTotals;
 use icf_core::ids::{AccountId, ExecutionId, GroupId, PostId};
+use icf_core::jobs;
 use icf_core::pacing::ActiveHours;
 use serde::Serialize;
 
 use crate::jobs::NewJob;
 use crate::tx::Tx;
 use crate::{Db, DbUuid, StoreError, on_pool, on_tx};
-
-/// The job kind that publishes one execution.
-pub const JOB_KIND: &str = "post_to_instagram";
 
 /// What the planner needs of an account in a post's groups.
 #[derive(Debug, Clone)]
@@ -194,7 +193,7 @@ pub async fn create_with_jobs(
         .zip(&ids)
         .filter(|(_, id)| created.contains(&uuid::Uuid::from(**id)))
         .map(|(r, id)| {
-            NewJob::new(JOB_KIND, serde_json::json!({ "execution_id": id }))
+            NewJob::of(&jobs::PostToInstagram { execution_id: *id })
                 .priority(priority)
                 .run_at(r.planned_at)
                 .unique_key(job_key(*id, 0))
@@ -418,7 +417,7 @@ pub async fn retry_failed(
         .map(|_| ())?
         });
         let exec: ExecutionId = id.into_id();
-        let job = NewJob::new(JOB_KIND, serde_json::json!({ "execution_id": exec }))
+        let job = NewJob::of(&jobs::PostToInstagram { execution_id: exec })
             .priority(priority)
             .run_at(at)
             .unique_key(format!(
@@ -494,11 +493,8 @@ pub async fn changed_since(
         .collect()
 }
 
-/// How many of the post's executions are in each state.
-pub async fn status_counts(
-    db: &Db,
-    post: PostId,
-) -> Result<HashMap<ExecutionStatus, i64>, StoreError> {
+/// How many of the post's executions are in each state, counted by the database.
+pub async fn totals(db: &Db, post: PostId) -> Result<ExecutionTotals, StoreError> {
     let rows: Vec<(String, i64)> = on_pool!(db, |pool| {
         sqlx::query_as(
             "SELECT status, COUNT(*) FROM post_executions WHERE post_id = $1 GROUP BY status",
@@ -507,14 +503,28 @@ pub async fn status_counts(
         .fetch_all(pool)
         .await?
     });
-    rows.into_iter()
-        .map(|(s, n)| {
-            let status = s
-                .parse()
-                .map_err(|e| StoreError::Corrupt(format!("post_executions.status: {e}")))?;
-            Ok((status, n))
-        })
-        .collect()
+    let mut totals = ExecutionTotals::default();
+    for (s, n) in rows {
+        let status = s
+            .parse()
+            .map_err(|e| StoreError::Corrupt(format!("post_executions.status: {e}")))?;
+        totals.add(status, usize::try_from(n).unwrap_or(0));
+    }
+    Ok(totals)
+}
+
+/// [`totals`] as a map, for the post list until it reads [`totals`] itself; statuses with
+/// no execution are left out, as the query returned them.
+pub async fn status_counts(
+    db: &Db,
+    post: PostId,
+) -> Result<HashMap<ExecutionStatus, i64>, StoreError> {
+    let totals = totals(db, post).await?;
+    Ok(ExecutionStatus::ALL
+        .iter()
+        .map(|&s| (s, i64::try_from(totals.of(s)).unwrap_or(i64::MAX)))
+        .filter(|&(_, n)| n > 0)
+        .collect())
 }
 
 /// The account's latest executions, newest first: post, status, error, last change.

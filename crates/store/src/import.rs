@@ -44,8 +44,8 @@ macro_rules! proxy_row {
             .push_bind($now);
     }};
 }
-use crate::tx::BeginWrite;
-use crate::{Db, DbUuid, StoreError, on_pool};
+use crate::tx::{BeginWrite, Tx};
+use crate::{Db, DbUuid, StoreError, on_pool, on_tx};
 
 /// Lines per transaction: large enough to be fast, small enough not to hold the SQLite
 /// write lock for long.
@@ -79,225 +79,341 @@ pub enum LineOutcome {
     Invalid(String),
 }
 
+/// Imports account lines, [`CHUNK`] per transaction (all in one, rolled back, for a dry
+/// run). Lines without a proxy of their own get one of the reserve pool, in order, while
+/// any is free; each account gets its device from `make_device`.
 pub async fn import_accounts(
     db: &Db,
     rows: &[ImportAccount],
     dry_run: bool,
     make_device: DeviceFactory<'_>,
 ) -> Result<Vec<(usize, LineOutcome)>, StoreError> {
-    let mut out = Vec::with_capacity(rows.len());
-    let mut seen: HashMap<String, usize> = HashMap::new();
-    let mut groups: HashMap<String, GroupId> = HashMap::new();
     // The reserve pool, handed out in order to lines without a proxy of their own.
-    let mut free: Vec<(ProxyId, Option<String>)> = crate::proxies::free(db, rows.len() as i64)
+    let free = crate::proxies::free(db, rows.len() as i64)
         .await?
         .into_iter()
         .rev()
         .map(|p| (p.id, p.country))
         .collect();
-    let mut used: HashSet<ProxyId> = HashSet::new();
-    on_pool!(db, |pool| {
-        let mut tx = pool.begin_write().await?;
-        for part in rows.chunks(CHUNK) {
-            let mut q =
-                sqlx::QueryBuilder::new("SELECT username FROM accounts WHERE username IN (");
-            let mut list = q.separated(", ");
-            for row in part {
-                list.push_bind(&row.username);
-            }
-            list.push_unseparated(")");
-            let existing: HashSet<String> = q
-                .build_query_scalar()
-                .fetch_all(&mut *tx)
-                .await?
-                .into_iter()
-                .collect();
-            // The chunk's proxies already in the pool, fetched at once by host (one round
-            // trip per chunk instead of one per line), with the account each one serves.
-            let mut known: HashMap<ProxyKey, (ProxyId, Option<String>, Option<String>)> =
-                HashMap::new();
-            let hosts: HashSet<&str> = part
-                .iter()
-                .filter_map(|r| r.proxy.as_ref().map(|p| p.host.as_str()))
-                .collect();
-            if !hosts.is_empty() {
-                let mut q = sqlx::QueryBuilder::new(
-                    "SELECT p.id, p.proxy_type, p.host, p.port, p.credentials_key, p.country, \
-                     a.username FROM proxies p LEFT JOIN accounts a ON a.proxy_id = p.id \
-                     WHERE p.host IN (",
-                );
-                let mut list = q.separated(", ");
-                for h in &hosts {
-                    list.push_bind(*h);
-                }
-                list.push_unseparated(")");
-                type Row = (
-                    DbUuid,
-                    String,
-                    String,
-                    i32,
-                    String,
-                    Option<String>,
-                    Option<String>,
-                );
-                let found: Vec<Row> = q.build_query_as().fetch_all(&mut *tx).await?;
-                for (id, kind, host, port, key, country, owner) in found {
-                    known.insert((kind, host, port, key), (id.into_id(), country, owner));
-                }
-            }
-            let mut new_proxies: Vec<(ProxyId, &NewProxy)> = Vec::new();
-            let mut pending: Vec<(&ImportAccount, Option<GroupId>, Option<ProxyId>, NewDevice)> =
-                Vec::with_capacity(part.len());
-            for row in part {
-                if let Some(first) = seen.get(&row.username) {
-                    out.push((
-                        row.line,
-                        LineOutcome::Duplicate(format!("the same username is on line {first}")),
-                    ));
-                    continue;
-                }
-                seen.insert(row.username.clone(), row.line);
-                if existing.contains(&row.username) {
-                    out.push((
-                        row.line,
-                        LineOutcome::Duplicate("the account already exists".into()),
-                    ));
-                    continue;
-                }
-                let group_id = match &row.group {
-                    None => None,
-                    Some(name) => {
-                        let key = group_name_key(name);
-                        match groups.get(&key) {
-                            Some(id) => Some(*id),
-                            None => {
-                                let found: Option<DbUuid> =
-                                    sqlx::query_scalar("SELECT id FROM groups WHERE name_key = $1")
-                                        .bind(&key)
-                                        .fetch_optional(&mut *tx)
-                                        .await?;
-                                let id = match found {
-                                    Some(id) => id.into_id(),
-                                    None => {
-                                        let id = GroupId::new();
-                                        let now = Utc::now();
-                                        sqlx::query(
-                                            "INSERT INTO groups (id, name, name_key, description, \
-                                             created_at, updated_at) VALUES ($1, $2, $3, '', $4, $4)",
-                                        )
-                                        .bind(DbUuid::from(id))
-                                        .bind(name)
-                                        .bind(&key)
-                                        .bind(now)
-                                        .execute(&mut *tx)
-                                        .await?;
-                                        id
-                                    }
-                                };
-                                groups.insert(key, id);
-                                Some(id)
-                            }
-                        }
-                    }
-                };
-                let (proxy_id, country) = match &row.proxy {
-                    Some(p) => {
-                        let key: ProxyKey = (
-                            p.proxy_type.as_str().to_owned(),
-                            p.host.clone(),
-                            i32::from(p.port),
-                            p.credentials_key.clone(),
-                        );
-                        match known.get(&key).cloned() {
-                            Some((_, _, Some(owner))) => {
-                                out.push((
-                                    row.line,
-                                    LineOutcome::Invalid(format!(
-                                        "proxy_url: the proxy already serves the account '{owner}'"
-                                    )),
-                                ));
-                                continue;
-                            }
-                            Some((id, country, None)) => {
-                                if !used.insert(id) {
-                                    out.push((
-                                        row.line,
-                                        LineOutcome::Invalid(
-                                            "proxy_url: the proxy serves an account of an earlier line"
-                                                .into(),
-                                        ),
-                                    ));
-                                    continue;
-                                }
-                                (Some(id), country)
-                            }
-                            None => {
-                                let id = ProxyId::new();
-                                new_proxies.push((id, p));
-                                known.insert(key, (id, p.country.clone(), None));
-                                used.insert(id);
-                                (Some(id), p.country.clone())
-                            }
-                        }
-                    }
-                    None => loop {
-                        match free.pop() {
-                            Some((id, _)) if used.contains(&id) => continue,
-                            Some((id, country)) => {
-                                used.insert(id);
-                                break (Some(id), country);
-                            }
-                            None => break (None, None),
-                        }
-                    },
-                };
-                let device = make_device(&row.language, country.as_deref());
-                pending.push((row, group_id, proxy_id, device));
-                out.push((row.line, LineOutcome::Created));
-            }
-            if !new_proxies.is_empty() {
-                let now = Utc::now();
-                let mut q = sqlx::QueryBuilder::new(INSERT_PROXY_COLUMNS);
-                q.push_values(&new_proxies, |b, (id, p)| proxy_row!(b, *id, p, now));
-                q.build().execute(&mut *tx).await?;
-            }
-            if !pending.is_empty() {
-                let now = Utc::now();
-                let mut q = sqlx::QueryBuilder::new(INSERT_ACCOUNT_COLUMNS);
-                q.push_values(&pending, |mut b, (row, group_id, proxy_id, device)| {
-                    b.push_bind(DbUuid::from(AccountId::new()))
-                        .push_bind(&row.username)
-                        .push_bind(&row.password_enc)
-                        .push_bind(group_id.map(DbUuid::from))
-                        .push_bind(&row.language)
-                        .push_bind(proxy_id.map(DbUuid::from))
-                        .push_bind("active")
-                        .push_bind(&device.device_id)
-                        .push_bind(&device.user_agent)
-                        .push_bind(Json(&device.device))
-                        .push_bind(&device.locale)
-                        .push_bind(device.timezone_offset)
-                        .push_bind(row.posts_limit_per_day)
-                        .push_bind(0i32)
-                        .push_bind(0i32)
-                        .push_bind(row.registered_at)
-                        .push_bind(now)
-                        .push_bind(now);
-                });
-                q.build().execute(&mut *tx).await?;
-            }
-            if !dry_run {
-                tx.commit().await?;
-                tx = pool.begin_write().await?;
-            }
-        }
-        if dry_run {
-            tx.rollback().await?;
-        } else {
+    let mut import = AccountImport {
+        out: Vec::with_capacity(rows.len()),
+        seen: HashMap::new(),
+        groups: HashMap::new(),
+        free,
+        used: HashSet::new(),
+        make_device,
+    };
+    let mut tx = db.begin().await?;
+    for part in rows.chunks(CHUNK) {
+        import.chunk(&mut tx, part).await?;
+        if !dry_run {
             tx.commit().await?;
+            tx = db.begin().await?;
         }
+    }
+    if dry_run {
+        tx.rollback().await?;
+    } else {
+        tx.commit().await?;
+    }
+    Ok(import.out)
+}
+
+/// What an account import carries from line to line and from chunk to chunk.
+struct AccountImport<'a> {
+    out: Vec<(usize, LineOutcome)>,
+    /// Usernames met so far, with their first line.
+    seen: HashMap<String, usize>,
+    /// Groups by name key, found or created.
+    groups: HashMap<String, GroupId>,
+    /// The reserve pool still to hand out, next last.
+    free: Vec<(ProxyId, Option<String>)>,
+    /// Proxies given to a line already.
+    used: HashSet<ProxyId>,
+    make_device: DeviceFactory<'a>,
+}
+
+/// A proxy of the pool met by an import, with the account it serves.
+#[derive(Clone)]
+struct KnownProxy {
+    id: ProxyId,
+    country: Option<String>,
+    owner: Option<String>,
+}
+
+/// A line that will become an account.
+struct NewAccount<'r> {
+    row: &'r ImportAccount,
+    group_id: Option<GroupId>,
+    proxy_id: Option<ProxyId>,
+    device: NewDevice,
+}
+
+impl AccountImport<'_> {
+    /// One chunk of lines in `tx`: what exists is read in one round trip per kind, each line
+    /// decided in order, then the new proxies and the accounts inserted in one statement
+    /// each.
+    async fn chunk(&mut self, tx: &mut Tx, part: &[ImportAccount]) -> Result<(), StoreError> {
+        let existing = existing_usernames(tx, part).await?;
+        let mut known = known_proxies(tx, part).await?;
+        let mut new_proxies: Vec<(ProxyId, &NewProxy)> = Vec::new();
+        let mut accounts: Vec<NewAccount<'_>> = Vec::with_capacity(part.len());
+        for row in part {
+            match self
+                .line(tx, row, &existing, &mut known, &mut new_proxies)
+                .await?
+            {
+                Ok(account) => {
+                    accounts.push(account);
+                    self.out.push((row.line, LineOutcome::Created));
+                }
+                Err(outcome) => self.out.push((row.line, outcome)),
+            }
+        }
+        insert_proxies(tx, &new_proxies).await?;
+        insert_accounts(tx, &accounts).await
+    }
+
+    /// Decides one line: the account to create, or why there is none. Its group is found
+    /// or created first (and kept even when the line's proxy is then refused).
+    async fn line<'r>(
+        &mut self,
+        tx: &mut Tx,
+        row: &'r ImportAccount,
+        existing: &HashSet<String>,
+        known: &mut HashMap<ProxyKey, KnownProxy>,
+        new_proxies: &mut Vec<(ProxyId, &'r NewProxy)>,
+    ) -> Result<Result<NewAccount<'r>, LineOutcome>, StoreError> {
+        if let Some(first) = self.seen.get(&row.username) {
+            return Ok(Err(LineOutcome::Duplicate(format!(
+                "the same username is on line {first}"
+            ))));
+        }
+        self.seen.insert(row.username.clone(), row.line);
+        if existing.contains(&row.username) {
+            return Ok(Err(LineOutcome::Duplicate(
+                "the account already exists".into(),
+            )));
+        }
+        let group_id = match &row.group {
+            None => None,
+            Some(name) => Some(self.group(tx, name).await?),
+        };
+        let (proxy_id, country) = match &row.proxy {
+            Some(p) => match self.own_proxy(p, known, new_proxies) {
+                Ok(found) => found,
+                Err(refused) => return Ok(Err(refused)),
+            },
+            None => self.reserve_proxy(),
+        };
+        let device = (self.make_device)(&row.language, country.as_deref());
+        Ok(Ok(NewAccount {
+            row,
+            group_id,
+            proxy_id,
+            device,
+        }))
+    }
+
+    /// The group named `name` (by its name key), created if there is none.
+    async fn group(&mut self, tx: &mut Tx, name: &str) -> Result<GroupId, StoreError> {
+        let key = group_name_key(name);
+        if let Some(id) = self.groups.get(&key) {
+            return Ok(*id);
+        }
+        let found: Option<DbUuid> = on_tx!(tx, |conn| sqlx::query_scalar(
+            "SELECT id FROM groups WHERE name_key = $1"
+        )
+        .bind(&key)
+        .fetch_optional(conn)
+        .await?);
+        let id = match found {
+            Some(id) => id.into_id(),
+            None => {
+                let id = GroupId::new();
+                let now = Utc::now();
+                on_tx!(tx, |conn| sqlx::query(
+                    "INSERT INTO groups (id, name, name_key, description, created_at, \
+                     updated_at) VALUES ($1, $2, $3, '', $4, $4)"
+                )
+                .bind(DbUuid::from(id))
+                .bind(name)
+                .bind(&key)
+                .bind(now)
+                .execute(conn)
+                .await
+                .map(|_| ())?);
+                id
+            }
+        };
+        self.groups.insert(key, id);
+        Ok(id)
+    }
+
+    /// The proxy a line names, with its country: one of the pool if it serves no account
+    /// yet (nor one of an earlier line), else a new one to insert.
+    fn own_proxy<'r>(
+        &mut self,
+        p: &'r NewProxy,
+        known: &mut HashMap<ProxyKey, KnownProxy>,
+        new_proxies: &mut Vec<(ProxyId, &'r NewProxy)>,
+    ) -> Result<(Option<ProxyId>, Option<String>), LineOutcome> {
+        let key: ProxyKey = (
+            p.proxy_type.as_str().to_owned(),
+            p.host.clone(),
+            i32::from(p.port),
+            p.credentials_key.clone(),
+        );
+        match known.get(&key).cloned() {
+            Some(KnownProxy {
+                owner: Some(owner), ..
+            }) => Err(LineOutcome::Invalid(format!(
+                "proxy_url: the proxy already serves the account '{owner}'"
+            ))),
+            Some(KnownProxy { id, country, .. }) => {
+                if !self.used.insert(id) {
+                    return Err(LineOutcome::Invalid(
+                        "proxy_url: the proxy serves an account of an earlier line".into(),
+                    ));
+                }
+                Ok((Some(id), country))
+            }
+            None => {
+                let id = ProxyId::new();
+                new_proxies.push((id, p));
+                known.insert(
+                    key,
+                    KnownProxy {
+                        id,
+                        country: p.country.clone(),
+                        owner: None,
+                    },
+                );
+                self.used.insert(id);
+                Ok((Some(id), p.country.clone()))
+            }
+        }
+    }
+
+    /// The next free proxy of the reserve pool not given to a line yet, if any.
+    fn reserve_proxy(&mut self) -> (Option<ProxyId>, Option<String>) {
+        while let Some((id, country)) = self.free.pop() {
+            if self.used.insert(id) {
+                return (Some(id), country);
+            }
+        }
+        (None, None)
+    }
+}
+
+/// The chunk's usernames that are accounts already.
+async fn existing_usernames(
+    tx: &mut Tx,
+    part: &[ImportAccount],
+) -> Result<HashSet<String>, StoreError> {
+    let found: Vec<String> = on_tx!(tx, |conn| {
+        let mut q = sqlx::QueryBuilder::new("SELECT username FROM accounts WHERE username IN (");
+        let mut list = q.separated(", ");
+        for row in part {
+            list.push_bind(&row.username);
+        }
+        list.push_unseparated(")");
+        q.build_query_scalar().fetch_all(conn).await?
     });
-    Ok(out)
+    Ok(found.into_iter().collect())
+}
+
+/// The chunk's proxies already in the pool, fetched at once by host (one round trip per
+/// chunk instead of one per line), with the account each one serves.
+async fn known_proxies(
+    tx: &mut Tx,
+    part: &[ImportAccount],
+) -> Result<HashMap<ProxyKey, KnownProxy>, StoreError> {
+    let hosts: HashSet<&str> = part
+        .iter()
+        .filter_map(|r| r.proxy.as_ref().map(|p| p.host.as_str()))
+        .collect();
+    if hosts.is_empty() {
+        return Ok(HashMap::new());
+    }
+    type Row = (
+        DbUuid,
+        String,
+        String,
+        i32,
+        String,
+        Option<String>,
+        Option<String>,
+    );
+    let found: Vec<Row> = on_tx!(tx, |conn| {
+        let mut q = sqlx::QueryBuilder::new(
+            "SELECT p.id, p.proxy_type, p.host, p.port, p.credentials_key, p.country, \
+             a.username FROM proxies p LEFT JOIN accounts a ON a.proxy_id = p.id \
+             WHERE p.host IN (",
+        );
+        let mut list = q.separated(", ");
+        for h in &hosts {
+            list.push_bind(*h);
+        }
+        list.push_unseparated(")");
+        q.build_query_as().fetch_all(conn).await?
+    });
+    Ok(found
+        .into_iter()
+        .map(|(id, kind, host, port, key, country, owner)| {
+            let proxy = KnownProxy {
+                id: id.into_id(),
+                country,
+                owner,
+            };
+            ((kind, host, port, key), proxy)
+        })
+        .collect())
+}
+
+async fn insert_proxies(tx: &mut Tx, proxies: &[(ProxyId, &NewProxy)]) -> Result<(), StoreError> {
+    if proxies.is_empty() {
+        return Ok(());
+    }
+    let now = Utc::now();
+    on_tx!(tx, |conn| {
+        let mut q = sqlx::QueryBuilder::new(INSERT_PROXY_COLUMNS);
+        q.push_values(proxies, |b, (id, p)| proxy_row!(b, *id, p, now));
+        q.build().execute(conn).await?;
+    });
+    Ok(())
+}
+
+async fn insert_accounts(tx: &mut Tx, accounts: &[NewAccount<'_>]) -> Result<(), StoreError> {
+    if accounts.is_empty() {
+        return Ok(());
+    }
+    let now = Utc::now();
+    on_tx!(tx, |conn| {
+        let mut q = sqlx::QueryBuilder::new(INSERT_ACCOUNT_COLUMNS);
+        q.push_values(accounts, |mut b, a| {
+            b.push_bind(DbUuid::from(AccountId::new()))
+                .push_bind(&a.row.username)
+                .push_bind(&a.row.password_enc)
+                .push_bind(a.group_id.map(DbUuid::from))
+                .push_bind(&a.row.language)
+                .push_bind(a.proxy_id.map(DbUuid::from))
+                .push_bind("active")
+                .push_bind(&a.device.device_id)
+                .push_bind(&a.device.user_agent)
+                .push_bind(Json(&a.device.device))
+                .push_bind(&a.device.locale)
+                .push_bind(a.device.timezone_offset)
+                .push_bind(a.row.posts_limit_per_day)
+                .push_bind(0i32)
+                .push_bind(0i32)
+                .push_bind(a.row.registered_at)
+                .push_bind(now)
+                .push_bind(now);
+        });
+        q.build().execute(conn).await?;
+    });
+    Ok(())
 }
 
 pub async fn import_proxies(

@@ -27,19 +27,7 @@ pub mod tx;
 pub mod types;
 pub mod users;
 
-pub use db::{Db, Engine, PoolSettings, Readiness};
+pub use db::{Db, DbKind, PoolSettings, Readiness};
 pub use error::StoreError;
 pub use tx::Tx;
 pub use types::DbUuid;
-
-/// Runs the same expression against whichever pool `db` holds. The body is compiled
-/// twice, once per engine, so a query that only one engine can bind fails the build.
-#[macro_export]
-macro_rules! on_pool {
-    ($db:expr, |$pool:ident| $body:expr) => {
-        match $db {
-            $crate::Db::Sqlite($pool) => $body,
-            $crate::Db::Postgres($pool) => $body,
-        }
-    };
-}

@@ -6,10 +6,10 @@
 use chrono::{DateTime, Duration, Utc};
 use icf_core::enums::{AccountStatus, ExecutionStatus};
 use icf_core::ids::{AccountId, ExecutionId, JobId, PostId, ProxyId};
+use icf_core::jobs;
 use serde_json::Value;
 use sqlx::types::Json;
 
-use crate::executions::JOB_KIND;
 use crate::jobs::NewJob;
 use crate::tx::{BeginWrite, Tx};
 use crate::{Db, DbUuid, StoreError, on_pool, on_tx};
@@ -111,10 +111,12 @@ pub async fn defer_in(
     .execute(conn)
     .await
     .map(|_| ())?);
-    let job = NewJob::new(JOB_KIND, serde_json::json!({ "execution_id": exec.id }))
-        .run_at(until)
-        .unique_key(format!("execution:{}:after:{after_job}", exec.id))
-        .concurrency_key(exec.account_id.to_string());
+    let job = NewJob::of(&jobs::PostToInstagram {
+        execution_id: exec.id,
+    })
+    .run_at(until)
+    .unique_key(format!("execution:{}:after:{after_job}", exec.id))
+    .concurrency_key(exec.account_id.to_string());
     crate::jobs::enqueue(tx, &job).await?;
     Ok(())
 }

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
+use icf_core::jobs::JobKind;
 use serde::Serialize;
 
 use crate::{Db, DbUuid, StoreError, on_pool};
@@ -90,9 +91,10 @@ pub async fn overview(db: &Db, now: DateTime<Utc>) -> Result<Overview, StoreErro
         let avg: Option<f64> = on_pool!(db, |pool| {
             sqlx::query_scalar(
             "SELECT AVG(CAST(a.duration_ms AS DOUBLE PRECISION)) FROM job_attempts a JOIN jobs j ON j.id = a.job_id \
-             WHERE j.kind = 'post_to_instagram' AND a.outcome = 'succeeded' AND a.started_at >= $1"
+             WHERE j.kind = $2 AND a.outcome = 'succeeded' AND a.started_at >= $1"
         )
         .bind(now - Duration::days(7))
+        .bind(JobKind::PostToInstagram.as_str())
         .fetch_one(pool)
         .await?
         });
@@ -284,12 +286,13 @@ pub async fn metrics(db: &Db, now: DateTime<Utc>) -> Result<MetricsSnapshot, Sto
     });
     let attempts: Vec<(Option<String>, Option<i32>)> = on_pool!(db, |pool| {
         sqlx::query_as(
-        "SELECT a.outcome, a.duration_ms FROM job_attempts a JOIN jobs j ON j.id = a.job_id \
-         WHERE j.kind = 'post_to_instagram' AND a.started_at >= $1 AND a.duration_ms IS NOT NULL LIMIT 100000"
-    )
-    .bind(now - Duration::hours(24))
-    .fetch_all(pool)
-    .await?
+            "SELECT a.outcome, a.duration_ms FROM job_attempts a JOIN jobs j ON j.id = a.job_id \
+         WHERE j.kind = $2 AND a.started_at >= $1 AND a.duration_ms IS NOT NULL LIMIT 100000",
+        )
+        .bind(now - Duration::hours(24))
+        .bind(JobKind::PostToInstagram.as_str())
+        .fetch_all(pool)
+        .await?
     });
     // PostgreSQL sums BIGINTs into NUMERIC: cast the sum back.
     let (entries, hits): (i64, i64) = on_pool!(db, |pool| sqlx::query_as(

@@ -29,7 +29,7 @@ impl Tx {
             TxConn::Postgres(tx) => tx.commit().await?,
         }
         if self.wake_workers {
-            crate::jobs::wake_local_workers();
+            crate::jobs::wakeup::wake_local_workers();
         }
         Ok(())
     }

@@ -1,6 +1,6 @@
 //! The one error type of translation.
 
-use crate::provider::ProviderKind;
+use crate::provider::kind::ProviderKind;
 
 /// Why a text could not be translated. Messages are for the user: they never contain a
 /// key, and say what to do.

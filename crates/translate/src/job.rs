@@ -5,23 +5,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use icf_core::jobs::{self, JobPayload};
 use icf_core::language::Language;
-use icf_worker::{JobContext, JobHandler, Outcome};
-use serde::{Deserialize, Serialize};
+use icf_worker::{JobContext, JobHandler, Outcome, parse_payload};
 use serde_json::Value;
 
 use crate::service::{Translation, translate_caption};
 
-pub const KIND: &str = "translate_text";
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TranslateTextPayload {
-    pub text: String,
-    pub source_lang: String,
-    pub target_langs: Vec<String>,
-}
-
+/// Runs [`jobs::TranslateText`].
 pub struct TranslateText {
     pub translation: Arc<Translation>,
 }
@@ -36,7 +27,7 @@ fn transient(code: &str) -> bool {
 
 impl JobHandler for TranslateText {
     fn kind(&self) -> &'static str {
-        KIND
+        jobs::TranslateText::KIND.as_str()
     }
 
     fn max_attempts(&self) -> u32 {
@@ -44,9 +35,9 @@ impl JobHandler for TranslateText {
     }
 
     async fn run(&self, ctx: JobContext, payload: Value) -> Outcome {
-        let p: TranslateTextPayload = match serde_json::from_value(payload) {
+        let p: jobs::TranslateText = match parse_payload(payload) {
             Ok(p) => p,
-            Err(e) => return Outcome::Abandon(format!("invalid payload: {e}")),
+            Err(abandon) => return abandon,
         };
         let Ok(source) = Language::parse(&p.source_lang) else {
             return Outcome::Abandon(format!("unknown source language {}", p.source_lang));

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use icf_core::ids::JobId;
+use icf_core::jobs::JobPayload;
 use icf_store::jobs::ClaimedJob;
 use icf_store::{Db, StoreError, Tx};
 use serde_json::Value;
@@ -53,6 +54,12 @@ pub fn default_backoff(attempt: u32) -> Duration {
         .unwrap_or(usize::MAX)
         .min(STEPS.len() - 1);
     Duration::from_secs(STEPS[i])
+}
+
+/// The typed payload of a job of one of icf's kinds. A payload that does not parse can
+/// never run, however often it is tried: `Err` is the outcome that fails the job at once.
+pub fn parse_payload<P: JobPayload>(payload: Value) -> Result<P, Outcome> {
+    P::from_json(payload).map_err(|e| Outcome::Abandon(format!("invalid payload: {e}")))
 }
 
 /// One kind of job.

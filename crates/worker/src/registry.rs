@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use icf_core::jobs::JobPayload;
 use icf_store::jobs::NewJob;
 use serde_json::Value;
 
@@ -49,6 +50,11 @@ impl Registry {
         self
     }
 
+    /// [`Registry::every`] for one of icf's kinds, with its typed payload.
+    pub fn every_job<P: JobPayload>(&mut self, every: Duration, payload: &P) -> &mut Self {
+        self.every(P::KIND.as_str(), every, payload.to_json())
+    }
+
     /// Caps the jobs of `kind` running at once across every worker (e.g.
     /// `MAX_CONCURRENT_TASKS` for Instagram actions), whatever its handler says.
     pub fn cap(&mut self, kind: &'static str, max_running: u32) -> &mut Self {
@@ -75,5 +81,10 @@ impl Registry {
             Some(h) => job.max_attempts(h.max_attempts()),
             None => job,
         }
+    }
+
+    /// [`Registry::new_job`] for one of icf's kinds, with its typed payload.
+    pub fn job<P: JobPayload>(&self, payload: &P) -> NewJob {
+        self.new_job(P::KIND.as_str(), payload.to_json())
     }
 }

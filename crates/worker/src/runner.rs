@@ -118,6 +118,18 @@ impl Worker {
             stopping: CancellationToken::new(),
             wake: Notify::new(),
         });
+        let mut background = self.spawn_background(&shared);
+        let running = self.claim_until(shutdown, &shared, concurrency).await;
+        self.drain(&shared, running).await;
+        background.shutdown().await;
+        jobs::stop_worker(&self.db, &self.id).await?;
+        tracing::info!(worker = %self.id, "worker stopped");
+        Ok(())
+    }
+
+    /// The tasks beside the claim loop: the worker's own heartbeat and the periodic jobs,
+    /// and on PostgreSQL the LISTEN for new jobs.
+    fn spawn_background(&self, shared: &Arc<Shared>) -> JoinSet<()> {
         let mut background = JoinSet::new();
         if let Db::Postgres(pool) = &self.db {
             background.spawn(listen(pool.clone(), shared.clone()));
@@ -131,7 +143,17 @@ impl Worker {
                 .min(self.config.lease / 2)
                 .min(Duration::from_secs(15)),
         ));
+        background
+    }
 
+    /// Claims and starts jobs while a permit is free, until `shutdown`; waits for a wake-up,
+    /// the next due job or a poll when nothing is claimable. Returns the jobs still running.
+    async fn claim_until(
+        &self,
+        shutdown: impl Future<Output = ()> + Send,
+        shared: &Arc<Shared>,
+        concurrency: u32,
+    ) -> JoinSet<()> {
         let caps: Vec<(&'static str, Option<u32>)> = self
             .registry
             .handlers
@@ -191,7 +213,12 @@ impl Worker {
                 () = &mut shutdown => break,
             }
         }
+        running
+    }
 
+    /// After `shutdown`: handlers are told to wrap up, and the jobs still running after the
+    /// grace period are stopped and given back to the queue.
+    async fn drain(&self, shared: &Shared, mut running: JoinSet<()>) {
         shared.stopping.cancel();
         tracing::info!(
             worker = %self.id,
@@ -213,10 +240,6 @@ impl Worker {
                 }
             }
         }
-        background.shutdown().await;
-        jobs::stop_worker(&self.db, &self.id).await?;
-        tracing::info!(worker = %self.id, "worker stopped");
-        Ok(())
     }
 
     /// How long to wait when nothing was claimable at `looked_at`: until the next job is

@@ -5,9 +5,9 @@
 
 use icf_core::enums::JobState;
 use icf_core::ids::JobId;
+use icf_core::jobs::{JobKind, TranslateText};
 use icf_core::language::{self, Language};
 use icf_store::StoreError;
-use icf_translate::job::TranslateTextPayload;
 use icf_translate::service::{CacheCounters, LanguageResult, translate_caption};
 use icf_translate::{TranslateError, Translation, caption};
 use serde::{Deserialize, Serialize};
@@ -89,16 +89,12 @@ pub async fn translate(app: &App, req: TranslateRequest) -> AppResult<Translated
         ));
     };
     if req.background || targets.len() > SYNC_MAX_LANGUAGES {
-        let payload = TranslateTextPayload {
+        let payload = TranslateText {
             text: req.text,
             source_lang: source.code().to_owned(),
             target_langs: targets.iter().map(|l| l.code().to_owned()).collect(),
         };
-        let job = icf_store::jobs::NewJob::new(
-            icf_translate::job::KIND,
-            serde_json::to_value(&payload).map_err(AppError::internal)?,
-        )
-        .max_attempts(4);
+        let job = icf_store::jobs::NewJob::of(&payload).max_attempts(4);
         let id = icf_store::jobs::enqueue_now(&app.db, &job)
             .await?
             .ok_or_else(|| AppError::internal("the job was not enqueued"))?;
@@ -168,7 +164,7 @@ pub struct TranslationJob {
 /// The state of a background translation, and its result once done.
 pub async fn job(app: &App, id: JobId) -> AppResult<TranslationJob> {
     let job = match icf_store::jobs::get(&app.db, id).await {
-        Ok(j) if j.kind == icf_translate::job::KIND => j,
+        Ok(j) if j.kind == JobKind::TranslateText.as_str() => j,
         Ok(_) | Err(StoreError::NotFound) => {
             return Err(AppError::NotFound("translation job"));
         }
@@ -178,7 +174,7 @@ pub async fn job(app: &App, id: JobId) -> AppResult<TranslationJob> {
     // The job filled the cache; translating again reads it back without the provider.
     if job.state == JobState::Succeeded
         && let Some(translation) = app.translation.as_deref()
-        && let Ok(p) = serde_json::from_value::<TranslateTextPayload>(job.payload.clone())
+        && let Ok(p) = serde_json::from_value::<TranslateText>(job.payload.clone())
         && let Ok(source) = Language::parse(&p.source_lang)
     {
         let targets: Vec<Language> = p

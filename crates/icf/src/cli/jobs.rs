@@ -114,13 +114,10 @@ async fn enqueue_selftests(
     let registry = startup::job_registry(settings, db)?;
     let mut tx = db.begin().await?;
     for _ in 0..count {
-        let job = registry.new_job(
-            icf_worker::kinds::SELFTEST,
-            serde_json::to_value(icf_worker::builtin::SelftestPayload {
-                batch: batch.to_owned(),
-                work_ms,
-            })?,
-        );
+        let job = registry.job(&icf_core::jobs::Selftest {
+            batch: batch.to_owned(),
+            work_ms,
+        });
         jobs::enqueue(&mut tx, &job).await?;
     }
     tx.commit().await?;

@@ -42,7 +42,7 @@ pub(super) async fn serve(settings: Settings, args: ServeArgs) -> anyhow::Result
     }
     tracing::info!(
         addr = %app.addr(),
-        database = app.db().engine().as_str(),
+        database = app.db().kind().as_str(),
         "icf is listening"
     );
     // The API process watches the workers: a dead fleet cannot report itself.
@@ -107,7 +107,7 @@ pub(super) async fn migrate(settings: &Settings) -> anyhow::Result<()> {
     let readiness = db.readiness().await?;
     println!(
         "migrations applied on {} ({} known, {} pending)",
-        readiness.engine.as_str(),
+        readiness.kind.as_str(),
         db.known_migrations().len(),
         readiness.pending_migrations
     );

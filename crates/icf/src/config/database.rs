@@ -30,7 +30,7 @@ fn url(vars: &Vars, data_dir: &Path) -> Result<String, ConfigError> {
     let Some(url) = vars.text("DATABASE_URL") else {
         return Ok(format!("sqlite://{}", data_dir.join("icf.db").display()));
     };
-    if icf_store::Engine::from_url(&url).is_none() {
+    if icf_store::DbKind::from_url(&url).is_none() {
         // Redacted: a mistyped scheme still carries the password.
         return Err(ConfigError::new(
             "DATABASE_URL",

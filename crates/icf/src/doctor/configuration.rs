@@ -4,7 +4,7 @@ use super::report::Check;
 use crate::config::Settings;
 
 pub(super) fn configuration(settings: &Settings) -> Check {
-    let engine = icf_store::Engine::from_url(&settings.database.url)
+    let engine = icf_store::DbKind::from_url(&settings.database.url)
         .map(|e| e.as_str())
         .unwrap_or("?");
     let media = match &settings.media.s3 {

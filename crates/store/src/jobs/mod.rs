@@ -14,14 +14,13 @@ mod claim;
 mod lifecycle;
 mod overview;
 pub mod selftest;
-
-use std::sync::OnceLock;
+pub(crate) mod wakeup;
 
 use chrono::{DateTime, Utc};
 use icf_core::enums::JobPriority;
 use icf_core::ids::JobId;
+use icf_core::jobs::JobPayload;
 use serde_json::Value;
-use tokio::sync::Notify;
 
 use crate::{Db, DbUuid, StoreError, Tx, on_tx};
 
@@ -33,6 +32,7 @@ pub use overview::{
     KindStateCount, QueueOverview, RunningJob, WorkerInfo, overview, register_worker, stop_worker,
     worker_heartbeat,
 };
+pub use wakeup::local_wakeup;
 
 /// The PostgreSQL channel on which an enqueue announces a job (payload: its kind).
 pub const NOTIFY_CHANNEL: &str = "icf_jobs";
@@ -67,6 +67,11 @@ impl NewJob {
             unique_key: None,
             concurrency_key: None,
         }
+    }
+
+    /// A job of one of icf's kinds (`icf_core::jobs`), its payload serialized here, once.
+    pub fn of<P: JobPayload>(payload: &P) -> Self {
+        Self::new(P::KIND.as_str(), payload.to_json())
     }
 
     pub fn priority(mut self, priority: JobPriority) -> Self {
@@ -223,18 +228,6 @@ pub async fn enqueue_now(db: &Db, job: &NewJob) -> Result<Option<JobId>, StoreEr
     let id = enqueue(&mut tx, job).await?;
     tx.commit().await?;
     Ok(id)
-}
-
-/// Signalled after a commit that enqueued jobs, for the workers of this process (the
-/// only wake-up on SQLite, where there is one process). Workers must register interest
-/// (`Notified::enable`) before they look for work, or a signal in between is missed.
-pub fn local_wakeup() -> &'static Notify {
-    static WAKE: OnceLock<Notify> = OnceLock::new();
-    WAKE.get_or_init(Notify::new)
-}
-
-pub(crate) fn wake_local_workers() {
-    local_wakeup().notify_waiters();
 }
 
 /// One job as stored, for inspection.

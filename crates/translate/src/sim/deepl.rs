@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use serde_json::{Value, json};
 
-use super::{Injected, SimState, string_list};
+use super::state::{Captured, Injected, SimState, no_response, parse_body, string_list};
 use crate::provider::deepl::MAX_BODY_BYTES;
 
 const CORE: &[&str] = &[
@@ -85,22 +85,50 @@ async fn answer(
     method: &Method,
     headers: &HeaderMap,
     body: &Bytes,
-    captured: &super::Captured,
+    captured: &Captured,
 ) -> Response {
-    if method != Method::POST {
+    if let Some(refused) = refuse(state, method, headers, captured).await {
+        return refused;
+    }
+    let req = match TranslateRequest::read(state, headers, body) {
+        Ok(req) => req,
+        Err((status, text)) => return message(status, text),
+    };
+    let chars: u64 = req.texts.iter().map(|t| t.chars().count() as u64).sum();
+    if !state.bill(chars) {
         return message(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "GET requests to /v2/translate are deprecated; use POST.",
+            StatusCode::from_u16(456).unwrap_or(StatusCode::FORBIDDEN),
+            "Quota for this billing period has been exceeded.",
         );
     }
+    Json(json!({ "translations": req.translations(state) })).into_response()
+}
+
+/// What DeepL answers before it reads the body: the method, the key, the User-Agent, and
+/// the faults a test injected.
+async fn refuse(
+    state: &SimState,
+    method: &Method,
+    headers: &HeaderMap,
+    captured: &Captured,
+) -> Option<Response> {
+    if method != Method::POST {
+        return Some(message(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "GET requests to /v2/translate are deprecated; use POST.",
+        ));
+    }
     if key(headers).is_none() {
-        return StatusCode::FORBIDDEN.into_response();
+        return Some(StatusCode::FORBIDDEN.into_response());
     }
     if headers
         .get(header::USER_AGENT)
         .is_none_or(|v| v.as_bytes().is_empty())
     {
-        return message(StatusCode::BAD_REQUEST, "User-Agent header missing.");
+        return Some(message(
+            StatusCode::BAD_REQUEST,
+            "User-Agent header missing.",
+        ));
     }
     let injected = match state.session_fault(headers, captured) {
         Some(fault) => Some(fault),
@@ -108,116 +136,118 @@ async fn answer(
     };
     match injected {
         // Like DeepL: no body on 429 and 5xx.
-        Some(Injected::TooMany) => return StatusCode::TOO_MANY_REQUESTS.into_response(),
-        Some(Injected::ServerError(s)) => return s.into_response(),
-        Some(Injected::NoResponse) => return super::no_response().await,
-        None => {}
+        Some(Injected::TooMany) => Some(StatusCode::TOO_MANY_REQUESTS.into_response()),
+        Some(Injected::ServerError(s)) => Some(s.into_response()),
+        Some(Injected::NoResponse) => Some(no_response().await),
+        None => None,
     }
-    if body.len() > MAX_BODY_BYTES {
-        return message(StatusCode::PAYLOAD_TOO_LARGE, "Request Entity Too Large");
-    }
-    let Some(req) = super::parse_body(headers, body) else {
-        return message(
-            StatusCode::BAD_REQUEST,
-            "Invalid request: expected a JSON body.",
-        );
-    };
-    let Some(texts) = string_list(req.get("text")) else {
-        return message(StatusCode::BAD_REQUEST, "Parameter 'text' not specified.");
-    };
-    if texts.is_empty() {
-        return message(StatusCode::BAD_REQUEST, "Parameter 'text' not specified.");
-    }
-    if texts.len() > 50 {
-        return message(
-            StatusCode::BAD_REQUEST,
-            "Too many texts: at most 50 'text' parameters per request.",
-        );
-    }
-    let Some(target) = req
-        .get("target_lang")
-        .and_then(Value::as_str)
-        .map(str::to_ascii_uppercase)
-    else {
-        return message(
-            StatusCode::BAD_REQUEST,
-            "Parameter 'target_lang' not specified.",
-        );
-    };
-    if !valid_target(&target) || state.hidden(&target) {
-        return message(
-            StatusCode::BAD_REQUEST,
-            "Value for 'target_lang' not supported.",
-        );
-    }
-    let source = req
-        .get("source_lang")
-        .and_then(Value::as_str)
-        .map(str::to_ascii_uppercase);
-    if let Some(s) = &source
-        && (!valid_source(s) || state.hidden(s))
-    {
-        return message(
-            StatusCode::BAD_REQUEST,
-            "Value for 'source_lang' not supported.",
-        );
-    }
-    let tag_handling = req.get("tag_handling").and_then(Value::as_str);
-    if let Some(t) = tag_handling
-        && t != "xml"
-        && t != "html"
-    {
-        return message(
-            StatusCode::BAD_REQUEST,
-            "Value for 'tag_handling' not supported.",
-        );
-    }
-    match req.get("ignore_tags") {
-        None | Some(Value::String(_)) => {}
-        Some(Value::Array(items)) if items.iter().all(Value::is_string) => {}
-        Some(_) => {
-            return message(
-                StatusCode::BAD_REQUEST,
-                "Value for 'ignore_tags' not supported: expected tag names.",
-            );
+}
+
+/// A `/v2/translate` body as DeepL validates it, in DeepL's order.
+struct TranslateRequest {
+    req: Value,
+    texts: Vec<String>,
+    target: String,
+    source: Option<String>,
+    tag_handling: Option<String>,
+}
+
+impl TranslateRequest {
+    /// The body's fields, or the status and message DeepL refuses it with.
+    fn read(
+        state: &SimState,
+        headers: &HeaderMap,
+        body: &Bytes,
+    ) -> Result<Self, (StatusCode, &'static str)> {
+        let bad = |text: &'static str| (StatusCode::BAD_REQUEST, text);
+        if body.len() > MAX_BODY_BYTES {
+            return Err((StatusCode::PAYLOAD_TOO_LARGE, "Request Entity Too Large"));
         }
-    }
-    let strict_xml = tag_handling == Some("xml")
-        && req.get("tag_handling_version").and_then(Value::as_str) != Some("v1");
-    if strict_xml && texts.iter().any(|t| !well_formed(t)) {
-        return message(
-            StatusCode::BAD_REQUEST,
-            "Tag handling v2 requires valid XML: the text is not well-formed.",
-        );
-    }
-    let chars: u64 = texts.iter().map(|t| t.chars().count() as u64).sum();
-    if !state.bill(chars) {
-        return message(
-            StatusCode::from_u16(456).unwrap_or(StatusCode::FORBIDDEN),
-            "Quota for this billing period has been exceeded.",
-        );
-    }
-    let detected = source.unwrap_or_else(|| "EN".into());
-    let translations: Vec<Value> = texts
-        .iter()
-        .map(|t| {
-            let mut v = json!({
-                "detected_source_language": detected,
-                "text": state.translate(t, &target, tag_handling.is_some()),
-            });
-            if tag_handling.is_some() {
-                v["tag_handling_version"] = req
-                    .get("tag_handling_version")
-                    .cloned()
-                    .unwrap_or(json!("v2"));
+        let req = parse_body(headers, body)
+            .ok_or_else(|| bad("Invalid request: expected a JSON body."))?;
+        let texts = string_list(req.get("text"))
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| bad("Parameter 'text' not specified."))?;
+        if texts.len() > 50 {
+            return Err(bad(
+                "Too many texts: at most 50 'text' parameters per request.",
+            ));
+        }
+        let target = req
+            .get("target_lang")
+            .and_then(Value::as_str)
+            .map(str::to_ascii_uppercase)
+            .ok_or_else(|| bad("Parameter 'target_lang' not specified."))?;
+        if !valid_target(&target) || state.hidden(&target) {
+            return Err(bad("Value for 'target_lang' not supported."));
+        }
+        let source = req
+            .get("source_lang")
+            .and_then(Value::as_str)
+            .map(str::to_ascii_uppercase);
+        if let Some(s) = &source
+            && (!valid_source(s) || state.hidden(s))
+        {
+            return Err(bad("Value for 'source_lang' not supported."));
+        }
+        let tag_handling = req
+            .get("tag_handling")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        if let Some(t) = &tag_handling
+            && t != "xml"
+            && t != "html"
+        {
+            return Err(bad("Value for 'tag_handling' not supported."));
+        }
+        match req.get("ignore_tags") {
+            None | Some(Value::String(_)) => {}
+            Some(Value::Array(items)) if items.iter().all(Value::is_string) => {}
+            Some(_) => {
+                return Err(bad(
+                    "Value for 'ignore_tags' not supported: expected tag names.",
+                ));
             }
-            if req.get("show_billed_characters") == Some(&Value::Bool(true)) {
-                v["billed_characters"] = json!(t.chars().count());
-            }
-            v
+        }
+        let strict_xml = tag_handling.as_deref() == Some("xml")
+            && req.get("tag_handling_version").and_then(Value::as_str) != Some("v1");
+        if strict_xml && texts.iter().any(|t| !well_formed(t)) {
+            return Err(bad(
+                "Tag handling v2 requires valid XML: the text is not well-formed.",
+            ));
+        }
+        Ok(Self {
+            req,
+            texts,
+            target,
+            source,
+            tag_handling,
         })
-        .collect();
-    Json(json!({ "translations": translations })).into_response()
+    }
+
+    fn translations(&self, state: &SimState) -> Vec<Value> {
+        let detected = self.source.clone().unwrap_or_else(|| "EN".into());
+        self.texts
+            .iter()
+            .map(|t| {
+                let mut v = json!({
+                    "detected_source_language": detected,
+                    "text": state.translate(t, &self.target, self.tag_handling.is_some()),
+                });
+                if self.tag_handling.is_some() {
+                    v["tag_handling_version"] = self
+                        .req
+                        .get("tag_handling_version")
+                        .cloned()
+                        .unwrap_or(json!("v2"));
+                }
+                if self.req.get("show_billed_characters") == Some(&Value::Bool(true)) {
+                    v["billed_characters"] = json!(t.chars().count());
+                }
+                v
+            })
+            .collect()
+    }
 }
 
 /// Whether `text` is well-formed XML content: balanced tags, `<` only in tags and `&` only

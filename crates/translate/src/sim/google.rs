@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
-use super::{Injected, SimState, string_list};
+use super::state::{Injected, SimState, no_response, string_list};
 
 const LANGUAGES: &[&str] = &[
     "af", "ar", "az", "be", "bg", "bn", "ca", "cs", "da", "de", "el", "en", "es", "et", "fa", "fi",
@@ -115,7 +115,7 @@ async fn translate(
                 "UNAVAILABLE",
             );
         }
-        Some(Injected::NoResponse) => return super::no_response().await,
+        Some(Injected::NoResponse) => return no_response().await,
         None => {}
     }
     if body.len() > 100_000 {

@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
-use super::{Injected, SimState, string_list};
+use super::state::{Injected, SimState, no_response, parse_body, string_list};
 
 /// The models this simulated server has: no Georgian, Armenian, Icelandic…
 const LANGUAGES: &[(&str, &str)] = &[
@@ -58,7 +58,7 @@ async fn translate(
     body: Bytes,
 ) -> Response {
     state.capture(&method, &uri, &headers, &body);
-    let Some(req) = super::parse_body(&headers, &body) else {
+    let Some(req) = parse_body(&headers, &body) else {
         return error(
             StatusCode::BAD_REQUEST,
             "Invalid request: missing q parameter",
@@ -72,7 +72,7 @@ async fn translate(
             return error(StatusCode::TOO_MANY_REQUESTS, "Slowdown: 30 per 1 minute");
         }
         Some(Injected::ServerError(s)) => return error(s, "Cannot translate text"),
-        Some(Injected::NoResponse) => return super::no_response().await,
+        Some(Injected::NoResponse) => return no_response().await,
         None => {}
     }
     let Some(q) = string_list(req.get("q")) else {

@@ -33,7 +33,7 @@ pub async fn readyz(State(state): State<AppState>) -> ApiResult<Json<Value>> {
     }
     Ok(Json(json!({
         "status": "ready",
-        "database": readiness.engine.as_str(),
+        "database": readiness.kind.as_str(),
         "pending_migrations": 0,
     })))
 }

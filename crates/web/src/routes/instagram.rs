@@ -11,9 +11,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use icf_core::enums::JobState;
 use icf_core::ids::{AccountId, JobId};
+use icf_core::jobs::JobKind;
 use icf_engine::Engine;
-use icf_engine::checks::{CHECK_ACCOUNT_STATUS, CheckReport};
-use icf_engine::login::{LOGIN_ACCOUNT, LoginReport, NO_PENDING_CODE};
+use icf_engine::checks::CheckReport;
+use icf_engine::login::{LoginReport, NO_PENDING_CODE};
 use icf_instagram::Session;
 use icf_store::StoreError;
 use secrecy::ExposeSecret;
@@ -151,9 +152,13 @@ pub async fn last_login(
     icf_store::accounts::get(&state.app.db, id)
         .await
         .map_err(account_error)?;
-    let job = icf_store::jobs::latest(&state.app.db, LOGIN_ACCOUNT, &id.to_string())
-        .await?
-        .ok_or(ApiError::NotFound("login"))?;
+    let job = icf_store::jobs::latest(
+        &state.app.db,
+        JobKind::LoginAccount.as_str(),
+        &id.to_string(),
+    )
+    .await?
+    .ok_or(ApiError::NotFound("login"))?;
     let answer = match login_answer(&state, id, job.id, Duration::ZERO).await? {
         LoginAnswer::Done(r) => LoginAnswer::Done(Box::new(r.for_role(user.role))),
         pending => pending,
@@ -417,7 +422,7 @@ pub async fn last_check(
         .map_err(account_error)?;
     let job = icf_store::jobs::latest_due(
         &state.app.db,
-        CHECK_ACCOUNT_STATUS,
+        JobKind::CheckAccountStatus.as_str(),
         &id.to_string(),
         chrono::Utc::now(),
     )

@@ -4,4 +4,4 @@ mod prune;
 mod selftest;
 
 pub use prune::PruneFinishedJobs;
-pub use selftest::{Selftest, SelftestPayload};
+pub use selftest::Selftest;

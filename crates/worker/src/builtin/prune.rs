@@ -1,10 +1,10 @@
 //! `prune_finished_jobs`: deletes finished jobs older than the retention.
 
 use chrono::Utc;
+use icf_core::jobs::{self, JobPayload};
 use serde_json::Value;
 
 use crate::handler::{JobContext, JobHandler, Outcome};
-use crate::kinds;
 
 /// Deletes succeeded, failed and cancelled jobs (and their attempts) that finished more
 /// than `retention` ago. Idempotent by nature: a second run finds less to delete.
@@ -14,7 +14,7 @@ pub struct PruneFinishedJobs {
 
 impl JobHandler for PruneFinishedJobs {
     fn kind(&self) -> &'static str {
-        kinds::PRUNE_FINISHED_JOBS
+        jobs::PruneFinishedJobs::KIND.as_str()
     }
 
     fn max_attempts(&self) -> u32 {

@@ -3,21 +3,10 @@
 
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
+use icf_core::jobs::{self, JobPayload};
 use serde_json::Value;
 
-use crate::handler::{JobContext, JobHandler, Outcome};
-use crate::kinds;
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SelftestPayload {
-    /// Groups the jobs of one `icf jobs selftest` run.
-    pub batch: String,
-    /// Simulated work before the job records itself.
-    #[serde(default)]
-    pub work_ms: u64,
-}
+use crate::handler::{JobContext, JobHandler, Outcome, parse_payload};
 
 /// Waits `work_ms`, then writes one `job_selftest_runs` row keyed by the job id **in
 /// the same transaction that marks the job succeeded**. That is how it is idempotent:
@@ -28,7 +17,7 @@ pub struct Selftest;
 
 impl JobHandler for Selftest {
     fn kind(&self) -> &'static str {
-        kinds::SELFTEST
+        jobs::Selftest::KIND.as_str()
     }
 
     fn max_attempts(&self) -> u32 {
@@ -37,9 +26,9 @@ impl JobHandler for Selftest {
     }
 
     async fn run(&self, ctx: JobContext, payload: Value) -> Outcome {
-        let p: SelftestPayload = match serde_json::from_value(payload) {
+        let p: jobs::Selftest = match parse_payload(payload) {
             Ok(p) => p,
-            Err(e) => return Outcome::Abandon(format!("invalid selftest payload: {e}")),
+            Err(abandon) => return abandon,
         };
         tokio::select! {
             () = tokio::time::sleep(Duration::from_millis(p.work_ms)) => {}

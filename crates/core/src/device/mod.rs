@@ -10,281 +10,15 @@
 //! (`data/carriers.json`), because a German IP whose phone reports a T-Mobile US SIM and a
 //! New York clock is as odd to Instagram as a phone that changes model.
 
-use std::collections::BTreeMap;
-use std::sync::LazyLock;
+mod carriers;
+mod models;
 
 use rand::Rng;
 use rand::seq::IndexedRandom;
 use serde::{Deserialize, Serialize};
 
-/// A phone model as Instagram's User-Agent describes it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DeviceModel {
-    /// `Maker/brand`, as instagrapi writes it (`Google/google`).
-    pub manufacturer: &'static str,
-    pub model: &'static str,
-    /// The device codename (`husky`).
-    pub device: &'static str,
-    pub cpu: &'static str,
-    pub dpi: &'static str,
-    pub resolution: &'static str,
-    /// Android API level.
-    pub android_version: u32,
-    pub android_release: &'static str,
-}
-
-macro_rules! models {
-    ($(($m:literal, $model:literal, $dev:literal, $cpu:literal, $dpi:literal, $res:literal, $api:literal, $rel:literal)),* $(,)?) => {
-        &[$(DeviceModel {
-            manufacturer: $m, model: $model, device: $dev, cpu: $cpu, dpi: $dpi,
-            resolution: $res, android_version: $api, android_release: $rel,
-        }),*]
-    };
-}
-
-/// Popular phones of 2022–2025 with the values their own Instagram app reports.
-pub const MODELS: &[DeviceModel] = models![
-    (
-        "Google/google",
-        "Pixel 8 Pro",
-        "husky",
-        "husky",
-        "480dpi",
-        "1344x2992",
-        34,
-        "14"
-    ),
-    (
-        "Google/google",
-        "Pixel 8",
-        "shiba",
-        "shiba",
-        "420dpi",
-        "1080x2400",
-        34,
-        "14"
-    ),
-    (
-        "Google/google",
-        "Pixel 7",
-        "panther",
-        "panther",
-        "420dpi",
-        "1080x2400",
-        34,
-        "14"
-    ),
-    (
-        "Google/google",
-        "Pixel 7a",
-        "lynx",
-        "lynx",
-        "420dpi",
-        "1080x2400",
-        34,
-        "14"
-    ),
-    (
-        "Google/google",
-        "Pixel 6a",
-        "bluejay",
-        "bluejay",
-        "420dpi",
-        "1080x2400",
-        33,
-        "13"
-    ),
-    (
-        "samsung/samsung",
-        "SM-S918B",
-        "dm3q",
-        "qcom",
-        "600dpi",
-        "1440x3088",
-        34,
-        "14"
-    ),
-    (
-        "samsung/samsung",
-        "SM-S911B",
-        "dm1q",
-        "qcom",
-        "420dpi",
-        "1080x2340",
-        34,
-        "14"
-    ),
-    (
-        "samsung/samsung",
-        "SM-A546B",
-        "a54x",
-        "s5e8835",
-        "450dpi",
-        "1080x2340",
-        34,
-        "14"
-    ),
-    (
-        "samsung/samsung",
-        "SM-A346B",
-        "a34x",
-        "mt6877",
-        "450dpi",
-        "1080x2340",
-        34,
-        "14"
-    ),
-    (
-        "samsung/samsung",
-        "SM-G991B",
-        "o1s",
-        "exynos2100",
-        "420dpi",
-        "1080x2400",
-        33,
-        "13"
-    ),
-    (
-        "samsung/samsung",
-        "SM-A135F",
-        "a13",
-        "exynos850",
-        "450dpi",
-        "1080x2408",
-        33,
-        "13"
-    ),
-    (
-        "Xiaomi/xiaomi",
-        "2211133G",
-        "fuxi",
-        "qcom",
-        "440dpi",
-        "1080x2400",
-        34,
-        "14"
-    ),
-    (
-        "Xiaomi/Redmi",
-        "2201117TY",
-        "spes",
-        "qcom",
-        "440dpi",
-        "1080x2400",
-        33,
-        "13"
-    ),
-    (
-        "Xiaomi/Redmi",
-        "23021RAA2Y",
-        "topaz",
-        "qcom",
-        "440dpi",
-        "1080x2400",
-        33,
-        "13"
-    ),
-    (
-        "Xiaomi/POCO",
-        "22101320G",
-        "redwood",
-        "qcom",
-        "440dpi",
-        "1080x2400",
-        33,
-        "13"
-    ),
-    (
-        "OnePlus/OnePlus",
-        "CPH2449",
-        "salami",
-        "qcom",
-        "450dpi",
-        "1440x3216",
-        34,
-        "14"
-    ),
-    (
-        "OnePlus/OnePlus",
-        "LE2113",
-        "lemonade",
-        "qcom",
-        "420dpi",
-        "1080x2400",
-        33,
-        "13"
-    ),
-    (
-        "OnePlus/OnePlus",
-        "CPH2415",
-        "ivan",
-        "mt6893",
-        "480dpi",
-        "1080x2412",
-        33,
-        "13"
-    ),
-    (
-        "motorola/motorola",
-        "moto g(60)",
-        "hanoip",
-        "qcom",
-        "400dpi",
-        "1080x2460",
-        31,
-        "12"
-    ),
-    (
-        "motorola/motorola",
-        "motorola edge 30",
-        "dubai",
-        "qcom",
-        "400dpi",
-        "1080x2400",
-        33,
-        "13"
-    ),
-    (
-        "OPPO/OPPO",
-        "CPH2305",
-        "OP52EBL1",
-        "mt6877",
-        "480dpi",
-        "1080x2400",
-        33,
-        "13"
-    ),
-    (
-        "realme/realme",
-        "RMX3363",
-        "RE54E4L1",
-        "qcom",
-        "480dpi",
-        "1080x2400",
-        33,
-        "13"
-    ),
-    (
-        "Sony/Sony",
-        "XQ-CT54",
-        "pdx223",
-        "qcom",
-        "560dpi",
-        "1644x3840",
-        34,
-        "14"
-    ),
-    (
-        "Nothing/Nothing",
-        "A063",
-        "Spacewar",
-        "qcom",
-        "420dpi",
-        "1080x2400",
-        34,
-        "14"
-    ),
-];
+pub use carriers::{Carrier, carrier_countries, carriers, timezone_offset_for};
+pub use models::{DeviceModel, MODELS};
 
 /// The identifiers instagrapi keeps under `uuids` (fact sheet §1.4).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -322,29 +56,6 @@ pub struct Device {
     /// have none; [`Device::carrier`] derives theirs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub network: Option<Carrier>,
-}
-
-/// The mobile network of the phone's SIM, as Android's `TelephonyManager` reports it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Carrier {
-    /// MCC and MNC together (`26201`), `getSimOperator()`.
-    pub mcc_mnc: String,
-    /// `getSimOperatorName()` (`Telekom.de`).
-    pub name: String,
-    /// The carrier's two-letter country, upper case.
-    pub country: String,
-}
-
-impl Carrier {
-    /// The mobile country code: the first three digits (ITU-T E.212).
-    pub fn mcc(&self) -> &str {
-        self.mcc_mnc.get(..3).unwrap_or(&self.mcc_mnc)
-    }
-
-    /// The mobile network code: the two or three digits after the MCC.
-    pub fn mnc(&self) -> &str {
-        self.mcc_mnc.get(3..).unwrap_or("")
-    }
 }
 
 /// The Instagram app release being emulated; the three values move together.
@@ -404,9 +115,7 @@ impl Device {
         );
         let (locale, country) = locale_for(language, country);
         let timezone_offset = timezone_offset_for(&country);
-        let network = carriers_of(&country)
-            .choose(rng)
-            .map(|c| c.to_carrier(&country));
+        let network = carriers::random_carrier(&country, rng);
         Device {
             manufacturer: model.manufacturer.into(),
             model: model.model.into(),
@@ -435,22 +144,14 @@ impl Device {
         if let Some(c) = &self.network {
             return Some(c.clone());
         }
-        let carriers = carriers_of(&self.country);
-        if carriers.is_empty() {
-            return None;
-        }
         let seed = fnv1a(&[&self.ids.phone_id, &self.ids.android_device_id]);
-        let index = usize::try_from(seed % carriers.len() as u64).unwrap_or(0);
-        carriers.get(index).map(|c| c.to_carrier(&self.country))
+        carriers::carrier_by_seed(&self.country, seed)
     }
 
     /// The international calling code of the phone's country (`49`), what instagrapi calls
     /// `country_code`; `None` for a country the data file does not know.
     pub fn calling_code(&self) -> Option<u32> {
-        CARRIERS
-            .countries
-            .get(&self.country)
-            .map(|c| c.calling_code)
+        carriers::calling_code(&self.country)
     }
 
     /// The User-Agent of fact sheet §1.3:
@@ -520,74 +221,6 @@ fn default_country(lang: &str) -> &'static str {
     }
 }
 
-/// A representative UTC offset (seconds) for a country: its most populous time zone,
-/// standard time, from `data/carriers.json`; 0 for a country the file does not list.
-/// This only avoids a Moscow phone in GMT-4.
-pub fn timezone_offset_for(country: &str) -> i32 {
-    CARRIERS
-        .countries
-        .get(country)
-        .map_or(0, |c| c.timezone_offset)
-}
-
-/// The carriers of a country (two letters, upper case), largest first; empty when the data
-/// file does not list the country.
-pub fn carriers(country: &str) -> Vec<Carrier> {
-    carriers_of(country)
-        .iter()
-        .map(|c| c.to_carrier(country))
-        .collect()
-}
-
-/// The countries the data file knows, alphabetically.
-pub fn carrier_countries() -> impl Iterator<Item = &'static str> {
-    CARRIERS.countries.keys().map(String::as_str)
-}
-
-/// `data/carriers.json`: per country its calling code, a representative time zone and its
-/// largest mobile networks. Kept as data so a carrier can be added without touching code.
-const CARRIERS_JSON: &str = include_str!("../data/carriers.json");
-
-#[derive(Debug, Default, Deserialize)]
-struct CarrierFile {
-    countries: BTreeMap<String, CountryNetworks>,
-}
-
-#[derive(Debug, Deserialize)]
-struct CountryNetworks {
-    calling_code: u32,
-    timezone_offset: i32,
-    carriers: Vec<CarrierEntry>,
-}
-
-#[derive(Debug, Deserialize)]
-struct CarrierEntry {
-    mcc_mnc: String,
-    name: String,
-}
-
-impl CarrierEntry {
-    fn to_carrier(&self, country: &str) -> Carrier {
-        Carrier {
-            mcc_mnc: self.mcc_mnc.clone(),
-            name: self.name.clone(),
-            country: country.to_owned(),
-        }
-    }
-}
-
-// The file is compiled in and checked by the unit tests below, so an unreadable file
-// cannot reach a release; the empty fallback only keeps a bad edit from panicking.
-static CARRIERS: LazyLock<CarrierFile> =
-    LazyLock::new(|| serde_json::from_str(CARRIERS_JSON).unwrap_or_default());
-
-fn carriers_of(country: &str) -> &'static [CarrierEntry] {
-    CARRIERS
-        .countries
-        .get(country)
-        .map_or(&[], |c| c.carriers.as_slice())
-}
-
 /// 64-bit FNV-1a over the parts (with a separator), written out here because the derived
 /// carrier of an old device must not change when the standard library's hasher does.
 fn fnv1a(parts: &[&str]) -> u64 {
@@ -642,100 +275,6 @@ mod tests {
         assert_eq!(locale_for("pt-BR", None), ("pt_BR".into(), "BR".into()));
         assert_eq!(locale_for("zh-Hans", None), ("zh_CN".into(), "CN".into()));
         assert_eq!(locale_for("en", None), ("en_US".into(), "US".into()));
-    }
-
-    /// Mobile country codes per country, from the ITU-T E.212 list, written here
-    /// independently of the data file so a typo in either shows.
-    const E212: &[(&str, &[&str])] = &[
-        ("AE", &["424", "430", "431"]),
-        ("AR", &["722"]),
-        ("AT", &["232"]),
-        ("AU", &["505"]),
-        ("AZ", &["400"]),
-        ("BE", &["206"]),
-        ("BR", &["724"]),
-        ("BY", &["257"]),
-        ("CA", &["302"]),
-        ("CH", &["228"]),
-        ("CL", &["730"]),
-        ("CN", &["460", "461"]),
-        ("CO", &["732"]),
-        ("CZ", &["230"]),
-        ("DE", &["262"]),
-        ("DK", &["238"]),
-        ("EG", &["602"]),
-        ("ES", &["214"]),
-        ("FI", &["244"]),
-        ("FR", &["208"]),
-        ("GB", &["234", "235"]),
-        ("GE", &["282"]),
-        ("GR", &["202"]),
-        ("HK", &["454"]),
-        ("HU", &["216"]),
-        ("ID", &["510"]),
-        ("IE", &["272"]),
-        ("IL", &["425"]),
-        ("IN", &["404", "405", "406"]),
-        ("IT", &["222"]),
-        ("JP", &["440", "441"]),
-        ("KR", &["450"]),
-        ("KZ", &["401"]),
-        ("MX", &["334"]),
-        ("MY", &["502"]),
-        ("NG", &["621"]),
-        ("NL", &["204"]),
-        ("NO", &["242"]),
-        ("NZ", &["530"]),
-        ("PE", &["716"]),
-        ("PH", &["515"]),
-        ("PK", &["410"]),
-        ("PL", &["260"]),
-        ("PT", &["268"]),
-        ("RO", &["226"]),
-        ("RU", &["250"]),
-        ("SA", &["420"]),
-        ("SE", &["240"]),
-        ("SG", &["525"]),
-        ("TH", &["520"]),
-        ("TR", &["286"]),
-        ("TW", &["466"]),
-        ("UA", &["255"]),
-        ("US", &["310", "311", "312", "313", "314", "315", "316"]),
-        ("UZ", &["434"]),
-        ("VN", &["452"]),
-        ("ZA", &["655"]),
-    ];
-
-    #[test]
-    fn every_country_of_the_data_has_real_carriers_of_its_own() {
-        let file: CarrierFile = serde_json::from_str(CARRIERS_JSON).unwrap();
-        assert!(!file.countries.is_empty());
-        assert_eq!(carrier_countries().count(), file.countries.len());
-        for (country, data) in &file.countries {
-            let mccs = E212
-                .iter()
-                .find(|(c, _)| c == country)
-                .map(|(_, m)| *m)
-                .unwrap_or_else(|| panic!("{country}: add its MCCs to E212"));
-            assert!(
-                (1..=4).contains(&data.carriers.len()),
-                "{country}: 1–4 carriers"
-            );
-            for c in carriers(country) {
-                assert!(
-                    (5..=6).contains(&c.mcc_mnc.len())
-                        && c.mcc_mnc.chars().all(|d| d.is_ascii_digit()),
-                    "{country}: {c:?}"
-                );
-                assert!(mccs.contains(&c.mcc()), "{country}: {c:?} is not {mccs:?}");
-                assert!(!c.name.trim().is_empty(), "{country}: {c:?}");
-            }
-            assert!((1..=999).contains(&data.calling_code), "{country}");
-            assert!(
-                data.timezone_offset.abs() <= 14 * 3600 && data.timezone_offset % 900 == 0,
-                "{country}"
-            );
-        }
     }
 
     #[test]

@@ -1,0 +1,74 @@
+//! The engine itself: what every Instagram action of an account reaches (the database, the
+//! secrets' cipher, the media, the settings), and the activity log every action leaves.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use icf_core::activity::NewActivity;
+use icf_core::enums::ActivityStatus;
+use icf_core::ids::AccountId;
+use icf_core::post::Post;
+use icf_crypto::Cipher;
+use icf_instagram::{IgError, Media};
+use icf_media::MediaStore;
+use icf_store::Db;
+use serde_json::Value;
+
+use crate::error::EngineError;
+use crate::media::MediaCache;
+use crate::settings::EngineSettings;
+
+/// The engine: cheap to clone, one per process.
+#[derive(Clone)]
+pub struct Engine {
+    pub db: Db,
+    pub cipher: Cipher,
+    pub media: MediaStore,
+    pub settings: Arc<EngineSettings>,
+    /// A post's media, read once per process and shared by every account's attempt.
+    media_cache: MediaCache,
+}
+
+impl Engine {
+    pub fn new(db: Db, cipher: Cipher, media: MediaStore, settings: EngineSettings) -> Engine {
+        Engine {
+            db,
+            cipher,
+            media,
+            settings: Arc::new(settings),
+            media_cache: MediaCache::default(),
+        }
+    }
+
+    /// The post's media as Instagram gets it, read from storage once per process.
+    pub async fn post_media(&self, post: &Post) -> Result<Media, EngineError> {
+        self.media_cache.get_or_build(&self.media, post).await
+    }
+
+    /// One activity log line for an Instagram action. Failing to log never fails the
+    /// action.
+    pub async fn log(
+        &self,
+        account: AccountId,
+        action: &str,
+        started: Instant,
+        details: Value,
+        error: Option<&IgError>,
+    ) {
+        let entry = NewActivity {
+            account_id: Some(account),
+            action: action.to_owned(),
+            status: if error.is_some() {
+                ActivityStatus::Failed
+            } else {
+                ActivityStatus::Success
+            },
+            details,
+            error_message: error.map(ToString::to_string),
+            duration_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
+        };
+        if let Err(e) = icf_store::activity::record(&self.db, entry).await {
+            tracing::warn!(error = %e, "cannot write an activity log");
+        }
+    }
+}

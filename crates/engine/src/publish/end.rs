@@ -1,0 +1,101 @@
+//! How an attempt ended, and recording it on the execution, the job and the post.
+
+use chrono::{DateTime, Utc};
+use icf_core::ids::ExecutionId;
+use icf_store::publishing::{self, ExecutionRun};
+use icf_worker::{JobContext, Outcome};
+
+use crate::engine::Engine;
+use crate::error::EngineError;
+
+/// One initial attempt and at most 3 retries (specification §7).
+pub const MAX_ATTEMPTS: u32 = 4;
+
+/// How an attempt ended for the execution.
+pub(super) enum End {
+    Published,
+    Retry(String),
+    /// Not yet (pacing, a cooldown): moved, not failed.
+    Defer(DateTime<Utc>, String),
+    Failed(String),
+}
+
+/// The last attempt of the job: jobs queued before this handler existed may allow more
+/// than [`MAX_ATTEMPTS`].
+fn last_of_the_job(ctx: &JobContext) -> bool {
+    ctx.attempt() >= ctx.max_attempts().min(MAX_ATTEMPTS as i32)
+}
+
+/// Records `end` and says what it means for the job. A move ends the job (a new one is due
+/// at the new time); a retry fails this attempt while the execution has attempts left; an
+/// end that leaves no execution of the post open ends the post.
+pub(super) async fn record(
+    engine: &Engine,
+    ctx: &JobContext,
+    exec: &ExecutionRun,
+    end: End,
+) -> Result<Outcome, EngineError> {
+    // The last attempt of the job, or of the execution: moves continue in new jobs, whose
+    // attempts start again, and the specification's 3 retries are the execution's.
+    let last = last_of_the_job(ctx)
+        || (matches!(end, End::Retry(_))
+            && publishing::attempts(&engine.db, exec.id).await? >= MAX_ATTEMPTS as i32);
+    let outcome = match end {
+        End::Published => {
+            engine.cool_down_at_the_limit(exec.account_id).await?;
+            Outcome::Success
+        }
+        End::Defer(until, why) => {
+            // The move and this job's completion in one transaction: a move is never half
+            // done, and never uses up an attempt.
+            let mut tx = engine.db.begin().await?;
+            publishing::defer_in(&mut tx, exec, until, &why, ctx.job_id()).await?;
+            if ctx.succeed_in(&mut tx).await? {
+                tx.commit().await?;
+            } else {
+                tx.rollback().await?;
+            }
+            return Ok(Outcome::Success);
+        }
+        End::Retry(msg) if !last => {
+            publishing::note_retry(&engine.db, exec.id, "retryable", &msg).await?;
+            Outcome::Failure(msg)
+        }
+        End::Retry(msg) => {
+            publishing::mark_failed(&engine.db, exec.id, "retryable", &msg).await?;
+            Outcome::Abandon(msg)
+        }
+        End::Failed(msg) => Outcome::Abandon(msg),
+    };
+    if !matches!(outcome, Outcome::Failure(_) | Outcome::RetryAfter(_))
+        && let Some(status) = publishing::finish_post_if_done(&engine.db, exec.post_id).await?
+    {
+        crate::alerts::post_ended(&engine.db, &engine.settings.alerts, exec.post_id, status).await;
+    }
+    Ok(outcome)
+}
+
+/// icf's own trouble during an attempt (not Instagram's answer). A database hiccup may
+/// pass and is retried while the job has attempts; an undecryptable secret or an
+/// unreadable device will not. Either way the execution must not stay `posting`.
+pub(super) async fn icf_trouble(
+    engine: &Engine,
+    ctx: &JobContext,
+    id: ExecutionId,
+    e: EngineError,
+) -> Outcome {
+    let permanent = !matches!(e, EngineError::Store(_));
+    if !permanent && !last_of_the_job(ctx) {
+        return Outcome::Failure(e.to_string());
+    }
+    let msg = e.to_string();
+    let db = &engine.db;
+    if publishing::mark_failed(db, id, "internal", &msg)
+        .await
+        .is_ok()
+        && let Ok(exec) = publishing::execution(db, id).await
+    {
+        let _ = publishing::finish_post_if_done(db, exec.post_id).await;
+    }
+    Outcome::Abandon(msg)
+}

@@ -1,0 +1,151 @@
+//! Before a publish: the pacing rules checked again, at the moment the job runs, and the
+//! start claimed in the spacing scope. The plan already respected both, but jobs run late
+//! (downtime, retries, other posts of the account) and the rules must hold when Instagram
+//! sees the publish, not only when it was planned.
+
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+use icf_core::account::Account;
+use icf_core::enums::AccountStatus;
+use icf_core::pacing::{
+    AccountPacing, Deferral, SpacingScope, Wait, check_before_publish, random_spacing,
+};
+use icf_store::publishing::{self, ExecutionRun};
+use serde_json::json;
+
+use super::end::End;
+use crate::engine::Engine;
+use crate::error::EngineError;
+
+/// `Some` when the execution may not go now: moved to a later time (same-account gap,
+/// daily limit, a cooldown, outside its group's posting hours, the scope's spacing), or
+/// failed when the account can never post. `None`: go.
+pub(super) async fn hold(engine: &Engine, exec: &ExecutionRun) -> Result<Option<End>, EngineError> {
+    if let Some(end) = check_rules(engine, exec).await? {
+        return Ok(Some(end));
+    }
+    claim_spacing(engine, exec).await
+}
+
+/// The account's pacing rules, with what it has published and is publishing.
+async fn check_rules(engine: &Engine, exec: &ExecutionRun) -> Result<Option<End>, EngineError> {
+    let now = Utc::now();
+    let account = icf_store::accounts::get(&engine.db, exec.account_id).await?;
+    end_cooldown_if_over(engine, &account, now).await?;
+    let pacing = account_pacing(engine, exec, &account, now).await?;
+    match check_before_publish(&engine.settings.pacing, &pacing, now) {
+        Ok(()) => Ok(None),
+        Err(Deferral::Until(at, wait)) => {
+            let why = format!("moved by pacing ({})", json!(wait).as_str().unwrap_or(""));
+            log_deferred(engine, exec, at, json!(wait)).await;
+            Ok(Some(End::Defer(at, why)))
+        }
+        Err(Deferral::Never(why)) => {
+            let msg = format!(
+                "the account cannot post ({})",
+                json!(why).as_str().unwrap_or("")
+            );
+            publishing::mark_failed(&engine.db, exec.id, "account", &msg).await?;
+            Ok(Some(End::Failed(msg)))
+        }
+    }
+}
+
+/// A cooldown that ran out ends now rather than at the next upkeep. The pacing check still
+/// sees the account as it was read (its cooldown, now over, holds nothing back).
+async fn end_cooldown_if_over(
+    engine: &Engine,
+    account: &Account,
+    now: DateTime<Utc>,
+) -> Result<(), EngineError> {
+    if account.status == AccountStatus::Cooldown
+        && account.cooldown_until.is_none_or(|until| until <= now)
+    {
+        engine
+            .set_state(
+                account.id,
+                AccountStatus::Active,
+                "the cooldown is over",
+                None,
+                None,
+            )
+            .await?;
+    }
+    Ok(())
+}
+
+/// What the pacing check needs of the account: its publishes that count (this execution's
+/// own excluded), its group's posting hours and its clock.
+async fn account_pacing(
+    engine: &Engine,
+    exec: &ExecutionRun,
+    account: &Account,
+    now: DateTime<Utc>,
+) -> Result<AccountPacing, EngineError> {
+    let busy = publishing::busy_times(
+        &engine.db,
+        exec.account_id,
+        exec.id,
+        now,
+        engine.settings.pacing.window,
+    )
+    .await?;
+    let (active_hours, utc_offset) =
+        publishing::posting_window(&engine.db, exec.account_id).await?;
+    Ok(AccountPacing {
+        id: account.id,
+        status: account.status,
+        cooldown_until: account.cooldown_until,
+        age_days: account.account_age_days,
+        posts_limit_per_day: u32::try_from(account.posts_limit_per_day).unwrap_or(0),
+        busy,
+        active_hours,
+        utc_offset,
+    })
+}
+
+/// The random 2–5 min between the publishes of a scope, enforced here too and not only by
+/// the plan: after downtime every overdue job is due at once, and they must go out spaced
+/// exactly as a fresh plan would space them. A retry that only asks Instagram whether the
+/// last attempt published posts nothing and is not spaced.
+async fn claim_spacing(engine: &Engine, exec: &ExecutionRun) -> Result<Option<End>, EngineError> {
+    let rules = &engine.settings.pacing;
+    if exec.upload_id.is_some() || rules.min_spacing <= chrono::Duration::zero() {
+        return Ok(None);
+    }
+    let now = Utc::now();
+    let scope = spacing_scope(engine, exec);
+    let Some(last) = publishing::claim_spacing(&engine.db, &scope, now, rules.min_spacing).await?
+    else {
+        return Ok(None);
+    };
+    let until = last + random_spacing(rules, &mut rand::rng());
+    log_deferred(engine, exec, until, json!(Wait::Spacing)).await;
+    Ok(Some(End::Defer(until, "moved by pacing (spacing)".into())))
+}
+
+/// Which publishes the random spacing separates from this one (see `SpacingScope`).
+pub(super) fn spacing_scope(engine: &Engine, exec: &ExecutionRun) -> String {
+    match engine.settings.pacing.scope {
+        SpacingScope::Post => format!("post:{}", exec.post_id),
+        SpacingScope::Global => "global".to_owned(),
+    }
+}
+
+async fn log_deferred(
+    engine: &Engine,
+    exec: &ExecutionRun,
+    until: DateTime<Utc>,
+    waits_for: serde_json::Value,
+) {
+    engine
+        .log(
+            exec.account_id,
+            "publish_deferred",
+            Instant::now(),
+            json!({"execution_id": exec.id, "until": until, "waits_for": waits_for}),
+            None,
+        )
+        .await;
+}
