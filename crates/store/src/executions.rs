@@ -513,20 +513,6 @@ pub async fn totals(db: &Db, post: PostId) -> Result<ExecutionTotals, StoreError
     Ok(totals)
 }
 
-/// [`totals`] as a map, for the post list until it reads [`totals`] itself; statuses with
-/// no execution are left out, as the query returned them.
-pub async fn status_counts(
-    db: &Db,
-    post: PostId,
-) -> Result<HashMap<ExecutionStatus, i64>, StoreError> {
-    let totals = totals(db, post).await?;
-    Ok(ExecutionStatus::ALL
-        .iter()
-        .map(|&s| (s, i64::try_from(totals.of(s)).unwrap_or(i64::MAX)))
-        .filter(|&(_, n)| n > 0)
-        .collect())
-}
-
 /// The account's latest executions, newest first: post, status, error, last change.
 pub async fn recent_for_account(
     db: &Db,

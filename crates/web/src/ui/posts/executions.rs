@@ -5,7 +5,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
-use icf_app::publishing::executions::ExecutionTotals;
+use icf_core::execution::ExecutionTotals;
 use icf_core::ids::PostId;
 
 use super::view::parse_id;
