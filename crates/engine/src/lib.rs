@@ -11,6 +11,7 @@ pub mod maintenance;
 pub mod proxy_check;
 pub mod proxy_health;
 pub mod publish;
+pub mod sessions;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -302,7 +302,7 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<()> {
                 .map_err(|e| anyhow::anyhow!("--language: {}", e.message))?;
             let text = read_import_file(&file)?;
             let (db, cipher) = open_with_cipher(&settings).await?;
-            let report = icf_web::import::import_accounts(
+            let report = icf_app::import::import_accounts(
                 &db,
                 &cipher,
                 &text,
@@ -326,14 +326,14 @@ pub async fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<()> {
             let text = read_import_file(&file)?;
             let (db, cipher) = open_with_cipher(&settings).await?;
             let report =
-                icf_web::import::import_proxies(&db, &cipher, &text, dry_run, proxy_type).await;
+                icf_app::import::import_proxies(&db, &cipher, &text, dry_run, proxy_type).await;
             db.close().await;
             print_report(&report?);
             Ok(())
         }
         Command::RotateKeys => {
             let (db, cipher) = open_with_cipher(&settings).await?;
-            let report = icf_web::secrets::rotate_keys(&db, &cipher).await;
+            let report = icf_app::key_rotation::rotate_keys(&db, &cipher).await;
             db.close().await;
             let report = report?;
             println!(
@@ -431,7 +431,7 @@ async fn open_with_cipher(
     Ok((db, cipher))
 }
 
-fn print_report(report: &icf_web::import::ImportReport) {
+fn print_report(report: &icf_app::import::ImportReport) {
     for line in report.lines.iter().filter(|l| l.result != "created") {
         println!(
             "line {}: {}{}{}",
