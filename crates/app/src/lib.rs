@@ -3,10 +3,18 @@
 //! typed input and returns a typed result or an [`AppError`]; it knows nothing of HTTP,
 //! forms or terminals, so the three surfaces stay thin and cannot drift apart.
 
+pub mod account_session;
+pub mod accounts;
 pub mod error;
+pub mod groups;
+pub mod import;
+mod input;
+pub mod key_rotation;
 pub mod posts;
+pub mod proxies;
 pub mod publishing;
 pub mod translations;
+pub mod users;
 
 use std::sync::Arc;
 

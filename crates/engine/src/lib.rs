@@ -23,6 +23,7 @@ pub mod proxy_check;
 pub mod proxy_health;
 pub mod publish;
 mod session;
+pub mod sessions;
 mod settings;
 mod status;
 

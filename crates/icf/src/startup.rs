@@ -5,9 +5,9 @@ use std::net::SocketAddr;
 
 use anyhow::Context;
 use icf_crypto::Cipher;
+use icf_engine::proxy_check::ProxyCheckSettings;
 use icf_media::MediaStore;
 use icf_store::{Db, PoolSettings};
-use icf_web::proxy_check::ProxyCheckSettings;
 use icf_web::{AppState, AuthSettings, UploadSettings};
 use icf_worker::{Registry, Worker, WorkerConfig, builtin};
 use secrecy::ExposeSecret;

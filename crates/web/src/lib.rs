@@ -1,17 +1,15 @@
-//! icf's HTTP surface. Handlers stay thin: parse the request, call the domain or the
-//! store, map the result. Every error leaves through [`error::ApiError`].
+//! icf's HTTP surface. Handlers stay thin: parse the request, call a use case of
+//! `icf-app` (or the store, for plain reads), map the result. Every error leaves through
+//! [`error::ApiError`].
 
 pub mod auth;
 mod cookies;
 pub mod error;
 pub mod extract;
-pub mod import;
 pub mod live;
 pub mod openapi;
-pub mod proxy_check;
 mod query;
 pub mod routes;
-pub mod secrets;
 pub mod security;
 pub mod state;
 pub mod ui;

@@ -2,7 +2,6 @@
 //! one definition of those totals, for the API's executions view and the UI's list and
 //! post page alike.
 
-
 use icf_core::ids::PostId;
 use icf_store::executions::ExecutionView;
 use serde::Serialize;

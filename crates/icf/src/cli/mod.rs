@@ -173,7 +173,7 @@ async fn accounts(settings: &Settings, cmd: AccountsCommand) -> anyhow::Result<(
                 .map_err(|e| anyhow::anyhow!("--language: {}", e.message))?;
             let text = read_import_file(&file)?;
             let (db, cipher) = open_with_cipher(settings).await?;
-            let report = icf_web::import::import_accounts(
+            let report = icf_app::import::import_accounts(
                 &db,
                 &cipher,
                 &text,
@@ -202,7 +202,7 @@ async fn proxies(settings: &Settings, cmd: ProxiesCommand) -> anyhow::Result<()>
             let text = read_import_file(&file)?;
             let (db, cipher) = open_with_cipher(settings).await?;
             let report =
-                icf_web::import::import_proxies(&db, &cipher, &text, dry_run, proxy_type).await;
+                icf_app::import::import_proxies(&db, &cipher, &text, dry_run, proxy_type).await;
             db.close().await;
             print_report(&report?);
             Ok(())
@@ -212,7 +212,7 @@ async fn proxies(settings: &Settings, cmd: ProxiesCommand) -> anyhow::Result<()>
 
 async fn rotate_keys(settings: &Settings) -> anyhow::Result<()> {
     let (db, cipher) = open_with_cipher(settings).await?;
-    let report = icf_web::secrets::rotate_keys(&db, &cipher).await;
+    let report = icf_app::key_rotation::rotate_keys(&db, &cipher).await;
     db.close().await;
     let report = report?;
     println!(
@@ -236,7 +236,7 @@ async fn open_with_cipher(
     Ok((db, cipher))
 }
 
-fn print_report(report: &icf_web::import::ImportReport) {
+fn print_report(report: &icf_app::import::ImportReport) {
     for line in report.lines.iter().filter(|l| l.result != "created") {
         println!(
             "line {}: {}{}{}",

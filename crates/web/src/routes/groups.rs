@@ -1,20 +1,19 @@
-//! `/api/groups/`: admins write, editors read.
+//! `/api/groups/`: admins write, editors read. The use cases are `icf_app::groups`.
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use icf_core::account::{Account, Group, check_description, parse_group_name};
+use icf_app::groups::{self, CreateGroup, UpdateGroup};
+use icf_core::account::{Account, Group};
 use icf_core::ids::GroupId;
-use icf_core::pacing::ActiveHours;
-use icf_store::StoreError;
 use icf_store::groups::OnDelete;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::auth::{AdminUser, CurrentUser};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, IdPath};
 use crate::query::{Paged, Params};
-use crate::routes::accounts::list_accounts;
+use crate::routes::accounts::list_page;
 use crate::state::AppState;
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -23,51 +22,29 @@ pub struct GroupList {
     total: usize,
 }
 
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateGroup {
-    name: String,
-    #[serde(default)]
-    description: String,
-    /// A daily posting window (`08:00-23:00`) in each account's own time zone: nothing of
-    /// the group is published outside it. Absent or `null`: any hour.
-    #[schema(example = "08:00-23:00")]
-    active_hours: Option<String>,
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateGroup {
-    name: Option<String>,
-    description: Option<String>,
-    /// `08:00-23:00`, or `null` (or an empty string) for any hour.
-    #[serde(default, deserialize_with = "crate::routes::accounts::nullable")]
-    #[schema(value_type = Option<String>, example = "08:00-23:00")]
-    active_hours: Option<Option<String>>,
-}
-
-/// A window from the API: `None` (or an empty string) is no window.
-fn active_hours(raw: Option<&str>) -> ApiResult<Option<ActiveHours>> {
-    match raw.map(str::trim) {
-        None | Some("") => Ok(None),
-        Some(r) => Ok(Some(ActiveHours::parse(r)?)),
-    }
-}
-
-pub(crate) fn group_not_found(e: StoreError) -> ApiError {
-    match e {
-        StoreError::NotFound => ApiError::NotFound("group"),
-        StoreError::Conflict { field } => ApiError::Conflict {
-            message: format!("a group with this {field} already exists"),
-            field: Some(field),
-        },
-        other => other.into(),
+/// What happens to a deleted group's accounts (`on_accounts`, `target_group_id`), from
+/// the query string or the web UI's form.
+pub(crate) fn delete_mode(params: &Params) -> ApiResult<OnDelete> {
+    match params.get("on_accounts") {
+        None => Ok(OnDelete::Refuse),
+        Some("ungroup") => Ok(OnDelete::Ungroup),
+        Some("delete") => Ok(OnDelete::DeleteAccounts),
+        Some("move") => {
+            let target = params.parse::<GroupId>("target_group_id")?.ok_or_else(|| {
+                ApiError::validation("target_group_id", "required with on_accounts=move")
+            })?;
+            Ok(OnDelete::MoveTo(target))
+        }
+        Some(_) => Err(ApiError::validation(
+            "on_accounts",
+            "expected ungroup, move or delete",
+        )),
     }
 }
 
 #[utoipa::path(get, path = "/api/groups/", tag = "groups", security(("bearer" = [])), responses((status = 200, body = GroupList), (status = 401, body = crate::error::ErrorBody)))]
 pub async fn list(State(state): State<AppState>, _: CurrentUser) -> ApiResult<Json<GroupList>> {
-    let items = icf_store::groups::list(&state.app.db).await?;
+    let items = groups::list(&state.app).await?;
     Ok(Json(GroupList {
         total: items.len(),
         items,
@@ -81,12 +58,7 @@ pub async fn create(
     _: AdminUser,
     ApiJson(req): ApiJson<CreateGroup>,
 ) -> ApiResult<(StatusCode, Json<Group>)> {
-    let name = parse_group_name(&req.name)?;
-    let description = check_description(&req.description)?;
-    let hours = active_hours(req.active_hours.as_deref())?;
-    let group = icf_store::groups::create(&state.app.db, &name, &description, hours)
-        .await
-        .map_err(group_not_found)?;
+    let group = groups::create(&state.app, req).await?;
     Ok((StatusCode::CREATED, Json(group)))
 }
 
@@ -97,11 +69,7 @@ pub async fn get_one(
     _: CurrentUser,
     IdPath(id): IdPath<GroupId>,
 ) -> ApiResult<Json<Group>> {
-    Ok(Json(
-        icf_store::groups::get(&state.app.db, id)
-            .await
-            .map_err(group_not_found)?,
-    ))
+    Ok(Json(groups::get(&state.app, id).await?))
 }
 
 #[utoipa::path(put, path = "/api/groups/{id}", tag = "groups", security(("bearer" = [])), params(("id" = uuid::Uuid, Path, description = "Group id (UUID)")), request_body = UpdateGroup,
@@ -112,25 +80,7 @@ pub async fn update(
     IdPath(id): IdPath<GroupId>,
     ApiJson(req): ApiJson<UpdateGroup>,
 ) -> ApiResult<Json<Group>> {
-    let name = req.name.as_deref().map(parse_group_name).transpose()?;
-    let description = req
-        .description
-        .as_deref()
-        .map(check_description)
-        .transpose()?;
-    let hours = req
-        .active_hours
-        .map(|h| active_hours(h.as_deref()))
-        .transpose()?;
-    let group = icf_store::groups::update(
-        &state.app.db,
-        id,
-        name.as_deref(),
-        description.as_deref(),
-        hours,
-    )
-    .await
-    .map_err(group_not_found)?;
+    let group = groups::update(&state.app, id, req).await?;
     Ok(Json(group))
 }
 
@@ -146,40 +96,9 @@ pub async fn delete(
     IdPath(id): IdPath<GroupId>,
     params: Params,
 ) -> ApiResult<StatusCode> {
-    let mode = match params.get("on_accounts") {
-        None => OnDelete::Refuse,
-        Some("ungroup") => OnDelete::Ungroup,
-        Some("delete") => OnDelete::DeleteAccounts,
-        Some("move") => {
-            let target = params.parse::<GroupId>("target_group_id")?.ok_or_else(|| {
-                ApiError::validation("target_group_id", "required with on_accounts=move")
-            })?;
-            if target == id {
-                return Err(ApiError::validation(
-                    "target_group_id",
-                    "must be another group",
-                ));
-            }
-            OnDelete::MoveTo(target)
-        }
-        Some(_) => {
-            return Err(ApiError::validation(
-                "on_accounts",
-                "expected ungroup, move or delete",
-            ));
-        }
-    };
-    match icf_store::groups::delete(&state.app.db, id, mode).await {
-        Ok(_) => Ok(StatusCode::NO_CONTENT),
-        Err(StoreError::Constraint(message)) if message.contains("target group") => {
-            Err(ApiError::validation("target_group_id", message))
-        }
-        Err(StoreError::Constraint(message)) => Err(ApiError::Conflict {
-            field: Some("on_accounts".into()),
-            message,
-        }),
-        Err(e) => Err(group_not_found(e)),
-    }
+    let mode = delete_mode(&params)?;
+    groups::delete(&state.app, id, mode).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// `GET /api/groups/{id}/accounts`: the account list, filtered to the group.
@@ -191,10 +110,6 @@ pub async fn accounts(
     IdPath(id): IdPath<GroupId>,
     params: Params,
 ) -> ApiResult<Json<Paged<Account>>> {
-    icf_store::groups::get(&state.app.db, id)
-        .await
-        .map_err(group_not_found)?;
-    list_accounts(&state, user.role, &params, Some(id))
-        .await
-        .map(Json)
+    groups::get(&state.app, id).await?;
+    list_page(&state, &user, &params, Some(id)).await.map(Json)
 }

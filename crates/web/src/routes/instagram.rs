@@ -1,76 +1,24 @@
-//! An account's Instagram sign-in: log in now (through its own proxy, with its own
-//! device), answer a two-factor code or a challenge, check the session cheaply, and bring
-//! or take a session in instagrapi's settings format (admins only, logged). Logins and
-//! checks run as jobs of the account, never beside its publishing; the API waits for them.
+//! An account's Instagram sign-in over HTTP: log in now, answer a two-factor code or a
+//! challenge, check the session, bring or take a session in instagrapi's settings format
+//! (admins only, logged). The use cases are `icf_app::account_session`; logins and checks
+//! are jobs of the account, so an answer is the outcome (200) or where to read it (202).
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use icf_core::enums::JobState;
+use icf_app::account_session::{JobAnswer, LoginResult, SessionStatus, check, login, transfer};
+use icf_app::accounts::AccountState;
 use icf_core::ids::{AccountId, JobId};
-use icf_core::jobs::JobKind;
-use icf_engine::Engine;
-use icf_engine::checks::CheckReport;
-use icf_engine::login::{LoginReport, NO_PENDING_CODE};
-use icf_instagram::Session;
-use icf_store::StoreError;
-use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::auth::{AdminUser, CurrentUser};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiQuery, IdPath};
-use crate::routes::accounts::{AccountState, account_error};
 use crate::state::AppState;
-
-fn engine(state: &AppState) -> ApiResult<&Engine> {
-    state
-        .app
-        .engine
-        .as_ref()
-        .ok_or_else(|| ApiError::Unavailable("this server does not talk to Instagram".into()))
-}
-
-/// What a login (or a submitted code) came to, with the account's state after it.
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct LoginResult {
-    /// `logged_in`, `two_factor_required`, `challenge_required` or `failed`.
-    outcome: String,
-    /// What Instagram asks for: the two-factor methods, or the challenge (code by email
-    /// or SMS, approval in the app, a manual checkpoint) and where the code went.
-    #[schema(value_type = Option<Object>)]
-    details: Option<Value>,
-    /// When it failed: `proxy`, `credentials`, `challenge`, `banned`, `cooldown`, …
-    error_class: Option<String>,
-    error: Option<String>,
-    /// The `login_account` job that ran it (a login, or the answer to a code).
-    #[schema(value_type = Option<String>)]
-    job_id: Option<JobId>,
-    #[serde(flatten)]
-    account: AccountState,
-}
-
-impl LoginResult {
-    /// As `viewer` may see it: an editor gets only the human side of the details and no
-    /// proxy address.
-    fn for_role(self, viewer: icf_core::enums::Role) -> Self {
-        match viewer {
-            icf_core::enums::Role::Admin => self,
-            icf_core::enums::Role::Editor => Self {
-                details: self
-                    .details
-                    .as_ref()
-                    .map(icf_core::account::challenge_for_editor),
-                account: self.account.for_role(viewer),
-                ..self
-            },
-        }
-    }
-}
 
 /// A login or a session check still waiting for the account (its publishing goes first) or
 /// for a worker, or running: ask again at `status_url`.
@@ -83,23 +31,40 @@ pub struct JobPending {
     status_url: String,
 }
 
-async fn result(
-    state: &AppState,
-    id: AccountId,
-    report: LoginReport,
-    job_id: Option<JobId>,
-) -> ApiResult<Json<LoginResult>> {
-    let account = icf_store::accounts::get(&state.app.db, id)
-        .await
-        .map_err(account_error)?;
-    Ok(Json(LoginResult {
-        outcome: report.outcome,
-        details: report.details,
-        error_class: report.error_class,
-        error: report.error,
-        job_id,
-        account: account.into(),
-    }))
+/// The outcome (200), or 202 with where to read it later (`status_url`).
+fn answer<T: Serialize>(answer: JobAnswer<T>, status_url: String) -> Response {
+    match answer {
+        JobAnswer::Done(r) => Json(*r).into_response(),
+        JobAnswer::Pending { job_id, state } => (
+            StatusCode::ACCEPTED,
+            Json(JobPending {
+                job_id,
+                state: state.as_str().to_owned(),
+                status_url,
+            }),
+        )
+            .into_response(),
+    }
+}
+
+fn login_url(id: AccountId) -> String {
+    format!("/api/accounts/{id}/login")
+}
+
+fn check_url(id: AccountId) -> String {
+    format!("/api/accounts/{id}/status/check")
+}
+
+/// How long to wait for a job before answering 202: 0–120 s, 30 by default.
+fn wait(seconds: Option<u32>) -> ApiResult<Duration> {
+    let wait = seconds.unwrap_or(30);
+    if wait > 120 {
+        return Err(ApiError::bad_request(
+            Some("wait"),
+            "wait is at most 120 seconds",
+        ));
+    }
+    Ok(Duration::from_secs(u64::from(wait)))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -126,16 +91,9 @@ pub async fn login(
     IdPath(id): IdPath<AccountId>,
     ApiQuery(p): ApiQuery<LoginParams>,
 ) -> ApiResult<Response> {
-    let wait = p.wait.unwrap_or(30);
-    if wait > 120 {
-        return Err(ApiError::bad_request(
-            Some("wait"),
-            "wait is at most 120 seconds",
-        ));
-    }
-    Ok(login_job(&state, id, Duration::from_secs(u64::from(wait)))
-        .await?
-        .into_response())
+    let wait = wait(p.wait)?;
+    let outcome = login::login(&state.app, id, wait).await?;
+    Ok(answer(outcome, login_url(id)))
 }
 
 /// The account's latest login job: its outcome when it has ended (200), or 202 while it
@@ -149,121 +107,8 @@ pub async fn last_login(
     user: CurrentUser,
     IdPath(id): IdPath<AccountId>,
 ) -> ApiResult<Response> {
-    icf_store::accounts::get(&state.app.db, id)
-        .await
-        .map_err(account_error)?;
-    let job = icf_store::jobs::latest(
-        &state.app.db,
-        JobKind::LoginAccount.as_str(),
-        &id.to_string(),
-    )
-    .await?
-    .ok_or(ApiError::NotFound("login"))?;
-    let answer = match login_answer(&state, id, job.id, Duration::ZERO).await? {
-        LoginAnswer::Done(r) => LoginAnswer::Done(Box::new(r.for_role(user.role))),
-        pending => pending,
-    };
-    Ok(answer.into_response())
-}
-
-/// What a request for an account's job (a login, a session check) came to: its outcome, or
-/// still waiting.
-pub(crate) enum JobAnswer<T> {
-    Done(Box<T>),
-    Pending(JobPending),
-}
-
-pub(crate) type LoginAnswer = JobAnswer<LoginResult>;
-pub(crate) type StatusAnswer = JobAnswer<SessionStatus>;
-
-impl<T: Serialize> JobAnswer<T> {
-    fn into_response(self) -> Response {
-        match self {
-            JobAnswer::Done(r) => Json(*r).into_response(),
-            JobAnswer::Pending(p) => (StatusCode::ACCEPTED, Json(p)).into_response(),
-        }
-    }
-
-    /// As JSON, for the web UI.
-    pub(crate) fn to_value(&self) -> Value {
-        match self {
-            JobAnswer::Done(r) => serde_json::to_value(r).unwrap_or(Value::Null),
-            JobAnswer::Pending(p) => serde_json::to_value(p).unwrap_or(Value::Null),
-        }
-    }
-}
-
-/// Where to read a job's outcome later, while it waits or runs.
-fn pending(job: &icf_store::jobs::Job, status_url: String) -> JobPending {
-    JobPending {
-        job_id: job.id,
-        state: job.state.as_str().to_owned(),
-        status_url,
-    }
-}
-
-/// Queues the account's login (joining one already queued) and waits up to `wait` for it.
-pub(crate) async fn login_job(
-    state: &AppState,
-    id: AccountId,
-    wait: Duration,
-) -> ApiResult<LoginAnswer> {
-    engine(state)?;
-    icf_store::accounts::get(&state.app.db, id)
-        .await
-        .map_err(account_error)?;
-    let job = icf_engine::login::enqueue_login(&state.app.db, id).await?;
-    login_answer(state, id, job, wait).await
-}
-
-/// The job once it has ended, or as it is when `wait` runs out (polling the job row, so a
-/// worker in another process counts too).
-async fn await_job(
-    state: &AppState,
-    job_id: JobId,
-    wait: Duration,
-) -> ApiResult<icf_store::jobs::Job> {
-    let deadline = tokio::time::Instant::now() + wait;
-    loop {
-        let job = icf_store::jobs::get(&state.app.db, job_id).await?;
-        let open = matches!(job.state, JobState::Queued | JobState::Running);
-        if !open || tokio::time::Instant::now() >= deadline {
-            return Ok(job);
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// The login's outcome when its job ends within `wait`, else where to read it later.
-async fn login_answer(
-    state: &AppState,
-    id: AccountId,
-    job_id: JobId,
-    wait: Duration,
-) -> ApiResult<LoginAnswer> {
-    let job = await_job(state, job_id, wait).await?;
-    let failed = |error: String| LoginReport {
-        outcome: "failed".into(),
-        details: None,
-        error_class: Some("internal".into()),
-        error: Some(error),
-    };
-    let report = match job.state {
-        JobState::Succeeded => job
-            .result
-            .and_then(|r| serde_json::from_value::<LoginReport>(r).ok())
-            .unwrap_or_else(|| failed("the login recorded no outcome".into())),
-        JobState::Failed | JobState::Cancelled => failed(
-            job.last_error
-                .unwrap_or_else(|| format!("the login job was {}", job.state.as_str())),
-        ),
-        JobState::Queued | JobState::Running => {
-            let url = format!("/api/accounts/{id}/login");
-            return Ok(JobAnswer::Pending(pending(&job, url)));
-        }
-    };
-    let Json(r) = result(state, id, report, Some(job_id)).await?;
-    Ok(LoginAnswer::Done(Box::new(r)))
+    let outcome = login::last_login(&state.app, user.role, id).await?;
+    Ok(answer(outcome, login_url(id)))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -289,62 +134,9 @@ pub async fn challenge(
     ApiQuery(p): ApiQuery<LoginParams>,
     ApiJson(req): ApiJson<CodeRequest>,
 ) -> ApiResult<Response> {
-    let wait = p.wait.unwrap_or(30);
-    if wait > 120 {
-        return Err(ApiError::bad_request(
-            Some("wait"),
-            "wait is at most 120 seconds",
-        ));
-    }
-    Ok(
-        code_job(&state, id, &req.code, Duration::from_secs(u64::from(wait)))
-            .await?
-            .into_response(),
-    )
-}
-
-/// Queues the answer `code` to the account's pending prompt and waits up to `wait` for it.
-pub(crate) async fn code_job(
-    state: &AppState,
-    id: AccountId,
-    code: &str,
-    wait: Duration,
-) -> ApiResult<LoginAnswer> {
-    let code = code.trim();
-    if code.len() < 4 || code.len() > 10 || !code.chars().all(|c| c.is_ascii_digit()) {
-        return Err(ApiError::validation(
-            "code",
-            "expected the digits Instagram sent",
-        ));
-    }
-    engine(state)?;
-    let account = icf_store::accounts::get(&state.app.db, id)
-        .await
-        .map_err(account_error)?;
-    if account.pending_challenge.is_none() {
-        return Err(ApiError::Conflict {
-            field: Some("code".into()),
-            message: NO_PENDING_CODE.into(),
-        });
-    }
-    let job = icf_engine::login::enqueue_code(&state.app.db, &state.app.cipher, id, code).await?;
-    login_answer(state, id, job, wait).await
-}
-
-/// The cheap session check, and the state after it.
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct SessionStatus {
-    /// `valid`, `expired` (icf logs in again before the next publish), `none` (no session
-    /// stored) or `failed` (the check itself failed: see `error`).
-    session: String,
-    error_class: Option<String>,
-    error: Option<String>,
-    /// The `check_account_status` job that ran the check (absent when there was nothing to
-    /// check).
-    #[schema(value_type = Option<String>)]
-    job_id: Option<JobId>,
-    #[serde(flatten)]
-    account: AccountState,
+    let wait = wait(p.wait)?;
+    let outcome = login::answer_code(&state.app, id, &req.code, wait).await?;
+    Ok(answer(outcome, login_url(id)))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -354,19 +146,6 @@ pub struct StatusParams {
     /// default 30).
     #[param(maximum = 120)]
     wait: Option<u32>,
-}
-
-impl StatusParams {
-    fn wait(&self) -> ApiResult<Duration> {
-        let wait = self.wait.unwrap_or(30);
-        if wait > 120 {
-            return Err(ApiError::bad_request(
-                Some("wait"),
-                "wait is at most 120 seconds",
-            ));
-        }
-        Ok(Duration::from_secs(u64::from(wait)))
-    }
 }
 
 /// The account's state, with the session checked against Instagram when there is one
@@ -385,10 +164,9 @@ pub async fn status(
     IdPath(id): IdPath<AccountId>,
     ApiQuery(p): ApiQuery<StatusParams>,
 ) -> ApiResult<Response> {
-    Ok(status_job(&state, id, p.wait()?)
-        .await?
-        .for_role(user.role)
-        .into_response())
+    let wait = wait(p.wait)?;
+    let outcome = check::check(&state.app, user.role, id, wait).await?;
+    Ok(answer(outcome, check_url(id)))
 }
 
 /// Checks the account's session now: the same as `GET /api/accounts/{id}/status`, for
@@ -398,12 +176,12 @@ pub async fn status(
     responses((status = 200, body = SessionStatus), (status = 202, body = JobPending),
         (status = 400, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn check_status(
-    State(state): State<AppState>,
+    state: State<AppState>,
     user: CurrentUser,
     id: IdPath<AccountId>,
     p: ApiQuery<StatusParams>,
 ) -> ApiResult<Response> {
-    status(State(state), user, id, p).await
+    status(state, user, id, p).await
 }
 
 /// The account's latest session check (periodic or asked for): its outcome when it has
@@ -417,127 +195,8 @@ pub async fn last_check(
     user: CurrentUser,
     IdPath(id): IdPath<AccountId>,
 ) -> ApiResult<Response> {
-    icf_store::accounts::get(&state.app.db, id)
-        .await
-        .map_err(account_error)?;
-    let job = icf_store::jobs::latest_due(
-        &state.app.db,
-        JobKind::CheckAccountStatus.as_str(),
-        &id.to_string(),
-        chrono::Utc::now(),
-    )
-    .await?
-    .ok_or(ApiError::NotFound("status check"))?;
-    Ok(status_answer(&state, id, job.id, Duration::ZERO)
-        .await?
-        .for_role(user.role)
-        .into_response())
-}
-
-impl StatusAnswer {
-    /// What `role` may see of it (editors: no proxy, no challenge internals).
-    fn for_role(self, role: icf_core::enums::Role) -> StatusAnswer {
-        match self {
-            JobAnswer::Done(r) => JobAnswer::Done(Box::new(SessionStatus {
-                account: r.account.for_role(role),
-                ..*r
-            })),
-            pending => pending,
-        }
-    }
-}
-
-async fn session_status(
-    state: &AppState,
-    id: AccountId,
-    report: CheckReport,
-    job_id: Option<JobId>,
-) -> ApiResult<SessionStatus> {
-    let account = icf_store::accounts::get(&state.app.db, id)
-        .await
-        .map_err(account_error)?;
-    Ok(SessionStatus {
-        session: report.session,
-        error_class: report.error_class,
-        error: report.error,
-        job_id,
-        account: account.into(),
-    })
-}
-
-/// Queues a check of the account (joining one already queued) and waits up to `wait` for
-/// it. An account without a session, or a server that does not talk to Instagram, is
-/// answered at once with `none`.
-pub(crate) async fn status_job(
-    state: &AppState,
-    id: AccountId,
-    wait: Duration,
-) -> ApiResult<StatusAnswer> {
-    let account = icf_store::accounts::get(&state.app.db, id)
-        .await
-        .map_err(account_error)?;
-    if state.app.engine.is_none() || !account.has_session {
-        let r = session_status(state, id, CheckReport::none(), None).await?;
-        return Ok(StatusAnswer::Done(Box::new(r)));
-    }
-    let job = icf_engine::checks::enqueue_check(&state.app.db, id).await?;
-    status_answer(state, id, job, wait).await
-}
-
-/// The check's outcome when its job ends within `wait`, else where to read it later.
-async fn status_answer(
-    state: &AppState,
-    id: AccountId,
-    job_id: JobId,
-    wait: Duration,
-) -> ApiResult<StatusAnswer> {
-    let job = await_job(state, job_id, wait).await?;
-    let failed = |error: String| CheckReport {
-        session: "failed".into(),
-        error_class: Some("internal".into()),
-        error: Some(error),
-    };
-    // A failed attempt records what it met before it ends, as a success does.
-    let recorded = job
-        .result
-        .clone()
-        .and_then(|r| serde_json::from_value::<CheckReport>(r).ok());
-    let report = match job.state {
-        JobState::Succeeded => {
-            recorded.unwrap_or_else(|| failed("the check recorded no outcome".into()))
-        }
-        JobState::Failed | JobState::Cancelled => recorded.unwrap_or_else(|| {
-            failed(
-                job.last_error
-                    .unwrap_or_else(|| format!("the check was {}", job.state.as_str())),
-            )
-        }),
-        JobState::Queued | JobState::Running => {
-            let url = format!("/api/accounts/{id}/status/check");
-            return Ok(JobAnswer::Pending(pending(&job, url)));
-        }
-    };
-    let r = session_status(state, id, report, Some(job_id)).await?;
-    Ok(StatusAnswer::Done(Box::new(r)))
-}
-
-async fn log(state: &AppState, id: AccountId, action: &str, details: Value) {
-    if let Some(engine) = &state.app.engine {
-        engine.log(id, action, Instant::now(), details, None).await;
-    } else {
-        let _ = icf_store::activity::record(
-            &state.app.db,
-            icf_core::activity::NewActivity {
-                account_id: Some(id),
-                action: action.into(),
-                status: icf_core::enums::ActivityStatus::Success,
-                details,
-                error_message: None,
-                duration_ms: 0,
-            },
-        )
-        .await;
-    }
+    let outcome = check::last_check(&state.app, user.role, id).await?;
+    Ok(answer(outcome, check_url(id)))
 }
 
 /// The account's session as instagrapi's `dump_settings()` writes it, to move it to
@@ -548,30 +207,12 @@ async fn log(state: &AppState, id: AccountId, action: &str, details: Value) {
         (status = 404, body = crate::error::ErrorBody)))]
 pub async fn export_session(
     State(state): State<AppState>,
-    admin: AdminUser,
+    AdminUser(admin): AdminUser,
     IdPath(id): IdPath<AccountId>,
 ) -> ApiResult<Json<Value>> {
-    let secrets = icf_store::accounts::get_secrets(&state.app.db, id)
-        .await
-        .map_err(account_error)?;
-    let token = secrets
-        .session_data_enc
-        .ok_or(ApiError::NotFound("session"))?;
-    let plain = state
-        .app
-        .cipher
-        .decrypt(&token)
-        .map_err(ApiError::internal)?;
-    let session = Session::import(plain.expose_secret()).map_err(ApiError::internal)?;
-    let value: Value = serde_json::from_str(&session.export()).map_err(ApiError::internal)?;
-    log(
-        &state,
-        id,
-        "session_export",
-        json!({"by": admin.0.username}),
-    )
-    .await;
-    Ok(Json(value))
+    Ok(Json(
+        transfer::export(&state.app, id, &admin.username).await?,
+    ))
 }
 
 /// Imports a session made by instagrapi's `dump_settings()` (an agency's existing
@@ -583,35 +224,11 @@ pub async fn export_session(
         (status = 422, body = crate::error::ErrorBody)))]
 pub async fn import_session(
     State(state): State<AppState>,
-    admin: AdminUser,
+    AdminUser(admin): AdminUser,
     IdPath(id): IdPath<AccountId>,
     ApiJson(body): ApiJson<Value>,
 ) -> ApiResult<Json<AccountState>> {
-    if !body.is_object() {
-        return Err(ApiError::validation(
-            "session",
-            "expected instagrapi's settings JSON object",
-        ));
-    }
-    icf_store::accounts::get(&state.app.db, id)
-        .await
-        .map_err(account_error)?;
-    let session = Session::import(&body.to_string()).map_err(|e| {
-        ApiError::validation("session", format!("not an instagrapi settings file: {e}"))
-    })?;
-    let token = state.app.cipher.encrypt(&session.export());
-    icf_store::publishing::set_session(&state.app.db, id, &token)
-        .await
-        .map_err(|e: StoreError| account_error(e))?;
-    log(
-        &state,
-        id,
-        "session_import",
-        json!({"by": admin.0.username, "logged_in": session.is_logged_in()}),
-    )
-    .await;
-    let account = icf_store::accounts::get(&state.app.db, id)
-        .await
-        .map_err(account_error)?;
-    Ok(Json(account.into()))
+    Ok(Json(
+        transfer::import(&state.app, id, &admin.username, &body).await?,
+    ))
 }

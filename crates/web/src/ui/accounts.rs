@@ -1,33 +1,38 @@
 //! Accounts (admin): the table with filters, bulk actions, the import dialog, and the
 //! account page with its Instagram sign-in forms.
 
+use std::time::Duration;
+
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Json;
 use axum::extract::{Multipart, Path, State};
 use axum::response::{IntoResponse, Response};
+use icf_app::account_session::{JobAnswer, LoginResult, SessionStatus, check, login, transfer};
+use icf_app::accounts::bulk::{BulkAction, BulkOutcome, bulk as run_bulk};
+use icf_app::accounts::{self, AccountState, UpdateAccount};
 use icf_core::account::Account;
-use icf_core::device::Device;
 use icf_core::enums::AccountStatus;
-use icf_core::ids::AccountId;
+use icf_core::ids::{AccountId, GroupId};
 use serde::de::DeserializeOwned;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::i18n::Lang;
 use super::session::UiAdmin;
 use super::view::{Ctx, Pager, error_page, field_errors, iso, opt_time, query};
-use crate::auth::AdminUser;
 use crate::error::ApiError;
-use crate::extract::{ApiJson, IdPath};
 use crate::query::Params;
-use crate::routes::{accounts as api, instagram};
+use crate::routes::accounts::account_query;
 use crate::state::AppState;
 
-/// Builds an API request body from a form, as the JSON API would parse it.
-/// A form's fields as the API's request type; the same NUL rule as the API's JSON bodies.
-pub(crate) fn body<T: DeserializeOwned>(v: Value) -> Result<T, ApiError> {
-    crate::extract::refuse_nul_in_value(&v)?;
-    serde_json::from_value(v).map_err(|e| ApiError::bad_request(None, e.to_string()))
+/// How long the account page's forms wait for a login or a check before showing
+/// "queued" (the page can be reloaded for the outcome).
+const PAGE_WAIT: Duration = Duration::from_secs(20);
+
+/// One form field as the API's JSON would read it (an id, a role…): a value it cannot
+/// read is refused with the same message.
+pub(crate) fn form_value<T: DeserializeOwned>(raw: &str) -> Result<T, ApiError> {
+    serde_json::from_value(Value::String(raw.to_owned()))
+        .map_err(|e| ApiError::bad_request(None, e.to_string()))
 }
 
 /// The pairs of a urlencoded form body; repeated names (checkboxes) stay repeated.
@@ -92,7 +97,7 @@ struct ListPage {
 
 pub async fn list(State(state): State<AppState>, UiAdmin(ui): UiAdmin, params: Params) -> Response {
     let l = ui.l;
-    let groups = match icf_store::groups::list(&state.app.db).await {
+    let groups = match icf_app::groups::list(&state.app).await {
         Ok(g) => g,
         Err(e) => return error_page(l, e.into()),
     };
@@ -102,17 +107,10 @@ pub async fn list(State(state): State<AppState>, UiAdmin(ui): UiAdmin, params: P
         .collect();
     languages.sort();
     languages.dedup();
-    let (rows, total, page, per_page, error) =
-        match api::list_accounts(&state, ui.user.role, &params, None).await {
-            Ok(p) => (
-                p.items.into_iter().map(AccountRow::from).collect(),
-                p.total,
-                p.page,
-                p.per_page,
-                String::new(),
-            ),
-            Err(e) => (Vec::new(), 0, 1, 50, e.to_string()),
-        };
+    let (rows, total, page, per_page, error) = match list_rows(&state, &ui, &params).await {
+        Ok((rows, total, page)) => (rows, total, page.page, page.per_page, String::new()),
+        Err(e) => (Vec::new(), 0, 1, 50, e.to_string()),
+    };
     let get = |k: &str| params.get(k).unwrap_or_default().to_owned();
     let (f_group, f_status, f_language, f_search) = (
         get("group_id"),
@@ -148,6 +146,21 @@ pub async fn list(State(state): State<AppState>, UiAdmin(ui): UiAdmin, params: P
     .into_response()
 }
 
+/// The table's rows for the filters and page the query string asks for.
+async fn list_rows(
+    state: &AppState,
+    ui: &super::session::Ui,
+    params: &Params,
+) -> Result<(Vec<AccountRow>, i64, crate::query::Page), ApiError> {
+    let (query, page) = account_query(params, None)?;
+    let (items, total) = accounts::list(&state.app, ui.user.role, &query).await?;
+    Ok((
+        items.into_iter().map(AccountRow::from).collect(),
+        total,
+        page,
+    ))
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "bulk_result.html")]
 struct BulkResult {
@@ -155,7 +168,7 @@ struct BulkResult {
     lines: Vec<(String, bool, String)>,
 }
 
-/// One action on many accounts: each goes through the same handler as the API's.
+/// One action on many accounts: each goes through the same use case as the API's.
 pub async fn bulk(
     State(state): State<AppState>,
     UiAdmin(ui): UiAdmin,
@@ -163,8 +176,6 @@ pub async fn bulk(
 ) -> Response {
     let l = ui.l;
     let pairs = form_pairs(&raw);
-    let action = first(&pairs, "action").to_owned();
-    let group = first(&pairs, "group_id").to_owned();
     let ids: Vec<AccountId> = pairs
         .iter()
         .filter(|(k, _)| k == "id")
@@ -176,50 +187,24 @@ pub async fn bulk(
             ApiError::validation("bulk", l.t("Select at least one account.")),
         );
     }
-    let admin = AdminUser(ui.user.clone());
-    let mut lines = Vec::with_capacity(ids.len());
-    for id in ids {
-        let name = icf_store::accounts::get(&state.app.db, id)
+    let lines = match bulk_action(first(&pairs, "action"), first(&pairs, "group_id")) {
+        Ok(action) => run_bulk(&state.app, &ids, action)
             .await
-            .map(|a| a.username)
-            .unwrap_or_else(|_| id.to_string());
-        let outcome: Result<String, ApiError> = match action.as_str() {
-            "move" => {
-                let group_id = if group.is_empty() {
-                    Value::Null
-                } else {
-                    json!(group)
-                };
-                match body(json!({ "group_id": group_id })) {
-                    Ok(req) => api::update(
-                        State(state.clone()),
-                        admin.clone(),
-                        IdPath(id),
-                        ApiJson(req),
-                    )
-                    .await
-                    .map(|Json(a)| a.group_name.unwrap_or_else(|| l.t("No group").to_owned())),
-                    Err(e) => Err(e),
-                }
+            .into_iter()
+            .map(|line| match line.outcome {
+                Ok(outcome) => (line.account, true, bulk_summary(l, outcome)),
+                Err(e) => (line.account, false, ApiError::from(e).to_string()),
+            })
+            .collect(),
+        // Each account's line says what was wrong with the request.
+        Err(e) => {
+            let mut lines = Vec::with_capacity(ids.len());
+            for &id in &ids {
+                lines.push((accounts::label(&state.app, id).await, false, e.to_string()));
             }
-            // Queued too: each check waits for its account's publishing, not for the others.
-            "check" => instagram::status_job(&state, id, std::time::Duration::ZERO)
-                .await
-                .map(|a| summary(l, &a.to_value())),
-            // Queued for the workers, which log the accounts in side by side.
-            "login" => instagram::login_job(&state, id, std::time::Duration::ZERO)
-                .await
-                .map(|a| summary(l, &a.to_value())),
-            "delete" => api::delete(State(state.clone()), admin.clone(), IdPath(id))
-                .await
-                .map(|_| l.t("Deleted").to_owned()),
-            _ => Err(ApiError::validation("action", "pick an action")),
-        };
-        match outcome {
-            Ok(text) => lines.push((name, true, text)),
-            Err(e) => lines.push((name, false, e.to_string())),
+            lines
         }
-    }
+    };
     let mut r = BulkResult { l, lines }.into_response();
     r.headers_mut().insert(
         "hx-trigger",
@@ -228,26 +213,56 @@ pub async fn bulk(
     r
 }
 
-/// A login or status answer in a few words.
-fn summary(l: Lang, v: &Value) -> String {
-    let mut parts = Vec::new();
-    if let Some(o) = v["outcome"].as_str() {
-        parts.push(o.replace('_', " "));
+/// The bulk form's action; `group` is the target of a move (empty: out of any group).
+fn bulk_action(action: &str, group: &str) -> Result<BulkAction, ApiError> {
+    match action {
+        "move" if group.is_empty() => Ok(BulkAction::Move(None)),
+        "move" => form_value::<GroupId>(group).map(|g| BulkAction::Move(Some(g))),
+        "check" => Ok(BulkAction::Check),
+        "login" => Ok(BulkAction::Login),
+        "delete" => Ok(BulkAction::Delete),
+        _ => Err(ApiError::validation("action", "pick an action")),
     }
-    if let Some(s) = v["status"].as_str() {
-        parts.push(l.word(s));
+}
+
+/// One account's bulk outcome in a few words.
+fn bulk_summary(l: Lang, outcome: BulkOutcome) -> String {
+    match outcome {
+        BulkOutcome::Moved(group) => group.unwrap_or_else(|| l.t("No group").to_owned()),
+        BulkOutcome::Checked(answer) => check_summary(l, &answer),
+        BulkOutcome::LoggingIn(answer) => login_summary(l, &answer),
+        BulkOutcome::Deleted => l.t("Deleted").to_owned(),
     }
-    // A login or a check still waiting for its account or a worker.
-    if let Some(s) = v["state"].as_str() {
-        parts.push(l.word(s));
+}
+
+/// A login's answer in a few words: the outcome, the account's status, the error; or
+/// where the job stands while it waits for its account or a worker.
+fn login_summary(l: Lang, answer: &JobAnswer<LoginResult>) -> String {
+    match answer {
+        JobAnswer::Done(r) => words(&[
+            Some(r.outcome.replace('_', " ")),
+            Some(l.word(r.account.status.as_str())),
+            r.error.clone(),
+        ]),
+        JobAnswer::Pending { state, .. } => l.word(state.as_str()),
     }
-    if let Some(e) = v["error"].as_str() {
-        parts.push(e.to_owned());
+}
+
+/// A session check's answer in a few words, as [`login_summary`].
+fn check_summary(l: Lang, answer: &JobAnswer<SessionStatus>) -> String {
+    match answer {
+        JobAnswer::Done(r) => words(&[Some(l.word(r.account.status.as_str())), r.error.clone()]),
+        JobAnswer::Pending { state, .. } => l.word(state.as_str()),
     }
-    if let Some(valid) = v["session_valid"].as_bool() {
-        parts.push(format!("session valid: {valid}"));
-    }
-    parts.join(" · ")
+}
+
+fn words(parts: &[Option<String>]) -> String {
+    parts
+        .iter()
+        .flatten()
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(" · ")
 }
 
 #[derive(Template, WebTemplate)]
@@ -267,7 +282,7 @@ pub async fn import_page(UiAdmin(ui): UiAdmin) -> Response {
 #[template(path = "import_result.html")]
 struct ImportResult {
     l: Lang,
-    r: crate::import::ImportReport,
+    r: icf_app::import::ImportReport,
 }
 
 /// The import form: pasted lines or an uploaded file, then the same import as the API.
@@ -311,7 +326,7 @@ pub async fn import(
         Ok(l) => l,
         Err(e) => return field_errors(FIELDS, e.into()),
     };
-    match crate::import::import_accounts(
+    match icf_app::import::import_accounts(
         &state.app.db,
         &state.app.cipher,
         &text,
@@ -322,7 +337,7 @@ pub async fn import(
     .await
     {
         Ok(r) => ImportResult { l: ui.l, r }.into_response(),
-        Err(e) => field_errors(FIELDS, api::import_error(e)),
+        Err(e) => field_errors(FIELDS, icf_app::AppError::from(e).into()),
     }
 }
 
@@ -343,7 +358,8 @@ struct PhoneView {
 }
 
 impl PhoneView {
-    fn new(device: &Device) -> PhoneView {
+    fn new(phone: &accounts::Phone) -> PhoneView {
+        let device = &phone.device;
         let maker = device
             .manufacturer
             .split('/')
@@ -364,7 +380,7 @@ impl PhoneView {
             carrier: carrier.map(|c| c.name).unwrap_or_default(),
             country: device.country.clone(),
             locale: device.locale.clone(),
-            timezone: icf_instagram::session::timezone_name(device.timezone_offset),
+            timezone: phone.timezone.clone(),
         }
     }
 }
@@ -402,9 +418,9 @@ pub async fn page(
     let Ok(id) = raw.parse::<AccountId>() else {
         return error_page(l, ApiError::NotFound("account"));
     };
-    let account = match icf_store::accounts::get(&state.app.db, id).await {
-        Ok(a) => api::shown(&state, ui.user.role, a),
-        Err(e) => return error_page(l, ApiError::missing("account")(e)),
+    let account = match accounts::get(&state.app, ui.user.role, id).await {
+        Ok(a) => a,
+        Err(e) => return error_page(l, e.into()),
     };
     let filter = icf_store::activity::LogFilter {
         account_id: Some(id),
@@ -438,11 +454,9 @@ pub async fn page(
         .collect();
     // An unreadable device leaves out the phone's lines rather than failing the page: the
     // rest of the page is what a person needs to repair the account.
-    let phone = match icf_store::publishing::account_wire(&state.app.db, id).await {
-        Ok(wire) => serde_json::from_value::<Device>(wire.device)
-            .ok()
-            .map(|d| PhoneView::new(&d)),
-        Err(e) => return error_page(l, ApiError::missing("account")(e)),
+    let phone = match accounts::phone(&state.app, id).await {
+        Ok(phone) => phone.as_ref().map(PhoneView::new),
+        Err(e) => return error_page(l, e.into()),
     };
     AccountPage {
         phone,
@@ -480,7 +494,7 @@ struct ActionResult {
     text: String,
 }
 
-/// The account page's forms: log in, check, answer a code, import a session.
+/// The account page's forms: log in, check, answer a code, import a session, edit.
 pub async fn action(
     State(state): State<AppState>,
     UiAdmin(ui): UiAdmin,
@@ -492,67 +506,64 @@ pub async fn action(
         return error_page(l, ApiError::NotFound("account"));
     };
     let pairs = form_pairs(&raw_body);
-    let admin = AdminUser(ui.user.clone());
-    let outcome: Result<Value, ApiError> = match first(&pairs, "action") {
-        "login" => instagram::login_job(&state, id, std::time::Duration::from_secs(20))
+    let app = &state.app;
+    let outcome: Result<String, ApiError> = match first(&pairs, "action") {
+        "login" => login::login(app, id, PAGE_WAIT)
             .await
-            .map(|a| a.to_value()),
-        "check" => instagram::status_job(&state, id, std::time::Duration::from_secs(20))
+            .map(|a| login_summary(l, &a))
+            .map_err(ApiError::from),
+        "check" => check::check(app, ui.user.role, id, PAGE_WAIT)
             .await
-            .map(|a| a.to_value()),
-        "code" => instagram::code_job(
-            &state,
-            id,
-            first(&pairs, "code"),
-            std::time::Duration::from_secs(20),
-        )
-        .await
-        .map(|a| a.to_value()),
+            .map(|a| check_summary(l, &a))
+            .map_err(ApiError::from),
+        "code" => login::answer_code(app, id, first(&pairs, "code"), PAGE_WAIT)
+            .await
+            .map(|a| login_summary(l, &a))
+            .map_err(ApiError::from),
         "session" => match serde_json::from_str::<Value>(first(&pairs, "session")) {
-            Ok(v) => instagram::import_session(State(state), admin, IdPath(id), ApiJson(v))
+            Ok(v) => transfer::import(app, id, &ui.user.username, &v)
                 .await
-                .map(|Json(r)| serde_json::to_value(r).unwrap_or(Value::Null)),
+                .map(|a: AccountState| l.word(a.status.as_str()))
+                .map_err(ApiError::from),
             Err(e) => Err(ApiError::validation("session", e.to_string())),
         },
-        "edit" => {
-            let limit: Option<i64> = first(&pairs, "posts_limit_per_day").trim().parse().ok();
-            let group = first(&pairs, "group_id");
-            let group_id = if group.is_empty() {
-                Value::Null
-            } else {
-                json!(group)
-            };
-            let mut changes = json!({ "group_id": group_id });
-            let language = first(&pairs, "language").trim();
-            if !language.is_empty() {
-                changes["language"] = json!(language);
-            }
-            if let Some(n) = limit {
-                changes["posts_limit_per_day"] = json!(n);
-            }
-            let registered = first(&pairs, "registered_at").trim();
-            if !registered.is_empty() {
-                changes["registered_at"] = json!(registered);
-            }
-            match body(changes) {
-                Ok(req) => api::update(State(state), admin, IdPath(id), ApiJson(req))
-                    .await
-                    .map(|_| json!({"status": l.t("Saved")})),
-                Err(e) => Err(e),
-            }
-        }
+        "edit" => match edit_form(&pairs) {
+            Ok(change) => accounts::update(app, id, change)
+                .await
+                .map(|_| l.word(l.t("Saved")))
+                .map_err(ApiError::from),
+            Err(e) => Err(e),
+        },
         _ => Err(ApiError::validation("action", "pick an action")),
     };
     match outcome {
-        Ok(v) => ActionResult {
-            ok: true,
-            text: summary(l, &v),
-        }
-        .into_response(),
+        Ok(text) => ActionResult { ok: true, text }.into_response(),
         Err(e) => ActionResult {
             ok: false,
             text: e.to_string(),
         }
         .into_response(),
     }
+}
+
+/// The account page's settings form as a change: group (empty: none), language, daily
+/// limit and registration date (empty: unchanged).
+fn edit_form(pairs: &[(String, String)]) -> Result<UpdateAccount, ApiError> {
+    let group = first(pairs, "group_id");
+    let group_id = if group.is_empty() {
+        None
+    } else {
+        Some(form_value::<GroupId>(group)?)
+    };
+    let language = first(pairs, "language").trim();
+    let registered = first(pairs, "registered_at").trim();
+    crate::extract::refuse_nul("language", language)?;
+    crate::extract::refuse_nul("registered_at", registered)?;
+    Ok(UpdateAccount {
+        group_id: Some(group_id),
+        language: (!language.is_empty()).then(|| language.to_owned()),
+        posts_limit_per_day: first(pairs, "posts_limit_per_day").trim().parse().ok(),
+        registered_at: (!registered.is_empty()).then(|| Some(registered.to_owned())),
+        ..UpdateAccount::default()
+    })
 }

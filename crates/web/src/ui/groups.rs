@@ -2,21 +2,18 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
+use icf_app::groups::{self, CreateGroup, UpdateGroup};
 use icf_core::ids::GroupId;
 use serde::Deserialize;
-use serde_json::json;
 
-use super::accounts::body;
 use super::session::UiAdmin;
 use super::view::{Ctx, error_page, field_errors, redirect, refresh};
-use crate::auth::AdminUser;
 use crate::error::ApiError;
-use crate::extract::{ApiJson, IdPath};
 use crate::query::Params;
-use crate::routes::groups as api;
+use crate::routes::accounts::account_query;
+use crate::routes::groups::delete_mode;
 use crate::state::AppState;
 
 const FIELDS: &[&str] = &["name", "description", "active_hours", "form"];
@@ -64,7 +61,7 @@ fn row(l: super::i18n::Lang, g: icf_core::account::Group) -> GroupRow {
 }
 
 pub async fn list(State(state): State<AppState>, UiAdmin(ui): UiAdmin) -> Response {
-    match icf_store::groups::list(&state.app.db).await {
+    match groups::list(&state.app).await {
         Ok(gs) => GroupsPage {
             groups: gs.into_iter().map(|g| row(ui.l, g)).collect(),
             ctx: ui.ctx("groups"),
@@ -85,24 +82,43 @@ pub struct GroupForm {
 }
 
 impl GroupForm {
-    fn json(&self) -> serde_json::Value {
-        json!({ "name": self.name, "description": self.description,
-            "active_hours": self.active_hours })
+    /// The form's fields, with the same NUL rule as the API's JSON bodies.
+    fn checked(self) -> Result<Self, ApiError> {
+        crate::extract::refuse_nul("name", &self.name)?;
+        crate::extract::refuse_nul("description", &self.description)?;
+        crate::extract::refuse_nul("active_hours", &self.active_hours)?;
+        Ok(self)
+    }
+
+    fn into_new(self) -> CreateGroup {
+        CreateGroup {
+            name: self.name,
+            description: self.description,
+            active_hours: Some(self.active_hours),
+        }
+    }
+
+    fn into_change(self) -> UpdateGroup {
+        UpdateGroup {
+            name: Some(self.name),
+            description: Some(self.description),
+            active_hours: Some(Some(self.active_hours)),
+        }
     }
 }
 
 pub async fn create(
     State(state): State<AppState>,
-    UiAdmin(ui): UiAdmin,
+    _: UiAdmin,
     axum::Form(form): axum::Form<GroupForm>,
 ) -> Response {
-    let req = match body(form.json()) {
-        Ok(r) => r,
+    let form = match form.checked() {
+        Ok(f) => f,
         Err(e) => return field_errors(FIELDS, e),
     };
-    match api::create(State(state), AdminUser(ui.user), ApiJson(req)).await {
+    match groups::create(&state.app, form.into_new()).await {
         Ok(_) => refresh(),
-        Err(e) => field_errors(FIELDS, e),
+        Err(e) => field_errors(FIELDS, e.into()),
     }
 }
 
@@ -125,28 +141,31 @@ pub async fn page(
     let Ok(id) = raw.parse::<GroupId>() else {
         return error_page(l, ApiError::NotFound("group"));
     };
-    let g = match icf_store::groups::get(&state.app.db, id).await {
+    let g = match groups::get(&state.app, id).await {
         Ok(g) => g,
-        Err(e) => return error_page(l, api::group_not_found(e)),
+        Err(e) => return error_page(l, e.into()),
     };
-    let accounts =
-        match crate::routes::accounts::list_accounts(&state, ui.user.role, &params, Some(id)).await
-        {
-            Ok(p) => p
-                .items
-                .into_iter()
-                .map(|a| {
-                    (
-                        a.id.to_string(),
-                        a.username,
-                        a.status.as_str().to_owned(),
-                        a.language,
-                    )
-                })
-                .collect(),
-            Err(e) => return error_page(l, e),
-        };
-    let others = icf_store::groups::list(&state.app.db)
+    let listed = match account_query(&params, Some(id)) {
+        Ok((query, _)) => icf_app::accounts::list(&state.app, ui.user.role, &query)
+            .await
+            .map_err(ApiError::from),
+        Err(e) => Err(e),
+    };
+    let accounts = match listed {
+        Ok((items, _)) => items
+            .into_iter()
+            .map(|a| {
+                (
+                    a.id.to_string(),
+                    a.username,
+                    a.status.as_str().to_owned(),
+                    a.language,
+                )
+            })
+            .collect(),
+        Err(e) => return error_page(l, e),
+    };
+    let others = groups::list(&state.app)
         .await
         .unwrap_or_default()
         .into_iter()
@@ -171,13 +190,13 @@ pub async fn update(
     let Ok(id) = raw.parse::<GroupId>() else {
         return error_page(ui.l, ApiError::NotFound("group"));
     };
-    let req = match body(form.json()) {
-        Ok(r) => r,
+    let form = match form.checked() {
+        Ok(f) => f,
         Err(e) => return field_errors(FIELDS, e),
     };
-    match api::update(State(state), AdminUser(ui.user), IdPath(id), ApiJson(req)).await {
-        Ok(Json(g)) => redirect(&format!("/groups/{}", g.id)),
-        Err(e) => field_errors(FIELDS, e),
+    match groups::update(&state.app, id, form.into_change()).await {
+        Ok(g) => redirect(&format!("/groups/{}", g.id)),
+        Err(e) => field_errors(FIELDS, e.into()),
     }
 }
 
@@ -193,8 +212,12 @@ pub async fn delete(
         return error_page(ui.l, ApiError::NotFound("group"));
     };
     let params = Params::from_pairs(super::accounts::form_pairs(&raw_body));
-    match api::delete(State(state), AdminUser(ui.user), IdPath(id), params).await {
-        Ok(_) => redirect("/groups"),
-        Err(e) => field_errors(FIELDS, e),
+    let mode = match delete_mode(&params) {
+        Ok(m) => m,
+        Err(e) => return field_errors(FIELDS, e),
+    };
+    match groups::delete(&state.app, id, mode).await {
+        Ok(()) => redirect("/groups"),
+        Err(e) => field_errors(FIELDS, e.into()),
     }
 }

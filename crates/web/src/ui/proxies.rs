@@ -2,9 +2,9 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
+use icf_app::proxies;
 use icf_core::account::Proxy;
 use icf_core::enums::ProxyType;
 use icf_core::ids::ProxyId;
@@ -13,11 +13,9 @@ use serde::Deserialize;
 use super::i18n::Lang;
 use super::session::UiAdmin;
 use super::view::{Ctx, Pager, error_page, field_errors, iso, percent, query};
-use crate::auth::AdminUser;
 use crate::error::ApiError;
-use crate::extract::IdPath;
 use crate::query::Params;
-use crate::routes::proxies as api;
+use crate::routes::proxies::list_query;
 use crate::state::AppState;
 
 pub(crate) struct ProxyRow {
@@ -70,11 +68,18 @@ struct ProxiesPage {
 
 pub async fn list(State(state): State<AppState>, UiAdmin(ui): UiAdmin, params: Params) -> Response {
     let l = ui.l;
-    match api::list(State(state), AdminUser(ui.user.clone()), params).await {
-        Ok(Json(p)) => ProxiesPage {
+    let listed = match list_query(&params) {
+        Ok((filter, page)) => proxies::list(&state.app, &filter, page.per_page, page.offset())
+            .await
+            .map(|(items, total)| (items, total, page))
+            .map_err(ApiError::from),
+        Err(e) => Err(e),
+    };
+    match listed {
+        Ok((items, total, page)) => ProxiesPage {
             ctx: ui.ctx("proxies"),
-            pager: Pager::new(p.page, p.per_page, p.total, query(&[])),
-            rows: p.items.into_iter().map(ProxyRow::from).collect(),
+            pager: Pager::new(page.page, page.per_page, total, query(&[])),
+            rows: items.into_iter().map(ProxyRow::from).collect(),
         }
         .into_response(),
         Err(e) => error_page(l, e),
@@ -92,7 +97,7 @@ pub struct ImportForm {
 #[template(path = "import_result.html")]
 struct ImportResult {
     l: Lang,
-    r: crate::import::ImportReport,
+    r: icf_app::import::ImportReport,
 }
 
 pub async fn import(
@@ -108,11 +113,12 @@ pub async fn import(
         );
     }
     let kind = form.proxy_type.parse().unwrap_or(ProxyType::Http);
-    match crate::import::import_proxies(&state.app.db, &state.app.cipher, &form.lines, false, kind)
-        .await
-    {
+    // The file import alone, as this page always did: unlike the API's import it does not
+    // queue the recovery of accounts waiting for a proxy (the periodic check does).
+    let app = &state.app;
+    match icf_app::import::import_proxies(&app.db, &app.cipher, &form.lines, false, kind).await {
         Ok(r) => ImportResult { l: ui.l, r }.into_response(),
-        Err(e) => field_errors(FIELDS, crate::routes::accounts::import_error(e)),
+        Err(e) => field_errors(FIELDS, icf_app::AppError::from(e).into()),
     }
 }
 
@@ -131,12 +137,12 @@ pub async fn check(
     let Ok(id) = raw.parse::<ProxyId>() else {
         return error_page(ui.l, ApiError::NotFound("proxy"));
     };
-    match api::check(State(state), AdminUser(ui.user.clone()), IdPath(id)).await {
-        Ok(Json(p)) => RowFragment {
+    match proxies::check(&state.app, id).await {
+        Ok(p) => RowFragment {
             l: ui.l,
             p: ProxyRow::from(p),
         }
         .into_response(),
-        Err(e) => field_errors(&["proxies"], e),
+        Err(e) => field_errors(&["proxies"], e.into()),
     }
 }

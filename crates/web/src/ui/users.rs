@@ -2,20 +2,17 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
+use icf_app::users::{self, CreateUser, UpdateUser};
+use icf_core::enums::Role;
 use icf_core::ids::UserId;
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
 
-use super::accounts::body;
+use super::accounts::form_value;
 use super::session::UiAdmin;
 use super::view::{Ctx, error_page, field_errors, iso, refresh};
-use crate::auth::AdminUser;
 use crate::error::ApiError;
-use crate::extract::{ApiJson, IdPath};
-use crate::routes::users as api;
 use crate::state::AppState;
 
 struct UserRow {
@@ -36,7 +33,7 @@ struct UsersPage {
 }
 
 pub async fn list(State(state): State<AppState>, UiAdmin(ui): UiAdmin) -> Response {
-    match icf_store::users::list(&state.app.db).await {
+    match users::list(&state.app).await {
         Ok(us) => UsersPage {
             users: us
                 .into_iter()
@@ -65,21 +62,40 @@ pub struct NewUserForm {
     role: String,
 }
 
+impl NewUserForm {
+    /// The form as the API's request, refused as the API's JSON body would refuse it.
+    fn request(self) -> Result<CreateUser, ApiError> {
+        let fields = [
+            ("username", &self.username),
+            ("email", &self.email),
+            ("password", &self.password),
+            ("role", &self.role),
+        ];
+        for (field, value) in fields {
+            crate::extract::refuse_nul(field, value)?;
+        }
+        Ok(CreateUser {
+            role: form_value::<Role>(&self.role)?,
+            username: self.username,
+            email: self.email,
+            password: self.password,
+        })
+    }
+}
+
 pub async fn create(
     State(state): State<AppState>,
-    UiAdmin(ui): UiAdmin,
+    _: UiAdmin,
     axum::Form(f): axum::Form<NewUserForm>,
 ) -> Response {
     const FIELDS: &[&str] = &["username", "email", "password", "role", "form"];
-    let req = match body(
-        json!({"username": f.username, "email": f.email, "password": f.password, "role": f.role}),
-    ) {
+    let req = match f.request() {
         Ok(r) => r,
         Err(e) => return field_errors(FIELDS, e),
     };
-    match api::create(State(state), AdminUser(ui.user), ApiJson(req)).await {
+    match users::create(&state.app, req).await {
         Ok(_) => refresh(),
-        Err(e) => field_errors(FIELDS, e),
+        Err(e) => field_errors(FIELDS, e.into()),
     }
 }
 
@@ -99,25 +115,30 @@ pub async fn update(
     let Ok(id) = raw.parse::<UserId>() else {
         return error_page(ui.l, ApiError::NotFound("user"));
     };
-    let mut changes = Map::new();
-    if let Some(r) = f.role {
-        changes.insert("role".into(), Value::String(r));
-    }
-    if let Some(a) = f.is_active {
-        changes.insert("is_active".into(), Value::Bool(a == "true"));
-    }
-    if let Some(p) = f.password.filter(|p| !p.is_empty()) {
-        changes.insert("password".into(), Value::String(p));
-    }
-    let req = match body(Value::Object(changes)) {
+    let req = match update_request(f) {
         Ok(r) => r,
         Err(e) => return field_errors(&["users"], e),
     };
-    match api::update(State(state), AdminUser(ui.user), IdPath(id), ApiJson(req)).await {
-        Ok(Json(_)) => refresh(),
-        Err(ApiError::Validation { field, message }) if field == "password" => {
+    match users::update(&state.app, ui.user.id, id, req).await {
+        Ok(_) => refresh(),
+        // The password field is in the row's own small form: its message goes there.
+        Err(icf_app::AppError::Validation { field, message }) if field == "password" => {
             field_errors(&["users"], ApiError::validation("users", message))
         }
-        Err(e) => field_errors(&["users"], e),
+        Err(e) => field_errors(&["users"], e.into()),
     }
+}
+
+/// A row's form as the API's change: what it sends changes, an empty password stays.
+fn update_request(f: UpdateForm) -> Result<UpdateUser, ApiError> {
+    let password = f.password.filter(|p| !p.is_empty());
+    if let Some(p) = &password {
+        crate::extract::refuse_nul("password", p)?;
+    }
+    Ok(UpdateUser {
+        role: f.role.as_deref().map(form_value::<Role>).transpose()?,
+        is_active: f.is_active.map(|a| a == "true"),
+        password,
+        ..UpdateUser::default()
+    })
 }

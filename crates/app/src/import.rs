@@ -1,5 +1,6 @@
-//! Adding accounts and proxies, one at a time or from a file: shared by the API and the
-//! `icf accounts import` / `icf proxies import` commands.
+//! Adding accounts and proxies, one at a time or from a file: shared by the API, the web
+//! UI and the `icf accounts import` / `icf proxies import` commands. The file imports take
+//! the database and the cipher rather than an [`App`](crate::App): the CLI opens only those.
 
 use icf_core::device::{AppProfile, Device};
 use icf_core::enums::ProxyType;
@@ -12,6 +13,8 @@ use icf_store::import::{ImportAccount, ImportProxy, LineOutcome};
 use icf_store::proxies::NewProxy;
 use icf_store::{Db, StoreError};
 use serde::Serialize;
+
+use crate::AppError;
 
 /// A fresh emulated phone for an account (generated once, kept for the account's life).
 pub fn new_device(language: &str, country: Option<&str>) -> NewDevice {
@@ -46,7 +49,8 @@ pub fn new_proxy(cipher: &Cipher, spec: &ProxySpec, country: Option<String>) -> 
 }
 
 /// One line of an import report. Never holds a password.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LineReport {
     pub line: usize,
     /// `created`, `duplicate` or `invalid`.
@@ -58,7 +62,8 @@ pub struct LineReport {
     pub item: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ImportReport {
     pub dry_run: bool,
     pub total: usize,
@@ -77,6 +82,18 @@ pub enum ImportError {
     Nul { line: usize },
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// A file the import refuses as a whole is the `file` field's fault.
+impl From<ImportError> for AppError {
+    fn from(e: ImportError) -> Self {
+        match e {
+            ImportError::TooLarge | ImportError::Nul { .. } => {
+                AppError::validation("file", e.to_string())
+            }
+            ImportError::Store(s) => s.into(),
+        }
+    }
 }
 
 fn report(dry_run: bool, mut lines: Vec<LineReport>) -> ImportReport {
