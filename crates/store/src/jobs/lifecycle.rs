@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::ClaimedJob;
+use super::claim::ClaimedJob;
 use crate::{Db, DbUuid, StoreError, Tx, on_tx};
 
 /// How an attempt ended, as `job_attempts.outcome` stores it.

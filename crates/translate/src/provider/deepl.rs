@@ -8,7 +8,9 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use tokio::sync::OnceCell;
 
-use super::{Batch, Http, ProviderKind, Translator, Verdict, chunks, clip};
+use super::http::{Http, Verdict, chunks, clip};
+use super::kind::ProviderKind;
+use super::translator::{Batch, Translator};
 use crate::error::TranslateError;
 
 pub const PRO_URL: &str = "https://api.deepl.com";

@@ -5,7 +5,9 @@ use icf_core::language::Language;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
-use super::{Batch, Http, ProviderKind, Translator, Verdict, chunks, clip};
+use super::http::{Http, Verdict, chunks, clip};
+use super::kind::ProviderKind;
+use super::translator::{Batch, Translator};
 use crate::error::TranslateError;
 
 pub const DEFAULT_URL: &str = "https://translation.googleapis.com";
