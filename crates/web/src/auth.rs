@@ -1,5 +1,7 @@
 //! Bearer tokens (JWT, HS256, signed with SECRET_KEY) and the extractors that demand them.
 
+use std::net::IpAddr;
+
 use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
@@ -10,7 +12,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiResult};
 use crate::state::{AppState, AuthSettings};
 
 /// What a token says. `ver` must equal the user's `token_version`, so a password, role or
@@ -183,4 +185,66 @@ impl FromRequestParts<AppState> for AdminUser {
         }
         Ok(AdminUser(user))
     }
+}
+
+/// Checks a username and password (throttled per client address and per account, see
+/// `icf_core::auth::LoginThrottle`) and
+/// issues a token. The API and the web UI's sign-in form both go through here.
+pub async fn sign_in(
+    state: &AppState,
+    client: IpAddr,
+    username: &str,
+    password: String,
+) -> ApiResult<String> {
+    let username = username.trim().to_lowercase();
+    // The sign-in form's fields reach here unchecked; PostgreSQL cannot look up a NUL.
+    crate::extract::refuse_nul("username", &username)?;
+    // Reserve the attempt (counted as a failure) before the password is checked, in one
+    // step under the lock: concurrent guesses cannot all pass the check first.
+    let now = Utc::now();
+    let attempt = throttle(state)?
+        .reserve(&username, client, now)
+        .map_err(|until| ApiError::TooManyRequests {
+            retry_after_secs: (until - now).num_seconds().max(1) as u64,
+        })?;
+
+    let creds = icf_store::users::find_by_username(&state.app.db, &username).await?;
+    let (hash, known) = match &creds {
+        Some(c) => (c.password_hash.clone(), true),
+        None => (icf_core::password::dummy_hash().to_owned(), false),
+    };
+    // argon2 is CPU-heavy by design; keep it off the async workers.
+    let matches = tokio::task::spawn_blocking(move || icf_core::password::verify(&password, &hash))
+        .await
+        .map_err(ApiError::internal)?;
+
+    let creds = match creds {
+        Some(c) if known && matches && c.user.is_active => c,
+        _ => {
+            throttle(state)?.failed(attempt);
+            // One message for unknown user, wrong password and disabled user alike.
+            return Err(ApiError::Unauthorized(
+                "wrong username or password, or the user is disabled",
+            ));
+        }
+    };
+    throttle(state)?.succeeded(attempt, Utc::now());
+    icf_store::users::record_login(&state.app.db, creds.user.id).await?;
+    let token = issue_token(
+        &state.auth,
+        creds.user.id,
+        creds.user.role,
+        creds.token_version,
+    )?;
+    tracing::info!(user = %creds.user.username, "signed in");
+    Ok(token)
+}
+
+fn throttle(
+    state: &AppState,
+) -> ApiResult<std::sync::MutexGuard<'_, icf_core::auth::LoginThrottle>> {
+    state
+        .login_throttle
+        .lock()
+        .map_err(|_| ApiError::internal("login throttle poisoned"))
 }

@@ -6,6 +6,7 @@ pub mod auth;
 mod cookies;
 pub mod error;
 pub mod extract;
+mod filters;
 pub mod live;
 pub mod openapi;
 mod query;

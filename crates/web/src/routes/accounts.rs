@@ -5,74 +5,18 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Multipart, Request, State};
 use axum::http::{StatusCode, header};
-use icf_app::accounts::{
-    self, AccountQuery, CreateAccount, StatusHistory, TotpSecret, UpdateAccount,
-};
+use icf_app::accounts::{self, CreateAccount, StatusHistory, TotpSecret, UpdateAccount};
 use icf_app::import::ImportReport;
 use icf_core::account::{Account, check_posts_limit};
-use icf_core::enums::AccountStatus;
 use icf_core::ids::{AccountId, GroupId};
 use icf_core::language::Language;
-use icf_store::accounts::{AccountFilter, AccountSort};
 
 use crate::auth::{AdminUser, CurrentUser};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, IdPath};
-use crate::query::{Page, Paged, Params};
+use crate::filters::account_query;
+use crate::query::{Paged, Params};
 use crate::state::AppState;
-
-/// The account list's query string (`sort`, `order`, `search`, filters, page); `group`
-/// (a group's own list) wins over `group_id`. The web UI's tables read theirs here too.
-pub(crate) fn account_query(
-    params: &Params,
-    group: Option<GroupId>,
-) -> ApiResult<(AccountQuery, Page)> {
-    let page = params.page()?;
-    let sort = match params.get("sort") {
-        None | Some("username") => AccountSort::Username,
-        Some("created_at") => AccountSort::CreatedAt,
-        Some("last_post_at") => AccountSort::LastPostAt,
-        Some("last_login_at") => AccountSort::LastLoginAt,
-        Some("status") => AccountSort::Status,
-        Some("language") => AccountSort::Language,
-        Some(_) => {
-            return Err(ApiError::validation(
-                "sort",
-                "expected username, created_at, last_post_at, last_login_at, status or language",
-            ));
-        }
-    };
-    let descending = match params.get("order") {
-        None | Some("asc") => false,
-        Some("desc") => true,
-        Some(_) => return Err(ApiError::validation("order", "expected asc or desc")),
-    };
-    let search = params.get("search").or_else(|| params.get("q"));
-    if search.is_some_and(|s| s.chars().count() > 64) {
-        return Err(ApiError::validation(
-            "search",
-            "must be at most 64 characters long",
-        ));
-    }
-    let filter = AccountFilter {
-        group_id: group.or(params.parse::<GroupId>("group_id")?),
-        status: params.parse::<AccountStatus>("status")?,
-        language: params
-            .get("language")
-            .map(Language::parse)
-            .transpose()?
-            .map(|l| l.code().to_owned()),
-        search: search.map(str::to_owned),
-    };
-    let query = AccountQuery {
-        filter,
-        sort,
-        descending,
-        limit: page.per_page,
-        offset: page.offset(),
-    };
-    Ok((query, page))
-}
 
 /// One page of the account list as `user` may see it.
 pub(crate) async fn list_page(

@@ -1,13 +1,12 @@
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 
 use axum::Json;
 use axum::extract::{ConnectInfo, State};
-use chrono::Utc;
 use icf_core::auth::User;
 use serde::{Deserialize, Serialize};
 
-use crate::auth::{CurrentUser, issue_token};
-use crate::error::{ApiError, ApiResult};
+use crate::auth::{CurrentUser, sign_in};
+use crate::error::ApiResult;
 use crate::extract::ApiJson;
 use crate::state::AppState;
 
@@ -50,59 +49,6 @@ pub async fn login(
     }))
 }
 
-/// Checks a username and password (throttled per client address and per account, see
-/// `icf_core::auth::LoginThrottle`) and
-/// issues a token. The API and the web UI's sign-in form both go through here.
-pub(crate) async fn sign_in(
-    state: &AppState,
-    client: IpAddr,
-    username: &str,
-    password: String,
-) -> ApiResult<String> {
-    let username = username.trim().to_lowercase();
-    // The sign-in form's fields reach here unchecked; PostgreSQL cannot look up a NUL.
-    crate::extract::refuse_nul("username", &username)?;
-    // Reserve the attempt (counted as a failure) before the password is checked, in one
-    // step under the lock: concurrent guesses cannot all pass the check first.
-    let now = Utc::now();
-    let attempt = throttle(state)?
-        .reserve(&username, client, now)
-        .map_err(|until| ApiError::TooManyRequests {
-            retry_after_secs: (until - now).num_seconds().max(1) as u64,
-        })?;
-
-    let creds = icf_store::users::find_by_username(&state.app.db, &username).await?;
-    let (hash, known) = match &creds {
-        Some(c) => (c.password_hash.clone(), true),
-        None => (icf_core::password::dummy_hash().to_owned(), false),
-    };
-    // argon2 is CPU-heavy by design; keep it off the async workers.
-    let matches = tokio::task::spawn_blocking(move || icf_core::password::verify(&password, &hash))
-        .await
-        .map_err(ApiError::internal)?;
-
-    let creds = match creds {
-        Some(c) if known && matches && c.user.is_active => c,
-        _ => {
-            throttle(state)?.failed(attempt);
-            // One message for unknown user, wrong password and disabled user alike.
-            return Err(ApiError::Unauthorized(
-                "wrong username or password, or the user is disabled",
-            ));
-        }
-    };
-    throttle(state)?.succeeded(attempt, Utc::now());
-    icf_store::users::record_login(&state.app.db, creds.user.id).await?;
-    let token = issue_token(
-        &state.auth,
-        creds.user.id,
-        creds.user.role,
-        creds.token_version,
-    )?;
-    tracing::info!(user = %creds.user.username, "signed in");
-    Ok(token)
-}
-
 /// Sign out: the token this request carries (bearer header, else the UI's cookie) is
 /// revoked server-side and refused from now on; the user's other sessions go on.
 #[utoipa::path(post, path = "/api/auth/logout", tag = "auth", security(("bearer" = [])), responses(
@@ -125,13 +71,4 @@ pub async fn logout(
 pub async fn me(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<User>> {
     let creds = icf_store::users::get(&state.app.db, user.id).await?;
     Ok(Json(creds.user))
-}
-
-fn throttle(
-    state: &AppState,
-) -> ApiResult<std::sync::MutexGuard<'_, icf_core::auth::LoginThrottle>> {
-    state
-        .login_throttle
-        .lock()
-        .map_err(|_| ApiError::internal("login throttle poisoned"))
 }

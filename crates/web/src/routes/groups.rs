@@ -6,12 +6,12 @@ use axum::http::StatusCode;
 use icf_app::groups::{self, CreateGroup, UpdateGroup};
 use icf_core::account::{Account, Group};
 use icf_core::ids::GroupId;
-use icf_store::groups::OnDelete;
 use serde::Serialize;
 
 use crate::auth::{AdminUser, CurrentUser};
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::extract::{ApiJson, IdPath};
+use crate::filters::delete_mode;
 use crate::query::{Paged, Params};
 use crate::routes::accounts::list_page;
 use crate::state::AppState;
@@ -20,26 +20,6 @@ use crate::state::AppState;
 pub struct GroupList {
     items: Vec<Group>,
     total: usize,
-}
-
-/// What happens to a deleted group's accounts (`on_accounts`, `target_group_id`), from
-/// the query string or the web UI's form.
-pub(crate) fn delete_mode(params: &Params) -> ApiResult<OnDelete> {
-    match params.get("on_accounts") {
-        None => Ok(OnDelete::Refuse),
-        Some("ungroup") => Ok(OnDelete::Ungroup),
-        Some("delete") => Ok(OnDelete::DeleteAccounts),
-        Some("move") => {
-            let target = params.parse::<GroupId>("target_group_id")?.ok_or_else(|| {
-                ApiError::validation("target_group_id", "required with on_accounts=move")
-            })?;
-            Ok(OnDelete::MoveTo(target))
-        }
-        Some(_) => Err(ApiError::validation(
-            "on_accounts",
-            "expected ungroup, move or delete",
-        )),
-    }
 }
 
 #[utoipa::path(get, path = "/api/groups/", tag = "groups", security(("bearer" = [])), responses((status = 200, body = GroupList), (status = 401, body = crate::error::ErrorBody)))]

@@ -7,29 +7,16 @@ use axum::http::StatusCode;
 use icf_app::import::ImportReport;
 use icf_app::proxies::{self, CreateProxy, UpdateProxy};
 use icf_core::account::Proxy;
-use icf_core::enums::{ProxyStatus, ProxyType};
+use icf_core::enums::ProxyType;
 use icf_core::ids::ProxyId;
-use icf_core::proxy::parse_country;
-use icf_store::proxies::ProxyFilter;
 
 use crate::auth::AdminUser;
 use crate::error::ApiResult;
 use crate::extract::{ApiJson, IdPath};
-use crate::query::{Page, Paged, Params};
+use crate::filters::proxy_query;
+use crate::query::{Paged, Params};
 use crate::routes::accounts::ImportBody;
 use crate::state::AppState;
-
-/// The pool list's query string: filters and page. The web UI's table reads its own here.
-pub(crate) fn list_query(params: &Params) -> ApiResult<(ProxyFilter, Page)> {
-    let page = params.page()?;
-    let filter = ProxyFilter {
-        status: params.parse::<ProxyStatus>("status")?,
-        proxy_type: params.parse::<ProxyType>("proxy_type")?,
-        country: params.get("country").map(parse_country).transpose()?,
-        assigned: params.flag("assigned")?,
-    };
-    Ok((filter, page))
-}
 
 /// The proxy pool, masked (`socks5://host:port`, never credentials). Admins only.
 #[utoipa::path(get, path = "/api/proxies/", tag = "proxies", security(("bearer" = [])), params(("page" = Option<i64>, Query, description = "1-based page", minimum = 1, maximum = 1000000), ("per_page" = Option<i64>, Query, description = "1–500, default 50", minimum = 1, maximum = 500), ("status" = Option<String>, Query),
@@ -40,7 +27,7 @@ pub async fn list(
     _: AdminUser,
     params: Params,
 ) -> ApiResult<Json<Paged<Proxy>>> {
-    let (filter, page) = list_query(&params)?;
+    let (filter, page) = proxy_query(&params)?;
     let (items, total) = proxies::list(&state.app, &filter, page.per_page, page.offset()).await?;
     Ok(Json(Paged::new(items, total, page)))
 }

@@ -20,8 +20,8 @@ use super::i18n::Lang;
 use super::session::UiAdmin;
 use super::view::{Ctx, Pager, error_page, field_errors, iso, opt_time, query};
 use crate::error::ApiError;
+use crate::filters::account_query;
 use crate::query::Params;
-use crate::routes::accounts::account_query;
 use crate::state::AppState;
 
 /// How long the account page's forms wait for a login or a check before showing

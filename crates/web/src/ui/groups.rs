@@ -11,9 +11,9 @@ use serde::Deserialize;
 use super::session::UiAdmin;
 use super::view::{Ctx, error_page, field_errors, redirect, refresh};
 use crate::error::ApiError;
+use crate::filters::account_query;
+use crate::filters::delete_mode;
 use crate::query::Params;
-use crate::routes::accounts::account_query;
-use crate::routes::groups::delete_mode;
 use crate::state::AppState;
 
 const FIELDS: &[&str] = &["name", "description", "active_hours", "form"];

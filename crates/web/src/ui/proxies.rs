@@ -14,8 +14,8 @@ use super::i18n::Lang;
 use super::session::UiAdmin;
 use super::view::{Ctx, Pager, error_page, field_errors, iso, percent, query};
 use crate::error::ApiError;
+use crate::filters::proxy_query;
 use crate::query::Params;
-use crate::routes::proxies::list_query;
 use crate::state::AppState;
 
 pub(crate) struct ProxyRow {
@@ -68,7 +68,7 @@ struct ProxiesPage {
 
 pub async fn list(State(state): State<AppState>, UiAdmin(ui): UiAdmin, params: Params) -> Response {
     let l = ui.l;
-    let listed = match list_query(&params) {
+    let listed = match proxy_query(&params) {
         Ok((filter, page)) => proxies::list(&state.app, &filter, page.per_page, page.offset())
             .await
             .map(|(items, total)| (items, total, page))

@@ -182,7 +182,7 @@ pub async fn login_submit(
 ) -> Response {
     let l = guest_lang(&headers);
     let client = state.client_ip(peer.ip(), &headers);
-    match crate::routes::auth::sign_in(&state, client, &form.username, form.password).await {
+    match crate::auth::sign_in(&state, client, &form.username, form.password).await {
         Ok(token) => {
             let mut r = Redirect::to("/").into_response();
             let max_age = state.auth.token_ttl.num_seconds();
