@@ -16,6 +16,7 @@ pub mod checks;
 mod connection;
 mod engine;
 mod error;
+pub mod interop;
 pub mod login;
 pub mod maintenance;
 mod media;
@@ -23,7 +24,6 @@ pub mod proxy_check;
 pub mod proxy_health;
 pub mod publish;
 mod session;
-pub mod sessions;
 mod settings;
 mod status;
 

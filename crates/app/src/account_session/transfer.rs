@@ -22,7 +22,7 @@ pub async fn export(app: &App, id: AccountId, by: &str) -> AppResult<Value> {
         .ok_or(AppError::NotFound("session"))?;
     let plain = app.cipher.decrypt(&token).map_err(AppError::internal)?;
     let value =
-        icf_engine::sessions::export_settings(plain.expose_secret()).map_err(AppError::internal)?;
+        icf_engine::interop::export_settings(plain.expose_secret()).map_err(AppError::internal)?;
     log(app, id, "session_export", json!({ "by": by })).await;
     Ok(value)
 }
@@ -42,7 +42,7 @@ pub async fn import(
         ));
     }
     stored(app, id).await?;
-    let session = icf_engine::sessions::import_settings(&settings.to_string()).map_err(|e| {
+    let session = icf_engine::interop::import_settings(&settings.to_string()).map_err(|e| {
         AppError::validation("session", format!("not an instagrapi settings file: {e}"))
     })?;
     let token = app.cipher.encrypt(&session.settings);

@@ -274,7 +274,7 @@ pub async fn set_totp(app: &App, id: AccountId, secret: Option<String>) -> AppRe
                 .to_ascii_uppercase();
             // Checked now, so that a mistyped secret is refused here rather than at the
             // account's next login, where nobody watches.
-            if secret.len() < 16 || !icf_engine::sessions::totp_secret_works(&secret) {
+            if secret.len() < 16 || !icf_engine::interop::totp_secret_works(&secret) {
                 return Err(AppError::validation(
                     "secret",
                     "expected the base32 secret of an authenticator app (16 or more characters)",

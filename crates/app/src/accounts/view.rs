@@ -182,7 +182,7 @@ pub async fn phone(app: &App, id: AccountId) -> AppResult<Option<Phone>> {
         .map_err(account_error)?;
     let device = serde_json::from_value::<icf_core::device::Device>(wire.device).ok();
     Ok(device.map(|device| Phone {
-        timezone: icf_engine::sessions::timezone_name(device.timezone_offset),
+        timezone: icf_engine::interop::timezone_name(device.timezone_offset),
         device,
     }))
 }
