@@ -12,6 +12,7 @@ use crate::realproxy::{ProxyProcess, microsocks, tinyproxy};
 engine_tests!(
     a_killed_proxy_is_replaced_from_the_reserve_and_the_post_goes_out_once,
     with_no_reserve_the_account_waits_in_proxy_error_until_a_proxy_is_added,
+    an_account_in_proxy_error_takes_a_proxy_imported_in_the_web_ui,
 );
 
 const PASSWORD: &str = "ig-pass-proxy";
@@ -150,7 +151,24 @@ async fn a_killed_proxy_is_replaced_from_the_reserve_and_the_post_goes_out_once(
     drop((p0, reserve_us, reserve_de));
 }
 
+/// How the proxy that ends the wait reaches the pool.
+#[derive(Clone, Copy)]
+enum AddedBy {
+    Api,
+    /// The web UI's import form: the same use case as the API's, so the account does not
+    /// wait for the next periodic check either.
+    UiImport,
+}
+
 async fn with_no_reserve_the_account_waits_in_proxy_error_until_a_proxy_is_added(engine: Engine) {
+    waits_in_proxy_error_until_a_proxy_comes(engine, AddedBy::Api).await;
+}
+
+async fn an_account_in_proxy_error_takes_a_proxy_imported_in_the_web_ui(engine: Engine) {
+    waits_in_proxy_error_until_a_proxy_comes(engine, AddedBy::UiImport).await;
+}
+
+async fn waits_in_proxy_error_until_a_proxy_comes(engine: Engine, by: AddedBy) {
     let Some(dying) = microsocks("d1", "e1") else {
         return;
     };
@@ -196,15 +214,45 @@ async fn with_no_reserve_the_account_waits_in_proxy_error_until_a_proxy_is_added
     let Some(fresh) = microsocks("n1", "o1") else {
         return;
     };
-    let new_proxy = add_proxy(&app, &admin, json!({"url": socks(&fresh, "n1", "o1")})).await;
+    let url = socks(&fresh, "n1", "o1");
+    match by {
+        AddedBy::Api => {
+            add_proxy(&app, &admin, json!({ "url": url })).await;
+        }
+        AddedBy::UiImport => {
+            let resp = reqwest::Client::builder()
+                .no_proxy()
+                .build()
+                .unwrap()
+                .post(app.url("/proxies/import"))
+                .header("cookie", format!("icf_session={admin}"))
+                .form(&[("lines", url.as_str()), ("proxy_type", "socks5")])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), StatusCode::OK);
+            let html = resp.text().await.unwrap();
+            assert!(html.contains("id=\"import-created\">1<"), "{html}");
+        }
+    }
     wait_for(
         async || account(&app, &admin, &id).await["status"] == "active",
         "the account to recover",
     )
     .await;
-    assert_eq!(
-        account(&app, &admin, &id).await["proxy_id"],
-        new_proxy.as_str()
+    let now = account(&app, &admin, &id).await;
+    let proxy = app
+        .get_ok(
+            &admin,
+            &format!("/api/proxies/{}", now["proxy_id"].as_str().unwrap()),
+        )
+        .await;
+    assert!(
+        proxy["url"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!(":{}", fresh.port)),
+        "{proxy}"
     );
     drop(fresh);
 }

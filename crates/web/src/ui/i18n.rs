@@ -421,12 +421,22 @@ mod tests {
     fn every_ui_string_has_russian() {
         let root = concat!(env!("CARGO_MANIFEST_DIR"), "/");
         let mut sources = Vec::new();
-        for dir in ["templates", "src/ui"] {
-            for entry in std::fs::read_dir(format!("{root}{dir}")).expect("dir") {
+        // Pages may live in folders of their own (`ui/posts/`): read them all.
+        let mut dirs: Vec<std::path::PathBuf> = ["templates", "src/ui"]
+            .iter()
+            .map(|d| format!("{root}{d}").into())
+            .collect();
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).expect("dir") {
                 let path = entry.expect("entry").path();
-                sources.push(std::fs::read_to_string(&path).expect("read"));
+                if path.is_dir() {
+                    dirs.push(path);
+                } else {
+                    sources.push(std::fs::read_to_string(&path).expect("read"));
+                }
             }
         }
+        assert!(sources.len() > 20, "the UI's sources were not found");
         let mut missing = Vec::new();
         for text in &sources {
             for part in text.split(".t(\"").skip(1) {

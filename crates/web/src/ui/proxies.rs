@@ -113,12 +113,10 @@ pub async fn import(
         );
     }
     let kind = form.proxy_type.parse().unwrap_or(ProxyType::Http);
-    // The file import alone, as this page always did: unlike the API's import it does not
-    // queue the recovery of accounts waiting for a proxy (the periodic check does).
-    let app = &state.app;
-    match icf_app::import::import_proxies(&app.db, &app.cipher, &form.lines, false, kind).await {
+    // The same use case as the API's import: accounts waiting for a proxy get one now.
+    match proxies::import(&state.app, &form.lines, false, kind).await {
         Ok(r) => ImportResult { l: ui.l, r }.into_response(),
-        Err(e) => field_errors(FIELDS, icf_app::AppError::from(e).into()),
+        Err(e) => field_errors(FIELDS, e.into()),
     }
 }
 
