@@ -1,7 +1,8 @@
 //! Extractors whose rejections speak the API's JSON error shape and name the field.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequest, FromRequestParts, Multipart, Request};
+use axum::http::header;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
@@ -163,6 +164,55 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
                     format!("bad query string: {}", e.inner()),
                 )
             })
+    }
+}
+
+/// An import file: the request body itself (`text/plain`, `text/csv`) or the `file`
+/// field of a multipart form.
+pub struct ImportBody(pub String);
+
+impl<S: Send + Sync> FromRequest<S> for ImportBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let is_multipart = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("multipart/form-data"));
+        let bytes = if is_multipart {
+            let mut form = Multipart::from_request(req, state)
+                .await
+                .map_err(|e| ApiError::bad_request(Some("file"), e.body_text()))?;
+            let mut found = None;
+            while let Some(field) = form
+                .next_field()
+                .await
+                .map_err(|e| ApiError::bad_request(Some("file"), e.body_text()))?
+            {
+                if field.name() == Some("file") {
+                    found = Some(
+                        field
+                            .bytes()
+                            .await
+                            .map_err(|e| ApiError::bad_request(Some("file"), e.body_text()))?,
+                    );
+                    break;
+                }
+            }
+            found
+                .ok_or_else(|| ApiError::validation("file", "the form has no field named 'file'"))?
+        } else {
+            Bytes::from_request(req, state).await.map_err(|e| {
+                ApiError::bad_request(Some("file"), format!("cannot read the body: {e}"))
+            })?
+        };
+        let text = String::from_utf8(bytes.to_vec())
+            .map_err(|_| ApiError::validation("file", "the file must be UTF-8 text"))?;
+        if text.trim().is_empty() {
+            return Err(ApiError::validation("file", "the file is empty"));
+        }
+        Ok(ImportBody(text))
     }
 }
 

@@ -2,9 +2,8 @@
 //! session, a TOTP secret or a proxy credential. The use cases are `icf_app::accounts`.
 
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::{FromRequest, Multipart, Request, State};
-use axum::http::{StatusCode, header};
+use axum::extract::State;
+use axum::http::StatusCode;
 use icf_app::accounts::{self, CreateAccount, StatusHistory, TotpSecret, UpdateAccount};
 use icf_app::import::ImportReport;
 use icf_core::account::{Account, check_posts_limit};
@@ -12,14 +11,14 @@ use icf_core::ids::{AccountId, GroupId};
 use icf_core::language::Language;
 
 use crate::auth::{AdminUser, CurrentUser};
-use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiJson, IdPath};
+use crate::error::ApiResult;
+use crate::extract::{ApiJson, IdPath, ImportBody};
 use crate::filters::account_query;
 use crate::query::{Paged, Params};
 use crate::state::AppState;
 
 /// One page of the account list as `user` may see it.
-pub(crate) async fn list_page(
+async fn list_page(
     state: &AppState,
     user: &CurrentUser,
     params: &Params,
@@ -115,55 +114,6 @@ pub async fn delete(
 ) -> ApiResult<StatusCode> {
     accounts::delete(&state.app, id).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// An import file: the request body itself (`text/plain`, `text/csv`) or the `file`
-/// field of a multipart form.
-pub struct ImportBody(pub String);
-
-impl<S: Send + Sync> FromRequest<S> for ImportBody {
-    type Rejection = ApiError;
-
-    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let is_multipart = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("multipart/form-data"));
-        let bytes = if is_multipart {
-            let mut form = Multipart::from_request(req, state)
-                .await
-                .map_err(|e| ApiError::bad_request(Some("file"), e.body_text()))?;
-            let mut found = None;
-            while let Some(field) = form
-                .next_field()
-                .await
-                .map_err(|e| ApiError::bad_request(Some("file"), e.body_text()))?
-            {
-                if field.name() == Some("file") {
-                    found = Some(
-                        field
-                            .bytes()
-                            .await
-                            .map_err(|e| ApiError::bad_request(Some("file"), e.body_text()))?,
-                    );
-                    break;
-                }
-            }
-            found
-                .ok_or_else(|| ApiError::validation("file", "the form has no field named 'file'"))?
-        } else {
-            Bytes::from_request(req, state).await.map_err(|e| {
-                ApiError::bad_request(Some("file"), format!("cannot read the body: {e}"))
-            })?
-        };
-        let text = String::from_utf8(bytes.to_vec())
-            .map_err(|_| ApiError::validation("file", "the file must be UTF-8 text"))?;
-        if text.trim().is_empty() {
-            return Err(ApiError::validation("file", "the file is empty"));
-        }
-        Ok(ImportBody(text))
-    }
 }
 
 /// `POST /api/accounts/import[?dry_run=true][&language=en]`.

@@ -11,9 +11,8 @@ use serde::Serialize;
 use crate::auth::{AdminUser, CurrentUser};
 use crate::error::ApiResult;
 use crate::extract::{ApiJson, IdPath};
-use crate::filters::delete_mode;
+use crate::filters::{account_query, delete_mode};
 use crate::query::{Paged, Params};
-use crate::routes::accounts::list_page;
 use crate::state::AppState;
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -91,5 +90,8 @@ pub async fn accounts(
     params: Params,
 ) -> ApiResult<Json<Paged<Account>>> {
     groups::get(&state.app, id).await?;
-    list_page(&state, &user, &params, Some(id)).await.map(Json)
+    // The account list's own query, filtered to the group.
+    let (query, page) = account_query(&params, Some(id))?;
+    let (items, total) = icf_app::accounts::list(&state.app, user.role, &query).await?;
+    Ok(Json(Paged::new(items, total, page)))
 }

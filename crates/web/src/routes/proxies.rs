@@ -12,10 +12,9 @@ use icf_core::ids::ProxyId;
 
 use crate::auth::AdminUser;
 use crate::error::ApiResult;
-use crate::extract::{ApiJson, IdPath};
+use crate::extract::{ApiJson, IdPath, ImportBody};
 use crate::filters::proxy_query;
 use crate::query::{Paged, Params};
-use crate::routes::accounts::ImportBody;
 use crate::state::AppState;
 
 /// The proxy pool, masked (`socks5://host:port`, never credentials). Admins only.
