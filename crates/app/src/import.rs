@@ -123,6 +123,18 @@ fn outcome_report(line: usize, outcome: LineOutcome, item: Option<String>) -> Li
     }
 }
 
+/// What every import file must be before its lines are read: not too long, and free of NUL
+/// (PostgreSQL cannot store one; the line number tells where it is).
+fn check_file(text: &str) -> Result<(), ImportError> {
+    if text.lines().count() > MAX_LINES {
+        return Err(ImportError::TooLarge);
+    }
+    if let Some(line) = text.lines().position(|l| l.contains('\0')) {
+        return Err(ImportError::Nul { line: line + 1 });
+    }
+    Ok(())
+}
+
 /// Imports an accounts file (colon lines or CSV). Lines without a language get
 /// `default_language`; lines without a proxy get a free one from the pool, if any.
 pub async fn import_accounts(
@@ -133,12 +145,7 @@ pub async fn import_accounts(
     default_language: &Language,
     posts_limit_per_day: i32,
 ) -> Result<ImportReport, ImportError> {
-    if text.lines().count() > MAX_LINES {
-        return Err(ImportError::TooLarge);
-    }
-    if let Some(line) = text.lines().position(|l| l.contains('\0')) {
-        return Err(ImportError::Nul { line: line + 1 });
-    }
+    check_file(text)?;
     let mut lines = Vec::new();
     let mut rows = Vec::new();
     let mut names = std::collections::HashMap::new();
@@ -182,12 +189,7 @@ pub async fn import_proxies(
     dry_run: bool,
     default_type: ProxyType,
 ) -> Result<ImportReport, ImportError> {
-    if text.lines().count() > MAX_LINES {
-        return Err(ImportError::TooLarge);
-    }
-    if let Some(line) = text.lines().position(|l| l.contains('\0')) {
-        return Err(ImportError::Nul { line: line + 1 });
-    }
+    check_file(text)?;
     let mut lines = Vec::new();
     let mut rows = Vec::new();
     let mut names = std::collections::HashMap::new();

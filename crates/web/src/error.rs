@@ -94,14 +94,6 @@ impl ApiError {
         }
     }
 
-    /// Maps a store error, reading "not found" as "this `what` does not exist".
-    pub fn missing(what: &'static str) -> impl Fn(StoreError) -> ApiError {
-        move |e| match e {
-            StoreError::NotFound => ApiError::NotFound(what),
-            other => other.into(),
-        }
-    }
-
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         ApiError::Internal(cause.to_string())
     }
@@ -182,29 +174,17 @@ impl IntoResponse for ApiError {
     }
 }
 
+// A rule the domain or the store refused reads the same as from a use case: one mapping,
+// `AppError`'s, then the HTTP one below.
 impl From<FieldError> for ApiError {
     fn from(e: FieldError) -> Self {
-        ApiError::Validation {
-            field: e.field.to_owned(),
-            message: e.message,
-        }
+        icf_app::AppError::from(e).into()
     }
 }
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::NotFound => ApiError::NotFound("record"),
-            StoreError::Conflict { field } => ApiError::Conflict {
-                message: format!("{field} already exists"),
-                field: Some(field),
-            },
-            StoreError::Constraint(message) => ApiError::Conflict {
-                field: None,
-                message,
-            },
-            other => ApiError::internal(other),
-        }
+        icf_app::AppError::from(e).into()
     }
 }
 

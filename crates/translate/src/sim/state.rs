@@ -76,6 +76,17 @@ pub(crate) enum Injected {
     NoResponse,
 }
 
+impl Injected {
+    /// A 5xx answer: the status asked for when it is one, else 503.
+    fn server_error(status: Option<u16>) -> Injected {
+        let status = status
+            .and_then(|s| StatusCode::from_u16(s).ok())
+            .filter(|s| s.is_server_error())
+            .unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+        Injected::ServerError(status)
+    }
+}
+
 fn header_u32(headers: &HeaderMap, name: &str) -> u32 {
     headers
         .get(name)
@@ -127,12 +138,7 @@ impl SimState {
         }
         if session.server_errors > 0 {
             session.server_errors -= 1;
-            let status = session
-                .status_5xx
-                .and_then(|s| StatusCode::from_u16(s).ok())
-                .filter(|s| s.is_server_error())
-                .unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
-            return Some(Injected::ServerError(status));
+            return Some(Injected::server_error(session.status_5xx));
         }
         None
     }
@@ -208,12 +214,7 @@ impl SimState {
         }
         if f.fail_5xx > 0 {
             f.fail_5xx -= 1;
-            let status = f
-                .status_5xx
-                .and_then(|s| StatusCode::from_u16(s).ok())
-                .filter(|s| s.is_server_error())
-                .unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
-            return Some(Injected::ServerError(status));
+            return Some(Injected::server_error(f.status_5xx));
         }
         None
     }
