@@ -42,7 +42,7 @@ impl LiveEvent {
     }
 }
 
-/// The per-process fan-out. Cheap to clone; lives in [`crate::AppState`].
+/// The per-process fan-out. Cheap to clone; the web state holds one.
 #[derive(Clone, Default)]
 pub struct EventHub {
     sender: Arc<Mutex<Option<broadcast::Sender<LiveEvent>>>>,
