@@ -74,12 +74,14 @@ impl Engine {
         };
         // An expired session is not a problem yet: the next action logs in again with the
         // same device. The check is logged either way; errors already moved the status.
-        match self.check_session(&mut conn).await {
-            Ok(true) => Ok(CheckReport::session("valid")),
-            Ok(false) => Ok(CheckReport::session("expired")),
-            Err(EngineError::Instagram(e)) => Ok(CheckReport::failed(&e)),
-            Err(e) => Err(e),
-        }
+        let report = match self.check_session(&mut conn).await {
+            Ok(true) => CheckReport::session("valid"),
+            Ok(false) => CheckReport::session("expired"),
+            Err(EngineError::Instagram(e)) => CheckReport::failed(&e),
+            Err(e) => return Err(e),
+        };
+        self.finish(conn).await?;
+        Ok(report)
     }
 }
 

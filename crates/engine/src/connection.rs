@@ -5,13 +5,14 @@
 
 use icf_core::account::Account;
 use icf_core::device::Device;
-use icf_core::enums::ProxyType;
+use icf_core::enums::{ProxyStatus, ProxyType};
 use icf_core::ids::AccountId;
 use icf_core::proxy::ProxyCredentials;
 use icf_instagram::{ClientConfig, IgError, InstagramClient, ProxyEndpoint, ProxyScheme, Session};
-use icf_store::publishing;
+use icf_store::publishing::{self, ConnectionParts, ProxyParts};
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::clients::Kept;
 use crate::engine::Engine;
 use crate::error::EngineError;
 
@@ -24,6 +25,11 @@ pub struct Connection {
     /// The process's client settings with this account's own SIM carrier.
     cfg: ClientConfig,
     pub client: InstagramClient,
+    /// The stored session's token, and the text it holds: a session unchanged since is not
+    /// written again, and a client kept with this token is valid while the database
+    /// still holds it.
+    token: Option<String>,
+    saved: Option<SecretString>,
 }
 
 impl Connection {
@@ -53,22 +59,51 @@ impl Engine {
     /// Loads the account with its secrets, session (or a fresh one from its stored
     /// device) and proxy. No proxy is a proxy error: never a direct connection.
     pub async fn connect(&self, id: AccountId) -> Result<Connection, EngineError> {
+        let account = icf_store::accounts::get(&self.db, id).await?;
+        let parts = publishing::connection_parts(&self.db, id).await?;
+        self.connect_with(account, parts).await
+    }
+
+    /// [`Engine::connect`] with the account, and what else of it a connection needs,
+    /// already read (a publish reads them for its pacing check).
+    pub async fn connect_with(
+        &self,
+        account: Account,
+        mut parts: ConnectionParts,
+    ) -> Result<Connection, EngineError> {
+        let id = account.id;
         // A proxy not checked for a while is checked first, and replaced if it fails, so
         // the account does not meet Instagram through a dead address.
-        if !self.settings.proxy_recheck.is_zero() {
+        if self.proxy_needs_check(parts.proxy.as_ref()) {
             self.ensure_proxy(id, self.settings.proxy_recheck).await?;
+            parts = publishing::connection_parts(&self.db, id).await?;
         }
-        let account = icf_store::accounts::get(&self.db, id).await?;
-        let secrets = icf_store::accounts::get_secrets(&self.db, id).await?;
-        let wire = publishing::account_wire(&self.db, id).await?;
+        let secrets = parts.secrets;
         let password = self.cipher.decrypt(&secrets.password_enc)?;
         let totp = secrets
             .totp_secret_enc
             .as_deref()
             .map(|t| self.cipher.decrypt(t))
             .transpose()?;
-        let device: Result<Device, _> = serde_json::from_value(wire.device.clone());
-        let session = match secrets.session_data_enc.as_deref() {
+        let stored = parts
+            .proxy
+            .ok_or_else(|| IgError::Proxy("the account has no proxy".into()))?;
+        let proxy = self.proxy_endpoint(&stored)?;
+        let token = secrets.session_data_enc;
+        if let Some(kept) = self.clients.take(id, token.as_deref(), &proxy) {
+            return Ok(Connection {
+                account,
+                password,
+                totp,
+                proxy,
+                cfg: kept.cfg,
+                client: kept.client,
+                token,
+                saved: kept.saved,
+            });
+        }
+        let device: Result<Device, _> = serde_json::from_value(parts.device);
+        let (session, saved) = match token.as_deref() {
             Some(token) => {
                 let plain = self.cipher.decrypt(token)?;
                 let mut session = Session::import(plain.expose_secret())
@@ -76,10 +111,10 @@ impl Engine {
                 if let Ok(device) = &device {
                     align_calling_code(&mut session, device);
                 }
-                session
+                (session, Some(plain))
             }
             None => match &device {
-                Ok(device) => self.fresh_session(device),
+                Ok(device) => (self.fresh_session(device), None),
                 Err(e) => return Err(EngineError::Device(e.to_string())),
             },
         };
@@ -92,10 +127,34 @@ impl Engine {
                 self.settings.client.clone()
             }
         };
-        let proxy_id = wire
-            .proxy_id
-            .ok_or_else(|| IgError::Proxy("the account has no proxy".into()))?;
-        let stored = icf_store::proxies::get(&self.db, proxy_id).await?;
+        let client = InstagramClient::new(session, &proxy, cfg.clone())?;
+        Ok(Connection {
+            account,
+            password,
+            totp,
+            proxy,
+            cfg,
+            client,
+            token,
+            saved,
+        })
+    }
+
+    /// Whether the account's proxy is to be checked before it is used: not checked
+    /// within `proxy_recheck`, or not working at its last check.
+    fn proxy_needs_check(&self, proxy: Option<&ProxyParts>) -> bool {
+        let max_age = self.settings.proxy_recheck;
+        let Some(proxy) = proxy.filter(|_| !max_age.is_zero()) else {
+            return false;
+        };
+        let fresh = proxy.last_check_at.is_some_and(|at| {
+            chrono::Utc::now() - at < chrono::Duration::from_std(max_age).unwrap_or_default()
+        });
+        !(fresh && proxy.status == ProxyStatus::Active)
+    }
+
+    /// The account's proxy as the transport dials it, its credentials decrypted.
+    fn proxy_endpoint(&self, stored: &ProxyParts) -> Result<ProxyEndpoint, EngineError> {
         let auth = match &stored.credentials_enc {
             Some(token) => {
                 let plain = self.cipher.decrypt(token)?;
@@ -104,20 +163,16 @@ impl Engine {
             }
             None => None,
         };
-        let scheme = match stored.proxy.proxy_type {
+        let scheme = match stored.proxy_type {
             ProxyType::Http => ProxyScheme::Http,
             ProxyType::Socks5 => ProxyScheme::Socks5,
         };
-        let spec = ProxyEndpoint::new(scheme, stored.proxy.host.clone(), stored.proxy.port, auth);
-        let client = InstagramClient::new(session, &spec, cfg.clone())?;
-        Ok(Connection {
-            account,
-            password,
-            totp,
-            proxy: spec,
-            cfg,
-            client,
-        })
+        Ok(ProxyEndpoint::new(
+            scheme,
+            stored.host.clone(),
+            stored.port,
+            auth,
+        ))
     }
 
     /// A logged-out session for the device: its locale, country, calling code and time
@@ -155,11 +210,39 @@ impl Engine {
         Ok(cfg)
     }
 
-    /// Writes the session back, encrypted: cookies and headers of every answer survive a
-    /// restart.
-    pub async fn save_session(&self, conn: &Connection) -> Result<(), EngineError> {
-        let token = self.cipher.encrypt(&conn.client.session().export());
+    /// Writes the session back, encrypted, unless the database already holds it as it
+    /// is: cookies and headers of every answer survive a restart.
+    pub async fn save_session(&self, conn: &mut Connection) -> Result<(), EngineError> {
+        let plain = conn.client.session().export();
+        if conn
+            .saved
+            .as_ref()
+            .is_some_and(|s| s.expose_secret() == plain)
+        {
+            return Ok(());
+        }
+        let token = self.cipher.encrypt(&plain);
         publishing::set_session(&self.db, conn.account.id, &token).await?;
+        conn.token = Some(token);
+        conn.saved = Some(SecretString::from(plain));
+        Ok(())
+    }
+
+    /// The end of an account's action: the session written back and the client kept for
+    /// its next action (see [`crate::clients`]).
+    pub async fn finish(&self, mut conn: Connection) -> Result<(), EngineError> {
+        self.save_session(&mut conn).await?;
+        let id = conn.account.id;
+        self.clients.keep(
+            id,
+            Kept {
+                client: conn.client,
+                cfg: conn.cfg,
+                proxy: conn.proxy,
+                token: conn.token,
+                saved: conn.saved,
+            },
+        );
         Ok(())
     }
 }

@@ -6,14 +6,14 @@ use std::time::Instant;
 
 use icf_core::activity::NewActivity;
 use icf_core::enums::ActivityStatus;
-use icf_core::ids::AccountId;
-use icf_core::post::Post;
+use icf_core::ids::{AccountId, PostId};
 use icf_crypto::Cipher;
 use icf_instagram::{IgError, Media};
 use icf_media::MediaStore;
 use icf_store::Db;
 use serde_json::Value;
 
+use crate::clients::ClientCache;
 use crate::error::EngineError;
 use crate::media::MediaCache;
 use crate::settings::EngineSettings;
@@ -27,6 +27,8 @@ pub struct Engine {
     pub settings: Arc<EngineSettings>,
     /// A post's media, read once per process and shared by every account's attempt.
     media_cache: MediaCache,
+    /// Accounts' clients kept between their actions.
+    pub clients: ClientCache,
 }
 
 impl Engine {
@@ -35,14 +37,17 @@ impl Engine {
             db,
             cipher,
             media,
+            clients: ClientCache::new(settings.client_cache),
             settings: Arc::new(settings),
             media_cache: MediaCache::default(),
         }
     }
 
     /// The post's media as Instagram gets it, read from storage once per process.
-    pub async fn post_media(&self, post: &Post) -> Result<Media, EngineError> {
-        self.media_cache.get_or_build(&self.media, post).await
+    pub async fn post_media(&self, post: PostId) -> Result<Media, EngineError> {
+        self.media_cache
+            .get_or_build(&self.db, &self.media, post)
+            .await
     }
 
     /// One activity log line for an Instagram action. Failing to log never fails the

@@ -5,7 +5,8 @@
 //! status with history.
 //!
 //! [`Engine`] (`engine.rs`) is what every action reaches; its methods are grouped by
-//! concern: `connection` (an account's proxy, device and session), `session` (login, codes,
+//! concern: `connection` (an account's proxy, device and session; `clients` keeps its
+//! client between actions), `session` (login, codes,
 //! session checks), `status` (what Instagram's verdicts do to the account), `media` (a
 //! post's files as Instagram gets them), `proxy_health` (checks and failover). The job
 //! handlers are `publish` (`post_to_instagram`), `login`, `checks`, `proxy_health`,
@@ -13,6 +14,7 @@
 
 pub mod alerts;
 pub mod checks;
+pub mod clients;
 mod connection;
 mod engine;
 mod error;
@@ -27,6 +29,7 @@ mod session;
 mod settings;
 mod status;
 
+pub use clients::{ClientCache, ClientCacheSettings};
 pub use connection::Connection;
 pub use engine::Engine;
 pub use error::{EngineError, class_name};

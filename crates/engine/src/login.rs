@@ -80,7 +80,7 @@ impl Engine {
             }
             Err(e) => return Err(e),
         };
-        match self.check_session(&mut conn).await {
+        let result = match self.check_session(&mut conn).await {
             Ok(true) => {
                 let info = icf_instagram::AccountInfo {
                     user_id: conn.client.session().user_id().unwrap_or_default(),
@@ -99,7 +99,9 @@ impl Engine {
             }
             Err(EngineError::Instagram(e)) => Ok(Err(e)),
             Err(e) => Err(e),
-        }
+        };
+        self.finish(conn).await?;
+        result
     }
 }
 
@@ -120,7 +122,9 @@ impl Engine {
             }
             Err(e) => return Err(e),
         };
-        Ok(split(self.submit_code(&mut conn, code).await)?.transpose())
+        let result = split(self.submit_code(&mut conn, code).await)?.transpose();
+        self.finish(conn).await?;
+        Ok(result)
     }
 }
 

@@ -11,6 +11,7 @@ use icf_core::ids::PostId;
 use icf_core::post::{MediaKind, Post, PostMedia};
 use icf_instagram::{CarouselItem, Media, Photo, Video, VideoData};
 use icf_media::{MediaKey, MediaStore};
+use icf_store::Db;
 
 use crate::error::EngineError;
 
@@ -22,21 +23,24 @@ impl MediaCache {
     /// A handful of posts go out at a time; past this the cache forgets rather than grows.
     const POSTS: usize = 16;
 
-    /// The post's media from the cache, or read from `store` and kept.
+    /// The post's media from the cache, or read (the post from `db`, its files from
+    /// `store`) and kept.
     pub(crate) async fn get_or_build(
         &self,
+        db: &Db,
         store: &MediaStore,
-        post: &Post,
+        id: PostId,
     ) -> Result<Media, EngineError> {
-        if let Some(m) = self.get(post.id) {
+        if let Some(m) = self.get(id) {
             return Ok(m);
         }
-        let media = build_media(store, post).await?;
+        let post = icf_store::posts::get(db, id).await?;
+        let media = build_media(store, &post).await?;
         if let Ok(mut cache) = self.0.lock() {
             if cache.len() >= Self::POSTS {
                 cache.clear();
             }
-            cache.insert(post.id, media.clone());
+            cache.insert(id, media.clone());
         }
         Ok(media)
     }

@@ -4,6 +4,7 @@ use icf_core::pacing::PacingRules;
 use icf_instagram::{AppProfiles, ClientConfig};
 
 use crate::alerts::AlertSettings;
+use crate::clients::ClientCacheSettings;
 use crate::proxy_check::ProxyCheckSettings;
 
 /// Instagram settings that are not per account.
@@ -25,6 +26,8 @@ pub struct EngineSettings {
     pub max_failed_attempts: u32,
     /// Where what needs a person is reported.
     pub alerts: AlertSettings,
+    /// How many accounts' clients a process keeps between their actions.
+    pub client_cache: ClientCacheSettings,
 }
 
 /// Cooldown lengths icf chooses (Instagram does not say how long to wait).

@@ -236,6 +236,10 @@ pub fn engine(db: &Db, settings: &Settings) -> anyhow::Result<icf_engine::Engine
             },
             max_failed_attempts: settings.pacing.max_failed_attempts,
             alerts: alert_settings(settings),
+            client_cache: icf_engine::ClientCacheSettings {
+                capacity: settings.worker.client_cache_size as usize,
+                idle: std::time::Duration::from_secs(settings.worker.client_idle_secs),
+            },
         },
     ))
 }

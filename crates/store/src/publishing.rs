@@ -4,7 +4,7 @@
 //! challenge, session) and the post's end.
 
 use chrono::{DateTime, Duration, Utc};
-use icf_core::enums::{AccountStatus, ExecutionStatus};
+use icf_core::enums::{AccountStatus, ExecutionStatus, ProxyStatus, ProxyType};
 use icf_core::ids::{AccountId, ExecutionId, JobId, PostId, ProxyId};
 use icf_core::jobs;
 use serde_json::Value;
@@ -296,43 +296,30 @@ pub async fn finish_post_if_done(
     db: &Db,
     post: PostId,
 ) -> Result<Option<&'static str>, StoreError> {
-    let now = Utc::now();
-    let ended = on_pool!(db, |pool| {
-        let mut tx = pool.begin_write().await?;
-        let (open, ok): (i64, i64) = sqlx::query_as(
-            "SELECT COALESCE(SUM(CASE WHEN status IN ('queued', 'posting') THEN 1 ELSE 0 END), 0), \
-             COALESCE(SUM(CASE WHEN status = 'success' THEN 1 ELSE 0 END), 0) \
-             FROM post_executions WHERE post_id = $1",
-        )
-        .bind(DbUuid::from(post))
-        .fetch_one(&mut *tx)
-        .await?;
-        if open > 0 {
-            None
-        } else {
-            let status = if ok > 0 { "completed" } else { "failed" };
-            let last: Option<DateTime<Utc>> =
-                sqlx::query_scalar("SELECT MAX(posted_at) FROM post_executions WHERE post_id = $1")
-                    .bind(DbUuid::from(post))
-                    .fetch_one(&mut *tx)
-                    .await?;
-            let changed = sqlx::query(
-                "UPDATE posts SET status = $2, posted_at = $3, updated_at = $4 \
-                 WHERE id = $1 AND status IN ('pending', 'posting')",
-            )
-            .bind(DbUuid::from(post))
-            .bind(status)
-            .bind(last)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            tx.commit().await?;
-            // Only the call that ended it says so (alerts go out once).
-            (changed == 1).then_some(status)
-        }
-    });
-    Ok(ended)
+    // One statement, so a post ends once and every execution's end costs one round trip:
+    // it changes nothing while an execution is open; of two executions ending together,
+    // the one whose statement runs after both ends were written ends the post.
+    let ended: Option<String> = on_pool!(db, |pool| sqlx::query_scalar(
+        "UPDATE posts SET \
+           status = CASE WHEN EXISTS (SELECT 1 FROM post_executions \
+             WHERE post_id = $1 AND status = 'success') THEN 'completed' ELSE 'failed' END, \
+           posted_at = (SELECT MAX(posted_at) FROM post_executions WHERE post_id = $1), \
+           updated_at = $2 \
+         WHERE id = $1 AND status IN ('pending', 'posting') \
+           AND NOT EXISTS (SELECT 1 FROM post_executions \
+             WHERE post_id = $1 AND status IN ('queued', 'posting')) \
+         RETURNING status"
+    )
+    .bind(DbUuid::from(post))
+    .bind(Utc::now())
+    .fetch_optional(pool)
+    .await?);
+    // Only the call that ended it says so (alerts go out once).
+    Ok(match ended.as_deref() {
+        Some("completed") => Some("completed"),
+        Some(_) => Some("failed"),
+        None => None,
+    })
 }
 
 /// The post is going out (its first execution started).
@@ -405,23 +392,6 @@ pub async fn claim_spacing(
     Ok(Some(last.unwrap_or(now)))
 }
 
-/// The account's group's posting window and the account's clock (seconds east of UTC), for
-/// the check before a publish.
-pub async fn posting_window(
-    db: &Db,
-    account: AccountId,
-) -> Result<(Option<icf_core::pacing::ActiveHours>, i32), StoreError> {
-    let (offset, from, until): (Option<i32>, Option<i32>, Option<i32>) =
-        on_pool!(db, |pool| sqlx::query_as(
-            "SELECT a.timezone_offset, g.active_from, g.active_until FROM accounts a \
-             LEFT JOIN groups g ON g.id = a.group_id WHERE a.id = $1"
-        )
-        .bind(DbUuid::from(account))
-        .fetch_one(pool)
-        .await?);
-    Ok((crate::executions::window(from, until), offset.unwrap_or(0)))
-}
-
 /// What logging in needs beyond [`crate::accounts::get`]: the stored device.
 #[derive(Debug, Clone)]
 pub struct AccountWire {
@@ -439,6 +409,88 @@ pub async fn account_wire(db: &Db, id: AccountId) -> Result<AccountWire, StoreEr
     Ok(AccountWire {
         device: device.0,
         proxy_id: proxy.map(DbUuid::into_id),
+    })
+}
+
+/// Everything a publish reads of the account besides [`crate::accounts::get`], in one
+/// query: its group's posting window and its clock (for the pacing check), its secrets,
+/// its stored device and its proxy (to connect).
+#[derive(Debug, Clone)]
+pub struct ConnectionParts {
+    pub secrets: crate::accounts::AccountSecrets,
+    pub device: Value,
+    pub proxy: Option<ProxyParts>,
+    pub active_hours: Option<icf_core::pacing::ActiveHours>,
+    /// The account's clock, seconds east of UTC.
+    pub utc_offset: i32,
+}
+
+/// The account's proxy as the transport dials it, with what says whether it was checked
+/// lately.
+#[derive(Debug, Clone)]
+pub struct ProxyParts {
+    pub id: ProxyId,
+    pub proxy_type: ProxyType,
+    pub host: String,
+    pub port: u16,
+    pub credentials_enc: Option<String>,
+    pub status: ProxyStatus,
+    pub last_check_at: Option<DateTime<Utc>>,
+}
+
+#[derive(sqlx::FromRow)]
+struct PartsRow {
+    password_enc: String,
+    session_data_enc: Option<String>,
+    totp_secret_enc: Option<String>,
+    device: Json<Value>,
+    proxy_id: Option<DbUuid>,
+    proxy_type: Option<String>,
+    host: Option<String>,
+    port: Option<i32>,
+    credentials_enc: Option<String>,
+    proxy_status: Option<String>,
+    last_check_at: Option<DateTime<Utc>>,
+    timezone_offset: Option<i32>,
+    active_from: Option<i32>,
+    active_until: Option<i32>,
+}
+
+pub async fn connection_parts(db: &Db, id: AccountId) -> Result<ConnectionParts, StoreError> {
+    let r: PartsRow = on_pool!(db, |pool| sqlx::query_as(
+        "SELECT a.password_enc, a.session_data_enc, a.totp_secret_enc, a.device, \
+         p.id AS proxy_id, p.proxy_type, p.host, p.port, p.credentials_enc, \
+         p.status AS proxy_status, p.last_check_at, \
+         a.timezone_offset, g.active_from, g.active_until \
+         FROM accounts a LEFT JOIN proxies p ON p.id = a.proxy_id \
+         LEFT JOIN groups g ON g.id = a.group_id WHERE a.id = $1"
+    )
+    .bind(DbUuid::from(id))
+    .fetch_one(pool)
+    .await?);
+    let corrupt = |what: &str| StoreError::Corrupt(format!("proxies.{what}"));
+    let proxy = match (r.proxy_id, r.proxy_type, r.host, r.port, r.proxy_status) {
+        (Some(pid), Some(kind), Some(host), Some(port), Some(status)) => Some(ProxyParts {
+            id: pid.into_id(),
+            proxy_type: kind.parse().map_err(|_| corrupt("proxy_type"))?,
+            host,
+            port: u16::try_from(port).map_err(|_| corrupt("port"))?,
+            credentials_enc: r.credentials_enc,
+            status: status.parse().map_err(|_| corrupt("status"))?,
+            last_check_at: r.last_check_at,
+        }),
+        _ => None,
+    };
+    Ok(ConnectionParts {
+        secrets: crate::accounts::AccountSecrets {
+            password_enc: r.password_enc,
+            session_data_enc: r.session_data_enc,
+            totp_secret_enc: r.totp_secret_enc,
+        },
+        device: r.device.0,
+        proxy,
+        active_hours: crate::executions::window(r.active_from, r.active_until),
+        utc_offset: r.timezone_offset.unwrap_or(0),
     })
 }
 

@@ -29,11 +29,18 @@ pub(super) async fn publish(
 ) -> Result<End, EngineError> {
     let mut relogged = false;
     loop {
+        let logging_in = !conn.client.session().is_logged_in();
         if let Some(end) = log_in(engine, exec, conn).await? {
             return Ok(end);
         }
-        // Read again: another attempt may have written its marker meanwhile.
-        let exec = publishing::execution(&engine.db, exec.id).await?;
+        // Read again after a login: another attempt may have written its marker meanwhile.
+        // (Without one the attempt read it moments ago; one written since still loses the
+        // claim before configure.)
+        let exec = if logging_in {
+            publishing::execution(&engine.db, exec.id).await?
+        } else {
+            exec.clone()
+        };
         let result = if exec.upload_id.is_some() {
             Ok(confirm(engine, &exec, conn).await)
         } else {
@@ -80,9 +87,9 @@ async fn upload_and_configure(
     exec: &ExecutionRun,
     conn: &mut Connection,
 ) -> Result<Result<End, IgError>, EngineError> {
-    let post = icf_store::posts::get(&engine.db, exec.post_id).await?;
-    let media = match engine.post_media(&post).await {
+    let media = match engine.post_media(exec.post_id).await {
         Ok(m) => m,
+        Err(EngineError::Store(e)) => return Err(e.into()),
         Err(e) => {
             let msg = e.to_string();
             publishing::mark_failed(&engine.db, exec.id, "bad_media", &msg).await?;

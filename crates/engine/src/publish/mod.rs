@@ -106,12 +106,14 @@ impl PostToInstagram {
 
 /// The steps of one publish, in order; each may end it early.
 async fn publish(engine: &Engine, exec: &ExecutionRun) -> Result<End, EngineError> {
-    if let Some(held) = pacing::hold(engine, exec).await? {
+    let account = icf_store::accounts::get(&engine.db, exec.account_id).await?;
+    let parts = publishing::connection_parts(&engine.db, exec.account_id).await?;
+    if let Some(held) = pacing::hold(engine, exec, &account, &parts).await? {
         return Ok(held);
     }
     publishing::mark_posting(&engine.db, exec.id).await?;
     publishing::mark_post_posting(&engine.db, exec.post_id).await?;
-    let mut conn = match engine.connect(exec.account_id).await {
+    let mut conn = match engine.connect_with(account, parts).await {
         Ok(c) => c,
         Err(EngineError::Instagram(e)) => {
             return failure::on_error(engine, exec, e, Step::Connecting).await;
@@ -119,6 +121,6 @@ async fn publish(engine: &Engine, exec: &ExecutionRun) -> Result<End, EngineErro
         Err(e) => return Err(e),
     };
     let end = instagram::publish(engine, exec, &mut conn).await;
-    engine.save_session(&conn).await?;
+    engine.finish(conn).await?;
     end
 }

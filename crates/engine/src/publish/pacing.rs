@@ -11,7 +11,7 @@ use icf_core::enums::AccountStatus;
 use icf_core::pacing::{
     AccountPacing, Deferral, SpacingScope, Wait, check_before_publish, random_spacing,
 };
-use icf_store::publishing::{self, ExecutionRun};
+use icf_store::publishing::{self, ConnectionParts, ExecutionRun};
 use serde_json::json;
 
 use super::end::End;
@@ -21,19 +21,28 @@ use crate::error::EngineError;
 /// `Some` when the execution may not go now: moved to a later time (same-account gap,
 /// daily limit, a cooldown, outside its group's posting hours, the scope's spacing), or
 /// failed when the account can never post. `None`: go.
-pub(super) async fn hold(engine: &Engine, exec: &ExecutionRun) -> Result<Option<End>, EngineError> {
-    if let Some(end) = check_rules(engine, exec).await? {
+pub(super) async fn hold(
+    engine: &Engine,
+    exec: &ExecutionRun,
+    account: &Account,
+    parts: &ConnectionParts,
+) -> Result<Option<End>, EngineError> {
+    if let Some(end) = check_rules(engine, exec, account, parts).await? {
         return Ok(Some(end));
     }
     claim_spacing(engine, exec).await
 }
 
 /// The account's pacing rules, with what it has published and is publishing.
-async fn check_rules(engine: &Engine, exec: &ExecutionRun) -> Result<Option<End>, EngineError> {
+async fn check_rules(
+    engine: &Engine,
+    exec: &ExecutionRun,
+    account: &Account,
+    parts: &ConnectionParts,
+) -> Result<Option<End>, EngineError> {
     let now = Utc::now();
-    let account = icf_store::accounts::get(&engine.db, exec.account_id).await?;
-    end_cooldown_if_over(engine, &account, now).await?;
-    let pacing = account_pacing(engine, exec, &account, now).await?;
+    end_cooldown_if_over(engine, account, now).await?;
+    let pacing = account_pacing(engine, exec, account, parts, now).await?;
     match check_before_publish(&engine.settings.pacing, &pacing, now) {
         Ok(()) => Ok(None),
         Err(Deferral::Until(at, wait)) => {
@@ -81,6 +90,7 @@ async fn account_pacing(
     engine: &Engine,
     exec: &ExecutionRun,
     account: &Account,
+    parts: &ConnectionParts,
     now: DateTime<Utc>,
 ) -> Result<AccountPacing, EngineError> {
     let busy = publishing::busy_times(
@@ -91,8 +101,6 @@ async fn account_pacing(
         engine.settings.pacing.window,
     )
     .await?;
-    let (active_hours, utc_offset) =
-        publishing::posting_window(&engine.db, exec.account_id).await?;
     Ok(AccountPacing {
         id: account.id,
         status: account.status,
@@ -100,8 +108,8 @@ async fn account_pacing(
         age_days: account.account_age_days,
         posts_limit_per_day: u32::try_from(account.posts_limit_per_day).unwrap_or(0),
         busy,
-        active_hours,
-        utc_offset,
+        active_hours: parts.active_hours,
+        utc_offset: parts.utc_offset,
     })
 }
 

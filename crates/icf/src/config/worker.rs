@@ -22,6 +22,13 @@ pub struct WorkerSettings {
     /// `ICF_LOG_RETENTION_DAYS` (default 90, 0–3650): activity logs older than this are
     /// deleted by the periodic upkeep; 0 keeps them.
     pub log_retention_days: u32,
+    /// `ICF_CLIENT_CACHE_SIZE` (default 1000, 0–100000): accounts whose Instagram client
+    /// (parsed session, signatures, open connections) a worker process keeps between their
+    /// actions; 0 builds a client for every action.
+    pub client_cache_size: u32,
+    /// `ICF_CLIENT_IDLE_SECS` (default 600, 1–86400): a kept client unused this long is
+    /// dropped, with its connections.
+    pub client_idle_secs: u64,
 }
 
 impl WorkerSettings {
@@ -33,6 +40,8 @@ impl WorkerSettings {
             shutdown_grace_secs: vars.ranged("ICF_WORKER_SHUTDOWN_GRACE_SECS", 30u64, 0, 3600)?,
             job_retention_days: vars.ranged("ICF_JOB_RETENTION_DAYS", 14u32, 1, 3650)?,
             log_retention_days: vars.ranged("ICF_LOG_RETENTION_DAYS", 90u32, 0, 3650)?,
+            client_cache_size: vars.ranged("ICF_CLIENT_CACHE_SIZE", 1000u32, 0, 100_000)?,
+            client_idle_secs: vars.ranged("ICF_CLIENT_IDLE_SECS", 600u64, 1, 86_400)?,
         })
     }
 }

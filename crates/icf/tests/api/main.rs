@@ -21,6 +21,7 @@ mod groups;
 mod hardening_http;
 mod health;
 mod import;
+mod kept_clients;
 mod logs;
 mod metrics;
 mod migrations;
