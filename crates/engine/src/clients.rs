@@ -207,7 +207,9 @@ mod tests {
     async fn the_cache_is_bounded_and_forgets_idle_clients() {
         let cache = ClientCache::new(ClientCacheSettings {
             capacity: 2,
-            idle: Duration::from_millis(200),
+            // Far above the few milliseconds between a keep and a take here, so a busy
+            // machine cannot make a fresh client look idle.
+            idle: Duration::from_millis(800),
         });
         let ids: Vec<AccountId> = (0..3).map(|_| AccountId::new()).collect();
         for id in &ids {
@@ -219,13 +221,13 @@ mod tests {
         assert!(cache.take(ids[0], Some("t"), &proxy(1080)).is_none());
         assert!(cache.take(ids[2], Some("t"), &proxy(1080)).is_some());
 
-        std::thread::sleep(Duration::from_millis(250));
+        std::thread::sleep(Duration::from_millis(850));
         assert!(
             cache.take(ids[1], Some("t"), &proxy(1080)).is_none(),
             "idle"
         );
         cache.keep(ids[1], kept("t", 1080));
-        std::thread::sleep(Duration::from_millis(250));
+        std::thread::sleep(Duration::from_millis(850));
         assert_eq!(cache.sweep(), 1);
         assert!(cache.is_empty());
 
