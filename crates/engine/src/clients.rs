@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use icf_core::ids::AccountId;
 use icf_instagram::{ClientConfig, InstagramClient, ProxyEndpoint};
-use secrecy::SecretString;
+use sha2::{Digest as _, Sha256};
 
 /// How many clients a process keeps, and for how long unused.
 #[derive(Debug, Clone, Copy)]
@@ -42,9 +42,20 @@ pub(crate) struct Kept {
     pub cfg: ClientConfig,
     pub proxy: ProxyEndpoint,
     /// The stored session's token when the client was kept.
-    pub token: Option<String>,
+    pub token: Option<Digest>,
     /// The session's text that token holds.
-    pub saved: Option<SecretString>,
+    pub saved: Option<Digest>,
+}
+
+/// The SHA-256 of a session's text or of its Fernet token: enough to tell whether either
+/// changed, without keeping a copy of both (5–6 KB for every kept client).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Digest([u8; 32]);
+
+impl Digest {
+    pub(crate) fn of(text: &str) -> Digest {
+        Digest(Sha256::digest(text.as_bytes()).into())
+    }
 }
 
 struct Entry {
@@ -98,7 +109,7 @@ impl ClientCache {
     ) -> Option<Kept> {
         let entry = self.lock().entries.remove(&id)?;
         let fresh = entry.used.elapsed() < self.settings.idle;
-        (fresh && entry.kept.token.as_deref() == token && &entry.kept.proxy == proxy)
+        (fresh && entry.kept.token == token.map(Digest::of) && &entry.kept.proxy == proxy)
             .then_some(entry.kept)
     }
 
@@ -181,7 +192,7 @@ mod tests {
             client: InstagramClient::new(session, &proxy(port), cfg.clone()).expect("client"),
             cfg,
             proxy: proxy(port),
-            token: Some(token.to_owned()),
+            token: Some(Digest::of(token)),
             saved: None,
         }
     }

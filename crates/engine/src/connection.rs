@@ -12,7 +12,7 @@ use icf_instagram::{ClientConfig, IgError, InstagramClient, ProxyEndpoint, Proxy
 use icf_store::publishing::{self, ConnectionParts, ProxyParts};
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::clients::Kept;
+use crate::clients::{Digest, Kept};
 use crate::engine::Engine;
 use crate::error::EngineError;
 
@@ -28,8 +28,8 @@ pub struct Connection {
     /// The stored session's token, and the text it holds: a session unchanged since is not
     /// written again, and a client kept with this token is valid while the database
     /// still holds it.
-    token: Option<String>,
-    saved: Option<SecretString>,
+    token: Option<Digest>,
+    saved: Option<Digest>,
 }
 
 impl Connection {
@@ -59,8 +59,7 @@ impl Engine {
     /// Loads the account with its secrets, session (or a fresh one from its stored
     /// device) and proxy. No proxy is a proxy error: never a direct connection.
     pub async fn connect(&self, id: AccountId) -> Result<Connection, EngineError> {
-        let account = icf_store::accounts::get(&self.db, id).await?;
-        let parts = publishing::connection_parts(&self.db, id).await?;
+        let (account, parts) = publishing::account_and_parts(&self.db, id).await?;
         self.connect_with(account, parts).await
     }
 
@@ -98,7 +97,7 @@ impl Engine {
                 proxy,
                 cfg: kept.cfg,
                 client: kept.client,
-                token,
+                token: kept.token,
                 saved: kept.saved,
             });
         }
@@ -111,7 +110,7 @@ impl Engine {
                 if let Ok(device) = &device {
                     align_calling_code(&mut session, device);
                 }
-                (session, Some(plain))
+                (session, Some(Digest::of(plain.expose_secret())))
             }
             None => match &device {
                 Ok(device) => (self.fresh_session(device), None),
@@ -135,7 +134,7 @@ impl Engine {
             proxy,
             cfg,
             client,
-            token,
+            token: token.as_deref().map(Digest::of),
             saved,
         })
     }
@@ -214,17 +213,14 @@ impl Engine {
     /// is: cookies and headers of every answer survive a restart.
     pub async fn save_session(&self, conn: &mut Connection) -> Result<(), EngineError> {
         let plain = conn.client.session().export();
-        if conn
-            .saved
-            .as_ref()
-            .is_some_and(|s| s.expose_secret() == plain)
-        {
+        let saved = Digest::of(&plain);
+        if conn.saved == Some(saved) {
             return Ok(());
         }
         let token = self.cipher.encrypt(&plain);
         publishing::set_session(&self.db, conn.account.id, &token).await?;
-        conn.token = Some(token);
-        conn.saved = Some(SecretString::from(plain));
+        conn.token = Some(Digest::of(&token));
+        conn.saved = Some(saved);
         Ok(())
     }
 

@@ -18,6 +18,9 @@ use secrecy::ExposeSecret;
 pub struct ProxyCheckSettings {
     pub url: String,
     pub timeout: Duration,
+    /// The extra CA certificates icf trusts for Instagram (`INSTAGRAM_API_CA`): the check
+    /// fetches from the Instagram icf talks to, so it trusts the same.
+    pub extra_ca_pem: Option<String>,
 }
 
 impl Default for ProxyCheckSettings {
@@ -25,6 +28,7 @@ impl Default for ProxyCheckSettings {
         Self {
             url: "https://www.instagram.com/robots.txt".into(),
             timeout: Duration::from_secs(10),
+            extra_ca_pem: None,
         }
     }
 }
@@ -93,8 +97,17 @@ pub async fn probe(spec: &ProxySpec, settings: &ProxyCheckSettings) -> CheckOutc
         Ok(p) => p,
         Err(_) => return failed("the proxy address is not usable".into()),
     };
+    // The process's shared TLS configuration: a client built with reqwest's defaults reads
+    // and parses the system's root certificates each time (a fifth of a login's CPU when
+    // every account's proxy was checked before its first login), and did not trust
+    // `INSTAGRAM_API_CA`, so every check of an Instagram behind that CA failed.
+    let tls = match icf_instagram::transport::shared_http1_tls(settings.extra_ca_pem.as_deref()) {
+        Ok(t) => t,
+        Err(e) => return failed(format!("cannot build an HTTP client: {e}")),
+    };
     // Setting a proxy turns off the environment's HTTP(S)_PROXY for this client.
     let client = match reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
         .proxy(proxy)
         .connect_timeout(settings.timeout)
         .timeout(settings.timeout)

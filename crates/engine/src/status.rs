@@ -2,7 +2,8 @@
 //! alert when a person is needed); failures in a row pause it; a used-up daily limit
 //! cools it down until its window frees a place.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
+use icf_core::account::Account;
 use icf_core::enums::AccountStatus;
 use icf_core::ids::AccountId;
 use icf_instagram::{ErrorClass, IgError};
@@ -84,23 +85,25 @@ impl Engine {
     /// After a post: an account that has used its whole daily limit cools down until its
     /// rolling window frees a place (specification §3.2), so plans and the UI show why it
     /// waits.
-    pub async fn cool_down_at_the_limit(&self, id: AccountId) -> Result<(), EngineError> {
+    pub async fn cool_down_at_the_limit(
+        &self,
+        account: &Account,
+        posted: &[DateTime<Utc>],
+    ) -> Result<(), EngineError> {
         let now = Utc::now();
-        let account = icf_store::accounts::get(&self.db, id).await?;
         let rules = &self.settings.pacing;
-        let posted = icf_store::maintenance::posted_since(&self.db, id, now - rules.window).await?;
         let limit = u32::try_from(account.posts_limit_per_day).unwrap_or(0);
         if let Some(until) = icf_core::pacing::limit_reached_until(
             rules,
             account.account_age_days,
             limit,
-            &posted,
+            posted,
             now,
         ) && account.status == AccountStatus::Active
         {
             let n = rules.daily_limit(account.account_age_days, limit);
             self.set_state(
-                id,
+                account.id,
                 AccountStatus::Cooldown,
                 &format!("daily limit reached: {n} in 24 h"),
                 Some(until),

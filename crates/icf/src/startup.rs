@@ -270,6 +270,7 @@ pub fn proxy_check_settings(settings: &Settings) -> ProxyCheckSettings {
     ProxyCheckSettings {
         url: settings.proxies.check_url.clone(),
         timeout: std::time::Duration::from_secs(settings.proxies.check_timeout_secs),
+        extra_ca_pem: settings.instagram.api_ca_pem.clone(),
     }
 }
 

@@ -1,6 +1,6 @@
 //! What it costs to build account HTTP clients (issue #20): builds N API clients (h2, TLS 1.3)
-//! and N web clients (HTTP/1.1), each through its own proxy, and prints the CPU time and wall
-//! time per client. A figure printer, not a test: nothing is asserted. Some kernels account
+//! and N web clients (HTTP/1.1), each through its own proxy, and prints the CPU time, the wall
+//! time and the resident memory (VmRSS growth while the N are held) per client. A figure printer, not a test: nothing is asserted. Some kernels account
 //! thread CPU time in scheduler ticks (4 ms here); for totals of a few ms read the wall time.
 //!
 //! `cargo run --release -p icf-instagram --example client_build_cost -- [N] [extra-ca.pem]`
@@ -25,6 +25,19 @@ fn cpu_ns() -> u64 {
     let ticks: u64 = f.get(11).and_then(|v| v.parse().ok()).unwrap_or(0)
         + f.get(12).and_then(|v| v.parse().ok()).unwrap_or(0);
     ticks * 10_000_000 // USER_HZ is 100 on Linux
+}
+
+/// Resident memory of the process (VmRSS), in KiB; 0 where /proc is missing.
+fn rss_kb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
 }
 
 fn thread_cpu_ns() -> u64 {
@@ -68,7 +81,7 @@ fn main() {
     let (first_wall, first_cpu) = (t0.elapsed(), thread_cpu_ns() - c0);
 
     for (label, web) in [("API (h2, TLS 1.3)", false), ("web (HTTP/1.1)", true)] {
-        let (t, c, p) = (Instant::now(), thread_cpu_ns(), cpu_ns());
+        let (t, c, p, rss0) = (Instant::now(), thread_cpu_ns(), cpu_ns(), rss_kb());
         let mut kept = Vec::with_capacity(n);
         for proxy in &proxies {
             let client = if web {
@@ -84,14 +97,17 @@ fn main() {
             kept.push(client.expect("build a client"));
         }
         let (wall, cpu, pcpu) = (t.elapsed(), thread_cpu_ns() - c, cpu_ns() - p);
+        let rss = rss_kb().saturating_sub(rss0);
         drop(kept);
         println!(
-            "{label}: {n} clients, CPU {:.1} ms ({:.1} µs/client; process {:.0} ms), wall {:.1} ms ({:.1} µs/client)",
+            "{label}: {n} clients, CPU {:.1} ms ({:.1} µs/client; process {:.0} ms), wall {:.1} ms ({:.1} µs/client), RSS +{:.1} MB ({:.1} KB/client)",
             cpu as f64 / 1e6,
             cpu as f64 / 1e3 / n as f64,
             pcpu as f64 / 1e6,
             wall.as_secs_f64() * 1e3,
             wall.as_secs_f64() * 1e6 / n as f64,
+            rss as f64 / 1024.0,
+            rss as f64 / n as f64,
         );
     }
     println!(

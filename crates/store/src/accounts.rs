@@ -49,7 +49,7 @@ pub struct NewAccount {
 }
 
 #[derive(Debug, sqlx::FromRow)]
-struct AccountRow {
+pub(crate) struct AccountRow {
     id: DbUuid,
     username: String,
     status: String,
@@ -77,7 +77,7 @@ struct AccountRow {
 }
 
 impl AccountRow {
-    fn into_account(self, now: DateTime<Utc>) -> Result<Account, StoreError> {
+    pub(crate) fn into_account(self, now: DateTime<Utc>) -> Result<Account, StoreError> {
         let status: AccountStatus = self
             .status
             .parse()
@@ -132,7 +132,7 @@ impl AccountRow {
 }
 
 /// `$1` is the start of the current UTC day (for `posts_today`).
-const COLUMNS: &str = "a.id, a.username, a.status, a.status_reason, a.group_id, \
+pub(crate) const COLUMNS: &str = "a.id, a.username, a.status, a.status_reason, a.group_id, \
     g.name AS group_name, a.language, a.proxy_id, p.proxy_type, p.host AS proxy_host, \
     p.port AS proxy_port, a.posts_limit_per_day, \
     (SELECT COUNT(*) FROM account_publishes h WHERE h.account_id = a.id \
@@ -143,10 +143,10 @@ const COLUMNS: &str = "a.id, a.username, a.status, a.status_reason, a.group_id, 
     a.created_at, a.updated_at";
 
 /// The account's group and proxy, joined after `accounts a`.
-const JOINS: &str =
+pub(crate) const JOINS: &str =
     "LEFT JOIN groups g ON g.id = a.group_id LEFT JOIN proxies p ON p.id = a.proxy_id";
 
-fn day_start(now: DateTime<Utc>) -> DateTime<Utc> {
+pub(crate) fn day_start(now: DateTime<Utc>) -> DateTime<Utc> {
     now.date_naive()
         .and_hms_opt(0, 0, 0)
         .map(|d| d.and_utc())

@@ -4,6 +4,7 @@
 //! challenge, session) and the post's end.
 
 use chrono::{DateTime, Duration, Utc};
+use icf_core::account::Account;
 use icf_core::enums::{AccountStatus, ExecutionStatus, ProxyStatus, ProxyType};
 use icf_core::ids::{AccountId, ExecutionId, JobId, PostId, ProxyId};
 use icf_core::jobs;
@@ -26,6 +27,8 @@ pub struct ExecutionRun {
     /// When the upload id was written: a media found on the account must be newer.
     pub upload_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    /// The post has not started going out yet (its status is still `pending`).
+    pub post_pending: bool,
 }
 
 #[derive(sqlx::FromRow)]
@@ -38,12 +41,14 @@ struct RunRow {
     upload_id: Option<String>,
     updated_at: DateTime<Utc>,
     created_at: DateTime<Utc>,
+    post_status: Option<String>,
 }
 
 pub async fn execution(db: &Db, id: ExecutionId) -> Result<ExecutionRun, StoreError> {
     let r: RunRow = on_pool!(db, |pool| sqlx::query_as(
-        "SELECT id, post_id, account_id, caption_translated, status, upload_id, updated_at, \
-         created_at FROM post_executions WHERE id = $1"
+        "SELECT e.id, e.post_id, e.account_id, e.caption_translated, e.status, e.upload_id, \
+         e.updated_at, e.created_at, p.status AS post_status \
+         FROM post_executions e LEFT JOIN posts p ON p.id = e.post_id WHERE e.id = $1"
     )
     .bind(DbUuid::from(id))
     .fetch_one(pool)
@@ -60,6 +65,7 @@ pub async fn execution(db: &Db, id: ExecutionId) -> Result<ExecutionRun, StoreEr
         upload_at: r.upload_id.as_ref().map(|_| r.updated_at),
         upload_id: r.upload_id,
         created_at: r.created_at,
+        post_pending: r.post_status.as_deref() == Some("pending"),
     })
 }
 
@@ -187,28 +193,37 @@ async fn set_error(
     Ok(())
 }
 
+/// A publish Instagram confirmed.
+#[derive(Debug, Clone)]
+pub struct Published {
+    pub media_id: String,
+    pub code: String,
+    pub at: DateTime<Utc>,
+}
+
 /// Published: the media, the time, the account's `last_post_at`, its posting history and
-/// the spacing mark of `scope` (the next publish there is spaced from this one), together.
-pub async fn mark_success(
-    db: &Db,
+/// the spacing mark of `scope` (the next publish there is spaced from this one), in `tx`
+/// (the caller commits them with the job's completion). Returns the account's publishes
+/// after `since`, this one included, for its daily limit.
+pub async fn mark_success_in(
+    tx: &mut Tx,
     exec: &ExecutionRun,
-    media_id: &str,
-    code: &str,
-    at: DateTime<Utc>,
+    published: &Published,
     scope: &str,
-) -> Result<(), StoreError> {
-    on_pool!(db, |pool| {
-        let mut tx = pool.begin_write().await?;
+    since: DateTime<Utc>,
+) -> Result<Vec<DateTime<Utc>>, StoreError> {
+    let at = published.at;
+    Ok(on_tx!(tx, |conn| {
         sqlx::query(
             "UPDATE post_executions SET status = 'success', instagram_media_id = $2, \
              instagram_code = $3, posted_at = $4, error_class = NULL, error_message = NULL, \
              updated_at = $4 WHERE id = $1",
         )
         .bind(DbUuid::from(exec.id))
-        .bind(media_id)
-        .bind(code)
+        .bind(&published.media_id)
+        .bind(&published.code)
         .bind(at)
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await?;
         sqlx::query(
             "UPDATE accounts SET last_post_at = $2, failed_attempts = 0, updated_at = $2 \
@@ -216,7 +231,7 @@ pub async fn mark_success(
         )
         .bind(DbUuid::from(exec.account_id))
         .bind(at)
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await?;
         sqlx::query(HISTORY_INSERT)
             .bind(DbUuid::from(exec.id))
@@ -224,16 +239,21 @@ pub async fn mark_success(
             .bind(DbUuid::from(exec.account_id))
             .bind(DbUuid::from(exec.post_id))
             .bind(at)
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?;
         sqlx::query(TOUCH_SPACING)
             .bind(scope)
             .bind(at)
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?;
-        tx.commit().await?;
-    });
-    Ok(())
+        sqlx::query_scalar(
+            "SELECT at FROM account_publishes WHERE account_id = $1 AND at > $2 ORDER BY at",
+        )
+        .bind(DbUuid::from(exec.account_id))
+        .bind(since)
+        .fetch_all(&mut *conn)
+        .await?
+    }))
 }
 
 /// Moves a scope's spacing mark forward to a publish's moment (never back).
@@ -444,8 +464,8 @@ struct PartsRow {
     session_data_enc: Option<String>,
     totp_secret_enc: Option<String>,
     device: Json<Value>,
-    proxy_id: Option<DbUuid>,
-    proxy_type: Option<String>,
+    parts_proxy_id: Option<DbUuid>,
+    parts_proxy_type: Option<String>,
     host: Option<String>,
     port: Option<i32>,
     credentials_enc: Option<String>,
@@ -456,42 +476,86 @@ struct PartsRow {
     active_until: Option<i32>,
 }
 
+/// The columns of [`PartsRow`], after `accounts a` with its group `g` and proxy `p` joined.
+const PARTS_COLUMNS: &str = "a.password_enc, a.session_data_enc, a.totp_secret_enc, a.device, \
+    p.id AS parts_proxy_id, p.proxy_type AS parts_proxy_type, p.host, p.port, \
+    p.credentials_enc, p.status AS proxy_status, p.last_check_at, \
+    a.timezone_offset, g.active_from, g.active_until";
+
 pub async fn connection_parts(db: &Db, id: AccountId) -> Result<ConnectionParts, StoreError> {
-    let r: PartsRow = on_pool!(db, |pool| sqlx::query_as(
-        "SELECT a.password_enc, a.session_data_enc, a.totp_secret_enc, a.device, \
-         p.id AS proxy_id, p.proxy_type, p.host, p.port, p.credentials_enc, \
-         p.status AS proxy_status, p.last_check_at, \
-         a.timezone_offset, g.active_from, g.active_until \
-         FROM accounts a LEFT JOIN proxies p ON p.id = a.proxy_id \
-         LEFT JOIN groups g ON g.id = a.group_id WHERE a.id = $1"
-    )
-    .bind(DbUuid::from(id))
-    .fetch_one(pool)
-    .await?);
-    let corrupt = |what: &str| StoreError::Corrupt(format!("proxies.{what}"));
-    let proxy = match (r.proxy_id, r.proxy_type, r.host, r.port, r.proxy_status) {
-        (Some(pid), Some(kind), Some(host), Some(port), Some(status)) => Some(ProxyParts {
-            id: pid.into_id(),
-            proxy_type: kind.parse().map_err(|_| corrupt("proxy_type"))?,
-            host,
-            port: u16::try_from(port).map_err(|_| corrupt("port"))?,
-            credentials_enc: r.credentials_enc,
-            status: status.parse().map_err(|_| corrupt("status"))?,
-            last_check_at: r.last_check_at,
-        }),
-        _ => None,
-    };
-    Ok(ConnectionParts {
-        secrets: crate::accounts::AccountSecrets {
-            password_enc: r.password_enc,
-            session_data_enc: r.session_data_enc,
-            totp_secret_enc: r.totp_secret_enc,
-        },
-        device: r.device.0,
-        proxy,
-        active_hours: crate::executions::window(r.active_from, r.active_until),
-        utc_offset: r.timezone_offset.unwrap_or(0),
-    })
+    let sql = format!(
+        "SELECT {PARTS_COLUMNS} FROM accounts a {} WHERE a.id = $1",
+        crate::accounts::JOINS
+    );
+    let r: PartsRow = on_pool!(db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(DbUuid::from(id))
+        .fetch_one(pool)
+        .await?);
+    r.into_parts()
+}
+
+#[derive(sqlx::FromRow)]
+struct AccountAndParts {
+    #[sqlx(flatten)]
+    account: crate::accounts::AccountRow,
+    #[sqlx(flatten)]
+    parts: PartsRow,
+}
+
+/// [`crate::accounts::get`] and [`connection_parts`] in one query: what an attempt to
+/// publish reads of the account, for its pacing check and its connection.
+pub async fn account_and_parts(
+    db: &Db,
+    id: AccountId,
+) -> Result<(Account, ConnectionParts), StoreError> {
+    let now = Utc::now();
+    let sql = format!(
+        "SELECT {}, {PARTS_COLUMNS} FROM accounts a {} WHERE a.id = $2",
+        crate::accounts::COLUMNS,
+        crate::accounts::JOINS
+    );
+    let r: AccountAndParts = on_pool!(db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(crate::accounts::day_start(now))
+        .bind(DbUuid::from(id))
+        .fetch_one(pool)
+        .await?);
+    Ok((r.account.into_account(now)?, r.parts.into_parts()?))
+}
+
+impl PartsRow {
+    fn into_parts(self) -> Result<ConnectionParts, StoreError> {
+        let r = self;
+        let corrupt = |what: &str| StoreError::Corrupt(format!("proxies.{what}"));
+        let proxy = match (
+            r.parts_proxy_id,
+            r.parts_proxy_type,
+            r.host,
+            r.port,
+            r.proxy_status,
+        ) {
+            (Some(pid), Some(kind), Some(host), Some(port), Some(status)) => Some(ProxyParts {
+                id: pid.into_id(),
+                proxy_type: kind.parse().map_err(|_| corrupt("proxy_type"))?,
+                host,
+                port: u16::try_from(port).map_err(|_| corrupt("port"))?,
+                credentials_enc: r.credentials_enc,
+                status: status.parse().map_err(|_| corrupt("status"))?,
+                last_check_at: r.last_check_at,
+            }),
+            _ => None,
+        };
+        Ok(ConnectionParts {
+            secrets: crate::accounts::AccountSecrets {
+                password_enc: r.password_enc,
+                session_data_enc: r.session_data_enc,
+                totp_secret_enc: r.totp_secret_enc,
+            },
+            device: r.device.0,
+            proxy,
+            active_hours: crate::executions::window(r.active_from, r.active_until),
+            utc_offset: r.timezone_offset.unwrap_or(0),
+        })
+    }
 }
 
 /// Replaces the account's stored device (the JSON of `icf_core::device::Device`). Only for

@@ -183,7 +183,9 @@ impl JobContext {
     /// Marks the job succeeded inside `tx`, so the handler's writes and the completion
     /// commit together: after a crash either both happened or neither did, and the
     /// re-run starts clean. `false` means this worker lost the lease (another may run
-    /// the job): roll `tx` back and return.
+    /// the job): roll `tx` back and return. After `true`, return [`Outcome::Success`] only
+    /// once `tx` has committed: the runner then writes nothing more for this attempt (a
+    /// failed commit must end in another outcome, which the runner records).
     pub async fn succeed_in(&self, tx: &mut Tx) -> Result<bool, StoreError> {
         let done = icf_store::jobs::succeed_in(tx, &self.job, &self.worker).await?;
         if done {

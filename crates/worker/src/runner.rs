@@ -350,7 +350,15 @@ async fn run_job(
     };
 
     let finish = decide(&*handler, &job, ended);
-    match jobs::finish(&shared.db, &job, &shared.id, &finish).await {
+    // The handler already recorded the success in its own transaction (`succeed_in`):
+    // nothing left to write, and asking would cost a transaction that changes nothing.
+    let recorded = matches!(finish, Finish::Succeeded) && completed.load(Ordering::SeqCst);
+    let written = if recorded {
+        Ok(true)
+    } else {
+        jobs::finish(&shared.db, &job, &shared.id, &finish).await
+    };
+    match written {
         Ok(true) => {}
         Ok(false) if completed.load(Ordering::SeqCst) => {}
         Ok(false) => tracing::warn!(job = %job.id, kind = %job.kind,

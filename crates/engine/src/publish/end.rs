@@ -1,10 +1,12 @@
 //! How an attempt ended, and recording it on the execution, the job and the post.
 
 use chrono::{DateTime, Utc};
+use icf_core::account::Account;
 use icf_core::ids::ExecutionId;
-use icf_store::publishing::{self, ExecutionRun};
+use icf_store::publishing::{self, ExecutionRun, Published};
 use icf_worker::{JobContext, Outcome};
 
+use super::scope::spacing_scope;
 use crate::engine::Engine;
 use crate::error::EngineError;
 
@@ -13,7 +15,9 @@ pub const MAX_ATTEMPTS: u32 = 4;
 
 /// How an attempt ended for the execution.
 pub(super) enum End {
-    Published,
+    /// Instagram confirmed it; `record` writes it with the job's completion. The account
+    /// as this attempt read it, for its daily limit.
+    Published(Published, Box<Account>),
     Retry(String),
     /// Not yet (pacing, a cooldown): moved, not failed.
     Defer(DateTime<Utc>, String),
@@ -41,8 +45,18 @@ pub(super) async fn record(
         || (matches!(end, End::Retry(_))
             && publishing::attempts(&engine.db, exec.id).await? >= MAX_ATTEMPTS as i32);
     let outcome = match end {
-        End::Published => {
-            engine.cool_down_at_the_limit(exec.account_id).await?;
+        End::Published(published, account) => {
+            // The publish and the job's completion in one transaction: once Instagram
+            // confirmed it, the success is written even if the lease was lost meanwhile
+            // (the job's next owner then finds the execution ended).
+            let scope = spacing_scope(engine, exec);
+            let since = Utc::now() - engine.settings.pacing.window;
+            let mut tx = engine.db.begin().await?;
+            let posted =
+                publishing::mark_success_in(&mut tx, exec, &published, &scope, since).await?;
+            ctx.succeed_in(&mut tx).await?;
+            tx.commit().await?;
+            engine.cool_down_at_the_limit(&account, &posted).await?;
             Outcome::Success
         }
         End::Defer(until, why) => {

@@ -6,12 +6,11 @@ use std::time::Instant;
 
 use chrono::Utc;
 use icf_instagram::{ErrorClass, IgError, LoginOutcome, Media, Uploaded};
-use icf_store::publishing::{self, ExecutionRun};
+use icf_store::publishing::{self, ExecutionRun, Published};
 use serde_json::json;
 
 use super::end::End;
 use super::failure::{Step, on_error};
-use super::pacing::spacing_scope;
 use crate::connection::Connection;
 use crate::engine::Engine;
 use crate::error::EngineError;
@@ -166,10 +165,15 @@ async fn configure(
                     None,
                 )
                 .await;
-            let scope = spacing_scope(engine, exec);
-            publishing::mark_success(&engine.db, exec, &p.media_id, &p.code, Utc::now(), &scope)
-                .await?;
-            Ok(Ok(End::Published))
+            let published = Published {
+                media_id: p.media_id,
+                code: p.code,
+                at: Utc::now(),
+            };
+            Ok(Ok(End::Published(
+                published,
+                Box::new(conn.account.clone()),
+            )))
         }
         Err(e) => {
             engine
@@ -206,18 +210,18 @@ async fn confirm(engine: &Engine, exec: &ExecutionRun, conn: &mut Connection) ->
         .await;
     let result = match found {
         Ok(items) => match items.first() {
-            Some(p) => publishing::mark_success(
-                &engine.db,
-                exec,
-                &p.media_id,
-                &p.code,
-                p.taken_at
-                    .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
-                    .unwrap_or_else(Utc::now),
-                &spacing_scope(engine, exec),
-            )
-            .await
-            .map(|_| End::Published),
+            // Recorded with the job's completion (`end::record`).
+            Some(p) => Ok(End::Published(
+                Published {
+                    media_id: p.media_id.clone(),
+                    code: p.code.clone(),
+                    at: p
+                        .taken_at
+                        .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
+                        .unwrap_or_else(Utc::now),
+                },
+                Box::new(conn.account.clone()),
+            )),
             None => publishing::mark_unconfirmed(&engine.db, exec, UNCONFIRMED)
                 .await
                 .map(|_| End::Failed(UNCONFIRMED.into())),

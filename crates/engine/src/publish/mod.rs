@@ -24,6 +24,7 @@ mod end;
 mod failure;
 mod instagram;
 mod pacing;
+mod scope;
 
 use std::time::Duration;
 
@@ -106,13 +107,15 @@ impl PostToInstagram {
 
 /// The steps of one publish, in order; each may end it early.
 async fn publish(engine: &Engine, exec: &ExecutionRun) -> Result<End, EngineError> {
-    let account = icf_store::accounts::get(&engine.db, exec.account_id).await?;
-    let parts = publishing::connection_parts(&engine.db, exec.account_id).await?;
+    let (account, parts) = publishing::account_and_parts(&engine.db, exec.account_id).await?;
     if let Some(held) = pacing::hold(engine, exec, &account, &parts).await? {
         return Ok(held);
     }
     publishing::mark_posting(&engine.db, exec.id).await?;
-    publishing::mark_post_posting(&engine.db, exec.post_id).await?;
+    // Once per post, not per execution: the first one to start moves it to `posting`.
+    if exec.post_pending {
+        publishing::mark_post_posting(&engine.db, exec.post_id).await?;
+    }
     let mut conn = match engine.connect_with(account, parts).await {
         Ok(c) => c,
         Err(EngineError::Instagram(e)) => {
@@ -121,6 +124,17 @@ async fn publish(engine: &Engine, exec: &ExecutionRun) -> Result<End, EngineErro
         Err(e) => return Err(e),
     };
     let end = instagram::publish(engine, exec, &mut conn).await;
-    engine.finish(conn).await?;
-    end
+    let saved = engine.finish(conn).await;
+    match (end, saved) {
+        // A publish is recorded even when its session could not be written: the next
+        // action logs in from the older session, or again.
+        (Ok(published @ End::Published(..)), Err(e)) => {
+            tracing::warn!(execution = %exec.id, error = %e, "cannot save the session after a publish");
+            Ok(published)
+        }
+        (end, saved) => {
+            saved?;
+            end
+        }
+    }
 }

@@ -8,13 +8,12 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 use icf_core::account::Account;
 use icf_core::enums::AccountStatus;
-use icf_core::pacing::{
-    AccountPacing, Deferral, SpacingScope, Wait, check_before_publish, random_spacing,
-};
+use icf_core::pacing::{AccountPacing, Deferral, Wait, check_before_publish, random_spacing};
 use icf_store::publishing::{self, ConnectionParts, ExecutionRun};
 use serde_json::json;
 
 use super::end::End;
+use super::scope::spacing_scope;
 use crate::engine::Engine;
 use crate::error::EngineError;
 
@@ -131,14 +130,6 @@ async fn claim_spacing(engine: &Engine, exec: &ExecutionRun) -> Result<Option<En
     let until = last + random_spacing(rules, &mut rand::rng());
     log_deferred(engine, exec, until, json!(Wait::Spacing)).await;
     Ok(Some(End::Defer(until, "moved by pacing (spacing)".into())))
-}
-
-/// Which publishes the random spacing separates from this one (see `SpacingScope`).
-pub(super) fn spacing_scope(engine: &Engine, exec: &ExecutionRun) -> String {
-    match engine.settings.pacing.scope {
-        SpacingScope::Post => format!("post:{}", exec.post_id),
-        SpacingScope::Global => "global".to_owned(),
-    }
 }
 
 async fn log_deferred(

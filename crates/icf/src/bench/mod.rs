@@ -57,6 +57,10 @@ pub struct BenchArgs {
     /// Executions per throughput run (B2) and scheduled executions (B5).
     #[arg(long, default_value_t = 1_000)]
     pub executions: usize,
+    /// B2 with the simulator over https (TLS 1.3 and h2 through each account's proxy, one
+    /// connection kept per account, as Instagram is reached) instead of plain HTTP.
+    #[arg(long)]
+    pub https: bool,
     /// Video size in MB for the memory benchmark (B4; the simulator takes up to 1 GiB).
     #[arg(long, default_value_t = 1000)]
     pub video_mb: u64,
@@ -112,7 +116,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             eprintln!("running {w:?} on {}…", store.name());
             let figures = match w {
                 Which::Fanout => fanout::run(store, args.accounts).await,
-                Which::Throughput => throughput::run(store, args.executions).await,
+                Which::Throughput => throughput::run(store, args.executions, args.https).await,
                 Which::Latency => latency::run(store, args.accounts, args.log_rows).await,
                 Which::Memory => memory::run(store, args.video_mb).await,
                 Which::Punctuality => punctuality::run(store, args.executions).await,

@@ -107,13 +107,32 @@ pub async fn enqueue_all_now(fx: &Fixture, post: &str) -> anyhow::Result<usize> 
     Ok(n)
 }
 
-pub async fn run(store: &Store, n: usize) -> anyhow::Result<Vec<Figure>> {
-    let world = World::start("tp", n, |_| serde_json::Value::Null).await?;
+/// `https`: the simulator over https, as Instagram is reached (TLS 1.3 and h2 through each
+/// account's proxy, its connection kept and reused as the app does); otherwise plain HTTP,
+/// a new connection through the proxy for every request.
+pub async fn run(store: &Store, n: usize, https: bool) -> anyhow::Result<Vec<Figure>> {
+    let world = if https {
+        World::start_tls("tp", n, |_| serde_json::Value::Null).await?
+    } else {
+        World::start("tp", n, |_| serde_json::Value::Null).await?
+    };
+    let ca = world
+        .ca_file
+        .as_ref()
+        .map(|f| f.path().display().to_string())
+        .unwrap_or_default();
     let fx = Fixture::start(
         store,
         &[
             ("INSTAGRAM_API_URL", world.sim.base_url()),
+            ("INSTAGRAM_API_CA", ca),
             ("ICF_PACING_SPEED", "3600".into()),
+            // No spacing between the accounts of a post: the run measures what one
+            // execution costs. With the spacing, the check before each publish lets one
+            // execution of the post start every 33–83 ms and moves the others, again and
+            // again (BENCHMARKS.md, "B2 measured again").
+            ("MIN_DELAY_BETWEEN_POSTS_SEC", "0".into()),
+            ("MAX_DELAY_BETWEEN_POSTS_SEC", "0".into()),
             ("ICF_DB_MAX_CONNECTIONS", "20".into()),
         ],
     )
@@ -148,6 +167,8 @@ pub async fn run(store: &Store, n: usize) -> anyhow::Result<Vec<Figure>> {
         tokio::time::sleep(Duration::from_secs(2)).await;
         for what in whats {
             let cpu0: Duration = workers.iter().map(WorkerProcess::cpu).sum();
+            // Before the run: what the worker holds without this run's clients.
+            let rss0: u64 = workers.iter().filter_map(WorkerProcess::rss_kb).sum();
             let post = fx.photo_post(&[&group], "Throughput", "en").await?;
             let t = Instant::now();
             let queued = enqueue_all_now(&fx, &post).await?;
@@ -160,15 +181,31 @@ pub async fn run(store: &Store, n: usize) -> anyhow::Result<Vec<Figure>> {
                     .fetch_one(pool)
                     .await?
             });
+            if failed > 0 {
+                // Why, so a broken run says so instead of printing fast figures.
+                let why: Vec<(Option<String>, i64)> = icf_store::on_pool!(&fx.db, |pool| {
+                    sqlx::query_as(
+                        "SELECT error_message, COUNT(*) FROM post_executions \
+                         WHERE status = 'failed' GROUP BY error_message ORDER BY 2 DESC LIMIT 3",
+                    )
+                    .fetch_all(pool)
+                    .await?
+                });
+                eprintln!("B2 {what}: failed executions: {why:?}");
+            }
             let rss: u64 = workers.iter().filter_map(WorkerProcess::rss_kb).sum();
             out.push(Figure::new(
                 "B2",
                 store,
-                format!("{what}: {queued} executions"),
                 format!(
-                    "{:.0} executions/s, {:.1} ms CPU per execution, worker RSS {} MB{}",
+                    "{what}: {queued} executions{}",
+                    if https { ", over https" } else { "" }
+                ),
+                format!(
+                    "{:.0} executions/s, {:.1} ms CPU per execution, worker RSS {} → {} MB{}",
                     queued as f64 / took.as_secs_f64(),
                     cpu.as_secs_f64() * 1000.0 / queued.max(1) as f64,
+                    rss0 / 1024,
                     rss / 1024,
                     if failed > 0 {
                         format!(", {failed} failed in all runs so far")

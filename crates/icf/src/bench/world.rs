@@ -13,6 +13,9 @@ use super::fixture::Fixture;
 pub struct World {
     pub sim: Simulator,
     pub proxy_port: u16,
+    /// The simulator's CA certificate, when it serves https: the file a worker is given
+    /// as `INSTAGRAM_API_CA` (removed with the world).
+    pub ca_file: Option<tempfile::NamedTempFile>,
 }
 
 impl World {
@@ -22,6 +25,25 @@ impl World {
         prefix: &str,
         n: usize,
         faults: impl Fn(usize) -> serde_json::Value,
+    ) -> anyhow::Result<World> {
+        Self::start_mode(prefix, n, faults, false).await
+    }
+
+    /// [`World::start`] with the simulator behind TLS (h2 offered), so account clients speak
+    /// to it as to Instagram: TLS 1.3, HTTP/2, one connection kept and reused.
+    pub async fn start_tls(
+        prefix: &str,
+        n: usize,
+        faults: impl Fn(usize) -> serde_json::Value,
+    ) -> anyhow::Result<World> {
+        Self::start_mode(prefix, n, faults, true).await
+    }
+
+    async fn start_mode(
+        prefix: &str,
+        n: usize,
+        faults: impl Fn(usize) -> serde_json::Value,
+        tls: bool,
     ) -> anyhow::Result<World> {
         let seed: Vec<SimAccount> = (0..n)
             .map(|i| {
@@ -33,12 +55,29 @@ impl World {
                 serde_json::from_value(a)
             })
             .collect::<Result<_, _>>()?;
-        let sim = Simulator::start(SocketAddr::from(([127, 0, 0, 1], 0)), seed).await?;
+        let addr = SocketAddr::from(([127, 0, 0, 1], 0));
+        let sim = if tls {
+            Simulator::start_tls(addr, seed).await?
+        } else {
+            Simulator::start(addr, seed).await?
+        };
+        let ca_file = match sim.cert_pem() {
+            Some(pem) => {
+                let mut f = tempfile::NamedTempFile::new()?;
+                std::io::Write::write_all(&mut f, pem.as_bytes())?;
+                Some(f)
+            }
+            None => None,
+        };
         let proxy_port = crate::demo::start_socks5(Arc::new(|u: &str, p: &str| {
             u.strip_prefix('u').is_some_and(|n| p == format!("p{n}"))
         }))
         .await?;
-        Ok(World { sim, proxy_port })
+        Ok(World {
+            sim,
+            proxy_port,
+            ca_file,
+        })
     }
 
     /// Import lines for the accounts, in `group`, in `languages` in turn.

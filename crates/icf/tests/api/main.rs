@@ -29,6 +29,7 @@ mod posts;
 mod proxies;
 mod proxy_health;
 mod publish;
+mod publish_end;
 mod queue;
 mod realproxy;
 mod s3;

@@ -13,6 +13,7 @@ engine_tests!(
     an_assigned_proxy_is_deleted_only_when_forced,
     checks_go_through_a_real_http_proxy,
     checks_go_through_a_real_socks5_proxy,
+    checks_trust_the_ca_icf_trusts_for_instagram,
     a_silent_proxy_times_out,
     concurrent_accounts_never_share_a_free_proxy,
 );
@@ -537,4 +538,39 @@ async fn concurrent_accounts_never_share_a_free_proxy(engine: Engine) {
         3,
         "no proxy serves two accounts: {proxies:?}"
     );
+}
+
+/// `INSTAGRAM_API_CA` (an Instagram reached through a TLS-inspecting gateway, or the
+/// simulator over https) was trusted by the accounts' clients but not by the proxy check,
+/// which fetches from that same Instagram: every check failed, and every account went to
+/// `proxy_error` before its first login.
+async fn checks_trust_the_ca_icf_trusts_for_instagram(engine: Engine) {
+    let Some(proxy) = microsocks("causer", "ca-pass") else {
+        return;
+    };
+    let sim = icf_instagram::sim::Simulator::start_tls(([127, 0, 0, 1], 0).into(), vec![])
+        .await
+        .unwrap();
+    let mut ca = tempfile::NamedTempFile::new().unwrap();
+    std::io::Write::write_all(&mut ca, sim.cert_pem().unwrap().as_bytes()).unwrap();
+    let url = sim.base_url();
+    assert!(url.starts_with("https://"), "{url}");
+    let app = TestApp::spawn_with(
+        engine,
+        &[
+            ("INSTAGRAM_API_URL", &url),
+            ("INSTAGRAM_API_CA", &ca.path().display().to_string()),
+            ("ICF_PROXY_CHECK_TIMEOUT_SECS", "5"),
+        ],
+    )
+    .await;
+    let admin = app.admin_token().await;
+    let id = add_proxy(
+        &app,
+        &admin,
+        &format!("socks5://causer:ca-pass@127.0.0.1:{}", proxy.port),
+    )
+    .await;
+    let body = check(&app, &admin, &id).await;
+    assert_eq!(body["status"], "active", "{body}");
 }
