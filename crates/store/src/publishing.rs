@@ -379,15 +379,14 @@ pub async fn busy_times(
 }
 
 /// Claims the start of a publish in a spacing scope: `None` when at least `min_spacing`
-/// has passed since the scope's last start or publish (the mark is now `now`), else the
-/// time of that last one. A compare-and-set, so two workers due at the same moment cannot
-/// both go.
+/// has passed since the scope's last start or publish (the mark is now `now`), else what
+/// holds the scope. A compare-and-set, so two workers due at the same moment cannot both go.
 pub async fn claim_spacing(
     db: &Db,
     scope: &str,
     now: DateTime<Utc>,
     min_spacing: Duration,
-) -> Result<Option<DateTime<Utc>>, StoreError> {
+) -> Result<Option<ScopeTaken>, StoreError> {
     let claimed = on_pool!(db, |pool| sqlx::query(
         "INSERT INTO pacing_marks (scope, last_at) VALUES ($1, $2) \
          ON CONFLICT (scope) DO UPDATE SET last_at = excluded.last_at \
@@ -402,14 +401,48 @@ pub async fn claim_spacing(
     if claimed == 1 {
         return Ok(None);
     }
-    let last: Option<DateTime<Utc>> = on_pool!(db, |pool| sqlx::query_scalar(
-        "SELECT last_at FROM pacing_marks WHERE scope = $1"
+    let row: Option<(DateTime<Utc>, Option<DateTime<Utc>>)> = on_pool!(db, |pool| sqlx::query_as(
+        "SELECT last_at, queue_end_at FROM pacing_marks WHERE scope = $1"
     )
     .bind(scope)
     .fetch_optional(pool)
     .await?);
     // Gone between the two statements (a post deleted): nothing to wait for.
-    Ok(Some(last.unwrap_or(now)))
+    let (last, queue_end) = row.unwrap_or((now, None));
+    Ok(Some(ScopeTaken { last, queue_end }))
+}
+
+/// What holds a spacing scope when a publish may not start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScopeTaken {
+    /// The scope's last start or publish.
+    pub last: DateTime<Utc>,
+    /// The latest start handed to a publish waiting in the scope (see migration 0010).
+    pub queue_end: Option<DateTime<Utc>>,
+}
+
+impl ScopeTaken {
+    /// Where a publish that must wait joins the line: after the last start, and after every
+    /// start already handed out.
+    pub fn line_end(&self) -> DateTime<Utc> {
+        self.queue_end.map_or(self.last, |q| q.max(self.last))
+    }
+}
+
+/// Records `at` as a waiting publish's start: the scope's line now ends there (never earlier).
+/// Two publishes moved at the same moment may read the same end and get starts close
+/// together; the second to come is then moved once more, to the new end.
+pub async fn join_spacing_queue(db: &Db, scope: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
+    on_pool!(db, |pool| sqlx::query(
+        "UPDATE pacing_marks SET queue_end_at = $2 \
+         WHERE scope = $1 AND (queue_end_at IS NULL OR queue_end_at < $2)"
+    )
+    .bind(scope)
+    .bind(at)
+    .execute(pool)
+    .await
+    .map(|_| ())?);
+    Ok(())
 }
 
 /// What logging in needs beyond [`crate::accounts::get`]: the stored device.

@@ -114,8 +114,10 @@ async fn account_pacing(
 
 /// The random 2–5 min between the publishes of a scope, enforced here too and not only by
 /// the plan: after downtime every overdue job is due at once, and they must go out spaced
-/// exactly as a fresh plan would space them. A retry that only asks Instagram whether the
-/// last attempt published posts nothing and is not spaced.
+/// exactly as a fresh plan would space them. One that finds the scope taken joins the end of
+/// the scope's line (a random spacing after the latest start handed out), so a backlog of N
+/// is moved about N times, not N²/2. A retry that only asks Instagram whether the last
+/// attempt published posts nothing and is not spaced.
 async fn claim_spacing(engine: &Engine, exec: &ExecutionRun) -> Result<Option<End>, EngineError> {
     let rules = &engine.settings.pacing;
     if exec.upload_id.is_some() || rules.min_spacing <= chrono::Duration::zero() {
@@ -123,11 +125,12 @@ async fn claim_spacing(engine: &Engine, exec: &ExecutionRun) -> Result<Option<En
     }
     let now = Utc::now();
     let scope = spacing_scope(engine, exec);
-    let Some(last) = publishing::claim_spacing(&engine.db, &scope, now, rules.min_spacing).await?
+    let Some(taken) = publishing::claim_spacing(&engine.db, &scope, now, rules.min_spacing).await?
     else {
         return Ok(None);
     };
-    let until = last + random_spacing(rules, &mut rand::rng());
+    let until = taken.line_end() + random_spacing(rules, &mut rand::rng());
+    publishing::join_spacing_queue(&engine.db, &scope, until).await?;
     log_deferred(engine, exec, until, json!(Wait::Spacing)).await;
     Ok(Some(End::Defer(until, "moved by pacing (spacing)".into())))
 }

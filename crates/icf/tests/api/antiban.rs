@@ -177,12 +177,15 @@ async fn deleting_a_published_post_keeps_the_accounts_posting_history(engine: En
 
 /// The 2–5 minute spacing was applied only by the plan: after downtime every overdue job
 /// went out back to back. Here no worker runs until every account of a post is overdue; the
-/// publishes Instagram then sees are still at least the minimum spacing apart.
+/// publishes Instagram then sees are still at least the minimum spacing apart, and each
+/// waiting publish is moved about once (it joins the end of the scope's line), not once per
+/// publish ahead of it.
 async fn publishes_overdue_after_downtime_go_out_spaced(engine: Engine) {
     let Some(proxy) = microsocks_on("0.0.0.0", "ab", "pw") else {
         return;
     };
-    let seed: Vec<SimAccount> = (0..4)
+    const N: usize = 6;
+    let seed: Vec<SimAccount> = (0..N)
         .map(|i| sim_account(&format!("late.{i}"), PW, Faults::default()))
         .collect();
     // 60× faster: 2–5 s between accounts.
@@ -204,7 +207,7 @@ async fn publishes_overdue_after_downtime_go_out_spaced(engine: Engine) {
     until_done(&app, &admin, &post).await;
 
     let mut at: Vec<DateTime<Utc>> = sim.media(None).iter().map(|m| m.created_at).collect();
-    assert_eq!(at.len(), 4);
+    assert_eq!(at.len(), N);
     at.sort();
     let min = chrono::Duration::seconds(2);
     for w in at.windows(2) {
@@ -220,6 +223,27 @@ async fn publishes_overdue_after_downtime_go_out_spaced(engine: Engine) {
     assert!(
         planned_late >= 2,
         "moved executions show their new time: {ex:?}"
+    );
+    // Every publish moved to the scope's last start (the old way) met the others there again:
+    // about N²/2 moves. In line, N - 1 moves, and one more for a start that the previous
+    // publish's end still holds.
+    let (_, logs) = app
+        .call(
+            Method::GET,
+            "/api/logs?action=publish_deferred&limit=200",
+            Some(&admin),
+            None,
+        )
+        .await;
+    let moves = logs["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l.to_string().contains("spacing"))
+        .count();
+    assert!(
+        (N - 1..=2 * (N - 1)).contains(&moves),
+        "{moves} moves for {N} overdue publishes: {logs}"
     );
     drop(proxy);
 }

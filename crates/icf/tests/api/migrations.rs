@@ -96,7 +96,7 @@ const EXPECTED: &[(&str, &[&str])] = &[
         "account_publishes",
         &["execution_id", "outcome", "account_id", "post_id", "at"],
     ),
-    ("pacing_marks", &["scope", "last_at"]),
+    ("pacing_marks", &["scope", "last_at", "queue_end_at"]),
     (
         "account_status_history",
         &[
