@@ -1,4 +1,5 @@
-//! `#PWD_INSTAGRAM:4:` password encryption (fact sheet §4.3) and TOTP codes (§4.7).
+//! `#PWD_INSTAGRAM:4:` password encryption (fact sheet §4.3), TOTP codes (§4.7), and the
+//! HMAC-SHA256 of a comment's breadcrumb.
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
@@ -8,6 +9,30 @@ use hmac::{Hmac, KeyInit as _, Mac};
 use rand::RngCore;
 use rsa::pkcs8::DecodePublicKey;
 use rsa::{Pkcs1v15Encrypt, RsaPrivateKey, RsaPublicKey};
+
+/// HMAC-SHA256 (RFC 2104) over the workspace's `sha2`: the `hmac` crate the workspace pins
+/// is built on a newer `digest` than its `sha2`, so the two do not combine. Used for the
+/// comment breadcrumb, whose key is instagrapi's public constant (no secret involved).
+pub fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    const BLOCK: usize = 64;
+    let mut k = [0u8; BLOCK];
+    if key.len() > BLOCK {
+        k[..32].copy_from_slice(&Sha256::digest(key));
+    } else {
+        k[..key.len()].copy_from_slice(key);
+    }
+    let pad = |byte: u8| k.map(|b| b ^ byte);
+    let inner = Sha256::new()
+        .chain_update(pad(0x36))
+        .chain_update(data)
+        .finalize();
+    Sha256::new()
+        .chain_update(pad(0x5c))
+        .chain_update(inner)
+        .finalize()
+        .into()
+}
 
 /// Why a password could not be encrypted or a code generated.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -175,6 +200,30 @@ pub fn totp_code(secret_base32: &str, unix_time: i64) -> Result<String, CryptoEr
 mod tests {
     use super::*;
     use rsa::pkcs8::{EncodePublicKey, LineEnding};
+
+    fn hex(b: &[u8]) -> String {
+        b.iter().map(|x| format!("{x:02x}")).collect()
+    }
+
+    #[test]
+    fn hmac_sha256_matches_rfc_4231() {
+        // Test cases 1, 2 and 6 (a key longer than the block).
+        assert_eq!(
+            hex(&hmac_sha256(&[0x0b; 20], b"Hi There")),
+            "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"
+        );
+        assert_eq!(
+            hex(&hmac_sha256(b"Jefe", b"what do ya want for nothing?")),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+        assert_eq!(
+            hex(&hmac_sha256(
+                &[0xaa; 131],
+                b"Test Using Larger Than Block-Size Key - Hash Key First"
+            )),
+            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"
+        );
+    }
 
     #[test]
     fn password_blob_has_instagrams_layout_and_decrypts_with_the_private_key() {

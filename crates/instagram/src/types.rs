@@ -124,6 +124,100 @@ pub enum Media {
     Video(Video),
     Carousel(Vec<CarouselItem>),
     Reel(Video),
+    /// A story photo (best 9:16); its caption is sent, no other option.
+    StoryPhoto(Photo),
+    /// A story video; instagrapi sends neither its caption nor its cover, so neither does
+    /// icf.
+    StoryVideo(Video),
+}
+
+impl Media {
+    /// How many media items the post has: the length [`PostOptions`]' per-item lists may
+    /// have.
+    pub fn item_count(&self) -> usize {
+        match self {
+            Media::Carousel(items) => items.len(),
+            _ => 1,
+        }
+    }
+
+    pub fn is_story(&self) -> bool {
+        matches!(self, Media::StoryPhoto(_) | Media::StoryVideo(_))
+    }
+}
+
+/// A place as Instagram knows it: a venue from `location_search`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Venue {
+    pub name: String,
+    pub address: String,
+    pub lat: Option<f64>,
+    pub lng: Option<f64>,
+    /// `facebook_places` for the venues `location_search` gives.
+    pub external_source: Option<String>,
+    pub facebook_places_id: Option<u64>,
+}
+
+/// Someone tagged on a media item, at (x, y) in 0..=1 of its width and height.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserTag {
+    pub user_id: String,
+    pub x: f64,
+    pub y: f64,
+}
+
+/// What a post carries beside its media and caption. `Default`: nothing, shown in the grid.
+/// Stories take none of these (see `INSTAGRAM.md`, "Post options").
+#[derive(Debug, Clone, PartialEq)]
+pub struct PostOptions {
+    /// Alt text per media item in order (a single photo/video/reel: index 0); `None`: none.
+    pub alt_texts: Vec<Option<String>>,
+    pub location: Option<Venue>,
+    /// Tags per media item in order (single media: index 0).
+    pub usertags: Vec<Vec<UserTag>>,
+    /// Collaborators' user ids (at most 3).
+    pub coauthor_ids: Vec<String>,
+    pub disable_comments: bool,
+    pub hide_like_counts: bool,
+    /// Reels only: also shown in the profile grid (`clips_share_preview_to_feed`). Default true.
+    pub share_to_feed: bool,
+}
+
+impl Default for PostOptions {
+    fn default() -> Self {
+        PostOptions {
+            alt_texts: Vec::new(),
+            location: None,
+            usertags: Vec::new(),
+            coauthor_ids: Vec::new(),
+            disable_comments: false,
+            hide_like_counts: false,
+            share_to_feed: true,
+        }
+    }
+}
+
+impl PostOptions {
+    /// The alt text of item `i`, when it has a non-empty one.
+    pub fn alt_text(&self, i: usize) -> Option<&str> {
+        self.alt_texts
+            .get(i)
+            .and_then(Option::as_deref)
+            .filter(|t| !t.is_empty())
+    }
+
+    /// The tags of item `i` (none when the list is shorter).
+    pub fn tags(&self, i: usize) -> &[UserTag] {
+        self.usertags.get(i).map(Vec::as_slice).unwrap_or_default()
+    }
+}
+
+/// One comment on a media, as far as icf reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Comment {
+    pub pk: String,
+    pub text: String,
+    pub user_id: String,
 }
 
 /// The result of the upload step; record `upload_id` before calling configure, so that a
@@ -144,12 +238,16 @@ pub struct Published {
     pub code: String,
     /// 1 photo, 2 video, 8 carousel.
     pub media_type: u8,
+    /// `feed`, `clips`, `carousel_container`, `story`.
     pub product_type: Option<String>,
     pub taken_at: Option<i64>,
     pub caption: Option<String>,
 }
 
 impl Published {
+    /// The post's link. A story's link needs its account's username
+    /// (`https://www.instagram.com/stories/{username}/{pk}/`), which this does not know: for
+    /// a story it gives the `/p/` form, which Instagram does not resolve.
     pub fn url(&self) -> String {
         if self.product_type.as_deref() == Some("clips") {
             format!("https://www.instagram.com/reel/{}/", self.code)

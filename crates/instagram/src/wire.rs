@@ -58,6 +58,29 @@ pub fn py_json(v: &Value) -> String {
     ascii_escape(&String::from_utf8(out).unwrap_or_default())
 }
 
+/// A float as Python's `str()`/`repr()` writes it: the shortest digits that read back, `.0`
+/// on a whole number (`10.0`, not Rust's `10`), and the exponent form Python switches to
+/// below 1e-4 and from 1e16 (`1e-05`, `1.5e+16`).
+pub fn py_float(x: f64) -> String {
+    if x.is_nan() {
+        return "nan".into();
+    }
+    if x.is_infinite() {
+        return if x > 0.0 { "inf" } else { "-inf" }.into();
+    }
+    // Rust's `{:e}` gives the same shortest digits as Python's repr, as `d.ddde<exp>`.
+    let sci = format!("{x:e}");
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((sci.as_str(), "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    if x == 0.0 || (-4..16).contains(&exp) {
+        let s = x.to_string();
+        if s.contains('.') { s } else { format!("{s}.0") }
+    } else {
+        let sign = if exp < 0 { '-' } else { '+' };
+        format!("{mantissa}e{sign}{:02}", exp.abs())
+    }
+}
+
 /// `signed_body=SIGNATURE.<url-encoded compact JSON>`.
 pub fn signed_body(data: &Value) -> String {
     form_urlencoded::Serializer::new(String::new())
@@ -89,6 +112,27 @@ mod tests {
             .into_owned();
         assert!(decoded.contains(r"\u041f\u0440\u0438\u0432\u0435\u0442 \ud83d\udc4b"));
         assert_eq!(parse_signed(body.as_bytes()).unwrap(), data);
+    }
+
+    #[test]
+    fn floats_are_written_as_python_writes_them() {
+        for (x, py) in [
+            (40.7128, "40.7128"),
+            (-74.006, "-74.006"),
+            (10.0, "10.0"),
+            (0.0, "0.0"),
+            (-0.0, "-0.0"),
+            (14.0 / 3.0, "4.666666666666667"),
+            (2.0, "2.0"),
+            (0.0001, "0.0001"),
+            (0.00001, "1e-05"),
+            (1.5e-7, "1.5e-07"),
+            (1e15, "1000000000000000.0"),
+            (1e16, "1e+16"),
+            (1828141302.4534807, "1828141302.4534807"),
+        ] {
+            assert_eq!(py_float(x), py, "{x}");
+        }
     }
 
     #[test]

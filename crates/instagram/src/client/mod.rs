@@ -17,6 +17,7 @@ use crate::error::{ErrorAnswer, IgError};
 use crate::session::Session;
 use crate::transport::{ProxyEndpoint, build_client};
 use crate::usdid::Usdid;
+use crate::wire::py_float;
 use jar::HeaderJar;
 
 /// The screens instagrapi says the app came through (`X-IG-Nav-Chain`), the same on
@@ -29,17 +30,6 @@ const HINT_SIG: &str = "01f7bae7d8b131877d8e0ae1493252280d72f6d0d554447cb1dc9049
 const SHBID_SIG: &str = "01f778d9c9f7546cf3722578fbf9b85143cd6e5132723e5c93f40f55ca0459c8ef8a0d9f";
 const SHBTS_SIG: &str = "01f7ace11925d0388080078d0282b75b8059844855da27e23c90a362270fddfb3fae7e28";
 const RUR_SIG: &str = "01f7f627f9ae4ce2874b2e04463efdb184340968b1b006fa88cb4cc69a942a04201e544c";
-
-/// A float as Python's `str()` prints it: the shortest form that reads back, and `.0` on
-/// a whole number.
-fn py_float(x: f64) -> String {
-    let s = x.to_string();
-    if s.contains(['.', 'e', 'E']) || !x.is_finite() {
-        s
-    } else {
-        format!("{s}.0")
-    }
-}
 
 /// One account's connection to Instagram. Not shared between accounts; after each call the
 /// caller persists [`InstagramClient::session`] (encrypted), which carries every cookie and

@@ -1,15 +1,17 @@
 //! configure (§5): the irreversible step that makes uploaded media a post, one body per
-//! kind of post, polled while Instagram transcodes a video.
+//! kind of post with the post's options in it (`options`; stories in `story`), polled while
+//! Instagram transcodes a video.
 
 use chrono::Utc;
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use super::options::{self, TagStyle};
 use crate::client::InstagramClient;
 use crate::client::request::Body;
 use crate::error::{ErrorShape, IgError};
-use crate::types::{CarouselItem, Media, Photo, Published, Uploaded, Video};
-use crate::wire::{compact_json, py_json};
+use crate::types::{CarouselItem, Media, Photo, PostOptions, Published, Uploaded, Video};
+use crate::wire::compact_json;
 
 /// The navigation chain instagrapi sends with a photo's configure.
 const PHOTO_NAV_CHAIN: &str = "8rL:self_profile:4,ProfileMediaTabFragment:self_profile:5,UniversalCreationMenuFragment:universal_creation_menu:7,ProfileMediaTabFragment:self_profile:8,MediaCaptureFragment:tabbed_gallery_camera:9,Dd3:photo_filter:10,FollowersShareFragment:metadata_followers_share:11";
@@ -24,7 +26,23 @@ impl InstagramClient {
         uploaded: &Uploaded,
         caption: &str,
     ) -> Result<Published, IgError> {
+        self.configure_with(media, uploaded, caption, &PostOptions::default())
+            .await
+    }
+
+    /// [`InstagramClient::configure`] with the post's options, sent where instagrapi sends
+    /// them (`INSTAGRAM.md`, "Post options"). Stories take none of them: a story's options
+    /// are ignored, its caption kept for a photo and dropped for a video, as instagrapi
+    /// does.
+    pub async fn configure_with(
+        &mut self,
+        media: &Media,
+        uploaded: &Uploaded,
+        caption: &str,
+        options: &PostOptions,
+    ) -> Result<Published, IgError> {
         self.require_login()?;
+        options::check(media, options)?;
         let attempts = self.cfg.max_configure_attempts.max(1);
         let mut last_err = None;
         for attempt in 0..attempts {
@@ -32,18 +50,23 @@ impl InstagramClient {
                 tokio::time::sleep(self.cfg.configure_interval).await;
             }
             let result = match media {
-                Media::Photo(p) => self.configure_photo(p, uploaded, caption).await,
+                Media::Photo(p) => self.configure_photo(p, uploaded, caption, options).await,
                 Media::Video(v) => {
                     self.rupload_photo(&v.cover, &uploaded.upload_id, false)
                         .await?;
-                    self.configure_video(v, uploaded, caption).await
+                    self.configure_video(v, uploaded, caption, options).await
                 }
                 Media::Reel(v) => {
                     self.rupload_photo(&v.cover, &uploaded.upload_id, false)
                         .await?;
-                    self.configure_reel(v, uploaded, caption).await
+                    self.configure_reel(v, uploaded, caption, options).await
                 }
-                Media::Carousel(items) => self.configure_sidecar(items, uploaded, caption).await,
+                Media::Carousel(items) => {
+                    self.configure_sidecar(items, uploaded, caption, options)
+                        .await
+                }
+                Media::StoryPhoto(p) => self.configure_story_photo(p, uploaded, caption).await,
+                Media::StoryVideo(v) => self.configure_story_video(v, uploaded).await,
             };
             match result {
                 Ok(v) => {
@@ -63,7 +86,7 @@ impl InstagramClient {
         Err(last_err.unwrap_or_else(|| IgError::Protocol("configure never finished".into())))
     }
 
-    fn local_time(&self) -> String {
+    pub(super) fn local_time(&self) -> String {
         let t = Utc::now() + chrono::Duration::seconds(self.session.timezone_offset.into());
         t.format("%Y%m%dT%H%M%S.000Z").to_string()
     }
@@ -73,6 +96,7 @@ impl InstagramClient {
         p: &Photo,
         up: &Uploaded,
         caption: &str,
+        options: &PostOptions,
     ) -> Result<Value, IgError> {
         let d = &self.session.device_settings;
         let software = format!(
@@ -80,7 +104,7 @@ impl InstagramClient {
             d.model, d.android_release
         );
         let now = self.local_time();
-        let data = self.default_data(json!({
+        let mut data = self.default_data(json!({
             "timezone_offset": self.session.timezone_offset.to_string(),
             "camera_model": d.model,
             "camera_make": d.manufacturer,
@@ -92,16 +116,17 @@ impl InstagramClient {
             "scene_capture_type": "standard",
             "software": software,
             "multi_sharing": "1",
-            "location": "{}",
+            "location": options::location(options.location.as_ref()),
             "media_folder": "Camera",
             "source_type": "4",
             "caption": caption,
             "upload_id": up.upload_id,
             "device": self.device_object(),
-            "usertags": py_json(&json!({"in": []})),
+            "usertags": options::usertags(options.tags(0), TagStyle::Spaced),
             "edits": {"crop_original_size": [p.width as f64, p.height as f64], "crop_center": [0.0, 0.0], "crop_zoom": 1.0},
             "extra": {"source_width": p.width, "source_height": p.height},
         }));
+        options::spread(&mut data, options::extra_data(options, options.alt_text(0)));
         let url = self.api("media/configure/");
         self.call(Method::POST, url, Body::Signed(data), vec![], false)
             .await
@@ -112,18 +137,19 @@ impl InstagramClient {
         v: &Video,
         up: &Uploaded,
         caption: &str,
+        options: &PostOptions,
     ) -> Result<Value, IgError> {
         let secs = v.duration_ms as f64 / 1000.0;
-        let data = self.default_data(json!({
+        let mut data = self.default_data(json!({
             "multi_sharing": "1",
             "creation_logger_session_id": self.session.uuids.client_session_id,
             "upload_id": up.upload_id,
             "source_type": "4",
-            "location": "{}",
+            "location": options::location(options.location.as_ref()),
             "poster_frame_index": 0,
             "length": secs,
             "audio_muted": false,
-            "usertags": compact_json(&json!({"in": []})),
+            "usertags": options::usertags(options.tags(0), TagStyle::Compact),
             "filter_type": "0",
             "date_time_original": self.local_time(),
             "timezone_offset": self.session.timezone_offset.to_string(),
@@ -132,6 +158,7 @@ impl InstagramClient {
             "device": self.device_object(),
             "caption": caption,
         }));
+        options::spread(&mut data, options::extra_data(options, options.alt_text(0)));
         let url = self.api("media/configure/?video=1");
         self.call(Method::POST, url, Body::Signed(data), vec![], false)
             .await
@@ -142,16 +169,17 @@ impl InstagramClient {
         v: &Video,
         up: &Uploaded,
         caption: &str,
+        options: &PostOptions,
     ) -> Result<Value, IgError> {
         let secs = v.duration_ms as f64 / 1000.0;
-        let data = self.default_data(json!({
+        let mut data = self.default_data(json!({
             "filter_type": "0",
             "timezone_offset": self.session.timezone_offset.to_string(),
-            "location": "{}",
+            "location": options::location(options.location.as_ref()),
             "source_type": "4",
             "caption": caption,
-            "usertags": py_json(&json!({"in": []})),
-            "clips_share_preview_to_feed": "1",
+            "usertags": options::usertags(options.tags(0), TagStyle::Spaced),
+            "clips_share_preview_to_feed": if options.share_to_feed { "1" } else { "0" },
             "upload_id": up.upload_id,
             "device": self.device_object(),
             "length": secs,
@@ -177,6 +205,9 @@ impl InstagramClient {
             "audio_muted": false,
             "poster_frame_index": 70,
         }));
+        // `clip_upload` has no collaborator parameter: they go through `extra_data` with
+        // the rest, in the same order as a feed post's.
+        options::spread(&mut data, options::extra_data(options, options.alt_text(0)));
         let url = self.api("media/configure_to_clips/?video=1");
         self.call(Method::POST, url, Body::Signed(data), vec![], false)
             .await
@@ -187,6 +218,7 @@ impl InstagramClient {
         items: &[CarouselItem],
         up: &Uploaded,
         caption: &str,
+        options: &PostOptions,
     ) -> Result<Value, IgError> {
         let tz = self.session.timezone_offset.to_string();
         let device = compact_json(&self.device_object());
@@ -194,7 +226,9 @@ impl InstagramClient {
         let children: Vec<Value> = items
             .iter()
             .zip(&up.children)
-            .map(|(item, id)| match item {
+            .enumerate()
+            .map(|(i, (item, id))| {
+                let mut child = match item {
                 CarouselItem::Photo(p) => json!({
                     "source_type": "4", "timezone_offset": tz, "device": device, "upload_id": id,
                     "edits": compact_json(&json!({"crop_original_size": [p.width, p.height], "crop_center": [0.0, -0.0], "crop_zoom": 1.0})),
@@ -211,13 +245,16 @@ impl InstagramClient {
                         "video_result": "", "date_time_original": now, "audio_muted": "false",
                     })
                 }
+                };
+                options::carousel_child(&mut child, options, i);
+                child
             })
             .collect();
-        let data = self.default_data(json!({
+        let mut data = self.default_data(json!({
             "timezone_offset": tz,
             "source_type": "4",
             "creation_logger_session_id": self.session.uuids.client_session_id,
-            "location": "{}",
+            "location": options::location(options.location.as_ref()),
             "caption": caption,
             "client_sidecar_id": up.upload_id,
             "upload_id": up.upload_id,
@@ -226,6 +263,8 @@ impl InstagramClient {
             "is_suggested_venue": false,
             "children_metadata": children,
         }));
+        // The alt texts went per item; the rest is `album_upload`'s top-level `extra_data`.
+        options::spread(&mut data, options::extra_data(options, None));
         let url = self.api("media/configure_sidecar/");
         self.call(Method::POST, url, Body::Signed(data), vec![], false)
             .await

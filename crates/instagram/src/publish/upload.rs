@@ -27,15 +27,27 @@ impl InstagramClient {
                     tracing::debug!(error = %e, "feed before the upload failed");
                 }
             }
-            Media::Video(_) | Media::Reel(_) => {}
+            Media::Video(_) | Media::Reel(_) | Media::StoryPhoto(_) | Media::StoryVideo(_) => {}
         }
         let upload_id = now_ms().to_string();
         match media {
-            Media::Photo(p) => self.rupload_photo(p, &upload_id, false).await?,
+            // A story photo goes up as a feed photo does (instagrapi's `for_story` only
+            // changes how it resizes the file, and icf's photos come prepared).
+            Media::Photo(p) | Media::StoryPhoto(p) => {
+                self.rupload_photo(p, &upload_id, false).await?
+            }
             Media::Video(v) => self.rupload_video(v, &upload_id, VideoKind::Feed).await?,
+            Media::StoryVideo(v) => self.rupload_video(v, &upload_id, VideoKind::Story).await?,
             Media::Reel(v) => self.rupload_reel(v, &upload_id).await?,
             // Uploaded item by item above.
             Media::Carousel(_) => {}
+        }
+        if media.is_story() {
+            // instagrapi reads the story tray between the upload and the configure; like
+            // it, icf goes on when the read fails.
+            if let Err(e) = self.story_tray(&uid).await {
+                tracing::debug!(error = %e, "story tray after the upload failed");
+            }
         }
         Ok(Uploaded {
             upload_id,
@@ -132,6 +144,17 @@ impl InstagramClient {
         });
         if matches!(kind, VideoKind::Sidecar) {
             params["is_sidecar"] = json!("1");
+        }
+        if matches!(kind, VideoKind::Story) {
+            // `video_rupload(to_story=True)` puts these three before the others.
+            let mut story = serde_json::Map::new();
+            story.insert("extract_cover_frame".into(), json!("1"));
+            story.insert("content_tags".into(), json!("has-overlay"));
+            story.insert("for_album".into(), json!("1"));
+            if let Value::Object(rest) = params {
+                story.extend(rest);
+            }
+            params = Value::Object(story);
         }
         // instagrapi sends these beside the session's headers only (not `private_headers`):
         // the GET that opens the upload, then the POST with the bytes.
@@ -250,6 +273,8 @@ enum VideoKind {
     Feed,
     /// A carousel item.
     Sidecar,
+    /// A story.
+    Story,
 }
 
 /// A photo's or feed video's rupload name: the upload id and a random 10-digit number.
