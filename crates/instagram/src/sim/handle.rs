@@ -147,17 +147,11 @@ impl Sim {
                 StatusCode::OK,
                 json!({"feed_items": [], "more_available": false, "status": "ok"}),
             )),
+            (Method::GET, p) if p.starts_with("/api/v1/feed/user/") && p.ends_with("/story/") => {
+                self.story_tray(p)
+            }
             (Method::GET, p) if p.starts_with("/api/v1/feed/user/") => {
-                let items: Vec<Value> = self
-                    .media(Some(&username))
-                    .iter()
-                    .rev()
-                    .map(|m| media_json(m, pk, &username))
-                    .collect();
-                Ok(json_response(
-                    StatusCode::OK,
-                    json!({"items": items, "num_results": items.len(), "more_available": false, "status": "ok"}),
-                ))
+                Ok(self.user_feed(&username, pk))
             }
             (_, p)
                 if (p.starts_with("/rupload_igphoto/") || p.starts_with("/rupload_igvideo/"))
@@ -196,11 +190,36 @@ impl Sim {
             (Method::POST, "/api/v1/media/configure_sidecar/") => {
                 self.configure(&username, pk, "carousel", body, faults)
             }
-            _ => Err(json_response(
-                StatusCode::NOT_FOUND,
-                json!({"message": "Page not found", "status": "fail"}),
-            )),
+            (Method::POST, "/api/v1/media/configure_to_story/") => {
+                let video = query.contains("video=1");
+                self.configure_story(&username, pk, video, body, faults)
+            }
+            _ => self
+                .social(method, path, query, body, &username, faults)
+                .unwrap_or_else(|| {
+                    Err(json_response(
+                        StatusCode::NOT_FOUND,
+                        json!({"message": "Page not found", "status": "fail"}),
+                    ))
+                }),
         }
+    }
+}
+
+impl Sim {
+    /// `feed/user/{id}/`: the account's posts, newest first (stories are in the tray).
+    fn user_feed(&self, username: &str, pk: u64) -> Response {
+        let items: Vec<Value> = self
+            .media(Some(username))
+            .iter()
+            .rev()
+            .filter(|m| m.media_type != "story")
+            .map(|m| media_json(m, pk))
+            .collect();
+        json_response(
+            StatusCode::OK,
+            json!({"items": items, "num_results": items.len(), "more_available": false, "status": "ok"}),
+        )
     }
 }
 

@@ -3,9 +3,11 @@
 //! published media and fault injection. `icf sim instagram --listen ADDR` runs it alone.
 //!
 //! Control endpoints (not part of Instagram): `POST /__sim/accounts` (create or replace an
-//! account and its faults), `PUT /__sim/faults` (global faults), `GET /__sim/media`
-//! (`?username=`), `GET /__sim/stats` (how many Instagram requests arrived), `POST` and
-//! `GET /__sim/trace` (the recording mode: start, then take what was recorded).
+//! account and its faults; every account is also a user others can tag or invite),
+//! `POST /__sim/venues` (a place `location_search` finds), `PUT /__sim/faults` (global
+//! faults), `GET /__sim/media` (`?username=`: the posts with their options and comments),
+//! `GET /__sim/stats` (how many Instagram requests arrived), `POST` and `GET /__sim/trace`
+//! (the recording mode: start, then take what was recorded).
 
 // Handlers return Instagram's error answer as `Err(Response)` so `?` reads like the
 // protocol's checks; the size of a Response does not matter in a test server.
@@ -15,9 +17,12 @@ mod answers;
 mod caa;
 mod handle;
 mod login;
+mod options;
 mod publish;
 pub mod record;
+mod social;
 mod state;
+mod story;
 mod tls;
 
 pub use tls::SimCert;
@@ -37,7 +42,9 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 use state::Sim;
-pub use state::{Faults, SimAccount, SimMedia};
+pub use state::{
+    Faults, SimAccount, SimComment, SimCover, SimLocation, SimMedia, SimUsertag, SimVenue,
+};
 
 /// How the simulator is reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -165,6 +172,18 @@ impl Simulator {
         self.sim.media(username)
     }
 
+    /// Seeds a venue that `location_search` finds near its point; the answer carries its
+    /// stable `external_id`.
+    pub fn add_venue(&self, name: &str, address: &str, lat: f64, lng: f64) -> SimVenue {
+        self.sim.add_venue(SimVenue {
+            name: name.into(),
+            address: address.into(),
+            lat,
+            lng,
+            external_id: 0,
+        })
+    }
+
     /// Instagram requests received so far (control endpoints excluded).
     pub fn request_count(&self) -> u64 {
         self.sim.request_count()
@@ -219,6 +238,7 @@ fn router(sim: Arc<Sim>) -> Router {
         .route("/__sim/accounts", post(add_account))
         .route("/__sim/faults", put(set_faults))
         .route("/__sim/media", get(list_media))
+        .route("/__sim/venues", post(add_venue))
         .route("/__sim/stats", get(stats))
         .route("/__sim/trace", post(start_trace).get(take_trace))
         .fallback(instagram)
@@ -247,6 +267,18 @@ async fn add_account(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
                 .into_response()
         }
         Ok(_) => bad_control("username", "required"),
+        Err(e) => bad_control("body", &e.to_string()),
+    }
+}
+
+/// `POST /__sim/venues` `{"name","address","lat","lng"}` → the venue with its id.
+async fn add_venue(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
+    match serde_json::from_slice::<SimVenue>(&body) {
+        Ok(v) if v.name.trim().is_empty() => bad_control("name", "required"),
+        Ok(v) if !(v.lat.abs() <= 90.0 && v.lng.abs() <= 180.0) => {
+            bad_control("lat", "not a point on Earth")
+        }
+        Ok(v) => (StatusCode::CREATED, axum::Json(sim.add_venue(v))).into_response(),
         Err(e) => bad_control("body", &e.to_string()),
     }
 }

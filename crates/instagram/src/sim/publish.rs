@@ -9,13 +9,15 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::Response;
 use chrono::Utc;
 use rand::Rng;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use super::answers::{
     bad_upload, dropped_connection, fail, json_response, needs_reupload, server_error_page,
 };
-use super::state::{Answer, Faults, Sim, SimMedia, Upload, header, shortcode};
+use super::options;
+use super::state::{Answer, Faults, Sim, SimCover, SimMedia, Upload, header, shortcode};
 use crate::wire::parse_signed;
+use sha2::{Digest, Sha256};
 
 impl Sim {
     fn rupload_params(headers: &HeaderMap, body: &Bytes) -> Result<(Value, String), Response> {
@@ -45,14 +47,20 @@ impl Sim {
         body: &Bytes,
     ) -> Answer {
         let (_, upload_id) = Self::rupload_params(headers, body)?;
-        if image::load_from_memory_with_format(body, image::ImageFormat::Jpeg).is_err() {
+        let Ok(image) = image::load_from_memory_with_format(body, image::ImageFormat::Jpeg) else {
             return Err(bad_upload("Uploaded image isn't a valid JPEG"));
-        }
+        };
         let mut g = self.lock();
         let key = (username.to_owned(), upload_id.clone());
         match g.uploads.get_mut(&key) {
             // The cover of a video shares its upload id.
-            Some(Upload::Video { cover, .. }) => *cover = true,
+            Some(Upload::Video { cover, .. }) => {
+                *cover = Some(SimCover {
+                    width: image.width(),
+                    height: image.height(),
+                    sha256: hex(&Sha256::digest(body)),
+                })
+            }
             _ => {
                 g.uploads.insert(key, Upload::Photo);
             }
@@ -85,7 +93,7 @@ impl Sim {
         self.lock().uploads.insert(
             (username.to_owned(), upload_id.clone()),
             Upload::Video {
-                cover: false,
+                cover: None,
                 reel,
                 pending,
             },
@@ -104,122 +112,179 @@ impl Sim {
         body: &Bytes,
         faults: &Faults,
     ) -> Answer {
-        let v = parse_signed(body).ok_or_else(|| {
-            fail(
-                StatusCode::BAD_REQUEST,
-                json!({"message":"Invalid Parameters","status":"fail"}),
-            )
-        })?;
-        let upload_id = v
-            .get("upload_id")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
-        let caption = v
-            .get("caption")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
-        if faults.feedback_required {
-            return Err(fail(
-                StatusCode::BAD_REQUEST,
-                json!({"message":"feedback_required","spam":true,"feedback_title":"Action Blocked","feedback_message":"This action was blocked. Please try again later. We restrict certain content and actions to protect our community.","feedback_url":"repute/report_problem/scraping/","feedback_appeal_label":"Report problem","feedback_ignore_label":"OK","feedback_action":"report_problem","status":"fail"}),
-            ));
-        }
-        if faults.configure_error {
-            return Err(server_error_page());
-        }
-        if faults.drop_before_configure {
-            return Err(dropped_connection());
-        }
-        let mut children = 0;
-        {
-            let mut g = self.lock();
-            match kind {
-                "photo" => {
-                    if !matches!(
-                        g.uploads.get(&(username.to_owned(), upload_id.clone())),
-                        Some(Upload::Photo)
-                    ) {
-                        return Err(needs_reupload());
-                    }
-                }
-                "video" => check_video(&mut g.uploads, username, &upload_id, Some(false))?,
-                "reel" => check_video(&mut g.uploads, username, &upload_id, Some(true))?,
-                _ => {
-                    let items = v
-                        .get("children_metadata")
-                        .and_then(Value::as_array)
-                        .cloned()
-                        .unwrap_or_default();
-                    if !(2..=10).contains(&items.len()) {
-                        return Err(fail(
-                            StatusCode::BAD_REQUEST,
-                            json!({"message":"Invalid number of children for the album.","status":"fail"}),
-                        ));
-                    }
-                    for item in &items {
-                        let id = item
-                            .get("upload_id")
-                            .and_then(Value::as_str)
-                            .unwrap_or_default();
-                        if item.get("clips").is_some() {
-                            check_video(&mut g.uploads, username, id, None)?;
-                        } else if !matches!(
-                            g.uploads.get(&(username.to_owned(), id.to_owned())),
-                            Some(Upload::Photo)
-                        ) {
-                            return Err(needs_reupload());
-                        }
-                    }
-                    children = items.len();
-                }
-            }
-        }
-        let record = {
+        let v = parse_signed(body).ok_or_else(invalid_parameters)?;
+        let upload_id = text(&v, "upload_id");
+        configure_faults(faults)?;
+        let (children, cover) = self.check_uploads(username, kind, &upload_id, &v)?;
+        let options = {
+            let g = self.lock();
+            options::read(&v, kind, pk, &g.accounts)?
+        };
+        let mut record = self.new_media(username, pk, kind, text(&v, "caption"), upload_id);
+        record.children = children;
+        record.cover = cover;
+        options.apply(&mut record);
+        self.publish(record, pk, faults)
+    }
+
+    /// A new post of `username`, not yet published.
+    pub(super) fn new_media(
+        &self,
+        username: &str,
+        owner: u64,
+        kind: &str,
+        caption: String,
+        upload_id: String,
+    ) -> SimMedia {
+        let media_pk = {
             let mut g = self.lock();
             g.next_pk += rand::rng().random_range(1..1000);
-            let media_pk = g.next_pk;
-            let m = SimMedia {
-                username: username.to_owned(),
-                media_id: format!("{media_pk}_{pk}"),
-                media_type: kind.to_owned(),
-                caption,
-                created_at: Utc::now(),
-                code: shortcode(media_pk),
-                pk: media_pk.to_string(),
-                upload_id,
-                children,
-            };
-            g.media.push(m.clone());
-            m
+            g.next_pk
         };
+        SimMedia {
+            username: username.to_owned(),
+            media_id: format!("{media_pk}_{owner}"),
+            media_type: kind.to_owned(),
+            story_kind: None,
+            caption,
+            created_at: Utc::now(),
+            code: shortcode(media_pk),
+            pk: media_pk.to_string(),
+            upload_id,
+            children: 0,
+            comments: Vec::new(),
+            accessibility_captions: vec![None],
+            location: None,
+            usertags: Vec::new(),
+            coauthors: Vec::new(),
+            comments_disabled: false,
+            like_and_view_counts_disabled: false,
+            share_to_feed: true,
+            cover: None,
+            coauthor_pks: Vec::new(),
+        }
+    }
+
+    /// Publishes the post and answers with it, unless the connection is to be cut first.
+    pub(super) fn publish(&self, record: SimMedia, owner: u64, faults: &Faults) -> Answer {
+        self.lock().media.push(record.clone());
         if faults.drop_after_configure {
             return Err(dropped_connection());
         }
         Ok(json_response(
             StatusCode::OK,
-            json!({"media": media_json(&record, pk, username), "upload_id": record.upload_id, "status": "ok"}),
+            json!({"media": media_json(&record, owner), "upload_id": record.upload_id, "status": "ok"}),
         ))
+    }
+
+    /// The uploads a configure names must be there (and a video's cover, and its
+    /// transcoding done): a carousel's item count, and a video's or reel's cover.
+    fn check_uploads(
+        &self,
+        username: &str,
+        kind: &str,
+        upload_id: &str,
+        v: &Value,
+    ) -> Result<(usize, Option<SimCover>), Response> {
+        let mut g = self.lock();
+        match kind {
+            "photo" => {
+                if !matches!(
+                    g.uploads.get(&(username.to_owned(), upload_id.to_owned())),
+                    Some(Upload::Photo)
+                ) {
+                    return Err(needs_reupload());
+                }
+                Ok((0, None))
+            }
+            "video" => {
+                check_video(&mut g.uploads, username, upload_id, Some(false), true).map(|c| (0, c))
+            }
+            "reel" => {
+                check_video(&mut g.uploads, username, upload_id, Some(true), true).map(|c| (0, c))
+            }
+            _ => {
+                let items = v
+                    .get("children_metadata")
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default();
+                if !(2..=10).contains(&items.len()) {
+                    return Err(fail(
+                        StatusCode::BAD_REQUEST,
+                        json!({"message":"Invalid number of children for the album.","status":"fail"}),
+                    ));
+                }
+                for item in &items {
+                    let id = item
+                        .get("upload_id")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default();
+                    if item.get("clips").is_some() {
+                        check_video(&mut g.uploads, username, id, None, true)?;
+                    } else if !matches!(
+                        g.uploads.get(&(username.to_owned(), id.to_owned())),
+                        Some(Upload::Photo)
+                    ) {
+                        return Err(needs_reupload());
+                    }
+                }
+                Ok((items.len(), None))
+            }
+        }
     }
 }
 
-type Uploads = HashMap<(String, String), Upload>;
+/// A string field of a configure body, empty when absent.
+pub(super) fn text(v: &Value, key: &str) -> String {
+    v.get(key)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
+}
 
-/// A video upload is ready for configure once its cover arrived and transcoding is done.
-fn check_video(
+pub(super) fn invalid_parameters() -> Response {
+    fail(
+        StatusCode::BAD_REQUEST,
+        json!({"message":"Invalid Parameters","status":"fail"}),
+    )
+}
+
+/// The faults every configure meets before anything is published.
+pub(super) fn configure_faults(faults: &Faults) -> Result<(), Response> {
+    if faults.feedback_required {
+        return Err(fail(
+            StatusCode::BAD_REQUEST,
+            json!({"message":"feedback_required","spam":true,"feedback_title":"Action Blocked","feedback_message":"This action was blocked. Please try again later. We restrict certain content and actions to protect our community.","feedback_url":"repute/report_problem/scraping/","feedback_appeal_label":"Report problem","feedback_ignore_label":"OK","feedback_action":"report_problem","status":"fail"}),
+        ));
+    }
+    if faults.configure_error {
+        return Err(server_error_page());
+    }
+    if faults.drop_before_configure {
+        return Err(dropped_connection());
+    }
+    Ok(())
+}
+
+pub(super) type Uploads = HashMap<(String, String), Upload>;
+
+/// A video upload is ready for configure once its cover arrived (a story video has none)
+/// and transcoding is done; the cover is the answer.
+pub(super) fn check_video(
     uploads: &mut Uploads,
     username: &str,
     id: &str,
     want_reel: Option<bool>,
-) -> Result<(), Response> {
+    need_cover: bool,
+) -> Result<Option<SimCover>, Response> {
     match uploads.get_mut(&(username.to_owned(), id.to_owned())) {
         Some(Upload::Video {
             cover,
             reel,
             pending,
         }) => {
-            if !*cover || want_reel.is_some_and(|r| r != *reel) {
+            if (need_cover && cover.is_none()) || want_reel.is_some_and(|r| r != *reel) {
                 return Err(needs_reupload());
             }
             if *pending > 0 {
@@ -229,26 +294,40 @@ fn check_video(
                     json!({"message":"Transcode not finished yet.","status":"fail"}),
                 ));
             }
-            Ok(())
+            Ok(cover.clone())
         }
         _ => Err(needs_reupload()),
     }
 }
 
-pub(super) fn media_json(m: &SimMedia, owner: u64, username: &str) -> Value {
-    let (media_type, product_type) = match m.media_type.as_str() {
-        "photo" => (1, "feed"),
-        "video" => (2, "feed"),
-        "reel" => (2, "clips"),
+/// A post as Instagram answers it (configure's `media`, the feed's and the story tray's
+/// items), with its options where instagrapi reads them.
+pub(super) fn media_json(m: &SimMedia, owner: u64) -> Value {
+    let (media_type, product_type) = match (m.media_type.as_str(), m.story_kind.as_deref()) {
+        ("photo", _) => (1, "feed"),
+        ("video", _) => (2, "feed"),
+        ("reel", _) => (2, "clips"),
+        ("story", Some("video")) => (2, "story"),
+        ("story", _) => (1, "story"),
         _ => (8, "carousel_container"),
     };
-    json!({
-        "pk": m.pk, "id": m.media_id, "code": m.code,
-        "taken_at": m.created_at.timestamp(),
-        "media_type": media_type, "product_type": product_type,
-        "user": {"pk": owner, "username": username},
-        "caption": {"text": m.caption},
-    })
+    let mut out = Map::new();
+    out.insert("pk".into(), json!(m.pk));
+    out.insert("id".into(), json!(m.media_id));
+    out.insert("code".into(), json!(m.code));
+    out.insert("taken_at".into(), json!(m.created_at.timestamp()));
+    out.insert("media_type".into(), json!(media_type));
+    out.insert("product_type".into(), json!(product_type));
+    out.insert("user".into(), json!({"pk": owner, "username": m.username}));
+    out.insert("caption".into(), json!({"text": m.caption}));
+    if m.media_type != "story" {
+        options::echo(m, owner, &mut out);
+    }
+    Value::Object(out)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A video must be something ffprobe reads as having a video stream.

@@ -64,6 +64,9 @@ pub struct Faults {
     pub banned: bool,
     /// Login answers the `needs_upgrade` error (a stale app profile).
     pub needs_upgrade: bool,
+    /// The next this many comment requests of each account answer 500 with an HTML page,
+    /// without posting the comment.
+    pub comment_failures: u32,
 }
 
 impl Faults {
@@ -88,6 +91,7 @@ impl Faults {
             transcode_pending: self.transcode_pending.max(g.transcode_pending),
             banned: self.banned || g.banned,
             needs_upgrade: self.needs_upgrade || g.needs_upgrade,
+            comment_failures: self.comment_failures.max(g.comment_failures),
         }
     }
 
@@ -107,26 +111,116 @@ pub struct SimAccount {
     pub faults: Faults,
 }
 
-/// A published media as `GET /__sim/media` lists it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A published media as `GET /__sim/media` lists it, with the options it was published
+/// with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SimMedia {
     pub username: String,
     pub media_id: String,
-    /// `photo`, `video`, `carousel` or `reel`.
+    /// `photo`, `video`, `carousel`, `reel` or `story`.
     pub media_type: String,
+    /// A story's `photo` or `video`; `None` for the others.
+    #[serde(default)]
+    pub story_kind: Option<String>,
     pub caption: String,
     pub created_at: DateTime<Utc>,
     pub code: String,
     pub pk: String,
     pub upload_id: String,
     pub children: usize,
+    #[serde(default)]
+    pub comments: Vec<SimComment>,
+    /// One entry per media item (`null` where none).
+    #[serde(default)]
+    pub accessibility_captions: Vec<Option<String>>,
+    #[serde(default)]
+    pub location: Option<SimLocation>,
+    #[serde(default)]
+    pub usertags: Vec<SimUsertag>,
+    /// The collaborators' usernames.
+    #[serde(default)]
+    pub coauthors: Vec<String>,
+    #[serde(default)]
+    pub comments_disabled: bool,
+    #[serde(default)]
+    pub like_and_view_counts_disabled: bool,
+    /// A reel also shown in the profile grid; true for every other kind.
+    #[serde(default = "yes")]
+    pub share_to_feed: bool,
+    /// The cover JPEG uploaded for a video or reel.
+    #[serde(default)]
+    pub cover: Option<SimCover>,
+    /// The collaborators' user ids, for the answers.
+    #[serde(skip)]
+    pub(super) coauthor_pks: Vec<u64>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A comment on a published media.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SimComment {
+    pub pk: String,
+    pub username: String,
+    pub text: String,
+    pub pinned: bool,
+    pub created_at: DateTime<Utc>,
+    #[serde(skip)]
+    pub(super) user_pk: u64,
+    /// The client's `idempotence_token`: the same one again gets the same comment back.
+    #[serde(skip)]
+    pub(super) token: String,
+}
+
+/// A post's place, as configure's `location` named it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SimLocation {
+    pub name: String,
+    pub address: Option<String>,
+    pub lat: Option<f64>,
+    pub lng: Option<f64>,
+    pub facebook_places_id: Option<u64>,
+}
+
+/// Someone tagged on item `media_index` of a post.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SimUsertag {
+    pub username: String,
+    pub x: f64,
+    pub y: f64,
+    pub media_index: usize,
+    #[serde(skip)]
+    pub(super) user_pk: u64,
+}
+
+/// The cover JPEG of a video or reel: its size and SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SimCover {
+    pub width: u32,
+    pub height: u32,
+    pub sha256: String,
+}
+
+/// A place `location_search` finds, seeded by `POST /__sim/venues`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SimVenue {
+    pub name: String,
+    #[serde(default)]
+    pub address: String,
+    pub lat: f64,
+    pub lng: f64,
+    /// Stable: derived from the name and the point.
+    #[serde(default)]
+    pub external_id: u64,
 }
 
 #[derive(Debug, Clone)]
 pub(super) enum Upload {
     Photo,
     Video {
-        cover: bool,
+        cover: Option<SimCover>,
         reel: bool,
         pending: u32,
     },
@@ -137,6 +231,8 @@ pub(super) struct Account {
     pub(super) pk: u64,
     pub(super) calls: u32,
     pub(super) trusted: bool,
+    /// Comment requests failed so far by the `comment_failures` fault.
+    pub(super) comment_failures_served: u32,
 }
 
 pub(super) struct Inner {
@@ -155,6 +251,8 @@ pub(super) struct Inner {
     pub(super) nonces: std::collections::HashSet<String>,
     pub(super) usdids: HashMap<String, p256::ecdsa::VerifyingKey>,
     pub(super) network_info: HashMap<String, Value>,
+    pub(super) venues: Vec<SimVenue>,
+    pub(super) next_comment_pk: u64,
 }
 
 pub(super) struct Sim {
@@ -224,6 +322,8 @@ impl Sim {
                 nonces: Default::default(),
                 usdids: HashMap::new(),
                 network_info: HashMap::new(),
+                venues: Vec::new(),
+                next_comment_pk: 18_000_000_000_000_000,
             }),
             key,
             key_id: rand::rng().random_range(1..=255),
@@ -248,6 +348,7 @@ impl Sim {
             Some(acc) => {
                 acc.cfg = a;
                 acc.calls = 0;
+                acc.comment_failures_served = 0;
             }
             None => {
                 g.accounts.insert(
@@ -257,6 +358,7 @@ impl Sim {
                         pk,
                         calls: 0,
                         trusted: false,
+                        comment_failures_served: 0,
                     },
                 );
             }
