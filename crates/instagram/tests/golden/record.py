@@ -25,6 +25,8 @@ from pathlib import Path
 import requests
 from instagrapi import Client
 from instagrapi import __version__ as INSTAGRAPI_VERSION
+from instagrapi.exceptions import UserNotFound
+from instagrapi.types import UserShort, Usertag
 from PIL import Image
 
 PASSWORD = "golden-Passw0rd"
@@ -60,6 +62,12 @@ class Sim:
         r = self.http.get(f"{self.base}/__sim/trace", timeout=30)
         r.raise_for_status()
         return r.json()["requests"]
+
+    def venue(self, name, address, lat, lng):
+        body = {"name": name, "address": address, "lat": lat, "lng": lng}
+        r = self.http.post(f"{self.base}/__sim/venues", json=body, timeout=30)
+        r.raise_for_status()
+        return r.json()
 
     def media(self, username):
         r = self.http.get(f"{self.base}/__sim/media", params={"username": username}, timeout=30)
@@ -203,6 +211,208 @@ def reel(args, sim, files):
     return publish(args, sim, "golden_reel",
                    lambda cl: cl.clip_upload(files["reel.mp4"], "Golden reel #icf",
                                              thumbnail=files["cover.jpg"]))
+
+
+# --- post options: people to tag and invite, places to find (the same in icf's tests) ---
+
+POINT = (40.7128, -74.006)
+FRIEND_A, FRIEND_B, COLLAB = "golden_friend_a", "golden_friend_b", "golden_collab"
+
+
+def people_and_places(sim):
+    """The users a post tags or invites and the venues location_search finds near POINT:
+    the nearest, one 350 m north, one 5 km away (not found)."""
+    for name in (FRIEND_A, FRIEND_B, COLLAB):
+        sim.account(name)
+    sim.venue("Golden Cafe", "1 Main St", 40.7128, -74.006)
+    sim.venue("Golden Park", "2 Park Ave", 40.7160, -74.006)
+    sim.venue("Far Away Diner", "9 Elsewhere Rd", 40.7578, -74.006)
+
+
+def tag(pk, x, y):
+    return Usertag(user=UserShort(pk=pk), x=x, y=y)
+
+
+def publish_with_options(args, sim, username, upload):
+    """Logs in, then traces the lookups and the publish `upload(cl)` makes; returns the
+    simulator's record of the post."""
+    people_and_places(sim)
+    cl = logged_in(args, sim, username)
+    sim.start_trace()
+    media = upload(cl)
+    items = sim.media(username)
+    assert len(items) == 1, f"the simulator recorded {len(items)} media for {username}"
+    item = items[0]
+    assert item["code"] == media.code
+    return item
+
+
+def summary(item):
+    keys = ["media_type", "accessibility_captions", "coauthors", "comments_disabled",
+            "like_and_view_counts_disabled", "share_to_feed"]
+    out = {k: item[k] for k in keys}
+    out["location"] = item["location"] and item["location"]["name"]
+    out["usertags"] = [[t["username"], t["media_index"]] for t in item["usertags"]]
+    return out
+
+
+@scenario
+def photo_options(args, sim, files):
+    """A photo with alt text, a venue found by location_search, two people tagged (found by
+    username, one with instagrapi's normalisation), a collaborator, comments off and like
+    counts hidden: what instagrapi has no parameter for goes through extra_data."""
+
+    def upload(cl):
+        venue = cl.location_search(*POINT)[0]
+        a = cl.user_id_from_username(" @Golden_Friend_A ")
+        b = cl.user_info_by_username_v1(FRIEND_B).pk
+        collab = cl.user_id_from_username(COLLAB)
+        return cl.photo_upload(
+            files["photo.jpg"], "Golden photo with options #icf",
+            usertags=[tag(a, 0.25, 0.5), tag(b, 0.75, 0.125)],
+            location=venue,
+            extra_data={"custom_accessibility_caption": "A red square",
+                        "disable_comments": 1, "like_and_view_counts_disabled": 1},
+            coauthor_user_ids=[collab])
+
+    item = publish_with_options(args, sim, "golden_photo_options", upload)
+    assert item["accessibility_captions"] == ["A red square"], item
+    assert item["location"]["name"] == "Golden Cafe", item
+    assert [t["username"] for t in item["usertags"]] == [FRIEND_A, FRIEND_B], item
+    assert item["coauthors"] == [COLLAB], item
+    assert item["comments_disabled"] and item["like_and_view_counts_disabled"], item
+    return summary(item)
+
+
+@scenario
+def first_comment(args, sim, files):
+    """A photo, then its first comment, pinned, and the first page of its comments (how icf
+    tells after a crash whether the comment was posted)."""
+    cl = logged_in(args, sim, "golden_comment")
+    sim.start_trace()
+    media = cl.photo_upload(files["photo.jpg"], "Golden photo with a first comment #icf")
+    comment = cl.media_comment(media.id, "First! \U0001f44b #icf")
+    assert cl.comment_pin(media.id, comment.pk)
+    comments = cl.media_comments(media.id)
+    assert [c.pk for c in comments] == [comment.pk], comments
+    item = sim.media("golden_comment")[0]
+    assert [(c["text"], c["pinned"]) for c in item["comments"]] == [(comment.text, True)], item
+    return {"comment": comment.text, "pinned": True}
+
+
+@scenario
+def carousel_options(args, sim, files):
+    """A carousel with people tagged per item (instagrapi's nested list), alt text per item
+    (added to each item's dict by a configure_handler: instagrapi has no parameter for it),
+    a venue, a collaborator and like counts hidden."""
+    alt_texts = ["A red square", None, "A test pattern"]
+
+    def upload(cl):
+        venue = cl.location_search(*POINT)[0]
+        a = cl.user_info_by_username_v1(FRIEND_A).pk
+        b = cl.user_info_by_username_v1(FRIEND_B).pk
+        collab = cl.user_info_by_username_v1(COLLAB).pk
+
+        def with_alt_texts(childs, caption, usertags, location, extra_data):
+            for child, alt in zip(childs, alt_texts):
+                if alt:
+                    child["custom_accessibility_caption"] = alt
+            return cl.album_configure(childs, caption, usertags, location, extra_data=extra_data)
+
+        return cl.album_upload(
+            [files["photo.jpg"], files["photo2.jpg"], files["video.mp4"]],
+            "Golden carousel with options #icf",
+            usertags=[[tag(a, 0.5, 0.5)], [], [tag(b, 0.1, 0.9), tag(a, 0.9, 0.1)]],
+            location=venue,
+            configure_handler=with_alt_texts,
+            extra_data={"like_and_view_counts_disabled": 1},
+            coauthor_user_ids=[collab])
+
+    item = publish_with_options(args, sim, "golden_carousel_options", upload)
+    assert item["accessibility_captions"] == alt_texts, item
+    assert [t["media_index"] for t in item["usertags"]] == [0, 2, 2], item
+    assert item["coauthors"] == [COLLAB] and item["like_and_view_counts_disabled"], item
+    return summary(item)
+
+
+@scenario
+def reel_options(args, sim, files):
+    """A reel kept out of the profile grid, with a cover, a person tagged, a venue, and alt
+    text, comments off and a collaborator through extra_data (clip_upload has no parameter
+    for them)."""
+
+    def upload(cl):
+        venue = cl.location_search(*POINT)[0]
+        a = cl.user_info_by_username_v1(FRIEND_A).pk
+        collab = cl.user_info_by_username_v1(COLLAB).pk
+        return cl.clip_upload(
+            files["reel.mp4"], "Golden reel with options #icf", thumbnail=files["cover.jpg"],
+            usertags=[tag(a, 0.5, 0.25)], location=venue, show_preview_in_feed=False,
+            extra_data={"custom_accessibility_caption": "A test pattern", "disable_comments": 1,
+                        "invite_coauthor_user_ids": [collab]})
+
+    item = publish_with_options(args, sim, "golden_reel_options", upload)
+    assert item["share_to_feed"] is False and item["cover"], item
+    assert item["coauthors"] == [COLLAB] and item["comments_disabled"], item
+    return summary(item)
+
+
+@scenario
+def video_options(args, sim, files):
+    """A feed video with two people tagged (its usertags are written compact), a venue and
+    alt text."""
+
+    def upload(cl):
+        venue = cl.location_search(*POINT)[0]
+        a = cl.user_info_by_username_v1(FRIEND_A).pk
+        b = cl.user_info_by_username_v1(FRIEND_B).pk
+        return cl.video_upload(
+            files["video.mp4"], "Golden video with options #icf", thumbnail=files["cover.jpg"],
+            usertags=[tag(a, 0.5, 0.5), tag(b, 1.0, 0.0)], location=venue,
+            extra_data={"custom_accessibility_caption": "A moving test pattern"})
+
+    item = publish_with_options(args, sim, "golden_video_options", upload)
+    assert len(item["usertags"]) == 2 and item["location"], item
+    return summary(item)
+
+
+@scenario
+def story_photo(args, sim, files):
+    """A photo story with a caption."""
+    cl = logged_in(args, sim, "golden_story_photo")
+    sim.start_trace()
+    story = cl.photo_upload_to_story(files["cover.jpg"], "Golden story #icf")
+    item = sim.media("golden_story_photo")[0]
+    assert (item["media_type"], item["story_kind"]) == ("story", "photo"), item
+    return {"story_kind": item["story_kind"], "caption": item["caption"], "pk": str(story.pk)}
+
+
+@scenario
+def story_video(args, sim, files):
+    """A video story: instagrapi drops its caption and uploads no cover."""
+    cl = logged_in(args, sim, "golden_story_video")
+    sim.start_trace()
+    story = cl.video_upload_to_story(files["reel.mp4"], "Golden story video #icf",
+                                     thumbnail=files["cover.jpg"])
+    item = sim.media("golden_story_video")[0]
+    assert (item["media_type"], item["story_kind"], item["caption"]) == ("story", "video", ""), item
+    return {"story_kind": item["story_kind"], "pk": str(story.pk)}
+
+
+@scenario
+def user_lookup(args, sim, files):
+    """A username's user id through the private API, and a username nobody has."""
+    people_and_places(sim)
+    cl = logged_in(args, sim, "golden_lookup")
+    sim.start_trace()
+    pk = cl.user_info_by_username_v1(FRIEND_A).pk
+    try:
+        cl.user_info_by_username_v1("golden_nobody")
+    except UserNotFound:
+        pass
+    else:
+        raise AssertionError("an unknown username was found")
+    return {"found": bool(pk), "unknown": "UserNotFound"}
 
 
 def main():

@@ -2,6 +2,8 @@
 # Records golden traces of the reference client against icf's Instagram simulator:
 #   crates/instagram/tests/golden/record.sh [VERSION]          writes tests/golden/instagrapi-VERSION/
 #   crates/instagram/tests/golden/record.sh [VERSION] --check  only checks that every scenario passes
+#   crates/instagram/tests/golden/record.sh [VERSION] --only=a,b  records these scenarios only,
+#                                                               keeping the other traces as they are
 # VERSION defaults to the pinned one (3.2.2). instagrapi is installed from PyPI into a throwaway
 # virtualenv (nothing of it is committed); the simulator is icf's own, started in proxy mode so
 # instagrapi runs unmodified: its own hosts, a proxy, one trusted certificate.
@@ -11,9 +13,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../../.." && pwd)
 version=3.2.2
 check=0
+only=()
 for a in "$@"; do
   case "$a" in
     --check) check=1 ;;
+    --only=*) IFS=, read -ra only <<< "${a#--only=}" ;;
     *) version=$a ;;
   esac
 done
@@ -44,7 +48,9 @@ for _ in $(seq 1 100); do [ -s "$work/sim.pem" ] && break; sleep 0.1; done
 
 out=()
 [ "$check" = 1 ] || out=(--out "$here/instagrapi-$version")
-[ "$check" = 1 ] || rm -rf "$here/instagrapi-$version"
+# A full recording replaces every trace; `--only` rewrites just the scenarios it names.
+[ "$check" = 1 ] || [ ${#only[@]} -gt 0 ] || rm -rf "$here/instagrapi-$version"
+[ ${#only[@]} -eq 0 ] || out+=(--only "${only[@]}")
 cd "$work"
 # requests prefers these variables to its session's own CA file; point them at the simulator's CA.
 export REQUESTS_CA_BUNDLE="$work/sim.pem" CURL_CA_BUNDLE="$work/sim.pem" SSL_CERT_FILE="$work/sim.pem"

@@ -22,11 +22,11 @@ use serde_json::Value;
 
 use crate::trace_diff::{assert_conforms, golden_dir};
 
-const PASSWORD: &str = "golden-Passw0rd";
+pub(crate) const PASSWORD: &str = "golden-Passw0rd";
 const TOTP_SECRET: &str = "JBSWY3DPEHPK3PXP";
 const CODE: &str = "123456";
 
-async fn sim() -> Simulator {
+pub(crate) async fn sim() -> Simulator {
     let sim = Simulator::start_proxy(SocketAddr::from(([127, 0, 0, 1], 0)), Vec::new())
         .await
         .unwrap();
@@ -34,7 +34,7 @@ async fn sim() -> Simulator {
     sim
 }
 
-fn account(username: &str, faults: Faults, totp: Option<&str>) -> SimAccount {
+pub(crate) fn account(username: &str, faults: Faults, totp: Option<&str>) -> SimAccount {
     SimAccount {
         username: username.into(),
         password: PASSWORD.into(),
@@ -44,7 +44,7 @@ fn account(username: &str, faults: Faults, totp: Option<&str>) -> SimAccount {
 }
 
 /// instagrapi's default device: the same User-Agent, locale and device object.
-fn session() -> Session {
+pub(crate) fn session() -> Session {
     let device = icf_core::device::Device::with_model(
         &mut rand::rng(),
         icf_core::device::MODELS[0],
@@ -62,7 +62,7 @@ fn session() -> Session {
 }
 
 /// Production settings (Instagram's own hosts), through the simulator as the proxy.
-fn client(sim: &Simulator, session: Session) -> InstagramClient {
+pub(crate) fn client(sim: &Simulator, session: Session) -> InstagramClient {
     let cfg = ClientConfig {
         extra_ca_pem: sim.cert_pem().map(str::to_owned),
         pace: Duration::ZERO,
@@ -74,7 +74,7 @@ fn client(sim: &Simulator, session: Session) -> InstagramClient {
     InstagramClient::new(session, &proxy, cfg).unwrap()
 }
 
-async fn logged_in(sim: &Simulator, username: &str, faults: Faults) -> InstagramClient {
+pub(crate) async fn logged_in(sim: &Simulator, username: &str, faults: Faults) -> InstagramClient {
     sim.add_account(account(username, faults, None));
     let mut c = client(sim, session());
     let out = c
@@ -89,16 +89,16 @@ async fn logged_in(sim: &Simulator, username: &str, faults: Faults) -> Instagram
     c
 }
 
-fn trace(sim: &Simulator) -> Vec<Value> {
+pub(crate) fn trace(sim: &Simulator) -> Vec<Value> {
     sim.take_trace()
 }
 
-fn media_file(name: &str) -> Bytes {
+pub(crate) fn media_file(name: &str) -> Bytes {
     let path: PathBuf = golden_dir().join("media").join(name);
     Bytes::from(std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
 }
 
-fn photo(name: &str, width: u32, height: u32) -> Photo {
+pub(crate) fn photo(name: &str, width: u32, height: u32) -> Photo {
     Photo {
         jpeg: media_file(name),
         width,
@@ -106,7 +106,7 @@ fn photo(name: &str, width: u32, height: u32) -> Photo {
     }
 }
 
-fn video(name: &str, width: u32, height: u32) -> Video {
+pub(crate) fn video(name: &str, width: u32, height: u32) -> Video {
     Video {
         mp4: media_file(name).into(),
         width,

@@ -2,8 +2,10 @@
 
 mod common;
 mod conformance;
+mod conformance_options;
 mod errors;
 mod login;
+mod options;
 mod publish;
 mod session;
 mod trace_diff;

@@ -38,6 +38,9 @@ pub struct AllowList {
     headers: HashMap<String, String>,
     json_headers: Vec<String>,
     fields: HashMap<String, String>,
+    /// Fields that may differ on one endpoint only (by normalised path), where the same
+    /// name is a constant elsewhere.
+    fields_at: HashMap<String, HashMap<String, String>>,
 }
 
 impl AllowList {
@@ -71,44 +74,91 @@ impl AllowList {
                 .map(|h| h.as_str().unwrap().to_owned())
                 .collect(),
             fields: map("fields"),
+            fields_at: v["fields_at"]
+                .as_object()
+                .map(|o| {
+                    o.iter()
+                        .map(|(path, f)| {
+                            let f = f
+                                .as_object()
+                                .unwrap()
+                                .iter()
+                                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().into()))
+                                .collect();
+                            (path.clone(), f)
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
         }
     }
 
-    /// A path with its variable parts named (`/rupload_igphoto/{upload_name}`).
+    /// A path with its variable parts named (`/rupload_igphoto/{upload_name}`); the first
+    /// pattern that matches wins.
     fn path(&self, p: &str) -> String {
         for (pattern, name) in &self.paths {
-            if matches_pattern(pattern, p) {
-                return name.clone();
+            if let Some(named) = normalise(pattern, name, p) {
+                return named;
             }
         }
         p.to_owned()
     }
+
+    /// Whether `key` may differ on the request to the (normalised) `path`.
+    fn allows(&self, path: &str, key: &str) -> bool {
+        self.fields.contains_key(key)
+            || self
+                .fields_at
+                .get(path)
+                .is_some_and(|f| f.contains_key(key))
+    }
 }
 
-/// The few regular expressions of the allow-list, without a regex crate: `^prefix` then
-/// one of `[^/]+$`, `[0-9]+/[^/]+/$`, `[0-9]+/$`, `[0-9_]+/`.
-fn matches_pattern(pattern: &str, p: &str) -> bool {
-    let pat = pattern.trim_start_matches('^');
-    let cut = pat.find('[').unwrap_or(pat.len());
-    let (prefix, rest) = pat.split_at(cut);
-    let Some(tail) = p.strip_prefix(prefix) else {
-        return false;
+/// The allow-list's path patterns, without a regex crate: `^`, then `/`-separated segments,
+/// each a literal or one of `[0-9]+`, `[0-9_]+`, `[^/]+`; `$` at the end matches the whole
+/// path, else the pattern is a prefix (ending with `/`) and the rest of the path is kept
+/// after the name (`/api/v1/media/{media_id}/comment/`).
+fn normalise(pattern: &str, name: &str, p: &str) -> Option<String> {
+    // `[^/]+` holds a slash: name it before splitting into segments.
+    const ANY: &str = "<any>";
+    let body = pattern
+        .strip_prefix('^')
+        .unwrap_or(pattern)
+        .replace("[^/]+", ANY);
+    let (body, anchored) = match body.strip_suffix('$') {
+        Some(b) => (b, true),
+        None => (body.as_str(), false),
     };
-    let segs: Vec<&str> = tail.split('/').collect();
-    let digits = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
-    match rest {
-        "[^/]+$" => segs.len() == 1 && !segs[0].is_empty(),
-        "[0-9]+/[^/]+/$" => {
-            segs.len() == 3 && digits(segs[0]) && !segs[1].is_empty() && segs[2].is_empty()
+    let mut pat: Vec<&str> = body.split('/').collect();
+    if !anchored {
+        // `…/` as a prefix: the path goes on after that slash.
+        if pat.last() != Some(&"") {
+            panic!("allow-list prefix pattern must end with '/': {pattern}");
         }
-        "[0-9]+/$" => segs.len() == 2 && digits(segs[0]) && segs[1].is_empty(),
-        "[0-9_]+/" => {
-            segs.len() >= 2
-                && !segs[0].is_empty()
-                && segs[0].chars().all(|c| c.is_ascii_digit() || c == '_')
-        }
-        other => panic!("allow-list pattern not understood: {other}"),
+        pat.pop();
     }
+    let segs: Vec<&str> = p.split('/').collect();
+    if segs.len() < pat.len() || (anchored && segs.len() != pat.len()) {
+        return None;
+    }
+    let seg_ok = |want: &str, got: &str| match want {
+        "[0-9]+" => !got.is_empty() && got.chars().all(|c| c.is_ascii_digit()),
+        "[0-9_]+" => !got.is_empty() && got.chars().all(|c| c.is_ascii_digit() || c == '_'),
+        ANY => !got.is_empty(),
+        literal if literal.contains('[') => panic!("allow-list pattern not understood: {pattern}"),
+        literal => literal == got,
+    };
+    if !pat.iter().zip(&segs).all(|(w, g)| seg_ok(w, g)) {
+        return None;
+    }
+    if anchored {
+        return Some(name.to_owned());
+    }
+    if segs.len() == pat.len() {
+        // The prefix needs its closing slash.
+        return None;
+    }
+    Some(format!("{name}{}", segs[pat.len()..].join("/")))
 }
 
 /// The kind of a value that may differ: its JSON type, and for a string its shape.
@@ -145,6 +195,8 @@ fn shape(s: &str) -> &'static str {
 pub struct Diff<'a> {
     allow: &'a AllowList,
     out: Vec<String>,
+    /// The normalised path of the request being compared.
+    path: String,
 }
 
 impl<'a> Diff<'a> {
@@ -152,6 +204,7 @@ impl<'a> Diff<'a> {
         Diff {
             allow,
             out: Vec::new(),
+            path: String::new(),
         }
     }
 
@@ -162,7 +215,7 @@ impl<'a> Diff<'a> {
     /// Two JSON values: types, object keys and their order, arrays, and constants unless the
     /// key is in the allow-list (then the kind).
     fn json(&mut self, at: &str, key: &str, want: &Value, got: &Value) {
-        if self.allow.fields.contains_key(key) && !want.is_object() && !want.is_array() {
+        if self.allow.allows(&self.path, key) && !want.is_object() && !want.is_array() {
             if kind(want) != kind(got) {
                 self.say(
                     at,
@@ -409,6 +462,7 @@ impl<'a> Diff<'a> {
             if wl[i] != gl[i] {
                 break;
             }
+            self.path = self.allow.path(w["path"].as_str().unwrap_or_default());
             if w["http"] != g["http"] {
                 self.say(
                     &at,
@@ -501,4 +555,29 @@ fn allow_list_paths_name_the_variable_parts() {
         "/api/v1/challenge/{user_id}/{nonce}/"
     );
     assert_eq!(allow.path("/api/v1/qe/sync/"), "/api/v1/qe/sync/");
+    assert_eq!(
+        allow.path("/api/v1/feed/user/58000000001/"),
+        "/api/v1/feed/user/{user_id}/"
+    );
+    assert_eq!(
+        allow.path("/api/v1/feed/user/58000000001/story/"),
+        "/api/v1/feed/user/{user_id}/story/"
+    );
+    // What follows a media id is kept: a comment is not its list.
+    assert_eq!(
+        allow.path("/api/v1/media/348_58/comment/"),
+        "/api/v1/media/{media_id}/comment/"
+    );
+    assert_eq!(
+        allow.path("/api/v1/media/348_58/comments/"),
+        "/api/v1/media/{media_id}/comments/"
+    );
+    assert_eq!(
+        allow.path("/api/v1/media/348_58/pin_comment/18000000000000260/"),
+        "/api/v1/media/{media_id}/pin_comment/{comment_pk}/"
+    );
+    assert_eq!(
+        allow.path("/api/v1/media/configure/"),
+        "/api/v1/media/configure/"
+    );
 }
