@@ -84,7 +84,7 @@ text_enum!(
 
 text_enum!(
     /// What kind of Instagram media a post becomes.
-    MediaType { Photo = "photo", Video = "video", Carousel = "carousel", Reel = "reel" }
+    MediaType { Photo = "photo", Video = "video", Carousel = "carousel", Reel = "reel", Story = "story" }
 );
 
 text_enum!(

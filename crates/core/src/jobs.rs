@@ -30,6 +30,7 @@ text_enum!(
     /// icf's job kinds, as stored in `jobs.kind`.
     JobKind {
         PostToInstagram = "post_to_instagram",
+        FirstComment = "first_comment",
         LoginAccount = "login_account",
         CheckAccountStatus = "check_account_status",
         ScheduleAccountChecks = "schedule_account_checks",
@@ -71,6 +72,7 @@ macro_rules! payload_of {
 
 payload_of!(
     PostToInstagram,
+    FirstComment,
     LoginAccount,
     CheckAccountStatus,
     ScheduleAccountChecks,
@@ -88,6 +90,14 @@ payload_of!(
 /// handler that read `execution_id` by hand did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PostToInstagram {
+    pub execution_id: ExecutionId,
+}
+
+/// Posts an execution's first comment (and pins it) on the media it published: a step of
+/// its own, after the media, so a failed comment is retried without touching the media.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FirstComment {
     pub execution_id: ExecutionId,
 }
 

@@ -17,6 +17,7 @@ pub mod language;
 pub mod pacing;
 pub mod password;
 pub mod post;
+pub mod post_options;
 pub mod proxy;
 pub mod redact;
 pub mod text;

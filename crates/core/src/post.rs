@@ -9,6 +9,7 @@ use crate::auth::FieldError;
 use crate::caption::CaptionRules;
 use crate::enums::{JobPriority, MediaType, PostStatus, TranslationOrigin};
 use crate::ids::{GroupId, PostId, UserId};
+use crate::post_options::PostOptions;
 
 /// One stored media file of a post, in upload order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -53,6 +54,8 @@ pub struct Post {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub posted_at: Option<DateTime<Utc>>,
+    /// First comment, alt texts, location, tags, collaborators and switches.
+    pub options: PostOptions,
 }
 
 pub const MAX_CAROUSEL_ITEMS: usize = 10;
@@ -75,11 +78,37 @@ pub struct PostTranslation {
     /// An edit made before the source caption last changed: a person should look again.
     pub stale: bool,
     pub provider: Option<String>,
+    /// The first comment in this language, when the post has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_comment: Option<String>,
+    /// The alt texts in this language, one per media item, when the post has them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub alt_text: Vec<String>,
     pub updated_at: DateTime<Utc>,
 }
 
+/// Every text of a post in one language: what an account in that language publishes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PostTexts {
+    pub caption: String,
+    pub first_comment: Option<String>,
+    /// One per media item (empty string: none), or empty when the post has no alt text.
+    pub alt_text: Vec<String>,
+}
+
+impl PostTexts {
+    /// The post's own texts, in its source language.
+    pub fn source(post: &Post) -> Self {
+        Self {
+            caption: post.caption_original.clone(),
+            first_comment: post.options.first_comment.clone(),
+            alt_text: post.options.alt_text.clone(),
+        }
+    }
+}
+
 /// What the uploaded files make: one photo → photo; one video → video, or reel when asked;
-/// 2–10 files → carousel. `requested` is the user's `media_type`, needed only to tell a feed
+/// one file → story when asked; 2–10 files → carousel. `requested` is the user's `media_type`, needed only to tell a feed
 /// video from a reel, and refused when it contradicts the files.
 pub fn media_type_for(
     items: &[ItemKind],
@@ -87,11 +116,21 @@ pub fn media_type_for(
 ) -> Result<MediaType, FieldError> {
     let derived = match items {
         [] => return Err(FieldError::new("media", "add at least one photo or video")),
+        [_] if requested == Some(MediaType::Story) => MediaType::Story,
         [ItemKind::Photo] => MediaType::Photo,
         [ItemKind::Video] => match requested {
             Some(MediaType::Reel) => MediaType::Reel,
             _ => MediaType::Video,
         },
+        many if requested == Some(MediaType::Story) => {
+            return Err(FieldError::new(
+                "media",
+                format!(
+                    "a story is one photo or one video; {} files were sent",
+                    many.len()
+                ),
+            ));
+        }
         many if many.len() > MAX_CAROUSEL_ITEMS => {
             return Err(FieldError::new(
                 "media",
@@ -159,6 +198,20 @@ mod tests {
         assert_eq!(
             media_type_for(&[Photo; 10], None).unwrap(),
             MediaType::Carousel
+        );
+        assert_eq!(
+            media_type_for(&[Video], Some(MediaType::Story)).unwrap(),
+            MediaType::Story
+        );
+        assert_eq!(
+            media_type_for(&[Photo], Some(MediaType::Story)).unwrap(),
+            MediaType::Story
+        );
+        assert_eq!(
+            media_type_for(&[Photo, Photo], Some(MediaType::Story))
+                .unwrap_err()
+                .field,
+            "media"
         );
     }
 

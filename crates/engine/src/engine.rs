@@ -8,7 +8,7 @@ use icf_core::activity::NewActivity;
 use icf_core::enums::ActivityStatus;
 use icf_core::ids::{AccountId, PostId};
 use icf_crypto::Cipher;
-use icf_instagram::{IgError, Media};
+use icf_instagram::IgError;
 use icf_media::MediaStore;
 use icf_store::Db;
 use serde_json::Value;
@@ -44,7 +44,7 @@ impl Engine {
     }
 
     /// The post's media as Instagram gets it, read from storage once per process.
-    pub async fn post_media(&self, post: PostId) -> Result<Media, EngineError> {
+    pub async fn post_media(&self, post: PostId) -> Result<crate::media::Prepared, EngineError> {
         self.media_cache
             .get_or_build(&self.db, &self.media, post)
             .await

@@ -9,15 +9,23 @@ use std::sync::{Arc, Mutex};
 use icf_core::enums::MediaType;
 use icf_core::ids::PostId;
 use icf_core::post::{MediaKind, Post, PostMedia};
+use icf_core::post_options::PostOptions;
 use icf_instagram::{CarouselItem, Media, Photo, Video, VideoData};
 use icf_media::{MediaKey, MediaStore};
 use icf_store::Db;
 
 use crate::error::EngineError;
 
+/// A post as its executions publish it: the media, and the options beside them.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub media: Media,
+    pub options: Arc<PostOptions>,
+}
+
 /// Posts' media by post, read once per process.
 #[derive(Clone, Default)]
-pub(crate) struct MediaCache(Arc<Mutex<HashMap<PostId, Media>>>);
+pub(crate) struct MediaCache(Arc<Mutex<HashMap<PostId, Prepared>>>);
 
 impl MediaCache {
     /// A handful of posts go out at a time; past this the cache forgets rather than grows.
@@ -30,22 +38,25 @@ impl MediaCache {
         db: &Db,
         store: &MediaStore,
         id: PostId,
-    ) -> Result<Media, EngineError> {
+    ) -> Result<Prepared, EngineError> {
         if let Some(m) = self.get(id) {
             return Ok(m);
         }
         let post = icf_store::posts::get(db, id).await?;
-        let media = build_media(store, &post).await?;
+        let prepared = Prepared {
+            media: build_media(store, &post).await?,
+            options: Arc::new(post.options),
+        };
         if let Ok(mut cache) = self.0.lock() {
             if cache.len() >= Self::POSTS {
                 cache.clear();
             }
-            cache.insert(id, media.clone());
+            cache.insert(id, prepared.clone());
         }
-        Ok(media)
+        Ok(prepared)
     }
 
-    fn get(&self, id: PostId) -> Option<Media> {
+    fn get(&self, id: PostId) -> Option<Prepared> {
         self.0.lock().ok()?.get(&id).cloned()
     }
 }
@@ -100,6 +111,10 @@ pub async fn build_media(store: &MediaStore, post: &Post) -> Result<Media, Engin
         MediaType::Photo => Media::Photo(photo(store, first).await?),
         MediaType::Video => Media::Video(video(store, first).await?),
         MediaType::Reel => Media::Reel(video(store, first).await?),
+        MediaType::Story => match first.kind {
+            MediaKind::Photo => Media::StoryPhoto(photo(store, first).await?),
+            MediaKind::Video => Media::StoryVideo(video(store, first).await?),
+        },
         MediaType::Carousel => {
             let mut items = Vec::with_capacity(post.media.len());
             for m in &post.media {
@@ -158,6 +173,7 @@ mod tests {
             created_at: Utc::now(),
             updated_at: Utc::now(),
             posted_at: None,
+            options: Default::default(),
         }
     }
 

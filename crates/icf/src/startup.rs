@@ -79,6 +79,15 @@ pub fn pacing_rules(settings: &Settings) -> icf_core::pacing::PacingRules {
         min_gap_same_account: defaults.min_gap_same_account / speed as i32,
         scope: settings.pacing.spacing_scope,
         max_daily: settings.pacing.max_posts_per_day_per_account,
+        comment_delay: (
+            chrono::Duration::milliseconds(
+                settings.pacing.first_comment_delay_sec.0 as i64 * 1000 / speed,
+            ),
+            chrono::Duration::milliseconds(
+                settings.pacing.first_comment_delay_sec.1 as i64 * 1000 / speed,
+            ),
+        ),
+        stories_count: settings.pacing.stories_count,
         ..defaults
     }
 }
@@ -284,6 +293,9 @@ pub fn job_registry(settings: &Settings, db: &Db) -> anyhow::Result<Registry> {
         std::time::Duration::from_secs(u64::from(settings.proxies.check_minutes) * 60);
     registry
         .register(icf_engine::PostToInstagram {
+            engine: engine.clone(),
+        })
+        .register(icf_engine::first_comment::FirstComment {
             engine: engine.clone(),
         })
         .register(icf_engine::login::LoginAccount {

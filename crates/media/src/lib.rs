@@ -54,10 +54,14 @@ pub enum MediaError {
         max_bytes: u64,
     },
     #[error(
-        "the aspect ratio {ratio:.2}:1 is outside Instagram's range for feed photos \
-         (4:5 to 1.91:1); crop or pad the photo"
+        "the aspect ratio {ratio:.2}:1 is outside Instagram's range for {what} \
+         ({range}); crop or pad the photo"
     )]
-    AspectRatio { ratio: f64 },
+    AspectRatio {
+        ratio: f64,
+        what: &'static str,
+        range: &'static str,
+    },
     #[error("the video cannot be read: {0}")]
     BadVideo(String),
     #[error("{0}")]

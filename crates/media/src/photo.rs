@@ -11,6 +11,8 @@ use crate::MediaError;
 /// Instagram's feed accepts 4:5 (portrait) to 1.91:1 (landscape).
 pub const MIN_ASPECT: f64 = 4.0 / 5.0;
 pub const MAX_ASPECT: f64 = 1.91;
+/// Stories go down to 9:16 (instagrapi's `for_story` range), at most 1080×1920.
+pub const STORY_MIN_ASPECT: f64 = 9.0 / 16.0;
 
 /// What to do with a photo whose aspect ratio Instagram would refuse.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]
@@ -36,6 +38,8 @@ pub const DEFAULT_MAX_PIXELS: u64 = 50_000_000;
 #[derive(Debug, Clone, Copy)]
 pub struct PhotoOptions {
     pub fit: AspectFit,
+    /// The narrowest aspect ratio kept (width / height): 4:5 in the feed, 9:16 in stories.
+    pub min_aspect: f64,
     pub max_width: u32,
     pub min_width: u32,
     pub jpeg_quality: u8,
@@ -66,8 +70,8 @@ impl PhotoOptions {
     pub fn peak_bytes(&self) -> u64 {
         let p = self.max_pixels;
         let copies = self.max_decoded_bytes.saturating_add(p.saturating_mul(4));
-        // After the aspect fit the picture is at most 1.25 times taller than wide.
-        let tallest = ((p as f64) * 1.25).sqrt() as u64;
+        // After the aspect fit the picture is at most 1 / min_aspect times taller than wide.
+        let tallest = ((p as f64) / self.min_aspect.max(0.1)).sqrt() as u64;
         let resize = p
             .saturating_mul(3)
             .saturating_add(16 * u64::from(self.max_width) * tallest);
@@ -79,6 +83,7 @@ impl Default for PhotoOptions {
     fn default() -> Self {
         Self {
             fit: AspectFit::Reject,
+            min_aspect: MIN_ASPECT,
             max_width: 1440,
             min_width: 320,
             jpeg_quality: 90,
@@ -257,19 +262,32 @@ fn flatten_on_white(image: DynamicImage) -> RgbImage {
 fn fit_aspect(img: RgbImage, options: &PhotoOptions) -> Result<RgbImage, MediaError> {
     let (w, h) = img.dimensions();
     let ratio = f64::from(w) / f64::from(h);
+    let min_aspect = options.min_aspect;
     // A hair of tolerance: 1080×1350 is exactly 0.8 but float math may say 0.7999…
-    if (MIN_ASPECT - 1e-3..=MAX_ASPECT + 1e-3).contains(&ratio) {
+    if (min_aspect - 1e-3..=MAX_ASPECT + 1e-3).contains(&ratio) {
         return Ok(img);
     }
-    let target = if ratio < MIN_ASPECT {
-        MIN_ASPECT
+    let target = if ratio < min_aspect {
+        min_aspect
     } else {
         MAX_ASPECT
     };
     match options.fit {
-        AspectFit::Reject => Err(MediaError::AspectRatio { ratio }),
+        AspectFit::Reject => Err(if min_aspect < MIN_ASPECT {
+            MediaError::AspectRatio {
+                ratio,
+                what: "stories",
+                range: "9:16 to 1.91:1",
+            }
+        } else {
+            MediaError::AspectRatio {
+                ratio,
+                what: "feed photos",
+                range: "4:5 to 1.91:1",
+            }
+        }),
         AspectFit::Crop => {
-            let (nw, nh) = if ratio < MIN_ASPECT {
+            let (nw, nh) = if ratio < min_aspect {
                 (w, ((f64::from(w) / target).round() as u32).clamp(1, h))
             } else {
                 (((f64::from(h) * target).round() as u32).clamp(1, w), h)
@@ -280,7 +298,7 @@ fn fit_aspect(img: RgbImage, options: &PhotoOptions) -> Result<RgbImage, MediaEr
         AspectFit::Pad => {
             // Padding adds blank pixels (up to 2.4 times as many); a canvas wider than the
             // JPEG will be is shrunk first rather than built full size and shrunk after.
-            let padded_width = if ratio < MIN_ASPECT {
+            let padded_width = if ratio < min_aspect {
                 (f64::from(h) * target).round() as u32
             } else {
                 w
@@ -294,7 +312,7 @@ fn fit_aspect(img: RgbImage, options: &PhotoOptions) -> Result<RgbImage, MediaEr
                 img
             };
             let (w, h) = img.dimensions();
-            let (nw, nh) = if ratio < MIN_ASPECT {
+            let (nw, nh) = if ratio < min_aspect {
                 ((f64::from(h) * target).round() as u32, h)
             } else {
                 (w, (f64::from(w) / target).round() as u32)

@@ -310,6 +310,52 @@ pub async fn extract_cover(video: &Path, out: &Path, at_s: f64) -> Result<(), Me
     Ok(())
 }
 
+/// An uploaded cover image made the video's cover: a JPEG of exactly `width`×`height`
+/// (scaled to fill, then cropped to the middle), as the frame covers are, so a reel's cover
+/// and its video always agree on their size. Any image ffmpeg reads (JPEG, PNG, WebP).
+pub async fn fit_cover(
+    image: &Path,
+    out: &Path,
+    width: u32,
+    height: u32,
+) -> Result<(), MediaError> {
+    let filter = format!(
+        "scale={width}:{height}:force_original_aspect_ratio=increase,crop={width}:{height}"
+    );
+    run(
+        "ffmpeg",
+        &[
+            "-nostdin".as_ref(),
+            "-loglevel".as_ref(),
+            "error".as_ref(),
+            "-y".as_ref(),
+            "-i".as_ref(),
+            image.as_os_str(),
+            "-vf".as_ref(),
+            filter.as_ref(),
+            "-frames:v".as_ref(),
+            "1".as_ref(),
+            "-q:v".as_ref(),
+            "2".as_ref(),
+            out.as_os_str(),
+        ],
+    )
+    .await
+    .map_err(|e| match e {
+        // ffmpeg could not read it: the uploader's file, not icf's trouble.
+        MediaError::Tool { message, .. } if !message.starts_with("cannot start") => {
+            MediaError::BadVideo(format!("the cover image cannot be read: {message}"))
+        }
+        other => other,
+    })?;
+    if tokio::fs::metadata(out).await.map(|m| m.len()).unwrap_or(0) == 0 {
+        return Err(MediaError::BadVideo(
+            "the cover image cannot be read".into(),
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -121,6 +121,10 @@ pub struct PlannedExecution {
     pub account_id: AccountId,
     pub language: String,
     pub caption: String,
+    /// The first comment in the account's language; it gets its own step after the media.
+    pub first_comment: Option<String>,
+    /// The alt texts in the account's language (one per media item), or empty.
+    pub alt_text: Vec<String>,
     pub planned_at: DateTime<Utc>,
 }
 
@@ -134,7 +138,7 @@ pub async fn create_with_jobs(
     priority: JobPriority,
     rows: &[PlannedExecution],
 ) -> Result<usize, StoreError> {
-    // 10 parameters a row on SQLite.
+    // 13 parameters a row on SQLite.
     const ROWS: usize = 1_000;
     let now = Utc::now();
     let ids: Vec<ExecutionId> = rows.iter().map(|_| ExecutionId::new()).collect();
@@ -142,10 +146,14 @@ pub async fn create_with_jobs(
         crate::tx::TxConn::Postgres(t) => {
             sqlx::query_scalar(
                 "INSERT INTO post_executions (id, post_id, account_id, language, caption_translated, \
-                 status, retry_count, planned_at, created_at, updated_at) \
-                 SELECT u.id, $1, u.account_id, u.language, u.caption, 'queued', 0, u.planned_at, $2, $2 \
-                 FROM UNNEST($3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::timestamptz[]) \
-                 AS u(id, account_id, language, caption, planned_at) \
+                 status, retry_count, planned_at, created_at, updated_at, first_comment, alt_text, \
+                 comment_status) \
+                 SELECT u.id, $1, u.account_id, u.language, u.caption, 'queued', 0, u.planned_at, $2, $2, \
+                 u.first_comment, u.alt_text::jsonb, \
+                 CASE WHEN u.first_comment IS NULL THEN NULL ELSE 'queued' END \
+                 FROM UNNEST($3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::timestamptz[], \
+                 $8::text[], $9::text[]) \
+                 AS u(id, account_id, language, caption, planned_at, first_comment, alt_text) \
                  ON CONFLICT (post_id, account_id) DO NOTHING RETURNING id",
             )
             .bind(DbUuid::from(post))
@@ -155,6 +163,12 @@ pub async fn create_with_jobs(
             .bind(rows.iter().map(|r| r.language.as_str()).collect::<Vec<_>>())
             .bind(rows.iter().map(|r| r.caption.as_str()).collect::<Vec<_>>())
             .bind(rows.iter().map(|r| r.planned_at).collect::<Vec<_>>())
+            .bind(
+                rows.iter()
+                    .map(|r| r.first_comment.as_deref())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(rows.iter().map(alt_text_json).collect::<Vec<_>>())
             .fetch_all(&mut **t)
             .await?
         }
@@ -163,7 +177,8 @@ pub async fn create_with_jobs(
             for (chunk, chunk_ids) in rows.chunks(ROWS).zip(ids.chunks(ROWS)) {
                 let mut q = sqlx::QueryBuilder::new(
                     "INSERT INTO post_executions (id, post_id, account_id, language, caption_translated, \
-                     status, retry_count, planned_at, created_at, updated_at) ",
+                     status, retry_count, planned_at, created_at, updated_at, first_comment, alt_text, \
+                     comment_status) ",
                 );
                 q.push_values(chunk.iter().zip(chunk_ids), |mut b, (r, id)| {
                     b.push_bind(DbUuid::from(*id))
@@ -175,7 +190,10 @@ pub async fn create_with_jobs(
                         .push_bind(0i32)
                         .push_bind(r.planned_at)
                         .push_bind(now)
-                        .push_bind(now);
+                        .push_bind(now)
+                        .push_bind(r.first_comment.as_deref())
+                        .push_bind(alt_text_json(r))
+                        .push_bind(r.first_comment.as_ref().map(|_| "queued"));
                 });
                 q.push(" ON CONFLICT (post_id, account_id) DO NOTHING RETURNING id");
                 created.extend(
@@ -204,6 +222,12 @@ pub async fn create_with_jobs(
     Ok(jobs.len())
 }
 
+/// An execution's alt texts as stored: a JSON array, or NULL when the post has none.
+fn alt_text_json(r: &PlannedExecution) -> Option<String> {
+    (!r.alt_text.is_empty())
+        .then(|| serde_json::to_string(&r.alt_text).unwrap_or_else(|_| "[]".into()))
+}
+
 /// The unique key of an execution's job; `round` counts manual retries.
 pub fn job_key(id: ExecutionId, round: i32) -> String {
     format!("execution:{id}:{round}")
@@ -226,6 +250,16 @@ pub struct ExecutionView {
     pub instagram_code: Option<String>,
     pub planned_at: Option<DateTime<Utc>>,
     pub posted_at: Option<DateTime<Utc>>,
+    /// The first comment in this account's language, when the post has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_comment: Option<String>,
+    /// The first comment's own step: `queued`, `posting`, `success`, `failed`, `cancelled`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comment_status: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comment_error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commented_at: Option<DateTime<Utc>>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -243,13 +277,18 @@ struct ViewRow {
     instagram_code: Option<String>,
     planned_at: Option<DateTime<Utc>>,
     posted_at: Option<DateTime<Utc>>,
+    first_comment: Option<String>,
+    comment_status: Option<String>,
+    comment_error: Option<String>,
+    commented_at: Option<DateTime<Utc>>,
 }
 
 pub async fn list(db: &Db, post: PostId) -> Result<Vec<ExecutionView>, StoreError> {
     let rows: Vec<ViewRow> = on_pool!(db, |pool| {
         sqlx::query_as(
         "SELECT e.id, e.account_id, a.username, e.language, e.caption_translated, e.status, e.retry_count, \
-         e.error_class, e.error_message, e.instagram_media_id, e.instagram_code, e.planned_at, e.posted_at \
+         e.error_class, e.error_message, e.instagram_media_id, e.instagram_code, e.planned_at, e.posted_at, \
+         e.first_comment, e.comment_status, e.comment_error, e.commented_at \
          FROM post_executions e JOIN accounts a ON a.id = e.account_id WHERE e.post_id = $1 \
          ORDER BY e.planned_at, a.username"
     )
@@ -276,6 +315,10 @@ pub async fn list(db: &Db, post: PostId) -> Result<Vec<ExecutionView>, StoreErro
                 instagram_code: r.instagram_code,
                 planned_at: r.planned_at,
                 posted_at: r.posted_at,
+                first_comment: r.first_comment,
+                comment_status: r.comment_status,
+                comment_error: r.comment_error,
+                commented_at: r.commented_at,
             })
         })
         .collect()

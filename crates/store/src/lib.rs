@@ -11,6 +11,7 @@ pub mod alerts;
 pub mod db;
 pub mod error;
 pub mod executions;
+pub mod first_comments;
 pub mod groups;
 pub mod import;
 pub mod jobs;

@@ -3,7 +3,8 @@
 use chrono::{DateTime, Utc};
 use icf_core::enums::TranslationOrigin;
 use icf_core::ids::{GroupId, PostId};
-use icf_core::post::PostTranslation;
+use icf_core::post::{PostTexts, PostTranslation};
+use sqlx::types::Json;
 
 use crate::{Db, DbUuid, StoreError, on_pool};
 
@@ -14,6 +15,8 @@ struct Row {
     origin: String,
     stale: bool,
     provider: Option<String>,
+    first_comment: Option<String>,
+    alt_text: Option<Json<Vec<String>>>,
     updated_at: DateTime<Utc>,
 }
 
@@ -29,6 +32,8 @@ impl TryFrom<Row> for PostTranslation {
                 .map_err(|e| StoreError::Corrupt(format!("post_translations.origin: {e}")))?,
             stale: r.stale,
             provider: r.provider,
+            first_comment: r.first_comment,
+            alt_text: r.alt_text.map(|j| j.0).unwrap_or_default(),
             updated_at: r.updated_at,
         })
     }
@@ -36,7 +41,8 @@ impl TryFrom<Row> for PostTranslation {
 
 pub async fn list(db: &Db, post: PostId) -> Result<Vec<PostTranslation>, StoreError> {
     let rows: Vec<Row> = on_pool!(db, |pool| sqlx::query_as(
-        "SELECT language, text, origin, stale, provider, updated_at FROM post_translations \
+        "SELECT language, text, origin, stale, provider, first_comment, alt_text, updated_at \
+         FROM post_translations \
          WHERE post_id = $1 ORDER BY language"
     )
     .bind(DbUuid::from(post))
@@ -45,34 +51,40 @@ pub async fn list(db: &Db, post: PostId) -> Result<Vec<PostTranslation>, StoreEr
     rows.into_iter().map(TryInto::try_into).collect()
 }
 
-/// Writes a caption for one language. A machine or source text never replaces a person's
-/// edit unless `overwrite_edits`; returns whether it was written.
+/// Writes a post's texts for one language (caption, first comment, alt texts). A machine or
+/// source text never replaces a person's edit unless `overwrite_edits`; returns whether it
+/// was written.
 pub async fn put(
     db: &Db,
     post: PostId,
     language: &str,
-    text: &str,
+    texts: &PostTexts,
     origin: TranslationOrigin,
     provider: Option<&str>,
     overwrite_edits: bool,
 ) -> Result<bool, StoreError> {
     let now = Utc::now();
     let protect_edits = origin != TranslationOrigin::Edited && !overwrite_edits;
+    let alt_text = (!texts.alt_text.is_empty()).then_some(Json(&texts.alt_text));
     let done = on_pool!(db, |pool| {
         sqlx::query(
-        "INSERT INTO post_translations (post_id, language, text, origin, stale, provider, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, FALSE, $5, $6, $6) \
+        "INSERT INTO post_translations (post_id, language, text, origin, stale, provider, \
+         first_comment, alt_text, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, FALSE, $5, $8, $9, $6, $6) \
          ON CONFLICT (post_id, language) DO UPDATE SET text = excluded.text, origin = excluded.origin, \
-         stale = FALSE, provider = excluded.provider, updated_at = excluded.updated_at \
+         stale = FALSE, provider = excluded.provider, first_comment = excluded.first_comment, \
+         alt_text = excluded.alt_text, updated_at = excluded.updated_at \
          WHERE NOT ($7 AND post_translations.origin = 'edited')"
     )
     .bind(DbUuid::from(post))
     .bind(language)
-    .bind(text)
+    .bind(&texts.caption)
     .bind(origin.as_str())
     .bind(provider)
     .bind(now)
     .bind(protect_edits)
+    .bind(texts.first_comment.as_deref())
+    .bind(alt_text)
     .execute(pool)
     .await?
     .rows_affected()

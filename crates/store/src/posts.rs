@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use icf_core::enums::{JobPriority, MediaType, PostStatus};
 use icf_core::ids::{GroupId, PostId, UserId};
 use icf_core::post::{Post, PostMedia};
+use icf_core::post_options::PostOptions;
 use sqlx::types::Json;
 
 use crate::tx::BeginWrite;
@@ -24,10 +25,12 @@ struct PostRow {
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     posted_at: Option<DateTime<Utc>>,
+    options: Json<PostOptions>,
 }
 
 const COLUMNS: &str = "id, media_paths, media_type, caption_original, original_language, \
-    target_groups, status, priority, scheduled_at, created_by, created_at, updated_at, posted_at";
+    target_groups, status, priority, scheduled_at, created_by, created_at, updated_at, posted_at, \
+    options";
 
 fn corrupt(column: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("posts.{column}: {e}"))
@@ -50,6 +53,7 @@ impl TryFrom<PostRow> for Post {
             created_at: r.created_at,
             updated_at: r.updated_at,
             posted_at: r.posted_at,
+            options: r.options.0,
         })
     }
 }
@@ -63,14 +67,15 @@ pub struct NewPost {
     pub target_groups: Vec<GroupId>,
     pub scheduled_at: Option<DateTime<Utc>>,
     pub created_by: Option<UserId>,
+    pub options: PostOptions,
 }
 
 pub async fn create(db: &Db, new: NewPost) -> Result<Post, StoreError> {
     let now = Utc::now();
     let sql = format!(
         "INSERT INTO posts (id, media_paths, media_type, caption_original, original_language, \
-         target_groups, status, priority, scheduled_at, created_by, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, 'draft', 'normal', $7, $8, $9, $9) RETURNING {COLUMNS}"
+         target_groups, status, priority, scheduled_at, created_by, created_at, updated_at, options) \
+         VALUES ($1, $2, $3, $4, $5, $6, 'draft', 'normal', $7, $8, $9, $9, $10) RETURNING {COLUMNS}"
     );
     let row: PostRow = on_pool!(db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
         .bind(DbUuid::from(PostId::new()))
@@ -82,6 +87,7 @@ pub async fn create(db: &Db, new: NewPost) -> Result<Post, StoreError> {
         .bind(new.scheduled_at)
         .bind(new.created_by.map(DbUuid::from))
         .bind(now)
+        .bind(Json(&new.options))
         .fetch_one(pool)
         .await?);
     row.try_into()
@@ -136,6 +142,10 @@ pub struct PostChanges {
     /// `Some(None)` clears the schedule.
     pub scheduled_at: Option<Option<DateTime<Utc>>>,
     pub priority: Option<JobPriority>,
+    /// Replaces every option at once (the caller merged the change).
+    pub options: Option<PostOptions>,
+    /// Replaces the stored media (a new cover frame).
+    pub media: Option<Vec<PostMedia>>,
 }
 
 pub async fn update(db: &Db, id: PostId, changes: PostChanges) -> Result<Post, StoreError> {
@@ -144,7 +154,8 @@ pub async fn update(db: &Db, id: PostId, changes: PostChanges) -> Result<Post, S
          original_language = COALESCE($3, original_language), \
          target_groups = COALESCE($4, target_groups), \
          scheduled_at = CASE WHEN $5 THEN $6 ELSE scheduled_at END, \
-         priority = COALESCE($7, priority), updated_at = $8 \
+         priority = COALESCE($7, priority), updated_at = $8, \
+         options = COALESCE($9, options), media_paths = COALESCE($10, media_paths) \
          WHERE id = $1 RETURNING {COLUMNS}"
     );
     let set_schedule = changes.scheduled_at.is_some();
@@ -157,6 +168,8 @@ pub async fn update(db: &Db, id: PostId, changes: PostChanges) -> Result<Post, S
         .bind(changes.scheduled_at.flatten())
         .bind(changes.priority.map(JobPriority::as_str))
         .bind(Utc::now())
+        .bind(changes.options.as_ref().map(Json))
+        .bind(changes.media.as_ref().map(Json))
         .fetch_one(pool)
         .await?);
     row.try_into()
@@ -234,5 +247,35 @@ pub async fn mark_pending(
     .await
     .map(|_| ())?
     });
+    Ok(())
+}
+
+/// What publishing found once for the whole post (Instagram's venue for its location, the
+/// ids of the people it tags), shared by every account's execution; `None` before.
+pub async fn resolved(db: &Db, id: PostId) -> Result<Option<serde_json::Value>, StoreError> {
+    let v: Option<Option<Json<serde_json::Value>>> = on_pool!(db, |pool| sqlx::query_scalar(
+        "SELECT resolved FROM posts WHERE id = $1"
+    )
+    .bind(DbUuid::from(id))
+    .fetch_optional(pool)
+    .await?);
+    Ok(v.flatten().map(|j| j.0))
+}
+
+/// Keeps what publishing found for the post (see [`resolved`]). Two accounts that resolve
+/// at the same moment write the same thing; the later one wins.
+pub async fn set_resolved(
+    db: &Db,
+    id: PostId,
+    resolved: &serde_json::Value,
+) -> Result<(), StoreError> {
+    on_pool!(db, |pool| sqlx::query(
+        "UPDATE posts SET resolved = $2 WHERE id = $1"
+    )
+    .bind(DbUuid::from(id))
+    .bind(Json(resolved))
+    .execute(pool)
+    .await
+    .map(|_| ())?);
     Ok(())
 }

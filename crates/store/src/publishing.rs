@@ -29,6 +29,12 @@ pub struct ExecutionRun {
     pub created_at: DateTime<Utc>,
     /// The post has not started going out yet (its status is still `pending`).
     pub post_pending: bool,
+    /// The alt texts in the account's language, one per media item, or empty.
+    pub alt_text: Vec<String>,
+    /// A first comment waits for this publish (its step is queued when the media is).
+    pub comment_waits: bool,
+    /// The post is a story (which may be kept out of the posting history).
+    pub is_story: bool,
 }
 
 #[derive(sqlx::FromRow)]
@@ -42,12 +48,16 @@ struct RunRow {
     updated_at: DateTime<Utc>,
     created_at: DateTime<Utc>,
     post_status: Option<String>,
+    alt_text: Option<Json<Vec<String>>>,
+    comment_status: Option<String>,
+    media_type: Option<String>,
 }
 
 pub async fn execution(db: &Db, id: ExecutionId) -> Result<ExecutionRun, StoreError> {
     let r: RunRow = on_pool!(db, |pool| sqlx::query_as(
         "SELECT e.id, e.post_id, e.account_id, e.caption_translated, e.status, e.upload_id, \
-         e.updated_at, e.created_at, p.status AS post_status \
+         e.updated_at, e.created_at, p.status AS post_status, e.alt_text, \
+         e.comment_status, p.media_type \
          FROM post_executions e LEFT JOIN posts p ON p.id = e.post_id WHERE e.id = $1"
     )
     .bind(DbUuid::from(id))
@@ -66,6 +76,9 @@ pub async fn execution(db: &Db, id: ExecutionId) -> Result<ExecutionRun, StoreEr
         upload_id: r.upload_id,
         created_at: r.created_at,
         post_pending: r.post_status.as_deref() == Some("pending"),
+        alt_text: r.alt_text.map(|j| j.0).unwrap_or_default(),
+        comment_waits: r.comment_status.as_deref() == Some("queued"),
+        is_story: r.media_type.as_deref() == Some("story"),
     })
 }
 
@@ -201,8 +214,9 @@ pub struct Published {
     pub at: DateTime<Utc>,
 }
 
-/// Published: the media, the time, the account's `last_post_at`, its posting history and
-/// the spacing mark of `scope` (the next publish there is spaced from this one), in `tx`
+/// Published: the media, the time, the account's `last_post_at`, its posting history (not
+/// when `in_history` is false: a story kept out of pacing by the settings) and the spacing
+/// mark of `scope` (the next publish there is spaced from this one), in `tx`
 /// (the caller commits them with the job's completion). Returns the account's publishes
 /// after `since`, this one included, for its daily limit.
 pub async fn mark_success_in(
@@ -211,6 +225,7 @@ pub async fn mark_success_in(
     published: &Published,
     scope: &str,
     since: DateTime<Utc>,
+    in_history: bool,
 ) -> Result<Vec<DateTime<Utc>>, StoreError> {
     let at = published.at;
     Ok(on_tx!(tx, |conn| {
@@ -233,14 +248,16 @@ pub async fn mark_success_in(
         .bind(at)
         .execute(&mut *conn)
         .await?;
-        sqlx::query(HISTORY_INSERT)
-            .bind(DbUuid::from(exec.id))
-            .bind("success")
-            .bind(DbUuid::from(exec.account_id))
-            .bind(DbUuid::from(exec.post_id))
-            .bind(at)
-            .execute(&mut *conn)
-            .await?;
+        if in_history {
+            sqlx::query(HISTORY_INSERT)
+                .bind(DbUuid::from(exec.id))
+                .bind("success")
+                .bind(DbUuid::from(exec.account_id))
+                .bind(DbUuid::from(exec.post_id))
+                .bind(at)
+                .execute(&mut *conn)
+                .await?;
+        }
         sqlx::query(TOUCH_SPACING)
             .bind(scope)
             .bind(at)

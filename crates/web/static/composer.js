@@ -24,6 +24,14 @@
       var label = document.createElement("div");
       label.textContent = (i + 1) + ". " + f.name;
       li.appendChild(label);
+      // The file's alt text travels with it when the files are reordered.
+      var alt = document.createElement("input");
+      alt.className = "alt-text";
+      alt.placeholder = form.dataset.altPlaceholder || "Alt text";
+      alt.setAttribute("aria-label", (form.dataset.altPlaceholder || "Alt text") + " " + (i + 1));
+      alt.value = f.altText || "";
+      alt.addEventListener("input", function () { f.altText = alt.value; });
+      li.appendChild(alt);
       [["←", -1], ["→", 1], ["✕", 0]].forEach(function (b) {
         var btn = document.createElement("button");
         btn.type = "button";
@@ -61,6 +69,13 @@
     render();
   }
   input.addEventListener("change", function () { add(input.files); input.value = ""; });
+  var coverInput = document.getElementById("cover");
+  var coverPreview = document.getElementById("cover-preview");
+  coverInput.addEventListener("change", function () {
+    var f = coverInput.files[0];
+    coverPreview.hidden = !f;
+    if (f) coverPreview.src = URL.createObjectURL(f);
+  });
   ["dragenter", "dragover"].forEach(function (t) {
     drop.addEventListener(t, function (e) { e.preventDefault(); drop.classList.add("over"); });
   });
@@ -89,6 +104,31 @@
       .map(function (c) { return c.value; });
     data.append("target_groups", JSON.stringify(groups));
     data.append("fit", form.fit.value);
+    if (form.media_type.value) data.append("media_type", form.media_type.value);
+    if (files.some(function (f) { return (f.altText || "").trim(); }))
+      files.forEach(function (f) { data.append("alt_text", f.altText || ""); });
+    var v = function (id) { return document.getElementById(id).value.trim(); };
+    var on = function (id) { return document.getElementById(id).checked; };
+    if (v("first_comment")) data.append("first_comment", v("first_comment"));
+    if (on("pin_first_comment")) data.append("pin_first_comment", "true");
+    if (v("location_name") || v("location_lat") || v("location_lng")) {
+      data.append("location", JSON.stringify({ name: v("location_name"),
+        lat: parseFloat(v("location_lat")), lng: parseFloat(v("location_lng")) }));
+    }
+    var tags = v("usertags").split("\n").map(function (l) { return l.trim(); }).filter(Boolean)
+      .map(function (l) {
+        var p = l.split(/\s+/);
+        return { username: p[0], x: parseFloat(p[1]), y: parseFloat(p[2]), media_index: parseInt(p[3] || "0", 10) };
+      });
+    if (tags.length) data.append("usertags", JSON.stringify(tags));
+    var collaborators = v("collaborators").split(/[,\s]+/).filter(Boolean);
+    if (collaborators.length) data.append("collaborators", JSON.stringify(collaborators));
+    if (on("disable_comments")) data.append("disable_comments", "true");
+    if (on("hide_like_counts")) data.append("hide_like_counts", "true");
+    if (!on("share_to_feed")) data.append("share_to_feed", "false");
+    var cover = document.getElementById("cover").files[0];
+    if (cover) data.append("cover", cover, cover.name);
+    if (v("cover_offset_ms")) data.append("cover_offset_ms", v("cover_offset_ms"));
     var button = form.querySelector("button[type=submit]");
     button.disabled = true;
     form.classList.add("htmx-request");

@@ -8,6 +8,7 @@ use futures_util::Stream;
 use icf_core::enums::MediaType;
 use icf_core::ids::{GroupId, UserId};
 use icf_core::post::{ItemKind, Post, check_caption, media_type_for};
+use icf_core::post_options::{PostOptions, PostShape};
 use icf_media::photo::AspectFit;
 use icf_media::storage::{StagedUpload, stage_stream};
 use icf_media::video::VideoProduct;
@@ -15,7 +16,8 @@ use icf_media::{MediaError, sniff};
 use icf_store::posts::NewPost;
 
 use super::fields::{check_language, groups_exist, parse_groups, parse_time, text};
-use super::media::{Cleanup, media_error, store_photo, store_video};
+use super::media::{Cleanup, media_error, replace_cover, store_photo, store_video};
+use super::options::OptionFields;
 use crate::{App, AppError, AppResult};
 
 /// The most files one post holds (a carousel's limit).
@@ -35,6 +37,8 @@ pub struct DraftFields {
     pub media_type: Option<String>,
     /// Photos outside 4:5…1.91:1: `reject` (default), `crop` or `pad`.
     pub fit: Option<String>,
+    /// First comment, alt texts, location, tags… (`[post-options]`).
+    pub options: OptionFields,
 }
 
 impl DraftFields {
@@ -47,7 +51,12 @@ impl DraftFields {
             "scheduled_at" => &mut self.scheduled_at,
             "media_type" => &mut self.media_type,
             "fit" => &mut self.fit,
-            other => return Err(AppError::validation(other, "unknown field")),
+            other => {
+                if self.options.set(other, value) {
+                    return Ok(());
+                }
+                return Err(AppError::validation(other, "unknown field"));
+            }
         };
         *slot = Some(value);
         Ok(())
@@ -83,6 +92,7 @@ impl DraftFields {
                 ));
             }
         };
+        let options = self.options.parse()?;
         Ok(Draft {
             caption,
             language,
@@ -90,6 +100,7 @@ impl DraftFields {
             scheduled_at,
             requested,
             fit,
+            options,
         })
     }
 }
@@ -102,6 +113,7 @@ struct Draft {
     scheduled_at: Option<DateTime<Utc>>,
     requested: Option<MediaType>,
     fit: AspectFit,
+    options: PostOptions,
 }
 
 /// An upload on its way in: its files staged so far. End it with [`Upload::create`], or
@@ -109,6 +121,8 @@ struct Draft {
 pub struct Upload<'a> {
     app: &'a App,
     files: Vec<StagedUpload>,
+    /// A reel's or video's cover image, when one was sent.
+    cover: Option<StagedUpload>,
     cleanup: Cleanup,
 }
 
@@ -117,8 +131,33 @@ impl<'a> Upload<'a> {
         Self {
             app,
             files: Vec::new(),
+            cover: None,
             cleanup: Cleanup::default(),
         }
+    }
+
+    /// Streams the cover image (the `cover` part) to the staging directory.
+    pub async fn add_cover<S, E>(&mut self, body: S) -> AppResult<()>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        if self.cover.is_some() {
+            return Err(AppError::validation("cover", "send one cover image"));
+        }
+        let max = self.app.uploads.max_photo_bytes;
+        let staged = stage_stream(self.app.media.staging_dir(), body, max)
+            .await
+            .map_err(|e| match e {
+                MediaError::FileTooLarge { limit_mb } => AppError::PayloadTooLarge {
+                    field: "cover".into(),
+                    message: format!("cover: the image may be at most {limit_mb} MB"),
+                },
+                other => super::media::media_error_named("cover", other),
+            })?;
+        self.cleanup.staged.push(staged.path.clone());
+        self.cover = Some(staged);
+        Ok(())
     }
 
     /// Streams the next file to the staging directory. The client's file name is never
@@ -167,7 +206,8 @@ impl<'a> Upload<'a> {
     pub async fn create(mut self, author: UserId, fields: DraftFields) -> AppResult<Post> {
         let app = self.app;
         let files = std::mem::take(&mut self.files);
-        match create_draft(app, author, fields, files, &mut self.cleanup).await {
+        let cover = self.cover.take();
+        match create_draft(app, author, fields, files, cover, &mut self.cleanup).await {
             // Staged files were consumed; stored ones now belong to the post.
             Ok(post) => Ok(post),
             Err(e) => {
@@ -183,6 +223,7 @@ async fn create_draft(
     author: UserId,
     fields: DraftFields,
     files: Vec<StagedUpload>,
+    cover: Option<StagedUpload>,
     cleanup: &mut Cleanup,
 ) -> AppResult<Post> {
     let draft = fields.check(app).await?;
@@ -196,20 +237,41 @@ async fn create_draft(
         });
     }
     let media_type = media_type_for(&kinds, draft.requested)?;
-    let product = if media_type == MediaType::Reel {
+    // Every rule that does not need the decoded files, before any decoding.
+    let mut shape = PostShape {
+        media_type,
+        media_count: files.len(),
+        video_duration_s: None,
+        has_cover_file: cover.is_some(),
+    };
+    draft
+        .options
+        .check(shape, &draft.language, &app.caption_rules)?;
+    let product = if matches!(media_type, MediaType::Reel | MediaType::Story) {
         VideoProduct::Reel
     } else {
         VideoProduct::Feed
     };
+    let story = media_type == MediaType::Story;
+    let frame_at = draft.options.cover_offset_ms.map(|ms| ms as f64 / 1000.0);
 
     let mut media = Vec::with_capacity(files.len());
     for (i, (staged, kind)) in files.into_iter().zip(kinds).enumerate() {
         let item = match kind {
-            ItemKind::Photo => store_photo(app, staged, draft.fit, cleanup).await,
-            ItemKind::Video => store_video(app, staged, product, cleanup).await,
+            ItemKind::Photo => store_photo(app, staged, draft.fit, story, cleanup).await,
+            ItemKind::Video => store_video(app, staged, product, frame_at, cleanup).await,
         }
         .map_err(|e| media_error(i, e))?;
         media.push(item);
+    }
+    shape.video_duration_s = media.first().and_then(|m| m.duration_s);
+    draft
+        .options
+        .check(shape, &draft.language, &app.caption_rules)?;
+    if let (Some(cover), Some(video)) = (cover, media.first_mut()) {
+        replace_cover(app, video, cover, cleanup)
+            .await
+            .map_err(|e| super::media::media_error_named("cover", e))?;
     }
 
     let post = icf_store::posts::create(
@@ -222,6 +284,7 @@ async fn create_draft(
             target_groups: draft.target_groups,
             scheduled_at: draft.scheduled_at,
             created_by: Some(author),
+            options: draft.options,
         },
     )
     .await?;

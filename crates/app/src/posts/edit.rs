@@ -6,10 +6,12 @@ use chrono::{DateTime, Utc};
 use icf_core::enums::{JobPriority, PostStatus};
 use icf_core::ids::{GroupId, PostId};
 use icf_core::post::{Post, check_caption};
+use icf_core::post_options::{PlaceInput, PostOptions, PostShape, UserTagInput};
 use icf_store::posts::PostChanges;
 use serde::Deserialize;
 
 use super::fields::{check_language, groups_exist};
+use super::media::{media_error_named, new_cover_frame_media};
 use crate::publishing::publish::{PublishOptions, publish};
 use crate::translations::refresh::refresh;
 use crate::{App, AppError, AppResult};
@@ -26,6 +28,53 @@ pub struct UpdatePost {
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub scheduled_at: Option<Option<DateTime<Utc>>>,
     pub priority: Option<JobPriority>,
+    /// `null` removes the first comment.
+    #[serde(default, with = "double_option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub first_comment: Option<Option<String>>,
+    pub pin_first_comment: Option<bool>,
+    /// One per media item in order (empty strings for none); `[]` removes them.
+    pub alt_text: Option<Vec<String>>,
+    /// `null` removes the location.
+    #[serde(default, with = "double_option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<PlaceInput>))]
+    pub location: Option<Option<PlaceInput>>,
+    pub usertags: Option<Vec<UserTagInput>>,
+    pub collaborators: Option<Vec<String>>,
+    pub disable_comments: Option<bool>,
+    pub hide_like_counts: Option<bool>,
+    pub share_to_feed: Option<bool>,
+    /// A new cover frame (ms into the video); `null` goes back to the default frame.
+    #[serde(default, with = "double_option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<u64>))]
+    pub cover_offset_ms: Option<Option<u64>>,
+}
+
+impl UpdatePost {
+    /// The post's options with this edit's changes, or `None` when it changes none.
+    fn changed_options(&self, current: &PostOptions) -> Option<PostOptions> {
+        let mut o = current.clone();
+        let mut any = false;
+        macro_rules! take {
+            ($field:ident) => {
+                if let Some(v) = &self.$field {
+                    o.$field = v.clone();
+                    any = true;
+                }
+            };
+        }
+        take!(first_comment);
+        take!(pin_first_comment);
+        take!(alt_text);
+        take!(location);
+        take!(usertags);
+        take!(collaborators);
+        take!(disable_comments);
+        take!(hide_like_counts);
+        take!(share_to_feed);
+        take!(cover_offset_ms);
+        any.then(|| o.normalized())
+    }
 }
 
 /// Tells an absent field (leave it) from an explicit `null` (clear it).
@@ -66,6 +115,22 @@ pub async fn update(app: &App, id: PostId, req: UpdatePost) -> AppResult<Post> {
     if let Some(groups) = &req.target_groups {
         groups_exist(app, groups).await?;
     }
+    let options = req.changed_options(&post.options);
+    if let Some(o) = &options {
+        let language = original_language
+            .as_deref()
+            .unwrap_or(&post.original_language);
+        o.check(shape_of(&post), language, &app.caption_rules)?;
+    }
+    let texts_changed = options.as_ref().is_some_and(|o| {
+        o.first_comment != post.options.first_comment || o.alt_text != post.options.alt_text
+    });
+    let media = match &options {
+        Some(o) if o.cover_offset_ms != post.options.cover_offset_ms => {
+            Some(new_cover_frame(app, &post, o.cover_offset_ms).await?)
+        }
+        _ => None,
+    };
     let replan = post.status == PostStatus::Pending;
     if replan && !icf_store::executions::withdraw_plan(&app.db, id).await? {
         return Err(AppError::conflict(
@@ -90,11 +155,13 @@ pub async fn update(app: &App, id: PostId, req: UpdatePost) -> AppResult<Post> {
             target_groups: req.target_groups,
             scheduled_at: req.scheduled_at,
             priority: req.priority,
+            options,
+            media,
         },
     )
     .await
     .map_err(AppError::missing("post"))?;
-    if caption_changed || language_changed {
+    if caption_changed || language_changed || texts_changed {
         // Old machine translations no longer match; edits are kept and flagged for review.
         icf_store::post_translations::source_changed(&app.db, id).await?;
         if app.translation.is_some() {
@@ -114,4 +181,31 @@ pub async fn update(app: &App, id: PostId, req: UpdatePost) -> AppResult<Post> {
     icf_store::posts::get(&app.db, id)
         .await
         .map_err(AppError::missing("post"))
+}
+
+/// What the options are checked against, from the stored post.
+fn shape_of(post: &Post) -> PostShape {
+    PostShape {
+        media_type: post.media_type,
+        media_count: post.media.len(),
+        video_duration_s: post.media.first().and_then(|m| m.duration_s),
+        has_cover_file: false,
+    }
+}
+
+/// The post's media with the video's cover taken again at `at_ms` (the default frame when
+/// `None`).
+async fn new_cover_frame(
+    app: &App,
+    post: &Post,
+    at_ms: Option<u64>,
+) -> AppResult<Vec<icf_core::post::PostMedia>> {
+    let mut media = post.media.clone();
+    let Some(video) = media.first_mut() else {
+        return Ok(media);
+    };
+    new_cover_frame_media(app, video, at_ms)
+        .await
+        .map_err(|e| media_error_named("cover_offset_ms", e))?;
+    Ok(media)
 }

@@ -33,7 +33,12 @@ impl Cleanup {
 
 /// What a media problem with the `index`-th file means to the uploader.
 pub(crate) fn media_error(index: usize, e: MediaError) -> AppError {
-    let field = format!("media[{index}]");
+    media_error_named(&format!("media[{index}]"), e)
+}
+
+/// What a media problem with the file sent as `field` means to the uploader.
+pub(crate) fn media_error_named(field: &str, e: MediaError) -> AppError {
+    let field = field.to_owned();
     match e {
         MediaError::FileTooLarge { .. } => AppError::PayloadTooLarge {
             message: format!("{field}: {e}"),
@@ -63,6 +68,7 @@ pub(crate) async fn store_photo(
     app: &App,
     staged: StagedUpload,
     fit: AspectFit,
+    story: bool,
     cleanup: &mut Cleanup,
 ) -> Result<PostMedia, MediaError> {
     if staged.size > app.uploads.max_photo_bytes {
@@ -74,9 +80,17 @@ pub(crate) async fn store_photo(
     // request dropped (the client gone), the decode would go on and must still count.
     let permit = media_permit(app).await?;
     let bytes = tokio::fs::read(&staged.path).await?;
+    // A story keeps its tall 9:16 frame, at most 1080 px wide (instagrapi's story rules).
+    let defaults = PhotoOptions::default();
     let options = PhotoOptions {
         fit,
-        ..PhotoOptions::default()
+        min_aspect: if story {
+            icf_media::photo::STORY_MIN_ASPECT
+        } else {
+            defaults.min_aspect
+        },
+        max_width: if story { 1080 } else { defaults.max_width },
+        ..defaults
     }
     .with_pixel_budget(app.uploads.max_image_pixels);
     let prepared = tokio::task::spawn_blocking(move || {
@@ -116,6 +130,7 @@ pub(crate) async fn store_video(
     app: &App,
     staged: StagedUpload,
     product: VideoProduct,
+    frame_at: Option<f64>,
     cleanup: &mut Cleanup,
 ) -> Result<PostMedia, MediaError> {
     // ffprobe and ffmpeg take a permit too (they are killed if the request is dropped).
@@ -124,8 +139,9 @@ pub(crate) async fn store_video(
     info.check(product, &VideoLimits::default())?;
     let cover_path = staged.path.with_extension("cover.jpg");
     cleanup.staged.push(cover_path.clone());
-    icf_media::video::extract_cover(&staged.path, &cover_path, (info.duration_s / 2.0).min(1.0))
-        .await?;
+    // The operator's frame, else one a second in (or halfway through a shorter video).
+    let at = frame_at.unwrap_or((info.duration_s / 2.0).min(1.0));
+    icf_media::video::extract_cover(&staged.path, &cover_path, at).await?;
     drop(permit);
     let cover_size = tokio::fs::metadata(&cover_path).await?.len();
 
@@ -150,4 +166,64 @@ pub(crate) async fn store_video(
         size: stored.size,
         sha256: stored.sha256,
     })
+}
+
+/// Makes the uploaded `cover` image the video's cover (`[post-options]`): fitted to the
+/// video's size, stored, and the frame cover it replaces removed.
+pub(crate) async fn replace_cover(
+    app: &App,
+    video: &mut PostMedia,
+    cover: StagedUpload,
+    cleanup: &mut Cleanup,
+) -> Result<(), MediaError> {
+    let out = cover.path.with_extension("fitted.jpg");
+    cleanup.staged.push(out.clone());
+    let permit = media_permit(app).await?;
+    icf_media::video::fit_cover(&cover.path, &out, video.width, video.height).await?;
+    drop(permit);
+    let size = tokio::fs::metadata(&out).await?.len();
+    let key = MediaKey::generate("posts", "jpg");
+    app.media.put_file(&key, &out, size, "").await?;
+    cleanup.stored.push(key.clone());
+    if let Some(old) = video.cover_key.replace(key.to_string())
+        && let Ok(old) = MediaKey::parse(&old)
+    {
+        let _ = app.media.delete(&old).await;
+        cleanup.stored.retain(|k| *k != old);
+    }
+    let _ = tokio::fs::remove_file(&cover.path).await;
+    let _ = tokio::fs::remove_file(&out).await;
+    Ok(())
+}
+
+/// Takes the stored video's cover again at `at_ms` (the default frame when `None`), stores
+/// it, and removes the cover it replaces.
+pub(crate) async fn new_cover_frame_media(
+    app: &App,
+    video: &mut PostMedia,
+    at_ms: Option<u64>,
+) -> Result<(), MediaError> {
+    let key = MediaKey::parse(&video.key)?;
+    let (path, _) = app.media.file(&key).await?;
+    let duration = video.duration_s.unwrap_or(0.0);
+    let at = at_ms.map_or((duration / 2.0).min(1.0), |ms| ms as f64 / 1000.0);
+    let out = app
+        .media
+        .staging_dir()
+        .join(format!("{}.cover.jpg", icf_core::ids::PostId::new()));
+    let permit = media_permit(app).await?;
+    let made = icf_media::video::extract_cover(&path, &out, at).await;
+    drop(permit);
+    made?;
+    let size = tokio::fs::metadata(&out).await?.len();
+    let cover = MediaKey::generate("posts", "jpg");
+    let stored = app.media.put_file(&cover, &out, size, "").await;
+    let _ = tokio::fs::remove_file(&out).await;
+    stored?;
+    if let Some(old) = video.cover_key.replace(cover.to_string())
+        && let Ok(old) = MediaKey::parse(&old)
+    {
+        let _ = app.media.delete(&old).await;
+    }
+    Ok(())
 }

@@ -7,4 +7,5 @@ pub mod delete;
 pub mod edit;
 mod fields;
 mod media;
+pub mod options;
 pub mod read;

@@ -50,3 +50,16 @@ pub async fn get(app: &App, id: PostId) -> AppResult<Post> {
         .await
         .map_err(AppError::missing("post"))
 }
+
+/// One of the post's media as a picture for previews: a photo's JPEG, a video's or reel's
+/// cover. `index` counts from 0 in the post's order.
+pub async fn preview(app: &App, id: PostId, index: usize) -> AppResult<bytes::Bytes> {
+    let post = get(app, id).await?;
+    let item = post.media.get(index).ok_or(AppError::NotFound("media"))?;
+    let key = item.cover_key.as_deref().unwrap_or(&item.key);
+    let key = icf_media::MediaKey::parse(key).map_err(AppError::internal)?;
+    app.media.get(&key).await.map_err(|e| match e {
+        icf_media::MediaError::NotFound(_) => AppError::NotFound("media"),
+        other => AppError::internal(other),
+    })
+}

@@ -105,11 +105,16 @@ pub async fn publish(app: &App, id: PostId, options: PublishOptions) -> AppResul
     let rows: Vec<PlannedExecution> = computed
         .items
         .iter()
-        .map(|(c, eta, _)| PlannedExecution {
-            account_id: c.id,
-            language: c.language.clone(),
-            caption: captions.get(&c.language).cloned().unwrap_or_default(),
-            planned_at: *eta,
+        .map(|(c, eta, _)| {
+            let texts = captions.get(&c.language).cloned().unwrap_or_default();
+            PlannedExecution {
+                account_id: c.id,
+                language: c.language.clone(),
+                caption: texts.caption,
+                first_comment: texts.first_comment,
+                alt_text: texts.alt_text,
+                planned_at: *eta,
+            }
         })
         .collect();
     let mut tx = app.db.begin().await?;

@@ -5,7 +5,9 @@
 use icf_core::enums::TranslationOrigin;
 use icf_core::ids::PostId;
 use icf_core::language::Language;
-use icf_core::post::Post;
+use icf_core::post::{Post, PostTexts};
+use icf_translate::Translation;
+use icf_translate::service::{LanguageResult, translate_caption};
 use serde::{Deserialize, Serialize};
 
 use crate::{App, AppError, AppResult};
@@ -30,6 +32,12 @@ pub struct PreviewItem {
     pub language: String,
     /// `None` when no caption exists yet for this language (see `error`).
     pub text: Option<String>,
+    /// The first comment in this language, when the post has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_comment: Option<String>,
+    /// The alt texts in this language, one per media item, when the post has them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub alt_text: Vec<String>,
     pub origin: Option<TranslationOrigin>,
     pub stale: bool,
     pub from_cache: bool,
@@ -88,7 +96,7 @@ pub async fn refresh(
         &app.db,
         post.id,
         source.code(),
-        &post.caption_original,
+        &PostTexts::source(post),
         TranslationOrigin::Source,
         None,
         true,
@@ -111,26 +119,19 @@ pub async fn refresh(
     if !targets.is_empty() {
         match app.translation.as_deref() {
             Some(t) if !post.caption_original.trim().is_empty() => {
-                fresh = icf_translate::service::translate_caption(
-                    &app.db,
-                    t,
-                    &post.caption_original,
-                    source,
-                    &targets,
-                )
-                .await;
+                fresh = translate_texts(app, t, post, source, &targets).await;
             }
             Some(_) => {}
             None => no_provider = Some(icf_translate::TranslateError::NotConfigured.to_string()),
         }
     }
-    for r in &fresh {
-        if let Some(text) = &r.text {
+    for (r, texts) in &fresh {
+        if let Some(texts) = texts {
             icf_store::post_translations::put(
                 &app.db,
                 post.id,
                 r.language.code(),
-                text,
+                texts,
                 TranslationOrigin::Machine,
                 r.provider,
                 overwrite_edits,
@@ -138,6 +139,7 @@ pub async fn refresh(
             .await?;
         }
     }
+    let fresh: Vec<LanguageResult> = fresh.into_iter().map(|(r, _)| r).collect();
 
     let stored = icf_store::post_translations::list(&app.db, post.id).await?;
     let items =
@@ -150,6 +152,8 @@ pub async fn refresh(
                 PreviewItem {
                     language: code.to_owned(),
                     text: row.map(|t| t.text.clone()),
+                    first_comment: row.and_then(|t| t.first_comment.clone()),
+                    alt_text: row.map(|t| t.alt_text.clone()).unwrap_or_default(),
                     origin: row.map(|t| t.origin),
                     stale: row.is_some_and(|t| t.stale),
                     from_cache: result.is_some_and(|r| r.from_cache),
@@ -169,4 +173,62 @@ pub async fn refresh(
         source_lang: source.code().to_owned(),
         items,
     })
+}
+
+/// Every text of the post (caption, first comment, alt texts) in each target language, each
+/// text through the same cache and the same protection of tags, mentions and links. A
+/// language whose first comment or alt text failed fails as a whole (its result says why):
+/// an account never publishes a caption in one language and a comment in another.
+async fn translate_texts(
+    app: &App,
+    t: &Translation,
+    post: &Post,
+    source: Language,
+    targets: &[Language],
+) -> Vec<(LanguageResult, Option<PostTexts>)> {
+    let captions = translate_caption(&app.db, t, &post.caption_original, source, targets).await;
+    let comments = match &post.options.first_comment {
+        Some(c) => Some(translate_caption(&app.db, t, c, source, targets).await),
+        None => None,
+    };
+    let mut alts = Vec::with_capacity(post.options.alt_text.len());
+    for alt in &post.options.alt_text {
+        alts.push(if alt.trim().is_empty() {
+            None
+        } else {
+            Some(translate_caption(&app.db, t, alt, source, targets).await)
+        });
+    }
+    let of = |results: &[LanguageResult], lang: Language| {
+        results.iter().find(|r| r.language == lang).cloned()
+    };
+    captions
+        .into_iter()
+        .map(|mut r| {
+            let lang = r.language;
+            let mut failed = None;
+            let mut take = |results: Option<&[LanguageResult]>| -> Option<String> {
+                let got = of(results?, lang)?;
+                if got.text.is_none() && failed.is_none() {
+                    failed = got.error.clone();
+                }
+                got.text
+            };
+            let first_comment = take(comments.as_deref());
+            let alt_text: Vec<String> = alts
+                .iter()
+                .map(|a| take(a.as_deref()).unwrap_or_default())
+                .collect();
+            if let Some(e) = failed {
+                r.error = Some(e);
+                r.text = None;
+            }
+            let texts = r.text.clone().map(|caption| PostTexts {
+                caption,
+                first_comment,
+                alt_text,
+            });
+            (r, texts)
+        })
+        .collect()
 }

@@ -28,4 +28,4 @@ pub use account::{
 };
 pub use hours::ActiveHours;
 pub use plan::{Plan, Slot, order_seed, plan};
-pub use rules::{PacingRules, SpacingScope, random_spacing};
+pub use rules::{PacingRules, SpacingScope, random_comment_delay, random_spacing};

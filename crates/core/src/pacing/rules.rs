@@ -32,6 +32,12 @@ pub struct PacingRules {
     /// `MAX_POSTS_PER_DAY_PER_ACCOUNT`: the daily limit of every new account and the upper
     /// bound of any account's own limit (a limit stored before it was lowered is capped).
     pub max_daily: u32,
+    /// How long a post's first comment waits after its media: a random time in this range,
+    /// as a person takes to write it.
+    pub comment_delay: (Duration, Duration),
+    /// A story counts like a post: in the daily allowance and the gap before the account's
+    /// next post. Off: stories stay out of the posting history pacing reads.
+    pub stories_count: bool,
 }
 
 impl Default for PacingRules {
@@ -45,6 +51,8 @@ impl Default for PacingRules {
             warmup_days: [3, 7, 14],
             window: Duration::hours(24),
             max_daily: 10,
+            comment_delay: (Duration::seconds(5), Duration::seconds(20)),
+            stories_count: true,
         }
     }
 }
@@ -70,6 +78,13 @@ impl PacingRules {
 }
 
 /// A random gap between the minimum and maximum spacing.
+/// The wait of a first comment after its media (see [`PacingRules::comment_delay`]).
+pub fn random_comment_delay(rules: &PacingRules, rng: &mut impl Rng) -> Duration {
+    let lo = rules.comment_delay.0.num_milliseconds();
+    let hi = rules.comment_delay.1.num_milliseconds().max(lo);
+    Duration::milliseconds(rng.random_range(lo..=hi))
+}
+
 pub fn random_spacing(rules: &PacingRules, rng: &mut impl Rng) -> Duration {
     let lo = rules.min_spacing.num_milliseconds();
     let hi = rules.max_spacing.num_milliseconds().max(lo);

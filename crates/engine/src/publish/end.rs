@@ -3,6 +3,8 @@
 use chrono::{DateTime, Utc};
 use icf_core::account::Account;
 use icf_core::ids::ExecutionId;
+use icf_core::pacing::random_comment_delay;
+use icf_store::first_comments;
 use icf_store::publishing::{self, ExecutionRun, Published};
 use icf_worker::{JobContext, Outcome};
 
@@ -52,8 +54,17 @@ pub(super) async fn record(
             let scope = spacing_scope(engine, exec);
             let since = Utc::now() - engine.settings.pacing.window;
             let mut tx = engine.db.begin().await?;
+            let in_history = !exec.is_story || engine.settings.pacing.stories_count;
             let posted =
-                publishing::mark_success_in(&mut tx, exec, &published, &scope, since).await?;
+                publishing::mark_success_in(&mut tx, exec, &published, &scope, since, in_history)
+                    .await?;
+            if exec.comment_waits {
+                // The first comment's own step, queued with the publish so it is never
+                // lost; a person takes a few seconds to write one.
+                let wait = random_comment_delay(&engine.settings.pacing, &mut rand::rng());
+                first_comments::queue_in(&mut tx, exec.id, exec.account_id, Utc::now() + wait)
+                    .await?;
+            }
             ctx.succeed_in(&mut tx).await?;
             tx.commit().await?;
             engine.cool_down_at_the_limit(&account, &posted).await?;

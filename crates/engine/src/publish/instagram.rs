@@ -5,12 +5,13 @@
 use std::time::Instant;
 
 use chrono::Utc;
-use icf_instagram::{ErrorClass, IgError, LoginOutcome, Media, Uploaded};
+use icf_instagram::{ErrorClass, IgError, LoginOutcome, Media, PostOptions, Uploaded};
 use icf_store::publishing::{self, ExecutionRun, Published};
 use serde_json::json;
 
 use super::end::End;
 use super::failure::{Step, on_error};
+use super::options::{self, Unusable};
 use crate::connection::Connection;
 use crate::engine::Engine;
 use crate::error::EngineError;
@@ -86,7 +87,7 @@ async fn upload_and_configure(
     exec: &ExecutionRun,
     conn: &mut Connection,
 ) -> Result<Result<End, IgError>, EngineError> {
-    let media = match engine.post_media(exec.post_id).await {
+    let prepared = match engine.post_media(exec.post_id).await {
         Ok(m) => m,
         Err(EngineError::Store(e)) => return Err(e.into()),
         Err(e) => {
@@ -95,7 +96,16 @@ async fn upload_and_configure(
             return Ok(Ok(End::Failed(msg)));
         }
     };
-    let uploaded = match upload(engine, exec, conn, &media).await {
+    let options = match options::for_instagram(engine, exec, conn, &prepared.options).await? {
+        Ok(o) => o,
+        Err(Unusable::Instagram(e)) => return Ok(Err(e)),
+        Err(Unusable::Post(msg)) => {
+            publishing::mark_failed(&engine.db, exec.id, "post", &msg).await?;
+            return Ok(Ok(End::Failed(msg)));
+        }
+    };
+    let media = &prepared.media;
+    let uploaded = match upload(engine, exec, conn, media).await {
         Ok(u) => u,
         Err(e) => return Ok(Err(e)),
     };
@@ -112,7 +122,7 @@ async fn upload_and_configure(
             "another attempt of this execution reached configure first".into(),
         )));
     }
-    configure(engine, exec, conn, &media, &uploaded).await
+    configure(engine, exec, conn, media, &uploaded, &options).await
 }
 
 /// Uploads the media (logged either way).
@@ -151,10 +161,15 @@ async fn configure(
     conn: &mut Connection,
     media: &Media,
     uploaded: &Uploaded,
+    options: &PostOptions,
 ) -> Result<Result<End, IgError>, EngineError> {
     let id = conn.account.id;
     let started = Instant::now();
-    match conn.client.configure(media, uploaded, &exec.caption).await {
+    match conn
+        .client
+        .configure_with(media, uploaded, &exec.caption, options)
+        .await
+    {
         Ok(p) => {
             engine
                 .log(

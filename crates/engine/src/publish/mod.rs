@@ -23,6 +23,7 @@
 mod end;
 mod failure;
 mod instagram;
+mod options;
 mod pacing;
 mod scope;
 

@@ -97,6 +97,8 @@ pub async fn enqueue_all_now(fx: &Fixture, post: &str) -> anyhow::Result<usize> 
             account_id: id.into_id::<AccountId>(),
             language,
             caption: "Throughput".into(),
+            first_comment: None,
+            alt_text: Vec::new(),
             planned_at: now,
         })
         .collect();

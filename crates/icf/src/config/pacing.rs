@@ -32,6 +32,12 @@ pub struct PacingSettings {
     pub max_failed_attempts: u32,
     /// `ICF_FAILED_ATTEMPTS_COOLDOWN_MINUTES` (default 60, 1–10080).
     pub failed_attempts_cooldown_minutes: u32,
+    /// `FIRST_COMMENT_DELAY_MIN_SEC` / `FIRST_COMMENT_DELAY_MAX_SEC` (default 5 and 20, at
+    /// most 3600): how long a post's first comment waits after its media, at random.
+    pub first_comment_delay_sec: (u64, u64),
+    /// `ICF_STORIES_COUNT` (default true): a story counts like a post toward an account's
+    /// daily allowance and the gap before its next post.
+    pub stories_count: bool,
 }
 
 impl PacingSettings {
@@ -62,8 +68,23 @@ impl PacingSettings {
                 1,
                 10080,
             )?,
+            first_comment_delay_sec: comment_delays(vars)?,
+            stories_count: vars.parse("ICF_STORIES_COUNT", true, "true or false")?,
         })
     }
+}
+
+/// The wait of a first comment, in seconds: a range, so its ends must be in order.
+fn comment_delays(vars: &Vars) -> Result<(u64, u64), ConfigError> {
+    let min = vars.ranged("FIRST_COMMENT_DELAY_MIN_SEC", 5u64, 0, 3600)?;
+    let max = vars.ranged("FIRST_COMMENT_DELAY_MAX_SEC", 20u64, 0, 3600)?;
+    if min > max {
+        return Err(ConfigError::new(
+            "FIRST_COMMENT_DELAY_MAX_SEC",
+            format!("expected at least FIRST_COMMENT_DELAY_MIN_SEC ({min}), got {max}"),
+        ));
+    }
+    Ok((min, max))
 }
 
 /// The spacing between accounts, in seconds: a range, so its ends must be in order.

@@ -124,6 +124,8 @@ const EXPECTED: &[(&str, &[&str])] = &[
             "created_at",
             "updated_at",
             "posted_at",
+            "options",
+            "resolved",
         ],
     ),
     (
@@ -137,6 +139,8 @@ const EXPECTED: &[(&str, &[&str])] = &[
             "provider",
             "created_at",
             "updated_at",
+            "first_comment",
+            "alt_text",
         ],
     ),
     (
@@ -158,6 +162,12 @@ const EXPECTED: &[(&str, &[&str])] = &[
             "posted_at",
             "created_at",
             "updated_at",
+            "first_comment",
+            "alt_text",
+            "comment_status",
+            "comment_id",
+            "comment_error",
+            "commented_at",
         ],
     ),
     (

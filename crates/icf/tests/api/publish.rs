@@ -767,7 +767,10 @@ async fn a_language_over_instagrams_hashtag_limit_stops_publishing(engine: Engin
         &app.db,
         post_id,
         "es",
-        six,
+        &icf_core::post::PostTexts {
+            caption: six.to_owned(),
+            ..Default::default()
+        },
         icf_core::enums::TranslationOrigin::Machine,
         Some("deepl"),
         true,

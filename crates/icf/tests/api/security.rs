@@ -143,6 +143,7 @@ fn fill(path: &str) -> String {
     let id = uuid::Uuid::now_v7().to_string();
     path.replace("{lang}", "en")
         .replace("{file}", "app.css")
+        .replace("{index}", "0")
         .replace("{id}", &id)
 }
 

@@ -663,3 +663,125 @@ async fn an_editor_sees_posting_screens_only_and_captions_stay_text() {
     wait_for(&c, "#username").await;
     c.close().await.unwrap();
 }
+
+/// `[post-options]`: the composer offers every option and previews the files (with an alt
+/// text under each); the post page shows the media strip and the options, and the
+/// translations panel a field for the first comment and each alt text; the list shows the
+/// post's thumbnail.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_sets_post_options_and_sees_the_media() {
+    let Some((chromium, chromedriver)) = browser_tools() else {
+        return;
+    };
+    let app = TestApp::spawn(Engine::Sqlite).await;
+    let password = app
+        .create_user("planner", icf_core::enums::Role::Editor)
+        .await;
+    let driver = start_driver(&chromedriver).await;
+    let c = browser(&driver, &chromium).await;
+    let dir = tempfile::tempdir().unwrap();
+    let photo = jpeg_file(dir.path());
+    let mut shots = Shots::new("options");
+
+    sign_in(&c, &app, "planner", &password).await;
+    compose(&c, &app, &photo, "Coffee time", "en", None).await;
+    let fill = async |css: &str, text: &str| {
+        c.find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|_| panic!("{css} is on the page"))
+            .send_keys(text)
+            .await
+            .unwrap();
+    };
+    fill("#previews li input.alt-text", "A cup of coffee").await;
+    fill("#first_comment", "Menu in the link").await;
+    fill("#location_name", "Cafe X").await;
+    fill("#location_lat", "40.7").await;
+    fill("#location_lng", "-74").await;
+    fill("#usertags", "anna 0.5 0.5 0").await;
+    fill("#collaborators", "bob").await;
+    for css in ["#pin_first_comment", "#hide_like_counts"] {
+        c.find(Locator::Css(css))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+    }
+    shots.step(&c, "composer").await;
+    let post = submit_draft(&c).await;
+
+    // The media strip shows the stored photo, with the alt text as its alt.
+    let img = wait_for(&c, "#media-strip img").await;
+    assert_eq!(
+        img.attr("alt").await.unwrap().as_deref(),
+        Some("A cup of coffee")
+    );
+    let loaded = async || {
+        c.execute(
+            "const i = document.querySelector('#media-strip img'); return i.complete && i.naturalWidth;",
+            vec![],
+        )
+        .await
+        .unwrap()
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while loaded().await.as_u64().unwrap_or(0) == 0 {
+        assert!(Instant::now() < deadline, "the preview did not load");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let options = wait_for(&c, "#post-options").await.text().await.unwrap();
+    for want in [
+        "Menu in the link (pinned)",
+        "Cafe X",
+        "@anna",
+        "@bob",
+        "hidden",
+    ] {
+        assert!(options.contains(want), "{want} in {options}");
+    }
+    // The source card edits the first comment and the alt text beside the caption.
+    let comment = wait_for(&c, "#fc-en").await;
+    assert_eq!(
+        comment.prop("value").await.unwrap().as_deref(),
+        Some("Menu in the link")
+    );
+    let alt = wait_for(&c, "#alt-en-0").await;
+    assert_eq!(
+        alt.prop("value").await.unwrap().as_deref(),
+        Some("A cup of coffee")
+    );
+    comment.clear().await.unwrap();
+    comment.send_keys("Menu: see bio").await.unwrap();
+    c.find(Locator::Css("#save-en"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let saved = wait_for(&c, "#lang-en .ok").await.text().await.unwrap();
+    assert!(saved.starts_with("Saved"), "{saved}");
+    shots.step(&c, "post-page").await;
+    let token = app.login("planner", &password).await;
+    let stored = app.get_ok(&token, &format!("/api/posts/{post}")).await;
+    assert_eq!(
+        stored["options"]["first_comment"], "Menu: see bio",
+        "{stored}"
+    );
+    assert_eq!(
+        stored["options"]["collaborators"],
+        json!(["bob"]),
+        "{stored}"
+    );
+
+    // The list shows the post's thumbnail.
+    c.goto(&app.url("/posts")).await.unwrap();
+    let thumb = wait_for(&c, "img.thumb").await;
+    assert_eq!(
+        thumb.attr("src").await.unwrap(),
+        Some(format!("/posts/{post}/media/0"))
+    );
+    shots.step(&c, "list").await;
+    assert!(console_errors(&c).await.is_empty(), "no console errors");
+    c.close().await.unwrap();
+}

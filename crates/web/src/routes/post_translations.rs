@@ -4,11 +4,11 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
+use icf_app::translations::edit::EditTexts;
 use icf_app::translations::refresh::{Preview, TranslatePost};
 use icf_core::ids::PostId;
 use icf_core::language::Language;
 use icf_core::post::PostTranslation;
-use serde::Deserialize;
 
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
@@ -51,28 +51,24 @@ pub async fn list(
     ))
 }
 
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct EditTranslation {
-    text: String,
-}
-
-/// Stores a person's caption for one language. Machine translations never replace it.
+/// Stores a person's texts for one language — the caption, and the first comment and alt
+/// texts beside it when the post has them; a field left out keeps what is stored. Machine
+/// translations never replace them.
 #[utoipa::path(put, path = "/api/posts/{id}/translations/{lang}", tag = "posts", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path, description = "Post id (UUID)"), ("lang" = String, Path, description = "Language code, e.g. es")),
-    request_body = EditTranslation,
+    request_body = EditTexts,
     responses((status = 200, body = PostTranslation), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn edit(
     State(state): State<AppState>,
     _: CurrentUser,
     Path((id, lang)): Path<(String, String)>,
-    ApiJson(req): ApiJson<EditTranslation>,
+    ApiJson(req): ApiJson<EditTexts>,
 ) -> ApiResult<Json<PostTranslation>> {
     let id: PostId = id
         .parse()
         .map_err(|_| ApiError::bad_request(Some("id"), "id must be a UUID"))?;
     let lang = Language::parse_field(&lang, "lang")?;
     Ok(Json(
-        icf_app::translations::edit::edit(&state.app, id, lang, &req.text).await?,
+        icf_app::translations::edit::edit(&state.app, id, lang, req).await?,
     ))
 }

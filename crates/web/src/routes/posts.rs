@@ -71,10 +71,36 @@ pub struct PostUpload {
     target_groups: Option<String>,
     /// RFC 3339 time to publish at.
     scheduled_at: Option<String>,
-    /// Only to publish a single video as a `reel`.
+    /// `reel` to publish a single video as a reel, `story` to publish one photo or video as
+    /// a story; otherwise the files decide.
     media_type: Option<MediaType>,
-    /// Photos outside 4:5…1.91:1: `reject` (default), `crop` or `pad`.
+    /// Photos outside 4:5…1.91:1 (9:16…1.91:1 for a story): `reject` (default), `crop` or `pad`.
     fit: Option<String>,
+    /// Posted by the same account right after the media, translated like the caption and
+    /// held to the same rules. Not with `disable_comments`, not on a story.
+    first_comment: Option<String>,
+    /// Pin the first comment (`true`/`false`).
+    pin_first_comment: Option<bool>,
+    /// Alt text, repeated once per media item in order (empty for none); translated.
+    alt_text: Option<Vec<String>>,
+    /// JSON `{"name", "lat", "lng"}`: icf finds Instagram's place for it once per post.
+    location: Option<String>,
+    /// JSON `[{"username", "x", "y", "media_index"}]`: x and y from 0 to 1, media_index the
+    /// carousel item (0 for a single media).
+    usertags: Option<String>,
+    /// JSON array of up to 3 Instagram usernames invited as collaborators.
+    collaborators: Option<String>,
+    /// Comments off (`true`/`false`).
+    disable_comments: Option<bool>,
+    /// Like and view counts hidden (`true`/`false`).
+    hide_like_counts: Option<bool>,
+    /// A reel shown in the profile grid too (default `true`).
+    share_to_feed: Option<bool>,
+    /// A reel's or video's cover image (JPEG, PNG, WebP), fitted to the video's size.
+    #[schema(value_type = Option<String>, format = Binary)]
+    cover: Option<Vec<u8>>,
+    /// Or the video's frame at this time (milliseconds) as its cover.
+    cover_offset_ms: Option<u64>,
 }
 
 /// Creates a draft post: streams the files to storage, converts photos to the JPEG Instagram
@@ -119,6 +145,10 @@ async fn read_upload(mut multipart: Multipart, upload: &mut Upload<'_>) -> ApiRe
         let name = field.name().unwrap_or_default().to_owned();
         if name == "media" {
             upload.add_file(Box::pin(field)).await?;
+            continue;
+        }
+        if name == "cover" {
+            upload.add_cover(Box::pin(field)).await?;
             continue;
         }
         let value = read_text_field(field, &name).await?;

@@ -80,6 +80,63 @@ fn russian() -> &'static HashMap<&'static str, &'static str> {
 
 /// English → Russian.
 pub(crate) const TABLE: &[(&str, &str)] = &[
+    ("Publish as", "Опубликовать как"),
+    (
+        "What the files make (photo, video, carousel)",
+        "По файлам (фото, видео, карусель)",
+    ),
+    ("Reel (one video)", "Reels (одно видео)"),
+    (
+        "Story (one photo or video)",
+        "История (одно фото или видео)",
+    ),
+    ("Post options", "Параметры публикации"),
+    (
+        "The first comment and the alt texts (one field under each file above) are translated for every account, like the caption.",
+        "Первый комментарий и альтернативные тексты (поле под каждым файлом выше) переводятся для каждого аккаунта, как и подпись.",
+    ),
+    ("First comment", "Первый комментарий"),
+    ("Pin the first comment", "Закрепить первый комментарий"),
+    ("Location", "Место"),
+    ("Place name", "Название места"),
+    ("Latitude", "Широта"),
+    ("Longitude", "Долгота"),
+    ("Tagged people", "Отмеченные люди"),
+    (
+        "One per line: username, then x and y from 0 to 1, then the carousel item (from 0).",
+        "По одному в строке: имя пользователя, затем x и y от 0 до 1, затем номер элемента карусели (с 0).",
+    ),
+    ("Collaborators", "Соавторы"),
+    ("Turn comments off", "Отключить комментарии"),
+    (
+        "Hide like and view counts",
+        "Скрыть число отметок «Нравится» и просмотров",
+    ),
+    (
+        "Reels: also show in the profile grid",
+        "Reels: показывать и в сетке профиля",
+    ),
+    ("Reel or video cover", "Обложка Reels или видео"),
+    ("Cover", "Обложка"),
+    (
+        "Or the video's frame at (milliseconds)",
+        "Или кадр видео на (миллисекунды)",
+    ),
+    ("Alt text", "Альтернативный текст"),
+    ("photo", "фото"),
+    ("video · cover", "видео · обложка"),
+    ("pinned", "закреплён"),
+    ("item", "элемент"),
+    ("Comments", "Комментарии"),
+    ("off", "отключены"),
+    ("Like and view counts", "Отметки «Нравится» и просмотры"),
+    ("hidden", "скрыты"),
+    ("Profile grid", "Сетка профиля"),
+    (
+        "not shown (reel only in Reels)",
+        "не показывается (только в Reels)",
+    ),
+    ("the frame at", "кадр на"),
     ("Dashboard", "Обзор"),
     ("Posts", "Публикации"),
     ("Calendar", "Календарь"),
@@ -361,6 +418,7 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("video", "video", "видео"),
     ("carousel", "carousel", "карусель"),
     ("reel", "reel", "reels"),
+    ("story", "story", "история"),
     (
         "retryable",
         "Instagram or the network failed for a moment; it was tried again",

@@ -41,6 +41,7 @@ pub fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/calendar", get(posts::calendar)),
         ("/posts/{id}", get(posts::page)),
         ("/posts/{id}/executions", get(posts::executions)),
+        ("/posts/{id}/media/{index}", get(posts::media)),
         ("/posts/{id}/translate", post(posts::translate)),
         (
             "/posts/{id}/translations/{lang}",

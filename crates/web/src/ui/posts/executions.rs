@@ -25,6 +25,9 @@ struct ExecRow {
     planned: String,
     posted: String,
     link: String,
+    /// The first comment's step (empty when the post has none), and why it failed.
+    comment: String,
+    comment_error: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -68,6 +71,8 @@ pub(super) async fn executions_fragment(
                     .instagram_code
                     .map(|c| format!("https://www.instagram.com/p/{c}/"))
                     .unwrap_or_default(),
+                comment: e.comment_status.unwrap_or_default(),
+                comment_error: e.comment_error.unwrap_or_default(),
             }
         })
         .collect();

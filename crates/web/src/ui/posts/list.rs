@@ -21,6 +21,9 @@ struct Row {
     caption: String,
     language: String,
     media_type: String,
+    /// The first media's picture is shown as the post's thumbnail.
+    has_media: bool,
+    media_count: usize,
     status: String,
     created: String,
     created_iso: String,
@@ -81,6 +84,8 @@ pub async fn list(State(state): State<AppState>, ui: Ui, Query(q): Query<ListQue
             caption: short(&p.caption_original, 90),
             language: p.original_language.clone(),
             media_type: l.word(p.media_type.as_str()),
+            has_media: !p.media.is_empty(),
+            media_count: p.media.len(),
             status: p.status.as_str().to_owned(),
             created: time(&p.created_at),
             created_iso: iso(&p.created_at),

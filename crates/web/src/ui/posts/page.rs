@@ -7,12 +7,15 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use chrono::{Duration, Utc};
 use icf_core::enums::PostStatus;
+use icf_core::post::MediaKind;
+use icf_core::post_options::PostOptions;
 
 use super::executions::{ExecutionsFragment, executions_fragment};
 use super::translations::{TranslationsFragment, stored_cards};
 use super::view::parse_id;
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::ui::i18n::Lang;
 use crate::ui::session::Ui;
 use crate::ui::view::{Ctx, error_page, field_errors, iso, redirect};
 
@@ -33,6 +36,102 @@ struct PostPage {
     translations: TranslationsFragment,
     executions: ExecutionsFragment,
     default_at: String,
+    media: Vec<Thumb>,
+    options: Vec<(&'static str, String)>,
+}
+
+/// One picture of the post's media strip.
+struct Thumb {
+    index: usize,
+    label: String,
+    alt: String,
+}
+
+/// The strip of the post's media: each photo, each video's cover, in the post's order.
+fn thumbs(post: &icf_core::post::Post, l: Lang) -> Vec<Thumb> {
+    post.media
+        .iter()
+        .enumerate()
+        .map(|(index, m)| Thumb {
+            index,
+            label: format!(
+                "{}. {}",
+                index + 1,
+                match m.kind {
+                    MediaKind::Photo => l.t("photo"),
+                    MediaKind::Video => l.t("video · cover"),
+                }
+            ),
+            alt: post
+                .options
+                .alt_text_of(index)
+                .map_or_else(|| format!("{} {}", l.t("Media"), index + 1), str::to_owned),
+        })
+        .collect()
+}
+
+/// The post's options as the page lists them (only those set).
+fn option_lines(o: &PostOptions, l: Lang) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    if let Some(c) = &o.first_comment {
+        let pinned = if o.pin_first_comment {
+            format!(" ({})", l.t("pinned"))
+        } else {
+            String::new()
+        };
+        out.push((l.t("First comment"), format!("{c}{pinned}")));
+    }
+    if o.has_alt_text() {
+        out.push((l.t("Alt text"), o.alt_text.join(" · ")));
+    }
+    if let Some(p) = &o.location {
+        out.push((
+            l.t("Location"),
+            format!("{} ({}, {})", p.name, p.lat, p.lng),
+        ));
+    }
+    if !o.usertags.is_empty() {
+        let tags = o
+            .usertags
+            .iter()
+            .map(|t| {
+                format!(
+                    "@{} ({} {}, {:.2}/{:.2})",
+                    t.username,
+                    l.t("item"),
+                    t.media_index + 1,
+                    t.x,
+                    t.y
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        out.push((l.t("Tagged people"), tags));
+    }
+    if !o.collaborators.is_empty() {
+        let c = o
+            .collaborators
+            .iter()
+            .map(|c| format!("@{c}"))
+            .collect::<Vec<_>>();
+        out.push((l.t("Collaborators"), c.join(", ")));
+    }
+    if o.disable_comments {
+        out.push((l.t("Comments"), l.t("off").to_owned()));
+    }
+    if o.hide_like_counts {
+        out.push((l.t("Like and view counts"), l.t("hidden").to_owned()));
+    }
+    if !o.share_to_feed {
+        out.push((
+            l.t("Profile grid"),
+            l.t("not shown (reel only in Reels)").to_owned(),
+        ));
+    }
+    if let Some(ms) = o.cover_offset_ms {
+        out.push((l.t("Cover"), format!("{} {ms} ms", l.t("the frame at"))));
+    }
+    out
 }
 
 pub async fn page(State(state): State<AppState>, ui: Ui, Path(raw): Path<String>) -> Response {
@@ -65,6 +164,8 @@ pub async fn page(State(state): State<AppState>, ui: Ui, Path(raw): Path<String>
             editable: matches!(post.status, PostStatus::Draft | PostStatus::Pending),
             translations,
             executions,
+            media: thumbs(&post, l),
+            options: option_lines(&post.options, l),
             default_at: (Utc::now() + Duration::hours(1))
                 .format("%Y-%m-%dT%H:00")
                 .to_string(),
