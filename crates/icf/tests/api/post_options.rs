@@ -25,6 +25,7 @@ engine_tests!(
     a_failed_first_comment_is_retried_without_publishing_again,
     a_comment_whose_answer_was_lost_is_found_not_posted_again,
     a_carousel_carries_alt_text_and_tags_per_item,
+    stories_may_be_kept_out_of_the_daily_allowance,
 );
 
 const PW: &str = "ig-options-pw";
@@ -822,5 +823,55 @@ async fn a_carousel_carries_alt_text_and_tags_per_item(engine: Engine) {
         "{m}"
     );
     assert_eq!(m["comments_disabled"], true, "{m}");
+    drop(proxy);
+}
+
+/// `ICF_STORIES_COUNT=false`: a story is published but does not use up the account's daily
+/// allowance (by default it does, like a post).
+async fn stories_may_be_kept_out_of_the_daily_allowance(engine: Engine) {
+    let Some(proxy) = microsocks_on("0.0.0.0", "op", "pw") else {
+        return;
+    };
+    for counts in [true, false] {
+        let name = if counts { "story.counts" } else { "story.free" };
+        let seed = vec![sim_account(name, PW, Faults::default())];
+        let mut vars = FAST.to_vec();
+        vars.push(("ICF_STORIES_COUNT", if counts { "true" } else { "false" }));
+        let (sim, mut app) = app_with_simulator(engine, seed, &vars).await;
+        let admin = app.admin_token().await;
+        let group = group_of(&app, &admin, &[(name, "en")], &proxy).await;
+        let (status, post) = app
+            .upload(
+                &admin,
+                form(
+                    &[
+                        ("caption", "Story"),
+                        ("original_language", "en"),
+                        ("target_groups", &json!([group]).to_string()),
+                        ("media_type", "story"),
+                    ],
+                    vec![jpeg(1080, 1920)],
+                ),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{post}");
+        let id = post["id"].as_str().unwrap().to_owned();
+        app.run_worker();
+        app.publish_now(&admin, &id).await;
+        let ex = until_done(&app, &admin, &id).await;
+        assert_eq!(ex[0]["status"], "success", "{ex:?}");
+        assert_eq!(sim.media(Some(name)).len(), 1);
+        let account = app
+            .get_ok(
+                &admin,
+                &format!("/api/accounts/{}", ex[0]["account_id"].as_str().unwrap()),
+            )
+            .await;
+        assert_eq!(
+            account["posts_today"],
+            if counts { 1 } else { 0 },
+            "ICF_STORIES_COUNT={counts}: {account}"
+        );
+    }
     drop(proxy);
 }
