@@ -206,13 +206,7 @@ pub async fn probe(path: &Path) -> Result<VideoInfo, MediaError> {
         ],
     )
     .await
-    .map_err(|e| match e {
-        MediaError::Tool {
-            tool: "ffprobe",
-            message,
-        } if !message.contains("install") => MediaError::BadVideo(message),
-        other => other,
-    })?;
+    .map_err(|e| unreadable_input(e, ""))?;
     parse_probe(&out)
 }
 
@@ -310,6 +304,17 @@ pub async fn extract_cover(video: &Path, out: &Path, at_s: f64) -> Result<(), Me
     Ok(())
 }
 
+/// A tool that ran but could not read its input: the uploader's file (`BadVideo`, its
+/// message after `prefix`), not icf's trouble. A tool that could not start stays `Tool`.
+fn unreadable_input(e: MediaError, prefix: &str) -> MediaError {
+    match e {
+        MediaError::Tool { message, .. } if !message.contains("install") => {
+            MediaError::BadVideo(format!("{prefix}{message}"))
+        }
+        other => other,
+    }
+}
+
 /// An uploaded cover image made the video's cover: a JPEG of exactly `width`×`height`
 /// (scaled to fill, then cropped to the middle), as the frame covers are, so a reel's cover
 /// and its video always agree on their size. Any image ffmpeg reads (JPEG, PNG, WebP).
@@ -341,13 +346,7 @@ pub async fn fit_cover(
         ],
     )
     .await
-    .map_err(|e| match e {
-        // ffmpeg could not read it: the uploader's file, not icf's trouble.
-        MediaError::Tool { message, .. } if !message.starts_with("cannot start") => {
-            MediaError::BadVideo(format!("the cover image cannot be read: {message}"))
-        }
-        other => other,
-    })?;
+    .map_err(|e| unreadable_input(e, "the cover image cannot be read: "))?;
     if tokio::fs::metadata(out).await.map(|m| m.len()).unwrap_or(0) == 0 {
         return Err(MediaError::BadVideo(
             "the cover image cannot be read".into(),

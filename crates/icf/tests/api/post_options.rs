@@ -200,21 +200,8 @@ async fn bad_options_get_a_field_error(engine: Engine) {
 }
 
 async fn texts_beside_the_caption_are_translated_and_edited_per_language(engine: Engine) {
-    let deepl = icf_translate::sim::Sim::start(
-        icf_translate::ProviderKind::DeepL,
-        ([127, 0, 0, 1], 0).into(),
-    )
-    .await
-    .unwrap();
-    let url = deepl.url();
-    let app = TestApp::spawn_with(
-        engine,
-        &[
-            ("DEEPL_API_KEY", "test-key:fx"),
-            ("DEEPL_API_URL", url.as_str()),
-        ],
-    )
-    .await;
+    let deepl = crate::translate::sim(icf_translate::ProviderKind::DeepL).await;
+    let app = crate::translate::app_with_deepl(engine, &deepl, &[]).await;
     let token = app.editor_token().await;
     let (status, post) = app
         .upload(
@@ -366,6 +353,17 @@ async fn until_done(app: &TestApp, token: &str, post: &str) -> Vec<Value> {
     executions(app, token, post).await
 }
 
+/// Uploads `form` as a post, publishes it now and waits until every execution and first
+/// comment has ended (a worker must run): the post's id and its executions.
+async fn publish_upload(app: &TestApp, admin: &str, form: Form) -> (String, Vec<Value>) {
+    let (status, post) = app.upload(admin, form).await;
+    assert_eq!(status, StatusCode::CREATED, "{post}");
+    let id = post["id"].as_str().unwrap().to_owned();
+    app.publish_now(admin, &id).await;
+    let ex = until_done(app, admin, &id).await;
+    (id, ex)
+}
+
 /// Fast pacing: the spacing and the comment's wait in milliseconds.
 const FAST: &[(&str, &str)] = &[
     ("ICF_PACING_SPEED", "3600"),
@@ -388,12 +386,7 @@ async fn every_option_reaches_instagram_in_each_accounts_language(engine: Engine
     let Some(proxy) = microsocks_on("0.0.0.0", "op", "pw") else {
         return;
     };
-    let deepl = icf_translate::sim::Sim::start(
-        icf_translate::ProviderKind::DeepL,
-        ([127, 0, 0, 1], 0).into(),
-    )
-    .await
-    .unwrap();
+    let deepl = crate::translate::sim(icf_translate::ProviderKind::DeepL).await;
     let deepl_url = deepl.url();
     let seed: Vec<SimAccount> = ["opt.en", "opt.es", "tagged.anna", "collab.bob"]
         .iter()
@@ -421,37 +414,33 @@ async fn every_option_reaches_instagram_in_each_accounts_language(engine: Engine
     .await;
     let admin = app.admin_token().await;
     let group = group_of(&app, &admin, &[("opt.en", "en"), ("opt.es", "es")], &proxy).await;
-    let (status, post) = app
-        .upload(
-            &admin,
-            form(
-                &[
-                    ("caption", "Morning coffee"),
-                    ("original_language", "en"),
-                    ("target_groups", &json!([group]).to_string()),
-                    ("first_comment", "Menu in the link"),
-                    ("pin_first_comment", "true"),
-                    ("alt_text", "A cup on a table"),
-                    (
-                        "location",
-                        r#"{"name":"cafe options","lat":40.7128,"lng":-74.006}"#,
-                    ),
-                    (
-                        "usertags",
-                        r#"[{"username":"tagged.anna","x":0.25,"y":0.75,"media_index":0}]"#,
-                    ),
-                    ("collaborators", r#"["collab.bob"]"#),
-                    ("hide_like_counts", "true"),
-                ],
-                vec![square_jpeg(1080)],
-            ),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{post}");
-    let id = post["id"].as_str().unwrap().to_owned();
     app.run_worker();
-    app.publish_now(&admin, &id).await;
-    let ex = until_done(&app, &admin, &id).await;
+    let (_, ex) = publish_upload(
+        &app,
+        &admin,
+        form(
+            &[
+                ("caption", "Morning coffee"),
+                ("original_language", "en"),
+                ("target_groups", &json!([group]).to_string()),
+                ("first_comment", "Menu in the link"),
+                ("pin_first_comment", "true"),
+                ("alt_text", "A cup on a table"),
+                (
+                    "location",
+                    r#"{"name":"cafe options","lat":40.7128,"lng":-74.006}"#,
+                ),
+                (
+                    "usertags",
+                    r#"[{"username":"tagged.anna","x":0.25,"y":0.75,"media_index":0}]"#,
+                ),
+                ("collaborators", r#"["collab.bob"]"#),
+                ("hide_like_counts", "true"),
+            ],
+            vec![square_jpeg(1080)],
+        ),
+    )
+    .await;
     for e in &ex {
         assert_eq!(e["status"], "success", "{e}");
         assert_eq!(e["comment_status"], "success", "{e}");
@@ -584,26 +573,21 @@ async fn a_story_is_one_photo_or_video(engine: Engine) {
     let admin = app.admin_token().await;
     let group = group_of(&app, &admin, &[("story.one", "en")], &proxy).await;
     // 9:16, which a feed photo could not be.
-    let (status, post) = app
-        .upload(
-            &admin,
-            form(
-                &[
-                    ("caption", "Story time"),
-                    ("original_language", "en"),
-                    ("target_groups", &json!([group]).to_string()),
-                    ("media_type", "story"),
-                ],
-                vec![jpeg(1080, 1920)],
-            ),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{post}");
-    assert_eq!(post["media_type"], "story");
-    let id = post["id"].as_str().unwrap().to_owned();
     app.run_worker();
-    app.publish_now(&admin, &id).await;
-    let ex = until_done(&app, &admin, &id).await;
+    let (_, ex) = publish_upload(
+        &app,
+        &admin,
+        form(
+            &[
+                ("caption", "Story time"),
+                ("original_language", "en"),
+                ("target_groups", &json!([group]).to_string()),
+                ("media_type", "story"),
+            ],
+            vec![jpeg(1080, 1920)],
+        ),
+    )
+    .await;
     assert_eq!(ex[0]["status"], "success", "{ex:?}");
     let m = serde_json::to_value(&sim.media(Some("story.one"))[0]).unwrap();
     assert_eq!(m["media_type"], "story", "{m}");
@@ -612,21 +596,17 @@ async fn a_story_is_one_photo_or_video(engine: Engine) {
     // A video story: the vertical video as it is.
     let dir = tempfile::tempdir().unwrap();
     let video = mp4(dir.path(), "720x1280", 4);
-    let (status, post) = app
-        .upload(
-            &admin,
-            Form::new()
-                .text("caption", "Video story")
-                .text("original_language", "en")
-                .text("target_groups", json!([group]).to_string())
-                .text("media_type", "story")
-                .part("media", Part::bytes(video).file_name("story.mp4")),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{post}");
-    let id = post["id"].as_str().unwrap().to_owned();
-    app.publish_now(&admin, &id).await;
-    let ex = until_done(&app, &admin, &id).await;
+    let (_, ex) = publish_upload(
+        &app,
+        &admin,
+        Form::new()
+            .text("caption", "Video story")
+            .text("original_language", "en")
+            .text("target_groups", json!([group]).to_string())
+            .text("media_type", "story")
+            .part("media", Part::bytes(video).file_name("story.mp4")),
+    )
+    .await;
     assert_eq!(ex[0]["status"], "success", "{ex:?}");
     let stories: Vec<Value> = sim
         .media(Some("story.one"))
@@ -654,25 +634,21 @@ async fn a_failed_first_comment_is_retried_without_publishing_again(engine: Engi
     let (sim, mut app) = app_with_simulator(engine, seed, FAST).await;
     let admin = app.admin_token().await;
     let group = group_of(&app, &admin, &[("flaky.comment", "en")], &proxy).await;
-    let (status, post) = app
-        .upload(
-            &admin,
-            form(
-                &[
-                    ("caption", "Comment me"),
-                    ("original_language", "en"),
-                    ("target_groups", &json!([group]).to_string()),
-                    ("first_comment", "First!"),
-                ],
-                vec![square_jpeg(1080)],
-            ),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{post}");
-    let id = post["id"].as_str().unwrap().to_owned();
     app.run_worker();
-    app.publish_now(&admin, &id).await;
-    let ex = until_done(&app, &admin, &id).await;
+    let (_, ex) = publish_upload(
+        &app,
+        &admin,
+        form(
+            &[
+                ("caption", "Comment me"),
+                ("original_language", "en"),
+                ("target_groups", &json!([group]).to_string()),
+                ("first_comment", "First!"),
+            ],
+            vec![square_jpeg(1080)],
+        ),
+    )
+    .await;
     assert_eq!(ex[0]["status"], "success", "{ex:?}");
     assert_eq!(ex[0]["comment_status"], "success", "{ex:?}");
     assert_eq!(ex[0]["attempts"], 1, "the media went once: {ex:?}");
@@ -714,25 +690,21 @@ async fn a_comment_whose_answer_was_lost_is_found_not_posted_again(engine: Engin
     let (sim, mut app) = app_with_simulator(engine, seed, FAST).await;
     let admin = app.admin_token().await;
     let group = group_of(&app, &admin, &[("lost.answer", "en")], &proxy).await;
-    let (status, post) = app
-        .upload(
-            &admin,
-            form(
-                &[
-                    ("caption", "Once"),
-                    ("original_language", "en"),
-                    ("target_groups", &json!([group]).to_string()),
-                    ("first_comment", "Only once"),
-                ],
-                vec![square_jpeg(1080)],
-            ),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{post}");
-    let id = post["id"].as_str().unwrap().to_owned();
     app.run_worker();
-    app.publish_now(&admin, &id).await;
-    let ex = until_done(&app, &admin, &id).await;
+    let (id, ex) = publish_upload(
+        &app,
+        &admin,
+        form(
+            &[
+                ("caption", "Once"),
+                ("original_language", "en"),
+                ("target_groups", &json!([group]).to_string()),
+                ("first_comment", "Only once"),
+            ],
+            vec![square_jpeg(1080)],
+        ),
+    )
+    .await;
     assert_eq!(ex[0]["comment_status"], "success", "{ex:?}");
     let execution: icf_core::ids::ExecutionId = ex[0]["id"].as_str().unwrap().parse().unwrap();
 
@@ -783,32 +755,27 @@ async fn a_carousel_carries_alt_text_and_tags_per_item(engine: Engine) {
     let (sim, mut app) = app_with_simulator(engine, seed, FAST).await;
     let admin = app.admin_token().await;
     let group = group_of(&app, &admin, &[("carousel.one", "en")], &proxy).await;
-    let (status, post) = app
-        .upload(
-            &admin,
-            form(
-                &[
-                    ("caption", "Two views"),
-                    ("original_language", "en"),
-                    ("target_groups", &json!([group]).to_string()),
-                    ("alt_text", "The front"),
-                    ("alt_text", "The back"),
-                    (
-                        "usertags",
-                        r#"[{"username":"tagged.on.two","x":0.1,"y":0.9,"media_index":1}]"#,
-                    ),
-                    ("disable_comments", "true"),
-                ],
-                vec![square_jpeg(1080), square_jpeg(1080)],
-            ),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{post}");
-    assert_eq!(post["media_type"], "carousel");
-    let id = post["id"].as_str().unwrap().to_owned();
     app.run_worker();
-    app.publish_now(&admin, &id).await;
-    let ex = until_done(&app, &admin, &id).await;
+    let (_, ex) = publish_upload(
+        &app,
+        &admin,
+        form(
+            &[
+                ("caption", "Two views"),
+                ("original_language", "en"),
+                ("target_groups", &json!([group]).to_string()),
+                ("alt_text", "The front"),
+                ("alt_text", "The back"),
+                (
+                    "usertags",
+                    r#"[{"username":"tagged.on.two","x":0.1,"y":0.9,"media_index":1}]"#,
+                ),
+                ("disable_comments", "true"),
+            ],
+            vec![square_jpeg(1080), square_jpeg(1080)],
+        ),
+    )
+    .await;
     assert_eq!(ex[0]["status"], "success", "{ex:?}");
     let m = serde_json::to_value(&sim.media(Some("carousel.one"))[0]).unwrap();
     assert_eq!(m["media_type"], "carousel", "{m}");
@@ -840,25 +807,21 @@ async fn stories_may_be_kept_out_of_the_daily_allowance(engine: Engine) {
         let (sim, mut app) = app_with_simulator(engine, seed, &vars).await;
         let admin = app.admin_token().await;
         let group = group_of(&app, &admin, &[(name, "en")], &proxy).await;
-        let (status, post) = app
-            .upload(
-                &admin,
-                form(
-                    &[
-                        ("caption", "Story"),
-                        ("original_language", "en"),
-                        ("target_groups", &json!([group]).to_string()),
-                        ("media_type", "story"),
-                    ],
-                    vec![jpeg(1080, 1920)],
-                ),
-            )
-            .await;
-        assert_eq!(status, StatusCode::CREATED, "{post}");
-        let id = post["id"].as_str().unwrap().to_owned();
         app.run_worker();
-        app.publish_now(&admin, &id).await;
-        let ex = until_done(&app, &admin, &id).await;
+        let (_, ex) = publish_upload(
+            &app,
+            &admin,
+            form(
+                &[
+                    ("caption", "Story"),
+                    ("original_language", "en"),
+                    ("target_groups", &json!([group]).to_string()),
+                    ("media_type", "story"),
+                ],
+                vec![jpeg(1080, 1920)],
+            ),
+        )
+        .await;
         assert_eq!(ex[0]["status"], "success", "{ex:?}");
         assert_eq!(sim.media(Some(name)).len(), 1);
         let account = app

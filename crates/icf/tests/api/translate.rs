@@ -10,14 +10,14 @@ use serde_json::{Value, json};
 
 use crate::helpers::{Engine, TestApp, assert_error};
 
-async fn sim(kind: ProviderKind) -> Sim {
+pub(crate) async fn sim(kind: ProviderKind) -> Sim {
     Sim::start(kind, SocketAddr::from(([127, 0, 0, 1], 0)))
         .await
         .expect("simulator starts")
 }
 
 /// An app translating with DeepL (simulated), retries shrunk to milliseconds.
-async fn app_with_deepl(engine: Engine, deepl: &Sim, extra: &[(&str, &str)]) -> TestApp {
+pub(crate) async fn app_with_deepl(engine: Engine, deepl: &Sim, extra: &[(&str, &str)]) -> TestApp {
     let url = deepl.url();
     let mut vars = vec![
         ("DEEPL_API_KEY", "test-key:fx"),
