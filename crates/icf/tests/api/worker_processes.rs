@@ -568,10 +568,13 @@ impl Campaign {
         // server whose client vanished mid-request, drops a configure whose worker was killed
         // while it waited: 1–3 % of the executions a kill lands on end so, and up to 6 % when
         // the two cores are busy with other work (the sleeps between kills stay the same while
-        // every request takes longer). Far more would mean the marker is written too early
-        // (before the upload, a kill would leave most of them so).
+        // every request takes longer). Each kill takes a whole process with up to 50
+        // executions in flight, so the count varies a lot from run to run: 3, 6 and 12 % were
+        // seen on one machine with the same build (the last during a full CI run). Far more
+        // would mean the marker is written too early (before the upload, a kill would leave
+        // most of them so).
         assert!(
-            unconfirmed * 10 <= self.n,
+            unconfirmed * 5 <= self.n,
             "{unconfirmed} of {} unconfirmed: the crash window is too wide",
             self.n
         );
