@@ -11,7 +11,7 @@ use sqlx::types::Json;
 
 use crate::jobs::NewJob;
 use crate::tx::Tx;
-use crate::{Db, DbUuid, StoreError, on_pool, on_tx};
+use crate::{Db, DbUuid, StoreError, on_pool};
 
 /// What the comment step needs of its execution.
 #[derive(Debug, Clone)]
@@ -139,20 +139,5 @@ async fn set(
     .execute(pool)
     .await
     .map(|_| ())?);
-    Ok(())
-}
-
-/// Writes `status` in `tx` (used where the media's own end is written).
-pub async fn set_in(tx: &mut Tx, id: ExecutionId, status: &str) -> Result<(), StoreError> {
-    on_tx!(tx, |conn| {
-        sqlx::query(
-        "UPDATE post_executions SET comment_status = $2 WHERE id = $1 AND comment_status IS NOT NULL"
-    )
-    .bind(DbUuid::from(id))
-    .bind(status)
-    .execute(conn)
-    .await
-    .map(|_| ())?
-    });
     Ok(())
 }
