@@ -279,29 +279,35 @@ fn parse_probe(json: &[u8]) -> Result<VideoInfo, MediaError> {
 /// Writes one frame at `at_s` seconds as a JPEG: the cover Instagram shows before play.
 pub async fn extract_cover(video: &Path, out: &Path, at_s: f64) -> Result<(), MediaError> {
     let at = format!("{:.3}", at_s.max(0.0));
-    run(
-        "ffmpeg",
-        &[
-            "-nostdin".as_ref(),
-            "-loglevel".as_ref(),
-            "error".as_ref(),
-            "-y".as_ref(),
-            "-ss".as_ref(),
-            at.as_ref(),
-            "-i".as_ref(),
-            video.as_os_str(),
-            "-frames:v".as_ref(),
-            "1".as_ref(),
-            "-q:v".as_ref(),
-            "2".as_ref(),
-            out.as_os_str(),
-        ],
-    )
-    .await?;
+    one_jpeg(&["-ss".as_ref(), at.as_ref()], video, &[], out).await?;
     if tokio::fs::metadata(out).await.map(|m| m.len()).unwrap_or(0) == 0 {
         return Err(MediaError::BadVideo(format!("no frame at {at} s")));
     }
     Ok(())
+}
+
+/// One picture written by ffmpeg as a JPEG at quality 2: `before` the input (a seek), the
+/// `input`, then `after` it (a filter). Frame covers and fitted cover images alike.
+async fn one_jpeg(
+    before: &[&std::ffi::OsStr],
+    input: &Path,
+    after: &[&std::ffi::OsStr],
+    out: &Path,
+) -> Result<(), MediaError> {
+    let mut args: Vec<&std::ffi::OsStr> = ["-nostdin", "-loglevel", "error", "-y"]
+        .iter()
+        .map(|a| a.as_ref())
+        .collect();
+    args.extend_from_slice(before);
+    args.extend(["-i".as_ref(), input.as_os_str()]);
+    args.extend_from_slice(after);
+    args.extend(
+        ["-frames:v", "1", "-q:v", "2"]
+            .iter()
+            .map(|a| -> &std::ffi::OsStr { a.as_ref() }),
+    );
+    args.push(out.as_os_str());
+    run("ffmpeg", &args).await.map(|_| ())
 }
 
 /// A tool that ran but could not read its input: the uploader's file (`BadVideo`, its
@@ -327,26 +333,9 @@ pub async fn fit_cover(
     let filter = format!(
         "scale={width}:{height}:force_original_aspect_ratio=increase,crop={width}:{height}"
     );
-    run(
-        "ffmpeg",
-        &[
-            "-nostdin".as_ref(),
-            "-loglevel".as_ref(),
-            "error".as_ref(),
-            "-y".as_ref(),
-            "-i".as_ref(),
-            image.as_os_str(),
-            "-vf".as_ref(),
-            filter.as_ref(),
-            "-frames:v".as_ref(),
-            "1".as_ref(),
-            "-q:v".as_ref(),
-            "2".as_ref(),
-            out.as_os_str(),
-        ],
-    )
-    .await
-    .map_err(|e| unreadable_input(e, "the cover image cannot be read: "))?;
+    one_jpeg(&[], image, &["-vf".as_ref(), filter.as_ref()], out)
+        .await
+        .map_err(|e| unreadable_input(e, "the cover image cannot be read: "))?;
     if tokio::fs::metadata(out).await.map(|m| m.len()).unwrap_or(0) == 0 {
         return Err(MediaError::BadVideo(
             "the cover image cannot be read".into(),

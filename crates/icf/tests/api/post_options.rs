@@ -58,115 +58,82 @@ async fn refused(app: &TestApp, token: &str, form: Form, field: &str) -> String 
     err["message"].as_str().unwrap_or_default().to_owned()
 }
 
+/// An upload refused: its extra fields, how many photos, the field named, a piece of the
+/// message.
+type BadCase = (
+    &'static [(&'static str, &'static str)],
+    usize,
+    &'static str,
+    &'static str,
+);
+
 async fn bad_options_get_a_field_error(engine: Engine) {
     let app = TestApp::spawn(engine).await;
     let token = app.editor_token().await;
-    let photo = || vec![square_jpeg(1080)];
     let two = || vec![square_jpeg(1080), square_jpeg(1080)];
     let base = [("caption", "Hello"), ("original_language", "en")];
-    let with = |extra: &[(&'static str, &'static str)]| {
+    let with = |extra: &[(&'static str, &'static str)]| -> Vec<(&str, &str)> {
         let mut v: Vec<(&str, &str)> = base.to_vec();
         v.extend_from_slice(extra);
         v
     };
 
-    let m = refused(
-        &app,
-        &token,
-        form(
-            &with(&[("usertags", r#"[{"username":"anna","x":1.5,"y":0.5}]"#)]),
-            photo(),
+    let cases: &[BadCase] = &[
+        (
+            &[("usertags", r#"[{"username":"anna","x":1.5,"y":0.5}]"#)],
+            1,
+            "usertags",
+            "from 0 to 1",
         ),
-        "usertags",
-    )
-    .await;
-    assert!(m.contains("from 0 to 1"), "{m}");
-    let m = refused(
-        &app,
-        &token,
-        form(
-            &with(&[(
+        (
+            &[(
                 "usertags",
                 r#"[{"username":"anna","x":0.5,"y":0.5,"media_index":2}]"#,
-            )]),
-            two(),
+            )],
+            2,
+            "usertags",
+            "media_index 2",
         ),
-        "usertags",
-    )
-    .await;
-    assert!(m.contains("media_index 2"), "{m}");
-    let m = refused(
-        &app,
-        &token,
-        form(
-            &with(&[("collaborators", r#"["a1","b2","c3","d4"]"#)]),
-            photo(),
+        (
+            &[("collaborators", r#"["a1","b2","c3","d4"]"#)],
+            1,
+            "collaborators",
+            "at most 3",
         ),
-        "collaborators",
-    )
-    .await;
-    assert!(m.contains("at most 3"), "{m}");
+        (&[("cover_offset_ms", "500")], 1, "cover_offset_ms", ""),
+        (
+            &[("media_type", "story")],
+            2,
+            "media",
+            "a story is one photo or one video",
+        ),
+        (&[("alt_text", "only one")], 2, "alt_text", "1 for 2 items"),
+        (
+            &[("first_comment", "Hi"), ("disable_comments", "true")],
+            1,
+            "first_comment",
+            "",
+        ),
+        (
+            &[("first_comment", "#a #b #c #d #e #f")],
+            1,
+            "first_comment",
+            "6 hashtags",
+        ),
+        (&[("location", "Cafe X")], 1, "location", ""),
+        (&[("share_to_feed", "false")], 1, "share_to_feed", ""),
+    ];
+    for (extra, files, field, says) in cases {
+        let files = (0..*files).map(|_| square_jpeg(1080)).collect();
+        let m = refused(&app, &token, form(&with(extra), files), field).await;
+        assert!(m.contains(says), "{field}: {m}");
+    }
     // A cover on a photo post.
-    let cover_on_photo = form(&base, photo()).part(
+    let cover_on_photo = form(&base, vec![square_jpeg(1080)]).part(
         "cover",
         Part::bytes(jpeg(1080, 1920)).file_name("cover.jpg"),
     );
     refused(&app, &token, cover_on_photo, "cover").await;
-    refused(
-        &app,
-        &token,
-        form(&with(&[("cover_offset_ms", "500")]), photo()),
-        "cover_offset_ms",
-    )
-    .await;
-    let m = refused(
-        &app,
-        &token,
-        form(&with(&[("media_type", "story")]), two()),
-        "media",
-    )
-    .await;
-    assert!(m.contains("a story is one photo or one video"), "{m}");
-    let m = refused(
-        &app,
-        &token,
-        form(&with(&[("alt_text", "only one")]), two()),
-        "alt_text",
-    )
-    .await;
-    assert!(m.contains("1 for 2 items"), "{m}");
-    refused(
-        &app,
-        &token,
-        form(
-            &with(&[("first_comment", "Hi"), ("disable_comments", "true")]),
-            photo(),
-        ),
-        "first_comment",
-    )
-    .await;
-    let m = refused(
-        &app,
-        &token,
-        form(&with(&[("first_comment", "#a #b #c #d #e #f")]), photo()),
-        "first_comment",
-    )
-    .await;
-    assert!(m.contains("6 hashtags"), "{m}");
-    refused(
-        &app,
-        &token,
-        form(&with(&[("location", "Cafe X")]), photo()),
-        "location",
-    )
-    .await;
-    refused(
-        &app,
-        &token,
-        form(&with(&[("share_to_feed", "false")]), photo()),
-        "share_to_feed",
-    )
-    .await;
     // Nothing was created by any of them.
     let list = app.get_ok(&token, "/api/posts/?limit=50").await;
     assert_eq!(list["total"], 0, "{list}");
