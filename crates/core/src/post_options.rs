@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::account::parse_instagram_username;
 use crate::auth::FieldError;
 use crate::caption::CaptionRules;
 use crate::enums::MediaType;
@@ -376,26 +377,21 @@ fn check_place(place: &PlaceInput) -> Result<(), FieldError> {
     Ok(())
 }
 
-/// As Instagram (and instagrapi) compare usernames: trimmed, without `@`, lowercase.
-pub fn normalize_username(raw: &str) -> String {
-    raw.trim().trim_start_matches('@').trim().to_lowercase()
+/// As Instagram compares usernames (trimmed, without `@`, lowercase); a name that is no
+/// username stays as written, for [`PostOptions::check`] to name.
+fn normalize_username(raw: &str) -> String {
+    parse_instagram_username(raw).unwrap_or_else(|_| raw.trim().to_owned())
 }
 
-/// An Instagram username: 1–30 letters, digits, `.` and `_`.
+/// Instagram's username rules ([`parse_instagram_username`]), the message naming the name.
 fn check_username(name: &str) -> Result<(), String> {
-    let ok = !name.is_empty()
-        && name.chars().count() <= 30
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_');
-    if ok {
-        Ok(())
-    } else {
-        Err(format!(
-            "'{}' is not an Instagram username (1–30 letters, digits, '.' and '_')",
-            name.chars().take(40).collect::<String>()
-        ))
-    }
+    parse_instagram_username(name).map(|_| ()).map_err(|e| {
+        format!(
+            "'{}' is not an Instagram username: it {}",
+            name.chars().take(40).collect::<String>(),
+            e.message
+        )
+    })
 }
 
 #[cfg(test)]
