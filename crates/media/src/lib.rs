@@ -5,11 +5,15 @@
 pub mod photo;
 pub mod sniff;
 pub mod storage;
+pub mod variant;
 pub mod video;
 
 pub use photo::{AspectFit, PhotoOptions, PreparedPhoto, prepare_photo};
 pub use sniff::{MediaKind, sniff};
 pub use storage::{MediaKey, MediaStore, StoredMedia};
+pub use variant::{
+    Measured, Strength, VariantSeed, hamming, phash_jpeg, photo_variant, video_phash, video_variant,
+};
 pub use video::{VideoInfo, VideoLimits, VideoProduct};
 
 /// Why a file cannot become Instagram media. Messages are for the person who uploaded it.

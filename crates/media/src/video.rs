@@ -126,7 +126,20 @@ struct ProbeFormat {
 
 const TOOL_TIMEOUT: Duration = Duration::from_secs(120);
 
-async fn run(tool: &'static str, args: &[&std::ffi::OsStr]) -> Result<Vec<u8>, MediaError> {
+pub(crate) async fn run(
+    tool: &'static str,
+    args: &[&std::ffi::OsStr],
+) -> Result<Vec<u8>, MediaError> {
+    run_for(tool, args, TOOL_TIMEOUT).await
+}
+
+/// [`run`] with a time limit of its own: re-encoding a whole video takes longer than
+/// reading one frame.
+pub(crate) async fn run_for(
+    tool: &'static str,
+    args: &[&std::ffi::OsStr],
+    timeout: Duration,
+) -> Result<Vec<u8>, MediaError> {
     let child = Command::new(tool)
         .args(args)
         .stdin(Stdio::null())
@@ -138,11 +151,11 @@ async fn run(tool: &'static str, args: &[&std::ffi::OsStr]) -> Result<Vec<u8>, M
             tool,
             message: format!("cannot start it ({e}); install Debian's ffmpeg package"),
         })?;
-    let output = tokio::time::timeout(TOOL_TIMEOUT, child.wait_with_output())
+    let output = tokio::time::timeout(timeout, child.wait_with_output())
         .await
         .map_err(|_| MediaError::Tool {
             tool,
-            message: format!("no answer within {} s", TOOL_TIMEOUT.as_secs()),
+            message: format!("no answer within {} s", timeout.as_secs()),
         })??;
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
@@ -312,7 +325,7 @@ async fn one_jpeg(
 
 /// A tool that ran but could not read its input: the uploader's file (`BadVideo`, its
 /// message after `prefix`), not icf's trouble. A tool that could not start stays `Tool`.
-fn unreadable_input(e: MediaError, prefix: &str) -> MediaError {
+pub(crate) fn unreadable_input(e: MediaError, prefix: &str) -> MediaError {
     match e {
         MediaError::Tool { message, .. } if !message.contains("install") => {
             MediaError::BadVideo(format!("{prefix}{message}"))

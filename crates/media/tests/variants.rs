@@ -1,0 +1,210 @@
+//! Media variants on real pictures and a real video (ffmpeg makes them; the tests are
+//! skipped, saying why, when ffmpeg is missing, unless `ICF_REQUIRE_FFMPEG=1`).
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+use icf_media::variant::{guaranteed_distance, guaranteed_slots};
+use icf_media::{
+    Measured, PhotoOptions, Strength, VariantSeed, hamming, phash_jpeg, photo_variant,
+    prepare_photo, video_phash, video_variant,
+};
+
+const SLOTS: u32 = 6;
+
+fn have_ffmpeg() -> bool {
+    let found = Command::new("ffmpeg").arg("-version").output().is_ok();
+    if !found {
+        assert!(
+            std::env::var("ICF_REQUIRE_FFMPEG").as_deref() != Ok("1"),
+            "ffmpeg is missing and ICF_REQUIRE_FFMPEG=1"
+        );
+        eprintln!("skipped: ffmpeg is not installed (apt-get install ffmpeg)");
+    }
+    found
+}
+
+fn ffmpeg(args: &[&str]) {
+    let status = Command::new("ffmpeg")
+        .args(["-nostdin", "-loglevel", "error", "-y"])
+        .args(args)
+        .status()
+        .unwrap();
+    assert!(status.success(), "ffmpeg {args:?}");
+}
+
+/// A 1080×1350 picture from a lavfi source, stored as icf stores photos.
+fn picture(dir: &Path, name: &str, source: &str) -> Vec<u8> {
+    let path = dir.join(format!("{name}.png"));
+    let path = path.to_str().unwrap();
+    ffmpeg(&["-f", "lavfi", "-i", source, "-frames:v", "1", path]);
+    let bytes = std::fs::read(path).unwrap();
+    prepare_photo(&bytes, &PhotoOptions::default())
+        .unwrap()
+        .jpeg
+}
+
+fn seed(slot: u32) -> VariantSeed {
+    let mut key = [7u8; 32];
+    key[0] = slot as u8;
+    key[1] = 0x5a;
+    VariantSeed { key, slot }
+}
+
+/// Every pair apart by the strength's distance, distinct bytes, SSIM above `min_ssim`.
+fn check_set(name: &str, strength: Strength, min_ssim: f64, set: &[Measured]) {
+    let need = guaranteed_distance(strength);
+    let mut min_pair = u32::MAX;
+    for (i, a) in set.iter().enumerate() {
+        assert!(a.ssim >= min_ssim, "{name} {strength:?} slot {i}: {a:?}");
+        assert!(a.coded);
+        for b in &set[..i] {
+            assert_ne!(a.sha256, b.sha256, "{name} {strength:?}");
+            min_pair = min_pair.min(hamming(a.phash, b.phash));
+        }
+    }
+    let min_ssim_seen = set.iter().map(|m| m.ssim).fold(f64::INFINITY, f64::min);
+    let to_original: Vec<u32> = set.iter().map(|m| m.distance).collect();
+    eprintln!(
+        "{name:>10} {strength:?}: min pairwise distance {min_pair}, min SSIM {min_ssim_seen:.4}, \
+         distance to the original {to_original:?}"
+    );
+    assert!(min_pair >= need, "{name} {strength:?}: {min_pair} < {need}");
+}
+
+/// Six accounts' copies of one picture, light and strong.
+fn photo_set(name: &str, source: &str) {
+    if !have_ffmpeg() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let original = picture(dir.path(), name, source);
+    let original_phash = phash_jpeg(&original).unwrap();
+    for (strength, min_ssim) in [(Strength::Light, 0.97), (Strength::Strong, 0.90)] {
+        let started = Instant::now();
+        let set: Vec<Measured> = (0..SLOTS)
+            .map(|slot| {
+                let (jpeg, m) = photo_variant(&original, strength, &seed(slot)).unwrap();
+                // What was measured is what the bytes are.
+                assert_eq!(phash_jpeg(&jpeg).unwrap(), m.phash);
+                assert_eq!(m.original_phash, original_phash);
+                assert_eq!(m.distance, hamming(m.phash, original_phash));
+                let img = image::load_from_memory(&jpeg).unwrap();
+                assert_eq!((img.width(), img.height()), (1080, 1350));
+                assert_eq!((m.width, m.height), (1080, 1350));
+                m
+            })
+            .collect();
+        eprintln!(
+            "{name:>10} {strength:?}: {:.0} ms per variant",
+            started.elapsed().as_secs_f64() * 1000.0 / f64::from(SLOTS)
+        );
+        check_set(name, strength, min_ssim, &set);
+    }
+}
+
+#[test]
+fn photo_variants_of_a_detailed_picture() {
+    photo_set("testsrc2", "testsrc2=size=1080x1350");
+}
+
+#[test]
+fn photo_variants_of_a_smooth_picture() {
+    photo_set("gradients", "gradients=size=1080x1350:seed=3");
+}
+
+#[test]
+fn photo_variants_of_a_mostly_flat_picture() {
+    photo_set(
+        "flat",
+        "color=c=0x8094a8:size=1080x1350,noise=alls=6:allf=u",
+    );
+}
+
+/// Large black and saturated areas: where SSIM punishes any lift and RGB clips.
+#[test]
+fn photo_variants_of_colour_bars() {
+    photo_set("bars", "smptehdbars=size=1080x1350");
+}
+
+#[test]
+fn photo_variants_are_deterministic_and_slots_past_the_code_book_still_differ() {
+    if !have_ffmpeg() {
+        return;
+    }
+    assert!(guaranteed_slots(Strength::Light) >= 200);
+    assert!(guaranteed_slots(Strength::Strong) >= 100);
+    let dir = tempfile::tempdir().unwrap();
+    let original = picture(dir.path(), "mandelbrot", "mandelbrot=size=1080x1350");
+    for strength in [Strength::Light, Strength::Strong] {
+        let (a, ma) = photo_variant(&original, strength, &seed(3)).unwrap();
+        let (b, mb) = photo_variant(&original, strength, &seed(3)).unwrap();
+        assert!(a == b, "same seed, same bytes");
+        assert_eq!(ma, mb);
+        // Same key, another slot: another codeword.
+        let other = VariantSeed { slot: 4, ..seed(3) };
+        let (_, mc) = photo_variant(&original, strength, &other).unwrap();
+        assert!(hamming(ma.phash, mc.phash) >= guaranteed_distance(strength));
+        // Past the code book: no guarantee, but distinct bytes all the same.
+        let past = guaranteed_slots(strength) as u32;
+        let (c, m) = photo_variant(&original, strength, &seed(past)).unwrap();
+        assert!(!m.coded);
+        assert_ne!(c, a);
+        assert!(m.ssim >= 0.9, "{m:?}");
+    }
+}
+
+/// A 3 s 1080×1920 reel with a sine track, as icf stores videos.
+fn reel(dir: &Path) -> std::path::PathBuf {
+    let path = dir.join("reel.mp4");
+    #[rustfmt::skip]
+    ffmpeg(&[
+        "-f", "lavfi", "-i", "testsrc2=size=1080x1920:rate=30:duration=3",
+        "-f", "lavfi", "-i", "sine=frequency=440:duration=3",
+        "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-c:a", "aac",
+        "-shortest", path.to_str().unwrap(),
+    ]);
+    path
+}
+
+#[tokio::test]
+async fn video_variants_are_apart_alike_and_deterministic() {
+    if !have_ffmpeg() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let original = reel(dir.path());
+    let original_phash = video_phash(&original).await.unwrap();
+    for (strength, min_ssim) in [(Strength::Light, 0.97), (Strength::Strong, 0.90)] {
+        let started = Instant::now();
+        let mut set = Vec::new();
+        for slot in 0..SLOTS {
+            let out = dir.path().join(format!("{strength:?}-{slot}.mp4"));
+            let m = video_variant(&original, &out, strength, &seed(slot))
+                .await
+                .unwrap();
+            assert_eq!(video_phash(&out).await.unwrap(), m.phash);
+            assert_eq!(m.original_phash, original_phash);
+            assert_eq!((m.width, m.height), (1080, 1920));
+            let info = icf_media::video::probe(&out).await.unwrap();
+            assert_eq!(info.codec, "h264");
+            assert_eq!(info.audio_codec.as_deref(), Some("aac"), "audio kept");
+            assert!((info.duration_s - 3.0).abs() < 0.1, "{}", info.duration_s);
+            set.push(m);
+        }
+        eprintln!(
+            "reel {strength:?}: {:.1} s per variant",
+            started.elapsed().as_secs_f64() / f64::from(SLOTS)
+        );
+        check_set("reel", strength, min_ssim, &set);
+        // Same seed, same bytes.
+        let again = dir.path().join("again.mp4");
+        let m = video_variant(&original, &again, strength, &seed(2))
+            .await
+            .unwrap();
+        assert_eq!(m, set[2]);
+        let first = dir.path().join(format!("{strength:?}-2.mp4"));
+        assert!(std::fs::read(&again).unwrap() == std::fs::read(first).unwrap());
+    }
+}
