@@ -7,11 +7,12 @@
 //! differently by another muxer cannot pick the neighbouring frame. [`video_phash`] and
 //! [`video_variant`] both use [`defining_time`].
 //!
-//! **The steering pattern** is static (the same on every frame), computed from the
-//! defining frame of the reframed, recoloured original (the noise, drawn per frame, is left
-//! out: it averages away in a 32×32 resize), written as one raw 4:2:0 frame of
-//! `128 + pattern` luma and neutral chroma, and laid over every frame with `blend`'s
-//! `grainmerge` (`A + B − 128`, clipped) — a built-in mode, fast, unlike an expression.
+//! **The steering pattern** is static (the same on every frame), written as one raw 4:2:0
+//! frame of `128 + pattern` luma and neutral chroma, and laid over every frame with
+//! `blend`'s `grainmerge` (`A + B − 128`, clipped) — a built-in mode, fast, unlike an
+//! expression. It is found on previews of the defining frame made by the very filter graph
+//! of the encode (one frame, no encoding; the per-frame noise differs after a seek, which
+//! a 32×32 resize averages away), then checked on the encoded output.
 //!
 //! **SSIM** is measured on three frames (¼, ½ and ¾ of the way, same mid-interval rule)
 //! against the original's frames framed the same way (crop and scale, no colour change),
