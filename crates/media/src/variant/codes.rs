@@ -16,7 +16,7 @@
 
 use std::sync::OnceLock;
 
-use super::Strength;
+use super::look::Strength;
 
 /// Ranks per pool: the 63 non-DC bits are 31 on one side of the median and 32 on the
 /// other (DC is always above it); 31 fits both.

@@ -12,9 +12,9 @@ use image::RgbImage;
 use image::codecs::jpeg::{JpegEncoder, PixelDensity};
 use image::imageops::{self, FilterType};
 
+use super::look::{Draw, Look, Measured, Strength, VariantSeed, sha256_hex};
 use super::measure::{self, Luma};
 use super::steer::{self, Amplitudes, Response};
-use super::{Draw, Look, Measured, Strength, VariantSeed, sha256_hex};
 use crate::MediaError;
 
 /// How far (coefficient units; one grey level of a cosine is ~1024) every bit is kept from

@@ -15,8 +15,8 @@
 // Small matrix arithmetic (8×8, 32×32) reads as the formulas do with indices.
 #![allow(clippy::needless_range_loop)]
 
-use super::Strength;
 use super::codes::{self, POOL};
+use super::look::Strength;
 use super::measure::{self, Coeffs, K};
 
 /// The slot's target hash: the original's with the slot's codeword flipped, and whether

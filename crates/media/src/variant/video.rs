@@ -8,15 +8,16 @@
 //! [`video_variant`] both use [`defining_time`].
 //!
 //! **The steering pattern** is static (the same on every frame), written as one raw 4:2:0
-//! frame of `128 + pattern` luma and neutral chroma, and laid over every frame with
-//! `blend`'s `grainmerge` (`A + B − 128`, clipped) — a built-in mode, fast, unlike an
-//! expression. It is found on previews of the defining frame made by the very filter graph
+//! frame of `128 + pattern` luma and neutral chroma, and added to every frame's luma by
+//! `lut2` (a table of the two planes, built once: fast, unlike a per-pixel expression),
+//! faded towards black and white as the photos' pattern is. It is found on previews of the defining frame made by the very filter graph
 //! of the encode (one frame, no encoding; the per-frame noise differs after a seek, which
 //! a 32×32 resize averages away), then checked on the encoded output.
 //!
 //! **SSIM** is measured on three frames (¼, ½ and ¾ of the way, same mid-interval rule)
 //! against the original's frames framed the same way (crop and scale, no colour change),
-//! with the photos' SSIM on luma; the lowest of the three is reported.
+//! with the photos' SSIM on the stored luma (the Y plane, as video SSIM is usually
+//! measured); the lowest of the three is reported.
 //!
 //! **Determinism**: x264 with a fixed thread count (its output depends on the count, not
 //! on the scheduling), `bitexact` flags on the scaler, codec and muxer, the noise seeded
@@ -29,9 +30,9 @@ use std::time::Duration;
 
 use tokio::io::AsyncReadExt;
 
+use super::look::{Draw, Look, Measured, Strength, VariantSeed};
 use super::measure::{self, Coeffs, Luma};
 use super::steer::{self, Amplitudes, Response};
-use super::{Draw, Look, Measured, Strength, VariantSeed};
 use crate::MediaError;
 use crate::video::{VideoInfo, probe, run, run_for, unreadable_input};
 
@@ -42,6 +43,8 @@ const MARGIN: f64 = 500.0;
 const ATTEMPTS: usize = 3;
 /// Rounds of previewing the defining frame before encoding (one or two are typical).
 const SETTLE_ROUNDS: usize = 4;
+/// The pattern (second plane, 128 = none) added to the luma, faded near black and white.
+const FADED: &str = "clip(x+(y-128)*4*clip((x-16)/219,0,1)*(1-clip((x-16)/219,0,1)),0,255)";
 /// x264 threads: fixed, because x264's output depends on it.
 const THREADS: &str = "2";
 
@@ -58,8 +61,8 @@ impl Encoding {
     fn draw(strength: Strength, seed: &VariantSeed) -> Self {
         let mut d = Draw::new(seed, "video-encoding");
         let (crf, noise) = match strength {
-            Strength::Light => ((18, 22), (1, 3)),
-            Strength::Strong => ((21, 25), (4, 7)),
+            Strength::Light => ((17, 20), (0, 1)),
+            Strength::Strong => ((21, 25), (2, 4)),
         };
         Encoding {
             crf: d.int(crf.0, crf.1),
@@ -105,6 +108,33 @@ async fn frame_rgb(
     filter: Option<&str>,
     info: &VideoInfo,
 ) -> Result<Vec<u8>, MediaError> {
+    frame_pixels(path, at, filter, info, "rgb24", 3).await
+}
+
+/// One frame's Y plane: the luma the codec stored, which is what video SSIM is usually
+/// measured on (ffmpeg's and x264's `SSIM Y`).
+async fn frame_y(
+    path: &Path,
+    at: f64,
+    filter: Option<&str>,
+    info: &VideoInfo,
+) -> Result<Luma, MediaError> {
+    let y = frame_pixels(path, at, filter, info, "gray", 1).await?;
+    Ok(Luma {
+        width: info.width as usize,
+        height: info.height as usize,
+        data: y.into_iter().map(f32::from).collect(),
+    })
+}
+
+async fn frame_pixels(
+    path: &Path,
+    at: f64,
+    filter: Option<&str>,
+    info: &VideoInfo,
+    pix_fmt: &str,
+    bytes_per_pixel: usize,
+) -> Result<Vec<u8>, MediaError> {
     let at = format!("{at:.4}");
     let mut args: Vec<&OsStr> = vec![
         "-nostdin".as_ref(),
@@ -118,23 +148,20 @@ async fn frame_rgb(
     if let Some(filter) = filter {
         args.extend::<[&OsStr; 2]>(["-vf".as_ref(), filter.as_ref()]);
     }
-    args.extend(
-        [
-            "-frames:v",
-            "1",
-            "-f",
-            "rawvideo",
-            "-pix_fmt",
-            "rgb24",
-            "pipe:1",
-        ]
-        .iter()
-        .map(|a| -> &OsStr { a.as_ref() }),
-    );
+    let tail: [&OsStr; 7] = [
+        "-frames:v".as_ref(),
+        "1".as_ref(),
+        "-f".as_ref(),
+        "rawvideo".as_ref(),
+        "-pix_fmt".as_ref(),
+        pix_fmt.as_ref(),
+        "pipe:1".as_ref(),
+    ];
+    args.extend(tail);
     let rgb = run("ffmpeg", &args)
         .await
         .map_err(|e| unreadable_input(e, ""))?;
-    if rgb.len() != info.width as usize * info.height as usize * 3 {
+    if rgb.len() != info.width as usize * info.height as usize * bytes_per_pixel {
         return Err(MediaError::BadVideo(format!("no frame at {at} s")));
     }
     Ok(rgb)
@@ -297,8 +324,11 @@ impl Job<'_> {
         ]
         .map(String::from)
         .to_vec();
+        // The pattern fades towards black and white as the photos' does (`4t(1 − t)` of the
+        // luma in video range): SSIM's luminance term punishes a few grey levels on black
+        // hard, and a lookup table of the two planes (`lut2`, built once) stays fast.
         let graph = format!(
-            "[0:v]{},format=yuv420p[m];[m][1:v]blend=all_mode=grainmerge[v]",
+            "[0:v]{},format=yuv420p[m];[m][1:v]lut2=c0='{FADED}':c1=x:c2=x[v]",
             self.filters
         );
         Ok((input, graph))
@@ -386,9 +416,9 @@ async fn sampled_ssim(
     let mut lowest = f64::INFINITY;
     for fraction in [0.25, 0.5, 0.75] {
         let at = frame_time(info, fraction);
-        let reference = frame_rgb(original, at, Some(framing), info).await?;
-        let got = frame_rgb(out, at, None, info).await?;
-        lowest = lowest.min(measure::ssim(&luma(&got, info), &luma(&reference, info)));
+        let reference = frame_y(original, at, Some(framing), info).await?;
+        let got = frame_y(out, at, None, info).await?;
+        lowest = lowest.min(measure::ssim(&got, &reference));
     }
     Ok(lowest)
 }
