@@ -2,10 +2,11 @@
 //! daily posting window, read on each account's own clock.
 
 use icf_core::account::{Group, check_description, parse_group_name};
+use icf_core::enums::MediaVariants;
 use icf_core::ids::GroupId;
 use icf_core::pacing::ActiveHours;
 use icf_store::StoreError;
-use icf_store::groups::OnDelete;
+use icf_store::groups::{GroupChanges, NewGroup, OnDelete};
 use serde::Deserialize;
 
 use crate::input::nullable;
@@ -22,6 +23,10 @@ pub struct CreateGroup {
     /// the group is published outside it. Absent or `null`: any hour.
     #[cfg_attr(feature = "openapi", schema(example = "08:00-23:00"))]
     pub active_hours: Option<String>,
+    /// Each account's own copy of a post's media: `off` (one file for all), `light`
+    /// (invisible changes: the default, unless the server sets another) or `strong`.
+    /// A post's own `media_variants` wins.
+    pub media_variants: Option<MediaVariants>,
 }
 
 #[derive(Deserialize)]
@@ -37,6 +42,8 @@ pub struct UpdateGroup {
         schema(value_type = Option<String>, example = "08:00-23:00")
     )]
     pub active_hours: Option<Option<String>>,
+    /// `off`, `light` or `strong`.
+    pub media_variants: Option<MediaVariants>,
 }
 
 /// A window as written (`08:00-23:00`): `None` (or an empty string) is no window.
@@ -74,7 +81,13 @@ pub async fn create(app: &App, req: CreateGroup) -> AppResult<Group> {
     let name = parse_group_name(&req.name)?;
     let description = check_description(&req.description)?;
     let hours = active_hours(req.active_hours.as_deref())?;
-    icf_store::groups::create(&app.db, &name, &description, hours)
+    let new = NewGroup {
+        name: &name,
+        description: &description,
+        hours,
+        media_variants: req.media_variants.unwrap_or(app.uploads.new_group_variants),
+    };
+    icf_store::groups::create(&app.db, new)
         .await
         .map_err(group_error)
 }
@@ -90,7 +103,13 @@ pub async fn update(app: &App, id: GroupId, req: UpdateGroup) -> AppResult<Group
         .active_hours
         .map(|h| active_hours(h.as_deref()))
         .transpose()?;
-    icf_store::groups::update(&app.db, id, name.as_deref(), description.as_deref(), hours)
+    let changes = GroupChanges {
+        name: name.as_deref(),
+        description: description.as_deref(),
+        hours,
+        media_variants: req.media_variants,
+    };
+    icf_store::groups::update(&app.db, id, changes)
         .await
         .map_err(group_error)
 }

@@ -3,7 +3,7 @@
 //! the database and the cipher rather than an [`App`](crate::App): the CLI opens only those.
 
 use icf_core::device::{AppProfile, Device};
-use icf_core::enums::ProxyType;
+use icf_core::enums::{MediaVariants, ProxyType};
 use icf_core::import::{MAX_LINES, parse_accounts, parse_proxies};
 use icf_core::language::Language;
 use icf_core::proxy::ProxySpec;
@@ -135,16 +135,26 @@ fn check_file(text: &str) -> Result<(), ImportError> {
     Ok(())
 }
 
-/// Imports an accounts file (colon lines or CSV). Lines without a language get
-/// `default_language`; lines without a proxy get a free one from the pool, if any.
+/// What an accounts import gives what its lines leave out.
+#[derive(Debug, Clone)]
+pub struct ImportDefaults {
+    /// For lines without a language.
+    pub language: Language,
+    pub posts_limit_per_day: i32,
+    /// The media variants of a group a line names and icf does not have yet.
+    pub new_groups: MediaVariants,
+}
+
+/// Imports an accounts file (colon lines or CSV). Lines without a language get the
+/// default's; lines without a proxy get a free one from the pool, if any.
 pub async fn import_accounts(
     db: &Db,
     cipher: &Cipher,
     text: &str,
     dry_run: bool,
-    default_language: &Language,
-    posts_limit_per_day: i32,
+    defaults: &ImportDefaults,
 ) -> Result<ImportReport, ImportError> {
+    let posts_limit_per_day = defaults.posts_limit_per_day;
     check_file(text)?;
     let mut lines = Vec::new();
     let mut rows = Vec::new();
@@ -158,7 +168,7 @@ pub async fn import_accounts(
                     password_enc: cipher.encrypt(&a.password),
                     language: a
                         .language
-                        .unwrap_or_else(|| default_language.code().to_owned()),
+                        .unwrap_or_else(|| defaults.language.code().to_owned()),
                     group: a.group,
                     proxy: a.proxy.as_ref().map(|p| new_proxy(cipher, p, None)),
                     username: a.username,
@@ -174,7 +184,9 @@ pub async fn import_accounts(
             }),
         }
     }
-    let outcomes = icf_store::import::import_accounts(db, &rows, dry_run, &new_device).await?;
+    let outcomes =
+        icf_store::import::import_accounts(db, &rows, dry_run, &new_device, defaults.new_groups)
+            .await?;
     for (line, outcome) in outcomes {
         lines.push(outcome_report(line, outcome, names.remove(&line)));
     }

@@ -19,6 +19,7 @@ pub mod users;
 use std::sync::Arc;
 
 use icf_core::caption::CaptionRules;
+use icf_core::enums::MediaVariants;
 use icf_core::pacing::PacingRules;
 use icf_crypto::Cipher;
 use icf_engine::proxy_check::ProxyCheckSettings;
@@ -40,6 +41,9 @@ pub struct UploadSettings {
     pub max_image_pixels: u64,
     /// How many photo decodes and ffprobe/ffmpeg runs go at once (`ICF_MEDIA_CONCURRENCY`).
     pub media_concurrency: usize,
+    /// What a new group (made by hand or by an import) sends its accounts unless the post
+    /// says otherwise (`ICF_MEDIA_VARIANTS_DEFAULT`, `light`).
+    pub new_group_variants: MediaVariants,
 }
 
 impl Default for UploadSettings {
@@ -49,6 +53,7 @@ impl Default for UploadSettings {
             max_photo_bytes: 30 * 1024 * 1024,
             max_image_pixels: icf_media::photo::DEFAULT_MAX_PIXELS,
             media_concurrency: 2,
+            new_group_variants: MediaVariants::Light,
         }
     }
 }

@@ -112,6 +112,9 @@ pub struct Group {
     /// The daily posting window in each account's own time zone (`08:00-23:00`); `null`:
     /// any hour.
     pub active_hours: Option<String>,
+    /// Each account's own copy of a post's media (`off`, `light`, `strong`), unless the
+    /// post says otherwise.
+    pub media_variants: crate::enums::MediaVariants,
     pub accounts_count: i64,
     /// Accounts per language code.
     pub languages: std::collections::BTreeMap<String, i64>,

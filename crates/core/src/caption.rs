@@ -6,6 +6,8 @@
 use unicode_properties::{GeneralCategoryGroup, UnicodeEmoji, UnicodeGeneralCategory};
 use unicode_segmentation::UnicodeSegmentation;
 
+use crate::spintax::Spintax;
+
 /// Instagram's caption rules. Every language's caption of a post must keep them.
 ///
 /// The numbers are data, with their sources:
@@ -48,18 +50,45 @@ impl CaptionRules {
         ]
         .into_iter()
         .filter(|(_, count, max)| count > max)
-        .map(|(rule, count, max)| CaptionProblem { rule, count, max })
+        .map(|(rule, count, max)| CaptionProblem {
+            rule,
+            count,
+            max,
+            variant: None,
+        })
         .collect()
     }
 
-    /// The first rule `caption` breaks, if any.
+    /// The first rule `caption` breaks, if any. A caption with alternatives
+    /// (`{Hello|Hi}`, [`crate::spintax`]) is checked as each account may get it: every
+    /// variant while there are at most [`CHECKED_VARIANTS`], a sample of that many
+    /// otherwise; an unclosed group of alternatives is a problem too.
     pub fn check(&self, caption: &str) -> Result<(), CaptionProblem> {
-        match self.problems(caption).into_iter().next() {
-            Some(p) => Err(p),
-            None => Ok(()),
+        let first = |text: &str| self.problems(text).into_iter().next();
+        if !(caption.contains('{') && caption.contains('|')) {
+            return first(caption).map_or(Ok(()), Err);
         }
+        let spun = Spintax::parse(caption).map_err(|e| CaptionProblem {
+            rule: Rule::UnclosedVariants,
+            count: e.at,
+            max: 0,
+            variant: None,
+        })?;
+        if spun.is_plain() {
+            return first(&spun.resolve(0)).map_or(Ok(()), Err);
+        }
+        for variant in spun.variants(CHECKED_VARIANTS) {
+            if let Some(mut p) = first(&variant) {
+                p.variant = Some(variant);
+                return Err(p);
+            }
+        }
+        Ok(())
     }
 }
+
+/// How many variants of a caption with alternatives are checked at most.
+pub const CHECKED_VARIANTS: usize = 256;
 
 impl Default for CaptionRules {
     fn default() -> Self {
@@ -73,20 +102,29 @@ pub enum Rule {
     Length,
     Hashtags,
     Mentions,
+    /// A group of alternatives that is never closed (`count` is where it opens).
+    UnclosedVariants,
 }
 
 /// A broken rule: how many there are and how many are allowed. Displays as the end of a
 /// sentence about a caption: "has 6 hashtags; Instagram allows at most 5".
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CaptionProblem {
     pub rule: Rule,
     pub count: usize,
     pub max: usize,
+    /// The variant that breaks the rule, for a caption with alternatives.
+    pub variant: Option<String>,
 }
 
 impl std::fmt::Display for CaptionProblem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let (count, max) = (self.count, self.max);
+        if let Some(v) = &self.variant {
+            let shown: String = v.chars().take(60).collect();
+            let more = if v.chars().count() > 60 { "…" } else { "" };
+            write!(f, "variant \"{shown}{more}\" ")?;
+        }
         match self.rule {
             Rule::Length => write!(
                 f,
@@ -94,6 +132,11 @@ impl std::fmt::Display for CaptionProblem {
             ),
             Rule::Hashtags => write!(f, "has {count} hashtags; Instagram allows at most {max}"),
             Rule::Mentions => write!(f, "has {count} @mentions; Instagram allows at most {max}"),
+            Rule::UnclosedVariants => write!(
+                f,
+                "has a group of variants opened at character {count} ({{…|…}}) that is never \
+                 closed with '}}'"
+            ),
         }
     }
 }
@@ -375,7 +418,8 @@ mod tests {
             CaptionProblem {
                 rule: Rule::Hashtags,
                 count: 6,
-                max: 5
+                max: 5,
+                variant: None,
             }
         );
         assert_eq!(
@@ -388,6 +432,27 @@ mod tests {
         };
         assert!(thirty.check(&tags(30)).is_ok());
         assert!(thirty.check(&tags(31)).is_err());
+    }
+
+    #[test]
+    fn a_caption_with_alternatives_is_checked_as_each_account_gets_it() {
+        let rules = CaptionRules::default();
+        // Six hashtags written, at most five in any variant: fine.
+        let ok = format!("{{#a #b|#c}} {}", tags(3));
+        assert!(rules.check(&ok).is_ok(), "{ok}");
+        // One variant gets six.
+        let six = format!("{{#a #b|#c}} {}", tags(3).replace("#t0", "#t0 #t9"));
+        let problem = rules.check(&six).unwrap_err();
+        assert_eq!(problem.rule, Rule::Hashtags);
+        assert!(
+            problem.to_string().starts_with("variant \"#a #b"),
+            "{problem}"
+        );
+        let unclosed = rules.check("Hi {there|you").unwrap_err();
+        assert_eq!(unclosed.rule, Rule::UnclosedVariants);
+        assert!(unclosed.to_string().contains("character 4"), "{unclosed}");
+        // Escapes and braces without alternatives are text, counted as written.
+        assert!(rules.check("{name} \\{a|b\\}").is_ok());
     }
 
     #[test]

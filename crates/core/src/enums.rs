@@ -88,6 +88,15 @@ text_enum!(
 );
 
 text_enum!(
+    /// Whether each account gets its own copy of a post's media (issue `[originality]`):
+    /// `off` sends every account the same file; `light` changes it invisibly (a slight
+    /// crop, colour shifts, a different encoding); `strong` changes it more, slightly
+    /// visibly. Identical files across accounts link the accounts to one operator and are
+    /// demoted as content Instagram has "seen before".
+    MediaVariants { Off = "off", Light = "light", Strong = "strong" }
+);
+
+text_enum!(
     /// The life of a post as a whole.
     PostStatus {
         Draft = "draft",

@@ -20,6 +20,8 @@ pub mod post;
 pub mod post_options;
 pub mod proxy;
 pub mod redact;
+pub mod spintax;
 pub mod text;
+pub mod variants;
 
 pub use enums::ParseEnumError;

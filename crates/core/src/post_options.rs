@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::account::parse_instagram_username;
 use crate::auth::FieldError;
 use crate::caption::CaptionRules;
-use crate::enums::MediaType;
+use crate::enums::{MediaType, MediaVariants};
 
 /// Instagram invites at most this many collaborators to one post.
 pub const MAX_COLLABORATORS: usize = 3;
@@ -70,6 +70,10 @@ pub struct PostOptions {
     /// Reels and videos: the cover is the frame at this time (ms) rather than the default.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cover_offset_ms: Option<u64>,
+    /// Each account's own copy of the media (`off`, `light`, `strong`); `None` follows
+    /// each account's group.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub media_variants: Option<MediaVariants>,
 }
 
 impl Default for PostOptions {
@@ -85,6 +89,7 @@ impl Default for PostOptions {
             hide_like_counts: false,
             share_to_feed: true,
             cover_offset_ms: None,
+            media_variants: None,
         }
     }
 }

@@ -29,6 +29,9 @@ pub struct Engine {
     media_cache: MediaCache,
     /// Accounts' clients kept between their actions.
     pub clients: ClientCache,
+    /// The permits for making accounts' own copies of the media (`variants.rs`): at most
+    /// `settings.variants.concurrency` at once, which also bounds their memory.
+    pub(crate) variant_permits: Arc<tokio::sync::Semaphore>,
 }
 
 impl Engine {
@@ -38,6 +41,9 @@ impl Engine {
             cipher,
             media,
             clients: ClientCache::new(settings.client_cache),
+            variant_permits: Arc::new(tokio::sync::Semaphore::new(
+                settings.variants.concurrency.max(1),
+            )),
             settings: Arc::new(settings),
             media_cache: MediaCache::default(),
         }

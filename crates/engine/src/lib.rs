@@ -29,6 +29,7 @@ pub mod publish;
 mod session;
 mod settings;
 mod status;
+pub mod variants;
 
 pub use clients::{ClientCache, ClientCacheSettings};
 pub use connection::Connection;
@@ -36,4 +37,4 @@ pub use engine::Engine;
 pub use error::{EngineError, class_name};
 pub use media::Prepared;
 pub use publish::PostToInstagram;
-pub use settings::{Cooldowns, EngineSettings};
+pub use settings::{Cooldowns, EngineSettings, VariantSettings};

@@ -28,6 +28,20 @@ pub struct EngineSettings {
     pub alerts: AlertSettings,
     /// How many accounts' clients a process keeps between their actions.
     pub client_cache: ClientCacheSettings,
+    /// How many accounts' own copies of the media a worker makes at once.
+    pub variants: VariantSettings,
+}
+
+/// How many copies of the media (`media_variants`) a worker makes at once.
+#[derive(Debug, Clone, Copy)]
+pub struct VariantSettings {
+    pub concurrency: usize,
+}
+
+impl Default for VariantSettings {
+    fn default() -> Self {
+        Self { concurrency: 2 }
+    }
 }
 
 /// Cooldown lengths icf chooses (Instagram does not say how long to wait).

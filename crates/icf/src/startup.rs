@@ -132,6 +132,7 @@ impl App {
                 max_photo_bytes: settings.media.max_photo_mb * 1024 * 1024,
                 max_image_pixels: settings.media.max_image_pixels,
                 media_concurrency: settings.media.concurrency,
+                new_group_variants: settings.media.new_group_variants,
             },
         )
         .with_translation(translation)
@@ -249,6 +250,9 @@ pub fn engine(db: &Db, settings: &Settings) -> anyhow::Result<icf_engine::Engine
                 capacity: settings.worker.client_cache_size as usize,
                 idle: std::time::Duration::from_secs(settings.worker.client_idle_secs),
             },
+            variants: icf_engine::VariantSettings {
+                concurrency: settings.media.variant_concurrency,
+            },
         },
     ))
 }
@@ -287,6 +291,10 @@ pub fn proxy_check_settings(settings: &Settings) -> ProxyCheckSettings {
 pub fn job_registry(settings: &Settings, db: &Db) -> anyhow::Result<Registry> {
     let mut registry = Registry::new();
     let engine = engine(db, settings)?;
+    // Copies of the media left behind by a worker that stopped mid-post on this machine.
+    if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+        runtime.spawn(icf_engine::variants::sweep(engine.clone()));
+    }
     let check_every =
         std::time::Duration::from_secs(u64::from(settings.instagram.account_check_hours) * 3600);
     let proxy_every =

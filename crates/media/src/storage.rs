@@ -194,6 +194,12 @@ impl MediaStore {
         &self.staging
     }
 
+    /// Where a worker keeps each account's own copies of the media while a post goes out
+    /// (always local, beside the staging folder; made when first needed).
+    pub fn variants_dir(&self) -> PathBuf {
+        self.staging.with_file_name(".variants")
+    }
+
     /// Stores a local file under `key`, consuming it. On disk the file is renamed into place
     /// (the staging folder is inside the root, so no copy); to a bucket it is streamed in
     /// parts, so a 1 GB video never sits in memory.

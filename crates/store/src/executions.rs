@@ -8,7 +8,9 @@ use icf_core::execution::ExecutionTotals;
 use icf_core::ids::{AccountId, ExecutionId, GroupId, PostId};
 use icf_core::jobs;
 use icf_core::pacing::ActiveHours;
+use icf_core::variants::MediaVariantRecord;
 use serde::Serialize;
+use sqlx::types::Json;
 
 use crate::jobs::NewJob;
 use crate::tx::Tx;
@@ -260,6 +262,9 @@ pub struct ExecutionView {
     pub comment_error: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub commented_at: Option<DateTime<Utc>>,
+    /// The account's own copies of the media, when it got its own (`media_variants`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub variants: Vec<MediaVariantRecord>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -281,6 +286,7 @@ struct ViewRow {
     comment_status: Option<String>,
     comment_error: Option<String>,
     commented_at: Option<DateTime<Utc>>,
+    variants: Option<Json<Vec<MediaVariantRecord>>>,
 }
 
 pub async fn list(db: &Db, post: PostId) -> Result<Vec<ExecutionView>, StoreError> {
@@ -288,7 +294,7 @@ pub async fn list(db: &Db, post: PostId) -> Result<Vec<ExecutionView>, StoreErro
         sqlx::query_as(
         "SELECT e.id, e.account_id, a.username, e.language, e.caption_translated, e.status, e.retry_count, \
          e.error_class, e.error_message, e.instagram_media_id, e.instagram_code, e.planned_at, e.posted_at, \
-         e.first_comment, e.comment_status, e.comment_error, e.commented_at \
+         e.first_comment, e.comment_status, e.comment_error, e.commented_at, e.variants \
          FROM post_executions e JOIN accounts a ON a.id = e.account_id WHERE e.post_id = $1 \
          ORDER BY e.planned_at, a.username"
     )
@@ -319,6 +325,7 @@ pub async fn list(db: &Db, post: PostId) -> Result<Vec<ExecutionView>, StoreErro
                 comment_status: r.comment_status,
                 comment_error: r.comment_error,
                 commented_at: r.commented_at,
+                variants: r.variants.map(|v| v.0).unwrap_or_default(),
             })
         })
         .collect()

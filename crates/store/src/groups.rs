@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use icf_core::account::{Group, group_name_key};
+use icf_core::enums::MediaVariants;
 use icf_core::ids::GroupId;
 use icf_core::pacing::ActiveHours;
 
@@ -17,6 +18,7 @@ struct GroupRow {
     description: String,
     active_from: Option<i32>,
     active_until: Option<i32>,
+    media_variants: String,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -30,7 +32,7 @@ struct CountRow {
 }
 
 impl GroupRow {
-    fn into_group(self, counts: &[CountRow]) -> Group {
+    fn into_group(self, counts: &[CountRow]) -> Result<Group, StoreError> {
         let mut languages = BTreeMap::new();
         let mut statuses = BTreeMap::new();
         let mut total = 0;
@@ -39,22 +41,45 @@ impl GroupRow {
             *statuses.entry(c.status.clone()).or_insert(0) += c.n;
             total += c.n;
         }
-        Group {
+        Ok(Group {
             id: self.id.into_id(),
             name: self.name,
             description: self.description,
             active_hours: crate::executions::window(self.active_from, self.active_until)
                 .map(|h| h.to_string()),
+            media_variants: self
+                .media_variants
+                .parse()
+                .map_err(|e| StoreError::Corrupt(format!("groups.media_variants: {e}")))?,
             accounts_count: total,
             languages,
             statuses,
             created_at: self.created_at,
             updated_at: self.updated_at,
-        }
+        })
     }
 }
 
-const COLUMNS: &str = "id, name, description, active_from, active_until, created_at, updated_at";
+const COLUMNS: &str =
+    "id, name, description, active_from, active_until, media_variants, created_at, updated_at";
+
+/// What a group is made with, besides its name.
+#[derive(Debug, Clone)]
+pub struct NewGroup<'a> {
+    pub name: &'a str,
+    pub description: &'a str,
+    pub hours: Option<ActiveHours>,
+    pub media_variants: MediaVariants,
+}
+
+/// A group's changes; `None` leaves a field as it is (`hours: Some(None)` clears the window).
+#[derive(Debug, Clone, Default)]
+pub struct GroupChanges<'a> {
+    pub name: Option<&'a str>,
+    pub description: Option<&'a str>,
+    pub hours: Option<Option<ActiveHours>>,
+    pub media_variants: Option<MediaVariants>,
+}
 
 /// A window as stored: its two ends in minutes, or two NULLs.
 fn minutes(hours: Option<ActiveHours>) -> (Option<i32>, Option<i32>) {
@@ -79,17 +104,19 @@ async fn counts(db: &Db, only: Option<GroupId>) -> Result<Vec<CountRow>, StoreEr
     Ok(rows)
 }
 
-pub async fn create(
-    db: &Db,
-    name: &str,
-    description: &str,
-    hours: Option<ActiveHours>,
-) -> Result<Group, StoreError> {
+pub async fn create(db: &Db, new: NewGroup<'_>) -> Result<Group, StoreError> {
+    let NewGroup {
+        name,
+        description,
+        hours,
+        media_variants,
+    } = new;
     let now = Utc::now();
     let (from, until) = minutes(hours);
     let sql = format!(
         "INSERT INTO groups (id, name, name_key, description, created_at, updated_at, \
-         active_from, active_until) VALUES ($1, $2, $3, $4, $5, $5, $6, $7) RETURNING {COLUMNS}"
+         active_from, active_until, media_variants) VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8) \
+         RETURNING {COLUMNS}"
     );
     let row: GroupRow = on_pool!(db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
         .bind(DbUuid::from(GroupId::new()))
@@ -99,10 +126,11 @@ pub async fn create(
         .bind(now)
         .bind(from)
         .bind(until)
+        .bind(media_variants.as_str())
         .fetch_one(pool)
         .await
         .map_err(name_conflict)?);
-    Ok(row.into_group(&[]))
+    row.into_group(&[])
 }
 
 /// `name_key` is an implementation detail; the API speaks of `name`.
@@ -122,7 +150,7 @@ pub async fn get(db: &Db, id: GroupId) -> Result<Group, StoreError> {
         .fetch_one(pool)
         .await?);
     let counts = counts(db, Some(id)).await?;
-    Ok(row.into_group(&counts))
+    row.into_group(&counts)
 }
 
 pub async fn find_by_name(db: &Db, name: &str) -> Result<Option<Group>, StoreError> {
@@ -136,7 +164,7 @@ pub async fn find_by_name(db: &Db, name: &str) -> Result<Option<Group>, StoreErr
         Some(r) => {
             let id: GroupId = r.id.into_id();
             let counts = counts(db, Some(id)).await?;
-            Ok(Some(r.into_group(&counts)))
+            Ok(Some(r.into_group(&counts)?))
         }
         None => Ok(None),
     }
@@ -149,21 +177,22 @@ pub async fn list(db: &Db) -> Result<Vec<Group>, StoreError> {
             .fetch_all(pool)
             .await?);
     let counts = counts(db, None).await?;
-    Ok(rows.into_iter().map(|r| r.into_group(&counts)).collect())
+    rows.into_iter().map(|r| r.into_group(&counts)).collect()
 }
 
-pub async fn update(
-    db: &Db,
-    id: GroupId,
-    name: Option<&str>,
-    description: Option<&str>,
-    hours: Option<Option<ActiveHours>>,
-) -> Result<Group, StoreError> {
+pub async fn update(db: &Db, id: GroupId, changes: GroupChanges<'_>) -> Result<Group, StoreError> {
+    let GroupChanges {
+        name,
+        description,
+        hours,
+        media_variants,
+    } = changes;
     let (from, until) = minutes(hours.flatten());
     let sql = "UPDATE groups SET name = COALESCE($2, name), name_key = COALESCE($3, name_key), \
                description = COALESCE($4, description), updated_at = $5, \
                active_from = CASE WHEN $6 THEN $7 ELSE active_from END, \
-               active_until = CASE WHEN $6 THEN $8 ELSE active_until END WHERE id = $1";
+               active_until = CASE WHEN $6 THEN $8 ELSE active_until END, \
+               media_variants = COALESCE($9, media_variants) WHERE id = $1";
     let done = on_pool!(db, |pool| sqlx::query(sql)
         .bind(DbUuid::from(id))
         .bind(name)
@@ -173,6 +202,7 @@ pub async fn update(
         .bind(hours.is_some())
         .bind(from)
         .bind(until)
+        .bind(media_variants.map(MediaVariants::as_str))
         .execute(pool)
         .await
         .map_err(name_conflict)?

@@ -7,6 +7,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use icf_core::account::group_name_key;
+use icf_core::enums::MediaVariants;
 use icf_core::ids::{AccountId, GroupId, ProxyId};
 use sqlx::types::Json;
 
@@ -81,12 +82,14 @@ pub enum LineOutcome {
 
 /// Imports account lines, [`CHUNK`] per transaction (all in one, rolled back, for a dry
 /// run). Lines without a proxy of their own get one of the reserve pool, in order, while
-/// any is free; each account gets its device from `make_device`.
+/// any is free; each account gets its device from `make_device`; a group named by a line
+/// and not found is made with `new_groups` as its media variants.
 pub async fn import_accounts(
     db: &Db,
     rows: &[ImportAccount],
     dry_run: bool,
     make_device: DeviceFactory<'_>,
+    new_groups: MediaVariants,
 ) -> Result<Vec<(usize, LineOutcome)>, StoreError> {
     // The reserve pool, handed out in order to lines without a proxy of their own.
     let free = crate::proxies::free(db, rows.len() as i64)
@@ -102,6 +105,7 @@ pub async fn import_accounts(
         free,
         used: HashSet::new(),
         make_device,
+        new_groups,
     };
     let mut tx = db.begin().await?;
     for part in rows.chunks(CHUNK) {
@@ -131,6 +135,7 @@ struct AccountImport<'a> {
     /// Proxies given to a line already.
     used: HashSet<ProxyId>,
     make_device: DeviceFactory<'a>,
+    new_groups: MediaVariants,
 }
 
 /// A proxy of the pool met by an import, with the account it serves.
@@ -234,12 +239,13 @@ impl AccountImport<'_> {
                 let now = Utc::now();
                 on_tx!(tx, |conn| sqlx::query(
                     "INSERT INTO groups (id, name, name_key, description, created_at, \
-                     updated_at) VALUES ($1, $2, $3, '', $4, $4)"
+                     updated_at, media_variants) VALUES ($1, $2, $3, '', $4, $4, $5)"
                 )
                 .bind(DbUuid::from(id))
                 .bind(name)
                 .bind(&key)
                 .bind(now)
+                .bind(self.new_groups.as_str())
                 .execute(conn)
                 .await
                 .map(|_| ())?);

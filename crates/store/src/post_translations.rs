@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use icf_core::enums::TranslationOrigin;
-use icf_core::ids::{GroupId, PostId};
+use icf_core::ids::{AccountId, GroupId, PostId};
 use icf_core::post::{PostTexts, PostTranslation};
 use sqlx::types::Json;
 
@@ -129,5 +129,24 @@ pub async fn languages_of_groups(db: &Db, groups: &[GroupId]) -> Result<Vec<Stri
     }
     out.sort();
     out.dedup();
+    Ok(out)
+}
+
+/// Every account of `groups` with its language, in a stable order: who gets which variant
+/// of a caption with alternatives.
+pub async fn accounts_of_groups(
+    db: &Db,
+    groups: &[GroupId],
+) -> Result<Vec<(AccountId, String)>, StoreError> {
+    let mut out = Vec::new();
+    for &g in groups {
+        let rows: Vec<(DbUuid, String)> = on_pool!(db, |pool| sqlx::query_as(
+            "SELECT id, language FROM accounts WHERE group_id = $1 ORDER BY id"
+        )
+        .bind(DbUuid::from(g))
+        .fetch_all(pool)
+        .await?);
+        out.extend(rows.into_iter().map(|(id, lang)| (id.into_id(), lang)));
+    }
     Ok(out)
 }

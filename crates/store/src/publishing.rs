@@ -5,9 +5,10 @@
 
 use chrono::{DateTime, Duration, Utc};
 use icf_core::account::Account;
-use icf_core::enums::{AccountStatus, ExecutionStatus, ProxyStatus, ProxyType};
+use icf_core::enums::{AccountStatus, ExecutionStatus, MediaVariants, ProxyStatus, ProxyType};
 use icf_core::ids::{AccountId, ExecutionId, JobId, PostId, ProxyId};
 use icf_core::jobs;
+use icf_core::variants::MediaVariantRecord;
 use serde_json::Value;
 use sqlx::types::Json;
 
@@ -35,6 +36,8 @@ pub struct ExecutionRun {
     pub comment_waits: bool,
     /// The post is a story (which may be kept out of the posting history).
     pub is_story: bool,
+    /// The account's group's media variants (a post's own setting wins over it).
+    pub group_variants: Option<MediaVariants>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -51,14 +54,17 @@ struct RunRow {
     alt_text: Option<Json<Vec<String>>>,
     comment_status: Option<String>,
     media_type: Option<String>,
+    group_variants: Option<String>,
 }
 
 pub async fn execution(db: &Db, id: ExecutionId) -> Result<ExecutionRun, StoreError> {
     let r: RunRow = on_pool!(db, |pool| sqlx::query_as(
         "SELECT e.id, e.post_id, e.account_id, e.caption_translated, e.status, e.upload_id, \
          e.updated_at, e.created_at, p.status AS post_status, e.alt_text, \
-         e.comment_status, p.media_type \
-         FROM post_executions e LEFT JOIN posts p ON p.id = e.post_id WHERE e.id = $1"
+         e.comment_status, p.media_type, g.media_variants AS group_variants \
+         FROM post_executions e LEFT JOIN posts p ON p.id = e.post_id \
+         LEFT JOIN accounts a ON a.id = e.account_id LEFT JOIN groups g ON g.id = a.group_id \
+         WHERE e.id = $1"
     )
     .bind(DbUuid::from(id))
     .fetch_one(pool)
@@ -79,7 +85,43 @@ pub async fn execution(db: &Db, id: ExecutionId) -> Result<ExecutionRun, StoreEr
         alt_text: r.alt_text.map(|j| j.0).unwrap_or_default(),
         comment_waits: r.comment_status.as_deref() == Some("queued"),
         is_story: r.media_type.as_deref() == Some("story"),
+        group_variants: r
+            .group_variants
+            .map(|v| v.parse())
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(format!("groups.media_variants: {e}")))?,
     })
+}
+
+/// The execution's place among its post's accounts (0, 1, 2, … in the order they were
+/// planned): what keeps two accounts' copies of the media provably apart. Stable: later
+/// executions of the post come after it.
+pub async fn variant_slot(db: &Db, exec: &ExecutionRun) -> Result<u32, StoreError> {
+    let n: i64 = on_pool!(db, |pool| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM post_executions WHERE post_id = $1 AND id < $2"
+    )
+    .bind(DbUuid::from(exec.post_id))
+    .bind(DbUuid::from(exec.id))
+    .fetch_one(pool)
+    .await?);
+    u32::try_from(n).map_err(|_| StoreError::Corrupt("post_executions: too many".into()))
+}
+
+/// Records what the account receives of each media item (its own copies), before upload.
+pub async fn set_variants(
+    db: &Db,
+    id: ExecutionId,
+    records: &[MediaVariantRecord],
+) -> Result<(), StoreError> {
+    on_pool!(db, |pool| sqlx::query(
+        "UPDATE post_executions SET variants = $2 WHERE id = $1"
+    )
+    .bind(DbUuid::from(id))
+    .bind(Json(records))
+    .execute(pool)
+    .await
+    .map(|_| ())?);
+    Ok(())
 }
 
 /// The attempt starts: `posting`, and one more attempt counted on the execution. Counted

@@ -129,6 +129,7 @@
     var cover = document.getElementById("cover").files[0];
     if (cover) data.append("cover", cover, cover.name);
     if (v("cover_offset_ms")) data.append("cover_offset_ms", v("cover_offset_ms"));
+    if (v("media_variants")) data.append("media_variants", v("media_variants"));
     var button = form.querySelector("button[type=submit]");
     button.disabled = true;
     form.classList.add("htmx-request");

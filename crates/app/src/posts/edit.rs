@@ -3,7 +3,7 @@
 //! groups and time.
 
 use chrono::{DateTime, Utc};
-use icf_core::enums::{JobPriority, PostStatus};
+use icf_core::enums::{JobPriority, MediaVariants, PostStatus};
 use icf_core::ids::{GroupId, PostId};
 use icf_core::post::{Post, check_caption};
 use icf_core::post_options::{PlaceInput, PostOptions, PostShape, UserTagInput};
@@ -48,6 +48,11 @@ pub struct UpdatePost {
     #[serde(default, with = "double_option")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<u64>))]
     pub cover_offset_ms: Option<Option<u64>>,
+    /// Each account's own copy of the media: `off`, `light` or `strong`; `null` follows
+    /// each account's group.
+    #[serde(default, with = "double_option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<MediaVariants>))]
+    pub media_variants: Option<Option<MediaVariants>>,
 }
 
 impl UpdatePost {
@@ -73,6 +78,7 @@ impl UpdatePost {
         take!(hide_like_counts);
         take!(share_to_feed);
         take!(cover_offset_ms);
+        take!(media_variants);
         any.then(|| o.normalized())
     }
 }

@@ -2,6 +2,7 @@
 //! structure), read into [`PostOptions`]. Checked against the post itself by
 //! [`PostOptions::check`] once its media are known.
 
+use icf_core::enums::MediaVariants;
 use icf_core::post_options::{PlaceInput, PostOptions, UserTagInput};
 
 use crate::{AppError, AppResult};
@@ -20,6 +21,7 @@ pub struct OptionFields {
     hide_like_counts: Option<String>,
     share_to_feed: Option<String>,
     cover_offset_ms: Option<String>,
+    media_variants: Option<String>,
 }
 
 impl OptionFields {
@@ -39,6 +41,7 @@ impl OptionFields {
             "hide_like_counts" => &mut self.hide_like_counts,
             "share_to_feed" => &mut self.share_to_feed,
             "cover_offset_ms" => &mut self.cover_offset_ms,
+            "media_variants" => &mut self.media_variants,
             _ => return false,
         };
         *slot = Some(value);
@@ -82,6 +85,15 @@ impl OptionFields {
                             "must be a whole number of milliseconds, like 1500",
                         )
                     })
+                })
+                .transpose()?,
+            media_variants: self
+                .media_variants
+                .filter(|v| !v.trim().is_empty())
+                .map(|v| {
+                    v.trim()
+                        .parse::<MediaVariants>()
+                        .map_err(|e| AppError::validation("media_variants", e.to_string()))
                 })
                 .transpose()?,
         };

@@ -7,6 +7,7 @@ use icf_store::executions::ExecutionView;
 use serde::Serialize;
 
 use icf_core::execution::ExecutionTotals;
+use icf_core::variants::closest_pair;
 
 use crate::{App, AppError, AppResult};
 
@@ -17,6 +18,10 @@ pub struct Executions {
     #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
     pub items: Vec<ExecutionView>,
     pub totals: ExecutionTotals,
+    /// With accounts' own copies of the media: the smallest perceptual distance (bits of
+    /// 64) between the copies of one media item given to two different accounts. `null`
+    /// with fewer than two accounts' copies.
+    pub closest_pair: Option<u32>,
 }
 
 /// The post's executions (404 when the post does not exist).
@@ -31,8 +36,14 @@ pub async fn list(app: &App, id: PostId) -> AppResult<Executions> {
 /// view keeps polling a post deleted meanwhile).
 pub async fn current(app: &App, id: PostId) -> AppResult<Executions> {
     let items = icf_store::executions::list(&app.db, id).await?;
+    let copies: Vec<&[_]> = items
+        .iter()
+        .filter(|e| !e.variants.is_empty())
+        .map(|e| e.variants.as_slice())
+        .collect();
     Ok(Executions {
         totals: ExecutionTotals::count(items.iter().map(|e| e.status)),
+        closest_pair: closest_pair(&copies),
         items,
     })
 }

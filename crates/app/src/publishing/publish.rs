@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use super::captions::final_captions;
 use super::plan::{PlanResponse, compute, response};
+use crate::translations::variants::{account_texts, is_spun};
 use crate::{App, AppError, AppResult};
 
 /// When and how urgently to publish, as a client asks for it.
@@ -101,12 +102,27 @@ pub async fn publish(app: &App, id: PostId, options: PublishOptions) -> AppResul
     languages.sort();
     languages.dedup();
     let captions = final_captions(app, &post, &languages).await?;
+    // A caption with alternatives: each account its own variant, in its language.
+    let own = if is_spun(&post) {
+        let accounts: Vec<_> = computed
+            .items
+            .iter()
+            .map(|(c, _, _)| (c.id, c.language.clone()))
+            .collect();
+        Some(account_texts(app, &post, &accounts, &captions).await?)
+    } else {
+        None
+    };
 
     let rows: Vec<PlannedExecution> = computed
         .items
         .iter()
-        .map(|(c, eta, _)| {
-            let texts = captions.get(&c.language).cloned().unwrap_or_default();
+        .enumerate()
+        .map(|(i, (c, eta, _))| {
+            let texts = match &own {
+                Some(own) => own.get(i).cloned().unwrap_or_default(),
+                None => captions.get(&c.language).cloned().unwrap_or_default(),
+            };
             PlannedExecution {
                 account_id: c.id,
                 language: c.language.clone(),

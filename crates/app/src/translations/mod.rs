@@ -5,3 +5,4 @@
 pub mod edit;
 pub mod refresh;
 pub mod text;
+pub mod variants;

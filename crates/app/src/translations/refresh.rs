@@ -10,6 +10,7 @@ use icf_translate::Translation;
 use icf_translate::service::{LanguageResult, translate_caption};
 use serde::{Deserialize, Serialize};
 
+use super::variants::{VariantsPreview, is_spun, preview, sample_source};
 use crate::{App, AppError, AppResult};
 
 /// What to translate a post into, beyond its audience's languages.
@@ -45,6 +46,10 @@ pub struct PreviewItem {
     pub warnings: Vec<String>,
     /// Why there is no text: no provider configured, the provider failed, …
     pub error: Option<String>,
+    /// For a caption with alternatives (`{Hello|Hi}`): how many distinct captions this
+    /// language's accounts get, with a few of them. `text` is then one of them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub variants: Option<VariantsPreview>,
 }
 
 /// The post's caption in every language it needs, as stored after the refresh.
@@ -114,12 +119,20 @@ pub async fn refresh(
         .filter(|l| l.code() != source.code() && (overwrite_edits || !is_edit(l.code())))
         .collect();
 
+    let spun = is_spun(post);
     let mut fresh = Vec::new();
     let mut no_provider = None;
     if !targets.is_empty() {
         match app.translation.as_deref() {
+            // With alternatives, a language's stored texts are one variant's, as a sample;
+            // each account's own variant is translated when it is published.
             Some(t) if !post.caption_original.trim().is_empty() => {
-                fresh = translate_texts(app, t, post, source, &targets).await;
+                let sample = if spun {
+                    sample_source(post)
+                } else {
+                    post.clone()
+                };
+                fresh = translate_texts(app, t, &sample, source, &targets).await;
             }
             Some(_) => {}
             None => no_provider = Some(icf_translate::TranslateError::NotConfigured.to_string()),
@@ -142,6 +155,11 @@ pub async fn refresh(
     let fresh: Vec<LanguageResult> = fresh.into_iter().map(|(r, _)| r).collect();
 
     let stored = icf_store::post_translations::list(&app.db, post.id).await?;
+    let mut variants = if spun {
+        preview(app, post, &langs).await?
+    } else {
+        Default::default()
+    };
     let items =
         langs
             .iter()
@@ -166,6 +184,7 @@ pub async fn refresh(
                         })),
                         _ => None,
                     },
+                    variants: variants.remove(code),
                 }
             })
             .collect();

@@ -92,9 +92,14 @@ pub(super) async fn record(
         }
         End::Failed(msg) => Outcome::Abandon(msg),
     };
-    if !matches!(outcome, Outcome::Failure(_) | Outcome::RetryAfter(_))
-        && let Some(status) = publishing::finish_post_if_done(&engine.db, exec.post_id).await?
-    {
+    if matches!(outcome, Outcome::Failure(_) | Outcome::RetryAfter(_)) {
+        return Ok(outcome);
+    }
+    // The execution ended: its own copies of the media will not be uploaded again (a
+    // manual retry makes the same bytes anew).
+    crate::variants::forget(engine, exec).await;
+    if let Some(status) = publishing::finish_post_if_done(&engine.db, exec.post_id).await? {
+        crate::variants::post_ended(engine, exec.post_id).await;
         crate::alerts::post_ended(&engine.db, &engine.settings.alerts, exec.post_id, status).await;
     }
     Ok(outcome)

@@ -15,6 +15,7 @@ use super::options::{self, Unusable};
 use crate::connection::Connection;
 use crate::engine::Engine;
 use crate::error::EngineError;
+use crate::variants::{self, VariantError};
 
 pub const UNCONFIRMED: &str =
     "unconfirmed — check the account before reposting (configure may have published it)";
@@ -104,7 +105,25 @@ async fn upload_and_configure(
             return Ok(Ok(End::Failed(msg)));
         }
     };
-    let media = &prepared.media;
+    // The account's own copy of the media, when its post or group asks for one.
+    let own;
+    let media = match variants::strength(prepared.options.media_variants, exec) {
+        None => &prepared.media,
+        Some(strength) => {
+            match variants::for_execution(engine, exec, &prepared.media, strength).await {
+                Ok(m) => {
+                    own = m;
+                    &own
+                }
+                Err(VariantError::Media(msg)) => {
+                    publishing::mark_failed(&engine.db, exec.id, "bad_media", &msg).await?;
+                    return Ok(Ok(End::Failed(msg)));
+                }
+                Err(VariantError::Disk(msg)) => return Ok(Ok(End::Retry(msg))),
+                Err(VariantError::Store(e)) => return Err(e),
+            }
+        }
+    };
     let uploaded = match upload(engine, exec, conn, media).await {
         Ok(u) => u,
         Err(e) => return Ok(Err(e)),

@@ -98,6 +98,9 @@ impl Fixture {
         // Background upkeep would send its own requests to the simulators mid-measurement.
         vars.insert("ICF_ACCOUNT_CHECK_HOURS".into(), "0".into());
         vars.insert("ICF_PROXY_CHECK_MINUTES".into(), "0".into());
+        // B1–B7 measure one file sent to every account, as before media variants (and
+        // stay comparable with their earlier figures); B8 asks for copies itself.
+        vars.insert("ICF_MEDIA_VARIANTS_DEFAULT".into(), "off".into());
         for (k, v) in extra {
             vars.insert((*k).to_owned(), v.clone());
         }
@@ -299,13 +302,25 @@ impl Fixture {
         caption: &str,
         language: &str,
     ) -> anyhow::Result<String> {
+        self.photo_post_of(groups, caption, language, square_jpeg(1080)?)
+            .await
+    }
+
+    /// A draft photo post of `jpeg` (a photo of the caller's).
+    pub async fn photo_post_of(
+        &self,
+        groups: &[&str],
+        caption: &str,
+        language: &str,
+        jpeg: Vec<u8>,
+    ) -> anyhow::Result<String> {
         let form = reqwest::multipart::Form::new()
             .text("caption", caption.to_owned())
             .text("original_language", language.to_owned())
             .text("target_groups", json!(groups).to_string())
             .part(
                 "media",
-                reqwest::multipart::Part::bytes(square_jpeg(1080)?).file_name("photo.jpg"),
+                reqwest::multipart::Part::bytes(jpeg).file_name("photo.jpg"),
             );
         let resp = self
             .client

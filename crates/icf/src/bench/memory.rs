@@ -15,7 +15,7 @@ use super::world::{World, age_accounts, wait_all_ended};
 const ACCOUNTS: usize = 50;
 
 /// Peak resident memory (VmHWM) of a process, in MB.
-fn peak_mb(pid: u32) -> f64 {
+pub(super) fn peak_mb(pid: u32) -> f64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {

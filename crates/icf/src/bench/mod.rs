@@ -12,6 +12,7 @@ mod punctuality;
 mod soak;
 mod throughput;
 mod translation;
+mod variants;
 mod world;
 
 pub use figure::{Figure, ms};
@@ -34,6 +35,8 @@ pub enum Which {
     Translation,
     /// B7: serve + two workers publishing with faults for a long time (not in `all`).
     Soak,
+    /// B8: a photo post to 100 accounts with each account's own copy, and without.
+    Variants,
 }
 
 #[derive(Debug, clap::Args)]
@@ -78,6 +81,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             Which::Memory,
             Which::Punctuality,
             Which::Translation,
+            Which::Variants,
         ]
     } else {
         args.which.clone()
@@ -122,6 +126,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
                 Which::Punctuality => punctuality::run(store, args.executions).await,
                 Which::Translation => translation::run(store).await,
                 Which::Soak => soak::run(store, args.soak_minutes).await,
+                Which::Variants => variants::run(store).await,
             };
             match figures {
                 Ok(f) => {

@@ -178,8 +178,14 @@ async fn accounts(settings: &Settings, cmd: AccountsCommand) -> anyhow::Result<(
                 &cipher,
                 &text,
                 dry_run,
-                &language,
-                i32::try_from(settings.pacing.max_posts_per_day_per_account.min(100)).unwrap_or(10),
+                &icf_app::import::ImportDefaults {
+                    language,
+                    posts_limit_per_day: i32::try_from(
+                        settings.pacing.max_posts_per_day_per_account.min(100),
+                    )
+                    .unwrap_or(10),
+                    new_groups: settings.media.new_group_variants,
+                },
             )
             .await;
             db.close().await;

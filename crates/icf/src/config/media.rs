@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use icf_core::enums::MediaVariants;
 use icf_media::storage::S3Settings;
 
 use super::vars::{ConfigError, Vars};
@@ -27,6 +28,12 @@ pub struct MediaSettings {
     /// `ICF_MEDIA_CONCURRENCY` (default 2): how many photo decodes and ffprobe/ffmpeg runs
     /// go at once; further uploads wait their turn. Bounds their memory together.
     pub concurrency: usize,
+    /// `ICF_MEDIA_VARIANTS_DEFAULT` (default `light`): the media variants of a group made
+    /// by hand or by an import when nothing says otherwise: `off`, `light` or `strong`.
+    pub new_group_variants: MediaVariants,
+    /// `ICF_VARIANT_CONCURRENCY` (default 2): how many media variants a worker makes at
+    /// once (video re-encodes take a core each); further publishes wait their turn.
+    pub variant_concurrency: usize,
 }
 
 impl MediaSettings {
@@ -61,6 +68,12 @@ impl MediaSettings {
                 1_000_000_000,
             )?,
             concurrency: vars.ranged("ICF_MEDIA_CONCURRENCY", 2usize, 1, 64)?,
+            new_group_variants: vars.parse(
+                "ICF_MEDIA_VARIANTS_DEFAULT",
+                MediaVariants::Light,
+                "off, light or strong",
+            )?,
+            variant_concurrency: vars.ranged("ICF_VARIANT_CONCURRENCY", 2usize, 1, 64)?,
         })
     }
 }

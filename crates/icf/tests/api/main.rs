@@ -25,6 +25,7 @@ mod kept_clients;
 mod logs;
 mod metrics;
 mod migrations;
+mod originality;
 mod post_options;
 mod posts;
 mod proxies;

@@ -39,6 +39,7 @@ const EXPECTED: &[(&str, &[&str])] = &[
             "updated_at",
             "active_from",
             "active_until",
+            "media_variants",
         ],
     ),
     (
@@ -168,6 +169,7 @@ const EXPECTED: &[(&str, &[&str])] = &[
             "comment_id",
             "comment_error",
             "commented_at",
+            "variants",
         ],
     ),
     (

@@ -31,7 +31,7 @@ engine_tests!(
 const PW: &str = "ig-options-pw";
 
 /// The upload form: `texts` in order, then each of `files` as `media`.
-fn form(texts: &[(&str, &str)], files: Vec<Vec<u8>>) -> Form {
+pub(crate) fn form(texts: &[(&str, &str)], files: Vec<Vec<u8>>) -> Form {
     let mut form = Form::new();
     for (name, value) in texts {
         form = form.text((*name).to_owned(), (*value).to_owned());
@@ -293,7 +293,7 @@ async fn group_of(
     group
 }
 
-async fn executions(app: &TestApp, token: &str, post: &str) -> Vec<Value> {
+pub(crate) async fn executions(app: &TestApp, token: &str, post: &str) -> Vec<Value> {
     app.get_ok(token, &format!("/api/posts/{post}/executions"))
         .await["items"]
         .as_array()
@@ -302,7 +302,7 @@ async fn executions(app: &TestApp, token: &str, post: &str) -> Vec<Value> {
 }
 
 /// Waits until every execution (and its first comment, if any) has ended.
-async fn until_done(app: &TestApp, token: &str, post: &str) -> Vec<Value> {
+pub(crate) async fn until_done(app: &TestApp, token: &str, post: &str) -> Vec<Value> {
     wait_for(
         async || {
             executions(app, token, post).await.iter().all(|e| {
@@ -322,7 +322,7 @@ async fn until_done(app: &TestApp, token: &str, post: &str) -> Vec<Value> {
 
 /// Uploads `form` as a post, publishes it now and waits until every execution and first
 /// comment has ended (a worker must run): the post's id and its executions.
-async fn publish_upload(app: &TestApp, admin: &str, form: Form) -> (String, Vec<Value>) {
+pub(crate) async fn publish_upload(app: &TestApp, admin: &str, form: Form) -> (String, Vec<Value>) {
     let (status, post) = app.upload(admin, form).await;
     assert_eq!(status, StatusCode::CREATED, "{post}");
     let id = post["id"].as_str().unwrap().to_owned();
@@ -332,7 +332,7 @@ async fn publish_upload(app: &TestApp, admin: &str, form: Form) -> (String, Vec<
 }
 
 /// Fast pacing: the spacing and the comment's wait in milliseconds.
-const FAST: &[(&str, &str)] = &[
+pub(crate) const FAST: &[(&str, &str)] = &[
     ("ICF_PACING_SPEED", "3600"),
     ("ICF_WORKER_POLL_SECS", "1"),
     ("MIN_DELAY_BETWEEN_POSTS_SEC", "0"),

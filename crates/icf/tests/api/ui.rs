@@ -32,7 +32,7 @@ fn no_redirects() -> Client {
 }
 
 /// Signs in through the form; returns the `icf_session=…` cookie pair.
-async fn ui_cookie(app: &TestApp, user: &str, password: &str) -> String {
+pub(crate) async fn ui_cookie(app: &TestApp, user: &str, password: &str) -> String {
     let resp = no_redirects()
         .post(app.url("/login"))
         .form(&[("username", user), ("password", password)])
@@ -44,7 +44,7 @@ async fn ui_cookie(app: &TestApp, user: &str, password: &str) -> String {
     set.split(';').next().unwrap().to_owned()
 }
 
-async fn page(app: &TestApp, cookie: &str, path: &str) -> (StatusCode, String) {
+pub(crate) async fn page(app: &TestApp, cookie: &str, path: &str) -> (StatusCode, String) {
     let resp = no_redirects()
         .get(app.url(path))
         .header("cookie", cookie)

@@ -443,6 +443,13 @@ async fn an_operator_publishes_to_twenty_accounts_from_the_browser() {
     // Instagram's limits as the server has them (5 hashtags since December 2025).
     assert!(counter.contains("1/5 "), "hashtag counter: {counter}");
     assert!(counter.contains("1/20 "), "mention counter: {counter}");
+    // Each account its own copy of the photo, more visibly changed than the default.
+    c.find(Locator::Css("#media_variants"))
+        .await
+        .unwrap()
+        .select_by_value("strong")
+        .await
+        .unwrap();
     shots.step(&c, "composer").await;
     let post = submit_draft(&c).await;
 
@@ -737,6 +744,8 @@ async fn an_operator_sets_post_options_and_sees_the_media() {
         "@anna",
         "@bob",
         "hidden",
+        "Media copies",
+        "strong",
     ] {
         assert!(options.contains(want), "{want} in {options}");
     }
@@ -773,6 +782,7 @@ async fn an_operator_sets_post_options_and_sees_the_media() {
         json!(["bob"]),
         "{stored}"
     );
+    assert_eq!(stored["options"]["media_variants"], "strong", "{stored}");
 
     // The list shows the post's thumbnail.
     c.goto(&app.url("/posts")).await.unwrap();

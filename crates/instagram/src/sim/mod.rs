@@ -5,8 +5,9 @@
 //! Control endpoints (not part of Instagram): `POST /__sim/accounts` (create or replace an
 //! account and its faults; every account is also a user others can tag or invite),
 //! `POST /__sim/venues` (a place `location_search` finds), `PUT /__sim/faults` (global
-//! faults), `GET /__sim/media` (`?username=`: the posts with their options and comments),
-//! `GET /__sim/stats` (how many Instagram requests arrived), `POST` and `GET /__sim/trace`
+//! faults), `GET /__sim/media` (`?username=`: the posts with their options, comments and
+//! the files received: `files: [{sha256, width, height, phash}]`), `GET
+//! /__sim/media/{media_id}/files/{index}` (the bytes received), `GET /__sim/stats` (how many Instagram requests arrived), `POST` and `GET /__sim/trace`
 //! (the recording mode: start, then take what was recorded).
 
 // Handlers return Instagram's error answer as `Err(Response)` so `?` reads like the
@@ -15,6 +16,7 @@
 
 mod answers;
 mod caa;
+mod files;
 mod handle;
 mod login;
 mod options;
@@ -43,7 +45,7 @@ use tokio::task::JoinHandle;
 
 use state::Sim;
 pub use state::{
-    Faults, SimAccount, SimComment, SimCover, SimLocation, SimMedia, SimUsertag, SimVenue,
+    Faults, SimAccount, SimComment, SimCover, SimFile, SimLocation, SimMedia, SimUsertag, SimVenue,
 };
 
 /// How the simulator is reached.
@@ -172,6 +174,12 @@ impl Simulator {
         self.sim.media(username)
     }
 
+    /// [`Simulator::media`] with every file's perceptual hash measured.
+    pub async fn media_measured(&self, username: Option<&str>) -> Vec<SimMedia> {
+        self.sim.measure_files().await;
+        self.sim.media(username)
+    }
+
     /// Seeds a venue that `location_search` finds near its point; the answer carries its
     /// stable `external_id`.
     pub fn add_venue(&self, name: &str, address: &str, lat: f64, lng: f64) -> SimVenue {
@@ -238,6 +246,10 @@ fn router(sim: Arc<Sim>) -> Router {
         .route("/__sim/accounts", post(add_account))
         .route("/__sim/faults", put(set_faults))
         .route("/__sim/media", get(list_media))
+        .route(
+            "/__sim/media/{media_id}/files/{index}",
+            get(files::file_bytes),
+        )
         .route("/__sim/venues", post(add_venue))
         .route("/__sim/stats", get(stats))
         .route("/__sim/trace", post(start_trace).get(take_trace))
@@ -307,6 +319,7 @@ struct MediaQuery {
 }
 
 async fn list_media(State(sim): State<Arc<Sim>>, Query(q): Query<MediaQuery>) -> Response {
+    sim.measure_files().await;
     axum::Json(json!({"items": sim.media(q.username.as_deref())})).into_response()
 }
 

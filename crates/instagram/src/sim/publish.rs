@@ -14,8 +14,10 @@ use serde_json::{Map, Value, json};
 use super::answers::{
     bad_upload, dropped_connection, fail, json_response, needs_reupload, server_error_page,
 };
+
+use super::files::hex;
 use super::options;
-use super::state::{Answer, Faults, Sim, SimCover, SimMedia, Upload, header, shortcode};
+use super::state::{Answer, Faults, Sim, SimCover, SimFile, SimMedia, Upload, header, shortcode};
 use crate::wire::parse_signed;
 use sha2::{Digest, Sha256};
 
@@ -50,20 +52,23 @@ impl Sim {
         let Ok(image) = image::load_from_memory_with_format(body, image::ImageFormat::Jpeg) else {
             return Err(bad_upload("Uploaded image isn't a valid JPEG"));
         };
-        let mut g = self.lock();
         let key = (username.to_owned(), upload_id.clone());
-        match g.uploads.get_mut(&key) {
-            // The cover of a video shares its upload id.
-            Some(Upload::Video { cover, .. }) => {
+        let is_cover = matches!(self.lock().uploads.get(&key), Some(Upload::Video { .. }));
+        // A video's cover shares its upload id; it is listed as the video's cover.
+        let file = (!is_cover).then(|| self.keep_photo(body, image.width(), image.height()));
+        let mut g = self.lock();
+        match (g.uploads.get_mut(&key), file) {
+            (Some(Upload::Video { cover, .. }), _) => {
                 *cover = Some(SimCover {
                     width: image.width(),
                     height: image.height(),
                     sha256: hex(&Sha256::digest(body)),
                 })
             }
-            _ => {
-                g.uploads.insert(key, Upload::Photo);
+            (_, Some(file)) => {
+                g.uploads.insert(key, Upload::Photo(file));
             }
+            (_, None) => return Err(needs_reupload()),
         }
         Ok(json_response(
             StatusCode::OK,
@@ -85,14 +90,15 @@ impl Sim {
                 json!({"offset": 0, "status": "ok"}),
             ));
         }
-        if !probe_video(body).await {
+        let Some(file) = self.keep_video(body).await else {
             return Err(bad_upload("Uploaded video could not be processed"));
-        }
+        };
         let reel = params.get("is_clips_video").and_then(Value::as_str) == Some("1");
         let pending = self.faults_for(Some(username)).transcode_pending;
         self.lock().uploads.insert(
             (username.to_owned(), upload_id.clone()),
             Upload::Video {
+                file,
                 cover: None,
                 reel,
                 pending,
@@ -115,13 +121,14 @@ impl Sim {
         let v = parse_signed(body).ok_or_else(invalid_parameters)?;
         let upload_id = text(&v, "upload_id");
         configure_faults(faults)?;
-        let (children, cover) = self.check_uploads(username, kind, &upload_id, &v)?;
+        let (files, cover) = self.check_uploads(username, kind, &upload_id, &v)?;
         let options = {
             let g = self.lock();
             options::read(&v, kind, pk, &g.accounts)?
         };
         let mut record = self.new_media(username, pk, kind, text(&v, "caption"), upload_id);
-        record.children = children;
+        record.children = if kind == "carousel" { files.len() } else { 0 };
+        record.files = files;
         record.cover = cover;
         options.apply(&mut record);
         self.publish(record, pk, faults)
@@ -161,6 +168,7 @@ impl Sim {
             like_and_view_counts_disabled: false,
             share_to_feed: true,
             cover: None,
+            files: Vec::new(),
             coauthor_pks: Vec::new(),
         }
     }
@@ -178,31 +186,21 @@ impl Sim {
     }
 
     /// The uploads a configure names must be there (and a video's cover, and its
-    /// transcoding done): a carousel's item count, and a video's or reel's cover.
+    /// transcoding done): the files in the post's order, and a video's or reel's cover.
     fn check_uploads(
         &self,
         username: &str,
         kind: &str,
         upload_id: &str,
         v: &Value,
-    ) -> Result<(usize, Option<SimCover>), Response> {
+    ) -> Result<(Vec<SimFile>, Option<SimCover>), Response> {
         let mut g = self.lock();
         match kind {
-            "photo" => {
-                if !matches!(
-                    g.uploads.get(&(username.to_owned(), upload_id.to_owned())),
-                    Some(Upload::Photo)
-                ) {
-                    return Err(needs_reupload());
-                }
-                Ok((0, None))
-            }
-            "video" => {
-                check_video(&mut g.uploads, username, upload_id, Some(false), true).map(|c| (0, c))
-            }
-            "reel" => {
-                check_video(&mut g.uploads, username, upload_id, Some(true), true).map(|c| (0, c))
-            }
+            "photo" => Ok((vec![check_photo(&g.uploads, username, upload_id)?], None)),
+            "video" => check_video(&mut g.uploads, username, upload_id, Some(false), true)
+                .map(|(f, c)| (vec![f], c)),
+            "reel" => check_video(&mut g.uploads, username, upload_id, Some(true), true)
+                .map(|(f, c)| (vec![f], c)),
             _ => {
                 let items = v
                     .get("children_metadata")
@@ -215,21 +213,19 @@ impl Sim {
                         json!({"message":"Invalid number of children for the album.","status":"fail"}),
                     ));
                 }
+                let mut files = Vec::with_capacity(items.len());
                 for item in &items {
                     let id = item
                         .get("upload_id")
                         .and_then(Value::as_str)
                         .unwrap_or_default();
-                    if item.get("clips").is_some() {
-                        check_video(&mut g.uploads, username, id, None, true)?;
-                    } else if !matches!(
-                        g.uploads.get(&(username.to_owned(), id.to_owned())),
-                        Some(Upload::Photo)
-                    ) {
-                        return Err(needs_reupload());
-                    }
+                    files.push(if item.get("clips").is_some() {
+                        check_video(&mut g.uploads, username, id, None, true)?.0
+                    } else {
+                        check_photo(&g.uploads, username, id)?
+                    });
                 }
-                Ok((items.len(), None))
+                Ok((files, None))
             }
         }
     }
@@ -269,17 +265,30 @@ pub(super) fn configure_faults(faults: &Faults) -> Result<(), Response> {
 
 pub(super) type Uploads = HashMap<(String, String), Upload>;
 
+/// A photo upload must be there; its file is the answer.
+pub(super) fn check_photo(
+    uploads: &Uploads,
+    username: &str,
+    id: &str,
+) -> Result<SimFile, Response> {
+    match uploads.get(&(username.to_owned(), id.to_owned())) {
+        Some(Upload::Photo(file)) => Ok(file.clone()),
+        _ => Err(needs_reupload()),
+    }
+}
+
 /// A video upload is ready for configure once its cover arrived (a story video has none)
-/// and transcoding is done; the cover is the answer.
+/// and transcoding is done; the file and its cover are the answer.
 pub(super) fn check_video(
     uploads: &mut Uploads,
     username: &str,
     id: &str,
     want_reel: Option<bool>,
     need_cover: bool,
-) -> Result<Option<SimCover>, Response> {
+) -> Result<(SimFile, Option<SimCover>), Response> {
     match uploads.get_mut(&(username.to_owned(), id.to_owned())) {
         Some(Upload::Video {
+            file,
             cover,
             reel,
             pending,
@@ -294,7 +303,7 @@ pub(super) fn check_video(
                     json!({"message":"Transcode not finished yet.","status":"fail"}),
                 ));
             }
-            Ok(cover.clone())
+            Ok((file.clone(), cover.clone()))
         }
         _ => Err(needs_reupload()),
     }
@@ -324,33 +333,4 @@ pub(super) fn media_json(m: &SimMedia, owner: u64) -> Value {
         options::echo(m, owner, &mut out);
     }
     Value::Object(out)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// A video must be something ffprobe reads as having a video stream.
-async fn probe_video(bytes: &[u8]) -> bool {
-    let Ok(file) = tempfile::NamedTempFile::new() else {
-        return false;
-    };
-    if std::fs::write(file.path(), bytes).is_err() {
-        return false;
-    }
-    let out = tokio::process::Command::new("ffprobe")
-        .args([
-            "-v",
-            "error",
-            "-select_streams",
-            "v:0",
-            "-show_entries",
-            "stream=codec_type",
-            "-of",
-            "csv=p=0",
-        ])
-        .arg(file.path())
-        .output()
-        .await;
-    matches!(out, Ok(o) if o.status.success() && String::from_utf8_lossy(&o.stdout).contains("video"))
 }

@@ -150,6 +150,9 @@ pub struct SimMedia {
     /// The cover JPEG uploaded for a video or reel.
     #[serde(default)]
     pub cover: Option<SimCover>,
+    /// The photos and videos received, in the post's order (a carousel's items).
+    #[serde(default)]
+    pub files: Vec<SimFile>,
     /// The collaborators' user ids, for the answers.
     #[serde(skip)]
     pub(super) coauthor_pks: Vec<u64>,
@@ -203,6 +206,22 @@ pub struct SimCover {
     pub sha256: String,
 }
 
+/// A photo or video as Instagram received it (a video's cover is listed apart).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SimFile {
+    /// Lowercase hex of the file's SHA-256.
+    pub sha256: String,
+    pub width: u32,
+    pub height: u32,
+    /// The 64-bit perceptual hash as 16 hex digits (`icf_media::variant`'s definition: a
+    /// video's is its defining frame's), measured when the media is listed.
+    #[serde(default)]
+    pub phash: Option<String>,
+    /// A video (MP4) rather than a JPEG.
+    #[serde(default)]
+    pub video: bool,
+}
+
 /// A place `location_search` finds, seeded by `POST /__sim/venues`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SimVenue {
@@ -218,8 +237,9 @@ pub struct SimVenue {
 
 #[derive(Debug, Clone)]
 pub(super) enum Upload {
-    Photo,
+    Photo(SimFile),
     Video {
+        file: SimFile,
         cover: Option<SimCover>,
         reel: bool,
         pending: u32,
@@ -253,6 +273,8 @@ pub(super) struct Inner {
     pub(super) network_info: HashMap<String, Value>,
     pub(super) venues: Vec<SimVenue>,
     pub(super) next_comment_pk: u64,
+    /// Perceptual hashes of kept files, by SHA-256 (measured once each).
+    pub(super) phashes: HashMap<String, String>,
 }
 
 pub(super) struct Sim {
@@ -262,6 +284,8 @@ pub(super) struct Sim {
     pub(super) pub_b64: String,
     /// The recording mode (off unless asked for).
     pub(super) recorder: super::record::Recorder,
+    /// Every photo and video received, by SHA-256; gone with the simulator.
+    pub(super) files_dir: tempfile::TempDir,
 }
 
 pub(super) type Answer = Result<Response, Response>;
@@ -324,11 +348,16 @@ impl Sim {
                 network_info: HashMap::new(),
                 venues: Vec::new(),
                 next_comment_pk: 18_000_000_000_000_000,
+                phashes: HashMap::new(),
             }),
             key,
             key_id: rand::rng().random_range(1..=255),
             pub_b64: STANDARD.encode(pem),
             recorder: Default::default(),
+            files_dir: tempfile::Builder::new()
+                .prefix("icf-sim-files-")
+                .tempdir()
+                .unwrap_or_else(|e| panic!("cannot make the simulator's folder for uploads: {e}")),
         };
         for a in seed {
             sim.upsert(a);

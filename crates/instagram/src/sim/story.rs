@@ -7,9 +7,11 @@ use axum::response::Response;
 use chrono::{Duration, Utc};
 use serde_json::{Value, json};
 
-use super::answers::{fail, json_response, needs_reupload};
-use super::publish::{check_video, configure_faults, invalid_parameters, media_json, text};
-use super::state::{Answer, Faults, Sim, Upload};
+use super::answers::{fail, json_response};
+use super::publish::{
+    check_photo, check_video, configure_faults, invalid_parameters, media_json, text,
+};
+use super::state::{Answer, Faults, Sim};
 use crate::wire::parse_signed;
 
 /// How long a story stays in the tray.
@@ -28,17 +30,14 @@ impl Sim {
         let upload_id = text(&v, "upload_id");
         check_story_body(&v, pk, video)?;
         configure_faults(faults)?;
-        {
+        let file = {
             let mut g = self.lock();
             if video {
-                check_video(&mut g.uploads, username, &upload_id, Some(false), false)?;
-            } else if !matches!(
-                g.uploads.get(&(username.to_owned(), upload_id.clone())),
-                Some(Upload::Photo)
-            ) {
-                return Err(needs_reupload());
+                check_video(&mut g.uploads, username, &upload_id, Some(false), false)?.0
+            } else {
+                check_photo(&g.uploads, username, &upload_id)?
             }
-        }
+        };
         // A video story has no caption field; instagrapi drops it.
         let caption = if video {
             String::new()
@@ -47,6 +46,7 @@ impl Sim {
         };
         let mut record = self.new_media(username, pk, "story", caption, upload_id);
         record.story_kind = Some(if video { "video" } else { "photo" }.to_owned());
+        record.files = vec![file];
         self.publish(record, pk, faults)
     }
 

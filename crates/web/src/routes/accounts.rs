@@ -145,8 +145,11 @@ pub async fn import(
         &state.app.cipher,
         &text,
         dry_run,
-        &language,
-        limit,
+        &icf_app::import::ImportDefaults {
+            language,
+            posts_limit_per_day: limit,
+            new_groups: state.app.uploads.new_group_variants,
+        },
     )
     .await
     .map_err(icf_app::AppError::from)?;

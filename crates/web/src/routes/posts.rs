@@ -10,7 +10,7 @@ use icf_app::posts::create::{DraftFields, Upload};
 use icf_app::posts::delete::DeletedPost;
 use icf_app::posts::edit::UpdatePost;
 use icf_app::posts::read::PostList;
-use icf_core::enums::{MediaType, PostStatus};
+use icf_core::enums::{MediaType, MediaVariants, PostStatus};
 use icf_core::ids::PostId;
 use icf_core::post::Post;
 use serde::Deserialize;
@@ -101,6 +101,9 @@ pub struct PostUpload {
     cover: Option<Vec<u8>>,
     /// Or the video's frame at this time (milliseconds) as its cover.
     cover_offset_ms: Option<u64>,
+    /// Each account's own copy of the media: `off` (the same file for all), `light`
+    /// (invisible changes) or `strong`. Absent: each account's group decides.
+    media_variants: Option<MediaVariants>,
 }
 
 /// Creates a draft post: streams the files to storage, converts photos to the JPEG Instagram

@@ -331,8 +331,11 @@ pub async fn import(
         &state.app.cipher,
         &text,
         dry_run,
-        &language,
-        state.app.pacing.max_daily as i32,
+        &icf_app::import::ImportDefaults {
+            language,
+            posts_limit_per_day: state.app.pacing.max_daily as i32,
+            new_groups: state.app.uploads.new_group_variants,
+        },
     )
     .await
     {

@@ -5,6 +5,7 @@ use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use icf_app::groups::{self, CreateGroup, UpdateGroup};
+use icf_core::enums::{MediaVariants, ParseEnumError};
 use icf_core::ids::GroupId;
 use serde::Deserialize;
 
@@ -16,7 +17,13 @@ use crate::filters::delete_mode;
 use crate::query::Params;
 use crate::state::AppState;
 
-const FIELDS: &[&str] = &["name", "description", "active_hours", "form"];
+const FIELDS: &[&str] = &[
+    "name",
+    "description",
+    "active_hours",
+    "media_variants",
+    "form",
+];
 
 struct GroupRow {
     id: String,
@@ -24,6 +31,8 @@ struct GroupRow {
     description: String,
     /// `08:00-23:00`, empty: any hour.
     hours: String,
+    /// `off`, `light` or `strong`.
+    variants: &'static str,
     accounts: i64,
     languages: String,
     statuses: String,
@@ -34,6 +43,8 @@ struct GroupRow {
 struct GroupsPage {
     ctx: Ctx,
     groups: Vec<GroupRow>,
+    /// What a new group gets unless the form says otherwise.
+    default_variants: &'static str,
 }
 
 fn row(l: super::i18n::Lang, g: icf_core::account::Group) -> GroupRow {
@@ -56,6 +67,7 @@ fn row(l: super::i18n::Lang, g: icf_core::account::Group) -> GroupRow {
         name: g.name,
         description: g.description,
         hours: g.active_hours.unwrap_or_default(),
+        variants: g.media_variants.as_str(),
         accounts: g.accounts_count,
     }
 }
@@ -64,6 +76,7 @@ pub async fn list(State(state): State<AppState>, UiAdmin(ui): UiAdmin) -> Respon
     match groups::list(&state.app).await {
         Ok(gs) => GroupsPage {
             groups: gs.into_iter().map(|g| row(ui.l, g)).collect(),
+            default_variants: state.app.uploads.new_group_variants.as_str(),
             ctx: ui.ctx("groups"),
         }
         .into_response(),
@@ -79,6 +92,9 @@ pub struct GroupForm {
     /// Empty: any hour.
     #[serde(default)]
     active_hours: String,
+    /// Empty: the server's default for new groups (and unchanged on an edit).
+    #[serde(default)]
+    media_variants: String,
 }
 
 impl GroupForm {
@@ -90,20 +106,33 @@ impl GroupForm {
         Ok(self)
     }
 
-    fn into_new(self) -> CreateGroup {
-        CreateGroup {
-            name: self.name,
-            description: self.description,
-            active_hours: Some(self.active_hours),
+    /// The select's value; empty is "not said".
+    fn variants(&self) -> Result<Option<MediaVariants>, ApiError> {
+        match self.media_variants.trim() {
+            "" => Ok(None),
+            v => v
+                .parse()
+                .map(Some)
+                .map_err(|e: ParseEnumError| ApiError::validation("media_variants", e.to_string())),
         }
     }
 
-    fn into_change(self) -> UpdateGroup {
-        UpdateGroup {
+    fn into_new(self) -> Result<CreateGroup, ApiError> {
+        Ok(CreateGroup {
+            media_variants: self.variants()?,
+            name: self.name,
+            description: self.description,
+            active_hours: Some(self.active_hours),
+        })
+    }
+
+    fn into_change(self) -> Result<UpdateGroup, ApiError> {
+        Ok(UpdateGroup {
+            media_variants: self.variants()?,
             name: Some(self.name),
             description: Some(self.description),
             active_hours: Some(Some(self.active_hours)),
-        }
+        })
     }
 }
 
@@ -112,11 +141,11 @@ pub async fn create(
     _: UiAdmin,
     axum::Form(form): axum::Form<GroupForm>,
 ) -> Response {
-    let form = match form.checked() {
+    let new = match form.checked().and_then(GroupForm::into_new) {
         Ok(f) => f,
         Err(e) => return field_errors(FIELDS, e),
     };
-    match groups::create(&state.app, form.into_new()).await {
+    match groups::create(&state.app, new).await {
         Ok(_) => refresh(),
         Err(e) => field_errors(FIELDS, e.into()),
     }
@@ -190,11 +219,11 @@ pub async fn update(
     let Ok(id) = raw.parse::<GroupId>() else {
         return error_page(ui.l, ApiError::NotFound("group"));
     };
-    let form = match form.checked() {
+    let change = match form.checked().and_then(GroupForm::into_change) {
         Ok(f) => f,
         Err(e) => return field_errors(FIELDS, e),
     };
-    match groups::update(&state.app, id, form.into_change()).await {
+    match groups::update(&state.app, id, change).await {
         Ok(g) => redirect(&format!("/groups/{}", g.id)),
         Err(e) => field_errors(FIELDS, e.into()),
     }

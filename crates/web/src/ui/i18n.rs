@@ -313,6 +313,31 @@ pub(crate) const TABLE: &[(&str, &str)] = &[
     ),
     ("Warm-up", "Прогрев"),
     ("Posting hours", "Часы публикаций"),
+    ("Media copies", "Копии медиа"),
+    ("Own copy", "Своя копия"),
+    (
+        "variants for this language's accounts, for example:",
+        "вариантов для аккаунтов этого языка, например:",
+    ),
+    (
+        "as each account's group says",
+        "как задано в группе аккаунта",
+    ),
+    (
+        "Each account gets its own copy of the media (slightly cropped, recoloured, re-encoded), so no two accounts upload the same file.",
+        "Каждый аккаунт получает свою копию медиа (чуть обрезанную, с другим цветом и кодированием), поэтому никакие два аккаунта не загружают один и тот же файл.",
+    ),
+    ("bits from the original", "бит от оригинала"),
+    ("closest two accounts", "ближайшие два аккаунта"),
+    ("bits", "бит"),
+    (
+        "the smallest perceptual distance between the copies of two accounts",
+        "наименьшее перцептивное расстояние между копиями двух аккаунтов",
+    ),
+    (
+        "each account's own copy of the media",
+        "у каждого аккаунта своя копия медиа",
+    ),
     ("any hour", "в любое время"),
     (
         "in each account's own time zone; empty: any hour",
@@ -455,6 +480,9 @@ const WORDS: &[(&str, &str, &str)] = &[
         "the account is banned",
         "аккаунт заблокирован",
     ),
+    ("off", "off: the same file", "нет: один файл"),
+    ("light", "light: invisible", "лёгкие: незаметные"),
+    ("strong", "strong", "сильные"),
 ];
 
 impl Lang {

@@ -28,6 +28,10 @@ struct ExecRow {
     /// The first comment's step (empty when the post has none), and why it failed.
     comment: String,
     comment_error: String,
+    /// The account's own copy: how far from the original (bits of the perceptual hash,
+    /// the least over the post's items) and how similar (SSIM, the least); empty when it
+    /// got the original file.
+    copy: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -37,6 +41,8 @@ pub(super) struct ExecutionsFragment {
     post: String,
     rows: Vec<ExecRow>,
     t: ExecutionTotals,
+    /// The closest two accounts' copies, in bits; `None` without two copies.
+    closest: Option<u32>,
     /// The post's status, sent along (out of band) when the fragment refreshes alone.
     status: Option<String>,
 }
@@ -73,6 +79,7 @@ pub(super) async fn executions_fragment(
                     .unwrap_or_default(),
                 comment: e.comment_status.unwrap_or_default(),
                 comment_error: e.comment_error.unwrap_or_default(),
+                copy: copy_summary(l, &e.variants),
             }
         })
         .collect();
@@ -81,8 +88,21 @@ pub(super) async fn executions_fragment(
         post: id.to_string(),
         rows,
         t: executions.totals,
+        closest: executions.closest_pair,
         status: None,
     })
+}
+
+/// "9 bits from the original · SSIM 0.985" (the least over the post's items).
+fn copy_summary(l: Lang, records: &[icf_core::variants::MediaVariantRecord]) -> String {
+    let Some(distance) = records.iter().map(|r| r.distance).min() else {
+        return String::new();
+    };
+    let ssim = records.iter().map(|r| r.ssim).fold(f64::INFINITY, f64::min);
+    format!(
+        "{distance} {} · SSIM {ssim:.3}",
+        l.t("bits from the original")
+    )
 }
 
 /// The fragment alone, with the post's status (the live view's refresh).

@@ -131,6 +131,9 @@ fn option_lines(o: &PostOptions, l: Lang) -> Vec<(&'static str, String)> {
     if let Some(ms) = o.cover_offset_ms {
         out.push((l.t("Cover"), format!("{} {ms} ms", l.t("the frame at"))));
     }
+    if let Some(v) = o.media_variants {
+        out.push((l.t("Media copies"), l.word(v.as_str())));
+    }
     out
 }
 

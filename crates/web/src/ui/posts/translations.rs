@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use icf_app::posts::edit::UpdatePost;
 use icf_app::translations::edit::EditTexts;
 use icf_app::translations::refresh::TranslatePost;
+use icf_app::translations::variants::VariantsPreview;
 use icf_core::enums::TranslationOrigin;
 use icf_core::language::Language;
 use icf_core::post::{Post, PostTranslation};
@@ -35,6 +36,8 @@ pub(super) struct LangCard {
     first_comment: Option<String>,
     /// The alt texts in this language, one per media item, when the post has them.
     alt_text: Vec<String>,
+    /// A caption with alternatives: how many this language's accounts get, and samples.
+    variants: Option<VariantsPreview>,
 }
 
 impl LangCard {
@@ -91,6 +94,7 @@ pub(super) fn stored_cards(
                 saved: false,
                 first_comment: None,
                 alt_text: Vec::new(),
+                variants: None,
             }
             .shaped(post, t.first_comment, t.alt_text)
         })
@@ -110,6 +114,7 @@ pub(super) fn stored_cards(
                 saved: false,
                 first_comment: None,
                 alt_text: Vec::new(),
+                variants: None,
             }
             .shaped(
                 post,
@@ -165,6 +170,7 @@ pub async fn translate(State(state): State<AppState>, ui: Ui, Path(raw): Path<St
                 saved: false,
                 first_comment: None,
                 alt_text: Vec::new(),
+                variants: item.variants,
             }
             .shaped(&post, item.first_comment, item.alt_text)
         })
@@ -274,6 +280,7 @@ pub async fn edit_translation(
             saved: true,
             first_comment: None,
             alt_text: Vec::new(),
+            variants: None,
         }
         .shaped(&post, t.first_comment, t.alt_text),
         Err(e) => LangCard {
@@ -288,6 +295,7 @@ pub async fn edit_translation(
             saved: false,
             first_comment: None,
             alt_text: Vec::new(),
+            variants: None,
         }
         .shaped(&post, form.first_comment, form.alt_text.unwrap_or_default()),
     };
@@ -324,6 +332,7 @@ async fn save_source(
         saved,
         first_comment: None,
         alt_text: Vec::new(),
+        variants: None,
     };
     match result {
         Ok(p) => card(p.caption_original.clone(), None, true).shaped(
