@@ -443,13 +443,6 @@ async fn an_operator_publishes_to_twenty_accounts_from_the_browser() {
     // Instagram's limits as the server has them (5 hashtags since December 2025).
     assert!(counter.contains("1/5 "), "hashtag counter: {counter}");
     assert!(counter.contains("1/20 "), "mention counter: {counter}");
-    // Each account its own copy of the photo, more visibly changed than the default.
-    c.find(Locator::Css("#media_variants"))
-        .await
-        .unwrap()
-        .select_by_value("strong")
-        .await
-        .unwrap();
     shots.step(&c, "composer").await;
     let post = submit_draft(&c).await;
 
@@ -715,6 +708,13 @@ async fn an_operator_sets_post_options_and_sees_the_media() {
             .await
             .unwrap();
     }
+    // Each account its own copy of the photo, more visibly changed than the default.
+    c.find(Locator::Css("#media_variants"))
+        .await
+        .unwrap()
+        .select_by_value("strong")
+        .await
+        .unwrap();
     shots.step(&c, "composer").await;
     let post = submit_draft(&c).await;
 
