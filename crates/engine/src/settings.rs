@@ -40,7 +40,7 @@ pub struct VariantSettings {
 
 impl Default for VariantSettings {
     fn default() -> Self {
-        Self { concurrency: 2 }
+        Self { concurrency: 1 }
     }
 }
 

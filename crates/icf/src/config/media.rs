@@ -31,8 +31,10 @@ pub struct MediaSettings {
     /// `ICF_MEDIA_VARIANTS_DEFAULT` (default `light`): the media variants of a group made
     /// by hand or by an import when nothing says otherwise: `off`, `light` or `strong`.
     pub new_group_variants: MediaVariants,
-    /// `ICF_VARIANT_CONCURRENCY` (default 2): how many media variants a worker makes at
-    /// once (video re-encodes take a core each); further publishes wait their turn.
+    /// `ICF_VARIANT_CONCURRENCY` (default 1): how many media variants a worker makes at
+    /// once (a video's re-encode takes a core; a photo's copy about 100 MB of the worker's
+    /// memory at its peak, so one at a time keeps a worker under B4's 150 MB); further
+    /// publishes wait their turn.
     pub variant_concurrency: usize,
 }
 
@@ -73,7 +75,7 @@ impl MediaSettings {
                 MediaVariants::Light,
                 "off, light or strong",
             )?,
-            variant_concurrency: vars.ranged("ICF_VARIANT_CONCURRENCY", 2usize, 1, 64)?,
+            variant_concurrency: vars.ranged("ICF_VARIANT_CONCURRENCY", 1usize, 1, 64)?,
         })
     }
 }
