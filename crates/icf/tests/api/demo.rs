@@ -48,7 +48,9 @@ pub fn start_demo(dir: &std::path::Path, speed: u32) -> (std::process::Child, St
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_publishes_a_post_to_all_twenty_it_accounts() {
     let dir = tempfile::tempdir().unwrap();
-    let (mut child, base) = start_demo(dir.path(), 600);
+    let (child, base) = start_demo(dir.path(), 600);
+    // Stopped however the test ends: a failed assertion must not leave the demo running.
+    let _demo = Stopped(child);
     let client = reqwest::Client::builder().no_proxy().build().unwrap();
     let get = |path: String, token: String| {
         let (client, base) = (client.clone(), base.clone());
@@ -64,7 +66,7 @@ async fn the_demo_publishes_a_post_to_all_twenty_it_accounts() {
                 .unwrap()
         }
     };
-    let result = async {
+    async {
         let token = client
             .post(format!("{base}/api/auth/login"))
             .json(&json!({"username": "admin", "password": "demo-admin-password"}))
@@ -159,7 +161,14 @@ async fn the_demo_publishes_a_post_to_all_twenty_it_accounts() {
         assert_eq!(post["status"], "completed");
     }
     .await;
-    let _ = child.kill();
-    let _ = child.wait();
-    result
+}
+
+/// A child process killed when dropped.
+struct Stopped(std::process::Child);
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }

@@ -108,6 +108,23 @@ async fn publish_slowly(app: &TestApp, admin: &str, form: Form) -> (String, Vec<
     (id.clone(), ended(app, admin, &id).await)
 }
 
+/// The simulator with `names` (all in English, grown), the app with a worker, and a group
+/// of them asking for `variants`: the simulator, the app, an admin token and the
+/// group's ids as the upload form names them.
+async fn world(
+    engine: Engine,
+    names: &[&str],
+    variants: &str,
+    proxy: &ProxyProcess,
+) -> (Simulator, TestApp, String, String) {
+    let (sim, mut app) = app_with_simulator(engine, seeds(names), FAST).await;
+    let admin = app.admin_token().await;
+    let accounts: Vec<(&str, &str)> = names.iter().map(|n| (*n, "en")).collect();
+    let group = group_with(&app, &admin, Some(variants), &accounts, proxy).await;
+    app.run_worker();
+    (sim, app, admin, json!([group]).to_string())
+}
+
 fn seeds(names: &[&str]) -> Vec<SimAccount> {
     names
         .iter()
@@ -320,13 +337,8 @@ async fn five_accounts_get_five_copies_of_a_photo_a_carousel_and_a_reel(engine: 
         return;
     };
     let names = ["copy.a", "copy.b", "copy.c", "copy.d", "copy.e"];
-    let (sim, mut app) = app_with_simulator(engine, seeds(&names), FAST).await;
-    let admin = app.admin_token().await;
-    let accounts: Vec<(&str, &str)> = names.iter().map(|n| (*n, "en")).collect();
-    let group = group_with(&app, &admin, Some("light"), &accounts, &proxy).await;
-    app.run_worker();
+    let (sim, app, admin, groups) = world(engine, &names, "light", &proxy).await;
     let dir = tempfile::tempdir().unwrap();
-    let groups = json!([group]).to_string();
     let base = [
         ("original_language", "en"),
         ("target_groups", groups.as_str()),
@@ -444,14 +456,9 @@ async fn with_variants_off_every_account_gets_the_same_file(engine: Engine) {
         return;
     };
     let names = ["same.a", "same.b", "same.c"];
-    let (sim, mut app) = app_with_simulator(engine, seeds(&names), FAST).await;
-    let admin = app.admin_token().await;
-    let accounts: Vec<(&str, &str)> = names.iter().map(|n| (*n, "en")).collect();
     // The group asks for copies; the post says no.
-    let group = group_with(&app, &admin, Some("strong"), &accounts, &proxy).await;
-    app.run_worker();
+    let (sim, app, admin, groups) = world(engine, &names, "strong", &proxy).await;
     let dir = tempfile::tempdir().unwrap();
-    let groups = json!([group]).to_string();
     let fields = [
         ("caption", "The same for all"),
         ("original_language", "en"),
