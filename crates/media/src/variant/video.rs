@@ -376,6 +376,10 @@ impl Job<'_> {
         }
         #[rustfmt::skip]
         let rest = [
+            // Nothing left to the clock: one filter thread, and the muxer waits for every
+            // stream before it writes (the copied audio is ready long before the video, and
+            // the same seed gave two files under load without these).
+            "-filter_complex_threads", "1", "-max_interleave_delta", "0",
             "-filter_complex", &graph, "-map", "[v]", "-map", "0:a?",
             "-c:v", "libx264", "-preset", "veryfast", "-crf", &crf, "-g", &gop,
             "-pix_fmt", "yuv420p", "-threads", THREADS, "-fps_mode", "passthrough",
