@@ -12,8 +12,8 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::helpers::{Engine, TestApp, app_with_simulator, assert_error, files_under, sim_account};
-use crate::post_options::{FAST, executions, form};
+use crate::helpers::{Engine, TestApp, app_with_simulator, files_under, sim_account};
+use crate::post_options::{FAST, executions, form, refused};
 use crate::posts::mp4;
 use crate::realproxy::{ProxyProcess, microsocks_on};
 
@@ -201,26 +201,20 @@ async fn media_variants_are_set_on_groups_and_posts(engine: Engine) {
 
     // A post's own value: refused when unknown, kept, and cleared with null.
     let picture = crate::helpers::square_jpeg(1080);
-    let (status, body) = app
-        .upload(
-            &admin,
-            form(
-                &[
-                    ("caption", "c"),
-                    ("original_language", "en"),
-                    ("media_variants", "max"),
-                ],
-                vec![picture.clone()],
-            ),
-        )
-        .await;
-    let e = assert_error(
-        status,
-        &body,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "validation_failed",
-    );
-    assert_eq!(e["field"], "media_variants", "{body}");
+    refused(
+        &app,
+        &admin,
+        form(
+            &[
+                ("caption", "c"),
+                ("original_language", "en"),
+                ("media_variants", "max"),
+            ],
+            vec![picture.clone()],
+        ),
+        "media_variants",
+    )
+    .await;
     let (status, post) = app
         .upload(
             &admin,
@@ -572,29 +566,20 @@ async fn captions_with_alternatives_reach_each_account_resolved_and_translated(e
         .collect();
 
     // An unclosed group is refused, naming the field.
-    let (status, body) = app
-        .upload(
-            &admin,
-            form(
-                &[
-                    ("caption", "{Hello|Hi friends"),
-                    ("original_language", "en"),
-                ],
-                vec![crate::helpers::square_jpeg(1080)],
-            ),
-        )
-        .await;
-    let e = assert_error(
-        status,
-        &body,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "validation_failed",
-    );
-    assert_eq!(e["field"], "caption", "{body}");
-    assert!(
-        e["message"].as_str().unwrap().contains("never closed"),
-        "{body}"
-    );
+    let message = refused(
+        &app,
+        &admin,
+        form(
+            &[
+                ("caption", "{Hello|Hi friends"),
+                ("original_language", "en"),
+            ],
+            vec![crate::helpers::square_jpeg(1080)],
+        ),
+        "caption",
+    )
+    .await;
+    assert!(message.contains("never closed"), "{message}");
 
     let (status, post) = app
         .upload(

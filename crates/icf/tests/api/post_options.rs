@@ -46,7 +46,7 @@ pub(crate) fn form(texts: &[(&str, &str)], files: Vec<Vec<u8>>) -> Form {
 }
 
 /// Expects the upload refused with a 422 naming `field`; returns the message.
-async fn refused(app: &TestApp, token: &str, form: Form, field: &str) -> String {
+pub(crate) async fn refused(app: &TestApp, token: &str, form: Form, field: &str) -> String {
     let (status, body) = app.upload(token, form).await;
     let err = assert_error(
         status,
