@@ -19,6 +19,10 @@ pub enum AppError {
     /// The actor's role may not do this.
     #[error("your role may not do this")]
     Forbidden,
+    /// The actor's role may not do this here, and the message says what to do instead
+    /// ("submit it for review").
+    #[error("{0}")]
+    Refused(String),
     #[error("{0} not found")]
     NotFound(&'static str),
     /// The request collides with what exists (a taken name, a post already published).

@@ -19,8 +19,10 @@ pub mod users;
 use std::sync::Arc;
 
 use icf_core::caption::CaptionRules;
-use icf_core::enums::MediaVariants;
+use icf_core::enums::{MediaVariants, Role};
+use icf_core::ids::UserId;
 use icf_core::pacing::PacingRules;
+use icf_core::review::ApprovalPolicy;
 use icf_crypto::Cipher;
 use icf_engine::proxy_check::ProxyCheckSettings;
 use icf_media::MediaStore;
@@ -84,6 +86,23 @@ pub struct App {
     /// What icf does with Instagram (login, session checks); `None` in a build that does
     /// not talk to Instagram, where those use cases answer `Unavailable`.
     pub engine: Option<icf_engine::Engine>,
+    /// Whether editors' posts wait for an admin's approval (`ICF_REQUIRE_APPROVAL`).
+    pub approval: ApprovalPolicy,
+}
+
+/// The signed-in person a use case acts for, where who asks changes what happens
+/// (approvals) or is recorded (a review's history).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub id: UserId,
+    pub username: String,
+    pub role: Role,
+}
+
+impl Actor {
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
 }
 
 impl App {
@@ -101,6 +120,7 @@ impl App {
             pacing: Arc::new(PacingRules::default()),
             caption_rules: CaptionRules::default(),
             engine: None,
+            approval: ApprovalPolicy::default(),
         }
     }
 
@@ -121,6 +141,11 @@ impl App {
 
     pub fn with_engine(mut self, engine: icf_engine::Engine) -> Self {
         self.engine = Some(engine);
+        self
+    }
+
+    pub fn with_approval(mut self, approval: ApprovalPolicy) -> Self {
+        self.approval = approval;
         self
     }
 

@@ -97,9 +97,13 @@ text_enum!(
 );
 
 text_enum!(
-    /// The life of a post as a whole.
+    /// The life of a post as a whole. `in_review` and `rejected` exist only where posts
+    /// need an admin's approval (`ICF_REQUIRE_APPROVAL`, see `review`): an editor's post
+    /// waits there instead of going out.
     PostStatus {
         Draft = "draft",
+        InReview = "in_review",
+        Rejected = "rejected",
         Pending = "pending",
         Posting = "posting",
         Completed = "completed",

@@ -20,6 +20,7 @@ pub mod post;
 pub mod post_options;
 pub mod proxy;
 pub mod redact;
+pub mod review;
 pub mod spintax;
 pub mod text;
 pub mod variants;

@@ -139,6 +139,9 @@ impl App {
         .with_pacing(pacing_rules(settings))
         .with_caption_rules(settings.instagram.caption_rules)
         .with_engine(instagram)
+        .with_approval(icf_core::review::ApprovalPolicy {
+            required: settings.auth.require_approval,
+        })
         .with_proxy_check(proxy_check_settings(settings));
         let state = AppState::new(
             app,

@@ -10,27 +10,52 @@ use sqlx::types::Json;
 
 use crate::{Db, DbUuid, StoreError, on_pool};
 
+/// The one INSERT of a log entry, for a pool or a transaction's connection (compiled once
+/// per engine by `on_pool!`/`on_tx!`).
+macro_rules! insert_entry {
+    ($executor:expr, $entry:expr, $details:expr, $error:expr) => {
+        sqlx::query(
+            "INSERT INTO activity_logs (id, account_id, action, status, details, error_message, duration_ms, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(DbUuid(uuid::Uuid::now_v7()))
+        .bind($entry.account_id.map(DbUuid::from))
+        .bind(&$entry.action)
+        .bind($entry.status.as_str())
+        .bind(Json($details))
+        .bind($error)
+        .bind($entry.duration_ms.clamp(0, i64::from(i32::MAX)) as i32)
+        .bind(Utc::now())
+        .execute($executor)
+        .await
+        .map(|_| ())?
+    };
+}
+
 /// Writes a log entry. Secrets are removed here, whatever the caller passed.
 pub async fn record(db: &Db, entry: NewActivity) -> Result<(), StoreError> {
     let details = redact_json(&entry.details);
     let error = entry.error_message.as_deref().map(redact_text);
-    on_pool!(db, |pool| {
-        sqlx::query(
-        "INSERT INTO activity_logs (id, account_id, action, status, details, error_message, duration_ms, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-    )
-    .bind(DbUuid(uuid::Uuid::now_v7()))
-    .bind(entry.account_id.map(DbUuid::from))
-    .bind(&entry.action)
-    .bind(entry.status.as_str())
-    .bind(Json(&details))
-    .bind(error.as_deref())
-    .bind(entry.duration_ms.clamp(0, i64::from(i32::MAX)) as i32)
-    .bind(Utc::now())
-    .execute(pool)
-    .await
-    .map(|_| ())?
-    });
+    on_pool!(db, |pool| insert_entry!(
+        pool,
+        entry,
+        &details,
+        error.as_deref()
+    ));
+    Ok(())
+}
+
+/// Writes a log entry in the caller's transaction, so a decision and its log line commit
+/// together. Secrets are removed here too.
+pub async fn record_in(tx: &mut crate::tx::Tx, entry: NewActivity) -> Result<(), StoreError> {
+    let details = redact_json(&entry.details);
+    let error = entry.error_message.as_deref().map(redact_text);
+    crate::on_tx!(tx, |conn| insert_entry!(
+        &mut *conn,
+        entry,
+        &details,
+        error.as_deref()
+    ));
     Ok(())
 }
 

@@ -21,6 +21,7 @@ pub mod posts;
 pub mod proxies;
 pub mod proxy_health;
 pub mod publishing;
+pub mod reviews;
 pub mod revoked_tokens;
 pub mod stats;
 pub mod translations;

@@ -84,6 +84,15 @@ impl CurrentUser {
     pub fn is_admin(&self) -> bool {
         self.role == Role::Admin
     }
+
+    /// The person, as the use cases take them.
+    pub fn actor(&self) -> icf_app::Actor {
+        icf_app::Actor {
+            id: self.id,
+            username: self.username.clone(),
+            role: self.role,
+        }
+    }
 }
 
 impl FromRequestParts<AppState> for CurrentUser {

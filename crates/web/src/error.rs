@@ -25,6 +25,9 @@ pub enum ApiError {
     Unauthorized(&'static str),
     #[error("your role may not do this")]
     Forbidden,
+    /// Forbidden, with what to do instead.
+    #[error("{0}")]
+    Refused(String),
     #[error("{0} not found")]
     NotFound(&'static str),
     #[error("{message}")]
@@ -103,7 +106,7 @@ impl ApiError {
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden => StatusCode::FORBIDDEN,
+            ApiError::Forbidden | ApiError::Refused(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
@@ -119,7 +122,7 @@ impl ApiError {
             ApiError::BadRequest { .. } => "bad_request",
             ApiError::Validation { .. } => "validation_failed",
             ApiError::Unauthorized(_) => "unauthorized",
-            ApiError::Forbidden => "forbidden",
+            ApiError::Forbidden | ApiError::Refused(_) => "forbidden",
             ApiError::NotFound(_) => "not_found",
             ApiError::Conflict { .. } => "conflict",
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
@@ -203,6 +206,7 @@ impl From<icf_app::AppError> for ApiError {
             E::BadRequest { field, message } => ApiError::BadRequest { field, message },
             E::Validation { field, message } => ApiError::Validation { field, message },
             E::Forbidden => ApiError::Forbidden,
+            E::Refused(message) => ApiError::Refused(message),
             E::NotFound(what) => ApiError::NotFound(what),
             E::Conflict { field, message } => ApiError::Conflict { field, message },
             E::PayloadTooLarge { field, message } => ApiError::PayloadTooLarge { field, message },

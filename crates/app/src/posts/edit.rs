@@ -12,9 +12,10 @@ use serde::Deserialize;
 
 use super::fields::{check_language, groups_exist};
 use super::media::{media_error_named, new_cover_frame_media};
+use super::review::return_to_review;
 use crate::publishing::publish::{PublishOptions, publish};
 use crate::translations::refresh::refresh;
-use crate::{App, AppError, AppResult};
+use crate::{Actor, App, AppError, AppResult};
 
 /// Fields to change on a draft or pending post; `scheduled_at: null` clears the schedule.
 #[derive(Debug, Default, Deserialize)]
@@ -94,14 +95,19 @@ mod double_option {
     }
 }
 
-/// Edits the post. Refused once it is neither a draft nor pending, and for a pending post
-/// once any account has started publishing it; a new plan that cannot be made (a language
-/// without a caption) leaves the edited post a draft and says why.
-pub async fn update(app: &App, id: PostId, req: UpdatePost) -> AppResult<Post> {
+/// Edits the post. Refused once it is neither a draft, in review, rejected nor pending,
+/// and for a pending post once any account has started publishing it; a new plan that
+/// cannot be made (a language without a caption) leaves the edited post a draft and says
+/// why. Where approvals are required, an editor's edit of an approved or rejected post
+/// sends it back to review instead of re-planning it.
+pub async fn update(app: &App, actor: &Actor, id: PostId, req: UpdatePost) -> AppResult<Post> {
     let post = icf_store::posts::get(&app.db, id)
         .await
         .map_err(AppError::missing("post"))?;
-    if !matches!(post.status, PostStatus::Draft | PostStatus::Pending) {
+    if !matches!(
+        post.status,
+        PostStatus::Draft | PostStatus::InReview | PostStatus::Rejected | PostStatus::Pending
+    ) {
         return Err(AppError::conflict(
             None,
             format!("a {} post cannot be edited", post.status),
@@ -137,6 +143,7 @@ pub async fn update(app: &App, id: PostId, req: UpdatePost) -> AppResult<Post> {
         }
         _ => None,
     };
+    let back_to_review = app.approval.edit_returns_to_review(actor.role, post.status);
     let replan = post.status == PostStatus::Pending;
     if replan && !icf_store::executions::withdraw_plan(&app.db, id).await? {
         return Err(AppError::conflict(
@@ -173,6 +180,12 @@ pub async fn update(app: &App, id: PostId, req: UpdatePost) -> AppResult<Post> {
         if app.translation.is_some() {
             refresh(app, &post, &[], false).await?;
         }
+    }
+    if back_to_review {
+        return_to_review(app, actor, &post).await?;
+        return icf_store::posts::get(&app.db, id)
+            .await
+            .map_err(AppError::missing("post"));
     }
     if !replan {
         return Ok(post);

@@ -9,3 +9,4 @@ mod fields;
 mod media;
 pub mod options;
 pub mod read;
+pub mod review;

@@ -3,6 +3,7 @@
 //! it made and their totals, and cancelling or retrying them. The worker side of each
 //! execution is `icf_engine::publish`.
 
+pub(crate) mod approval;
 pub mod cancel;
 mod captions;
 pub mod executions;

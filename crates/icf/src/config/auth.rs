@@ -18,6 +18,9 @@ pub struct AuthSettings {
     pub encryption_keys: Option<SecretString>,
     /// `ICF_TOKEN_TTL_MINUTES` (default 720): how long a sign-in lasts.
     pub token_ttl_minutes: u32,
+    /// `ICF_REQUIRE_APPROVAL` (default false): editors' posts wait for an admin's approval
+    /// before they are published or scheduled.
+    pub require_approval: bool,
 }
 
 impl AuthSettings {
@@ -40,6 +43,7 @@ impl AuthSettings {
             secret_key,
             encryption_keys,
             token_ttl_minutes: token_ttl_minutes(vars)?,
+            require_approval: vars.parse("ICF_REQUIRE_APPROVAL", false, "true or false")?,
         })
     }
 

@@ -10,6 +10,7 @@ mod account_instagram;
 mod accounts;
 mod alerts;
 mod antiban;
+mod approvals;
 mod auth;
 mod cli;
 mod demo;

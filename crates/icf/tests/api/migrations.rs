@@ -130,6 +130,20 @@ const EXPECTED: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "post_reviews",
+        &[
+            "id",
+            "post_id",
+            "decision",
+            "user_id",
+            "username",
+            "comment",
+            "requested_at",
+            "priority",
+            "created_at",
+        ],
+    ),
+    (
         "post_translations",
         &[
             "post_id",

@@ -10,6 +10,7 @@ mod helpers;
 #[allow(dead_code)]
 #[path = "../api/realproxy.rs"]
 mod realproxy;
+mod review;
 
 use std::io::Cursor;
 use std::net::SocketAddr;

@@ -13,6 +13,7 @@ pub(crate) mod posts;
 pub(crate) mod proxies;
 pub(crate) mod publish;
 pub(crate) mod queue;
+pub(crate) mod reviews;
 pub(crate) mod stats;
 pub(crate) mod translate;
 pub(crate) mod users;
@@ -79,6 +80,10 @@ pub fn router() -> Router<AppState> {
         .route("/api/posts/{id}/executions", get(publish::executions))
         .route("/api/posts/{id}/cancel", post(publish::cancel))
         .route("/api/posts/{id}/retry-failed", post(publish::retry_failed))
+        .route("/api/posts/{id}/submit", post(reviews::submit))
+        .route("/api/posts/{id}/approve", post(reviews::approve))
+        .route("/api/posts/{id}/reject", post(reviews::reject))
+        .route("/api/posts/{id}/review", get(reviews::history))
         .route(
             "/api/posts/{id}/translations/{lang}",
             put(post_translations::edit),

@@ -183,21 +183,23 @@ async fn read_text_field(
     Ok(text)
 }
 
-/// Edits a draft or pending post. A pending post is re-planned: its queued accounts are taken
-/// back and planned again with the new caption, groups and time (409 once any account has
-/// started; a plan that cannot be made leaves the edited post a draft and says why).
+/// Edits a draft, pending, in-review or rejected post. A pending post is re-planned: its queued
+/// accounts are taken back and planned again with the new caption, groups and time (409 once
+/// any account has started; a plan that cannot be made leaves the edited post a draft and
+/// says why). Where approvals are required (`ICF_REQUIRE_APPROVAL`), an editor's edit of an
+/// approved or rejected post sends it back to review instead.
 #[utoipa::path(put, path = "/api/posts/{id}", tag = "posts", security(("bearer" = [])), request_body = UpdatePost,
     params(("id" = uuid::Uuid, Path, description = "Post id (UUID)")), responses(
     (status = 200, body = Post), (status = 404, body = crate::error::ErrorBody), (status = 409, description = "Publishing has started", body = crate::error::ErrorBody),
     (status = 422, body = crate::error::ErrorBody)))]
 pub async fn update(
     State(state): State<AppState>,
-    _: CurrentUser,
+    user: CurrentUser,
     IdPath(id): IdPath<PostId>,
     ApiJson(req): ApiJson<UpdatePost>,
 ) -> ApiResult<Json<Post>> {
     Ok(Json(
-        icf_app::posts::edit::update(&state.app, id, req).await?,
+        icf_app::posts::edit::update(&state.app, &user.actor(), id, req).await?,
     ))
 }
 

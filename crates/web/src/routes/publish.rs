@@ -33,13 +33,15 @@ pub async fn preview(
 /// captions are ensured for every language and checked against Instagram's caption rules
 /// (422 naming the language, nothing queued), then one execution per account (with its final
 /// caption) and its job are written in one transaction. Publishing again creates nothing twice.
+/// Where approvals are required (`ICF_REQUIRE_APPROVAL`), an editor gets 403 and submits
+/// the post instead (`/submit`); an admin publishing a post in review approves it.
 #[utoipa::path(post, path = "/api/posts/{id}/publish", tag = "posts", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path, description = "Post id (UUID)")), request_body(content = PublishRequest, description = "Optional"),
-    responses((status = 200, body = PlanResponse), (status = 404, body = crate::error::ErrorBody),
+    responses((status = 200, body = PlanResponse), (status = 403, description = "An editor, where posts need an admin's approval", body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody),
     (status = 409, body = crate::error::ErrorBody), (status = 422, description = "A language has no caption, or a language's caption breaks Instagram's caption rules", body = crate::error::ErrorBody)))]
 pub async fn publish(
     State(state): State<AppState>,
-    _: CurrentUser,
+    user: CurrentUser,
     IdPath(id): IdPath<PostId>,
     body: axum::body::Bytes,
 ) -> ApiResult<Json<PlanResponse>> {
@@ -51,7 +53,7 @@ pub async fn publish(
     };
     let options = req.options()?;
     Ok(Json(
-        icf_app::publishing::publish::publish(&state.app, id, options).await?,
+        icf_app::publishing::publish::publish_as(&state.app, &user.actor(), id, options).await?,
     ))
 }
 

@@ -417,6 +417,21 @@ pub(crate) const TABLE: &[(&str, &str)] = &[
         "Wrong username or password, or the user is disabled.",
         "Неверное имя пользователя или пароль, либо пользователь отключён.",
     ),
+    // Approvals ([workflow]).
+    ("Review", "Проверка"),
+    ("to go out at", "к публикации в"),
+    ("Approve and publish", "Одобрить и опубликовать"),
+    (
+        "What should change (the editor sees this)",
+        "Что исправить (редактор увидит этот комментарий)",
+    ),
+    ("Reject", "Отклонить"),
+    ("Submit for review", "Отправить на проверку"),
+    (
+        "An admin approves posts before they go out: submit this one with the time you want.",
+        "Посты публикуются после одобрения администратором: отправьте этот пост на проверку с нужным временем.",
+    ),
+    ("Posts waiting for review", "Посты на проверке"),
 ];
 
 /// Machine words (statuses, error classes) → (English, Russian) for people.
@@ -444,6 +459,15 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("carousel", "carousel", "карусель"),
     ("reel", "reel", "reels"),
     ("story", "story", "история"),
+    ("in_review", "in review", "на проверке"),
+    ("rejected", "rejected", "отклонён"),
+    ("submitted", "submitted", "отправлен на проверку"),
+    ("approved", "approved", "одобрен"),
+    (
+        "returned",
+        "edited, back in review",
+        "изменён, снова на проверке",
+    ),
     (
         "retryable",
         "Instagram or the network failed for a moment; it was tried again",

@@ -66,6 +66,8 @@ pub struct Ui {
     pub path: String,
     /// Instagram's caption rules as configured, for the caption counters.
     pub caption: icf_core::caption::CaptionRules,
+    /// Where posts need approval: how many wait for review.
+    pub review_waiting: Option<i64>,
 }
 
 impl Ui {
@@ -77,6 +79,7 @@ impl Ui {
             nav,
             path: self.path.clone(),
             caption: self.caption,
+            review_waiting: self.review_waiting,
         }
     }
 }
@@ -111,11 +114,19 @@ impl FromRequestParts<AppState> for Ui {
             .uri
             .path_and_query()
             .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned());
+        // One count per page, only where approvals are on; a failed count hides the badge
+        // rather than the page.
+        let review_waiting = if state.app.approval.required {
+            icf_store::reviews::waiting(&state.app.db).await.ok()
+        } else {
+            None
+        };
         Ok(Ui {
             user,
             l,
             path,
             caption: state.app.caption_rules,
+            review_waiting,
         })
     }
 }

@@ -18,6 +18,8 @@ pub struct Ctx {
     pub path: String,
     /// Instagram's caption rules, for the caption counters (app.js reads them from `<body>`).
     pub caption: icf_core::caption::CaptionRules,
+    /// Where posts need approval: how many wait for review (the nav's badge).
+    pub review_waiting: Option<i64>,
 }
 
 #[derive(Template, WebTemplate)]

@@ -100,7 +100,12 @@ pub async fn list(State(state): State<AppState>, ui: Ui, Query(q): Query<ListQue
         .collect();
     let base = query(&[("status", &status_raw)]);
     ListPage {
-        ctx: ui.ctx("posts"),
+        // Posts waiting for review are the review queue the nav links to.
+        ctx: ui.ctx(if status == Some(PostStatus::InReview) {
+            "review"
+        } else {
+            "posts"
+        }),
         rows,
         status: status_raw,
         statuses,

@@ -9,6 +9,7 @@ mod list;
 mod media;
 mod page;
 mod publish;
+mod review;
 mod translations;
 mod view;
 
@@ -19,4 +20,5 @@ pub use list::list;
 pub use media::media;
 pub use page::{delete, page};
 pub use publish::{plan, publish};
+pub use review::{approve, reject, submit};
 pub use translations::{edit_translation, translate};

@@ -11,6 +11,7 @@ use icf_core::post::MediaKind;
 use icf_core::post_options::PostOptions;
 
 use super::executions::{ExecutionsFragment, executions_fragment};
+use super::review::{ReviewView, review_view};
 use super::translations::{TranslationsFragment, stored_cards};
 use super::view::parse_id;
 use crate::error::ApiError;
@@ -33,6 +34,9 @@ struct PostPage {
     created_iso: String,
     scheduled_iso: String,
     editable: bool,
+    /// The schedule form is shown (not while the post waits for an admin).
+    schedulable: bool,
+    review: ReviewView,
     translations: TranslationsFragment,
     executions: ExecutionsFragment,
     default_at: String,
@@ -154,6 +158,11 @@ pub async fn page(State(state): State<AppState>, ui: Ui, Path(raw): Path<String>
         let stored = icf_app::translations::edit::list(&state.app, id).await?;
         let translations = stored_cards(l, &post, stored);
         let executions = executions_fragment(&state, l, id).await?;
+        let history = icf_store::reviews::history(&state.app.db, id).await?;
+        let editable = matches!(
+            post.status,
+            PostStatus::Draft | PostStatus::InReview | PostStatus::Rejected | PostStatus::Pending
+        );
         Ok::<_, ApiError>(PostPage {
             id: id.to_string(),
             caption: post.caption_original.clone(),
@@ -164,7 +173,9 @@ pub async fn page(State(state): State<AppState>, ui: Ui, Path(raw): Path<String>
             groups,
             created_iso: iso(&post.created_at),
             scheduled_iso: post.scheduled_at.as_ref().map(iso).unwrap_or_default(),
-            editable: matches!(post.status, PostStatus::Draft | PostStatus::Pending),
+            editable,
+            schedulable: editable && post.status != PostStatus::InReview,
+            review: review_view(&state, &ui, post.status, history),
             translations,
             executions,
             media: thumbs(&post, l),

@@ -20,7 +20,7 @@ use crate::ui::session::Ui;
 use crate::ui::view::{error_page, field_errors};
 
 /// The fields a message about the form lands next to.
-const FIELDS: &[&str] = &["at", "form"];
+pub(super) const FIELDS: &[&str] = &["at", "form"];
 
 #[derive(Deserialize)]
 pub struct WhenForm {
@@ -33,7 +33,7 @@ pub struct WhenForm {
 
 impl WhenForm {
     /// `None` for now; the UTC time otherwise.
-    fn start(&self) -> Result<Option<DateTime<Utc>>, ApiError> {
+    pub(super) fn start(&self) -> Result<Option<DateTime<Utc>>, ApiError> {
         if self.when.as_deref() != Some("at") {
             return Ok(None);
         }
@@ -129,14 +129,18 @@ pub async fn publish(
         },
         Err(e) => return field_errors(FIELDS, e),
     };
-    match icf_app::publishing::publish::publish(&state.app, id, options).await {
-        Ok(_) => {
-            let mut r = axum::http::StatusCode::NO_CONTENT.into_response();
-            if let Ok(v) = HeaderValue::from_str(&format!("/posts/{id}")) {
-                r.headers_mut().insert("hx-redirect", v);
-            }
-            r
-        }
+    match icf_app::publishing::publish::publish_as(&state.app, &ui.user.actor(), id, options).await
+    {
+        Ok(_) => back_to_post(id),
         Err(e) => field_errors(FIELDS, e.into()),
     }
+}
+
+/// An htmx answer that reloads the post's page.
+pub(super) fn back_to_post(id: icf_core::ids::PostId) -> Response {
+    let mut r = axum::http::StatusCode::NO_CONTENT.into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("/posts/{id}")) {
+        r.headers_mut().insert("hx-redirect", v);
+    }
+    r
 }

@@ -253,7 +253,7 @@ pub async fn edit_translation(
         Err(e) => return error_page(l, e.into()),
     };
     if post.original_language == lang {
-        let c = save_source(&state, &post, raw, lang, form).await;
+        let c = save_source(&state, &ui.user.actor(), &post, raw, lang, form).await;
         return CardFragment { l, c }.into_response();
     }
     let edit = EditTexts {
@@ -306,6 +306,7 @@ pub async fn edit_translation(
 /// re-planned with them).
 async fn save_source(
     state: &AppState,
+    actor: &icf_app::Actor,
     post: &Post,
     raw: String,
     lang: String,
@@ -317,7 +318,7 @@ async fn save_source(
         alt_text: form.alt_text.clone(),
         ..UpdatePost::default()
     };
-    let result = icf_app::posts::edit::update(&state.app, post.id, edit)
+    let result = icf_app::posts::edit::update(&state.app, actor, post.id, edit)
         .await
         .map_err(ApiError::from);
     let card = |text: String, error, saved| LangCard {
