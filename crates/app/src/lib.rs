@@ -13,6 +13,7 @@ pub mod key_rotation;
 pub mod posts;
 pub mod proxies;
 pub mod publishing;
+pub mod snippets;
 pub mod translations;
 pub mod users;
 

@@ -75,6 +75,8 @@ typed_id!(
     ExecutionId,
     /// A row of the job queue.
     JobId,
+    /// A caption snippet or hashtag set, kept for a group and a language.
+    SnippetId,
 );
 
 #[cfg(test)]

@@ -21,6 +21,7 @@ pub mod post_options;
 pub mod proxy;
 pub mod redact;
 pub mod review;
+pub mod snippet;
 pub mod spintax;
 pub mod text;
 pub mod variants;

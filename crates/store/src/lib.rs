@@ -23,6 +23,7 @@ pub mod proxy_health;
 pub mod publishing;
 pub mod reviews;
 pub mod revoked_tokens;
+pub mod snippets;
 pub mod stats;
 pub mod translations;
 pub mod tx;

@@ -69,6 +69,45 @@
     render();
   }
   input.addEventListener("change", function () { add(input.files); input.value = ""; });
+
+  // Snippets: those of the caption's language, for every group or a chosen one. One that
+  // would take the caption past Instagram's hashtag limit is not inserted (the server
+  // refuses such a caption anyway); the warning says why.
+  var snippetBox = document.getElementById("snippets");
+  var caption = document.getElementById("caption");
+  function showSnippets() {
+    if (!snippetBox) return;
+    var lang = form.original_language.value;
+    var chosen = {};
+    form.querySelectorAll("input[name=group]:checked").forEach(function (g) { chosen[g.value] = true; });
+    snippetBox.querySelectorAll("button.snippet").forEach(function (b) {
+      b.hidden = b.dataset.language !== lang || (b.dataset.group !== "" && !chosen[b.dataset.group]);
+    });
+  }
+  if (snippetBox) {
+    form.original_language.addEventListener("change", showSnippets);
+    form.querySelectorAll("input[name=group]").forEach(function (g) { g.addEventListener("change", showSnippets); });
+    showSnippets();
+    var warning = document.getElementById("snippet-warning");
+    snippetBox.querySelectorAll("button.snippet").forEach(function (b) {
+      b.addEventListener("click", function () {
+        var at = caption.selectionStart === undefined ? caption.value.length : caption.selectionEnd;
+        var before = caption.value.slice(0, at), after = caption.value.slice(at);
+        var sep = before === "" || /\s$/.test(before) ? "" : (b.dataset.text.indexOf("#") === 0 ? "\n\n" : " ");
+        var next = before + sep + b.dataset.text + after;
+        var max = parseInt(document.body.getAttribute("data-caption-max-hashtags"), 10) || 5;
+        var tags = window.icfCounts(next).tags;
+        if (tags > max) {
+          warning.textContent = snippetBox.dataset.over.replace("{n}", tags).replace("{max}", max);
+          return;
+        }
+        warning.textContent = "";
+        caption.value = next;
+        caption.dispatchEvent(new Event("input"));
+        caption.focus();
+      });
+    });
+  }
   var coverInput = document.getElementById("cover");
   var coverPreview = document.getElementById("cover-preview");
   coverInput.addEventListener("change", function () {

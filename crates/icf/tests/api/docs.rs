@@ -36,6 +36,8 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/api/posts/{id}/approve", &["post"]),
     ("/api/posts/{id}/reject", &["post"]),
     ("/api/posts/{id}/review", &["get"]),
+    ("/api/snippets/", &["get", "post"]),
+    ("/api/snippets/{id}", &["get", "put", "delete"]),
     ("/api/accounts/", &["get", "post"]),
     ("/api/accounts/{id}", &["get", "put", "delete"]),
     ("/api/accounts/{id}/login", &["get", "post"]),

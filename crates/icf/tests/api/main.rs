@@ -40,6 +40,7 @@ mod secrets;
 mod security;
 mod sentry_reports;
 mod sim_instagram;
+mod snippets;
 mod stats;
 mod translate;
 mod ui;

@@ -130,6 +130,19 @@ const EXPECTED: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "snippets",
+        &[
+            "id",
+            "name",
+            "name_key",
+            "group_id",
+            "language",
+            "text",
+            "created_at",
+            "updated_at",
+        ],
+    ),
+    (
         "post_reviews",
         &[
             "id",

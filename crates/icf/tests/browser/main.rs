@@ -11,6 +11,7 @@ mod helpers;
 #[path = "../api/realproxy.rs"]
 mod realproxy;
 mod review;
+mod snippets;
 
 use std::io::Cursor;
 use std::net::SocketAddr;

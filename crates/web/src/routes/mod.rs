@@ -14,6 +14,7 @@ pub(crate) mod proxies;
 pub(crate) mod publish;
 pub(crate) mod queue;
 pub(crate) mod reviews;
+pub(crate) mod snippets;
 pub(crate) mod stats;
 pub(crate) mod translate;
 pub(crate) mod users;
@@ -65,6 +66,17 @@ pub fn router() -> Router<AppState> {
             .layer(DefaultBodyLimit::disable()),
     );
     let router = both_slashes(router, "/api/logs", get(logs::list));
+    let router = both_slashes(
+        router,
+        "/api/snippets",
+        get(snippets::list).post(snippets::create),
+    )
+    .route(
+        "/api/snippets/{id}",
+        get(snippets::get_one)
+            .put(snippets::update)
+            .delete(snippets::delete),
+    );
     let router = router
         .route(
             "/api/posts/{id}",

@@ -432,6 +432,23 @@ pub(crate) const TABLE: &[(&str, &str)] = &[
         "Посты публикуются после одобрения администратором: отправьте этот пост на проверку с нужным временем.",
     ),
     ("Posts waiting for review", "Посты на проверке"),
+    // Snippets and hashtag sets ([workflow]).
+    ("Snippets", "Шаблоны"),
+    (
+        "Hashtag sets and pieces of captions, per group and language; the composer inserts them into a caption.",
+        "Наборы хэштегов и фрагменты подписей для группы и языка; редактор поста вставляет их в подпись.",
+    ),
+    ("every group", "все группы"),
+    ("Text", "Текст"),
+    ("Add snippet", "Добавить шаблон"),
+    ("Cancel", "Отмена"),
+    ("Edit", "Изменить"),
+    ("Delete this snippet?", "Удалить этот шаблон?"),
+    ("Insert a snippet", "Вставить шаблон"),
+    (
+        "This snippet would bring the caption to {n} hashtags; Instagram allows {max}. Remove some first.",
+        "С этим шаблоном в подписи будет хэштегов: {n}; Instagram разрешает {max}. Сначала уберите лишние.",
+    ),
 ];
 
 /// Machine words (statuses, error classes) → (English, Russian) for people.

@@ -11,6 +11,7 @@ mod logs;
 mod posts;
 mod proxies;
 pub mod session;
+mod snippets;
 mod users;
 mod view;
 
@@ -72,6 +73,9 @@ pub fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/proxies/import", post(proxies::import)),
         ("/proxies/{id}/check", post(proxies::check)),
         ("/logs", get(logs::list)),
+        ("/snippets", get(snippets::list).post(snippets::create)),
+        ("/snippets/{id}", post(snippets::update)),
+        ("/snippets/{id}/delete", post(snippets::delete)),
         ("/users", get(users::list).post(users::create)),
         ("/users/{id}", post(users::update)),
     ]

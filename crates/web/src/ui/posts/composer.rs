@@ -20,10 +20,20 @@ struct GroupChoice {
     languages: String,
 }
 
+/// A snippet the composer offers (shown for its language and group, see composer.js).
+struct SnippetChoice {
+    name: String,
+    language: String,
+    /// Empty: every group.
+    group: String,
+    text: String,
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "composer.html")]
 struct ComposerPage {
     ctx: Ctx,
+    snippets: Vec<SnippetChoice>,
     groups: Vec<GroupChoice>,
     languages: Vec<(&'static str, &'static str)>,
     default_language: &'static str,
@@ -50,6 +60,18 @@ pub async fn composer(State(state): State<AppState>, ui: Ui) -> Response {
         Ok(g) => g,
         Err(e) => return error_page(ui.l, e.into()),
     };
+    let snippets = match icf_app::snippets::list(&state.app, None, None).await {
+        Ok(s) => s
+            .into_iter()
+            .map(|s| SnippetChoice {
+                name: s.name,
+                language: s.language,
+                group: s.group_id.map(|g| g.to_string()).unwrap_or_default(),
+                text: s.text,
+            })
+            .collect(),
+        Err(e) => return error_page(ui.l, e.into()),
+    };
     let groups = groups
         .iter()
         .map(|g| GroupChoice {
@@ -66,6 +88,7 @@ pub async fn composer(State(state): State<AppState>, ui: Ui) -> Response {
     ComposerPage {
         default_language: if ui.l == Lang::Ru { "ru" } else { "en" },
         ctx: ui.ctx("posts"),
+        snippets,
         groups,
         languages,
     }
