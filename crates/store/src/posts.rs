@@ -70,26 +70,39 @@ pub struct NewPost {
     pub options: PostOptions,
 }
 
+/// The one INSERT of a draft, for a pool or a transaction's connection.
+macro_rules! insert_post {
+    ($executor:expr, $new:expr) => {{
+        let sql = format!(
+            "INSERT INTO posts (id, media_paths, media_type, caption_original, original_language, \
+             target_groups, status, priority, scheduled_at, created_by, created_at, updated_at, options) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'draft', 'normal', $7, $8, $9, $9, $10) RETURNING {COLUMNS}"
+        );
+        let row: PostRow = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(DbUuid::from(PostId::new()))
+            .bind(Json(&$new.media))
+            .bind($new.media_type.as_str())
+            .bind(&$new.caption_original)
+            .bind(&$new.original_language)
+            .bind(Json(&$new.target_groups))
+            .bind($new.scheduled_at)
+            .bind($new.created_by.map(DbUuid::from))
+            .bind(Utc::now())
+            .bind(Json(&$new.options))
+            .fetch_one($executor)
+            .await?;
+        row
+    }};
+}
+
 pub async fn create(db: &Db, new: NewPost) -> Result<Post, StoreError> {
-    let now = Utc::now();
-    let sql = format!(
-        "INSERT INTO posts (id, media_paths, media_type, caption_original, original_language, \
-         target_groups, status, priority, scheduled_at, created_by, created_at, updated_at, options) \
-         VALUES ($1, $2, $3, $4, $5, $6, 'draft', 'normal', $7, $8, $9, $9, $10) RETURNING {COLUMNS}"
-    );
-    let row: PostRow = on_pool!(db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-        .bind(DbUuid::from(PostId::new()))
-        .bind(Json(&new.media))
-        .bind(new.media_type.as_str())
-        .bind(&new.caption_original)
-        .bind(&new.original_language)
-        .bind(Json(&new.target_groups))
-        .bind(new.scheduled_at)
-        .bind(new.created_by.map(DbUuid::from))
-        .bind(now)
-        .bind(Json(&new.options))
-        .fetch_one(pool)
-        .await?);
+    let row: PostRow = on_pool!(db, |pool| insert_post!(pool, new));
+    row.try_into()
+}
+
+/// [`create`] in the caller's transaction: a bulk import writes all its drafts or none.
+pub async fn create_in(tx: &mut crate::tx::Tx, new: NewPost) -> Result<Post, StoreError> {
+    let row: PostRow = crate::on_tx!(tx, |conn| insert_post!(&mut *conn, new));
     row.try_into()
 }
 

@@ -38,6 +38,7 @@ use crate::routes;
         routes::publish::executions,
         routes::publish::cancel,
         routes::publish::retry_failed,
+        routes::bulk::import,
         routes::reviews::history,
         routes::reviews::submit,
         routes::reviews::approve,

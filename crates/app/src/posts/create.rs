@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use futures_util::Stream;
 use icf_core::enums::MediaType;
 use icf_core::ids::{GroupId, UserId};
-use icf_core::post::{ItemKind, Post, check_caption, media_type_for};
+use icf_core::post::{ItemKind, Post, PostMedia, check_caption, media_type_for};
 use icf_core::post_options::{PostOptions, PostShape};
 use icf_media::photo::AspectFit;
 use icf_media::storage::{StagedUpload, stage_stream};
@@ -63,7 +63,7 @@ impl DraftFields {
     }
 
     /// Everything that does not need the files, checked before any decoding.
-    async fn check(self, app: &App) -> AppResult<Draft> {
+    pub(crate) async fn check(self, app: &App) -> AppResult<Draft> {
         let caption = self.caption.unwrap_or_default();
         let language = text(self.original_language)
             .ok_or_else(|| AppError::validation("original_language", "required"))?;
@@ -106,14 +106,14 @@ impl DraftFields {
 }
 
 /// The checked fields.
-struct Draft {
-    caption: String,
-    language: String,
-    target_groups: Vec<GroupId>,
-    scheduled_at: Option<DateTime<Utc>>,
-    requested: Option<MediaType>,
-    fit: AspectFit,
-    options: PostOptions,
+pub(crate) struct Draft {
+    pub(crate) caption: String,
+    pub(crate) language: String,
+    pub(crate) target_groups: Vec<GroupId>,
+    pub(crate) scheduled_at: Option<DateTime<Utc>>,
+    pub(crate) requested: Option<MediaType>,
+    pub(crate) fit: AspectFit,
+    pub(crate) options: PostOptions,
 }
 
 /// An upload on its way in: its files staged so far. End it with [`Upload::create`], or
@@ -227,6 +227,37 @@ async fn create_draft(
     cleanup: &mut Cleanup,
 ) -> AppResult<Post> {
     let draft = fields.check(app).await?;
+    let (media_type, media) = prepare_media(app, &draft, files, cover, cleanup).await?;
+    let post = icf_store::posts::create(
+        &app.db,
+        NewPost {
+            media,
+            media_type,
+            caption_original: draft.caption,
+            original_language: draft.language,
+            target_groups: draft.target_groups,
+            scheduled_at: draft.scheduled_at,
+            created_by: Some(author),
+            options: draft.options,
+        },
+    )
+    .await?;
+    cleanup.stored.clear();
+    tracing::info!(post = %post.id, media_type = %post.media_type, files = post.media.len(), "post created");
+    Ok(post)
+}
+
+/// The post's files, converted and stored (each remembered in `cleanup` until the post
+/// exists), and the type they make; the options are checked against them before any
+/// decoding and again once the video's length is known. A bulk import prepares each
+/// row's files through here too.
+pub(crate) async fn prepare_media(
+    app: &App,
+    draft: &Draft,
+    files: Vec<StagedUpload>,
+    cover: Option<StagedUpload>,
+    cleanup: &mut Cleanup,
+) -> AppResult<(MediaType, Vec<PostMedia>)> {
     let mut kinds = Vec::with_capacity(files.len());
     for (i, f) in files.iter().enumerate() {
         let kind = sniff(&f.head).map_err(|e| media_error(i, e))?;
@@ -274,21 +305,5 @@ async fn create_draft(
             .map_err(|e| super::media::media_error_named("cover", e))?;
     }
 
-    let post = icf_store::posts::create(
-        &app.db,
-        NewPost {
-            media,
-            media_type,
-            caption_original: draft.caption,
-            original_language: draft.language,
-            target_groups: draft.target_groups,
-            scheduled_at: draft.scheduled_at,
-            created_by: Some(author),
-            options: draft.options,
-        },
-    )
-    .await?;
-    cleanup.stored.clear();
-    tracing::info!(post = %post.id, media_type = %post.media_type, files = post.media.len(), "post created");
-    Ok(post)
+    Ok((media_type, media))
 }

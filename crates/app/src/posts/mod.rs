@@ -2,6 +2,7 @@
 //! editing (a pending post is re-planned) and deleting. Editors and admins alike:
 //! posting is what an editor is for.
 
+pub mod bulk;
 pub mod create;
 pub mod delete;
 pub mod edit;

@@ -69,7 +69,11 @@ pub async fn translate_post(app: &App, id: PostId, req: TranslatePost) -> AppRes
 }
 
 /// The languages a post needs: its accounts' languages, the source's, and any asked for.
-async fn needed_languages(app: &App, post: &Post, extra: &[String]) -> AppResult<Vec<Language>> {
+pub(crate) async fn needed_languages(
+    app: &App,
+    post: &Post,
+    extra: &[String],
+) -> AppResult<Vec<Language>> {
     let mut codes =
         icf_store::post_translations::languages_of_groups(&app.db, &post.target_groups).await?;
     codes.push(post.original_language.clone());
@@ -198,7 +202,7 @@ pub async fn refresh(
 /// text through the same cache and the same protection of tags, mentions and links. A
 /// language whose first comment or alt text failed fails as a whole (its result says why):
 /// an account never publishes a caption in one language and a comment in another.
-async fn translate_texts(
+pub(crate) async fn translate_texts(
     app: &App,
     t: &Translation,
     post: &Post,

@@ -36,6 +36,7 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/api/posts/{id}/approve", &["post"]),
     ("/api/posts/{id}/reject", &["post"]),
     ("/api/posts/{id}/review", &["get"]),
+    ("/api/posts/bulk", &["post"]),
     ("/api/snippets/", &["get", "post"]),
     ("/api/snippets/{id}", &["get", "put", "delete"]),
     ("/api/accounts/", &["get", "post"]),

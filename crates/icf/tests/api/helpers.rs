@@ -480,8 +480,23 @@ pub fn post_form(
 impl TestApp {
     /// `POST /api/posts/` with `form`: the status and the JSON body, whatever they are.
     pub async fn upload(&self, token: &str, form: reqwest::multipart::Form) -> (StatusCode, Value) {
-        let req = self.request(Method::POST, "/api/posts/", Some(token));
-        status_and_json(req.multipart(form).send().await.expect("request sent")).await
+        self.upload_to("/api/posts/", token, form).await
+    }
+
+    /// A multipart request to `path`; the status and the JSON body.
+    pub async fn upload_to(
+        &self,
+        path: &str,
+        token: &str,
+        form: reqwest::multipart::Form,
+    ) -> (StatusCode, Value) {
+        let resp = self
+            .request(Method::POST, path, Some(token))
+            .multipart(form)
+            .send()
+            .await
+            .expect("request");
+        status_and_json(resp).await
     }
 
     /// `method path` with a JSON body, expecting `expected`; returns the body.

@@ -12,6 +12,7 @@ mod alerts;
 mod antiban;
 mod approvals;
 mod auth;
+mod bulk;
 mod cli;
 mod demo;
 mod deploy;

@@ -2,6 +2,7 @@
 
 pub(crate) mod accounts;
 pub(crate) mod auth;
+pub(crate) mod bulk;
 pub mod events;
 pub(crate) mod groups;
 pub(crate) mod health;
@@ -64,6 +65,10 @@ pub fn router() -> Router<AppState> {
         get(posts::list)
             .post(posts::create)
             .layer(DefaultBodyLimit::disable()),
+    );
+    let router = router.route(
+        "/api/posts/bulk",
+        post(bulk::import).layer(DefaultBodyLimit::disable()),
     );
     let router = both_slashes(router, "/api/logs", get(logs::list));
     let router = both_slashes(
