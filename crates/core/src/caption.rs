@@ -181,6 +181,10 @@ pub enum Kind {
     Emoji,
     /// A run of whitespace containing at least one line break, kept byte for byte.
     Break,
+    /// A glossary term, never produced by [`tokenize`]: the translator cuts it out of the
+    /// prose and the piece holds the glossary's translation, which goes into the result in
+    /// the term's place (icf-translate's `terms`).
+    Term,
 }
 
 impl Kind {
@@ -192,6 +196,7 @@ impl Kind {
             Kind::Url => "link",
             Kind::Emoji => "emoji",
             Kind::Break => "line break",
+            Kind::Term => "glossary term",
         }
     }
 }
@@ -211,7 +216,8 @@ impl Piece {
     }
 }
 
-fn is_word_char(c: char) -> bool {
+/// A character words are made of (hashtags, glossary terms' whole-word matching).
+pub fn is_word_char(c: char) -> bool {
     c.is_alphanumeric()
         || c == '_'
         // Combining marks belong to words in Devanagari, Thai, Arabic… (#हिन्दी).

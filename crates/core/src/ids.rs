@@ -77,6 +77,8 @@ typed_id!(
     JobId,
     /// A caption snippet or hashtag set, kept for a group and a language.
     SnippetId,
+    /// A glossary: forced translations of terms for one language pair.
+    GlossaryId,
 );
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ pub mod caption;
 pub mod device;
 pub mod enums;
 pub mod execution;
+pub mod glossary;
 pub mod ids;
 pub mod import;
 pub mod jobs;

@@ -12,6 +12,7 @@ pub mod db;
 pub mod error;
 pub mod executions;
 pub mod first_comments;
+pub mod glossaries;
 pub mod groups;
 pub mod import;
 pub mod jobs;

@@ -64,6 +64,42 @@ pub async fn store(
     Ok(())
 }
 
+/// Deletes the cached translations of one language pair whose source text `affected`
+/// says yes to; returns how many. The texts are read and judged in Rust (a glossary's
+/// whole-word, case-insensitive matching is not SQL's), which is fine for an admin's rare
+/// change.
+pub async fn forget(
+    db: &Db,
+    language_from: &str,
+    language_to: &str,
+    affected: impl Fn(&str) -> bool,
+) -> Result<u64, StoreError> {
+    let rows: Vec<(DbUuid, String)> = on_pool!(db, |pool| sqlx::query_as(
+        "SELECT id, text_original FROM translations_cache \
+         WHERE language_from = $1 AND language_to = $2"
+    )
+    .bind(language_from)
+    .bind(language_to)
+    .fetch_all(pool)
+    .await?);
+    let ids: Vec<DbUuid> = rows
+        .into_iter()
+        .filter(|(_, text)| affected(text))
+        .map(|(id, _)| id)
+        .collect();
+    let mut gone = 0;
+    for id in ids {
+        gone += on_pool!(db, |pool| sqlx::query(
+            "DELETE FROM translations_cache WHERE id = $1"
+        )
+        .bind(id)
+        .execute(pool)
+        .await?
+        .rows_affected());
+    }
+    Ok(gone)
+}
+
 /// How many translations are cached and how often they were reused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
 pub struct CacheStats {

@@ -6,14 +6,18 @@
 //!   (retries with backoff and jitter, per-language support);
 //! - [`service`]: the cached, single-flight translation of a caption into many languages,
 //!   callable from an HTTP handler or a job with a `&Db`;
+//! - [`terms`], [`glossaries`]: glossary terms found, protected or sent to DeepL's own
+//!   glossaries, and the cache entries a glossary change makes unreachable;
 //! - [`sim`]: simulators of the three providers' HTTP APIs for tests and demos.
 
 pub mod caption;
 pub mod error;
+pub mod glossaries;
 pub mod job;
 pub mod provider;
 pub mod service;
 pub mod sim;
+pub mod terms;
 
 pub use error::TranslateError;
 pub use provider::{ProviderConfig, ProviderKind, RetryPolicy, Translator};

@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use futures_util::StreamExt;
+use icf_core::glossary::Glossary;
 use icf_core::language::Language;
 use icf_store::Db;
 use icf_store::translations::{self, CacheKey};
@@ -16,9 +17,11 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use unicode_normalization::UnicodeNormalization;
 
-use crate::caption::{self, CaptionRules, Piece};
+use crate::caption::{self, CaptionRules, Kind, Piece};
 use crate::error::TranslateError;
+use crate::glossaries;
 use crate::provider::{Batch, ProviderConfig, ProviderKind, RetryPolicy, Translator};
+use crate::terms::{self, Terms};
 
 /// Everything needed to build a [`Translation`].
 #[derive(Debug, Clone, Default)]
@@ -123,6 +126,24 @@ impl Translation {
         let mut map = self.inflight.lock().unwrap_or_else(|p| p.into_inner());
         map.remove(key);
     }
+
+    /// The configured provider that keeps glossaries of its own, if any (DeepL, as primary
+    /// or fallback).
+    fn glossary_keeper(&self) -> Option<&dyn Translator> {
+        std::iter::once(self.primary.as_ref())
+            .chain(self.fallback.as_deref())
+            .find(|t| t.kind() == ProviderKind::DeepL)
+    }
+
+    /// Deletes a glossary's copy on the provider (after the glossary changed or was
+    /// deleted). Best effort: a failure is logged, and the copy is merely left unused.
+    pub async fn delete_remote_glossary(&self, id: &str) {
+        if let Some(keeper) = self.glossary_keeper()
+            && let Err(e) = keeper.delete_glossary(id).await
+        {
+            tracing::warn!(glossary = id, error = %e, "the old DeepL glossary was not deleted");
+        }
+    }
 }
 
 /// The form a caption is cached and translated in: NFC, `\n` line ends, trimmed.
@@ -156,6 +177,11 @@ pub async fn translate_caption(
 ) -> Vec<LanguageResult> {
     let normalised = normalise(text);
     let hash = text_hash(&normalised);
+    let glossaries = match glossaries::from_language(db, source).await {
+        Ok(g) => g,
+        // Translating without a glossary that may exist would cache a wrong translation.
+        Err(e) => return failed_everywhere(targets, &e),
+    };
     let mut unique: Vec<Language> = Vec::new();
     for t in targets {
         if !unique.contains(t) {
@@ -167,7 +193,11 @@ pub async fn translate_caption(
     let (text, hash) = (normalised.as_str(), hash.as_str());
     let jobs: Vec<_> = unique
         .into_iter()
-        .map(|target| one_language(db, translation, text, hash, source, target))
+        .map(|target| {
+            let glossary = glossaries.iter().find(|g| g.target_lang == target.code());
+            let pair = Pair { source, target };
+            one_language(db, translation, text, hash, pair, glossary)
+        })
         .collect();
     futures_util::stream::iter(jobs)
         .buffered(LANGUAGES_AT_ONCE)
@@ -175,13 +205,41 @@ pub async fn translate_caption(
         .await
 }
 
+/// Every language failed for the same reason.
+fn failed_everywhere(targets: &[Language], e: &TranslateError) -> Vec<LanguageResult> {
+    let mut out: Vec<LanguageResult> = Vec::new();
+    for t in targets {
+        if out.iter().all(|r| r.language != *t) {
+            out.push(LanguageResult {
+                language: *t,
+                text: None,
+                from_cache: false,
+                provider: None,
+                warnings: Vec::new(),
+                error: Some(ResultError {
+                    code: e.code(),
+                    message: e.to_string(),
+                }),
+            });
+        }
+    }
+    out
+}
+
+/// The languages of one translation.
+#[derive(Debug, Clone, Copy)]
+struct Pair {
+    source: Language,
+    target: Language,
+}
+
 async fn one_language(
     db: &Db,
     translation: &Translation,
     text: &str,
     hash: &str,
-    source: Language,
-    target: Language,
+    Pair { source, target }: Pair,
+    glossary: Option<&Glossary>,
 ) -> LanguageResult {
     let mut result = LanguageResult {
         language: target,
@@ -199,7 +257,8 @@ async fn one_language(
         result.text = Some(text.to_owned());
         return result;
     }
-    match cached_or_translated(db, translation, text, hash, source, target).await {
+    let pair = Pair { source, target };
+    match cached_or_translated(db, translation, text, hash, pair, glossary).await {
         Ok((done, from_cache)) => {
             result.text = Some(done.text);
             result.from_cache = from_cache;
@@ -222,14 +281,33 @@ struct Done {
     warnings: Vec<String>,
 }
 
+/// The cache key's hash: the text's own when no glossary term is in it, else the text's
+/// and the applied entries' (see `crate::glossaries` for why this is the invalidation).
+fn key_hash(text: &str, hash: &str, glossary: Option<&Glossary>) -> (String, bool) {
+    let Some(g) = glossary else {
+        return (hash.to_owned(), false);
+    };
+    let terms = Terms::new(&g.entries);
+    let applied = terms::applied(text, &terms);
+    if applied.is_empty() {
+        return (hash.to_owned(), false);
+    }
+    let keyed = format!("{text}\u{0}glossary\u{0}{}", terms::key_part(&applied));
+    (text_hash(&keyed), true)
+}
+
 async fn cached_or_translated(
     db: &Db,
     translation: &Translation,
     text: &str,
     hash: &str,
-    source: Language,
-    target: Language,
+    Pair { source, target }: Pair,
+    glossary: Option<&Glossary>,
 ) -> Result<(Done, bool), TranslateError> {
+    let (hash, glossed) = key_hash(text, hash, glossary);
+    // A glossary none of whose terms the text holds changes nothing: no DeepL copy needed.
+    let glossary = glossary.filter(|_| glossed);
+    let hash = hash.as_str();
     let key = CacheKey {
         text_hash: hash,
         language_from: source.code(),
@@ -259,7 +337,8 @@ async fn cached_or_translated(
         return Ok((from_cache(row), true));
     }
     translation.misses.fetch_add(1, Ordering::Relaxed);
-    let outcome = match translate_with_fallback(translation, text, source, target).await {
+    let pair = Pair { source, target };
+    let outcome = match translate_with_fallback(db, translation, text, pair, glossary).await {
         Ok(done) => translations::store(db, key, text, &done.text, done.provider.as_str())
             .await
             .map(|()| done)
@@ -272,20 +351,20 @@ async fn cached_or_translated(
 }
 
 async fn translate_with_fallback(
+    db: &Db,
     translation: &Translation,
     text: &str,
-    source: Language,
-    target: Language,
+    pair: Pair,
+    glossary: Option<&Glossary>,
 ) -> Result<Done, TranslateError> {
-    let primary = &translation.primary;
-    match translate_text(primary.as_ref(), text, source, target, &translation.limits).await {
+    let primary = translation.primary.as_ref();
+    match with_glossary(db, translation, primary, text, pair, glossary).await {
         Err(TranslateError::QuotaExceeded { provider }) if translation.fallback.is_some() => {
             let fallback = translation
                 .fallback
                 .as_deref()
                 .ok_or(TranslateError::NotConfigured)?;
-            let mut done =
-                translate_text(fallback, text, source, target, &translation.limits).await?;
+            let mut done = with_glossary(db, translation, fallback, text, pair, glossary).await?;
             done.warnings.insert(
                 0,
                 format!(
@@ -299,6 +378,61 @@ async fn translate_with_fallback(
     }
 }
 
+/// How a glossary reaches one provider call.
+#[derive(Clone, Copy)]
+enum Glossing<'a> {
+    None,
+    /// The provider's own copy, named in the request (DeepL).
+    Remote(&'a str),
+    /// icf protects the terms and puts the glossary's translations in place.
+    Protect(&'a Terms<'a>),
+}
+
+/// One provider's translation with the glossary applied its way: by the provider's own
+/// copy where it keeps glossaries for the pair, else by protecting the terms.
+async fn with_glossary(
+    db: &Db,
+    translation: &Translation,
+    tr: &dyn Translator,
+    text: &str,
+    pair: Pair,
+    glossary: Option<&Glossary>,
+) -> Result<Done, TranslateError> {
+    let (source, target, limits) = (pair.source, pair.target, &translation.limits);
+    let Some(g) = glossary else {
+        return translate_text(tr, text, source, target, limits, Glossing::None).await;
+    };
+    if !tr.has_glossaries(source, target) {
+        let terms = Terms::new(&g.entries);
+        return translate_text(tr, text, source, target, limits, Glossing::Protect(&terms)).await;
+    }
+    let lock_key = format!("glossary:{}:{}", g.id, g.version);
+    let mut g = g.clone();
+    for attempt in 0..2 {
+        let lock = translation.key_lock(&lock_key);
+        let remote = glossaries::remote(db, tr, &g, &lock).await;
+        translation.release(&lock_key);
+        let remote = remote?;
+        let glossing = Glossing::Remote(&remote.id);
+        let out = translate_text(tr, text, source, target, limits, glossing).await;
+        if remote.temporary {
+            if let Err(e) = tr.delete_glossary(&remote.id).await {
+                tracing::warn!(error = %e, "a one-off DeepL glossary was not deleted");
+            }
+        }
+        match out {
+            // DeepL no longer knows the recorded copy (deleted there, another account's
+            // key): forget it and make another, once.
+            Err(TranslateError::Rejected { status: 404, .. }) if attempt == 0 => {
+                glossaries::forget_remote(db, &g, &remote.id).await?;
+                g.deepl_glossary_id = None;
+            }
+            other => return other,
+        }
+    }
+    Err(TranslateError::Corrupted("the glossary could not be used".into()))
+}
+
 /// Translates one caption with one provider: XML placeholders where the provider and the
 /// target support them, else (or when the placeholders did not survive) prose fragments
 /// with the whole caption as context. Only a result that passes [`caption::validate`]
@@ -309,8 +443,13 @@ async fn translate_text(
     source: Language,
     target: Language,
     limits: &CaptionRules,
+    glossing: Glossing<'_>,
 ) -> Result<Done, TranslateError> {
-    let pieces = caption::tokenize(text);
+    let (pieces, glossary_id) = match glossing {
+        Glossing::None => (caption::tokenize(text), None),
+        Glossing::Remote(id) => (caption::tokenize(text), Some(id)),
+        Glossing::Protect(terms) => (terms::protect(caption::tokenize(text), terms), None),
+    };
     let (body, tail) = caption::split_tail(&pieces);
     let tail: String = tail.iter().map(Piece::as_str).collect();
     let mut warnings = Vec::new();
@@ -332,8 +471,11 @@ async fn translate_text(
     };
     let fragments = caption::fragments(body);
     if fragments.is_empty() {
-        warnings.push("nothing to translate: the caption has no words".into());
-        return done(text.to_owned(), warnings);
+        // Nothing for the provider; the glossary's translations may still stand in.
+        if !pieces.iter().any(|p| matches!(p, Piece::Protected(Kind::Term, _))) {
+            warnings.push("nothing to translate: the caption has no words".into());
+        }
+        return done(pieces.iter().map(Piece::as_str).collect(), warnings);
     }
 
     tr.prepare().await;
@@ -351,6 +493,7 @@ async fn translate_text(
                 target,
                 markup: true,
                 context: None,
+                glossary_id,
             })
             .await?;
         let problem = match out.first().map(|t| caption::from_placeholders(body, t)) {
@@ -381,6 +524,7 @@ async fn translate_text(
             target,
             markup: false,
             context: Some(text),
+            glossary_id,
         })
         .await?;
     let body_text =
@@ -423,7 +567,8 @@ mod tests {
         let es = Language::parse("es").unwrap();
         let en = Language::parse("en").unwrap();
         let caption = "Sunny day at the beach, come along!\n\n#a #b #c #d #e";
-        let result = translate_text(&AddsAHashtag, caption, en, es, &CaptionRules::default()).await;
+        let rules = CaptionRules::default();
+        let result = translate_text(&AddsAHashtag, caption, en, es, &rules, Glossing::None).await;
         match result {
             Err(TranslateError::Corrupted(why)) => assert!(why.contains("#extra"), "{why}"),
             Err(other) => panic!("expected a corrupted translation, got {other}"),

@@ -66,6 +66,7 @@ fn batch<'a>(texts: &'a [String], target: &str) -> Batch<'a> {
         target: l(target),
         markup: false,
         context: None,
+        glossary_id: None,
     }
 }
 

@@ -10,7 +10,7 @@ use tokio::sync::OnceCell;
 
 use super::http::{Http, Verdict, chunks, clip};
 use super::kind::ProviderKind;
-use super::translator::{Batch, Translator};
+use super::translator::{Batch, GlossaryUpload, Translator};
 use crate::error::TranslateError;
 
 pub const PRO_URL: &str = "https://api.deepl.com";
@@ -109,6 +109,24 @@ struct Request<'a> {
     tag_handling_version: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     ignore_tags: Option<[&'static str; 1]>,
+    /// DeepL requires `source_lang` with a glossary; icf always sends it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    glossary_id: Option<&'a str>,
+}
+
+/// `POST /v2/glossaries`.
+#[derive(Serialize)]
+struct NewGlossary<'a> {
+    name: &'a str,
+    source_lang: &'a str,
+    target_lang: &'a str,
+    entries: String,
+    entries_format: &'static str,
+}
+
+#[derive(Deserialize)]
+struct CreatedGlossary {
+    glossary_id: String,
 }
 
 #[derive(Deserialize)]
@@ -241,6 +259,85 @@ impl DeepL {
     }
 }
 
+/// DeepL's glossary codes for a pair (lower-case base languages, `en` → `de`) when DeepL
+/// keeps glossaries for both (its core languages) and they are two languages, not two
+/// variants of one.
+pub fn glossary_pair(source: Language, target: Language) -> Option<(String, String)> {
+    let (s, t) = (source.base(), target.base());
+    let core = |b: &str| CORE.contains(&b.to_ascii_uppercase().as_str());
+    (s != t && core(s) && core(t)).then(|| (s.to_owned(), t.to_owned()))
+}
+
+impl DeepL {
+    fn auth(&self) -> String {
+        format!("DeepL-Auth-Key {}", self.key.expose_secret())
+    }
+
+    async fn create_glossary_now(&self, g: GlossaryUpload<'_>) -> Result<String, TranslateError> {
+        let kind = self.kind();
+        let (source, target) =
+            glossary_pair(g.source, g.target).ok_or(TranslateError::Rejected {
+                provider: kind,
+                status: 0,
+                message: format!("DeepL keeps no glossaries from {} into {}", g.source, g.target),
+            })?;
+        let body = NewGlossary {
+            name: g.name,
+            source_lang: &source,
+            target_lang: &target,
+            entries: icf_core::glossary::to_tsv(g.entries),
+            entries_format: "tsv",
+        };
+        let json = serde_json::to_vec(&body).map_err(|e| TranslateError::Rejected {
+            provider: kind,
+            status: 0,
+            message: e.to_string(),
+        })?;
+        let (url, auth) = (format!("{}/v2/glossaries", self.base_url), self.auth());
+        self.http
+            .send(
+                |client| {
+                    client
+                        .post(&url)
+                        .header(reqwest::header::AUTHORIZATION, &auth)
+                        .header(reqwest::header::CONTENT_TYPE, "application/json")
+                        .body(json.clone())
+                },
+                |status, body| match status {
+                    200 | 201 => match serde_json::from_str::<CreatedGlossary>(body) {
+                        Ok(c) => Verdict::Done(c.glossary_id),
+                        Err(e) => Verdict::Fail(TranslateError::InvalidResponse {
+                            provider: kind,
+                            message: e.to_string(),
+                        }),
+                    },
+                    _ => Self::judge(kind, 0, status, body).map(|_| String::new()),
+                },
+            )
+            .await
+    }
+
+    async fn delete_glossary_now(&self, id: &str) -> Result<(), TranslateError> {
+        let kind = self.kind();
+        let url = format!("{}/v2/glossaries/{id}", self.base_url);
+        let auth = self.auth();
+        self.http
+            .send(
+                |client| {
+                    client
+                        .delete(&url)
+                        .header(reqwest::header::AUTHORIZATION, &auth)
+                },
+                |status, body| match status {
+                    // Gone already is what was asked for.
+                    200 | 204 | 404 => Verdict::Done(()),
+                    _ => Self::judge(kind, 0, status, body).map(|_| ()),
+                },
+            )
+            .await
+    }
+}
+
 impl Translator for DeepL {
     fn kind(&self) -> ProviderKind {
         ProviderKind::DeepL
@@ -263,6 +360,21 @@ impl Translator for DeepL {
         Box::pin(async move {
             self.languages.get_or_init(|| self.fetch_languages()).await;
         })
+    }
+
+    fn has_glossaries(&self, source: Language, target: Language) -> bool {
+        glossary_pair(source, target).is_some()
+    }
+
+    fn create_glossary<'a>(
+        &'a self,
+        glossary: GlossaryUpload<'a>,
+    ) -> BoxFuture<'a, Result<String, TranslateError>> {
+        Box::pin(self.create_glossary_now(glossary))
+    }
+
+    fn delete_glossary<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<(), TranslateError>> {
+        Box::pin(self.delete_glossary_now(id))
     }
 
     fn translate<'a>(
@@ -302,6 +414,7 @@ impl Translator for DeepL {
                     tag_handling: markup.then_some("xml"),
                     tag_handling_version: markup.then_some("v2"),
                     ignore_tags: markup.then_some(["x"]),
+                    glossary_id: batch.glossary_id,
                 };
                 let json = serde_json::to_vec(&body).map_err(|e| TranslateError::Rejected {
                     provider: kind,

@@ -52,6 +52,18 @@ pub(crate) enum Verdict<T> {
     Fail(TranslateError),
 }
 
+impl<T> Verdict<T> {
+    /// The same verdict about another kind of result (a failure or a retry stays one; a
+    /// success is mapped).
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Verdict<U> {
+        match self {
+            Verdict::Done(v) => Verdict::Done(f(v)),
+            Verdict::Retry(why) => Verdict::Retry(why),
+            Verdict::Fail(e) => Verdict::Fail(e),
+        }
+    }
+}
+
 /// The HTTP client and retry loop shared by the providers.
 pub(crate) struct Http {
     pub kind: ProviderKind,

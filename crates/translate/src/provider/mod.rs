@@ -18,7 +18,7 @@ use crate::error::TranslateError;
 
 pub use http::RetryPolicy;
 pub use kind::ProviderKind;
-pub use translator::{Batch, Translator};
+pub use translator::{Batch, GlossaryUpload, Translator};
 
 use http::Http;
 

@@ -1,6 +1,7 @@
 //! What every provider implements: one batch in, its translations out.
 
 use futures_util::future::BoxFuture;
+use icf_core::glossary::GlossaryEntry;
 use icf_core::language::Language;
 
 use super::kind::ProviderKind;
@@ -16,6 +17,17 @@ pub struct Batch<'a> {
     pub markup: bool,
     /// Untranslated context for every text (the whole caption when sending fragments).
     pub context: Option<&'a str>,
+    /// The provider's own glossary to apply (made by [`Translator::create_glossary`]).
+    pub glossary_id: Option<&'a str>,
+}
+
+/// A glossary to upload to a provider that keeps glossaries of its own.
+#[derive(Debug, Clone, Copy)]
+pub struct GlossaryUpload<'a> {
+    pub name: &'a str,
+    pub source: Language,
+    pub target: Language,
+    pub entries: &'a [GlossaryEntry],
 }
 
 /// A translation service. Implementations split batches to the provider's limits and
@@ -36,4 +48,31 @@ pub trait Translator: Send + Sync {
         &'a self,
         batch: Batch<'a>,
     ) -> BoxFuture<'a, Result<Vec<String>, TranslateError>>;
+
+    /// Whether the provider applies glossaries of its own from `source` into `target`
+    /// (DeepL, for its glossary languages). Otherwise icf protects the terms itself and
+    /// puts the glossary's translations in place (`crate::terms`).
+    fn has_glossaries(&self, _source: Language, _target: Language) -> bool {
+        false
+    }
+
+    /// Uploads a glossary; returns the provider's id for it.
+    fn create_glossary<'a>(
+        &'a self,
+        _glossary: GlossaryUpload<'a>,
+    ) -> BoxFuture<'a, Result<String, TranslateError>> {
+        let kind = self.kind();
+        Box::pin(async move {
+            Err(TranslateError::Rejected {
+                provider: kind,
+                status: 0,
+                message: "this provider keeps no glossaries".into(),
+            })
+        })
+    }
+
+    /// Deletes an uploaded glossary; one the provider no longer knows is gone already.
+    fn delete_glossary<'a>(&'a self, _id: &'a str) -> BoxFuture<'a, Result<(), TranslateError>> {
+        Box::pin(async { Ok(()) })
+    }
 }

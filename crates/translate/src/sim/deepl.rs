@@ -7,14 +7,17 @@ use std::sync::Arc;
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get};
+use axum::routing::{any, get, post};
 use serde_json::{Value, json};
 
-use super::state::{Captured, Injected, SimState, no_response, parse_body, string_list};
+use super::state::{
+    Captured, Injected, SimGlossary, SimState, no_response, parse_body, string_list,
+};
 use crate::provider::deepl::MAX_BODY_BYTES;
+use crate::terms::Terms;
 
 const CORE: &[&str] = &[
     "AR", "BG", "CS", "DA", "DE", "EL", "EN", "ES", "ET", "FI", "FR", "HU", "ID", "IT", "JA", "KO",
@@ -35,6 +38,16 @@ pub(super) fn routes() -> Router<Arc<SimState>> {
         .route("/v2/languages", get(languages))
         .route("/v3/languages", get(languages_v3))
         .route("/__session__/last-request", get(last_request))
+        .route(
+            "/v2/glossaries",
+            post(create_glossary).get(list_glossaries),
+        )
+        .route(
+            "/v2/glossaries/{id}",
+            get(get_glossary).delete(delete_glossary),
+        )
+        .route("/v2/glossaries/{id}/entries", get(glossary_entries))
+        .route("/v2/glossary-language-pairs", get(glossary_pairs))
 }
 
 fn message(status: StatusCode, text: &str) -> Response {
@@ -150,6 +163,8 @@ struct TranslateRequest {
     target: String,
     source: Option<String>,
     tag_handling: Option<String>,
+    /// The entries of the `glossary_id` named, applied to every text.
+    glossary: Vec<icf_core::glossary::GlossaryEntry>,
 }
 
 impl TranslateRequest {
@@ -209,6 +224,7 @@ impl TranslateRequest {
                 ));
             }
         }
+        let glossary = glossary_of(state, &req, source.as_deref(), &target)?;
         let strict_xml = tag_handling.as_deref() == Some("xml")
             && req.get("tag_handling_version").and_then(Value::as_str) != Some("v1");
         if strict_xml && texts.iter().any(|t| !well_formed(t)) {
@@ -222,17 +238,21 @@ impl TranslateRequest {
             target,
             source,
             tag_handling,
+            glossary,
         })
     }
 
     fn translations(&self, state: &SimState) -> Vec<Value> {
         let detected = self.source.clone().unwrap_or_else(|| "EN".into());
+        let terms = Terms::new(&self.glossary);
         self.texts
             .iter()
             .map(|t| {
+                let markup = self.tag_handling.is_some();
+                let t = &outside_tags(t, markup, |prose| terms.replace(prose));
                 let mut v = json!({
                     "detected_source_language": detected,
-                    "text": state.translate(t, &self.target, self.tag_handling.is_some()),
+                    "text": state.translate(t, &self.target, markup),
                 });
                 if self.tag_handling.is_some() {
                     v["tag_handling_version"] = self
@@ -248,6 +268,57 @@ impl TranslateRequest {
             })
             .collect()
     }
+}
+
+/// `text` with `f` applied to its prose only: with tag handling, the tags pass untouched.
+fn outside_tags(text: &str, markup: bool, f: impl Fn(&str) -> String) -> String {
+    if !markup {
+        return f(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find('<') {
+        out.push_str(&f(&rest[..open]));
+        let close = rest[open..].find('>').map_or(rest.len(), |c| open + c + 1);
+        out.push_str(&rest[open..close]);
+        rest = &rest[close..];
+    }
+    out.push_str(&f(rest));
+    out
+}
+
+/// The entries of the request's `glossary_id`, checked as DeepL checks them: a glossary
+/// needs `source_lang`, must exist, and must be for the request's pair.
+fn glossary_of(
+    state: &SimState,
+    req: &Value,
+    source: Option<&str>,
+    target: &str,
+) -> Result<Vec<icf_core::glossary::GlossaryEntry>, (StatusCode, &'static str)> {
+    let Some(id) = req.get("glossary_id").and_then(Value::as_str) else {
+        return Ok(Vec::new());
+    };
+    let Some(source) = source else {
+        return Err((
+            StatusCode::BAD_REQUEST,
+            "Use of a glossary requires the source_lang parameter to be specified.",
+        ));
+    };
+    let glossaries = state.glossaries();
+    let g = glossaries
+        .iter()
+        .find(|g| g.id == id)
+        .ok_or((StatusCode::NOT_FOUND, "Glossary not found."))?;
+    let target_base = target.split('-').next().unwrap_or(target);
+    if !g.source_lang.eq_ignore_ascii_case(source)
+        || !g.target_lang.eq_ignore_ascii_case(target_base)
+    {
+        return Err((
+            StatusCode::BAD_REQUEST,
+            "Language pair of the glossary does not match the source_lang and target_lang of the request.",
+        ));
+    }
+    Ok(g.entries.clone())
 }
 
 /// Whether `text` is well-formed XML content: balanced tags, `<` only in tags and `&` only
@@ -387,6 +458,219 @@ async fn last_request(State(state): State<Arc<SimState>>, headers: HeaderMap) ->
         Some(last) => Json(last).into_response(),
         None => StatusCode::NOT_FOUND.into_response(),
     }
+}
+
+/// What DeepL answers about a glossary.
+fn glossary_info(g: &SimGlossary) -> Value {
+    json!({
+        "glossary_id": g.id, "name": g.name, "ready": true,
+        "source_lang": g.source_lang, "target_lang": g.target_lang,
+        "creation_time": g.creation_time, "entry_count": g.entries.len(),
+    })
+}
+
+/// Every pair of two different core languages: DeepL's glossaries languages.
+fn glossary_pair_ok(source: &str, target: &str) -> bool {
+    let core = |c: &str| CORE.contains(&c.to_ascii_uppercase().as_str());
+    source != target && core(source) && core(target)
+}
+
+/// DeepL's `entries_format`: `tsv` lines, or `csv` lines of two fields; no blank term.
+fn glossary_entries_of(
+    entries: &str,
+    format: &str,
+) -> Result<Vec<icf_core::glossary::GlossaryEntry>, String> {
+    let sep = match format {
+        "tsv" => '\t',
+        "csv" => ',',
+        other => return Err(format!("Unsupported entries format '{other}'.")),
+    };
+    let mut out: Vec<icf_core::glossary::GlossaryEntry> = Vec::new();
+    for (i, line) in entries.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let Some((term, translation)) = line.split_once(sep) else {
+            return Err(format!("Entry {} does not have two fields.", i + 1));
+        };
+        let (term, translation) = (term.trim(), translation.trim());
+        if term.is_empty() || translation.is_empty() {
+            return Err(format!("Entry {} has an empty term.", i + 1));
+        }
+        if out.iter().any(|e| e.term == term) {
+            return Err(format!("Entry {} repeats the term '{term}'.", i + 1));
+        }
+        out.push(icf_core::glossary::GlossaryEntry {
+            term: term.to_owned(),
+            translation: translation.to_owned(),
+        });
+    }
+    if out.is_empty() {
+        return Err("No entries provided.".into());
+    }
+    Ok(out)
+}
+
+fn glossary_error(status: StatusCode, text: &str, detail: String) -> Response {
+    (status, Json(json!({ "message": text, "detail": detail }))).into_response()
+}
+
+async fn create_glossary(
+    State(state): State<Arc<SimState>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    state.capture(&method, &uri, &headers, &body);
+    if key(&headers).is_none() {
+        return traced(StatusCode::FORBIDDEN.into_response());
+    }
+    let Some(req) = parse_body(&headers, &body) else {
+        return traced(message(StatusCode::BAD_REQUEST, "Invalid request: expected a JSON body."));
+    };
+    let field = |name: &str| req.get(name).and_then(Value::as_str).map(str::to_owned);
+    let (Some(name), Some(source), Some(target), Some(entries)) = (
+        field("name"),
+        field("source_lang").map(|s| s.to_ascii_lowercase()),
+        field("target_lang").map(|s| s.to_ascii_lowercase()),
+        field("entries"),
+    ) else {
+        return traced(message(
+            StatusCode::BAD_REQUEST,
+            "Missing parameter: name, source_lang, target_lang and entries are required.",
+        ));
+    };
+    if !glossary_pair_ok(&source, &target) {
+        return traced(message(
+            StatusCode::BAD_REQUEST,
+            "Unsupported glossary source and target language pair.",
+        ));
+    }
+    let format = field("entries_format").unwrap_or_else(|| "tsv".into());
+    let entries = match glossary_entries_of(&entries, &format) {
+        Ok(e) => e,
+        Err(detail) => {
+            return traced(glossary_error(
+                StatusCode::BAD_REQUEST,
+                "Invalid glossary entries provided",
+                detail,
+            ));
+        }
+    };
+    let id = uuid_like();
+    let g = SimGlossary {
+        id: format!(
+            "{}-{}-{}-{}-{}",
+            &id[..8],
+            &id[8..12],
+            &id[12..16],
+            &id[16..20],
+            &id[20..]
+        ),
+        name,
+        source_lang: source,
+        target_lang: target,
+        entries,
+        creation_time: chrono::Utc::now()
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+    };
+    let info = glossary_info(&g);
+    state.glossaries().push(g);
+    traced((StatusCode::CREATED, Json(info)).into_response())
+}
+
+async fn list_glossaries(State(state): State<Arc<SimState>>, headers: HeaderMap) -> Response {
+    if key(&headers).is_none() {
+        return traced(StatusCode::FORBIDDEN.into_response());
+    }
+    let list: Vec<Value> = state.glossaries().iter().map(glossary_info).collect();
+    traced(Json(json!({ "glossaries": list })).into_response())
+}
+
+fn not_found() -> Response {
+    traced(message(StatusCode::NOT_FOUND, "Glossary not found."))
+}
+
+async fn get_glossary(
+    State(state): State<Arc<SimState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    if key(&headers).is_none() {
+        return traced(StatusCode::FORBIDDEN.into_response());
+    }
+    match state.glossaries().iter().find(|g| g.id == id) {
+        Some(g) => traced(Json(glossary_info(g)).into_response()),
+        None => not_found(),
+    }
+}
+
+/// The entries as TSV, DeepL's only format for reading them back.
+async fn glossary_entries(
+    State(state): State<Arc<SimState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    if key(&headers).is_none() {
+        return traced(StatusCode::FORBIDDEN.into_response());
+    }
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("text/tab-separated-values");
+    if !(accept.contains("text/tab-separated-values") || accept.contains("*/*")) {
+        return traced(message(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Unsupported Accept header: entries are only available as text/tab-separated-values.",
+        ));
+    }
+    match state.glossaries().iter().find(|g| g.id == id) {
+        Some(g) => traced(
+            (
+                [(header::CONTENT_TYPE, "text/tab-separated-values; charset=UTF-8")],
+                icf_core::glossary::to_tsv(&g.entries),
+            )
+                .into_response(),
+        ),
+        None => not_found(),
+    }
+}
+
+async fn delete_glossary(
+    State(state): State<Arc<SimState>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    state.capture(&method, &uri, &headers, &[]);
+    if key(&headers).is_none() {
+        return traced(StatusCode::FORBIDDEN.into_response());
+    }
+    let mut glossaries = state.glossaries();
+    let before = glossaries.len();
+    glossaries.retain(|g| g.id != id);
+    if glossaries.len() == before {
+        return not_found();
+    }
+    traced(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn glossary_pairs(headers: HeaderMap) -> Response {
+    if key(&headers).is_none() {
+        return traced(StatusCode::FORBIDDEN.into_response());
+    }
+    let mut pairs = Vec::new();
+    for s in CORE {
+        for t in CORE.iter().filter(|t| *t != s) {
+            pairs.push(json!({
+                "source_lang": s.to_ascii_lowercase(),
+                "target_lang": t.to_ascii_lowercase(),
+            }));
+        }
+    }
+    traced(Json(json!({ "supported_languages": pairs })).into_response())
 }
 
 #[cfg(test)]

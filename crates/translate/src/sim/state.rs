@@ -57,6 +57,20 @@ pub struct SimState {
     pub(super) characters: AtomicU64,
     /// deepl-mock style sessions (`mock-server-session` headers), by session id.
     sessions: Mutex<HashMap<String, Session>>,
+    /// DeepL's glossaries (`/v2/glossaries`), in creation order.
+    pub(super) glossaries: Mutex<Vec<SimGlossary>>,
+}
+
+/// A glossary kept by the DeepL simulator.
+#[derive(Debug, Clone)]
+pub(crate) struct SimGlossary {
+    pub id: String,
+    pub name: String,
+    /// Lower-case base codes, as DeepL answers them.
+    pub source_lang: String,
+    pub target_lang: String,
+    pub entries: Vec<icf_core::glossary::GlossaryEntry>,
+    pub creation_time: String,
 }
 
 /// Faults announced by deepl-mock's session headers on a session's first request.
@@ -98,6 +112,10 @@ fn header_u32(headers: &HeaderMap, name: &str) -> u32 {
 impl SimState {
     pub(super) fn faults(&self) -> std::sync::MutexGuard<'_, Faults> {
         self.faults.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(super) fn glossaries(&self) -> std::sync::MutexGuard<'_, Vec<SimGlossary>> {
+        self.glossaries.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn sessions(&self) -> std::sync::MutexGuard<'_, HashMap<String, Session>> {
