@@ -6,6 +6,7 @@
 pub mod account_session;
 pub mod accounts;
 pub mod error;
+pub mod glossaries;
 pub mod groups;
 pub mod import;
 mod input;

@@ -19,6 +19,7 @@ mod deploy;
 mod docs;
 mod e2e;
 mod faults;
+mod glossaries;
 mod groups;
 mod hardening_http;
 mod health;

@@ -283,6 +283,21 @@ const EXPECTED: &[(&str, &[&str])] = &[
         &["job_id", "batch", "attempt", "worker", "finished_at"],
     ),
     ("revoked_tokens", &["jti", "user_id", "expires_at"]),
+    (
+        "glossaries",
+        &[
+            "id",
+            "name",
+            "name_key",
+            "source_lang",
+            "target_lang",
+            "entries",
+            "version",
+            "deepl_glossary_id",
+            "created_at",
+            "updated_at",
+        ],
+    ),
 ];
 
 pub async fn schema_columns(db: &Db) -> BTreeSet<(String, String)> {

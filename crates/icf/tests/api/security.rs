@@ -77,6 +77,10 @@ const ADMIN_ONLY_API: &[(&str, &str)] = &[
     ("delete", "/api/proxies/{id}"),
     ("post", "/api/proxies/{id}/check"),
     ("post", "/api/proxies/import"),
+    ("post", "/api/glossaries/"),
+    ("put", "/api/glossaries/{id}"),
+    ("delete", "/api/glossaries/{id}"),
+    ("post", "/api/glossaries/import"),
 ];
 
 /// UI routes anyone may reach, and why.
@@ -108,6 +112,10 @@ const ADMIN_ONLY_UI: &[&str] = &[
     "/logs",
     "/users",
     "/users/{id}",
+    "/glossaries/create",
+    "/glossaries/import",
+    "/glossaries/{id}/update",
+    "/glossaries/{id}/delete",
 ];
 
 fn no_redirects() -> Client {

@@ -4,6 +4,7 @@ pub(crate) mod accounts;
 pub(crate) mod auth;
 pub(crate) mod bulk;
 pub mod events;
+pub(crate) mod glossaries;
 pub(crate) mod groups;
 pub(crate) mod health;
 pub(crate) mod instagram;
@@ -105,7 +106,26 @@ pub fn router() -> Router<AppState> {
             "/api/posts/{id}/translations/{lang}",
             put(post_translations::edit),
         );
-    accounts_routes(router)
+    glossary_routes(accounts_routes(router))
+}
+
+fn glossary_routes(router: Router<AppState>) -> Router<AppState> {
+    let router = both_slashes(
+        router,
+        "/api/glossaries",
+        get(glossaries::list).post(glossaries::create),
+    );
+    let router = both_slashes(
+        router,
+        "/api/glossaries/import",
+        post(glossaries::import).layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)),
+    );
+    router.route(
+        "/api/glossaries/{id}",
+        get(glossaries::get_one)
+            .put(glossaries::update)
+            .delete(glossaries::delete),
+    )
 }
 
 /// Import files are larger than the default 2 MB body limit allows.

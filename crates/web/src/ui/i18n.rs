@@ -80,6 +80,36 @@ fn russian() -> &'static HashMap<&'static str, &'static str> {
 
 /// English → Russian.
 pub(crate) const TABLE: &[(&str, &str)] = &[
+    ("Glossaries", "Глоссарии"),
+    ("Glossary", "Глоссарий"),
+    (
+        "One glossary per language pair: every translation from the caption's language into the account's language uses its terms, matched as whole words regardless of case.",
+        "Один глоссарий на языковую пару: каждый перевод с языка подписи на язык аккаунта использует его термины, они находятся как целые слова без учёта регистра.",
+    ),
+    ("Terms", "Термины"),
+    ("terms", "терминов"),
+    ("Term", "Термин"),
+    ("Translation", "Перевод"),
+    ("Version", "Версия"),
+    ("Changed", "Изменён"),
+    ("New glossary", "Новый глоссарий"),
+    ("Into", "На"),
+    (
+        "Terms, one per line: term = translation",
+        "Термины, по одному в строке: термин = перевод",
+    ),
+    ("Import a CSV or TSV file", "Импорт файла CSV или TSV"),
+    (
+        "Two columns, term and translation; a first line of column names is skipped.",
+        "Два столбца, термин и перевод; первая строка с названиями столбцов пропускается.",
+    ),
+    ("File", "Файл"),
+    (
+        "Replace the terms of this language pair's glossary",
+        "Заменить термины глоссария этой языковой пары",
+    ),
+    ("Edit", "Изменить"),
+    ("Delete the glossary?", "Удалить глоссарий?"),
     ("Publish as", "Опубликовать как"),
     (
         "What the files make (photo, video, carousel)",

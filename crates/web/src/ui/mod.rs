@@ -5,6 +5,7 @@
 mod accounts;
 mod assets;
 mod dashboard;
+mod glossaries;
 mod groups;
 pub mod i18n;
 mod logs;
@@ -76,6 +77,15 @@ pub fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/snippets", get(snippets::list).post(snippets::create)),
         ("/snippets/{id}", post(snippets::update)),
         ("/snippets/{id}/delete", post(snippets::delete)),
+        ("/glossaries", get(glossaries::list)),
+        ("/glossaries/create", post(glossaries::create)),
+        (
+            "/glossaries/import",
+            post(glossaries::import).layer(DefaultBodyLimit::max(4 * 1024 * 1024)),
+        ),
+        ("/glossaries/{id}", get(glossaries::page)),
+        ("/glossaries/{id}/update", post(glossaries::update)),
+        ("/glossaries/{id}/delete", post(glossaries::delete)),
         ("/users", get(users::list).post(users::create)),
         ("/users/{id}", post(users::update)),
     ]
