@@ -198,7 +198,10 @@ pub async fn import(app: &App, req: ImportGlossary) -> AppResult<Glossary> {
 async fn after_change(app: &App, old: Option<&Glossary>, new: Option<&Glossary>) {
     match icf_translate::glossaries::forget_changed(&app.db, old, new).await {
         Ok(n) if n > 0 => {
-            tracing::info!(forgotten = n, "cached translations a glossary change touched were deleted");
+            tracing::info!(
+                forgotten = n,
+                "cached translations a glossary change touched were deleted"
+            );
         }
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "stale cached translations were not deleted"),

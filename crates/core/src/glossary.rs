@@ -135,7 +135,10 @@ fn check_side(field: &'static str, what: &str, text: &str, max: usize) -> Result
     if text.chars().count() > max {
         return Err(FieldError::new(
             field,
-            format!("the {what} \"{}\" is longer than {max} characters", shown(text)),
+            format!(
+                "the {what} \"{}\" is longer than {max} characters",
+                shown(text)
+            ),
         ));
     }
     if text.contains(['\t', '\n', '\r']) {
@@ -175,7 +178,10 @@ pub fn check_entries(
     if raw.len() > MAX_ENTRIES {
         return Err(FieldError::new(
             field,
-            format!("{} terms; a glossary holds at most {MAX_ENTRIES}", raw.len()),
+            format!(
+                "{} terms; a glossary holds at most {MAX_ENTRIES}",
+                raw.len()
+            ),
         ));
     }
     let mut seen = HashSet::new();
@@ -376,7 +382,10 @@ mod tests {
     fn the_pair_is_two_supported_languages() {
         assert!(parse_pair("en", "de").is_ok());
         assert_eq!(parse_pair("xx", "de").unwrap_err().field, "source_lang");
-        assert_eq!(parse_pair("en", "klingon").unwrap_err().field, "target_lang");
+        assert_eq!(
+            parse_pair("en", "klingon").unwrap_err().field,
+            "target_lang"
+        );
         assert_eq!(parse_pair("en", "EN").unwrap_err().field, "target_lang");
     }
 

@@ -72,30 +72,26 @@ pub async fn create(db: &Db, new: GlossaryFields<'_>) -> Result<Glossary, StoreE
         "INSERT INTO glossaries (id, name, name_key, source_lang, target_lang, entries, version, \
          created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7) RETURNING {COLUMNS}"
     );
-    let row: GlossaryRow = on_pool!(db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(
-        sql.as_str()
-    ))
-    .bind(DbUuid::from(GlossaryId::new()))
-    .bind(new.name)
-    .bind(name_key(new.name))
-    .bind(new.source_lang)
-    .bind(new.target_lang)
-    .bind(Json(new.entries))
-    .bind(now)
-    .fetch_one(pool)
-    .await
-    .map_err(conflict)?);
+    let row: GlossaryRow = on_pool!(db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(DbUuid::from(GlossaryId::new()))
+        .bind(new.name)
+        .bind(name_key(new.name))
+        .bind(new.source_lang)
+        .bind(new.target_lang)
+        .bind(Json(new.entries))
+        .bind(now)
+        .fetch_one(pool)
+        .await
+        .map_err(conflict)?);
     Ok(row.into())
 }
 
 pub async fn get(db: &Db, id: GlossaryId) -> Result<Glossary, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM glossaries WHERE id = $1");
-    let row: GlossaryRow = on_pool!(db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(
-        sql.as_str()
-    ))
-    .bind(DbUuid::from(id))
-    .fetch_one(pool)
-    .await?);
+    let row: GlossaryRow = on_pool!(db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(DbUuid::from(id))
+        .fetch_one(pool)
+        .await?);
     Ok(row.into())
 }
 
@@ -126,7 +122,8 @@ pub async fn for_pair(
     source_lang: &str,
     target_lang: &str,
 ) -> Result<Option<Glossary>, StoreError> {
-    let sql = format!("SELECT {COLUMNS} FROM glossaries WHERE source_lang = $1 AND target_lang = $2");
+    let sql =
+        format!("SELECT {COLUMNS} FROM glossaries WHERE source_lang = $1 AND target_lang = $2");
     let row: Option<GlossaryRow> =
         on_pool!(db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
             .bind(source_lang)
@@ -151,20 +148,19 @@ pub async fn update(
          entries = $7, version = version + 1, deepl_glossary_id = NULL, updated_at = $8 \
          WHERE id = $1 AND version = $2 RETURNING {COLUMNS}"
     );
-    let row: Option<GlossaryRow> = on_pool!(db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(
-        sql.as_str()
-    ))
-    .bind(DbUuid::from(id))
-    .bind(version)
-    .bind(fields.name)
-    .bind(name_key(fields.name))
-    .bind(fields.source_lang)
-    .bind(fields.target_lang)
-    .bind(Json(fields.entries))
-    .bind(Utc::now())
-    .fetch_optional(pool)
-    .await
-    .map_err(conflict)?);
+    let row: Option<GlossaryRow> =
+        on_pool!(db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(DbUuid::from(id))
+            .bind(version)
+            .bind(fields.name)
+            .bind(name_key(fields.name))
+            .bind(fields.source_lang)
+            .bind(fields.target_lang)
+            .bind(Json(fields.entries))
+            .bind(Utc::now())
+            .fetch_optional(pool)
+            .await
+            .map_err(conflict)?);
     match row {
         Some(r) => Ok(r.into()),
         None => {
@@ -179,12 +175,10 @@ pub async fn update(
 /// Deletes a glossary; returns it as it was (its terms say which translations it touched).
 pub async fn delete(db: &Db, id: GlossaryId) -> Result<Glossary, StoreError> {
     let sql = format!("DELETE FROM glossaries WHERE id = $1 RETURNING {COLUMNS}");
-    let row: GlossaryRow = on_pool!(db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(
-        sql.as_str()
-    ))
-    .bind(DbUuid::from(id))
-    .fetch_one(pool)
-    .await?);
+    let row: GlossaryRow = on_pool!(db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(DbUuid::from(id))
+        .fetch_one(pool)
+        .await?);
     Ok(row.into())
 }
 

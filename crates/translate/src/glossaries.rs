@@ -111,7 +111,8 @@ pub(crate) async fn forget_remote(db: &Db, g: &Glossary, id: &str) -> Result<(),
 
 fn pair(g: &Glossary) -> Result<(Language, Language), TranslateError> {
     let parse = |code: &str| {
-        Language::parse(code).map_err(|e| TranslateError::Cache(format!("glossary {}: {}", g.id, e.message)))
+        Language::parse(code)
+            .map_err(|e| TranslateError::Cache(format!("glossary {}: {}", g.id, e.message)))
     };
     Ok((parse(&g.source_lang)?, parse(&g.target_lang)?))
 }

@@ -415,10 +415,10 @@ async fn with_glossary(
         let remote = remote?;
         let glossing = Glossing::Remote(&remote.id);
         let out = translate_text(tr, text, source, target, limits, glossing).await;
-        if remote.temporary {
-            if let Err(e) = tr.delete_glossary(&remote.id).await {
-                tracing::warn!(error = %e, "a one-off DeepL glossary was not deleted");
-            }
+        if remote.temporary
+            && let Err(e) = tr.delete_glossary(&remote.id).await
+        {
+            tracing::warn!(error = %e, "a one-off DeepL glossary was not deleted");
         }
         match out {
             // DeepL no longer knows the recorded copy (deleted there, another account's
@@ -430,7 +430,9 @@ async fn with_glossary(
             other => return other,
         }
     }
-    Err(TranslateError::Corrupted("the glossary could not be used".into()))
+    Err(TranslateError::Corrupted(
+        "the glossary could not be used".into(),
+    ))
 }
 
 /// Translates one caption with one provider: XML placeholders where the provider and the
@@ -472,7 +474,10 @@ async fn translate_text(
     let fragments = caption::fragments(body);
     if fragments.is_empty() {
         // Nothing for the provider; the glossary's translations may still stand in.
-        if !pieces.iter().any(|p| matches!(p, Piece::Protected(Kind::Term, _))) {
+        if !pieces
+            .iter()
+            .any(|p| matches!(p, Piece::Protected(Kind::Term, _)))
+        {
             warnings.push("nothing to translate: the caption has no words".into());
         }
         return done(pieces.iter().map(Piece::as_str).collect(), warnings);

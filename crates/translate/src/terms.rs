@@ -219,7 +219,10 @@ mod tests {
             "Katze, Katze and Katze. A category, a bobcat, cats."
         );
         assert_eq!(terms.replace("STRASSE und STRAẞE"), "STRASSE und street");
-        assert_eq!(terms.replace("кот cat_x x_cat 2cat"), "кот cat_x x_cat 2cat");
+        assert_eq!(
+            terms.replace("кот cat_x x_cat 2cat"),
+            "кот cat_x x_cat 2cat"
+        );
     }
 
     #[test]

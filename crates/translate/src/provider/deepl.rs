@@ -279,7 +279,10 @@ impl DeepL {
             glossary_pair(g.source, g.target).ok_or(TranslateError::Rejected {
                 provider: kind,
                 status: 0,
-                message: format!("DeepL keeps no glossaries from {} into {}", g.source, g.target),
+                message: format!(
+                    "DeepL keeps no glossaries from {} into {}",
+                    g.source, g.target
+                ),
             })?;
         let body = NewGlossary {
             name: g.name,

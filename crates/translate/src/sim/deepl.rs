@@ -38,10 +38,7 @@ pub(super) fn routes() -> Router<Arc<SimState>> {
         .route("/v2/languages", get(languages))
         .route("/v3/languages", get(languages_v3))
         .route("/__session__/last-request", get(last_request))
-        .route(
-            "/v2/glossaries",
-            post(create_glossary).get(list_glossaries),
-        )
+        .route("/v2/glossaries", post(create_glossary).get(list_glossaries))
         .route(
             "/v2/glossaries/{id}",
             get(get_glossary).delete(delete_glossary),
@@ -527,7 +524,10 @@ async fn create_glossary(
         return traced(StatusCode::FORBIDDEN.into_response());
     }
     let Some(req) = parse_body(&headers, &body) else {
-        return traced(message(StatusCode::BAD_REQUEST, "Invalid request: expected a JSON body."));
+        return traced(message(
+            StatusCode::BAD_REQUEST,
+            "Invalid request: expected a JSON body.",
+        ));
     };
     let field = |name: &str| req.get(name).and_then(Value::as_str).map(str::to_owned);
     let (Some(name), Some(source), Some(target), Some(entries)) = (
@@ -572,8 +572,7 @@ async fn create_glossary(
         source_lang: source,
         target_lang: target,
         entries,
-        creation_time: chrono::Utc::now()
-            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        creation_time: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
     };
     let info = glossary_info(&g);
     state.glossaries().push(g);
@@ -628,7 +627,10 @@ async fn glossary_entries(
     match state.glossaries().iter().find(|g| g.id == id) {
         Some(g) => traced(
             (
-                [(header::CONTENT_TYPE, "text/tab-separated-values; charset=UTF-8")],
+                [(
+                    header::CONTENT_TYPE,
+                    "text/tab-separated-values; charset=UTF-8",
+                )],
                 icf_core::glossary::to_tsv(&g.entries),
             )
                 .into_response(),

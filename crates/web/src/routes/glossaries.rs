@@ -118,10 +118,7 @@ async fn read_form(mut form: Multipart) -> ApiResult<ImportGlossary> {
         let name = field.name().unwrap_or_default().to_owned();
         let bytes = field.bytes().await.map_err(bad)?;
         if bytes.len() > MAX_FILE_BYTES {
-            return Err(ApiError::validation(
-                "file",
-                "the file is larger than 4 MB",
-            ));
+            return Err(ApiError::validation("file", "the file is larger than 4 MB"));
         }
         let text = || {
             String::from_utf8(bytes.to_vec())
@@ -147,7 +144,10 @@ async fn read_form(mut form: Multipart) -> ApiResult<ImportGlossary> {
         refuse_nul(field, value)?;
     }
     if !has_file || req.file.trim().is_empty() {
-        return Err(ApiError::validation("file", "send the glossary as the form's file"));
+        return Err(ApiError::validation(
+            "file",
+            "send the glossary as the form's file",
+        ));
     }
     Ok(req)
 }

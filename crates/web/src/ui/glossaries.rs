@@ -205,12 +205,16 @@ pub async fn import(State(state): State<AppState>, _: UiAdmin, mut form: Multipa
         let field = match form.next_field().await {
             Ok(Some(f)) => f,
             Ok(None) => break,
-            Err(e) => return field_errors(IMPORT_FIELDS, ApiError::bad_request(None, e.body_text())),
+            Err(e) => {
+                return field_errors(IMPORT_FIELDS, ApiError::bad_request(None, e.body_text()));
+            }
         };
         let name = field.name().unwrap_or_default().to_owned();
         let text = match field.text().await {
             Ok(t) => t,
-            Err(e) => return field_errors(IMPORT_FIELDS, ApiError::validation("file", e.body_text())),
+            Err(e) => {
+                return field_errors(IMPORT_FIELDS, ApiError::validation("file", e.body_text()));
+            }
         };
         match name.as_str() {
             "file" => req.file = text,
