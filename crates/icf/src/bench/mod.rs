@@ -2,6 +2,7 @@
 //! databases, with Instagram and the translators simulated on this machine. Each prints
 //! its figures next to its goal; none of them is a test (timings vary with the machine).
 
+mod bulk;
 mod fanout;
 mod figure;
 mod fixture;
@@ -37,6 +38,8 @@ pub enum Which {
     Soak,
     /// B8: a photo post to 100 accounts with each account's own copy, and without.
     Variants,
+    /// B9: 500 posts with 500 photos from a spreadsheet and a ZIP, checked then imported.
+    Bulk,
 }
 
 #[derive(Debug, clap::Args)]
@@ -82,6 +85,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             Which::Punctuality,
             Which::Translation,
             Which::Variants,
+            Which::Bulk,
         ]
     } else {
         args.which.clone()
@@ -127,6 +131,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
                 Which::Translation => translation::run(store).await,
                 Which::Soak => soak::run(store, args.soak_minutes).await,
                 Which::Variants => variants::run(store).await,
+                Which::Bulk => bulk::run(store).await,
             };
             match figures {
                 Ok(f) => {

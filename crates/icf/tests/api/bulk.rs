@@ -4,8 +4,8 @@
 
 use std::io::Write;
 
-use reqwest::multipart::{Form, Part};
 use reqwest::StatusCode;
+use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 
 use crate::helpers::{Engine, TestApp, files_under, square_jpeg};

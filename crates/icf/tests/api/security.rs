@@ -51,6 +51,8 @@ const PUBLIC_API: &[(&str, &str, &str)] = &[
 /// Operations behind `AdminUser` (crates/web/src/routes): editors get 403. Everything else
 /// documented is open to any signed-in operator.
 const ADMIN_ONLY_API: &[(&str, &str)] = &[
+    ("post", "/api/posts/{id}/approve"),
+    ("post", "/api/posts/{id}/reject"),
     ("get", "/api/users/"),
     ("post", "/api/users/"),
     ("get", "/api/users/{id}"),
@@ -112,6 +114,8 @@ const ADMIN_ONLY_UI: &[&str] = &[
     "/logs",
     "/users",
     "/users/{id}",
+    "/posts/{id}/approve",
+    "/posts/{id}/reject",
     "/glossaries/create",
     "/glossaries/import",
     "/glossaries/{id}/update",

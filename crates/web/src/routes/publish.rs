@@ -37,7 +37,7 @@ pub async fn preview(
 /// the post instead (`/submit`); an admin publishing a post in review approves it.
 #[utoipa::path(post, path = "/api/posts/{id}/publish", tag = "posts", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path, description = "Post id (UUID)")), request_body(content = PublishRequest, description = "Optional"),
-    responses((status = 200, body = PlanResponse), (status = 403, description = "An editor, where posts need an admin's approval", body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody),
+    responses((status = 200, body = PlanResponse), (status = 404, body = crate::error::ErrorBody),
     (status = 409, body = crate::error::ErrorBody), (status = 422, description = "A language has no caption, or a language's caption breaks Instagram's caption rules", body = crate::error::ErrorBody)))]
 pub async fn publish(
     State(state): State<AppState>,

@@ -475,6 +475,29 @@ pub(crate) const TABLE: &[(&str, &str)] = &[
     ("Edit", "Изменить"),
     ("Delete this snippet?", "Удалить этот шаблон?"),
     ("Insert a snippet", "Вставить шаблон"),
+    // Importing posts ([workflow]).
+    ("Import posts", "Импорт постов"),
+    (
+        "One post per row of a spreadsheet saved as CSV (UTF-8), and a ZIP of the photos and videos it names. Start from the template.",
+        "Один пост в строке таблицы, сохранённой как CSV (UTF-8), и ZIP с фото и видео, которые в ней названы. Начните с шаблона.",
+    ),
+    ("Download the template", "Скачать шаблон"),
+    ("Columns", "Столбцы"),
+    ("Spreadsheet (CSV)", "Таблица (CSV)"),
+    ("Media (ZIP)", "Медиа (ZIP)"),
+    (
+        "problem(s): nothing was imported. Correct the rows and check again.",
+        "ошибок: ничего не импортировано. Исправьте строки и проверьте снова.",
+    ),
+    ("Row", "Строка"),
+    ("Column", "Столбец"),
+    ("Problem", "Ошибка"),
+    (
+        "post(s) checked: all can be imported. Untick “Check only” to import them.",
+        "постов проверено: все можно импортировать. Снимите «Только проверить», чтобы импортировать.",
+    ),
+    ("post(s) imported.", "постов импортировано."),
+    ("When", "Когда"),
     (
         "This snippet would bring the caption to {n} hashtags; Instagram allows {max}. Remove some first.",
         "С этим шаблоном в подписи будет хэштегов: {n}; Instagram разрешает {max}. Сначала уберите лишние.",

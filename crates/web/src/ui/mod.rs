@@ -40,6 +40,13 @@ pub fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/static/{file}", get(assets::serve)),
         ("/posts", get(posts::list)),
         ("/posts/new", get(posts::composer)),
+        (
+            "/posts/import",
+            get(posts::import_page)
+                .post(posts::import)
+                .layer(DefaultBodyLimit::disable()),
+        ),
+        ("/posts/import/template.csv", get(posts::import_template)),
         ("/calendar", get(posts::calendar)),
         ("/posts/{id}", get(posts::page)),
         ("/posts/{id}/executions", get(posts::executions)),

@@ -5,6 +5,7 @@
 mod calendar;
 mod composer;
 mod executions;
+mod import;
 mod list;
 mod media;
 mod page;
@@ -16,6 +17,7 @@ mod view;
 pub use calendar::calendar;
 pub use composer::composer;
 pub use executions::{cancel, executions, retry};
+pub use import::{import, page as import_page, template as import_template};
 pub use list::list;
 pub use media::media;
 pub use page::{delete, page};

@@ -14,7 +14,7 @@ use super::view::parse_id;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::ui::i18n::Lang;
-use crate::ui::session::Ui;
+use crate::ui::session::{Ui, UiAdmin};
 use crate::ui::view::{error_page, field_errors, iso};
 
 /// Where a rejection's or an approval's message lands.
@@ -85,7 +85,11 @@ pub async fn submit(
     }
 }
 
-pub async fn approve(State(state): State<AppState>, ui: Ui, Path(raw): Path<String>) -> Response {
+pub async fn approve(
+    State(state): State<AppState>,
+    UiAdmin(ui): UiAdmin,
+    Path(raw): Path<String>,
+) -> Response {
     let Some(id) = parse_id(&raw) else {
         return error_page(ui.l, ApiError::NotFound("post"));
     };
@@ -102,7 +106,7 @@ pub struct RejectForm {
 
 pub async fn reject(
     State(state): State<AppState>,
-    ui: Ui,
+    UiAdmin(ui): UiAdmin,
     Path(raw): Path<String>,
     axum::Form(form): axum::Form<RejectForm>,
 ) -> Response {
