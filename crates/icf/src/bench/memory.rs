@@ -1,5 +1,6 @@
 //! B4 memory: the peak resident memory of `icf serve` while it receives a large video, and
-//! of an `icf worker` process while it publishes that video to 50 accounts.
+//! of an `icf worker` process while it publishes that video to 50 accounts (with
+//! `--copies`, each account's own re-encoded copy of it).
 
 use std::time::{Duration, Instant};
 
@@ -11,8 +12,6 @@ use super::figure::Figure;
 use super::fixture::{Fixture, Store};
 use super::throughput::WorkerProcess;
 use super::world::{World, age_accounts, wait_all_ended};
-
-const ACCOUNTS: usize = 50;
 
 /// Peak resident memory (VmHWM) of a process, in MB.
 pub(super) fn peak_mb(pid: u32) -> f64 {
@@ -49,8 +48,14 @@ async fn make_video(path: &std::path::Path, mb: u64) -> anyhow::Result<u64> {
     Ok(std::fs::metadata(path)?.len())
 }
 
-pub async fn run(store: &Store, video_mb: u64) -> anyhow::Result<Vec<Figure>> {
-    let world = World::start("mem", ACCOUNTS, |_| Value::Null).await?;
+pub async fn run(
+    store: &Store,
+    video_mb: u64,
+    accounts: usize,
+    copies: bool,
+) -> anyhow::Result<Vec<Figure>> {
+    let world = World::start("mem", accounts, |_| Value::Null).await?;
+    let variants = if copies { "light" } else { "off" };
     let fx = Fixture::start(
         store,
         &[
@@ -58,10 +63,12 @@ pub async fn run(store: &Store, video_mb: u64) -> anyhow::Result<Vec<Figure>> {
             // 2–5 s between accounts: one upload after the other, as in production.
             ("ICF_PACING_SPEED", "60".into()),
             ("ICF_MAX_UPLOAD_MB", (video_mb + 64).to_string()),
+            // The import makes the group; it gets this.
+            ("ICF_MEDIA_VARIANTS_DEFAULT", variants.into()),
         ],
     )
     .await?;
-    fx.import_accounts(&world.lines("mem", ACCOUNTS, "Video", &["en"]))
+    fx.import_accounts(&world.lines("mem", accounts, "Video", &["en"]))
         .await?;
     age_accounts(&fx).await?;
     let group = fx.group_id("Video").await?;
@@ -113,16 +120,22 @@ pub async fn run(store: &Store, video_mb: u64) -> anyhow::Result<Vec<Figure>> {
             Some(json!({})),
         )
         .await?;
-    if plan["created"] != ACCOUNTS {
+    if plan["created"] != accounts {
         bail!(
-            "publishing planned {} of {ACCOUNTS}: {plan}",
+            "publishing planned {} of {accounts}: {plan}",
             plan["created"]
         );
     }
     wait_all_ended(&fx, Duration::from_secs(1800)).await?;
     let publish = t.elapsed();
     let worker_peak = worker.pid().map_or(0.0, peak_mb);
-    let published = world.sim.media(None).len();
+    let media = world.sim.media(None);
+    let published = media.len();
+    // With copies, every account's file is its own: count the distinct ones received.
+    let files: std::collections::BTreeSet<String> = media
+        .iter()
+        .flat_map(|m| m.files.iter().map(|f| f.sha256.clone()))
+        .collect();
     worker.stop().await;
     let _ = serve.start_kill();
     let _ = serve.wait().await;
@@ -143,7 +156,9 @@ pub async fn run(store: &Store, video_mb: u64) -> anyhow::Result<Vec<Figure>> {
             "B4",
             store,
             format!(
-                "icf worker, peak RSS publishing it to {ACCOUNTS} accounts ({published} published)"
+                "icf worker, peak RSS publishing it to {accounts} accounts ({published} published, \
+                 media_variants={variants}: {} distinct files)",
+                files.len()
             ),
             format!(
                 "{worker_peak:.0} MB (all done in {:.0} s)",

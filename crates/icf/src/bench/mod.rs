@@ -70,6 +70,13 @@ pub struct BenchArgs {
     /// Video size in MB for the memory benchmark (B4; the simulator takes up to 1 GiB).
     #[arg(long, default_value_t = 1000)]
     pub video_mb: u64,
+    /// Accounts the memory benchmark publishes the video to (B4).
+    #[arg(long, default_value_t = 50)]
+    pub memory_accounts: usize,
+    /// B4 with each account's own copy of the video (`media_variants=light`): the worker
+    /// re-encodes it per account (in an ffmpeg child) and uploads the copy.
+    #[arg(long)]
+    pub copies: bool,
     /// Minutes the soak runs (B7).
     #[arg(long, default_value_t = 30)]
     pub soak_minutes: u64,
@@ -126,7 +133,9 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
                 Which::Fanout => fanout::run(store, args.accounts).await,
                 Which::Throughput => throughput::run(store, args.executions, args.https).await,
                 Which::Latency => latency::run(store, args.accounts, args.log_rows).await,
-                Which::Memory => memory::run(store, args.video_mb).await,
+                Which::Memory => {
+                    memory::run(store, args.video_mb, args.memory_accounts, args.copies).await
+                }
                 Which::Punctuality => punctuality::run(store, args.executions).await,
                 Which::Translation => translation::run(store).await,
                 Which::Soak => soak::run(store, args.soak_minutes).await,

@@ -12,7 +12,7 @@ use icf_core::ids::PostId;
 
 use crate::auth::CurrentUser;
 use crate::error::ApiResult;
-use crate::extract::{IdPath, parse_json};
+use crate::extract::{IdPath, optional_json};
 use crate::state::AppState;
 
 /// What publishing would do now: every account's expected time. Writes nothing.
@@ -46,11 +46,7 @@ pub async fn publish(
     body: axum::body::Bytes,
 ) -> ApiResult<Json<PlanResponse>> {
     // The body is optional: an empty POST publishes now at normal priority.
-    let req: PublishRequest = if body.iter().all(u8::is_ascii_whitespace) {
-        PublishRequest::default()
-    } else {
-        parse_json(&body)?
-    };
+    let req: PublishRequest = optional_json(&body)?;
     let options = req.options()?;
     Ok(Json(
         icf_app::publishing::publish::publish_as(&state.app, &user.actor(), id, options).await?,

@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use crate::auth::{AdminUser, CurrentUser};
 use crate::error::ApiResult;
-use crate::extract::{ApiJson, IdPath, parse_json};
+use crate::extract::{ApiJson, IdPath, optional_json};
 use crate::state::AppState;
 
 /// Why a post goes back to its editor.
@@ -48,11 +48,8 @@ pub async fn submit(
     IdPath(id): IdPath<PostId>,
     body: axum::body::Bytes,
 ) -> ApiResult<Json<ReviewState>> {
-    let req: PublishRequest = if body.iter().all(u8::is_ascii_whitespace) {
-        PublishRequest::default()
-    } else {
-        parse_json(&body)?
-    };
+    // The body is optional: an empty POST asks for now, at normal priority.
+    let req: PublishRequest = optional_json(&body)?;
     let options = req.options()?;
     Ok(Json(
         icf_app::posts::review::submit(&state.app, &user.actor(), id, options).await?,

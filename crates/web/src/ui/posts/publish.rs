@@ -32,8 +32,16 @@ pub struct WhenForm {
 }
 
 impl WhenForm {
+    /// What the form asks for: its time, at normal priority.
+    pub(super) fn options(&self) -> Result<PublishOptions, ApiError> {
+        Ok(PublishOptions {
+            start: self.start()?,
+            priority: JobPriority::Normal,
+        })
+    }
+
     /// `None` for now; the UTC time otherwise.
-    pub(super) fn start(&self) -> Result<Option<DateTime<Utc>>, ApiError> {
+    fn start(&self) -> Result<Option<DateTime<Utc>>, ApiError> {
         if self.when.as_deref() != Some("at") {
             return Ok(None);
         }
@@ -122,11 +130,8 @@ pub async fn publish(
     let Some(id) = parse_id(&raw) else {
         return error_page(ui.l, ApiError::NotFound("post"));
     };
-    let options = match form.start() {
-        Ok(start) => PublishOptions {
-            start,
-            priority: JobPriority::Normal,
-        },
+    let options = match form.options() {
+        Ok(o) => o,
         Err(e) => return field_errors(FIELDS, e),
     };
     match icf_app::publishing::publish::publish_as(&state.app, &ui.user.actor(), id, options).await

@@ -4,8 +4,7 @@
 
 use axum::extract::{Path, State};
 use axum::response::Response;
-use icf_app::publishing::publish::PublishOptions;
-use icf_core::enums::{JobPriority, PostStatus};
+use icf_core::enums::PostStatus;
 use icf_core::review::PostReview;
 use serde::Deserialize;
 
@@ -72,11 +71,8 @@ pub async fn submit(
     let Some(id) = parse_id(&raw) else {
         return error_page(ui.l, ApiError::NotFound("post"));
     };
-    let options = match form.start() {
-        Ok(start) => PublishOptions {
-            start,
-            priority: JobPriority::Normal,
-        },
+    let options = match form.options() {
+        Ok(o) => o,
         Err(e) => return field_errors(FIELDS, e),
     };
     match icf_app::posts::review::submit(&state.app, &ui.user.actor(), id, options).await {
