@@ -1,6 +1,7 @@
-//! B9 bulk scheduling (issue #23): a month of posts from a spreadsheet — 500 rows, each
-//! with its own photo in one ZIP, for a group of 300 accounts in three languages, scheduled
-//! over 30 days — checked (dry run) and then imported through `POST /api/posts/bulk`.
+//! B9 bulk scheduling (issue #23): an agency's month from a spreadsheet — 500 rows, each
+//! with its own photo in one ZIP, for 25 clients' groups of 12 accounts in three languages
+//! (20 posts per client, one every day and a half) — checked (dry run) and then imported
+//! through `POST /api/posts/bulk`.
 
 use std::io::Write;
 use std::time::Instant;
@@ -13,7 +14,8 @@ use super::figure::{Figure, ms};
 use super::fixture::{Fixture, Store};
 
 const ROWS: usize = 500;
-const ACCOUNTS: usize = 300;
+const GROUPS: usize = 25;
+const PER_GROUP: usize = 12;
 
 /// A 1080×1350 photo, different for every row (the decode and re-encode are the cost).
 fn photo(i: usize) -> anyhow::Result<Vec<u8>> {
@@ -43,9 +45,11 @@ fn spreadsheet() -> anyhow::Result<(String, Vec<u8>)> {
         let name = format!("day-{:02}/photo-{i:03}.jpg", i / 17);
         zip.start_file(&name, options)?;
         zip.write_all(&photo(i)?)?;
-        let when = start + chrono::Duration::minutes((i * 86) as i64);
+        let group = i % GROUPS;
+        let minutes = (i / GROUPS) * 36 * 60 + group * 7;
+        let when = start + chrono::Duration::minutes(minutes as i64);
         csv.push_str(&format!(
-            "{name},\"Tip {i}: ship small changes, often. #rust #devops\",en,Month,{},Question of the day {i}\n",
+            "{name},\"Tip {i}: ship small changes, often. #rust #devops\",en,Client {group:02},{},Question of the day {i}\n",
             when.to_rfc3339()
         ));
     }
@@ -85,14 +89,19 @@ async fn import(fx: &Fixture, csv: &str, zip: &[u8], dry_run: bool) -> anyhow::R
 pub async fn run(store: &Store) -> anyhow::Result<Vec<Figure>> {
     let (deepl, settings) = super::fixture::deepl().await?;
     let fx = Fixture::start(store, &settings).await?;
-    fx.import_accounts(&account_lines(
-        "bulk",
-        "Month",
-        0,
-        ACCOUNTS,
-        &["en", "es", "de"],
-    ))
-    .await?;
+    let mut lines = Vec::new();
+    for g in 0..GROUPS {
+        let group = format!("Client {g:02}");
+        let first = g * PER_GROUP;
+        lines.extend(account_lines(
+            "bulk",
+            &group,
+            first,
+            PER_GROUP,
+            &["en", "es", "de"],
+        ));
+    }
+    fx.import_accounts(&lines).await?;
     let (csv, zip) = spreadsheet()?;
     let mb = zip.len() as f64 / 1e6;
     let mut out = Vec::new();
@@ -100,6 +109,11 @@ pub async fn run(store: &Store) -> anyhow::Result<Vec<Figure>> {
         let started = Instant::now();
         let body = import(&fx, &csv, &zip, dry_run).await?;
         let took = started.elapsed();
+        eprintln!(
+            "  {} in {}",
+            if dry_run { "dry run" } else { "import" },
+            ms(took)
+        );
         let (what, n) = if dry_run {
             ("checked (dry run)", body["rows"].as_u64().unwrap_or(0))
         } else {
@@ -112,7 +126,7 @@ pub async fn run(store: &Store) -> anyhow::Result<Vec<Figure>> {
             Figure::new(
                 "B9",
                 store,
-                format!("{ROWS} rows with {ROWS} photos ({mb:.0} MB ZIP) for {ACCOUNTS} accounts in 3 languages, {what}"),
+                format!("{ROWS} rows with {ROWS} photos ({mb:.0} MB ZIP) for {GROUPS} groups of {PER_GROUP} accounts in 3 languages, {what}"),
                 format!("{n} posts in {}", ms(took)),
             )
             .goal("< 60 s", n as usize == ROWS && took.as_secs_f64() < 60.0),
@@ -121,7 +135,7 @@ pub async fn run(store: &Store) -> anyhow::Result<Vec<Figure>> {
     out.push(Figure::new(
         "B9",
         store,
-        "translation requests for the import (one caption text per row, 2 languages)",
+        "requests to DeepL (a caption and a first comment per row, 2 other languages)",
         format!("{} requests to DeepL", deepl.requests().len()),
     ));
     fx.finish().await?;
