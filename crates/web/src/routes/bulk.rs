@@ -43,6 +43,19 @@ pub struct BulkUploadForm {
     files: Option<Vec<String>>,
 }
 
+/// A refused import (for the API docs): the usual error, and, when the spreadsheet could be
+/// read, the report's fields beside it (`errors` by row and column).
+#[allow(dead_code)]
+#[derive(utoipa::ToSchema)]
+pub struct BulkRefusal {
+    error: crate::error::ErrorDetail,
+    dry_run: Option<bool>,
+    rows: Option<usize>,
+    created: Option<usize>,
+    errors: Option<Vec<icf_app::posts::bulk::rows::RowError>>,
+    posts: Option<Vec<icf_app::posts::bulk::BulkPost>>,
+}
+
 /// The report, under the error shape when the import was refused.
 #[derive(Serialize)]
 struct Refused<'a> {
@@ -67,7 +80,7 @@ struct RefusedError {
     (status = 200, description = "Dry run: everything would import", body = BulkReport),
     (status = 201, description = "Every post created", body = BulkReport),
     (status = 413, body = crate::error::ErrorBody),
-    (status = 422, description = "Problems by row and column (`errors`); nothing created", body = BulkReport)))]
+    (status = 422, description = "Problems by row and column (`errors`), or a request that is not an import; nothing created", body = BulkRefusal)))]
 pub async fn import(
     State(state): State<AppState>,
     user: CurrentUser,
