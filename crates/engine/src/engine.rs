@@ -66,7 +66,20 @@ impl Engine {
         details: Value,
         error: Option<&IgError>,
     ) {
-        let entry = NewActivity {
+        self.write_log(Self::log_line(account, action, started, details, error))
+            .await;
+    }
+
+    /// The line [`Engine::log`] writes, for a caller that writes it together with other
+    /// statements.
+    pub fn log_line(
+        account: AccountId,
+        action: &str,
+        started: Instant,
+        details: Value,
+        error: Option<&IgError>,
+    ) -> NewActivity {
+        NewActivity {
             account_id: Some(account),
             action: action.to_owned(),
             status: if error.is_some() {
@@ -77,7 +90,11 @@ impl Engine {
             details,
             error_message: error.map(ToString::to_string),
             duration_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
-        };
+        }
+    }
+
+    /// Writes a line made by [`Engine::log_line`]; failing to log never fails the action.
+    pub async fn write_log(&self, entry: NewActivity) {
         if let Err(e) = icf_store::activity::record(&self.db, entry).await {
             tracing::warn!(error = %e, "cannot write an activity log");
         }

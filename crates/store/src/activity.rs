@@ -6,6 +6,7 @@ use icf_core::activity::{ActivityLog, NewActivity};
 use icf_core::enums::ActivityStatus;
 use icf_core::ids::AccountId;
 use icf_core::redact::{redact_json, redact_text};
+use serde_json::Value;
 use sqlx::types::Json;
 
 use crate::{Db, DbUuid, StoreError, on_pool};
@@ -32,12 +33,33 @@ macro_rules! insert_entry {
     };
 }
 
+/// An entry's details and error as they are written: secrets removed.
+pub(crate) fn redacted(entry: &NewActivity) -> (Value, Option<String>) {
+    (
+        redact_json(&entry.details),
+        entry.error_message.as_deref().map(redact_text),
+    )
+}
+
 /// Writes a log entry. Secrets are removed here, whatever the caller passed.
 pub async fn record(db: &Db, entry: NewActivity) -> Result<(), StoreError> {
     let details = redact_json(&entry.details);
     let error = entry.error_message.as_deref().map(redact_text);
     on_pool!(db, |pool| insert_entry!(
         pool,
+        entry,
+        &details,
+        error.as_deref()
+    ));
+    Ok(())
+}
+
+/// Writes a log entry on a connection the caller holds for a few statements.
+pub async fn record_on(conn: &mut crate::Conn, entry: NewActivity) -> Result<(), StoreError> {
+    let details = redact_json(&entry.details);
+    let error = entry.error_message.as_deref().map(redact_text);
+    crate::on_conn!(conn, |c| insert_entry!(
+        &mut *c,
         entry,
         &details,
         error.as_deref()

@@ -93,6 +93,9 @@ macro_rules! on_pool {
     };
 }
 
+/// A pooled PostgreSQL connection idle for this long is pinged before it is handed out.
+const PING_WHEN_IDLE_FOR: Duration = Duration::from_secs(10);
+
 /// Pool sizing and waits.
 #[derive(Debug, Clone)]
 pub struct PoolSettings {
@@ -143,6 +146,10 @@ impl Db {
                 let pool = SqlitePoolOptions::new()
                     .max_connections(settings.max_connections)
                     .acquire_timeout(settings.acquire_timeout)
+                    // sqlx pings every connection it hands out, by default: on SQLite a
+                    // round trip to the connection's thread before each statement, for a
+                    // file handle in this process that cannot have been cut off (#20).
+                    .test_before_acquire(false)
                     .connect_with(options)
                     .await?;
                 // SQLite gives -wal and -shm the main file's mode; files left by an older
@@ -157,6 +164,21 @@ impl Db {
                 let pool = PgPoolOptions::new()
                     .max_connections(settings.max_connections)
                     .acquire_timeout(settings.acquire_timeout)
+                    // sqlx's default pings every connection before handing it out: a
+                    // network round trip before each statement, as many as the statements
+                    // themselves (#20). Only a connection idle for a while is checked: one
+                    // in use moments ago is almost surely alive, and one that is not (the
+                    // server restarted just now) fails its statement, which the caller
+                    // retries like any database error, and sqlx drops it on release.
+                    .test_before_acquire(false)
+                    .before_acquire(|conn, meta| {
+                        Box::pin(async move {
+                            if meta.idle_for >= PING_WHEN_IDLE_FOR {
+                                sqlx::Connection::ping(conn).await?;
+                            }
+                            Ok(true)
+                        })
+                    })
                     .connect_with(options)
                     .await?;
                 Ok(Db::Postgres(pool))

@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod activity;
 pub mod alerts;
+pub mod conn;
 pub mod db;
 pub mod error;
 pub mod executions;
@@ -31,6 +32,7 @@ pub mod tx;
 pub mod types;
 pub mod users;
 
+pub use conn::Conn;
 pub use db::{Db, DbKind, PoolSettings, Readiness};
 pub use error::StoreError;
 pub use tx::Tx;

@@ -180,6 +180,19 @@ impl JobContext {
         &self.soft_stop
     }
 
+    /// The job as claimed, for a handler that writes the job's success in a statement of
+    /// its own (as [`icf_store::jobs::succeed_in`] does) together with its other writes;
+    /// it then calls [`JobContext::succeeded`].
+    pub fn claimed(&self) -> &ClaimedJob {
+        &self.job
+    }
+
+    /// The job's success was written by the handler, with the job's row still this
+    /// worker's, and committed: the runner writes nothing more for this attempt.
+    pub fn succeeded(&self) {
+        self.completed.store(true, Ordering::SeqCst);
+    }
+
     /// Marks the job succeeded inside `tx`, so the handler's writes and the completion
     /// commit together: after a crash either both happened or neither did, and the
     /// re-run starts clean. `false` means this worker lost the lease (another may run

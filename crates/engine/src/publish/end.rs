@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use icf_core::account::Account;
+use icf_core::activity::NewActivity;
 use icf_core::ids::ExecutionId;
 use icf_core::pacing::random_comment_delay;
 use icf_store::first_comments;
@@ -18,8 +19,9 @@ pub const MAX_ATTEMPTS: u32 = 4;
 /// How an attempt ended for the execution.
 pub(super) enum End {
     /// Instagram confirmed it; `record` writes it with the job's completion. The account
-    /// as this attempt read it, for its daily limit.
-    Published(Published, Box<Account>),
+    /// as this attempt read it, for its daily limit; configure's log line, written in the
+    /// same transaction (`None` when a check found the media instead).
+    Published(Published, Box<Account>, Option<Box<NewActivity>>),
     Retry(String),
     /// Not yet (pacing, a cooldown): moved, not failed.
     Defer(DateTime<Utc>, String),
@@ -47,26 +49,48 @@ pub(super) async fn record(
         || (matches!(end, End::Retry(_))
             && publishing::attempts(&engine.db, exec.id).await? >= MAX_ATTEMPTS as i32);
     let outcome = match end {
-        End::Published(published, account) => {
+        End::Published(published, account, line) => {
             // The publish and the job's completion in one transaction: once Instagram
             // confirmed it, the success is written even if the lease was lost meanwhile
             // (the job's next owner then finds the execution ended).
             let scope = spacing_scope(engine, exec);
             let since = Utc::now() - engine.settings.pacing.window;
-            let mut tx = engine.db.begin().await?;
             let in_history = !exec.is_story || engine.settings.pacing.stories_count;
-            let posted =
-                publishing::mark_success_in(&mut tx, exec, &published, &scope, since, in_history)
-                    .await?;
-            if exec.comment_waits {
+            let posted = if exec.comment_waits {
+                let mut tx = engine.db.begin().await?;
+                if let Some(line) = line {
+                    icf_store::activity::record_in(&mut tx, *line).await?;
+                }
+                let posted = publishing::mark_success_in(
+                    &mut tx, exec, &published, &scope, since, in_history,
+                )
+                .await?;
                 // The first comment's own step, queued with the publish so it is never
                 // lost; a person takes a few seconds to write one.
                 let wait = random_comment_delay(&engine.settings.pacing, &mut rand::rng());
                 first_comments::queue_in(&mut tx, exec.id, exec.account_id, Utc::now() + wait)
                     .await?;
-            }
-            ctx.succeed_in(&mut tx).await?;
-            tx.commit().await?;
+                ctx.succeed_in(&mut tx).await?;
+                tx.commit().await?;
+                posted
+            } else {
+                // The common case in as few round trips as the engine allows.
+                let success = publishing::Success {
+                    exec,
+                    published: &published,
+                    scope: &scope,
+                    since,
+                    in_history,
+                    log: line.map(|l| *l),
+                };
+                let (posted, done) =
+                    publishing::record_success(&engine.db, &success, ctx.claimed(), ctx.worker())
+                        .await?;
+                if done {
+                    ctx.succeeded();
+                }
+                posted
+            };
             engine.cool_down_at_the_limit(&account, &posted).await?;
             Outcome::Success
         }

@@ -5,6 +5,7 @@
 use std::time::Instant;
 
 use chrono::Utc;
+use icf_core::activity::NewActivity;
 use icf_instagram::{ErrorClass, IgError, LoginOutcome, Media, PostOptions, Uploaded};
 use icf_store::publishing::{self, ExecutionRun, Published};
 use serde_json::json;
@@ -124,19 +125,23 @@ async fn upload_and_configure(
             }
         }
     };
-    let uploaded = match upload(engine, exec, conn, media).await {
+    let (uploaded, logged) = match upload(engine, exec, conn, media).await {
         Ok(u) => u,
         Err(e) => return Ok(Err(e)),
     };
-    engine.save_session(conn).await?;
+    if let Err(e) = engine.save_session(conn).await {
+        engine.write_log(logged).await;
+        return Err(e);
+    }
     // The marker: from here on a lost answer is checked, never blindly repeated. It is
     // the last step before configure, so that a crash between the two (which ends as
     // "unconfirmed", for a person to check) has as narrow a window as can be.
     // Written only if no other attempt wrote one since this one began: a worker that lost
     // its lease in a database outage and came back must not configure beside the worker
     // now holding the job. The one that finds the marker taken stops; the next attempt
-    // checks Instagram for whatever the other one published.
-    if !publishing::claim_upload(&engine.db, exec.id, &uploaded.upload_id).await? {
+    // checks Instagram for whatever the other one published. The upload's log line goes
+    // with it, on one connection.
+    if !publishing::claim_upload_logged(&engine.db, exec.id, &uploaded.upload_id, logged).await? {
         return Ok(Ok(End::Retry(
             "another attempt of this execution reached configure first".into(),
         )));
@@ -144,31 +149,39 @@ async fn upload_and_configure(
     configure(engine, exec, conn, media, &uploaded, &options).await
 }
 
-/// Uploads the media (logged either way).
+/// Uploads the media. A failure is logged here; a success's log line is returned, to be
+/// written with the marker.
 async fn upload(
     engine: &Engine,
     exec: &ExecutionRun,
     conn: &mut Connection,
     media: &Media,
-) -> Result<Uploaded, IgError> {
+) -> Result<(Uploaded, NewActivity), IgError> {
     let started = Instant::now();
-    let uploaded = conn.client.upload(media).await;
-    let details = match &uploaded {
+    match conn.client.upload(media).await {
         Ok(u) => {
-            json!({"execution_id": exec.id, "endpoint": "rupload", "upload_id": u.upload_id})
+            let line = Engine::log_line(
+                conn.account.id,
+                "upload",
+                started,
+                json!({"execution_id": exec.id, "endpoint": "rupload", "upload_id": u.upload_id}),
+                None,
+            );
+            Ok((u, line))
         }
-        Err(_) => json!({"execution_id": exec.id, "endpoint": "media/configure"}),
-    };
-    engine
-        .log(
-            conn.account.id,
-            "upload",
-            started,
-            details,
-            uploaded.as_ref().err(),
-        )
-        .await;
-    uploaded
+        Err(e) => {
+            engine
+                .log(
+                    conn.account.id,
+                    "upload",
+                    started,
+                    json!({"execution_id": exec.id, "endpoint": "media/configure"}),
+                    Some(&e),
+                )
+                .await;
+            Err(e)
+        }
+    }
 }
 
 /// The irreversible step. Published: recorded with the account's history and the spacing
@@ -190,15 +203,14 @@ async fn configure(
         .await
     {
         Ok(p) => {
-            engine
-                .log(
-                    id,
-                    "configure",
-                    started,
-                    json!({"execution_id": exec.id, "endpoint": "media/configure", "media_id": p.media_id, "code": p.code}),
-                    None,
-                )
-                .await;
+            // Written with the publish's record, in its transaction (`end::record`).
+            let line = Engine::log_line(
+                id,
+                "configure",
+                started,
+                json!({"execution_id": exec.id, "endpoint": "media/configure", "media_id": p.media_id, "code": p.code}),
+                None,
+            );
             let published = Published {
                 media_id: p.media_id,
                 code: p.code,
@@ -207,6 +219,7 @@ async fn configure(
             Ok(Ok(End::Published(
                 published,
                 Box::new(conn.account.clone()),
+                Some(Box::new(line)),
             )))
         }
         Err(e) => {
@@ -255,6 +268,7 @@ async fn confirm(engine: &Engine, exec: &ExecutionRun, conn: &mut Connection) ->
                         .unwrap_or_else(Utc::now),
                 },
                 Box::new(conn.account.clone()),
+                None,
             )),
             None => publishing::mark_unconfirmed(&engine.db, exec, UNCONFIRMED)
                 .await

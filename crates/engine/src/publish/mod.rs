@@ -29,10 +29,9 @@ mod scope;
 
 use std::time::Duration;
 
-use icf_core::enums::ExecutionStatus;
 use icf_core::ids::ExecutionId;
 use icf_core::jobs::{self, JobPayload};
-use icf_store::publishing::{self, ExecutionRun};
+use icf_store::publishing::{self, ExecutionRun, OpenAttempt};
 use icf_worker::{JobContext, JobHandler, Outcome, TimeLimits, default_backoff, parse_payload};
 use serde_json::Value;
 
@@ -88,28 +87,42 @@ impl PostToInstagram {
     /// One attempt at the execution: read it, publish it, record how that ended.
     async fn attempt(&self, ctx: &JobContext, id: ExecutionId) -> Result<Outcome, EngineError> {
         let engine = &self.engine;
-        let exec = match publishing::execution(&engine.db, id).await {
-            Ok(e) => e,
+        let start = publishing::attempt_start(
+            &engine.db,
+            id,
+            chrono::Utc::now(),
+            engine.settings.pacing.window,
+        )
+        .await;
+        let start = match start {
+            Ok(s) => s,
             Err(icf_store::StoreError::NotFound) => {
                 return Ok(Outcome::Abandon("the execution no longer exists".into()));
             }
             Err(e) => return Err(e.into()),
         };
-        if !matches!(
-            exec.status,
-            ExecutionStatus::Queued | ExecutionStatus::Posting
-        ) {
+        // An execution that already ended: a re-run after its end was recorded.
+        let Some(open) = start.open else {
             return Ok(Outcome::Success);
-        }
-        let end = publish(engine, &exec).await?;
+        };
+        let exec = start.exec;
+        let end = publish(engine, &exec, open).await?;
         end::record(engine, ctx, &exec, end).await
     }
 }
 
 /// The steps of one publish, in order; each may end it early.
-async fn publish(engine: &Engine, exec: &ExecutionRun) -> Result<End, EngineError> {
-    let (account, parts) = publishing::account_and_parts(&engine.db, exec.account_id).await?;
-    if let Some(held) = pacing::hold(engine, exec, &account, &parts).await? {
+async fn publish(
+    engine: &Engine,
+    exec: &ExecutionRun,
+    open: OpenAttempt,
+) -> Result<End, EngineError> {
+    let OpenAttempt {
+        account,
+        parts,
+        busy,
+    } = open;
+    if let Some(held) = pacing::hold(engine, exec, &account, &parts, busy).await? {
         return Ok(held);
     }
     publishing::mark_posting(&engine.db, exec.id).await?;

@@ -25,23 +25,26 @@ pub(super) async fn hold(
     exec: &ExecutionRun,
     account: &Account,
     parts: &ConnectionParts,
+    busy: Vec<DateTime<Utc>>,
 ) -> Result<Option<End>, EngineError> {
-    if let Some(end) = check_rules(engine, exec, account, parts).await? {
+    if let Some(end) = check_rules(engine, exec, account, parts, busy).await? {
         return Ok(Some(end));
     }
     claim_spacing(engine, exec).await
 }
 
-/// The account's pacing rules, with what it has published and is publishing.
+/// The account's pacing rules, with what it has published and is publishing (`busy`, read
+/// with the execution: [`publishing::attempt_start`]).
 async fn check_rules(
     engine: &Engine,
     exec: &ExecutionRun,
     account: &Account,
     parts: &ConnectionParts,
+    busy: Vec<DateTime<Utc>>,
 ) -> Result<Option<End>, EngineError> {
     let now = Utc::now();
     end_cooldown_if_over(engine, account, now).await?;
-    let pacing = account_pacing(engine, exec, account, parts, now).await?;
+    let pacing = account_pacing(account, parts, busy);
     match check_before_publish(&engine.settings.pacing, &pacing, now) {
         Ok(()) => Ok(None),
         Err(Deferral::Until(at, wait)) => {
@@ -85,22 +88,12 @@ async fn end_cooldown_if_over(
 
 /// What the pacing check needs of the account: its publishes that count (this execution's
 /// own excluded), its group's posting hours and its clock.
-async fn account_pacing(
-    engine: &Engine,
-    exec: &ExecutionRun,
+fn account_pacing(
     account: &Account,
     parts: &ConnectionParts,
-    now: DateTime<Utc>,
-) -> Result<AccountPacing, EngineError> {
-    let busy = publishing::busy_times(
-        &engine.db,
-        exec.account_id,
-        exec.id,
-        now,
-        engine.settings.pacing.window,
-    )
-    .await?;
-    Ok(AccountPacing {
+    busy: Vec<DateTime<Utc>>,
+) -> AccountPacing {
+    AccountPacing {
         id: account.id,
         status: account.status,
         cooldown_until: account.cooldown_until,
@@ -109,7 +102,7 @@ async fn account_pacing(
         busy,
         active_hours: parts.active_hours,
         utc_offset: parts.utc_offset,
-    })
+    }
 }
 
 /// The random 2–5 min between the publishes of a scope, enforced here too and not only by

@@ -33,6 +33,12 @@ pub struct ClaimedJob {
     pub attempt_id: Uuid,
 }
 
+/// A value bound into the claim's kind filter.
+enum KindBind<'a> {
+    Kind(&'a str),
+    Cap(i64),
+}
+
 #[derive(sqlx::FromRow)]
 struct ClaimRow {
     id: DbUuid,
@@ -75,68 +81,91 @@ async fn try_claim(
     }
     let mut tx = db.begin().await?;
 
-    let mut allowed: Vec<&str> = kinds
-        .iter()
-        .filter(|k| k.cap.is_none())
-        .map(|k| k.kind)
-        .collect();
     let mut capped: Vec<(&str, u32)> = kinds
         .iter()
         .filter_map(|k| k.cap.map(|c| (k.kind, c)))
         .collect();
     // A fixed lock order, so two claimers never wait on each other in a cycle.
     capped.sort_unstable();
-    for (kind, cap) in capped {
-        if let crate::tx::TxConn::Postgres(t) = tx.conn_mut() {
+    if let crate::tx::TxConn::Postgres(t) = tx.conn_mut() {
+        for (kind, _) in &capped {
             // Serialises the count-then-claim of a capped kind across processes until
-            // this transaction ends. On SQLite, BEGIN IMMEDIATE already serialises it.
+            // this transaction ends; the claim below is a later statement, so its
+            // snapshot sees every job the previous holder started. On SQLite,
+            // BEGIN IMMEDIATE already serialises it.
             sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
                 .bind(format!("icf_jobs_cap:{kind}"))
                 .execute(&mut **t)
                 .await?;
         }
-        let running: i64 = on_tx!(tx, |conn| sqlx::query_scalar(
-            "SELECT COUNT(*) FROM jobs WHERE kind = $1 AND state = 'running'"
-        )
-        .bind(kind)
-        .fetch_one(conn)
-        .await?);
-        if running < i64::from(cap) {
-            allowed.push(kind);
-        }
-    }
-    if allowed.is_empty() {
-        tx.rollback().await?;
-        return Ok(None);
     }
     // Read the clock only now that any lock waits are over, so the attempt's start is
     // after the end of whatever job freed the slot.
     let now = Utc::now();
     let lease_expires_at = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::MAX);
+    let attempt_id = Uuid::now_v7();
 
-    let placeholders: Vec<String> = (0..allowed.len()).map(|i| format!("${}", i + 4)).collect();
-    let lock = match db {
-        Db::Postgres(_) => "FOR UPDATE SKIP LOCKED",
-        Db::Sqlite(_) => "",
-    };
-    let sql = format!(
-        "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_owner = $1, \
-         lease_expires_at = $2, updated_at = $3 \
-         WHERE id = (SELECT j.id FROM jobs j WHERE j.state = 'queued' AND j.run_at <= $3 \
-           AND j.kind IN ({kinds}) \
+    // Which kinds may be taken: the uncapped ones, and each capped one while fewer of its
+    // jobs run than its cap — counted inside the claim itself, one statement fewer per
+    // claim than a count before it (#20).
+    let mut binds: Vec<KindBind<'_>> = Vec::new();
+    let mut which: Vec<String> = Vec::new();
+    let first = 5; // $1 worker, $2 lease end, $3 now, $4 the attempt's id
+    let uncapped: Vec<String> = kinds
+        .iter()
+        .filter(|k| k.cap.is_none())
+        .map(|k| {
+            binds.push(KindBind::Kind(k.kind));
+            format!("${}", first + binds.len() - 1)
+        })
+        .collect();
+    if !uncapped.is_empty() {
+        which.push(format!("j.kind IN ({})", uncapped.join(", ")));
+    }
+    for (kind, cap) in &capped {
+        binds.push(KindBind::Kind(kind));
+        let k = first + binds.len() - 1;
+        binds.push(KindBind::Cap(i64::from(*cap)));
+        which.push(format!(
+            "(j.kind = ${k} AND (SELECT COUNT(*) FROM jobs c \
+             WHERE c.kind = ${k} AND c.state = 'running') < ${})",
+            k + 1
+        ));
+    }
+    let pick = format!(
+        "SELECT j.id FROM jobs j WHERE j.state = 'queued' AND j.run_at <= $3 \
+           AND ({which}) \
            AND (j.concurrency_key IS NULL OR NOT EXISTS (SELECT 1 FROM jobs r \
                 WHERE r.concurrency_key = j.concurrency_key AND r.state = 'running')) \
-           ORDER BY j.priority DESC, j.run_at, j.id LIMIT 1 {lock}) \
-         RETURNING id, kind, payload, priority, attempts, max_attempts, concurrency_key",
-        kinds = placeholders.join(", "),
+           ORDER BY j.priority DESC, j.run_at, j.id LIMIT 1",
+        which = which.join(" OR "),
     );
+    let update = "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_owner = $1, \
+         lease_expires_at = $2, updated_at = $3";
+    let returning = "id, kind, payload, priority, attempts, max_attempts, concurrency_key";
+    let sql = match db {
+        // The attempt's row in the same statement (a data-modifying CTE).
+        Db::Postgres(_) => format!(
+            "WITH claimed AS ({update} WHERE id = ({pick} FOR UPDATE SKIP LOCKED) \
+               RETURNING {returning}), \
+             attempt AS (INSERT INTO job_attempts (id, job_id, attempt, worker, started_at) \
+               SELECT $4, id, attempts, $1, $3 FROM claimed) \
+             SELECT {returning} FROM claimed"
+        ),
+        // $4 is not used by this statement; SQLite binds it to nothing.
+        Db::Sqlite(_) => format!("{update} WHERE id = ({pick}) RETURNING {returning}"),
+    };
     let row: Option<ClaimRow> = on_tx!(tx, |conn| {
         let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
             .bind(worker)
             .bind(lease_expires_at)
-            .bind(now);
-        for kind in &allowed {
-            q = q.bind(*kind);
+            .bind(now)
+            .bind(DbUuid(attempt_id));
+        for b in &binds {
+            q = match b {
+                KindBind::Kind(k) => q.bind(*k),
+                KindBind::Cap(c) => q.bind(*c),
+            };
         }
         q.fetch_optional(conn).await?
     });
@@ -145,19 +174,19 @@ async fn try_claim(
         return Ok(None);
     };
 
-    let attempt_id = Uuid::now_v7();
-    on_tx!(tx, |conn| sqlx::query(
-        "INSERT INTO job_attempts (id, job_id, attempt, worker, started_at) \
-         VALUES ($1, $2, $3, $4, $5)"
-    )
-    .bind(DbUuid(attempt_id))
-    .bind(row.id)
-    .bind(row.attempts)
-    .bind(worker)
-    .bind(now)
-    .execute(conn)
-    .await?
-    .rows_affected());
+    if let crate::tx::TxConn::Sqlite(t) = tx.conn_mut() {
+        sqlx::query(
+            "INSERT INTO job_attempts (id, job_id, attempt, worker, started_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(DbUuid(attempt_id))
+        .bind(row.id)
+        .bind(row.attempts)
+        .bind(worker)
+        .bind(now)
+        .execute(&mut **t)
+        .await?;
+    }
     tx.commit().await?;
 
     Ok(Some(ClaimedJob {
