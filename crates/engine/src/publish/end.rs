@@ -76,8 +76,12 @@ pub(super) async fn record(
             } else {
                 // The common case in as few round trips as the engine allows.
                 let success = publishing::Success {
-                    exec,
-                    published: &published,
+                    execution: exec.id,
+                    account: exec.account_id,
+                    post: exec.post_id,
+                    media_id: &published.media_id,
+                    code: &published.code,
+                    at: published.at,
                     scope: &scope,
                     since,
                     in_history,

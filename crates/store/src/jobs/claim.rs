@@ -105,56 +105,7 @@ async fn try_claim(
     let lease_expires_at = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::MAX);
     let attempt_id = Uuid::now_v7();
 
-    // Which kinds may be taken: the uncapped ones, and each capped one while fewer of its
-    // jobs run than its cap — counted inside the claim itself, one statement fewer per
-    // claim than a count before it (#20).
-    let mut binds: Vec<KindBind<'_>> = Vec::new();
-    let mut which: Vec<String> = Vec::new();
-    let first = 5; // $1 worker, $2 lease end, $3 now, $4 the attempt's id
-    let uncapped: Vec<String> = kinds
-        .iter()
-        .filter(|k| k.cap.is_none())
-        .map(|k| {
-            binds.push(KindBind::Kind(k.kind));
-            format!("${}", first + binds.len() - 1)
-        })
-        .collect();
-    if !uncapped.is_empty() {
-        which.push(format!("j.kind IN ({})", uncapped.join(", ")));
-    }
-    for (kind, cap) in &capped {
-        binds.push(KindBind::Kind(kind));
-        let k = first + binds.len() - 1;
-        binds.push(KindBind::Cap(i64::from(*cap)));
-        which.push(format!(
-            "(j.kind = ${k} AND (SELECT COUNT(*) FROM jobs c \
-             WHERE c.kind = ${k} AND c.state = 'running') < ${})",
-            k + 1
-        ));
-    }
-    let pick = format!(
-        "SELECT j.id FROM jobs j WHERE j.state = 'queued' AND j.run_at <= $3 \
-           AND ({which}) \
-           AND (j.concurrency_key IS NULL OR NOT EXISTS (SELECT 1 FROM jobs r \
-                WHERE r.concurrency_key = j.concurrency_key AND r.state = 'running')) \
-           ORDER BY j.priority DESC, j.run_at, j.id LIMIT 1",
-        which = which.join(" OR "),
-    );
-    let update = "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_owner = $1, \
-         lease_expires_at = $2, updated_at = $3";
-    let returning = "id, kind, payload, priority, attempts, max_attempts, concurrency_key";
-    let sql = match db {
-        // The attempt's row in the same statement (a data-modifying CTE).
-        Db::Postgres(_) => format!(
-            "WITH claimed AS ({update} WHERE id = ({pick} FOR UPDATE SKIP LOCKED) \
-               RETURNING {returning}), \
-             attempt AS (INSERT INTO job_attempts (id, job_id, attempt, worker, started_at) \
-               SELECT $4, id, attempts, $1, $3 FROM claimed) \
-             SELECT {returning} FROM claimed"
-        ),
-        // $4 is not used by this statement; SQLite binds it to nothing.
-        Db::Sqlite(_) => format!("{update} WHERE id = ({pick}) RETURNING {returning}"),
-    };
+    let (sql, binds) = claim_sql(db, kinds, &capped);
     let row: Option<ClaimRow> = on_tx!(tx, |conn| {
         let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
             .bind(worker)
@@ -201,6 +152,66 @@ async fn try_claim(
         started_at: now,
         attempt_id,
     }))
+}
+
+/// The claim's statement and the values bound after its first four (`$1` worker, `$2` lease
+/// end, `$3` now, `$4` the attempt's id).
+fn claim_sql<'a>(
+    db: &Db,
+    kinds: &[KindFilter<'a>],
+    capped: &[(&'a str, u32)],
+) -> (String, Vec<KindBind<'a>>) {
+    // Which kinds may be taken: the uncapped ones, and each capped one while fewer of its
+    // jobs run than its cap — counted inside the claim itself, one statement fewer per
+    // claim than a count before it (#20).
+    let mut binds: Vec<KindBind<'_>> = Vec::new();
+    let mut which: Vec<String> = Vec::new();
+    let first = 5; // $1 worker, $2 lease end, $3 now, $4 the attempt's id
+    let uncapped: Vec<String> = kinds
+        .iter()
+        .filter(|k| k.cap.is_none())
+        .map(|k| {
+            binds.push(KindBind::Kind(k.kind));
+            format!("${}", first + binds.len() - 1)
+        })
+        .collect();
+    if !uncapped.is_empty() {
+        which.push(format!("j.kind IN ({})", uncapped.join(", ")));
+    }
+    for (kind, cap) in capped {
+        binds.push(KindBind::Kind(kind));
+        let k = first + binds.len() - 1;
+        binds.push(KindBind::Cap(i64::from(*cap)));
+        which.push(format!(
+            "(j.kind = ${k} AND (SELECT COUNT(*) FROM jobs c \
+             WHERE c.kind = ${k} AND c.state = 'running') < ${})",
+            k + 1
+        ));
+    }
+    let pick = format!(
+        "SELECT j.id FROM jobs j WHERE j.state = 'queued' AND j.run_at <= $3 \
+           AND ({which}) \
+           AND (j.concurrency_key IS NULL OR NOT EXISTS (SELECT 1 FROM jobs r \
+                WHERE r.concurrency_key = j.concurrency_key AND r.state = 'running')) \
+           ORDER BY j.priority DESC, j.run_at, j.id LIMIT 1",
+        which = which.join(" OR "),
+    );
+    let update = "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_owner = $1, \
+         lease_expires_at = $2, updated_at = $3";
+    let returning = "id, kind, payload, priority, attempts, max_attempts, concurrency_key";
+    let sql = match db {
+        // The attempt's row in the same statement (a data-modifying CTE).
+        Db::Postgres(_) => format!(
+            "WITH claimed AS ({update} WHERE id = ({pick} FOR UPDATE SKIP LOCKED) \
+               RETURNING {returning}), \
+             attempt AS (INSERT INTO job_attempts (id, job_id, attempt, worker, started_at) \
+               SELECT $4, id, attempts, $1, $3 FROM claimed) \
+             SELECT {returning} FROM claimed"
+        ),
+        // $4 is not used by this statement; SQLite binds it to nothing.
+        Db::Sqlite(_) => format!("{update} WHERE id = ({pick}) RETURNING {returning}"),
+    };
+    (sql, binds)
 }
 
 /// When the next queued job of these kinds is due (possibly in the past), so an idle

@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use icf_core::account::Account;
-use icf_core::enums::{AccountStatus, ExecutionStatus, MediaVariants, ProxyStatus, ProxyType};
+use icf_core::enums::{ExecutionStatus, MediaVariants, ProxyStatus, ProxyType};
 use icf_core::ids::{AccountId, ExecutionId, JobId, PostId, ProxyId};
 use icf_core::jobs;
 use icf_core::variants::MediaVariantRecord;
@@ -14,8 +14,18 @@ use sqlx::types::Json;
 
 use crate::conn::Conn;
 use crate::jobs::NewJob;
+
+mod account_state;
+mod marker;
+mod success;
+
 use crate::tx::{BeginWrite, Tx};
 use crate::{Db, DbUuid, StoreError, on_conn, on_pool, on_tx};
+pub use account_state::{
+    InstagramState, accounts_to_check, mark_logged_in, set_device, set_session, set_state,
+};
+pub use marker::{claim_upload, claim_upload_logged, release_upload};
+pub use success::{Success, record_success};
 
 /// An execution as a publishing attempt needs it.
 #[derive(Debug, Clone)]
@@ -230,63 +240,6 @@ pub async fn defer_in(
     Ok(())
 }
 
-/// Writes the upload marker (after the upload, before configure) unless one is already
-/// there; `false` when another attempt of the same execution got there first (it will
-/// configure, or has). Workers cut off from the database while holding a job can come back
-/// after their lease was given to another worker; only one of the two may reach configure.
-pub async fn claim_upload(db: &Db, id: ExecutionId, upload_id: &str) -> Result<bool, StoreError> {
-    claim_upload_on(&mut db.acquire().await?, id, upload_id).await
-}
-
-/// [`claim_upload`] with the upload's log line written first, on one connection: one
-/// round trip to the pool instead of two (#20). A log line that cannot be written is
-/// reported (`tracing`) and does not stop the publish.
-pub async fn claim_upload_logged(
-    db: &Db,
-    id: ExecutionId,
-    upload_id: &str,
-    log: icf_core::activity::NewActivity,
-) -> Result<bool, StoreError> {
-    let mut conn = db.acquire().await?;
-    if let Err(e) = crate::activity::record_on(&mut conn, log).await {
-        tracing::warn!(error = %e, "cannot write an activity log");
-    }
-    claim_upload_on(&mut conn, id, upload_id).await
-}
-
-async fn claim_upload_on(
-    conn: &mut Conn,
-    id: ExecutionId,
-    upload_id: &str,
-) -> Result<bool, StoreError> {
-    let claimed = on_conn!(conn, |c| sqlx::query(
-        "UPDATE post_executions SET upload_id = $2, updated_at = $3 \
-         WHERE id = $1 AND upload_id IS NULL"
-    )
-    .bind(DbUuid::from(id))
-    .bind(upload_id)
-    .bind(Utc::now())
-    .execute(c)
-    .await?
-    .rows_affected());
-    Ok(claimed == 1)
-}
-
-/// Takes this attempt's marker away again: Instagram surely did not publish.
-pub async fn release_upload(db: &Db, id: ExecutionId, upload_id: &str) -> Result<(), StoreError> {
-    on_pool!(db, |pool| sqlx::query(
-        "UPDATE post_executions SET upload_id = NULL, updated_at = $3 \
-         WHERE id = $1 AND upload_id = $2"
-    )
-    .bind(DbUuid::from(id))
-    .bind(upload_id)
-    .bind(Utc::now())
-    .execute(pool)
-    .await
-    .map(|_| ())?);
-    Ok(())
-}
-
 /// A retryable failure of this attempt: back to `queued` with the error shown.
 pub async fn note_retry(
     db: &Db,
@@ -385,145 +338,6 @@ pub async fn mark_success_in(
         .fetch_all(&mut *conn)
         .await?
     }))
-}
-
-/// What [`record_success`] writes.
-pub struct Success<'a> {
-    pub exec: &'a ExecutionRun,
-    pub published: &'a Published,
-    /// The spacing scope whose mark moves to the publish.
-    pub scope: &'a str,
-    /// The account's publishes after this are returned, for its daily limit.
-    pub since: DateTime<Utc>,
-    /// In the account's posting history (see [`mark_success_in`]).
-    pub in_history: bool,
-    /// Configure's activity log line.
-    pub log: Option<icf_core::activity::NewActivity>,
-}
-
-/// [`mark_success_in`], the job's success (as [`crate::jobs::succeed_in`] writes it) and
-/// configure's log line, committed together in as few round trips as each engine allows:
-/// one statement on PostgreSQL (data-modifying CTEs), one script in a transaction on
-/// SQLite — instead of a transaction of nine statements (#20). Returns the account's
-/// publishes after `since` (this one included, oldest first) and whether the job's row
-/// was still this worker's to complete (the publish is recorded either way: Instagram
-/// confirmed it).
-pub async fn record_success(
-    db: &Db,
-    s: &Success<'_>,
-    job: &crate::jobs::ClaimedJob,
-    worker: &str,
-) -> Result<(Vec<DateTime<Utc>>, bool), StoreError> {
-    let now = Utc::now();
-    let duration_ms =
-        i32::try_from((now - job.started_at).num_milliseconds().max(0)).unwrap_or(i32::MAX);
-    let log = s.log.as_ref().map(|l| {
-        let (details, error) = crate::activity::redacted(l);
-        (l, details, error)
-    });
-    // $1 execution, $2 media id, $3 code, $4 published at, $5 account, $6 post, $7 scope,
-    // $8 since, $9 job, $10 worker, $11 now, $12 attempt, $13 the attempt's duration,
-    // $14 in the history; the log line $15–$21.
-    const EXECUTION: &str = "UPDATE post_executions SET status = 'success', \
-        instagram_media_id = $2, instagram_code = $3, posted_at = $4, error_class = NULL, \
-        error_message = NULL, updated_at = $4 WHERE id = $1";
-    const ACCOUNT: &str = "UPDATE accounts SET last_post_at = $4, failed_attempts = 0, \
-        updated_at = $4 WHERE id = $5";
-    const HISTORY: &str = "INSERT INTO account_publishes \
-        (execution_id, outcome, account_id, post_id, at) SELECT $1, 'success', $5, $6, $4 \
-        WHERE $14 ON CONFLICT (execution_id, outcome) DO NOTHING";
-    const SPACING: &str = "UPDATE pacing_marks SET last_at = $4 WHERE scope = $7 AND last_at < $4";
-    const JOB: &str = "UPDATE jobs SET state = 'succeeded', lease_expires_at = NULL, \
-        last_error = NULL, finished_at = $11, updated_at = $11 \
-        WHERE id = $9 AND lease_owner = $10 AND state = 'running'";
-    const ATTEMPT: &str = "UPDATE job_attempts SET finished_at = $11, duration_ms = $13, \
-        outcome = 'succeeded', error = NULL WHERE id = $12";
-    const LOG: &str = "INSERT INTO activity_logs \
-        (id, account_id, action, status, details, error_message, duration_ms, created_at) \
-        VALUES ($15, $5, $16, $17, $18, $19, $20, $21)";
-    const PUBLISHES: &str = "SELECT 'at' AS what, at FROM account_publishes \
-        WHERE account_id = $5 AND at > $8";
-    let sql = match db {
-        // A CTE's statements all see the snapshot from before the statement: the new
-        // history row is added from its own RETURNING, and the attempt is closed only when
-        // the job's row was this worker's.
-        Db::Postgres(_) => format!(
-            "WITH e AS ({EXECUTION}), a AS ({ACCOUNT}), h AS ({HISTORY} RETURNING at), \
-             s AS ({SPACING}), j AS ({JOB} RETURNING id), \
-             t AS ({ATTEMPT} AND EXISTS (SELECT 1 FROM j)){log} \
-             SELECT 'job' AS what, NULL::timestamptz AS at FROM j \
-             UNION ALL {PUBLISHES} UNION ALL SELECT 'at' AS what, at FROM h",
-            log = if log.is_some() {
-                format!(", l AS ({LOG})")
-            } else {
-                String::new()
-            },
-        ),
-        // One script, one hand-off to the connection's thread; every statement sees the
-        // ones before it.
-        Db::Sqlite(_) => format!(
-            "{EXECUTION}; {ACCOUNT}; {HISTORY}; {SPACING}; \
-             {JOB} RETURNING 'job' AS what, NULL AS at; \
-             {ATTEMPT} AND EXISTS (SELECT 1 FROM jobs WHERE id = $9 AND lease_owner = $10 \
-               AND state = 'succeeded' AND finished_at = $11); {log}{PUBLISHES}",
-            log = if log.is_some() {
-                format!("{LOG}; ")
-            } else {
-                String::new()
-            },
-        ),
-    };
-    let e = s.exec;
-    let p = s.published;
-    macro_rules! bound {
-        ($q:expr) => {{
-            let q = $q
-                .bind(DbUuid::from(e.id))
-                .bind(&p.media_id)
-                .bind(&p.code)
-                .bind(p.at)
-                .bind(DbUuid::from(e.account_id))
-                .bind(DbUuid::from(e.post_id))
-                .bind(s.scope)
-                .bind(s.since)
-                .bind(DbUuid::from(job.id))
-                .bind(worker)
-                .bind(now)
-                .bind(DbUuid(job.attempt_id))
-                .bind(duration_ms)
-                .bind(s.in_history);
-            match &log {
-                Some((l, details, error)) => q
-                    .bind(DbUuid(uuid::Uuid::now_v7()))
-                    .bind(&l.action)
-                    .bind(l.status.as_str())
-                    .bind(Json(details))
-                    .bind(error.as_deref())
-                    .bind(l.duration_ms.clamp(0, i64::from(i32::MAX)) as i32)
-                    .bind(now),
-                None => q,
-            }
-        }};
-    }
-    let rows: Vec<(String, Option<DateTime<Utc>>)> = match db {
-        Db::Postgres(pool) => {
-            bound!(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())))
-                .fetch_all(pool)
-                .await?
-        }
-        Db::Sqlite(pool) => {
-            let mut tx = pool.begin_write().await?;
-            let rows = bound!(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())))
-                .fetch_all(&mut *tx)
-                .await?;
-            tx.commit().await?;
-            rows
-        }
-    };
-    let done = rows.iter().any(|(what, _)| what == "job");
-    let mut publishes: Vec<DateTime<Utc>> = rows.into_iter().filter_map(|(_, at)| at).collect();
-    publishes.sort_unstable();
-    Ok((publishes, done))
 }
 
 /// Moves a scope's spacing mark forward to a publish's moment (never back).
@@ -866,122 +680,4 @@ impl PartsRow {
             utc_offset: r.timezone_offset.unwrap_or(0),
         })
     }
-}
-
-/// Replaces the account's stored device (the JSON of `icf_core::device::Device`). Only for
-/// completing a device stored before a field existed: a device is otherwise never changed.
-pub async fn set_device(db: &Db, id: AccountId, device: &Value) -> Result<(), StoreError> {
-    on_pool!(db, |pool| sqlx::query(
-        "UPDATE accounts SET device = $2 WHERE id = $1"
-    )
-    .bind(DbUuid::from(id))
-    .bind(Json(device))
-    .execute(pool)
-    .await
-    .map(|_| ())?);
-    Ok(())
-}
-
-/// Writes the encrypted session back (after every Instagram call).
-pub async fn set_session(db: &Db, id: AccountId, session_enc: &str) -> Result<(), StoreError> {
-    on_pool!(db, |pool| sqlx::query(
-        "UPDATE accounts SET session_data_enc = $2 WHERE id = $1"
-    )
-    .bind(DbUuid::from(id))
-    .bind(session_enc)
-    .execute(pool)
-    .await
-    .map(|_| ())?);
-    Ok(())
-}
-
-/// A successful login: the account is usable again, no challenge pending.
-pub async fn mark_logged_in(db: &Db, id: AccountId) -> Result<(), StoreError> {
-    let now = Utc::now();
-    set_state(
-        db,
-        id,
-        &InstagramState {
-            status: AccountStatus::Active,
-            reason: "logged in".into(),
-            cooldown_until: None,
-            pending_challenge: None,
-        },
-    )
-    .await?;
-    on_pool!(db, |pool| sqlx::query(
-        "UPDATE accounts SET last_login_at = $2, failed_attempts = 0 WHERE id = $1"
-    )
-    .bind(DbUuid::from(id))
-    .bind(now)
-    .execute(pool)
-    .await
-    .map(|_| ())?);
-    Ok(())
-}
-
-/// An account's Instagram-driven state.
-#[derive(Debug, Clone)]
-pub struct InstagramState {
-    pub status: AccountStatus,
-    pub reason: String,
-    pub cooldown_until: Option<DateTime<Utc>>,
-    pub pending_challenge: Option<Value>,
-}
-
-/// Sets status, reason, cooldown and pending challenge, recording a status change in
-/// `account_status_history` in the same transaction.
-pub async fn set_state(db: &Db, id: AccountId, st: &InstagramState) -> Result<(), StoreError> {
-    let now = Utc::now();
-    let challenge = st.pending_challenge.as_ref().map(Json);
-    on_pool!(db, |pool| {
-        let mut tx = pool.begin_write().await?;
-        let old: Option<String> = sqlx::query_scalar("SELECT status FROM accounts WHERE id = $1")
-            .bind(DbUuid::from(id))
-            .fetch_optional(&mut *tx)
-            .await?;
-        let Some(old) = old else {
-            return Err(StoreError::NotFound);
-        };
-        sqlx::query(
-            "UPDATE accounts SET status = $2, status_reason = $3, cooldown_until = $4, \
-             pending_challenge = $5, updated_at = $6 WHERE id = $1",
-        )
-        .bind(DbUuid::from(id))
-        .bind(st.status.as_str())
-        .bind(&st.reason)
-        .bind(st.cooldown_until)
-        .bind(challenge)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        if old != st.status.as_str() {
-            sqlx::query(
-                "INSERT INTO account_status_history (id, account_id, old_status, new_status, \
-                 reason, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(DbUuid::from(uuid::Uuid::now_v7()))
-            .bind(DbUuid::from(id))
-            .bind(&old)
-            .bind(st.status.as_str())
-            .bind(&st.reason)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-    });
-    Ok(())
-}
-
-/// Accounts whose session is worth checking: they have one and are not banned.
-pub async fn accounts_to_check(db: &Db) -> Result<Vec<AccountId>, StoreError> {
-    let ids: Vec<DbUuid> = crate::on_pool!(db, |pool| {
-        sqlx::query_scalar(
-        "SELECT id FROM accounts WHERE session_data_enc IS NOT NULL AND status <> 'banned' ORDER BY id"
-    )
-    .fetch_all(pool)
-    .await?
-    });
-    Ok(ids.into_iter().map(DbUuid::into_id).collect())
 }
