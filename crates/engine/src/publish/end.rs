@@ -48,6 +48,8 @@ pub(super) async fn record(
     let last = last_of_the_job(ctx)
         || (matches!(end, End::Retry(_))
             && publishing::attempts(&engine.db, exec.id).await? >= MAX_ATTEMPTS as i32);
+    // `Some` once the post's end was looked at with the execution's (a success).
+    let mut post_ended: Option<Option<&'static str>> = None;
     let outcome = match end {
         End::Published(published, account, line) => {
             // The publish and the job's completion in one transaction: once Instagram
@@ -87,13 +89,15 @@ pub(super) async fn record(
                     in_history,
                     log: line.map(|l| *l),
                 };
-                let (posted, done) =
+                let recorded =
                     publishing::record_success(&engine.db, &success, ctx.claimed(), ctx.worker())
                         .await?;
-                if done {
+                if recorded.job_done {
                     ctx.succeeded();
                 }
-                posted
+                // The post's end was looked at too.
+                post_ended = Some(recorded.post_ended);
+                recorded.publishes
             };
             engine.cool_down_at_the_limit(&account, &posted).await?;
             Outcome::Success
@@ -126,7 +130,11 @@ pub(super) async fn record(
     // The execution ended: its own copies of the media will not be uploaded again (a
     // manual retry makes the same bytes anew).
     crate::variants::forget(engine, exec).await;
-    if let Some(status) = publishing::finish_post_if_done(&engine.db, exec.post_id).await? {
+    let ended = match post_ended {
+        Some(ended) => ended,
+        None => publishing::finish_post_if_done(&engine.db, exec.post_id).await?,
+    };
+    if let Some(status) = ended {
         crate::variants::post_ended(engine, exec.post_id).await;
         crate::alerts::post_ended(&engine.db, &engine.settings.alerts, exec.post_id, status).await;
     }

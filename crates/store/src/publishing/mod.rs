@@ -17,6 +17,7 @@ use crate::jobs::NewJob;
 
 mod account_state;
 mod marker;
+mod post_end;
 mod success;
 
 use crate::tx::{BeginWrite, Tx};
@@ -25,7 +26,7 @@ pub use account_state::{
     InstagramState, accounts_to_check, mark_logged_in, set_device, set_session, set_state,
 };
 pub use marker::{claim_upload, claim_upload_logged, release_upload};
-pub use success::{Success, record_success};
+pub use success::{Success, SuccessRecorded, record_success};
 
 /// An execution as a publishing attempt needs it.
 #[derive(Debug, Clone)]
@@ -400,30 +401,7 @@ pub async fn finish_post_if_done(
     db: &Db,
     post: PostId,
 ) -> Result<Option<&'static str>, StoreError> {
-    // One statement, so a post ends once and every execution's end costs one round trip:
-    // it changes nothing while an execution is open; of two executions ending together,
-    // the one whose statement runs after both ends were written ends the post.
-    let ended: Option<String> = on_pool!(db, |pool| sqlx::query_scalar(
-        "UPDATE posts SET \
-           status = CASE WHEN EXISTS (SELECT 1 FROM post_executions \
-             WHERE post_id = $1 AND status = 'success') THEN 'completed' ELSE 'failed' END, \
-           posted_at = (SELECT MAX(posted_at) FROM post_executions WHERE post_id = $1), \
-           updated_at = $2 \
-         WHERE id = $1 AND status IN ('pending', 'posting') \
-           AND NOT EXISTS (SELECT 1 FROM post_executions \
-             WHERE post_id = $1 AND status IN ('queued', 'posting')) \
-         RETURNING status"
-    )
-    .bind(DbUuid::from(post))
-    .bind(Utc::now())
-    .fetch_optional(pool)
-    .await?);
-    // Only the call that ended it says so (alerts go out once).
-    Ok(match ended.as_deref() {
-        Some("completed") => Some("completed"),
-        Some(_) => Some("failed"),
-        None => None,
-    })
+    post_end::finish_post_on(&mut db.acquire().await?, post).await
 }
 
 /// The post is going out (its first execution started).
