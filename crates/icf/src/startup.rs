@@ -28,7 +28,6 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<Db> {
         &settings.database.url,
         &PoolSettings {
             max_connections: settings.database.max_connections,
-            sqlite_mmap_bytes: u64::from(settings.database.sqlite_mmap_mb) << 20,
             ..PoolSettings::default()
         },
     )

@@ -101,11 +101,6 @@ const PING_WHEN_IDLE_FOR: Duration = Duration::from_secs(10);
 pub struct PoolSettings {
     pub max_connections: u32,
     pub acquire_timeout: Duration,
-    /// SQLite's `mmap_size`: how much of the file each connection reads through a memory
-    /// map. Every write by one connection makes the others drop their page caches (WAL),
-    /// so with a pool the same pages are read again and again; mapped, a read is a memory
-    /// access instead of a `pread` copy (#20). 0 turns it off.
-    pub sqlite_mmap_bytes: u64,
 }
 
 impl Default for PoolSettings {
@@ -113,7 +108,6 @@ impl Default for PoolSettings {
         Self {
             max_connections: 10,
             acquire_timeout: Duration::from_secs(10),
-            sqlite_mmap_bytes: 256 << 20,
         }
     }
 }
@@ -146,8 +140,7 @@ impl Db {
                     // NORMAL is durable in WAL mode except for the last commits on power loss.
                     .synchronous(SqliteSynchronous::Normal)
                     .foreign_keys(true)
-                    .busy_timeout(Duration::from_secs(10))
-                    .pragma("mmap_size", settings.sqlite_mmap_bytes.to_string());
+                    .busy_timeout(Duration::from_secs(10));
                 let file = options.get_filename().to_owned();
                 private_sqlite_files(&file, false).map_err(|e| StoreError::Database(e.into()))?;
                 let pool = SqlitePoolOptions::new()

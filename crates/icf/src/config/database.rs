@@ -13,9 +13,6 @@ pub struct DatabaseSettings {
     pub max_connections: u32,
     /// `ICF_AUTO_MIGRATE` (default true): apply migrations when `serve` starts.
     pub auto_migrate: bool,
-    /// `ICF_SQLITE_MMAP_MB` (default 256, 0 = off): how much of a SQLite file each
-    /// connection reads through a memory map instead of `read` calls.
-    pub sqlite_mmap_mb: u32,
 }
 
 impl DatabaseSettings {
@@ -25,7 +22,6 @@ impl DatabaseSettings {
             url: url(vars, data_dir)?,
             max_connections: vars.ranged("ICF_DB_MAX_CONNECTIONS", 10u32, 1, 500)?,
             auto_migrate: vars.parse("ICF_AUTO_MIGRATE", true, "true or false")?,
-            sqlite_mmap_mb: vars.ranged("ICF_SQLITE_MMAP_MB", 256u32, 0, 65_536)?,
         })
     }
 }

@@ -25,7 +25,6 @@ pub(super) async fn database(settings: &Settings) -> Result<(Db, Check), Check> 
     let pool = PoolSettings {
         max_connections: 2,
         acquire_timeout: Duration::from_secs(5),
-        ..PoolSettings::default()
     };
     match Db::connect(&settings.database.url, &pool).await {
         Ok(db) => match db.readiness().await {
