@@ -11,10 +11,10 @@
 //! recently used client goes first) and a client unused for the idle time is dropped, with
 //! its connections.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
+use hashlink::LinkedHashMap;
 use icf_core::ids::AccountId;
 use icf_instagram::{ClientConfig, InstagramClient, ProxyEndpoint};
 use sha2::{Digest as _, Sha256};
@@ -65,7 +65,10 @@ struct Entry {
 
 #[derive(Default)]
 struct Inner {
-    entries: HashMap<AccountId, Entry>,
+    /// In the order they were kept, the least recently used first: `take` removes an
+    /// entry and `keep` puts it back at the end, so eviction and the idle sweep take from
+    /// the front without scanning (a fleet of 10,000 accounts keeps 10,000 clients).
+    entries: LinkedHashMap<AccountId, Entry>,
     sweeper: bool,
 }
 
@@ -120,15 +123,10 @@ impl ClientCache {
             return;
         }
         let mut inner = self.lock();
-        if !inner.entries.contains_key(&id) && inner.entries.len() >= self.settings.capacity {
-            let oldest = inner
-                .entries
-                .iter()
-                .min_by_key(|(_, e)| e.used)
-                .map(|(id, _)| *id);
-            if let Some(oldest) = oldest {
-                inner.entries.remove(&oldest);
-            }
+        // Kept again: to the back, as the most recently used.
+        inner.entries.remove(&id);
+        if inner.entries.len() >= self.settings.capacity {
+            inner.entries.pop_front();
         }
         inner.entries.insert(
             id,
@@ -170,9 +168,17 @@ impl ClientCache {
 
 fn sweep(inner: &Mutex<Inner>, idle: Duration) -> usize {
     let mut inner = inner.lock().unwrap_or_else(|p| p.into_inner());
-    let before = inner.entries.len();
-    inner.entries.retain(|_, e| e.used.elapsed() < idle);
-    before - inner.entries.len()
+    let mut dropped = 0;
+    // Oldest first: the first one still fresh ends the sweep.
+    while inner
+        .entries
+        .front()
+        .is_some_and(|(_, e)| e.used.elapsed() >= idle)
+    {
+        inner.entries.pop_front();
+        dropped += 1;
+    }
+    dropped
 }
 
 #[cfg(test)]
