@@ -32,6 +32,8 @@ pub struct Engine {
     /// The permits for making accounts' own copies of the media (`variants.rs`): at most
     /// `settings.variants.concurrency` at once, which also bounds their memory.
     pub(crate) variant_permits: Arc<tokio::sync::Semaphore>,
+    /// The threads photo copies are made on (as many as the permits).
+    pub(crate) copy_threads: crate::variants::CopyThreads,
 }
 
 impl Engine {
@@ -44,6 +46,7 @@ impl Engine {
             variant_permits: Arc::new(tokio::sync::Semaphore::new(
                 settings.variants.concurrency.max(1),
             )),
+            copy_threads: crate::variants::CopyThreads::new(settings.variants.concurrency),
             settings: Arc::new(settings),
             media_cache: MediaCache::default(),
         }

@@ -153,23 +153,99 @@ pub(crate) async fn run_for(
         })?;
     let output = tokio::time::timeout(timeout, child.wait_with_output())
         .await
-        .map_err(|_| MediaError::Tool {
-            tool,
-            message: format!("no answer within {} s", timeout.as_secs()),
-        })??;
+        .map_err(|_| no_answer(tool, timeout))??;
     if !output.status.success() {
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        let last = without_paths(stderr.lines().last().unwrap_or("").trim(), args);
-        return Err(MediaError::Tool {
-            tool,
-            message: if last.is_empty() {
-                format!("exit status {}", output.status)
-            } else {
-                last
-            },
-        });
+        return Err(failed(tool, output.status, &output.stderr, args));
     }
     Ok(output.stdout)
+}
+
+fn no_answer(tool: &'static str, timeout: Duration) -> MediaError {
+    MediaError::Tool {
+        tool,
+        message: format!("no answer within {} s", timeout.as_secs()),
+    }
+}
+
+/// A tool that exited with an error: its last line of stderr, without the server's paths.
+fn failed(
+    tool: &'static str,
+    status: std::process::ExitStatus,
+    stderr: &[u8],
+    args: &[&std::ffi::OsStr],
+) -> MediaError {
+    let stderr = String::from_utf8_lossy(stderr);
+    let last = without_paths(stderr.lines().last().unwrap_or("").trim(), args);
+    MediaError::Tool {
+        tool,
+        message: if last.is_empty() {
+            format!("exit status {status}")
+        } else {
+            last
+        },
+    }
+}
+
+/// [`run`] for a tool whose output is taken as it comes, `record` bytes at a time (a row
+/// of a raw frame), each handed to `each` and the buffer reused: a raw 1080×1920 RGB frame
+/// is 6 MB, which collected whole (and grown by doubling on the way) is memory a worker
+/// making copies of a reel does not need. Returns how many whole records came.
+pub(crate) async fn run_records(
+    tool: &'static str,
+    args: &[&std::ffi::OsStr],
+    record: usize,
+    mut each: impl FnMut(&[u8]),
+) -> Result<usize, MediaError> {
+    use tokio::io::AsyncReadExt;
+    let mut child = Command::new(tool)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| MediaError::Tool {
+            tool,
+            message: format!("cannot start it ({e}); install Debian's ffmpeg package"),
+        })?;
+    let (Some(stdout), Some(mut stderr)) = (child.stdout.take(), child.stderr.take()) else {
+        return Err(MediaError::Tool {
+            tool,
+            message: "its output could not be read".into(),
+        });
+    };
+    let work = async move {
+        let records = async {
+            let mut stdout = tokio::io::BufReader::with_capacity(1 << 16, stdout);
+            let mut buf = vec![0u8; record.max(1)];
+            let mut count = 0;
+            loop {
+                match stdout.read_exact(&mut buf).await {
+                    Ok(_) => {
+                        each(&buf);
+                        count += 1;
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(count),
+                    Err(e) => return Err(e),
+                }
+            }
+        };
+        // Read at the same time: a tool blocked on a full stderr pipe would never finish
+        // its stdout.
+        let mut errors = Vec::new();
+        let (count, read_errors) = tokio::join!(records, stderr.read_to_end(&mut errors));
+        read_errors?;
+        let status = child.wait().await?;
+        Ok::<_, std::io::Error>((count?, status, errors))
+    };
+    // The child goes with the future when the time is up (`kill_on_drop`).
+    let (count, status, errors) = tokio::time::timeout(TOOL_TIMEOUT, work)
+        .await
+        .map_err(|_| no_answer(tool, TOOL_TIMEOUT))??;
+    if !status.success() {
+        return Err(failed(tool, status, &errors, args));
+    }
+    Ok(count)
 }
 
 /// The tools name the files they were given ("/srv/icf/uploads/.staging/…: Invalid data");

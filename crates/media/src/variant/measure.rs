@@ -32,21 +32,6 @@ pub(crate) struct Luma {
     pub data: Vec<f32>,
 }
 
-impl Luma {
-    /// ITU-R BT.601 luma, as PIL's `convert("L")` (without its rounding).
-    pub(crate) fn from_rgb8(width: usize, height: usize, rgb: &[u8]) -> Self {
-        let data = rgb
-            .chunks_exact(3)
-            .map(|p| luma(f32::from(p[0]), f32::from(p[1]), f32::from(p[2])))
-            .collect();
-        Luma {
-            width,
-            height,
-            data,
-        }
-    }
-}
-
 pub(crate) fn luma(r: f32, g: f32, b: f32) -> f32 {
     0.299 * r + 0.587 * g + 0.114 * b
 }
@@ -85,13 +70,15 @@ pub fn hamming(a: u64, b: u64) -> u32 {
 /// pHash of an image file (JPEG, PNG or WebP).
 pub fn phash_jpeg(bytes: &[u8]) -> Result<u64, MediaError> {
     let (w, h, rgb) = decode_rgb(bytes)?;
-    Ok(hash_of(&coeffs(&Luma::from_rgb8(w, h, &rgb))))
+    Ok(hash_of(&coeffs_rgb(w, h, &rgb)))
 }
 
 /// Decodes any image the crate reads into 8-bit RGB: (width, height, pixels).
 pub(crate) fn decode_rgb(bytes: &[u8]) -> Result<(usize, usize, Vec<u8>), MediaError> {
     let image = image::load_from_memory(bytes).map_err(|e| MediaError::BadImage(e.to_string()))?;
-    let rgb = image.to_rgb8();
+    // `into`, not `to`: a JPEG decodes as RGB already, and a copy of it would be 6 MB more
+    // for a 1080×1920 picture.
+    let rgb = image.into_rgb8();
     let (w, h) = rgb.dimensions();
     Ok((w as usize, h as usize, rgb.into_raw()))
 }
@@ -144,35 +131,87 @@ fn dct_table() -> [[f64; N]; K] {
 /// The 8×8 low-frequency block of the unnormalised 2-D DCT-II (scipy's default, as
 /// `imagehash` calls it) of the 32×32 resize of `luma`.
 pub(crate) fn coeffs(luma: &Luma) -> Coeffs {
-    let small = resize32(luma);
-    dct8(&small)
+    let mut shrink = Shrink::new(luma.width, luma.height);
+    luma.data
+        .chunks_exact(luma.width.max(1))
+        .for_each(|line| shrink.push(line));
+    shrink.finish()
 }
 
-fn resize32(luma: &Luma) -> [[f64; N]; N] {
-    let wx = weights(luma.width);
-    let wy = weights(luma.height);
-    // Horizontal pass first: every row down to 32 samples.
-    let mut rows = vec![[0.0f64; N]; luma.height];
-    for (y, out) in rows.iter_mut().enumerate() {
-        let line = &luma.data[y * luma.width..(y + 1) * luma.width];
-        for (j, (first, w)) in wx.iter().enumerate() {
+/// [`coeffs`] of 8-bit RGB pixels (`width`×`height`, row-major), through their BT.601 luma
+/// one row at a time: the picture's luma is never held whole.
+pub(crate) fn coeffs_rgb(width: usize, height: usize, rgb: &[u8]) -> Coeffs {
+    let mut shrink = Shrink::new(width, height);
+    rgb.chunks_exact(width.max(1) * 3)
+        .for_each(|line| shrink.push_rgb(line));
+    shrink.finish()
+}
+
+/// The 32×32 resize of a picture given one row of luma at a time: each row is taken down
+/// to 32 samples as it comes (the horizontal pass), the columns when every row is in (the
+/// vertical pass). A frame read from ffmpeg's pipe or a picture being composed is then
+/// never held whole as floating point (a 1080×1920 luma plane is 8 MB of `f32`; its rows
+/// taken down to 32 samples, 0.5 MB). Same arithmetic, in the same order, as a resize of
+/// the whole plane.
+pub(crate) struct Shrink {
+    height: usize,
+    wx: Vec<(usize, Vec<f64>)>,
+    rows: Vec<[f64; N]>,
+    line: Vec<f32>,
+}
+
+impl Shrink {
+    pub(crate) fn new(width: usize, height: usize) -> Self {
+        Shrink {
+            height,
+            wx: weights(width),
+            rows: Vec::with_capacity(height),
+            line: Vec::with_capacity(width),
+        }
+    }
+
+    /// The next row of luma.
+    pub(crate) fn push(&mut self, line: &[f32]) {
+        let mut out = [0.0f64; N];
+        for (j, (first, w)) in self.wx.iter().enumerate() {
             out[j] = w
                 .iter()
-                .zip(&line[*first..])
+                .zip(line.get(*first..).unwrap_or_default())
                 .map(|(a, b)| a * f64::from(*b))
                 .sum();
         }
+        self.rows.push(out);
     }
-    let mut small = [[0.0; N]; N];
-    for (i, (first, w)) in wy.iter().enumerate() {
-        for (k, weight) in w.iter().enumerate() {
-            let row = &rows[first + k];
-            for j in 0..N {
-                small[i][j] += weight * row[j];
+
+    /// The next row, as 8-bit RGB.
+    pub(crate) fn push_rgb(&mut self, rgb: &[u8]) {
+        let mut line = std::mem::take(&mut self.line);
+        line.clear();
+        line.extend(
+            rgb.chunks_exact(3)
+                .map(|p| luma(f32::from(p[0]), f32::from(p[1]), f32::from(p[2]))),
+        );
+        self.push(&line);
+        self.line = line;
+    }
+
+    /// The block. Rows that never came count as black: callers reading a pipe check that
+    /// every row came.
+    pub(crate) fn finish(self) -> Coeffs {
+        let wy = weights(self.height);
+        let mut small = [[0.0; N]; N];
+        for (i, (first, w)) in wy.iter().enumerate() {
+            for (k, weight) in w.iter().enumerate() {
+                let Some(row) = self.rows.get(first + k) else {
+                    continue;
+                };
+                for j in 0..N {
+                    small[i][j] += weight * row[j];
+                }
             }
         }
+        dct8(&small)
     }
-    small
 }
 
 pub(crate) fn dct8(small: &[[f64; N]; N]) -> Coeffs {
@@ -220,42 +259,53 @@ pub(crate) fn basis(k: usize, x: usize, size: usize) -> f64 {
     (std::f64::consts::PI * k as f64 * (x as f64 + 0.5) / size as f64).cos()
 }
 
-/// SSIM of two lumas of the same size (x264's / ffmpeg's way: 8×8 windows every 4 pixels).
-pub(crate) fn ssim(a: &Luma, b: &Luma) -> f64 {
-    let (w, h) = (a.width / 4, a.height / 4);
-    if w < 2 || h < 2 || a.width != b.width || a.height != b.height {
-        return if a.data == b.data { 1.0 } else { 0.0 };
+/// SSIM of two pictures of `width`×`height` given by their luma at each pixel (row-major
+/// index): x264's and ffmpeg's way, 8×8 windows every 4 pixels. The luma is read where it
+/// is (8-bit Y planes, or RGB converted pixel by pixel): no floating-point copy of either
+/// picture, and the 4×4 block sums are kept for two rows of blocks at a time (a window
+/// spans two), not for the whole picture. The sums and the total are added in the same
+/// order as over whole planes.
+pub(crate) fn ssim_of(
+    width: usize,
+    height: usize,
+    a: impl Fn(usize) -> f64,
+    b: impl Fn(usize) -> f64,
+) -> f64 {
+    let (w, h) = (width / 4, height / 4);
+    if w < 2 || h < 2 {
+        let same = (0..width * height).all(|i| a(i) == b(i));
+        return if same { 1.0 } else { 0.0 };
     }
-    // Per 4×4 block: Σa, Σb, Σa² + Σb², Σab.
-    let mut sums = vec![[0.0f64; 4]; w * h];
-    for by in 0..h {
+    // Per 4×4 block of a row of blocks: Σa, Σb, Σa² + Σb², Σab.
+    let blocks = |by: usize, sums: &mut Vec<[f64; 4]>| {
+        sums.clear();
         for bx in 0..w {
-            let s = &mut sums[by * w + bx];
+            let mut s = [0.0f64; 4];
             for y in by * 4..by * 4 + 4 {
                 for x in bx * 4..bx * 4 + 4 {
-                    let (p, q) = (
-                        f64::from(a.data[y * a.width + x]),
-                        f64::from(b.data[y * b.width + x]),
-                    );
+                    let (p, q) = (a(y * width + x), b(y * width + x));
                     s[0] += p;
                     s[1] += q;
                     s[2] += p * p + q * q;
                     s[3] += p * q;
                 }
             }
+            sums.push(s);
         }
-    }
+    };
     // The window sums carry 64² (means) and 64·63 (sample variances) over the paper's
     // constants. x264's code, which ffmpeg copies, scales C1 by 64 only (a slip that only
     // shows in very dark windows); this follows the paper.
     let c1 = (0.01f64 * 255.0).powi(2) * 64.0 * 64.0;
     let c2 = (0.03f64 * 255.0).powi(2) * 64.0 * 63.0;
+    let (mut upper, mut lower) = (Vec::with_capacity(w), Vec::with_capacity(w));
+    blocks(0, &mut upper);
     let mut total = 0.0;
     for by in 0..h - 1 {
+        blocks(by + 1, &mut lower);
         for bx in 0..w - 1 {
             let mut f = [0.0; 4];
-            for (dy, dx) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
-                let s = sums[(by + dy) * w + bx + dx];
+            for s in [upper[bx], upper[bx + 1], lower[bx], lower[bx + 1]] {
                 f.iter_mut().zip(s).for_each(|(t, v)| *t += v);
             }
             let [s1, s2, ss, s12] = f;
@@ -264,6 +314,7 @@ pub(crate) fn ssim(a: &Luma, b: &Luma) -> f64 {
             total += (2.0 * s1 * s2 + c1) * (2.0 * covar + c2)
                 / ((s1 * s1 + s2 * s2 + c1) * (vars + c2));
         }
+        std::mem::swap(&mut upper, &mut lower);
     }
     total / ((w - 1) * (h - 1)) as f64
 }

@@ -14,7 +14,7 @@ use image::imageops::{self, FilterType};
 
 use super::look::{Draw, Look, Measured, Strength, VariantSeed, sha256_hex};
 use super::measure::{self, Luma};
-use super::steer::{self, Amplitudes, Response};
+use super::steer::{self, Amplitudes, Pattern, Response};
 use crate::MediaError;
 
 /// How far (coefficient units; one grey level of a cosine is ~1024) every bit is kept from
@@ -69,31 +69,36 @@ pub fn photo_variant(
             "the image is too small to make variants of".into(),
         ));
     }
-    let original_coeffs = measure::coeffs(&Luma::from_rgb8(w, h, &rgb));
+    let original_coeffs = measure::coeffs_rgb(w, h, &rgb);
     let original_phash = measure::hash_of(&original_coeffs);
     let (target, coded) = steer::target(&original_coeffs, strength, seed.slot);
 
     let look = Look::draw(strength, seed);
     let encoding = Encoding::draw(strength, seed);
-    let framed = frame(&rgb, w, h, &look)?;
-    let framed_luma = Luma::from_rgb8(w, h, framed.as_raw());
+    // Memory (a worker makes covers of 1080×1920 reels too): the decoded original goes into
+    // the framing; the framed picture is kept as 8-bit RGB (SSIM reads its luma pixel by
+    // pixel), and the pattern, the tone mask and the lumas measured are made row by row.
+    let framed = frame(rgb, w, h, &look)?;
     let planes = recolour(&framed, &look, encoding.chroma);
 
     let response = Response::new(w, h);
-    let mask = tone_mask(&planes.y);
     let mut amplitudes: Amplitudes = Default::default();
     // Without a codeword there is nothing to steer to: the variant keeps its own hash.
     if coded {
-        settle(&planes, &mask, &response, target, &mut amplitudes);
+        settle(&planes, &response, target, &mut amplitudes);
     }
     let mut margin = MARGIN;
     let mut attempt = 1;
     loop {
-        let rgb = compose(&planes, &steer::render(&amplitudes, w, h), &mask);
+        let rgb = compose(&planes, &Pattern::new(&amplitudes, w, h));
         let jpeg = encode(rgb, w, h, &encoding)?;
-        let (_, _, decoded) = measure::decode_rgb(&jpeg)?;
-        let luma = Luma::from_rgb8(w, h, &decoded);
-        let got = measure::coeffs(&luma);
+        let (dw, dh, decoded) = measure::decode_rgb(&jpeg)?;
+        if (dw, dh) != (w, h) {
+            return Err(MediaError::BadImage(
+                "the encoded variant decodes to another size".into(),
+            ));
+        }
+        let got = measure::coeffs_rgb(w, h, &decoded);
         let phash = measure::hash_of(&got);
         if coded && phash != target && attempt < ATTEMPTS {
             // The encoder moved a coefficient back across: steer again from what the
@@ -111,7 +116,12 @@ pub fn photo_variant(
             phash,
             original_phash,
             distance: measure::hamming(phash, original_phash),
-            ssim: measure::ssim(&luma, &framed_luma),
+            ssim: measure::ssim_of(
+                w,
+                h,
+                |i| rgb_luma(&decoded, i),
+                |i| rgb_luma(framed.as_raw(), i),
+            ),
             crop: look.crop,
             coded,
         };
@@ -121,12 +131,12 @@ pub fn photo_variant(
 
 /// Steers on the pixels before encoding: the linear model knows neither the tone mask nor
 /// clipping, so each round measures the composed picture and makes up what they took.
-fn settle(planes: &Planes, mask: &[f32], response: &Response, target: u64, a: &mut Amplitudes) {
+fn settle(planes: &Planes, response: &Response, target: u64, a: &mut Amplitudes) {
     let (w, h) = (planes.y.width, planes.y.height);
     steer::steer(&measure::coeffs(&planes.y), response, target, MARGIN, a);
     for _ in 0..SETTLE_ROUNDS {
-        let rgb = compose(planes, &steer::render(a, w, h), mask);
-        let got = measure::coeffs(&Luma::from_rgb8(w, h, &rgb));
+        let rgb = compose(planes, &Pattern::new(a, w, h));
+        let got = measure::coeffs_rgb(w, h, &rgb);
         let effective = steer::without(&got, response, a);
         if !steer::steer(&effective, response, target, MARGIN, a) {
             return;
@@ -134,25 +144,35 @@ fn settle(planes: &Planes, mask: &[f32], response: &Response, target: u64, a: &m
     }
 }
 
-/// How much of the pattern each pixel takes, from its luma: all of it in the mid-tones,
+/// How much of the pattern a pixel takes, from its luma: all of it in the mid-tones,
 /// fading to a fifth at black and white. SSIM's luminance term punishes any lift of a black
 /// area (a window of mean 0 against one of mean 2 scores ~0.6, though nobody sees it), and
-/// at white the pattern would only be clipped.
-fn tone_mask(luma: &Luma) -> Vec<f32> {
-    luma.data
-        .iter()
-        .map(|y| (y.min(255.0 - y) / 16.0).clamp(0.2, 1.0))
-        .collect()
+/// at white the pattern would only be clipped. Computed where it is used rather than kept
+/// as a plane.
+fn tone_mask(y: f32) -> f32 {
+    (y.min(255.0 - y) / 16.0).clamp(0.2, 1.0)
+}
+
+/// The BT.601 luma of pixel `i` of 8-bit RGB, as SSIM reads it.
+fn rgb_luma(rgb: &[u8], i: usize) -> f64 {
+    let p = &rgb[3 * i..3 * i + 3];
+    f64::from(measure::luma(
+        f32::from(p[0]),
+        f32::from(p[1]),
+        f32::from(p[2]),
+    ))
 }
 
 /// The original cut to the variant's window and scaled back to its size.
-fn frame(rgb: &[u8], w: usize, h: usize, look: &Look) -> Result<RgbImage, MediaError> {
-    let image = RgbImage::from_raw(w as u32, h as u32, rgb.to_vec())
+fn frame(rgb: Vec<u8>, w: usize, h: usize, look: &Look) -> Result<RgbImage, MediaError> {
+    let image = RgbImage::from_raw(w as u32, h as u32, rgb)
         .ok_or_else(|| MediaError::BadImage("the decoded image has the wrong size".into()))?;
     let (x, y, cw, ch) = look.window(w as u32, h as u32);
-    let cut = imageops::crop_imm(&image, x, y, cw, ch).to_image();
+    // The window as a view of the original: the resize reads the same pixels as from a
+    // copy of it, without the copy.
+    let cut = imageops::crop_imm(&image, x, y, cw, ch);
     Ok(imageops::resize(
-        &cut,
+        &*cut,
         w as u32,
         h as u32,
         FilterType::CatmullRom,
@@ -226,16 +246,21 @@ fn average_blocks(plane: &mut [f32], w: usize, h: usize, bw: usize, bh: usize) {
 
 /// The picture plus the steering pattern (on luma: the same on R, G and B, so hue and
 /// saturation stay), weighted by the tone mask, as 8-bit RGB.
-fn compose(planes: &Planes, pattern: &[f32], mask: &[f32]) -> Vec<u8> {
-    let n = planes.y.data.len();
+fn compose(planes: &Planes, pattern: &Pattern) -> Vec<u8> {
+    let (w, n) = (planes.y.width, planes.y.data.len());
     let mut rgb = Vec::with_capacity(n * 3);
     let to8 = |v: f32| v.round().clamp(0.0, 255.0) as u8;
-    for i in 0..n {
-        let l = planes.y.data[i] + pattern[i] * mask[i];
-        let (u, v) = (planes.cb[i], planes.cr[i]);
-        rgb.push(to8(l + 1.402 * v));
-        rgb.push(to8(l - 0.344_136 * u - 0.714_136 * v));
-        rgb.push(to8(l + 1.772 * u));
+    let mut line = Vec::with_capacity(w);
+    for (y, row) in planes.y.data.chunks_exact(w.max(1)).enumerate() {
+        pattern.row(y, &mut line);
+        for (x, (luma, p)) in row.iter().zip(&line).enumerate() {
+            let i = y * w + x;
+            let l = luma + p * tone_mask(*luma);
+            let (u, v) = (planes.cb[i], planes.cr[i]);
+            rgb.push(to8(l + 1.402 * v));
+            rgb.push(to8(l - 0.344_136 * u - 0.714_136 * v));
+            rgb.push(to8(l + 1.772 * u));
+        }
     }
     rgb
 }

@@ -140,20 +140,37 @@ pub(crate) fn without(measured: &Coeffs, response: &Response, a: &Amplitudes) ->
     base
 }
 
-/// The pattern in grey levels, row-major `width`×`height`.
-pub(crate) fn render(a: &Amplitudes, width: usize, height: usize) -> Vec<f32> {
-    // Per row frequency u, the horizontal sum Σ_v A[u][v]·cos_v(x), then per row y.
-    let rows: Vec<Vec<f64>> = (0..K)
-        .map(|u| {
-            (0..width)
-                .map(|x| (0..K).map(|v| a[u][v] * measure::basis(v, x, width)).sum())
-                .collect()
-        })
-        .collect();
-    let mut out = Vec::with_capacity(width * height);
-    for y in 0..height {
-        let cy: Vec<f64> = (0..K).map(|u| measure::basis(u, y, height)).collect();
-        out.extend((0..width).map(|x| (0..K).map(|u| cy[u] * rows[u][x]).sum::<f64>() as f32));
+/// The pattern in grey levels, one row at a time: whoever lays it over a picture does so
+/// row by row, and a whole 1080×1920 pattern would be 8 MB of `f32` held for nothing.
+pub(crate) struct Pattern {
+    width: usize,
+    height: usize,
+    /// Per vertical frequency u, the horizontal sum `Σ_v A[u][v]·cos_v(x)`.
+    rows: Vec<Vec<f64>>,
+}
+
+impl Pattern {
+    pub(crate) fn new(a: &Amplitudes, width: usize, height: usize) -> Self {
+        let rows = (0..K)
+            .map(|u| {
+                (0..width)
+                    .map(|x| (0..K).map(|v| a[u][v] * measure::basis(v, x, width)).sum())
+                    .collect()
+            })
+            .collect();
+        Pattern {
+            width,
+            height,
+            rows,
+        }
     }
-    out
+
+    /// Row `y` of the pattern, into `out` (emptied first).
+    pub(crate) fn row(&self, y: usize, out: &mut Vec<f32>) {
+        let cy: Vec<f64> = (0..K).map(|u| measure::basis(u, y, self.height)).collect();
+        out.clear();
+        out.extend(
+            (0..self.width).map(|x| (0..K).map(|u| cy[u] * self.rows[u][x]).sum::<f64>() as f32),
+        );
+    }
 }

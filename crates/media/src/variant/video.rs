@@ -28,13 +28,13 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use tokio::io::AsyncReadExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::look::{Draw, Look, Measured, Strength, VariantSeed};
-use super::measure::{self, Coeffs, Luma};
-use super::steer::{self, Amplitudes, Response};
+use super::measure::{self, Coeffs, Shrink};
+use super::steer::{self, Amplitudes, Pattern, Response};
 use crate::MediaError;
-use crate::video::{VideoInfo, probe, run, run_for, unreadable_input};
+use crate::video::{VideoInfo, probe, run_for, run_records, unreadable_input};
 
 /// Coefficient margin kept from the median (see the photos'): H.264 at CRF ≤ 26 and the
 /// 4:2:0 rounding of the pattern move a 32×32 cell by well under a grey level.
@@ -92,41 +92,44 @@ pub async fn video_phash(path: &Path) -> Result<u64, MediaError> {
 
 async fn defining_coeffs(path: &Path) -> Result<(VideoInfo, Coeffs), MediaError> {
     let info = probe(path).await?;
-    let rgb = frame_rgb(path, defining_time(&info), None, &info).await?;
-    let c = measure::coeffs(&luma(&rgb, &info));
+    let c = frame_coeffs(path, defining_time(&info), None, &info).await?;
     Ok((info, c))
 }
 
-fn luma(rgb: &[u8], info: &VideoInfo) -> Luma {
-    Luma::from_rgb8(info.width as usize, info.height as usize, rgb)
-}
-
-/// One frame at `at` seconds, through `filter` if any, as 8-bit RGB of the video's size.
-async fn frame_rgb(
+/// The pHash block of one frame at `at` seconds, through `filter` if any: its 8-bit RGB
+/// rows are taken down as ffmpeg writes them ([`Shrink`]), the frame is never held whole.
+async fn frame_coeffs(
     path: &Path,
     at: f64,
     filter: Option<&str>,
     info: &VideoInfo,
-) -> Result<Vec<u8>, MediaError> {
-    frame_pixels(path, at, filter, info, "rgb24", 3).await
+) -> Result<Coeffs, MediaError> {
+    let mut shrink = Shrink::new(info.width as usize, info.height as usize);
+    frame_pixels(path, at, filter, info, "rgb24", 3, |row| {
+        shrink.push_rgb(row)
+    })
+    .await?;
+    Ok(shrink.finish())
 }
 
 /// One frame's Y plane: the luma the codec stored, which is what video SSIM is usually
-/// measured on (ffmpeg's and x264's `SSIM Y`).
+/// measured on (ffmpeg's and x264's `SSIM Y`). Kept as it came, 8 bits a pixel.
 async fn frame_y(
     path: &Path,
     at: f64,
     filter: Option<&str>,
     info: &VideoInfo,
-) -> Result<Luma, MediaError> {
-    let y = frame_pixels(path, at, filter, info, "gray", 1).await?;
-    Ok(Luma {
-        width: info.width as usize,
-        height: info.height as usize,
-        data: y.into_iter().map(f32::from).collect(),
+) -> Result<Vec<u8>, MediaError> {
+    let mut y = Vec::with_capacity(info.width as usize * info.height as usize);
+    frame_pixels(path, at, filter, info, "gray", 1, |row| {
+        y.extend_from_slice(row)
     })
+    .await?;
+    Ok(y)
 }
 
+/// One frame at `at` seconds, through `filter` if any, in `pix_fmt`: each row handed to
+/// `row` as it comes.
 async fn frame_pixels(
     path: &Path,
     at: f64,
@@ -134,7 +137,8 @@ async fn frame_pixels(
     info: &VideoInfo,
     pix_fmt: &str,
     bytes_per_pixel: usize,
-) -> Result<Vec<u8>, MediaError> {
+    row: impl FnMut(&[u8]),
+) -> Result<(), MediaError> {
     let at = format!("{at:.4}");
     let mut args: Vec<&OsStr> = vec![
         "-nostdin".as_ref(),
@@ -158,13 +162,25 @@ async fn frame_pixels(
         "pipe:1".as_ref(),
     ];
     args.extend(tail);
-    let rgb = run("ffmpeg", &args)
+    frame_rows(&args, &at, info, bytes_per_pixel, row).await
+}
+
+/// Runs ffmpeg writing one raw frame of the video's size to its stdout, handing each row
+/// to `row`; an error unless exactly the frame's rows came.
+async fn frame_rows(
+    args: &[&OsStr],
+    at: &str,
+    info: &VideoInfo,
+    bytes_per_pixel: usize,
+    row: impl FnMut(&[u8]),
+) -> Result<(), MediaError> {
+    let rows = run_records("ffmpeg", args, info.width as usize * bytes_per_pixel, row)
         .await
         .map_err(|e| unreadable_input(e, ""))?;
-    if rgb.len() != info.width as usize * info.height as usize * bytes_per_pixel {
+    if rows != info.height as usize {
         return Err(MediaError::BadVideo(format!("no frame at {at} s")));
     }
-    Ok(rgb)
+    Ok(())
 }
 
 /// Crop to the variant's window and scale back to the original size.
@@ -312,7 +328,7 @@ impl Job<'_> {
                 format!("[0:v]{},format=yuv420p[v]", self.filters),
             ));
         }
-        tokio::fs::write(self.pattern_file, pattern_frame(a, w, h)).await?;
+        write_pattern(self.pattern_file, a, w, h).await?;
         let input = [
             "-f",
             "rawvideo",
@@ -352,13 +368,9 @@ impl Job<'_> {
             "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1",
         ];
         args.extend(rest.map(|a| -> &OsStr { a.as_ref() }));
-        let rgb = run("ffmpeg", &args)
-            .await
-            .map_err(|e| unreadable_input(e, ""))?;
-        if rgb.len() != self.info.width as usize * self.info.height as usize * 3 {
-            return Err(MediaError::BadVideo(format!("no frame at {at} s")));
-        }
-        Ok(measure::coeffs(&luma(&rgb, self.info)))
+        let mut shrink = Shrink::new(self.info.width as usize, self.info.height as usize);
+        frame_rows(&args, &at, self.info, 3, |row| shrink.push_rgb(row)).await?;
+        Ok(shrink.finish())
     }
 
     /// One ffmpeg pass: original → `out`, with the pattern `a` laid over the luma.
@@ -398,16 +410,30 @@ impl Job<'_> {
     }
 }
 
-/// One raw yuv420p frame: luma `128 + pattern` (in video levels: 219 per 255 of RGB, so
-/// that the RGB the hash reads moves by the pattern), chroma neutral.
-fn pattern_frame(a: &Amplitudes, w: usize, h: usize) -> Vec<u8> {
-    let pattern = steer::render(a, w, h);
-    let mut frame: Vec<u8> = pattern
-        .iter()
-        .map(|p| (128.0 + p * 219.0 / 255.0).round().clamp(0.0, 255.0) as u8)
-        .collect();
-    frame.resize(w * h + 2 * (w / 2) * (h / 2), 128);
-    frame
+/// Writes one raw yuv420p frame: luma `128 + pattern` (in video levels: 219 per 255 of
+/// RGB, so that the RGB the hash reads moves by the pattern), chroma neutral. Row by row:
+/// the frame is never held whole.
+async fn write_pattern(path: &Path, a: &Amplitudes, w: usize, h: usize) -> Result<(), MediaError> {
+    let pattern = Pattern::new(a, w, h);
+    let mut file =
+        tokio::io::BufWriter::with_capacity(1 << 16, tokio::fs::File::create(path).await?);
+    let (mut line, mut bytes) = (Vec::with_capacity(w), Vec::with_capacity(w));
+    for y in 0..h {
+        pattern.row(y, &mut line);
+        bytes.clear();
+        bytes.extend(
+            line.iter()
+                .map(|p| (128.0 + p * 219.0 / 255.0).round().clamp(0.0, 255.0) as u8),
+        );
+        file.write_all(&bytes).await?;
+    }
+    // Both chroma planes, (w/2)×(h/2) each, written as h/2 runs of w/2·2 bytes.
+    let neutral = vec![128u8; 2 * (w / 2)];
+    for _ in 0..h / 2 {
+        file.write_all(&neutral).await?;
+    }
+    file.flush().await?;
+    Ok(())
 }
 
 /// The lowest SSIM of three frames of `out` against the original's, framed the same way.
@@ -418,11 +444,17 @@ async fn sampled_ssim(
     framing: &str,
 ) -> Result<f64, MediaError> {
     let mut lowest = f64::INFINITY;
+    let (w, h) = (info.width as usize, info.height as usize);
     for fraction in [0.25, 0.5, 0.75] {
         let at = frame_time(info, fraction);
         let reference = frame_y(original, at, Some(framing), info).await?;
         let got = frame_y(out, at, None, info).await?;
-        lowest = lowest.min(measure::ssim(&got, &reference));
+        lowest = lowest.min(measure::ssim_of(
+            w,
+            h,
+            |i| f64::from(got[i]),
+            |i| f64::from(reference[i]),
+        ));
     }
     Ok(lowest)
 }
