@@ -33,7 +33,7 @@ pub struct Engine {
     /// `settings.variants.concurrency` at once, which also bounds their memory.
     pub(crate) variant_permits: Arc<tokio::sync::Semaphore>,
     /// The threads photo copies are made on (as many as the permits).
-    pub(crate) copy_threads: crate::variants::CopyThreads,
+    pub(crate) copy_threads: crate::copy_threads::CopyThreads,
 }
 
 impl Engine {
@@ -46,7 +46,7 @@ impl Engine {
             variant_permits: Arc::new(tokio::sync::Semaphore::new(
                 settings.variants.concurrency.max(1),
             )),
-            copy_threads: crate::variants::CopyThreads::new(settings.variants.concurrency),
+            copy_threads: crate::copy_threads::CopyThreads::new(settings.variants.concurrency),
             settings: Arc::new(settings),
             media_cache: MediaCache::default(),
         }

@@ -16,6 +16,7 @@ pub mod alerts;
 pub mod checks;
 pub mod clients;
 mod connection;
+mod copy_threads;
 mod engine;
 mod error;
 pub mod first_comment;
