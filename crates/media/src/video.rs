@@ -126,6 +126,24 @@ struct ProbeFormat {
 
 const TOOL_TIMEOUT: Duration = Duration::from_secs(120);
 
+/// Starts `tool` with its output piped (killed if dropped).
+fn spawn(
+    tool: &'static str,
+    args: &[&std::ffi::OsStr],
+) -> Result<tokio::process::Child, MediaError> {
+    Command::new(tool)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| MediaError::Tool {
+            tool,
+            message: format!("cannot start it ({e}); install Debian's ffmpeg package"),
+        })
+}
+
 pub(crate) async fn run(
     tool: &'static str,
     args: &[&std::ffi::OsStr],
@@ -140,17 +158,7 @@ pub(crate) async fn run_for(
     args: &[&std::ffi::OsStr],
     timeout: Duration,
 ) -> Result<Vec<u8>, MediaError> {
-    let child = Command::new(tool)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(|e| MediaError::Tool {
-            tool,
-            message: format!("cannot start it ({e}); install Debian's ffmpeg package"),
-        })?;
+    let child = spawn(tool, args)?;
     let output = tokio::time::timeout(timeout, child.wait_with_output())
         .await
         .map_err(|_| no_answer(tool, timeout))??;
@@ -197,17 +205,7 @@ pub(crate) async fn run_records(
     mut each: impl FnMut(&[u8]),
 ) -> Result<usize, MediaError> {
     use tokio::io::AsyncReadExt;
-    let mut child = Command::new(tool)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(|e| MediaError::Tool {
-            tool,
-            message: format!("cannot start it ({e}); install Debian's ffmpeg package"),
-        })?;
+    let mut child = spawn(tool, args)?;
     let (Some(stdout), Some(mut stderr)) = (child.stdout.take(), child.stderr.take()) else {
         return Err(MediaError::Tool {
             tool,
