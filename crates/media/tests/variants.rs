@@ -13,6 +13,18 @@ use icf_media::{
 
 const SLOTS: u32 = 6;
 
+/// The tests of this file run one at a time. The video's determinism check failed twice
+/// with the photo tests running beside it (and once for a person with a build beside it):
+/// two encodes of one seed gave the same measures but other H.264 packets. Alone it has
+/// always passed. Why the load changes x264's output is not understood yet (see issue
+/// `[originality]`); this keeps the check meaningful instead of flaky.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    // A failed test poisons the lock; the next one runs all the same.
+    ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 fn have_ffmpeg() -> bool {
     let found = Command::new("ffmpeg").arg("-version").output().is_ok();
     if !found {
@@ -106,16 +118,19 @@ fn photo_set(name: &str, source: &str) {
 
 #[test]
 fn photo_variants_of_a_detailed_picture() {
+    let _serial = one_at_a_time();
     photo_set("testsrc2", "testsrc2=size=1080x1350");
 }
 
 #[test]
 fn photo_variants_of_a_smooth_picture() {
+    let _serial = one_at_a_time();
     photo_set("gradients", "gradients=size=1080x1350:seed=3");
 }
 
 #[test]
 fn photo_variants_of_a_mostly_flat_picture() {
+    let _serial = one_at_a_time();
     photo_set(
         "flat",
         "color=c=0x8094a8:size=1080x1350,noise=alls=6:allf=u",
@@ -125,6 +140,7 @@ fn photo_variants_of_a_mostly_flat_picture() {
 /// Large black and saturated areas: where SSIM punishes any lift and RGB clips.
 #[test]
 fn photo_variants_of_colour_bars() {
+    let _serial = one_at_a_time();
     photo_set("bars", "smptehdbars=size=1080x1350");
 }
 
@@ -163,16 +179,19 @@ fn mostly_plain_set(name: &str, background: &str) {
 
 #[test]
 fn photo_variants_of_a_mostly_black_picture() {
+    let _serial = one_at_a_time();
     mostly_plain_set("black", "black");
 }
 
 #[test]
 fn photo_variants_of_a_mostly_white_picture() {
+    let _serial = one_at_a_time();
     mostly_plain_set("white", "white");
 }
 
 #[test]
 fn photo_variants_are_deterministic_and_slots_past_the_code_book_still_differ() {
+    let _serial = one_at_a_time();
     if !have_ffmpeg() {
         return;
     }
@@ -238,11 +257,20 @@ fn stream_hashes(path: &Path) -> String {
     assert!(hashes.contains(",v,") && hashes.contains(",a,"), "{hashes}");
     hashes
 }
-#[tokio::test]
-async fn video_variants_are_apart_alike_and_deterministic() {
+#[test]
+fn video_variants_are_apart_alike_and_deterministic() {
+    let _serial = one_at_a_time();
     if !have_ffmpeg() {
         return;
     }
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(video_variants());
+}
+
+async fn video_variants() {
     let dir = tempfile::tempdir().unwrap();
     let original = reel(dir.path());
     let original_phash = video_phash(&original).await.unwrap();
